@@ -1,0 +1,130 @@
+"""Length-prefixed msgpack frames over the two pipes (docs/protocol.md).
+
+Each frame: 4-byte big-endian length N, then N bytes of one msgpack map.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Iterator
+
+from .errors import ProtocolError
+from .serialization import pack, unpack
+
+__all__ = ["FrameReader", "FrameWriter", "DEFAULT_MAX_FRAME_BYTES", "max_frame_bytes"]
+
+DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024
+_READ_SIZE = 256 * 1024
+# Frames larger than this are read straight into their own buffer instead of
+# being accumulated through small reads.
+_BIG_FRAME = 64 * 1024
+
+
+def max_frame_bytes() -> int:
+    """The frame size limit: ``SNAKEPIT_MAX_FRAME_BYTES`` or 256 MiB."""
+    try:
+        value = int(os.environ.get("SNAKEPIT_MAX_FRAME_BYTES", ""))
+        return value if value > 0 else DEFAULT_MAX_FRAME_BYTES
+    except ValueError:
+        return DEFAULT_MAX_FRAME_BYTES
+
+
+class FrameReader:
+    """Blocking reader of decoded frames from one fd; iteration ends at EOF."""
+
+    def __init__(self, fd: int, max_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
+        self.fd = fd
+        self.max_bytes = max_bytes
+
+    def _read_exact_into(self, buf: bytearray, filled: int) -> None:
+        view = memoryview(buf)
+        while filled < len(buf):
+            n = os.readv(self.fd, [view[filled:]])
+            if n == 0:
+                raise EOFError
+            filled += n
+
+    def __iter__(self) -> Iterator[Any]:
+        fd, limit = self.fd, self.max_bytes
+        pending = b""
+        while True:
+            try:
+                data = os.read(fd, _READ_SIZE)
+            except InterruptedError:  # pragma: no cover - PEP 475 retries already
+                continue
+            if not data:
+                return
+            if pending:
+                data = pending + data
+                pending = b""
+            pos, end_of_data = 0, len(data)
+            while end_of_data - pos >= 4:
+                size = int.from_bytes(data[pos : pos + 4], "big")
+                if size > limit:
+                    raise ProtocolError(f"frame of {size} bytes exceeds the limit of {limit}")
+                end = pos + 4 + size
+                if end <= end_of_data:
+                    yield self._decode(memoryview(data)[pos + 4 : end])
+                    pos = end
+                    continue
+                if size >= _BIG_FRAME:
+                    # Copy what we have once, then read the rest in place.
+                    body = bytearray(size)
+                    have = end_of_data - pos - 4
+                    body[:have] = memoryview(data)[pos + 4 :]
+                    try:
+                        self._read_exact_into(body, have)
+                    except EOFError:
+                        return
+                    yield self._decode(body)
+                    pos = end_of_data
+                break
+            if pos < end_of_data:
+                pending = data[pos:]
+
+    @staticmethod
+    def _decode(buf: Any) -> Any:
+        try:
+            frame = unpack(buf)
+        except Exception as exc:
+            raise ProtocolError(f"undecodable frame: {type(exc).__name__}: {exc}") from exc
+        if not isinstance(frame, dict):
+            raise ProtocolError(f"frame is not a map but {type(frame).__name__}")
+        return frame
+
+
+class FrameWriter:
+    """Thread-safe writer: one lock, whole frames, written immediately."""
+
+    def __init__(self, fd: int, max_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
+        self.fd = fd
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+
+    def encode(self, frame: Any) -> bytes:
+        """Encode one frame body; raises ``ValueError`` if it is over the limit."""
+        body = pack(frame)
+        if len(body) > self.max_bytes:
+            raise ValueError(
+                f"encoded frame is {len(body)} bytes, over the limit of {self.max_bytes}"
+                " (SNAKEPIT_MAX_FRAME_BYTES)"
+            )
+        return body
+
+    def write_body(self, body: bytes) -> None:
+        """Write an encoded body with its length prefix. Raises ``BrokenPipeError``."""
+        header = len(body).to_bytes(4, "big")
+        fd = self.fd
+        with self._lock:
+            # writev: header and body leave in one syscall, no concatenation copy.
+            sent = os.writev(fd, (header, body))
+            total = 4 + len(body)
+            if sent < total:  # a pipe takes large frames in pieces
+                rest = memoryview(header + body if sent < 4 else body)[sent if sent < 4 else sent - 4 :]
+                while len(rest):
+                    n = os.write(fd, rest)
+                    rest = rest[n:]
+
+    def send(self, frame: Any) -> None:
+        """Encode and write one frame."""
+        self.write_body(self.encode(frame))

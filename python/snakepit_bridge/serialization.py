@@ -1,0 +1,251 @@
+"""msgpack encoding of values exchanged with the host (docs/protocol.md).
+
+- ext 1: integers beyond 64 bits, payload = decimal ASCII text.
+- ext 2: tensors, payload = msgpack ``[dtype, shape, data]`` with C-order
+  little-endian raw bytes. Decoded to ``numpy.ndarray`` via ``np.frombuffer``
+  (a read-only view over the received bytes: no per-element work; call
+  ``.copy()`` to mutate), or to ``Tensor`` when numpy is not installed.
+- Anything msgpack cannot encode degrades gracefully (``to_dict()``,
+  ``_asdict()``, dataclass/public ``__dict__`` fields, else ``repr``): packing
+  never raises for odd values.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import os
+import sys
+import types
+import uuid
+from decimal import Decimal
+from typing import Any, Sequence, Tuple, Union
+
+import msgpack
+from msgpack import ExtType
+
+__all__ = ["Tensor", "pack", "unpack", "TENSOR_DTYPES", "EXT_BIGINT", "EXT_TENSOR", "to_wire_safe"]
+
+EXT_BIGINT = 1
+EXT_TENSOR = 2
+TENSOR_DTYPES = frozenset(
+    ["float32", "float64", "int8", "int16", "int32", "int64",
+     "uint8", "uint16", "uint32", "uint64", "bool"]
+)
+_MAX_DEPTH = 100  # well under msgpack's nest limit (512)
+
+
+@dataclasses.dataclass
+class Tensor:
+    """A tensor without numpy: dtype name, shape, C-order little-endian bytes."""
+
+    dtype: str
+    shape: Tuple[int, ...]
+    data: Union[bytes, memoryview]
+
+    def __post_init__(self) -> None:
+        self.shape = tuple(int(d) for d in self.shape)
+
+
+# -- encoding -----------------------------------------------------------------
+
+# Types msgpack packs by itself (strict_types=True: exact types only, so
+# subclasses such as namedtuples and IntEnums come to _default).
+_NATIVE = (dict, list, tuple, str, bytes, bytearray, memoryview, int, float, bool, type(None), ExtType)
+
+
+def _tensor_ext(dtype: str, shape: Sequence[int], data: Any) -> ExtType:
+    return ExtType(EXT_TENSOR, msgpack.packb([dtype, list(shape), data], use_bin_type=True))
+
+
+def _ndarray_ext(arr: Any, np: Any) -> Any:
+    name = arr.dtype.name
+    if name not in TENSOR_DTYPES:
+        return arr.tolist()  # float16, complex, object...: no wire dtype, send values
+    if arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and sys.byteorder == "big"):
+        arr = arr.astype(arr.dtype.newbyteorder("<"))
+    flat = np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
+    return _tensor_ext(name, arr.shape, memoryview(flat))
+
+
+def _public_fields(o: Any) -> Any:
+    fields = {k: v for k, v in vars(o).items() if not k.startswith("_")}
+    return fields if fields else _safe_repr(o)
+
+
+def _safe_repr(o: Any) -> str:
+    try:
+        return repr(o)
+    except Exception:
+        return f"<unrepresentable {type(o).__name__}>"
+
+
+def _convert(o: Any) -> Any:
+    """One step towards something msgpack packs natively."""
+    if isinstance(o, int):
+        if isinstance(o, bool):
+            return bool(o)
+        if -(1 << 63) <= o < (1 << 64):
+            return int(o)  # an int subclass (IntEnum...) within range
+        return ExtType(EXT_BIGINT, str(int(o)).encode("ascii"))
+    np = sys.modules.get("numpy")  # numpy values only exist if numpy was imported
+    if np is not None:
+        if isinstance(o, np.ndarray):
+            return _ndarray_ext(o, np)
+        if isinstance(o, np.generic):
+            return o.item()
+    if isinstance(o, float):
+        return float(o)
+    if isinstance(o, str):
+        return str(o)
+    if isinstance(o, Tensor):
+        return _tensor_ext(o.dtype, o.shape, o.data)
+    if isinstance(o, tuple) and hasattr(o, "_asdict"):
+        return dict(o._asdict())  # namedtuple -> map of its fields
+    if isinstance(o, dict):
+        return dict(o)
+    if isinstance(o, (list, tuple, set, frozenset, range)):
+        return list(o)
+    if isinstance(o, (bytes, bytearray)):
+        return bytes(o)
+    if isinstance(o, (datetime.datetime, datetime.date, datetime.time)):
+        return o.isoformat()
+    if isinstance(o, datetime.timedelta):
+        return o.total_seconds()
+    if isinstance(o, enum.Enum):
+        return o.value
+    if isinstance(o, (Decimal, uuid.UUID)):
+        return str(o)
+    if isinstance(o, os.PathLike):
+        return os.fspath(o)
+    if isinstance(o, (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)):
+        return _safe_repr(o)
+    for method in ("model_dump", "to_dict", "_asdict"):
+        fn = getattr(o, method, None)
+        if callable(fn):
+            try:
+                value = fn()
+            except Exception:
+                continue
+            if isinstance(value, dict):
+                return value
+    if dataclasses.is_dataclass(o):
+        return {f.name: getattr(o, f.name) for f in dataclasses.fields(o) if not f.name.startswith("_")}
+    if hasattr(o, "__dict__"):
+        try:
+            return _public_fields(o)
+        except TypeError:
+            pass
+    return _safe_repr(o)
+
+
+def _default(o: Any) -> Any:
+    """msgpack ``default`` hook: never raises, always returns a packable value."""
+    try:
+        for _ in range(4):  # msgpack calls default once per value: loop here
+            o = _convert(o)
+            if type(o) in _NATIVE:
+                return o
+        return _safe_repr(o)
+    except Exception:
+        return _safe_repr(o)
+
+
+def to_wire_safe(value: Any, _depth: int = 0, _seen: Any = None) -> Any:
+    """Rebuild ``value`` from natively packable parts (cycles, deep nesting).
+
+    Only used when the fast path fails, so its cost does not matter.
+    """
+    if _seen is None:
+        _seen = set()
+    if _depth > _MAX_DEPTH:
+        return _safe_repr(value)
+    if type(value) in (str, bytes, int, float, bool, type(None), ExtType):
+        return value
+    # Track the original object too: converting an object yields a fresh
+    # dict each time, so only the object's own id reveals a cycle through it.
+    key = id(value)
+    if key in _seen:
+        return "<cycle>"
+    _seen.add(key)
+    try:
+        if type(value) not in _NATIVE:
+            value = _default(value)
+        if isinstance(value, dict):
+            return {
+                (k if type(k) in (str, int, float, bool, bytes) else _safe_repr(k)):
+                    to_wire_safe(v, _depth + 1, _seen)
+                for k, v in value.items()
+            }
+        if isinstance(value, (list, tuple)):
+            return [to_wire_safe(v, _depth + 1, _seen) for v in value]
+        return value
+    finally:
+        _seen.discard(key)
+
+
+def pack(value: Any) -> bytes:
+    """Encode one value. Never raises for unusual values."""
+    try:
+        return msgpack.packb(value, default=_default, use_bin_type=True, strict_types=True)
+    except (TypeError, ValueError, OverflowError, RecursionError):
+        return msgpack.packb(to_wire_safe(value), default=_default, use_bin_type=True, strict_types=True)
+
+
+# -- decoding -----------------------------------------------------------------
+
+_numpy: Any = None  # imported on the first tensor: numpy costs ~100 ms at start-up
+
+
+def _load_numpy() -> Any:
+    global _numpy
+    if _numpy is None:
+        try:
+            import numpy
+
+            _numpy = numpy
+        except ImportError:
+            _numpy = False
+    return _numpy
+
+
+def _decode_tensor(payload: bytes) -> Any:
+    # Parse the header by hand so the data stays a view over ``payload``
+    # (unpackb would copy the bin into a new bytes object).
+    u = msgpack.Unpacker(raw=False)
+    u.feed(payload)
+    if u.read_array_header() != 3:
+        raise ValueError("tensor ext payload must be [dtype, shape, data]")
+    dtype, shape = u.unpack(), u.unpack()
+    off = u.tell()
+    marker = payload[off]
+    width = {0xC4: 1, 0xC5: 2, 0xC6: 4}.get(marker)
+    if width is None:
+        data: Any = u.unpack()  # not a bin: tolerate whatever it is
+    else:
+        size = int.from_bytes(payload[off + 1 : off + 1 + width], "big")
+        start = off + 1 + width
+        data = memoryview(payload)[start : start + size]
+    if dtype not in TENSOR_DTYPES:
+        raise ValueError(f"unsupported tensor dtype {dtype!r}")
+    np = _load_numpy()
+    if not np:
+        return Tensor(dtype, tuple(shape), data)
+    return np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape)
+
+
+def _ext_hook(code: int, data: bytes) -> Any:
+    if code == EXT_BIGINT:
+        return int(data.decode("ascii"))
+    if code == EXT_TENSOR:
+        return _decode_tensor(data)
+    if code == 0 and data == b"\x00":
+        return None  # msgpackr's encoding of a bare `undefined`
+    return ExtType(code, data)
+
+
+def unpack(data: Any) -> Any:
+    """Decode one msgpack value (bytes or any buffer)."""
+    return msgpack.unpackb(
+        data, raw=False, strict_map_key=False, ext_hook=_ext_hook, timestamp=3
+    )

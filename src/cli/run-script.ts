@@ -1,0 +1,55 @@
+/** `snakepit run`: start pools from config, run a script with the default instance, always stop. */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { register } from 'tsx/esm/api';
+import { setDefaultInstance, Snakepit } from '../snakepit.js';
+
+export interface RunScriptOptions {
+  script: string;
+  /** Arguments the script sees in `process.argv.slice(2)`. */
+  scriptArgs: string[];
+  configFile?: string;
+  cwd?: string;
+}
+
+/** Exit code for a run ended by SIGINT/SIGTERM (128 + signal number, as shells do). */
+const SIGNAL_EXIT_CODES: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Runs the script and resolves with the exit code to use: the script's `process.exitCode`
+ * (0 by default), 1 if it threw, 130/143 on Ctrl-C / SIGTERM. Workers are stopped in every case.
+ */
+export async function runScript(options: RunScriptOptions): Promise<number> {
+  const cwd = options.cwd ?? process.cwd();
+  const scriptPath = path.resolve(cwd, options.script);
+  const sp = await Snakepit.start(undefined, { cwd, configFile: options.configFile });
+  setDefaultInstance(sp);
+  let interrupted: number | undefined;
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    interrupted = SIGNAL_EXIT_CODES[signal];
+    process.stderr.write(`\nsnakepit: ${signal} received, stopping workers…\n`);
+    void sp.stop().finally(() => process.exit(interrupted));
+  };
+  const sigint = () => onSignal('SIGINT');
+  const sigterm = () => onSignal('SIGTERM');
+  process.once('SIGINT', sigint);
+  process.once('SIGTERM', sigterm);
+  const unregister = register();
+  const savedArgv = process.argv;
+  process.argv = [process.argv[0] ?? 'node', scriptPath, ...options.scriptArgs];
+  try {
+    const mod = (await import(pathToFileURL(scriptPath).href)) as { default?: unknown };
+    if (typeof mod.default === 'function') await (mod.default as (sp: Snakepit) => unknown)(sp);
+    return typeof process.exitCode === 'number' ? process.exitCode : Number(process.exitCode ?? 0);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  } finally {
+    process.argv = savedArgv;
+    await unregister();
+    process.off('SIGINT', sigint);
+    process.off('SIGTERM', sigterm);
+    await sp.stop();
+    setDefaultInstance(undefined);
+  }
+}

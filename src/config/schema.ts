@@ -1,0 +1,319 @@
+/**
+ * The one schema of Snakepit's configuration: every option, its default and its documentation.
+ * Names are the original's options, camelCased, with units in the name (`...Ms`).
+ */
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import type { LogLevel } from '../logger.js';
+import { expecting } from './format-issues.js';
+
+// ---- building blocks (each carries the "expected" text its errors show) ----
+
+const posInt = () => expecting(z.number().int().min(1), 'an integer >= 1');
+const nonNegInt = () => expecting(z.number().int().min(0), 'an integer >= 0');
+const nonEmptyString = () => expecting(z.string().min(1), 'a non-empty string');
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  expecting(z.enum(values), `one of ${values.map((v) => `'${v}'`).join(' | ')}`);
+const stringArray = () => expecting(z.array(z.string()), 'an array of strings');
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'none'] as const satisfies readonly LogLevel[];
+// The original (and Python's logging) spell it `warning`; accept that spelling, store ours.
+const logLevel = () =>
+  expecting(z.enum([...LOG_LEVELS, 'warning']), `one of ${LOG_LEVELS.map((l) => `'${l}'`).join(' | ')}`).transform(
+    (level): LogLevel => (level === 'warning' ? 'warn' : level),
+  );
+
+const pythonClassPath = () =>
+  expecting(z.string().regex(/^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$/), "a Python class path like 'package.module.ClassName'");
+
+const envRecord = () =>
+  expecting(
+    z.record(expecting(z.string().regex(/^[^=\0]+$/), "an environment variable name (non-empty, no '=')"), z.string()),
+    'an object of string values',
+  );
+
+const workerTtl = () =>
+  expecting(
+    z.union([
+      z.literal('infinity'),
+      z.strictObject({ value: posInt(), unit: oneOf(['seconds', 'minutes', 'hours']) }),
+    ]),
+    "'infinity' or { value: integer >= 1, unit: 'seconds' | 'minutes' | 'hours' }",
+  );
+
+const infinityOrPosInt = () =>
+  expecting(z.union([z.literal('infinity'), posInt()]), "'infinity' or an integer >= 1");
+
+// ---- heartbeat ----
+
+const heartbeatShape = {
+  /** Ping workers to detect hung ones. @default true */
+  enabled: z.boolean().default(true).describe('Ping workers to detect hung ones.'),
+  /** Time between pings, in ms. @default 2000 */
+  pingIntervalMs: posInt().default(2_000).describe('Time between pings, in ms.'),
+  /** How long a ping may take before it counts as missed, in ms. @default 10000 */
+  timeoutMs: posInt().default(10_000).describe('How long a ping may take before it counts as missed, in ms.'),
+  /** Missed pings in a row before the worker is declared dead and restarted. @default 3 */
+  maxMissedHeartbeats: posInt().default(3).describe('Missed pings in a row before the worker is restarted.'),
+  /** Delay before the first ping, in ms. @default 0 */
+  initialDelayMs: nonNegInt().default(0).describe('Delay before the first ping, in ms.'),
+  /** Whether the Python worker exits when it stops hearing from the host. @default true */
+  dependent: z.boolean().default(true).describe('Whether the worker exits when it stops hearing from the host.'),
+};
+
+/** Heartbeat settings; the top-level `heartbeat` is the default for every pool. */
+export const heartbeatSchema = z.strictObject(heartbeatShape);
+
+// ---- options each pool sets for itself ----
+
+const poolOwnShape = {
+  /** Unique pool name, used in `execute(..., { pool })`. @default 'default' */
+  name: expecting(z.string().regex(/^[A-Za-z0-9][\w.-]*$/), "a pool name of letters, digits, '_', '-' or '.'")
+    .default('default')
+    .describe('Unique pool name.'),
+  /**
+   * `'process'`: one request at a time per Python process. `'thread'`: `threadsPerWorker`
+   * concurrent requests per process (for thread-safe adapters, ideally free-threaded Python).
+   * @default 'process'
+   */
+  workerProfile: oneOf(['process', 'thread']).default('process').describe('Worker execution model.'),
+  /** Number of worker processes. @default os.availableParallelism() * 2 */
+  poolSize: posInt()
+    .default(() => availableParallelism() * 2)
+    .describe('Number of worker processes; defaults to 2 x the available CPU parallelism.'),
+  /** Python adapter class, as `package.module.ClassName`. @default 'snakepit_bridge.adapters.showcase.ShowcaseAdapter' */
+  adapter: pythonClassPath().default('snakepit_bridge.adapters.showcase.ShowcaseAdapter').describe('Python adapter class path.'),
+  /** Extra command-line arguments for the Python worker. @default [] */
+  adapterArgs: stringArray().default(() => []).describe('Extra command-line arguments for the Python worker.'),
+  /** Extra environment variables for the Python worker (e.g. `OMP_NUM_THREADS`). @default {} */
+  adapterEnv: envRecord().default(() => ({})).describe('Extra environment variables for the Python worker.'),
+  /** Extra `PYTHONPATH` entries, searched before the bridge's own. @default [] */
+  pythonPath: stringArray().default(() => []).describe('Extra PYTHONPATH entries.'),
+  /** Thread pool size per worker when `workerProfile` is `'thread'`; capacity = poolSize * threadsPerWorker. @default 10 */
+  threadsPerWorker: posInt().default(10).describe("Threads per worker for the 'thread' profile."),
+  /** Runtime thread-safety checks in the Python worker (for development). @default false */
+  threadSafetyChecks: z.boolean().default(false).describe('Runtime thread-safety checks in Python.'),
+  /** Workers started per batch while the pool starts. @default 8 */
+  startupBatchSize: posInt().default(8).describe('Workers started per batch at pool start.'),
+  /** Pause between start-up batches, in ms; spreads the load of many imports. @default 750 */
+  startupBatchDelayMs: nonNegInt().default(750).describe('Pause between start-up batches, in ms.'),
+  /** Recycle a worker after this lifetime. @default 'infinity' */
+  workerTtl: workerTtl().default('infinity').describe("Worker lifetime before recycling, or 'infinity'."),
+  /** Recycle a worker after this many requests. @default 'infinity' */
+  workerMaxRequests: infinityOrPosInt().default('infinity').describe("Requests before a worker is recycled, or 'infinity'."),
+  /**
+   * Session affinity. `'prefer'`: use the session's worker when free, else any worker.
+   * `'strict_queue'`: wait for the session's worker. `'strict_fail_fast'`: fail if it is busy.
+   * @default 'prefer'
+   */
+  affinity: oneOf(['prefer', 'strict_queue', 'strict_fail_fast']).default('prefer').describe('Session affinity mode.'),
+  /** On stop, time between SIGTERM and SIGKILL, in ms. @default 6000 */
+  gracefulShutdownTimeoutMs: nonNegInt().default(6_000).describe('Time between SIGTERM and SIGKILL on stop, in ms.'),
+  /** Timeout of `execute` calls that set no `timeoutMs`, in ms. @default 60000 */
+  defaultTimeoutMs: posInt().default(60_000).describe('Timeout of calls that set none, in ms.'),
+  /** Timeout of streaming calls that set no `timeoutMs`, in ms. @default 300000 */
+  defaultStreamTimeoutMs: posInt().default(300_000).describe('Timeout of streaming calls that set none, in ms.'),
+  /** How long a cancelled or timed-out call may keep running before its worker is killed, in ms. @default 2000 */
+  cancelGraceMs: nonNegInt()
+    .default(2_000)
+    .describe('Time a cancelled call may take to stop before the worker is killed, in ms.'),
+  /** How the host talks to workers: `'pipe'` (fast, local) or `'grpc'` (the original's). @default 'pipe' */
+  transport: oneOf(['pipe', 'grpc']).default('pipe').describe('Host-worker transport.'),
+};
+
+// ---- options set at the top level that a pool may override ----
+
+const sharedShape = {
+  /** Longest time a request waits in the queue, in ms. @default 5000 */
+  poolQueueTimeoutMs: posInt().default(5_000).describe('Longest time a request waits in the queue, in ms.'),
+  /** Queued requests beyond which new ones are rejected (`pool_saturated`). @default 1000 */
+  poolMaxQueueSize: posInt().default(1_000).describe('Queued requests beyond which new ones are rejected.'),
+  /** Longest time a worker may take to start, in ms. @default 10000 */
+  poolStartupTimeoutMs: posInt().default(10_000).describe('Longest time a worker may take to start, in ms.'),
+  /** How capacity is shared: per pool, per profile across pools, or both. @default 'pool' */
+  capacityStrategy: oneOf(['pool', 'profile', 'hybrid']).default('pool').describe('How worker capacity is managed.'),
+  /** Log level of the host and (as `SNAKEPIT_LOG_LEVEL`) of the Python workers. @default 'warn' */
+  logLevel: logLevel().default('warn').describe("Log level; 'warning' is accepted for 'warn'."),
+  /** Python interpreter. Unset: `SNAKEPIT_PYTHON`, then the project's `.venv`, then `python3`. */
+  pythonExecutable: nonEmptyString().optional().describe('Python interpreter path.'),
+};
+
+// ---- options that exist once per Snakepit instance ----
+
+const globalShape = {
+  /** Heartbeat defaults for every pool; a pool's `heartbeat` overrides single fields. */
+  heartbeat: heartbeatSchema.prefault({}).describe('Heartbeat defaults for every pool.'),
+  /** Address the host's gRPC server (calls from Python, `grpc` transport) binds. @default '127.0.0.1' */
+  grpcHost: nonEmptyString().default('127.0.0.1').describe("Address of the host's gRPC server."),
+  /** Port of the host's gRPC server; 0 lets the OS pick a free one. @default 0 */
+  grpcPort: expecting(z.number().int().min(0).max(65_535), 'an integer from 0 to 65535')
+    .default(0)
+    .describe("Port of the host's gRPC server; 0 = any free port."),
+  /** Send large binaries through shared memory instead of the transport. */
+  zeroCopy: z
+    .strictObject({
+      /** @default false */
+      enabled: z.boolean().default(false).describe('Use shared memory for large binaries.'),
+      /** Binaries at least this large go through shared memory. @default 1048576 */
+      thresholdBytes: posInt().default(1_048_576).describe('Size from which shared memory is used, in bytes.'),
+    })
+    .prefault({})
+    .describe('Zero-copy transfer of large binaries.'),
+  /** Remove a worker for good when it keeps crashing. */
+  crashBarrier: z
+    .strictObject({
+      /** @default false */
+      enabled: z.boolean().default(false).describe('Remove workers that keep crashing.'),
+      /** Restarts allowed within `windowSeconds`. @default 5 */
+      maxRestarts: posInt().default(5).describe('Restarts allowed within the window.'),
+      /** @default 60 */
+      windowSeconds: posInt().default(60).describe('Window for counting restarts, in seconds.'),
+    })
+    .prefault({})
+    .describe('Crash barrier for frequently crashing workers.'),
+  /** Fail fast after repeated failures instead of queueing more doomed calls. */
+  circuitBreaker: z
+    .strictObject({
+      /** @default false */
+      enabled: z.boolean().default(false).describe('Open the circuit after repeated failures.'),
+      /** Consecutive failures that open the circuit. @default 5 */
+      failureThreshold: posInt().default(5).describe('Consecutive failures that open the circuit.'),
+      /** Time the circuit stays open before probing, in ms. @default 30000 */
+      resetTimeoutMs: posInt().default(30_000).describe('Time the circuit stays open, in ms.'),
+      /** Probe calls allowed while half-open. @default 1 */
+      halfOpenMaxCalls: posInt().default(1).describe('Probe calls allowed while half-open.'),
+    })
+    .prefault({})
+    .describe('Circuit breaker for pool calls.'),
+};
+
+// ---- assembling: pools, and the top level (which also takes the legacy single-pool form) ----
+
+type NoDefault<T> = T extends z.ZodDefault<infer I> ? I : T extends z.ZodPrefault<infer I> ? I : T;
+type Loosened<S extends Record<string, z.ZodType>> = { [K in keyof S]: z.ZodOptional<NoDefault<S[K]>> };
+
+/** The same fields without their defaults, all optional: for overrides, where "unset" must stay visible. */
+function loosen<S extends Record<string, z.ZodType>>(shape: S): Loosened<S> {
+  const out: Record<string, z.ZodType> = {};
+  for (const [key, field] of Object.entries(shape)) {
+    const inner = field instanceof z.ZodDefault || field instanceof z.ZodPrefault ? (field.unwrap() as z.ZodType) : field;
+    out[key] = field.description === undefined ? inner.optional() : inner.optional().describe(field.description);
+  }
+  return out as Loosened<S>;
+}
+
+/** One pool. Unset shared options and heartbeat fields inherit the top level. */
+export const poolSchema = z.strictObject({
+  ...poolOwnShape,
+  ...loosen(sharedShape),
+  /** Heartbeat overrides for this pool; unset fields inherit the top-level `heartbeat`. */
+  heartbeat: z.strictObject(loosen(heartbeatShape)).optional().describe('Heartbeat overrides for this pool.'),
+});
+
+const { name: _name, ...legacyPoolShape } = poolOwnShape;
+
+/** Pool options that may sit at the top level in the legacy single-pool form. */
+export const LEGACY_POOL_KEYS = Object.keys(legacyPoolShape) as readonly (keyof typeof legacyPoolShape)[];
+
+/** The whole configuration, in the multi-pool or the legacy single-pool form. */
+export const configSchema = z
+  .strictObject({
+    /** The pools to start. Unset: one pool named 'default' from the top-level pool options. */
+    pools: expecting(z.array(poolSchema).min(1), 'a non-empty array of pool objects')
+      .optional()
+      .describe("The pools to start; unset means one pool 'default' from top-level options."),
+    ...sharedShape,
+    ...globalShape,
+    ...loosen(legacyPoolShape),
+  })
+  // `when`: also run when some field failed, so one run reports every problem.
+  .superRefine((value, ctx) => checkPoolLayout(value, ctx), { when: (payload) => isRecord(payload.value) });
+
+function checkPoolLayout(value: Record<string, unknown>, ctx: z.core.$RefinementCtx): void {
+  if (!Array.isArray(value.pools)) return;
+  for (const key of LEGACY_POOL_KEYS) {
+    if (value[key] === undefined) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path: [key], // no `input`: the formatter shows the raw value, not the half-parsed one
+      message: `${key} is a per-pool option and cannot be at the top level together with pools`,
+      params: { expected: 'unset at the top level when `pools` is given (move it into a pool)' },
+    });
+  }
+  const seen = new Map<string, number>();
+  value.pools.forEach((pool: unknown, index) => {
+    const name = isRecord(pool) && typeof pool.name === 'string' ? pool.name : undefined;
+    if (name === undefined) return;
+    const first = seen.get(name);
+    if (first === undefined) {
+      seen.set(name, index);
+      return;
+    }
+    ctx.addIssue({
+      code: 'custom',
+      path: ['pools', index, 'name'],
+      input: name,
+      message: `duplicate pool name ${name}`,
+      params: { expected: 'a unique pool name', note: `\`pools[${first}]\` has the same name` },
+    });
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// ---- types ----
+
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** Makes every level read-only, as `resolveConfig` freezes every level. */
+export type DeepReadonly<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends readonly (infer U)[]
+    ? readonly DeepReadonly<U>[]
+    : T extends object
+      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+      : T;
+
+/**
+ * What a config file or `Snakepit.start(config)` accepts: every field optional. Read-only so that
+ * `as const` objects and an already resolved config are accepted too.
+ */
+export type SnakepitConfigInput = DeepReadonly<z.input<typeof configSchema>>;
+/** One entry of `pools`, as written. */
+export type PoolConfigInput = DeepReadonly<z.input<typeof poolSchema>>;
+/** Resolved heartbeat settings of a pool. */
+export type HeartbeatConfig = DeepReadonly<z.output<typeof heartbeatSchema>>;
+/** The `workerTtl` option. */
+export type WorkerTtl = DeepReadonly<z.output<typeof poolSchema>['workerTtl']>;
+
+type Parsed = z.output<typeof configSchema>;
+type SharedKey = keyof typeof sharedShape;
+type TopLevel = Omit<Parsed, 'pools' | (typeof LEGACY_POOL_KEYS)[number]>;
+type ParsedPool = z.output<typeof poolSchema>;
+
+/** @internal The shapes `resolveConfig` builds before freezing them. */
+export type ResolvedPoolShape = Simplify<Omit<ParsedPool, SharedKey | 'heartbeat'> & Pick<Parsed, SharedKey | 'heartbeat'>>;
+/** @internal */
+export type ResolvedConfigShape = Simplify<TopLevel & { pools: ResolvedPoolShape[] }>;
+/** @internal */
+export type ParsedConfig = Parsed;
+/** @internal */
+export type ParsedPoolConfig = ParsedPool;
+/** @internal */
+export type TopLevelConfig = TopLevel;
+
+/** One pool with every default filled in and top-level options inherited; frozen. */
+export type ResolvedPoolConfig = DeepReadonly<ResolvedPoolShape>;
+/** The whole configuration after `resolveConfig`: always in multi-pool form, frozen. */
+export type ResolvedConfig = DeepReadonly<ResolvedConfigShape>;
+
+/**
+ * Types the default export of `snakepit.config.ts`; returns its argument unchanged.
+ * @example
+ * export default defineConfig({ pools: [{ name: 'default', poolSize: 4, adapter: 'my_adapter.MyAdapter' }] });
+ */
+export function defineConfig(config: SnakepitConfigInput): SnakepitConfigInput {
+  return config;
+}

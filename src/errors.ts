@@ -1,0 +1,153 @@
+/** Error family of Snakepit: one base class with a stable `code` and `category`. */
+
+/** Broad class of a failure, as in the original's `Snakepit.Error` categories. */
+export type ErrorCategory = 'worker' | 'timeout' | 'python_error' | 'grpc_error' | 'validation' | 'pool';
+
+/** Stable machine-readable codes. Assert on these, never on message text. */
+export type ErrorCode =
+  // validation
+  | 'invalid_config'
+  | 'config_not_found'
+  | 'invalid_argument'
+  | 'unknown_pool'
+  | 'unknown_tool'
+  | 'invalid_args'
+  // pool
+  | 'pool_saturated'
+  | 'pool_not_started'
+  | 'pool_stopped'
+  | 'session_worker_busy'
+  | 'session_worker_unavailable'
+  // timeout
+  | 'queue_timeout'
+  | 'call_timeout'
+  | 'startup_timeout'
+  // worker
+  | 'worker_crashed'
+  | 'worker_start_failed'
+  | 'adapter_import'
+  | 'protocol_error'
+  | 'aborted'
+  | 'cancelled'
+  // python
+  | 'python_error';
+
+const BRAND = Symbol.for('snakepit.error');
+
+export interface SnakepitErrorOptions {
+  code: ErrorCode;
+  category: ErrorCategory;
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/** Base class of every error Snakepit throws or rejects with. */
+export class SnakepitError extends Error {
+  readonly code: ErrorCode;
+  readonly category: ErrorCategory;
+  readonly details: Record<string, unknown>;
+
+  constructor(message: string, options: SnakepitErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code;
+    this.category = options.category;
+    this.details = options.details ?? {};
+    Object.defineProperty(this, 'name', { value: new.target.name, enumerable: false, configurable: true });
+    Object.defineProperty(this, BRAND, { value: true, enumerable: false });
+  }
+
+  /** Plain data form, for `--json` output and logs. */
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, category: this.category, message: this.message, details: this.details };
+  }
+}
+
+/** True for any Snakepit error, also across duplicated copies of the package. */
+export function isSnakepitError(value: unknown): value is SnakepitError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** Bad input: config, arguments, unknown tool or pool. */
+export class ValidationError extends SnakepitError {
+  constructor(message: string, code: ErrorCode, details?: Record<string, unknown>) {
+    super(message, { code, category: 'validation', details });
+  }
+}
+
+/** A config file or object that does not match the schema. `issues` lists every problem. */
+export class ConfigError extends ValidationError {
+  readonly issues: readonly ConfigIssue[];
+  constructor(issues: readonly ConfigIssue[], source?: string) {
+    const where = source ? ` in ${source}` : '';
+    const lines = issues.map((i) => `  - ${i.message}`).join('\n');
+    super(`Invalid Snakepit config${where}:\n${lines}`, 'invalid_config', { issues, source });
+    this.issues = issues;
+  }
+}
+
+/** One config problem: the field path, what was expected, what was given. */
+export interface ConfigIssue {
+  path: string;
+  expected: string;
+  received: string;
+  message: string;
+}
+
+/** Queue full, pool not started or stopped, session worker busy. */
+export class PoolError extends SnakepitError {
+  constructor(message: string, code: ErrorCode, details?: Record<string, unknown>) {
+    super(message, { code, category: 'pool', details });
+  }
+}
+
+/** A deadline passed: queue wait, call time, or start-up. */
+export class TimeoutError extends SnakepitError {
+  readonly timeoutMs: number;
+  constructor(message: string, code: ErrorCode, timeoutMs: number, details?: Record<string, unknown>) {
+    super(message, { code, category: 'timeout', details: { ...details, timeoutMs } });
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The worker failed: crashed mid-call, could not start, broke the protocol, or the call was aborted. */
+export class WorkerError extends SnakepitError {
+  readonly workerId: string | undefined;
+  readonly exitCode: number | null | undefined;
+  readonly signal: string | null | undefined;
+  constructor(
+    message: string,
+    code: ErrorCode,
+    details: Record<string, unknown> & { workerId?: string; exitCode?: number | null; signal?: string | null } = {},
+    cause?: unknown,
+  ) {
+    super(message, { code, category: 'worker', details, cause });
+    this.workerId = details.workerId;
+    this.exitCode = details.exitCode;
+    this.signal = details.signal;
+  }
+}
+
+/** An exception raised in Python, with its class name and traceback. */
+export class PythonError extends SnakepitError {
+  readonly exceptionType: string;
+  readonly pythonTraceback: string;
+  constructor(
+    message: string,
+    info: { exceptionType: string; pythonTraceback: string; code?: ErrorCode; details?: Record<string, unknown> },
+  ) {
+    super(message, {
+      code: info.code ?? 'python_error',
+      category: info.code === 'unknown_tool' || info.code === 'invalid_args' ? 'validation' : 'python_error',
+      details: { ...info.details, exceptionType: info.exceptionType },
+    });
+    this.exceptionType = info.exceptionType;
+    this.pythonTraceback = info.pythonTraceback;
+  }
+}
+
+/** The caller's AbortSignal fired; `reason` is the signal's reason. */
+export class AbortError extends SnakepitError {
+  constructor(reason: unknown, stage: 'queued' | 'running') {
+    super(`The call was aborted while ${stage}`, { code: 'aborted', category: 'worker', details: { stage }, cause: reason });
+  }
+}

@@ -1,0 +1,14 @@
+/** Public entry point of the `snakepit` package. */
+export { Snakepit, getDefaultInstance, setDefaultInstance, DEFAULT_CANCEL_GRACE_MS } from './snakepit.js';
+export type { ExecuteOptions, ChunkInfo, StartOptions } from './snakepit.js';
+export { execute, stream, executeStream, session, stats, listWorkers } from './default-instance.js';
+export { Session, type SessionCallOptions } from './session/session.js';
+export { defineConfig, resolveConfig, loadConfig } from './config/index.js';
+export type { SnakepitConfigInput, ResolvedConfig, ResolvedPoolConfig } from './config/index.js';
+export * from './errors.js';
+export { Tensor, type TensorDType, type TensorData } from './tensor.js';
+export { Logger, type LogLevel, type LogRecord, type LogSink } from './logger.js';
+export type { PoolStats, WorkerInfo } from './pool/pool.js';
+export type { CallOptions } from './pool/task.js';
+export type { ToolSpec } from './transport/types.js';
+export type { AffinityMode } from './pool/scheduler.js';

@@ -1,0 +1,331 @@
+/** A named pool of Python workers: start-up in batches, FIFO queue, placement, timeouts, abort, crash replacement. */
+import { EventEmitter } from 'node:events';
+import { AbortError, PoolError, TimeoutError, isSnakepitError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ChunkHandler, ToolSpec } from '../transport/types.js';
+import { Worker, type WorkerExit, type WorkerOptions } from '../worker/worker.js';
+import { place, type AffinityMode } from './scheduler.js';
+import { FifoTaskQueue } from './task-queue.js';
+import { Task, type CallOptions } from './task.js';
+
+/** What a pool needs, resolved from config by the facade. */
+export interface PoolOptions {
+  name: string;
+  size: number;
+  /** Calls one worker runs at once (1 for the process profile). */
+  capacityPerWorker: number;
+  affinity: AffinityMode;
+  queueTimeoutMs: number;
+  maxQueueSize: number;
+  startupTimeoutMs: number;
+  startupBatchSize: number;
+  startupBatchDelayMs: number;
+  gracefulShutdownTimeoutMs: number;
+  defaultTimeoutMs: number;
+  defaultStreamTimeoutMs: number;
+  cancelGraceMs: number;
+  /** Spawn options shared by every worker; id is filled in per worker. */
+  worker: Omit<WorkerOptions, 'id' | 'capacity' | 'logger' | 'pool'>;
+  logger: Logger;
+}
+
+/** Counters in the original's shape. */
+export interface PoolStats {
+  requests: number;
+  queued: number;
+  errors: number;
+  queueTimeouts: number;
+  poolSaturated: number;
+  workers: number;
+  available: number;
+  busy: number;
+}
+
+/** A worker as `listWorkers()` shows it. */
+export interface WorkerInfo {
+  id: string;
+  pid: number | undefined;
+  pool: string;
+  state: string;
+  load: number;
+  capacity: number;
+  inflight: number;
+  requests: number;
+  startedAt: number;
+  lastActiveAt: number;
+}
+
+interface PoolEvents {
+  'worker:ready': [WorkerInfo];
+  'worker:exit': [WorkerInfo, WorkerExit];
+  /** A replacement could not be started; `error` says why. */
+  'worker:restart-failed': [Error];
+}
+
+/** After this many failed replacements in a row the pool stops respawning (no crash storm). */
+const MAX_CONSECUTIVE_RESTART_FAILURES = 5;
+const RESTART_BACKOFF_BASE_MS = 200;
+const RESTART_BACKOFF_MAX_MS = 10_000;
+
+/** A pool of identical workers. */
+export class Pool extends EventEmitter<PoolEvents> {
+  readonly name: string;
+  readonly #options: PoolOptions;
+  readonly #workers: Worker[] = [];
+  readonly #queue = new FifoTaskQueue<Task>();
+  readonly #sessions = new Map<string, string>();
+  #state: 'new' | 'starting' | 'ready' | 'stopping' | 'stopped' = 'new';
+  #nextWorker = 1;
+  #restartFailures = 0;
+  #pendingStarts = 0;
+  readonly #restartTimers = new Set<NodeJS.Timeout>();
+  #stats = { requests: 0, errors: 0, queueTimeouts: 0, poolSaturated: 0 };
+
+  constructor(options: PoolOptions) {
+    super();
+    this.name = options.name;
+    this.#options = options;
+  }
+
+  /** Starts every worker, in batches; rejects (after stopping the rest) if any cannot start. */
+  async start(): Promise<void> {
+    this.#state = 'starting';
+    const { size, startupBatchSize, startupBatchDelayMs } = this.#options;
+    try {
+      for (let started = 0; started < size; started += startupBatchSize) {
+        if (started > 0) await new Promise((resolve) => setTimeout(resolve, startupBatchDelayMs));
+        if (this.#state !== 'starting') throw new PoolError(`Pool ${this.name} was stopped during start-up`, 'pool_stopped');
+        const batch = Math.min(startupBatchSize, size - started);
+        const results = await Promise.allSettled(Array.from({ length: batch }, () => this.#spawnWorker()));
+        const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failure) throw failure.reason;
+      }
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+    this.#state = 'ready';
+  }
+
+  /** Resolves once every worker slot is filled by a ready worker; rejects after `timeoutMs`. */
+  async awaitReady(timeoutMs: number): Promise<void> {
+    if (this.#isFull()) return;
+    await new Promise<void>((resolve, reject) => {
+      const onReady = () => {
+        if (!this.#isFull()) return;
+        cleanup();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new TimeoutError(`Pool ${this.name} was not ready within ${timeoutMs} ms`, 'startup_timeout', timeoutMs, { pool: this.name }));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.off('worker:ready', onReady);
+      };
+      this.on('worker:ready', onReady);
+    });
+  }
+
+  /** Runs a tool. With `onChunk`, runs it as a stream and resolves after the last chunk. */
+  execute(tool: string, args: Record<string, unknown>, options: CallOptions = {}, onChunk?: ChunkHandler): Promise<unknown> {
+    if (this.#state !== 'ready') {
+      const code = this.#state === 'stopping' || this.#state === 'stopped' ? 'pool_stopped' : 'pool_not_started';
+      return Promise.reject(new PoolError(`Pool ${this.name} is ${this.#state}`, code, { pool: this.name }));
+    }
+    const timeoutMs = options.timeoutMs ?? (onChunk ? this.#options.defaultStreamTimeoutMs : this.#options.defaultTimeoutMs);
+    const task = new Task(tool, args, options, onChunk, timeoutMs, {
+      onTimeout: (t) => this.#interrupt(t, new TimeoutError(`Call to ${tool} timed out after ${timeoutMs} ms`, 'call_timeout', timeoutMs, { tool, pool: this.name })),
+      onAbort: (t, reason) => this.#interrupt(t, new AbortError(reason, t.worker ? 'running' : 'queued')),
+    });
+    if (!task.settled) this.#admit(task);
+    return task.promise;
+  }
+
+  /** Counters and worker counts. */
+  stats(): PoolStats {
+    let available = 0;
+    let busy = 0;
+    for (const w of this.#workers) {
+      if (w.available) available++;
+      if (w.inflight > 0) busy++;
+    }
+    return { ...this.#stats, queued: this.#queue.size, workers: this.#workers.length, available, busy };
+  }
+
+  /** A snapshot of each worker. */
+  listWorkers(): WorkerInfo[] {
+    return this.#workers.map(toInfo);
+  }
+
+  /** Tools the workers reported at their handshake. */
+  tools(): ToolSpec[] {
+    return this.#workers[0]?.tools ?? [];
+  }
+
+  /** Forgets a session's worker binding. */
+  releaseSession(sessionId: string): void {
+    this.#sessions.delete(sessionId);
+  }
+
+  /** The worker a session is bound to, if any. */
+  sessionWorker(sessionId: string): string | undefined {
+    return this.#sessions.get(sessionId);
+  }
+
+  /** Stops taking calls, fails queued ones, and stops every worker (SIGTERM, then SIGKILL). */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#state = 'stopping';
+    for (const timer of this.#restartTimers) clearTimeout(timer);
+    this.#restartTimers.clear();
+    const stopped = new PoolError(`Pool ${this.name} stopped`, 'pool_stopped', { pool: this.name });
+    for (const task of this.#queue.drain()) task.fail(stopped);
+    await Promise.all(this.#workers.map((w) => w.stop(this.#options.gracefulShutdownTimeoutMs)));
+    this.#state = 'stopped';
+  }
+
+  #isFull(): boolean {
+    return this.#workers.filter((w) => w.state === 'ready' || w.state === 'busy').length >= this.#options.size;
+  }
+
+  #admit(task: Task): void {
+    const bound = task.sessionId === undefined ? undefined : this.#sessions.get(task.sessionId);
+    const placement = place(this.#workers, bound, this.#options.affinity);
+    switch (placement.kind) {
+      case 'run':
+        return this.#run(task, placement.worker);
+      case 'busy':
+        this.#stats.errors++;
+        return task.fail(new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is busy`, 'session_worker_busy', { pool: this.name, workerId: placement.workerId, sessionId: task.sessionId }));
+      case 'gone':
+        this.#sessions.delete(task.sessionId as string);
+        this.#stats.errors++;
+        return task.fail(new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is gone`, 'session_worker_unavailable', { pool: this.name, workerId: placement.workerId, sessionId: task.sessionId }));
+      case 'queue':
+        if (this.#queue.size >= this.#options.maxQueueSize) {
+          this.#stats.poolSaturated++;
+          return task.fail(new PoolError(`Pool ${this.name} queue is full (${this.#options.maxQueueSize})`, 'pool_saturated', { pool: this.name, maxQueueSize: this.#options.maxQueueSize }));
+        }
+        task.requiredWorkerId = placement.workerId;
+        this.#queue.push(task);
+        task.startQueueTimer(this.#options.queueTimeoutMs, () => {
+          this.#queue.remove(task);
+          this.#stats.queueTimeouts++;
+          task.fail(new TimeoutError(`Call to ${task.tool} waited in the queue of pool ${this.name} for ${this.#options.queueTimeoutMs} ms`, 'queue_timeout', this.#options.queueTimeoutMs, { pool: this.name, tool: task.tool }));
+        });
+    }
+  }
+
+  #run(task: Task, worker: Worker): void {
+    this.#stats.requests++;
+    if (task.sessionId !== undefined) this.#sessions.set(task.sessionId, worker.id);
+    const handle = worker.call({ tool: task.tool, args: task.args, sessionId: task.sessionId, metadata: task.metadata }, task.onChunk);
+    task.markRunning(worker, handle.id);
+    handle.result.then(
+      (value) => task.succeed(value),
+      (error: unknown) => {
+        if (!task.settled) this.#stats.errors++;
+        task.fail(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  }
+
+  /** Timeout or abort: reject first, then clean up (leave the queue, or cancel in Python). */
+  #interrupt(task: Task, error: Error): void {
+    if (task.settled) return;
+    this.#stats.errors++;
+    task.fail(error);
+    if (task.worker && task.callId !== undefined) task.worker.cancel(task.callId, this.#options.cancelGraceMs);
+    else this.#queue.remove(task);
+  }
+
+  /** A worker has a free slot: give it the oldest call it may take. */
+  #drainTo(worker: Worker): void {
+    while (worker.available && this.#queue.size > 0) {
+      const task = this.#queue.takeFirst((t) => t.requiredWorkerId === undefined || t.requiredWorkerId === worker.id);
+      if (!task) return;
+      task.clearQueueTimer();
+      this.#run(task, worker);
+    }
+  }
+
+  async #spawnWorker(): Promise<Worker> {
+    const id = `${this.name}-${this.#nextWorker++}`;
+    this.#pendingStarts++;
+    try {
+      const worker = await Worker.start({
+        ...this.#options.worker,
+        id,
+        pool: this.name,
+        capacity: this.#options.capacityPerWorker,
+        logger: this.#options.logger,
+      });
+      if (this.#state === 'stopping' || this.#state === 'stopped') {
+        await worker.stop(this.#options.gracefulShutdownTimeoutMs);
+        throw new PoolError(`Pool ${this.name} stopped`, 'pool_stopped');
+      }
+      this.#workers.push(worker);
+      worker.on('idle', () => this.#drainTo(worker));
+      worker.once('exit', (exit) => this.#onWorkerExit(worker, exit));
+      this.emit('worker:ready', toInfo(worker));
+      this.#drainTo(worker);
+      return worker;
+    } finally {
+      this.#pendingStarts--;
+    }
+  }
+
+  #onWorkerExit(worker: Worker, exit: WorkerExit): void {
+    const index = this.#workers.indexOf(worker);
+    if (index >= 0) this.#workers.splice(index, 1);
+    this.emit('worker:exit', toInfo(worker), exit);
+    if (this.#state !== 'ready') return;
+    if (!exit.expected || exit.reason !== undefined) {
+      this.#options.logger.warn(`Worker ${worker.id} exited (code ${String(exit.exitCode)}, signal ${String(exit.signal)}${exit.reason ? `, ${exit.reason}` : ''}); starting a replacement`, { pool: this.name });
+    }
+    this.#scheduleReplacement(0);
+  }
+
+  #scheduleReplacement(delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.#restartTimers.delete(timer);
+      if (this.#state !== 'ready' || this.#workers.length + this.#pendingStarts >= this.#options.size) return;
+      this.#spawnWorker().then(
+        () => {
+          this.#restartFailures = 0;
+        },
+        (error: unknown) => {
+          if (this.#state !== 'ready') return;
+          this.#restartFailures++;
+          const err = error instanceof Error ? error : new Error(String(error));
+          this.emit('worker:restart-failed', err);
+          // An adapter that cannot even import will not get better by retrying in a loop.
+          const hopeless = isSnakepitError(err) && err.code === 'adapter_import';
+          if (hopeless || this.#restartFailures >= MAX_CONSECUTIVE_RESTART_FAILURES) {
+            this.#options.logger.error(`Pool ${this.name} gave up replacing workers: ${err.message}`, { pool: this.name });
+            return;
+          }
+          this.#scheduleReplacement(Math.min(RESTART_BACKOFF_BASE_MS * 2 ** this.#restartFailures, RESTART_BACKOFF_MAX_MS));
+        },
+      );
+    }, delayMs);
+    this.#restartTimers.add(timer);
+  }
+}
+
+function toInfo(w: Worker): WorkerInfo {
+  return {
+    id: w.id,
+    pid: w.pid,
+    pool: w.pool,
+    state: w.state,
+    load: w.load,
+    capacity: w.capacity,
+    inflight: w.inflight,
+    requests: w.requests,
+    startedAt: w.startedAt,
+    lastActiveAt: w.lastActiveAt,
+  };
+}

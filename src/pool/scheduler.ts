@@ -1,0 +1,46 @@
+/** Which worker runs a call: a pure function of the call, the workers and the session bindings. */
+
+/** How strongly a session sticks to its worker. */
+export type AffinityMode = 'prefer' | 'strict_queue' | 'strict_fail_fast';
+
+/** What the scheduler needs to know about a worker. */
+export interface SchedulableWorker {
+  readonly id: string;
+  readonly available: boolean;
+  readonly load: number;
+}
+
+/** The scheduler's verdict for one call. */
+export type Placement<W> =
+  | { kind: 'run'; worker: W }
+  /** Wait in the queue (any worker, or only `workerId` when bound strictly). */
+  | { kind: 'queue'; workerId?: string }
+  /** Strict fail-fast session whose worker is busy. */
+  | { kind: 'busy'; workerId: string }
+  /** Strict session whose worker no longer exists. */
+  | { kind: 'gone'; workerId: string };
+
+/**
+ * Places a call. Without a session: the least-loaded available worker (first on ties, so a
+ * lightly used pool keeps hitting warm workers). With a bound session: its worker if available;
+ * otherwise `prefer` falls back to any worker, the strict modes queue or fail.
+ */
+export function place<W extends SchedulableWorker>(
+  workers: readonly W[],
+  boundWorkerId: string | undefined,
+  mode: AffinityMode,
+): Placement<W> {
+  if (boundWorkerId !== undefined) {
+    const bound = workers.find((w) => w.id === boundWorkerId);
+    if (bound?.available) return { kind: 'run', worker: bound };
+    if (mode !== 'prefer') {
+      if (!bound) return { kind: 'gone', workerId: boundWorkerId };
+      return mode === 'strict_queue' ? { kind: 'queue', workerId: boundWorkerId } : { kind: 'busy', workerId: boundWorkerId };
+    }
+  }
+  let best: W | undefined;
+  for (const w of workers) {
+    if (w.available && (best === undefined || w.load < best.load)) best = w;
+  }
+  return best ? { kind: 'run', worker: best } : { kind: 'queue' };
+}

@@ -1,0 +1,96 @@
+/** One call's life in a pool: its promise, deadline, abort wiring and where it runs. */
+import type { ChunkHandler } from '../transport/types.js';
+import type { Worker } from '../worker/worker.js';
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Deadline for the whole call (queue wait + run), in ms. @default 60000 (300000 for streams) */
+  timeoutMs?: number;
+  /** Aborts the call: a queued call leaves the queue, a running one is cancelled in Python. */
+  signal?: AbortSignal;
+  /** Routes the call to the session's worker and gives Python `session_context.session_id`. */
+  sessionId?: string;
+  /** Passed to Python as `session_context.request_metadata`. */
+  metadata?: Record<string, unknown>;
+}
+
+interface TaskHooks {
+  onTimeout(task: Task): void;
+  onAbort(task: Task, reason: unknown): void;
+}
+
+/** A call from admission to settlement. Settles exactly once; later outcomes are ignored. */
+export class Task {
+  readonly promise: Promise<unknown>;
+  readonly sessionId: string | undefined;
+  readonly metadata: Record<string, unknown> | undefined;
+  settled = false;
+  /** Set when strict affinity pins a queued call to one worker. */
+  requiredWorkerId: string | undefined;
+  worker: Worker | undefined;
+  callId: number | undefined;
+  #resolve!: (value: unknown) => void;
+  #reject!: (error: Error) => void;
+  #callTimer: NodeJS.Timeout | undefined;
+  #queueTimer: NodeJS.Timeout | undefined;
+  #signal: AbortSignal | undefined;
+  #abortListener: (() => void) | undefined;
+
+  constructor(
+    readonly tool: string,
+    readonly args: Record<string, unknown>,
+    options: CallOptions,
+    readonly onChunk: ChunkHandler | undefined,
+    timeoutMs: number,
+    hooks: TaskHooks,
+  ) {
+    this.sessionId = options.sessionId;
+    this.metadata = options.metadata;
+    this.promise = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    const signal = options.signal;
+    if (signal?.aborted) {
+      hooks.onAbort(this, signal.reason);
+      return;
+    }
+    if (signal) {
+      this.#signal = signal;
+      this.#abortListener = () => hooks.onAbort(this, signal.reason);
+      signal.addEventListener('abort', this.#abortListener, { once: true });
+    }
+    if (Number.isFinite(timeoutMs)) this.#callTimer = setTimeout(() => hooks.onTimeout(this), timeoutMs);
+  }
+
+  markRunning(worker: Worker, callId: number): void {
+    this.worker = worker;
+    this.callId = callId;
+  }
+
+  startQueueTimer(timeoutMs: number, onExpire: () => void): void {
+    this.#queueTimer = setTimeout(onExpire, timeoutMs);
+  }
+
+  clearQueueTimer(): void {
+    clearTimeout(this.#queueTimer);
+    this.#queueTimer = undefined;
+  }
+
+  succeed(value: unknown): void {
+    if (this.#settle()) this.#resolve(value);
+  }
+
+  fail(error: Error): void {
+    if (this.#settle()) this.#reject(error);
+  }
+
+  #settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    clearTimeout(this.#callTimer);
+    this.clearQueueTimer();
+    if (this.#abortListener) this.#signal?.removeEventListener('abort', this.#abortListener);
+    return true;
+  }
+}

@@ -1,0 +1,259 @@
+/** The public facade: pools from config, calls, streams, sessions, stats, stop. */
+import { randomUUID } from 'node:crypto';
+import { loadConfig, resolveConfig, type ResolvedConfig, type ResolvedPoolConfig, type SnakepitConfigInput } from './config/index.js';
+import { PoolError, ValidationError } from './errors.js';
+import { Logger, type LogSink } from './logger.js';
+import { Pool, type PoolOptions, type PoolStats, type WorkerInfo } from './pool/pool.js';
+import type { CallOptions } from './pool/task.js';
+import { resolvePythonExecutable } from './python/runtime.js';
+import { buildWorkerEnv } from './python/worker-env.js';
+import { Session } from './session/session.js';
+import { ChunkChannel } from './stream-iterator.js';
+import type { ToolSpec } from './transport/types.js';
+
+/** Options of one call through the facade. */
+export interface ExecuteOptions extends CallOptions {
+  /** Pool to run in. @default 'default' (or the only pool) */
+  pool?: string;
+}
+
+/** Extra information passed with each streamed chunk. */
+export interface ChunkInfo {
+  /** True when Python marked the chunk `is_final`. */
+  final: boolean;
+}
+
+/** How to start an instance besides the config itself. */
+export interface StartOptions {
+  /** Folder to look for `snakepit.config.*` in when no config is given. @default process.cwd() */
+  cwd?: string;
+  /** Explicit config file path. */
+  configFile?: string;
+  /** Where log records go (Python stdout/stderr included). @default stderr */
+  logSink?: LogSink;
+}
+
+/** Grace for a cancelled call to stop in Python before its worker is killed and replaced. */
+export const DEFAULT_CANCEL_GRACE_MS = 2_000;
+
+let defaultInstance: Snakepit | undefined;
+const running = new Set<Snakepit>();
+
+/** A running set of pools. Create with `Snakepit.start()`; always `stop()` it. */
+export class Snakepit {
+  /** This instance's run id: on every worker's command line, for orphan reaping. */
+  readonly runId: string;
+  readonly config: ResolvedConfig;
+  readonly #pools = new Map<string, Pool>();
+  readonly #logger: Logger;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(config: ResolvedConfig, options: StartOptions) {
+    this.config = config;
+    this.runId = randomUUID().replaceAll('-', '').slice(0, 12);
+    this.#logger = new Logger(config.logLevel, options.logSink);
+    for (const pool of config.pools) this.#pools.set(pool.name, new Pool(this.#poolOptions(pool, options)));
+  }
+
+  /**
+   * Starts every pool and waits until all workers are ready. Without `config`, loads
+   * `snakepit.config.{ts,mjs,js,json}` from the cwd (or uses the defaults).
+   * Rejects fast, with the Python traceback, if an adapter cannot be imported.
+   * The first instance started becomes the module-level default.
+   */
+  static async start(config?: SnakepitConfigInput, options: StartOptions = {}): Promise<Snakepit> {
+    const resolved =
+      config === undefined
+        ? (await loadConfig({ cwd: options.cwd, file: options.configFile })).config
+        : resolveConfig(config);
+    const instance = new Snakepit(resolved, options);
+    running.add(instance);
+    try {
+      await Promise.all([...instance.#pools.values()].map((p) => p.start()));
+    } catch (error) {
+      await instance.stop();
+      throw error;
+    }
+    defaultInstance ??= instance;
+    return instance;
+  }
+
+  /**
+   * Starts an instance, runs `fn` with it, and always stops the workers — also when `fn` throws
+   * or exceeds `timeoutMs`. Resolves with `fn`'s result.
+   */
+  static async runAsScript<T>(
+    fn: (sp: Snakepit) => Promise<T> | T,
+    options: StartOptions & { config?: SnakepitConfigInput; timeoutMs?: number; cleanupTimeoutMs?: number } = {},
+  ): Promise<T> {
+    const sp = await Snakepit.start(options.config, options);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const work = Promise.resolve().then(() => fn(sp));
+      if (options.timeoutMs === undefined) return await work;
+      const timeoutMs = options.timeoutMs;
+      return await Promise.race([
+        work,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new PoolError(`Script did not finish within ${timeoutMs} ms`, 'pool_stopped', { timeoutMs })), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      await sp.stop({ timeoutMs: options.cleanupTimeoutMs });
+    }
+  }
+
+  /** Stops every instance started in this process. */
+  static async cleanup(): Promise<void> {
+    await Promise.all([...running].map((sp) => sp.stop()));
+  }
+
+  /** Names of the pools. */
+  get poolNames(): string[] {
+    return [...this.#pools.keys()];
+  }
+
+  /** Resolves once the pool has all its workers ready. @default pool 'default', timeoutMs 15000 */
+  awaitReady(pool = 'default', timeoutMs = 15_000): Promise<void> {
+    return this.#pool(pool).awaitReady(timeoutMs);
+  }
+
+  /**
+   * Runs a Python tool and resolves with what it returned.
+   * @example await sp.execute('add', { a: 10, b: 25 }) // { result: 35, ... }
+   */
+  execute<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<T> {
+    return this.#pool(options.pool).execute(tool, args, options) as Promise<T>;
+  }
+
+  /**
+   * Runs a streaming tool; yields each chunk as Python produces it. Leaving the loop early
+   * cancels the call in Python.
+   * @example for await (const chunk of sp.stream('stream_progress', { steps: 5 })) console.log(chunk)
+   */
+  stream<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): AsyncIterableIterator<T> {
+    const abandon = new AbortController();
+    const channel = new ChunkChannel<T>(() => abandon.abort(new Error('stream consumer stopped')));
+    const signal = options.signal ? AbortSignal.any([options.signal, abandon.signal]) : abandon.signal;
+    this.#pool(options.pool)
+      .execute(tool, args, { ...options, signal }, (data) => channel.push(data as T))
+      .then(
+        () => channel.end(),
+        (error: unknown) => channel.end(error),
+      );
+    return channel;
+  }
+
+  /** Runs a streaming tool, calling `onChunk` for each chunk; resolves after the last one. */
+  async executeStream<T = unknown>(
+    tool: string,
+    args: Record<string, unknown>,
+    onChunk: (chunk: T, info: ChunkInfo) => void,
+    options: ExecuteOptions = {},
+  ): Promise<void> {
+    await this.#pool(options.pool).execute(tool, args, options, (data, final) => onChunk(data as T, { final }));
+  }
+
+  /** A handle whose calls share worker affinity and `session_context.session_id`. */
+  session(sessionId: string, options: { pool?: string } = {}): Session {
+    return new Session(this, sessionId, options.pool);
+  }
+
+  /** Counters of one pool, or summed over all pools. */
+  stats(pool?: string): PoolStats {
+    if (pool !== undefined) return this.#pool(pool).stats();
+    const total: PoolStats = { requests: 0, queued: 0, errors: 0, queueTimeouts: 0, poolSaturated: 0, workers: 0, available: 0, busy: 0 };
+    for (const p of this.#pools.values()) {
+      const s = p.stats();
+      for (const key of Object.keys(total) as (keyof PoolStats)[]) total[key] += s[key];
+    }
+    return total;
+  }
+
+  /** Worker snapshots of one pool, or of all pools. */
+  listWorkers(pool?: string): WorkerInfo[] {
+    if (pool !== undefined) return this.#pool(pool).listWorkers();
+    return [...this.#pools.values()].flatMap((p) => p.listWorkers());
+  }
+
+  /** Tools the pool's adapter exposes. */
+  tools(pool?: string): ToolSpec[] {
+    return this.#pool(pool).tools();
+  }
+
+  /** The engine's pool object (events, session bindings). */
+  pool(name?: string): Pool {
+    return this.#pool(name);
+  }
+
+  /**
+   * Stops all pools: queued calls fail with `pool_stopped`, workers get SIGTERM then SIGKILL
+   * after each pool's `gracefulShutdownTimeoutMs` (or `timeoutMs` when given).
+   */
+  stop(options: { timeoutMs?: number | undefined } = {}): Promise<void> {
+    this.#stopping ??= (async () => {
+      void options;
+      await Promise.all([...this.#pools.values()].map((p) => p.stop()));
+      running.delete(this);
+      if (defaultInstance === this) defaultInstance = undefined;
+    })();
+    return this.#stopping;
+  }
+
+  #pool(name: string | undefined): Pool {
+    const key = name ?? (this.#pools.size === 1 ? this.#pools.keys().next().value! : 'default');
+    const pool = this.#pools.get(key);
+    if (!pool) {
+      throw new ValidationError(`Unknown pool '${key}' (pools: ${this.poolNames.join(', ')})`, 'unknown_pool', { pool: key, available: this.poolNames });
+    }
+    return pool;
+  }
+
+  #poolOptions(pool: ResolvedPoolConfig, options: StartOptions): PoolOptions {
+    const cwd = options.cwd ?? process.cwd();
+    return {
+      name: pool.name,
+      size: pool.poolSize,
+      capacityPerWorker: pool.workerProfile === 'thread' ? pool.threadsPerWorker : 1,
+      affinity: pool.affinity,
+      queueTimeoutMs: pool.poolQueueTimeoutMs,
+      maxQueueSize: pool.poolMaxQueueSize,
+      startupTimeoutMs: pool.poolStartupTimeoutMs,
+      startupBatchSize: pool.startupBatchSize,
+      startupBatchDelayMs: pool.startupBatchDelayMs,
+      gracefulShutdownTimeoutMs: pool.gracefulShutdownTimeoutMs,
+      defaultTimeoutMs: pool.defaultTimeoutMs,
+      defaultStreamTimeoutMs: pool.defaultStreamTimeoutMs,
+      cancelGraceMs: pool.cancelGraceMs,
+      logger: this.#logger,
+      worker: {
+        runId: this.runId,
+        python: resolvePythonExecutable(pool.pythonExecutable, cwd),
+        adapter: pool.adapter,
+        adapterArgs: pool.adapterArgs,
+        cwd,
+        startupTimeoutMs: pool.poolStartupTimeoutMs,
+        env: buildWorkerEnv({
+          profile: pool.workerProfile,
+          adapterEnv: pool.adapterEnv,
+          pythonPath: pool.pythonPath,
+          pythonLogLevel: pool.logLevel,
+        }),
+      },
+    };
+  }
+}
+
+/** The instance module-level functions use: set by `snakepit run` or the first `start()`. */
+export function getDefaultInstance(): Snakepit {
+  if (!defaultInstance) {
+    throw new PoolError('No Snakepit instance is running: call Snakepit.start() or use `snakepit run`', 'pool_not_started');
+  }
+  return defaultInstance;
+}
+
+/** Makes `sp` the instance module-level functions use. */
+export function setDefaultInstance(sp: Snakepit | undefined): void {
+  defaultInstance = sp;
+}

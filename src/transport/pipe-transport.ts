@@ -1,0 +1,181 @@
+/** The pipe transport: msgpack frames over the child's fds 3 (to Python) and 4 (from Python). */
+import type { Readable, Writable } from 'node:stream';
+import { WorkerError } from '../errors.js';
+import { decode, encode } from './codec.js';
+import { DEFAULT_MAX_FRAME_BYTES, FrameReader } from './frame-reader.js';
+import type { CallHandle, CallRequest, ChunkHandler, ReadyInfo, Transport, WireError } from './types.js';
+import { fatalErrorFromWire, pythonErrorFromWire } from './wire-error.js';
+
+interface Pending {
+  tool: string;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  onChunk: ChunkHandler | undefined;
+}
+
+type InboundFrame =
+  | ({ t: 'ready' } & ReadyInfo)
+  | { t: 'fatal'; error: WireError }
+  | { t: 'result'; id: number; value: unknown }
+  | { t: 'chunk'; id: number; data: unknown; final: boolean }
+  | { t: 'end'; id: number }
+  | { t: 'error'; id: number; error: WireError }
+  | { t: 'pong'; id: number };
+
+const HEADER_BYTES = 4;
+
+export interface PipeTransportOptions {
+  workerId: string;
+  /** The child's fd 3: frames to Python. */
+  output: Writable;
+  /** The child's fd 4: frames from Python. */
+  input: Readable;
+  maxFrameBytes?: number;
+}
+
+/** One worker's pipe connection: many calls in flight, matched by id. */
+export class PipeTransport implements Transport {
+  readonly kind = 'pipe' as const;
+  readonly ready: Promise<ReadyInfo>;
+  #resolveReady!: (info: ReadyInfo) => void;
+  #rejectReady!: (error: Error) => void;
+  #nextId = 1;
+  #pending = new Map<number, Pending>();
+  #pings = new Map<number, () => void>();
+  #failure: Error | undefined;
+  readonly #output: Writable;
+  readonly #workerId: string;
+  readonly #reader: FrameReader;
+
+  constructor(options: PipeTransportOptions) {
+    this.#workerId = options.workerId;
+    this.#output = options.output;
+    this.#reader = new FrameReader(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
+    this.ready = new Promise<ReadyInfo>((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    // Nobody may await `ready` (e.g. a failed start already reported elsewhere): avoid unhandled rejections.
+    this.ready.catch(() => {});
+    options.input.on('data', (chunk: Buffer) => this.#onData(chunk));
+    // EPIPE after the child died is reported through the worker's exit, not here.
+    this.#output.on('error', () => {});
+  }
+
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  call(request: CallRequest, onChunk?: ChunkHandler): CallHandle {
+    const id = this.#nextId++;
+    const result = new Promise<unknown>((resolve, reject) => {
+      if (this.#failure) return reject(this.#failure);
+      this.#pending.set(id, { tool: request.tool, resolve, reject, onChunk });
+      this.#send({
+        t: 'call',
+        id,
+        tool: request.tool,
+        args: request.args,
+        session: request.sessionId ?? null,
+        meta: request.metadata ?? null,
+        stream: onChunk !== undefined,
+      });
+    });
+    return { id, result };
+  }
+
+  cancel(id: number): void {
+    if (this.#pending.has(id)) this.#send({ t: 'cancel', id });
+  }
+
+  ping(timeoutMs: number): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#nextId++;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pings.delete(id);
+        reject(new WorkerError(`Worker ${this.#workerId} did not answer a ping in ${timeoutMs} ms`, 'call_timeout', { workerId: this.#workerId }));
+      }, timeoutMs);
+      this.#pings.set(id, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.#send({ t: 'ping', id });
+    });
+  }
+
+  shutdown(): void {
+    if (!this.#failure) this.#send({ t: 'shutdown' });
+  }
+
+  fail(error: Error): void {
+    if (this.#failure) return;
+    this.#failure = error;
+    this.#rejectReady(error);
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) p.reject(error);
+    this.#pings.clear();
+  }
+
+  #send(message: Record<string, unknown>): void {
+    const body = encode(message);
+    const header = Buffer.allocUnsafe(HEADER_BYTES);
+    header.writeUInt32BE(body.length, 0);
+    // cork/uncork turns the two writes into one writev: no copy of large bodies, one syscall for small ones.
+    this.#output.cork();
+    this.#output.write(header);
+    this.#output.write(body);
+    this.#output.uncork();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#failure) return;
+    try {
+      this.#reader.push(chunk, (body) => this.#onFrame(decode(body) as InboundFrame));
+    } catch (error) {
+      this.fail(new WorkerError(`Worker ${this.#workerId} sent a malformed frame: ${(error as Error).message}`, 'protocol_error', { workerId: this.#workerId }, error));
+    }
+  }
+
+  #onFrame(frame: InboundFrame): void {
+    switch (frame.t) {
+      case 'result': {
+        const p = this.#take(frame.id);
+        p?.resolve(frame.value);
+        return;
+      }
+      case 'chunk':
+        this.#pending.get(frame.id)?.onChunk?.(frame.data, frame.final);
+        return;
+      case 'end':
+        this.#take(frame.id)?.resolve(undefined);
+        return;
+      case 'error': {
+        const p = this.#take(frame.id);
+        p?.reject(pythonErrorFromWire(frame.error, p.tool));
+        return;
+      }
+      case 'pong':
+        this.#pings.get(frame.id)?.();
+        this.#pings.delete(frame.id);
+        return;
+      case 'ready': {
+        const { t: _t, ...info } = frame;
+        this.#resolveReady(info);
+        return;
+      }
+      case 'fatal':
+        this.fail(fatalErrorFromWire(frame.error, this.#workerId));
+        return;
+      default:
+        throw new Error(`unknown frame type ${String((frame as { t: unknown }).t)}`);
+    }
+  }
+
+  #take(id: number): Pending | undefined {
+    const p = this.#pending.get(id);
+    if (p) this.#pending.delete(id);
+    return p;
+  }
+}

@@ -1,0 +1,66 @@
+/** The transport seam: the only thing a Worker uses to talk to its Python process. */
+
+/** A Python tool as the worker describes it in its handshake. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: { name: string; type: string; required: boolean; default?: unknown }[];
+  supports_streaming: boolean;
+  required_variables: string[];
+}
+
+/** What the worker reports once it can take calls. */
+export interface ReadyInfo {
+  protocol: number;
+  pid: number;
+  adapter: string;
+  tools: ToolSpec[];
+  python: string;
+  concurrency: number;
+}
+
+/** One tool call as it goes on the wire. */
+export interface CallRequest {
+  tool: string;
+  args: Record<string, unknown>;
+  sessionId?: string | undefined;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+/** Receives streamed items as Python yields them. */
+export type ChunkHandler = (data: unknown, final: boolean) => void;
+
+/** A call in flight: its wire id and its outcome. */
+export interface CallHandle {
+  readonly id: number;
+  /** Resolves with the tool's value (unary) or `undefined` after the last chunk (stream). */
+  readonly result: Promise<unknown>;
+}
+
+/** The error map Python sends in `error` and `fatal` frames. */
+export interface WireError {
+  type: string;
+  message: string;
+  traceback: string;
+  code?: string;
+  details?: Record<string, unknown>;
+}
+
+/** A bidirectional connection to one Python worker. */
+export interface Transport {
+  readonly kind: 'pipe' | 'grpc';
+  /** Resolves on the worker's `ready` frame; rejects on `fatal`, failure or close. */
+  readonly ready: Promise<ReadyInfo>;
+  /** Sends a call; `onChunk` makes it a streaming call. */
+  call(request: CallRequest, onChunk?: ChunkHandler): CallHandle;
+  /** Asks Python to cancel a running call (cooperative; the call still settles). */
+  cancel(id: number): void;
+  /** Round trip to the worker's control thread; rejects after `timeoutMs`. */
+  ping(timeoutMs: number): Promise<void>;
+  /** Asks the worker to run `cleanup()` and exit. */
+  shutdown(): void;
+  /** Fails every pending call and the handshake with `error`; further calls fail at once. */
+  fail(error: Error): void;
+  /** Number of calls awaiting an outcome. */
+  readonly pendingCount: number;
+}

@@ -1,0 +1,50 @@
+// Shared set-up for integration tests: real Python workers with the fixture adapters importable.
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Snakepit, type SnakepitConfigInput } from '../../src/index.js';
+import type { LogRecord } from '../../src/logger.js';
+
+export const FIXTURES = path.resolve('test/fixtures/python');
+
+/** A started instance plus the log records it produced. */
+export interface TestInstance {
+  sp: Snakepit;
+  logs: LogRecord[];
+}
+
+/** Starts an instance with fixture adapters on PYTHONPATH and logs captured instead of printed. */
+export async function startPool(pool: Record<string, unknown> = {}, top: Record<string, unknown> = {}): Promise<TestInstance> {
+  const logs: LogRecord[] = [];
+  const config = {
+    logLevel: 'debug',
+    pools: [{ name: 'default', poolSize: 1, pythonPath: [FIXTURES], ...pool }],
+    ...top,
+  } as SnakepitConfigInput;
+  const sp = await Snakepit.start(config, { logSink: (r) => logs.push(r) });
+  return { sp, logs };
+}
+
+/** Resolves when the pool has `size` ready workers again (after a crash or kill). */
+export async function waitForFullPool(sp: Snakepit, size: number, timeoutMs = 20_000, pool = 'default'): Promise<void> {
+  const p = sp.pool(pool);
+  const signal = AbortSignal.timeout(timeoutMs);
+  while (p.listWorkers().filter((w) => w.state === 'ready' || w.state === 'busy').length < size) {
+    await once(p, 'worker:ready', { signal });
+  }
+}
+
+/** True while a process exists (and is not a zombie). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
