@@ -162,7 +162,9 @@ class Dispatcher:
                 # Only check binding on failure: free on the fast path, and a
                 # TypeError raised inside the tool stays a python_error.
                 if not _binds(fn, call.args):
-                    return self._send_error(call, error_map(exc, "invalid_args"))
+                    err = error_map(exc, "invalid_args")
+                    err["traceback"] = ""  # only the bridge's own frame: noise
+                    return self._send_error(call, err)
                 raise
             if isinstance(result, types.GeneratorType):
                 result = self._iterate_sync(call, result)

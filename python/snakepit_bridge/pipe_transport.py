@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Iterator
+from typing import Any, List, Optional
 
 from .errors import ProtocolError
 from .serialization import pack, unpack
@@ -30,57 +30,59 @@ def max_frame_bytes() -> int:
 
 
 class FrameReader:
-    """Blocking reader of decoded frames from one fd; iteration ends at EOF."""
+    """Decodes frames from one fd, one ``read`` syscall per ``read_once``.
+
+    Not thread-safe: callers that share it serialise access themselves.
+    """
 
     def __init__(self, fd: int, max_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
         self.fd = fd
         self.max_bytes = max_bytes
+        self._pending = b""  # the start of an incomplete small frame
+        self._big: Optional[bytearray] = None  # a large frame being filled in place
+        self._big_filled = 0
 
-    def _read_exact_into(self, buf: bytearray, filled: int) -> None:
-        view = memoryview(buf)
-        while filled < len(buf):
-            n = os.readv(self.fd, [view[filled:]])
+    def read_once(self) -> List[Any]:
+        """Read once (blocking if nothing is there) and return the complete frames.
+
+        Raises ``EOFError`` at end of input and ``ProtocolError`` on a bad frame.
+        """
+        if self._big is not None:
+            # Read straight into the frame's own buffer: no intermediate copies.
+            n = os.readv(self.fd, [memoryview(self._big)[self._big_filled :]])
             if n == 0:
                 raise EOFError
-            filled += n
-
-    def __iter__(self) -> Iterator[Any]:
-        fd, limit = self.fd, self.max_bytes
-        pending = b""
-        while True:
-            try:
-                data = os.read(fd, _READ_SIZE)
-            except InterruptedError:  # pragma: no cover - PEP 475 retries already
+            self._big_filled += n
+            if self._big_filled < len(self._big):
+                return []
+            body, self._big = self._big, None
+            return [self._decode(body)]
+        data = os.read(self.fd, _READ_SIZE)
+        if not data:
+            raise EOFError
+        if self._pending:
+            data = self._pending + data
+            self._pending = b""
+        frames: List[Any] = []
+        pos, end_of_data, limit = 0, len(data), self.max_bytes
+        while end_of_data - pos >= 4:
+            size = int.from_bytes(data[pos : pos + 4], "big")
+            if size > limit:
+                raise ProtocolError(f"frame of {size} bytes exceeds the limit of {limit}")
+            end = pos + 4 + size
+            if end <= end_of_data:
+                frames.append(self._decode(memoryview(data)[pos + 4 : end]))
+                pos = end
                 continue
-            if not data:
-                return
-            if pending:
-                data = pending + data
-                pending = b""
-            pos, end_of_data = 0, len(data)
-            while end_of_data - pos >= 4:
-                size = int.from_bytes(data[pos : pos + 4], "big")
-                if size > limit:
-                    raise ProtocolError(f"frame of {size} bytes exceeds the limit of {limit}")
-                end = pos + 4 + size
-                if end <= end_of_data:
-                    yield self._decode(memoryview(data)[pos + 4 : end])
-                    pos = end
-                    continue
-                if size >= _BIG_FRAME:
-                    # Copy what we have once, then read the rest in place.
-                    body = bytearray(size)
-                    have = end_of_data - pos - 4
-                    body[:have] = memoryview(data)[pos + 4 :]
-                    try:
-                        self._read_exact_into(body, have)
-                    except EOFError:
-                        return
-                    yield self._decode(body)
-                    pos = end_of_data
-                break
-            if pos < end_of_data:
-                pending = data[pos:]
+            if size >= _BIG_FRAME:
+                self._big = bytearray(size)
+                self._big_filled = end_of_data - pos - 4
+                self._big[: self._big_filled] = memoryview(data)[pos + 4 :]
+                pos = end_of_data
+            break
+        if pos < end_of_data:
+            self._pending = data[pos:]
+        return frames
 
     @staticmethod
     def _decode(buf: Any) -> Any:

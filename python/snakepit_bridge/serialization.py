@@ -1,6 +1,7 @@
 """msgpack encoding of values exchanged with the host (docs/protocol.md).
 
-- ext 1: integers beyond 64 bits, payload = decimal ASCII text.
+- ext 66 (0x42, msgpackr's big-integer extension): integers beyond 64 bits,
+  payload = signed two's-complement big-endian bytes.
 - ext 2: tensors, payload = msgpack ``[dtype, shape, data]`` with C-order
   little-endian raw bytes. Decoded to ``numpy.ndarray`` via ``np.frombuffer``
   (a read-only view over the received bytes: no per-element work; call
@@ -26,8 +27,9 @@ from msgpack import ExtType
 
 __all__ = ["Tensor", "pack", "unpack", "TENSOR_DTYPES", "EXT_BIGINT", "EXT_TENSOR", "to_wire_safe"]
 
-EXT_BIGINT = 1
 EXT_TENSOR = 2
+# Big integers use msgpackr's own ext (``useBigIntExtension``): big-endian two's complement.
+EXT_BIGINT = 0x42
 TENSOR_DTYPES = frozenset(
     ["float32", "float64", "int8", "int16", "int32", "int64",
      "uint8", "uint16", "uint32", "uint64", "bool"]
@@ -87,7 +89,8 @@ def _convert(o: Any) -> Any:
             return bool(o)
         if -(1 << 63) <= o < (1 << 64):
             return int(o)  # an int subclass (IntEnum...) within range
-        return ExtType(EXT_BIGINT, str(int(o)).encode("ascii"))
+        n = int(o)
+        return ExtType(EXT_BIGINT, n.to_bytes(n.bit_length() // 8 + 1, "big", signed=True))
     np = sys.modules.get("numpy")  # numpy values only exist if numpy was imported
     if np is not None:
         if isinstance(o, np.ndarray):
@@ -235,10 +238,10 @@ def _decode_tensor(payload: bytes) -> Any:
 
 
 def _ext_hook(code: int, data: bytes) -> Any:
-    if code == EXT_BIGINT:
-        return int(data.decode("ascii"))
     if code == EXT_TENSOR:
         return _decode_tensor(data)
+    if code == EXT_BIGINT:
+        return int.from_bytes(data, "big", signed=True)
     if code == 0 and data == b"\x00":
         return None  # msgpackr's encoding of a bare `undefined`
     return ExtType(code, data)

@@ -1,12 +1,12 @@
 """Worker entry point: ``python -m snakepit_bridge.server --adapter pkg.mod.Class``.
 
-Threads (docs/protocol.md, "Execution model"):
-- reader thread: blocking reads on fd 3; answers ``ping`` itself, marks
-  cancellations itself, queues ``call`` frames; EOF means the host is gone.
-- main thread: takes calls off a SimpleQueue in arrival order and runs them
-  (process profile), or hands them to a thread pool (``--max-concurrency`` > 1).
-  A SimpleQueue hand-off measured faster here than waking an asyncio loop
-  with ``call_soon_threadsafe``; async tools still run on one persistent loop.
+Threads (docs/protocol.md, "Execution model"; details in ``inbox.py``):
+- main thread: reads fd 3 while idle and runs calls one at a time in arrival
+  order (process profile), or hands them to a thread pool
+  (``--max-concurrency`` > 1, thread profile).
+- watcher/reader thread: reads fd 3 whenever the main thread is busy, answers
+  ``ping`` and marks cancellations itself, queues calls. EOF means the host
+  is gone: exit at once.
 """
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ import inspect
 import logging
 import os
 import platform
-import queue
 import signal
 import sys
 import threading
@@ -27,7 +26,9 @@ from typing import Any, Dict, List, Optional
 from .base_adapter import build_tool_spec, discover_tool_names
 from .dispatcher import Call, Dispatcher, format_traceback
 from .errors import ProtocolError
+from .inbox import make_inbox
 from .pipe_transport import FrameReader, FrameWriter, max_frame_bytes
+from .shutdown import CLEANUP_TIMEOUT_S, Shutdown
 
 log = logging.getLogger("snakepit_bridge.server")
 
@@ -35,7 +36,6 @@ PROTOCOL_VERSION = 1
 READ_FD, WRITE_FD = 3, 4
 DEFAULT_ADAPTER = "snakepit_bridge.adapters.showcase.ShowcaseAdapter"
 EXIT_OK, EXIT_ADAPTER_IMPORT, EXIT_PROTOCOL_ERROR = 0, 3, 4
-CLEANUP_TIMEOUT_S = 2.0
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
            "warn": logging.WARNING, "error": logging.ERROR, "none": logging.CRITICAL + 10}
 _PARENT_PID = os.getppid()  # read as early as possible for the PDEATHSIG race check
@@ -86,6 +86,12 @@ def set_parent_death_signal() -> None:
 
 def hard_exit(code: int) -> None:
     """Flush the log streams and leave now, without waiting for other threads."""
+    if threading.current_thread() is not threading.main_thread():
+        # Another thread may hold a stream's lock (blocked in print()):
+        # never let a flush keep a worker of a dead host alive.
+        timer = threading.Timer(0.5, os._exit, (code,))
+        timer.daemon = True
+        timer.start()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -115,15 +121,15 @@ class Worker:
         self.args = args
         self.concurrency = args.max_concurrency
         limit = max_frame_bytes()
-        self.reader = FrameReader(READ_FD, limit)
         self.writer = FrameWriter(WRITE_FD, limit)
-        self.calls: "queue.SimpleQueue[Call]" = queue.SimpleQueue()
+        self.inbox = make_inbox(FrameReader(READ_FD, limit), self._handle_frame,
+                                self._host_gone, self._read_failed)
         self.inflight: Dict[Any, Call] = {}
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
         self.adapter: Any = None
         self.dispatcher: Optional[Dispatcher] = None
-        self._shutting_down = False
+        self.shutdown = Shutdown(self._cleanup, self._cancel_all, hard_exit)
 
     # -- start-up -----------------------------------------------------------
 
@@ -131,12 +137,12 @@ class Worker:
         for fd in (READ_FD, WRITE_FD):
             os.set_blocking(fd, True)  # the host may hand us non-blocking ends
             os.set_inheritable(fd, False)  # children of tools must not hold them
+        self.shutdown.install()  # before PDEATHSIG, whose SIGTERM it handles
         set_parent_death_signal()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, self._on_signal)
-        # Start reading before the adapter loads: pings are answered during a
-        # slow import/initialize, and a dead host is noticed.
-        threading.Thread(target=self._read_loop, name="snakepit-reader", daemon=True).start()
+        # Start-up counts as busy: the watcher answers pings during a slow
+        # import/initialize, and a dead host is noticed.
+        self.inbox.start()
+        self.inbox.begin_busy()
         try:
             self.adapter = load_adapter(self.args.adapter)
             self._run_hook("initialize", timeout=None)
@@ -151,6 +157,7 @@ class Worker:
             "adapter": self.args.adapter, "tools": specs,
             "python": platform.python_version(), "concurrency": self.concurrency,
         })
+        self.inbox.end_busy()
         log.info("worker %s ready: %s (%d tools, concurrency %d)", self.args.worker_id,
                  self.args.adapter, len(specs), self.concurrency)
 
@@ -183,45 +190,48 @@ class Worker:
 
     def serve(self) -> None:
         """Run calls forever (until the process exits)."""
-        get, execute = self.calls.get, self.dispatcher.execute  # type: ignore[union-attr]
+        inbox, execute = self.inbox, self.dispatcher.execute  # type: ignore[union-attr]
         if self.concurrency == 1:
+            next_call, begin, end = inbox.next_call, inbox.begin_busy, inbox.end_busy
             while True:
-                execute(get())
-        # Thread profile: the loop runs in its own thread so async tools and
-        # the pool's sync tools run side by side.
+                call = next_call()
+                begin()
+                try:
+                    execute(call)
+                finally:
+                    end()
+        # Thread profile: the main thread only reads and dispatches; the loop
+        # runs in its own thread so async tools and pool threads run side by side.
         threading.Thread(target=self.loop.run_forever, name="snakepit-asyncio", daemon=True).start()
         pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="snakepit-tool")
         while True:
-            pool.submit(execute, get())
+            pool.submit(execute, inbox.next_call())
 
-    def _read_loop(self) -> None:
-        inflight, put = self.inflight, self.calls.put
-        try:
-            for frame in self.reader:
-                kind = frame.get("t")
-                if kind == "call":
-                    call = Call(frame)
-                    inflight[call.id] = call
-                    put(call)
-                elif kind == "ping":
-                    self.writer.send({"t": "pong", "id": frame.get("id")})
-                elif kind == "cancel":
-                    call = inflight.get(frame.get("id"))
-                    if call is not None:
-                        call.cancel()
-                elif kind == "shutdown":
-                    self._request_shutdown()
-                else:
-                    log.warning("ignoring unknown frame type %r", kind)
-        except ProtocolError as exc:
+    def _handle_frame(self, frame: Dict[str, Any]) -> Optional[Call]:
+        """Answer a control frame; return a ``Call`` for a call frame."""
+        kind = frame.get("t")
+        if kind == "call":
+            call = Call(frame)
+            self.inflight[call.id] = call  # registered now, so a cancel can find it queued
+            return call
+        if kind == "ping":
+            self.writer.send({"t": "pong", "id": frame.get("id")})
+        elif kind == "cancel":
+            call = self.inflight.get(frame.get("id"))
+            if call is not None:
+                call.cancel()
+        elif kind == "shutdown":
+            self.shutdown.request()
+        else:
+            log.warning("ignoring unknown frame type %r", kind)
+        return None
+
+    def _read_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, ProtocolError):
             log.error("protocol error, exiting: %s", exc)
-            hard_exit(EXIT_PROTOCOL_ERROR)
-        except BrokenPipeError:
-            pass
-        except Exception:
-            log.exception("reader thread failed")
-            hard_exit(EXIT_PROTOCOL_ERROR)
-        self._host_gone()
+        else:
+            log.error("reading fd %d failed: %s: %s", READ_FD, type(exc).__name__, exc)
+        hard_exit(EXIT_PROTOCOL_ERROR)
 
     def _host_gone(self) -> None:
         # EOF on fd 3 (or a broken fd 4): nobody is listening, leave at once.
@@ -230,31 +240,13 @@ class Worker:
 
     # -- shutdown ------------------------------------------------------------------
 
-    def _request_shutdown(self) -> None:
-        """``shutdown`` frame: stop running calls, run cleanup on the main thread."""
+    def _cancel_all(self) -> None:
         for call in list(self.inflight.values()):
             call.cancel()
-        # The signal handler runs on the main thread even while a tool runs
-        # there, so the same path serves SIGTERM and the shutdown frame.
-        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)  # type: ignore[arg-type]
 
-    def _on_signal(self, signum: int, _frame: Any) -> None:
-        if self._shutting_down:
-            return
-        self._shutting_down = True
-        log.info("signal %d: cleaning up and exiting", signum)
-        for call in list(self.inflight.values()):
-            call.cancel()
-        # Bound the whole cleanup: a hanging cleanup() must not keep us alive.
-        watchdog = threading.Timer(CLEANUP_TIMEOUT_S, hard_exit, (EXIT_OK,))
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            if self.adapter is not None:
-                self._run_hook("cleanup", timeout=CLEANUP_TIMEOUT_S)
-        except BaseException:  # noqa: BLE001 - we exit anyway
-            log.exception("adapter cleanup failed")
-        hard_exit(EXIT_OK)
+    def _cleanup(self) -> None:
+        if self.adapter is not None:
+            self._run_hook("cleanup", timeout=CLEANUP_TIMEOUT_S)
 
     def _run_hook(self, name: str, timeout: Optional[float]) -> None:
         """Call ``adapter.<name>()``, awaiting it on the worker loop if async."""
@@ -266,13 +258,15 @@ class Worker:
             return
         loop = self.loop
         if not loop.is_running():
+            # Idle loop (from whichever thread): run the hook on it, so
+            # resources created by initialize() on this loop can be closed.
             loop.run_until_complete(asyncio.wait_for(result, timeout))
         elif self.concurrency > 1:
             # Thread profile: the loop runs in its own thread; hand it over.
             asyncio.run_coroutine_threadsafe(result, loop).result(timeout)
         else:
-            # A signal interrupted an async tool on the main thread's loop,
-            # which cannot be re-entered: run the hook on a fresh loop aside.
+            # Shutdown came while an async tool runs on the main thread's
+            # loop, which cannot be re-entered: use a fresh loop aside.
             t = threading.Thread(target=asyncio.run, args=(result,), daemon=True)
             t.start()
             t.join(timeout)
@@ -284,6 +278,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     if args.unknown:
         log.debug("ignoring unknown arguments: %s", args.unknown)
+    for fd in (READ_FD, WRITE_FD):
+        try:
+            os.fstat(fd)
+        except OSError:
+            sys.stderr.write(
+                f"snakepit_bridge.server: fd {fd} is not open. Workers are started by the "
+                "Snakepit host, which passes the protocol pipes as fds 3 and 4 "
+                "(docs/protocol.md).\n")
+            sys.exit(2)
     worker = Worker(args)
     worker.start()
     worker.serve()

@@ -21,14 +21,16 @@ class Worker:
     """A live worker process and the host ends of its pipes."""
 
     def __init__(self, adapter: str, *extra: str, env: Optional[Dict[str, str]] = None,
-                 stdout: Any = subprocess.DEVNULL, stderr: Any = None) -> None:
+                 stdout: Any = subprocess.DEVNULL, stderr: Any = None,
+                 argv: Optional[List[str]] = None) -> None:
         to_child_r, self.to_child = os.pipe()
         self.from_child, from_child_w = os.pipe()
         full_env = dict(os.environ)
         full_env["PYTHONPATH"] = os.pathsep.join([str(PYTHON_DIR), str(FIXTURES)])
         full_env["PYTHONUNBUFFERED"] = "1"
         full_env.update(env or {})
-        argv = [sys.executable, "-m", "snakepit_bridge.server", "--adapter", adapter, *extra]
+        if argv is None:  # a custom argv runs something else on the same pipes
+            argv = [sys.executable, "-m", "snakepit_bridge.server", "--adapter", adapter, *extra]
         # Let bash move the pipe ends onto fds 3/4 and exec Python, as the Node
         # host's stdio array does (a preexec_fn dup2 would be undone by close_fds).
         # Park the ends on fds >= 10 first so the redirections cannot collide.

@@ -1,5 +1,5 @@
 /** A named pool of Python workers: start-up in batches, FIFO queue, placement, timeouts, abort, crash replacement. */
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { AbortError, PoolError, TimeoutError, isSnakepitError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ChunkHandler, ToolSpec } from '../transport/types.js';
@@ -58,6 +58,8 @@ export interface WorkerInfo {
 interface PoolEvents {
   'worker:ready': [WorkerInfo];
   'worker:exit': [WorkerInfo, WorkerExit];
+  /** No call in flight and none queued. */
+  idle: [];
   /** A replacement could not be started; `error` says why. */
   'worker:restart-failed': [Error];
 }
@@ -128,6 +130,11 @@ export class Pool extends EventEmitter<PoolEvents> {
     });
   }
 
+  /** Resolves when no call is in flight or queued (cancelled calls count until Python lets go). */
+  async onIdle(): Promise<void> {
+    while (!this.#isIdle()) await once(this, 'idle');
+  }
+
   /** Runs a tool. With `onChunk`, runs it as a stream and resolves after the last chunk. */
   execute(tool: string, args: Record<string, unknown>, options: CallOptions = {}, onChunk?: ChunkHandler): Promise<unknown> {
     if (this.#state !== 'ready') {
@@ -184,6 +191,10 @@ export class Pool extends EventEmitter<PoolEvents> {
     for (const task of this.#queue.drain()) task.fail(stopped);
     await Promise.all(this.#workers.map((w) => w.stop(this.#options.gracefulShutdownTimeoutMs)));
     this.#state = 'stopped';
+  }
+
+  #isIdle(): boolean {
+    return this.#queue.size === 0 && this.#workers.every((w) => w.inflight === 0);
   }
 
   #isFull(): boolean {
@@ -267,7 +278,10 @@ export class Pool extends EventEmitter<PoolEvents> {
         throw new PoolError(`Pool ${this.name} stopped`, 'pool_stopped');
       }
       this.#workers.push(worker);
-      worker.on('idle', () => this.#drainTo(worker));
+      worker.on('idle', () => {
+        this.#drainTo(worker);
+        if (this.#isIdle()) this.emit('idle');
+      });
       worker.once('exit', (exit) => this.#onWorkerExit(worker, exit));
       this.emit('worker:ready', toInfo(worker));
       this.#drainTo(worker);

@@ -5,11 +5,17 @@ import { Tensor, type TensorDType } from '../tensor.js';
 /** ext type of a tensor: `[dtype, shape, bytes]`. */
 export const TENSOR_EXT_TYPE = 2;
 
+// `pack`/`unpack` (not `write`/`read`, which msgpackr writes outside the ext body) keep the
+// payload a self-contained msgpack value, as Python's ExtType expects.
+const inner = new Packr({ useRecords: false });
 addExtension({
   Class: Tensor,
   type: TENSOR_EXT_TYPE,
-  write: (t: Tensor) => [t.dtype, t.shape, t.bytes],
-  read: ([dtype, shape, bytes]: [TensorDType, number[], Uint8Array]) => Tensor.fromBytes(dtype, shape, bytes),
+  pack: (t: Tensor) => inner.pack([t.dtype, t.shape, t.bytes]),
+  unpack: (payload: Uint8Array) => {
+    const [dtype, shape, bytes] = inner.unpack(payload) as [TensorDType, number[], Uint8Array];
+    return Tensor.fromBytes(dtype, shape, bytes);
+  },
 });
 
 // One shared Packr: `useRecords: false` keeps plain msgpack maps Python understands;

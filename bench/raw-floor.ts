@@ -1,0 +1,45 @@
+/** The raw floor: Node <-> Python over the same pipes and msgpack, with no pool, worker or bridge. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { decode, encode } from '../src/transport/codec.js';
+import { FrameReader } from '../src/transport/frame-reader.js';
+
+/** One raw echo process with many requests in flight, matched by id. */
+export class RawEcho {
+  readonly #child: ChildProcess;
+  readonly #out: Writable;
+  readonly #pending = new Map<number, (v: unknown) => void>();
+  #nextId = 1;
+
+  constructor(python: string, benchDir: string) {
+    this.#child = spawn(python, [path.join(benchDir, 'python', 'raw_echo.py')], { stdio: ['ignore', 'inherit', 'inherit', 'pipe', 'pipe'] });
+    this.#out = this.#child.stdio[3] as Writable;
+    const reader = new FrameReader();
+    (this.#child.stdio[4] as Readable).on('data', (chunk: Buffer) =>
+      reader.push(chunk, (body) => {
+        const msg = decode(body) as { id: number; value: unknown };
+        this.#pending.get(msg.id)?.(msg.value);
+        this.#pending.delete(msg.id);
+      }),
+    );
+  }
+
+  call(value: unknown): Promise<unknown> {
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      this.#pending.set(id, resolve);
+      const body = encode({ t: 'call', id, tool: 'echo', args: { value }, session: null, meta: null, stream: false });
+      const header = Buffer.allocUnsafe(4);
+      header.writeUInt32BE(body.length, 0);
+      this.#out.cork();
+      this.#out.write(header);
+      this.#out.write(body);
+      this.#out.uncork();
+    });
+  }
+
+  close(): void {
+    this.#child.kill('SIGKILL');
+  }
+}

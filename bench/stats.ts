@@ -1,0 +1,40 @@
+/** Percentiles and formatting for the benchmark report. */
+
+export function percentile(sortedUs: readonly number[], p: number): number {
+  if (sortedUs.length === 0) return Number.NaN;
+  const index = Math.min(sortedUs.length - 1, Math.floor((p / 100) * sortedUs.length));
+  return sortedUs[index] ?? Number.NaN;
+}
+
+export interface LatencySummary {
+  p50Us: number;
+  p99Us: number;
+}
+
+/** Times `n` sequential calls of `fn`, after `warmup` untimed ones. */
+export async function measureLatency(fn: () => Promise<unknown>, n: number, warmup: number): Promise<LatencySummary> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const samples = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const start = process.hrtime.bigint();
+    await fn();
+    samples[i] = Number(process.hrtime.bigint() - start) / 1000;
+  }
+  samples.sort((a, b) => a - b);
+  return { p50Us: percentile(samples, 50), p99Us: percentile(samples, 99) };
+}
+
+/** Calls per second with `inFlight` concurrent callers, over `total` calls. */
+export async function measureThroughput(fn: () => Promise<unknown>, total: number, inFlight: number): Promise<number> {
+  let next = 0;
+  const start = process.hrtime.bigint();
+  const lane = async () => {
+    while (next < total) {
+      next++;
+      await fn();
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return total / seconds;
+}

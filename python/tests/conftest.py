@@ -1,0 +1,44 @@
+"""Shared pytest set-up: import paths and a worker factory that cleans up."""
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+for path in (HERE.parent, HERE, HERE.parents[1] / "test" / "fixtures" / "python"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from harness import Worker  # noqa: E402
+
+SHOWCASE = "snakepit_bridge.adapters.showcase.ShowcaseAdapter"
+
+
+@pytest.fixture(params=["leader", "thread"])
+def reader_mode(request):
+    """Every end-to-end test runs with both fd-3 reading strategies (inbox.py)."""
+    return request.param
+
+
+@pytest.fixture
+def spawn(reader_mode):
+    """spawn(adapter, *args, **kw) -> Worker; every worker is killed at teardown."""
+    workers = []
+
+    def _spawn(adapter=SHOWCASE, *args, env=None, **kw):
+        env = dict(env or {}, SNAKEPIT_READER=reader_mode)
+        w = Worker(adapter, *args, env=env, **kw)
+        workers.append(w)
+        return w
+
+    yield _spawn
+    for w in workers:
+        w.close()
+
+
+@pytest.fixture
+def showcase(spawn):
+    """A ready showcase worker (process profile)."""
+    w = spawn(SHOWCASE)
+    w.ready()
+    return w

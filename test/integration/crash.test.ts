@@ -1,0 +1,51 @@
+// A worker that dies mid-call fails that call with a worker error and is replaced.
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WorkerError, type Snakepit } from '../../src/index.js';
+import { processAlive, startPool, waitForFullPool } from '../helpers/pool.js';
+
+describe('worker crash mid-call', () => {
+  let sp: Snakepit | undefined;
+  afterEach(async () => {
+    await sp?.stop();
+    sp = undefined;
+  });
+
+  it('fails the call with worker_crashed when the worker is SIGKILLed, then refills the pool', async () => {
+    ({ sp } = await startPool({ poolSize: 2, adapter: 'crash_adapter.CrashAdapter' }));
+    const victim = sp.listWorkers()[0]!;
+    const call = sp.execute('pid', {}, {}).then(() => sp!.execute('kill_self', { signal_name: 'SIGKILL' }));
+    const error = await call.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerError);
+    expect(error).toMatchObject({ code: 'worker_crashed', category: 'worker', signal: 'SIGKILL' });
+    await waitForFullPool(sp, 2);
+    expect(sp.stats().workers).toBe(2);
+    void victim;
+  });
+
+  it('fails a call when the host SIGKILLs its worker from outside', async () => {
+    ({ sp } = await startPool({ poolSize: 1 }));
+    const [worker] = sp.listWorkers();
+    const exited = once(sp.pool(), 'worker:exit');
+    const call = sp.execute('sleep', { ms: 30_000 });
+    process.kill(worker!.pid!, 'SIGKILL');
+    await expect(call).rejects.toMatchObject({ code: 'worker_crashed', details: { workerId: worker!.id } });
+    await exited;
+    expect(processAlive(worker!.pid!)).toBe(false);
+    await waitForFullPool(sp, 1);
+    const [replacement] = sp.listWorkers();
+    expect(replacement!.pid).not.toBe(worker!.pid);
+    await expect(sp.execute('ping')).resolves.toMatchObject({ status: 'ok' });
+  });
+
+  it('fails a stream when its worker exits after some chunks', async () => {
+    ({ sp } = await startPool({ adapter: 'crash_adapter.CrashAdapter' }));
+    const chunks: unknown[] = [];
+    const error = await (async () => {
+      for await (const c of sp!.stream('crash_in_stream', { after: 2 })) chunks.push(c);
+    })().catch((e: unknown) => e);
+    expect(chunks).toHaveLength(2);
+    expect(error).toMatchObject({ code: 'worker_crashed' });
+    await waitForFullPool(sp, 1);
+  });
+});

@@ -1,0 +1,43 @@
+// Start-up: an adapter that cannot be imported fails start() fast, with the traceback, leaving nothing running.
+import { describe, expect, it } from 'vitest';
+import { Snakepit, WorkerError } from '../../src/index.js';
+import { liveProcessIds } from '../../src/process/live-processes.js';
+import { FIXTURES } from '../helpers/pool.js';
+
+const start = (pool: Record<string, unknown>) =>
+  Snakepit.start({ pools: [{ name: 'default', poolSize: 2, pythonPath: [FIXTURES], ...pool }] }, { logSink: () => {} });
+
+describe('start-up failures', () => {
+  it.each([
+    ['a module that raises at import', 'broken_import_adapter.Anything'],
+    ['a module that does not exist', 'no_such_module.Adapter'],
+    ['a class that does not exist', 'echo_adapter.NoSuchClass'],
+    ['a constructor that raises', 'lifecycle_adapter.FailingCtorAdapter'],
+  ])('rejects with adapter_import for %s', async (_label, adapter) => {
+    const error = (await start({ adapter }).catch((e: unknown) => e)) as WorkerError;
+    expect(error).toBeInstanceOf(WorkerError);
+    expect(error.code).toBe('adapter_import');
+    expect(String(error.details.pythonTraceback)).toContain('Traceback');
+    expect(liveProcessIds()).toEqual([]);
+  });
+
+  it('rejects when initialize() raises', async () => {
+    const error = await start({ adapter: 'lifecycle_adapter.FailingInitAdapter' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ category: 'worker' });
+    expect(liveProcessIds()).toEqual([]);
+  });
+
+  it('rejects with worker_start_failed when the interpreter cannot run', async () => {
+    const error = await start({ pythonExecutable: '/nonexistent/python' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'worker_start_failed', category: 'worker' });
+  });
+
+  it('runs initialize() before the first call', async () => {
+    const sp = await start({ adapter: 'lifecycle_adapter.LifecycleAdapter', poolSize: 1 });
+    try {
+      await expect(sp.execute('status')).resolves.toMatchObject({ initialized: true });
+    } finally {
+      await sp.stop();
+    }
+  });
+});
