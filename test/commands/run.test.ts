@@ -1,0 +1,48 @@
+// `snakepit run`: starts pools from config, runs the script, always stops workers, exits with the script's code.
+import { execa } from 'execa';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { processAlive } from '../helpers/pool.js';
+
+const BIN = path.resolve('bin/run.js');
+const SCRIPTS = path.resolve('test/fixtures/scripts');
+const run = (args: string[], cwd = SCRIPTS) => execa(process.execPath, [BIN, 'run', ...args], { cwd, reject: false, timeout: 60_000 });
+
+describe('snakepit run', () => {
+  it('runs the quickstart and prints its results', async () => {
+    const r = await run(['examples/quickstart.ts'], path.resolve('.'));
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^add\(10, 25\)\s+\{"result":35/m);
+    expect(r.stdout).toMatch(/^process_list median\s+\{"code":"python_error"/m);
+    expect(r.stdout.match(/"step":\d/g)).toHaveLength(5);
+    expect(r.stdout).toMatch(/^session recall\s+.*"value":"python"/m);
+  });
+
+  it("exits with the script's exitCode and passes the arguments after the script", async () => {
+    const r = await run(['exit-code.ts', 'a', 'b']);
+    expect(r.stdout).toContain('result=3 args=a,b');
+    expect(r.exitCode).toBe(3);
+  });
+
+  it('exits 1 when the script throws', async () => {
+    const r = await run(['throws.ts']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('script failed on purpose');
+  });
+
+  it('stops every worker on Ctrl-C and exits 130', async () => {
+    const child = execa(process.execPath, [BIN, 'run', 'waits.ts'], { cwd: SCRIPTS, reject: false, timeout: 60_000 });
+    const pids = await new Promise<number[]>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        const m = /pids=([\d,]+)/.exec(d.toString());
+        if (m?.[1]) resolve(m[1].split(',').map(Number));
+      });
+      child.once('exit', () => reject(new Error('exited before reporting pids')));
+    });
+    expect(pids).toHaveLength(2);
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(pids.filter(processAlive)).toEqual([]);
+  });
+});
