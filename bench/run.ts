@@ -35,10 +35,11 @@ async function floor() {
   }
 }
 
-async function ours() {
-  const sp = await Snakepit.start(
-    { logLevel: 'error', pools: [{ name: 'default', poolSize: POOL_SIZE, adapter: 'bench_adapter.BenchAdapter', pythonPath: [path.join(benchDir, 'python')] }] },
-  );
+async function ours(pipelineDepth: number) {
+  const sp = await Snakepit.start({
+    logLevel: 'error',
+    pools: [{ name: 'default', poolSize: POOL_SIZE, pipelineDepth, adapter: 'bench_adapter.BenchAdapter', pythonPath: [path.join(benchDir, 'python')] }],
+  });
   try {
     const latency = await measureLatency(() => sp.execute('echo', { value: 'x' }), SEQUENTIAL_CALLS, WARMUP);
     await measureThroughput(() => sp.execute('echo', { value: 'x' }), WARMUP, IN_FLIGHT);
@@ -49,15 +50,19 @@ async function ours() {
   }
 }
 
+const PIPELINE_DEPTH = 4;
 const f = await floor();
-const o = await ours();
-const rows = [
-  ['sequential echo p50 (µs)', f.latency.p50Us, o.latency.p50Us, o.latency.p50Us / f.latency.p50Us, '<= 1.5'],
-  ['sequential echo p99 (µs)', f.latency.p99Us, o.latency.p99Us, o.latency.p99Us / f.latency.p99Us, ''],
-  [`throughput, ${POOL_SIZE} workers, ${IN_FLIGHT} in flight (calls/s)`, f.throughput, o.throughput, o.throughput / f.throughput, '>= 0.6'],
-] as const;
-console.log(`\nsnakepit bench — pipe transport, Node ${process.version}\n`);
-console.log(`${'measure'.padEnd(46)}${'floor'.padStart(12)}${'snakepit'.padStart(12)}${'ratio'.padStart(9)}  target`);
-for (const [name, fl, us, ratio, target] of rows) {
-  console.log(`${name.padEnd(46)}${fl.toFixed(0).padStart(12)}${us.toFixed(0).padStart(12)}${ratio.toFixed(2).padStart(9)}  ${target}`);
+const o = await ours(0);
+const p = await ours(PIPELINE_DEPTH);
+const rows: [string, number, number, number, string][] = [
+  ['sequential echo p50 (µs)', f.latency.p50Us, o.latency.p50Us, p.latency.p50Us, '<= 1.5'],
+  ['sequential echo p99 (µs)', f.latency.p99Us, o.latency.p99Us, p.latency.p99Us, ''],
+  [`throughput, ${POOL_SIZE} workers, ${IN_FLIGHT} in flight (calls/s)`, f.throughput, o.throughput, p.throughput, '>= 0.6'],
+];
+const num = (v: number, width: number) => v.toFixed(v < 10 ? 2 : 0).padStart(width);
+console.log(`\nsnakepit bench — pipe transport, Node ${process.version}, ${SEQUENTIAL_CALLS} sequential / ${THROUGHPUT_CALLS} concurrent calls\n`);
+console.log(`${'measure'.padEnd(46)}${'floor'.padStart(10)}${'depth 0'.padStart(10)}${'ratio'.padStart(7)}${`depth ${PIPELINE_DEPTH}`.padStart(10)}${'ratio'.padStart(7)}  target`);
+for (const [name, fl, d0, dp, target] of rows) {
+  console.log(`${name.padEnd(46)}${num(fl, 10)}${num(d0, 10)}${num(d0 / fl, 7)}${num(dp, 10)}${num(dp / fl, 7)}  ${target}`);
 }
+console.log(`\nfloor: raw pipe + msgpack echo, no pool or bridge. depth = pool option pipelineDepth (default 0).`);

@@ -216,6 +216,7 @@ export class Snakepit {
       name: pool.name,
       size: pool.poolSize,
       capacityPerWorker: pool.workerProfile === 'thread' ? pool.threadsPerWorker : 1,
+      pipelineDepth: pool.pipelineDepth,
       affinity: pool.affinity,
       queueTimeoutMs: pool.poolQueueTimeoutMs,
       maxQueueSize: pool.poolMaxQueueSize,

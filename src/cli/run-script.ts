@@ -16,7 +16,8 @@ export interface RunScriptOptions {
 const SIGNAL_EXIT_CODES: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
 
 /**
- * Runs the script and resolves with the exit code to use: the script's `process.exitCode`
+ * Runs the script — its top-level code, then its default export if that is a function — and
+ * resolves with the exit code to use: the script's `process.exitCode`
  * (0 by default), 1 if it threw, 130/143 on Ctrl-C / SIGTERM. Workers are stopped in every case.
  */
 export async function runScript(options: RunScriptOptions): Promise<number> {
@@ -47,9 +48,10 @@ export async function runScript(options: RunScriptOptions): Promise<number> {
   } finally {
     process.argv = savedArgv;
     await unregister();
+    // Handlers stay until the workers are gone: a Ctrl-C during stop() must not skip it.
+    await sp.stop();
     process.off('SIGINT', sigint);
     process.off('SIGTERM', sigterm);
-    await sp.stop();
     setDefaultInstance(undefined);
   }
 }

@@ -117,6 +117,15 @@ const poolOwnShape = {
   cancelGraceMs: nonNegInt()
     .default(2_000)
     .describe('Time a cancelled call may take to stop before the worker is killed, in ms.'),
+  /**
+   * Calls a worker may hold queued in its pipe beyond those it runs. `0` keeps every waiting call
+   * in the host queue (FIFO across workers, no head-of-line blocking); a small depth such as `4`
+   * hides the round-trip gap and multiplies throughput of tiny calls, at the cost of a queued call
+   * waiting behind a slow one on the same worker. @default 0
+   */
+  pipelineDepth: nonNegInt()
+    .default(0)
+    .describe('Calls queued inside each worker beyond those it runs (0 = none).'),
   /** How the host talks to workers: `'pipe'` (fast, local) or `'grpc'` (the original's). @default 'pipe' */
   transport: oneOf(['pipe', 'grpc']).default('pipe').describe('Host-worker transport.'),
 };

@@ -14,6 +14,8 @@ export interface PoolOptions {
   size: number;
   /** Calls one worker runs at once (1 for the process profile). */
   capacityPerWorker: number;
+  /** Calls queued inside each worker beyond those it runs. */
+  pipelineDepth: number;
   affinity: AffinityMode;
   queueTimeoutMs: number;
   maxQueueSize: number;
@@ -155,7 +157,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     let available = 0;
     let busy = 0;
     for (const w of this.#workers) {
-      if (w.available) available++;
+      if (w.hasFreeSlot) available++;
       if (w.inflight > 0) busy++;
     }
     return { ...this.#stats, queued: this.#queue.size, workers: this.#workers.length, available, busy };
@@ -271,6 +273,7 @@ export class Pool extends EventEmitter<PoolEvents> {
         id,
         pool: this.name,
         capacity: this.#options.capacityPerWorker,
+        pipelineDepth: this.#options.pipelineDepth,
         logger: this.#options.logger,
       });
       if (this.#state === 'stopping' || this.#state === 'stopped') {

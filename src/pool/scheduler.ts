@@ -6,7 +6,10 @@ export type AffinityMode = 'prefer' | 'strict_queue' | 'strict_fail_fast';
 /** What the scheduler needs to know about a worker. */
 export interface SchedulableWorker {
   readonly id: string;
+  /** Can take another call now (a free slot, or room in its pipeline). */
   readonly available: boolean;
+  /** Has a free execution slot: a call sent now starts at once. */
+  readonly hasFreeSlot: boolean;
   readonly load: number;
 }
 
@@ -22,8 +25,9 @@ export type Placement<W> =
 
 /**
  * Places a call. Without a session: the least-loaded available worker (first on ties, so a
- * lightly used pool keeps hitting warm workers). With a bound session: its worker if available;
- * otherwise `prefer` falls back to any worker, the strict modes queue or fail.
+ * lightly used pool keeps hitting warm workers); load counts pipelined calls, so free slots win.
+ * With a bound session: its worker if it has a free slot; otherwise `prefer` falls back to any
+ * worker, the strict modes queue or fail.
  */
 export function place<W extends SchedulableWorker>(
   workers: readonly W[],
@@ -32,7 +36,7 @@ export function place<W extends SchedulableWorker>(
 ): Placement<W> {
   if (boundWorkerId !== undefined) {
     const bound = workers.find((w) => w.id === boundWorkerId);
-    if (bound?.available) return { kind: 'run', worker: bound };
+    if (bound?.hasFreeSlot) return { kind: 'run', worker: bound };
     if (mode !== 'prefer') {
       if (!bound) return { kind: 'gone', workerId: boundWorkerId };
       return mode === 'strict_queue' ? { kind: 'queue', workerId: boundWorkerId } : { kind: 'busy', workerId: boundWorkerId };

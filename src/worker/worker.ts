@@ -36,6 +36,8 @@ export interface WorkerOptions {
   startupTimeoutMs: number;
   /** Calls the worker runs at once (1 for the process profile). */
   capacity: number;
+  /** Calls it may hold queued in its pipe beyond `capacity`. @default 0 */
+  pipelineDepth?: number;
   logger: Logger;
 }
 
@@ -70,6 +72,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly id: string;
   readonly pool: string;
   readonly capacity: number;
+  readonly pipelineDepth: number;
   readonly startedAt = Date.now();
   state: WorkerState = 'starting';
   /** Calls in flight (including cancelled ones Python has not yet let go of). */
@@ -84,6 +87,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #transport: Transport;
   readonly #logger: Logger;
   readonly #cancelTimers = new Map<number, NodeJS.Timeout>();
+  /** Ids in flight, in send order: Python starts them in this order, `capacity` at a time. */
+  readonly #inflightIds = new Set<number>();
+  /** Cancelled calls still waiting in the pipe: their grace starts when they start. */
+  readonly #deferredCancels = new Map<number, number>();
   #killReason: string | undefined;
   #stopRequested = false;
   #startupStderr: string[] = [];
@@ -93,6 +100,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.id = options.id;
     this.pool = options.pool;
     this.capacity = options.capacity;
+    this.pipelineDepth = options.pipelineDepth ?? 0;
     this.#logger = options.logger.child({ workerId: options.id, pool: options.pool });
     const args = [
       '-m', 'snakepit_bridge.server',
@@ -129,8 +137,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return this.#child.pid;
   }
 
-  /** True when the worker can take another call now. */
+  /** True when the worker can take another call now (a free slot or room in its pipeline). */
   get available(): boolean {
+    return (this.state === 'ready' || this.state === 'busy') && this.inflight < this.capacity + this.pipelineDepth;
+  }
+
+  /** True when a call sent now starts at once. */
+  get hasFreeSlot(): boolean {
     return (this.state === 'ready' || this.state === 'busy') && this.inflight < this.capacity;
   }
 
@@ -145,12 +158,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.state = 'busy';
     this.lastActiveAt = Date.now();
     const handle = this.#transport.call(request, onChunk);
+    this.#inflightIds.add(handle.id);
     const settle = () => {
       const timer = this.#cancelTimers.get(handle.id);
       if (timer) {
         clearTimeout(timer);
         this.#cancelTimers.delete(handle.id);
       }
+      this.#inflightIds.delete(handle.id);
+      if (this.#deferredCancels.size > 0) this.#startDeferredGraces();
       this.inflight--;
       this.requests++;
       this.lastActiveAt = Date.now();
@@ -166,8 +182,34 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * killed so a runaway call never keeps capacity (the pool replaces it).
    */
   cancel(id: number, graceMs: number): void {
-    if (this.#cancelTimers.has(id)) return;
+    if (this.#cancelTimers.has(id) || this.#deferredCancels.has(id) || !this.#inflightIds.has(id)) return;
     this.#transport.cancel(id);
+    // A call still queued in the pipe is skipped by Python when reached; its grace starts then,
+    // so cancelling it never kills a worker that is busy with another, legitimately long call.
+    if (this.#isRunning(id)) this.#startGrace(id, graceMs);
+    else this.#deferredCancels.set(id, graceMs);
+  }
+
+  #isRunning(id: number): boolean {
+    let position = 0;
+    for (const inflightId of this.#inflightIds) {
+      if (inflightId === id) return true;
+      if (++position >= this.capacity) return false;
+    }
+    return false;
+  }
+
+  #startDeferredGraces(): void {
+    for (const [id, graceMs] of this.#deferredCancels) {
+      if (!this.#inflightIds.has(id)) this.#deferredCancels.delete(id);
+      else if (this.#isRunning(id)) {
+        this.#deferredCancels.delete(id);
+        this.#startGrace(id, graceMs);
+      }
+    }
+  }
+
+  #startGrace(id: number, graceMs: number): void {
     const timer = setTimeout(() => {
       this.#cancelTimers.delete(id);
       this.kill(`call ${id} ignored cancellation for ${graceMs} ms`);
