@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { decode, encode } from '../src/transport/codec.js';
-import { FrameReader } from '../src/transport/frame-reader.js';
+import { FrameReader, writeFrame } from '../src/transport/frame-reader.js';
 
 /** One raw echo process with many requests in flight, matched by id. */
 export class RawEcho {
@@ -29,13 +29,7 @@ export class RawEcho {
     const id = this.#nextId++;
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
-      const body = encode({ t: 'call', id, tool: 'echo', args: { value }, session: null, meta: null, stream: false });
-      const header = Buffer.allocUnsafe(4);
-      header.writeUInt32BE(body.length, 0);
-      this.#out.cork();
-      this.#out.write(header);
-      this.#out.write(body);
-      this.#out.uncork();
+      writeFrame(this.#out, encode({ t: 'call', id, tool: 'echo', args: { value }, session: null, meta: null, stream: false }));
     });
   }
 

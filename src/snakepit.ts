@@ -36,7 +36,10 @@ export interface StartOptions {
 /** Grace for a cancelled call to stop in Python before its worker is killed and replaced. */
 export const DEFAULT_CANCEL_GRACE_MS = 2_000;
 
-let defaultInstance: Snakepit | undefined;
+// The default instance lives on globalThis so that a second copy of this module (a script loaded
+// through another loader, a duplicated install) still sees the instance `snakepit run` set.
+const DEFAULT_KEY = Symbol.for('snakepit.defaultInstance');
+const globals = globalThis as { [DEFAULT_KEY]?: Snakepit | undefined };
 const running = new Set<Snakepit>();
 
 /** A running set of pools. Create with `Snakepit.start()`; always `stop()` it. */
@@ -74,7 +77,7 @@ export class Snakepit {
       await instance.stop();
       throw error;
     }
-    defaultInstance ??= instance;
+    globals[DEFAULT_KEY] ??= instance;
     return instance;
   }
 
@@ -124,7 +127,11 @@ export class Snakepit {
    * @example await sp.execute('add', { a: 10, b: 25 }) // { result: 35, ... }
    */
   execute<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<T> {
-    return this.#pool(options.pool).execute(tool, args, options) as Promise<T>;
+    try {
+      return this.#pool(options.pool).execute(tool, args, options) as Promise<T>;
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   /**
@@ -136,8 +143,8 @@ export class Snakepit {
     const abandon = new AbortController();
     const channel = new ChunkChannel<T>(() => abandon.abort(new Error('stream consumer stopped')));
     const signal = options.signal ? AbortSignal.any([options.signal, abandon.signal]) : abandon.signal;
-    this.#pool(options.pool)
-      .execute(tool, args, { ...options, signal }, (data) => channel.push(data as T))
+    Promise.resolve()
+      .then(() => this.#pool(options.pool).execute(tool, args, { ...options, signal }, (data) => channel.push(data as T)))
       .then(
         () => channel.end(),
         (error: unknown) => channel.end(error),
@@ -193,10 +200,9 @@ export class Snakepit {
    */
   stop(options: { timeoutMs?: number | undefined } = {}): Promise<void> {
     this.#stopping ??= (async () => {
-      void options;
-      await Promise.all([...this.#pools.values()].map((p) => p.stop()));
+      await Promise.all([...this.#pools.values()].map((p) => p.stop(options.timeoutMs)));
       running.delete(this);
-      if (defaultInstance === this) defaultInstance = undefined;
+      if (globals[DEFAULT_KEY] === this) globals[DEFAULT_KEY] = undefined;
     })();
     return this.#stopping;
   }
@@ -211,6 +217,10 @@ export class Snakepit {
   }
 
   #poolOptions(pool: ResolvedPoolConfig, options: StartOptions): PoolOptions {
+    if (pool.transport !== 'pipe') {
+      // Say so instead of silently using another transport than the one configured.
+      throw new ValidationError(`Pool ${pool.name}: transport '${pool.transport}' is not available yet; use 'pipe'`, 'invalid_config', { pool: pool.name, transport: pool.transport });
+    }
     const cwd = options.cwd ?? process.cwd();
     return {
       name: pool.name,
@@ -248,13 +258,14 @@ export class Snakepit {
 
 /** The instance module-level functions use: set by `snakepit run` or the first `start()`. */
 export function getDefaultInstance(): Snakepit {
-  if (!defaultInstance) {
+  const instance = globals[DEFAULT_KEY];
+  if (!instance) {
     throw new PoolError('No Snakepit instance is running: call Snakepit.start() or use `snakepit run`', 'pool_not_started');
   }
-  return defaultInstance;
+  return instance;
 }
 
 /** Makes `sp` the instance module-level functions use. */
 export function setDefaultInstance(sp: Snakepit | undefined): void {
-  defaultInstance = sp;
+  globals[DEFAULT_KEY] = sp;
 }

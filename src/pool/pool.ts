@@ -183,15 +183,18 @@ export class Pool extends EventEmitter<PoolEvents> {
     return this.#sessions.get(sessionId);
   }
 
-  /** Stops taking calls, fails queued ones, and stops every worker (SIGTERM, then SIGKILL). */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking calls, fails queued ones, and stops every worker: SIGTERM, then SIGKILL after
+   * `gracefulTimeoutMs` (default: the pool's `gracefulShutdownTimeoutMs`).
+   */
+  async stop(gracefulTimeoutMs = this.#options.gracefulShutdownTimeoutMs): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopping';
     for (const timer of this.#restartTimers) clearTimeout(timer);
     this.#restartTimers.clear();
     const stopped = new PoolError(`Pool ${this.name} stopped`, 'pool_stopped', { pool: this.name });
     for (const task of this.#queue.drain()) task.fail(stopped);
-    await Promise.all(this.#workers.map((w) => w.stop(this.#options.gracefulShutdownTimeoutMs)));
+    await Promise.all(this.#workers.map((w) => w.stop(gracefulTimeoutMs)));
     this.#state = 'stopped';
   }
 

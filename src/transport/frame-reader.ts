@@ -1,3 +1,5 @@
+import type { Writable } from 'node:stream';
+
 /** Splits a byte stream into length-prefixed frames (4-byte big-endian length, then the body). */
 
 /** Frames larger than this are a protocol error (matches SNAKEPIT_MAX_FRAME_BYTES in Python). */
@@ -52,9 +54,13 @@ export class FrameReader {
   }
 }
 
-/** Prefixes an encoded body with its length. */
-export function frame(body: Buffer): Buffer {
+/** Writes one frame (length header, then body) to `stream`; cork/uncork makes it one writev. */
+export function writeFrame(stream: Writable, body: Buffer): void {
   const header = Buffer.allocUnsafe(HEADER_BYTES);
   header.writeUInt32BE(body.length, 0);
-  return Buffer.concat([header, body], HEADER_BYTES + body.length);
+  // Two writes, one syscall: no copy of large bodies into a joined buffer.
+  stream.cork();
+  stream.write(header);
+  stream.write(body);
+  stream.uncork();
 }

@@ -2,7 +2,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { WorkerError } from '../errors.js';
 import { decode, encode } from './codec.js';
-import { DEFAULT_MAX_FRAME_BYTES, FrameReader } from './frame-reader.js';
+import { DEFAULT_MAX_FRAME_BYTES, FrameReader, writeFrame } from './frame-reader.js';
 import type { CallHandle, CallRequest, ChunkHandler, ReadyInfo, Transport, WireError } from './types.js';
 import { fatalErrorFromWire, pythonErrorFromWire } from './wire-error.js';
 
@@ -21,8 +21,6 @@ type InboundFrame =
   | { t: 'end'; id: number }
   | { t: 'error'; id: number; error: WireError }
   | { t: 'pong'; id: number };
-
-const HEADER_BYTES = 4;
 
 export interface PipeTransportOptions {
   workerId: string;
@@ -119,14 +117,7 @@ export class PipeTransport implements Transport {
   }
 
   #send(message: Record<string, unknown>): void {
-    const body = encode(message);
-    const header = Buffer.allocUnsafe(HEADER_BYTES);
-    header.writeUInt32BE(body.length, 0);
-    // cork/uncork turns the two writes into one writev: no copy of large bodies, one syscall for small ones.
-    this.#output.cork();
-    this.#output.write(header);
-    this.#output.write(body);
-    this.#output.uncork();
+    writeFrame(this.#output, encode(message));
   }
 
   #onData(chunk: Buffer): void {
