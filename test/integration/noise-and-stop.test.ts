@@ -1,4 +1,7 @@
 // print() noise never corrupts the protocol; it lands in the log with the worker id. stop() leaves no process.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { liveProcessIds } from '../../src/process/live-processes.js';
 import { processAlive, startPool } from '../helpers/pool.js';
@@ -31,5 +34,20 @@ describe('stop()', () => {
     expect(pids.filter(processAlive)).toEqual([]);
     expect(liveProcessIds()).toEqual([]);
     await expect(sp.execute('pid')).rejects.toMatchObject({ code: 'pool_stopped' });
+  });
+});
+
+describe('adapter lifecycle on stop', () => {
+  it('runs cleanup() in every worker when the pool stops', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'snakepit-marker-'));
+    const marker = path.join(dir, 'marker');
+    try {
+      const { sp } = await startPool({ poolSize: 2, adapter: 'lifecycle_adapter.LifecycleAdapter', adapterEnv: { SNAKEPIT_TEST_MARKER: marker } });
+      await sp.stop();
+      const lines = readFileSync(marker, 'utf8').trim().split('\n').sort();
+      expect(lines).toEqual(['cleanup', 'cleanup', 'initialize', 'initialize']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

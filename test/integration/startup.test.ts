@@ -40,4 +40,15 @@ describe('start-up failures', () => {
       await sp.stop();
     }
   });
+
+  it('starts workers in batches and is ready at full size', async () => {
+    const sp = await start({ poolSize: 3, startupBatchSize: 2, startupBatchDelayMs: 0 });
+    try {
+      await sp.awaitReady('default', 1_000);
+      expect(sp.listWorkers().map((w) => w.id).sort()).toEqual(['default-1', 'default-2', 'default-3']);
+      expect(new Set(sp.listWorkers().map((w) => w.pid)).size).toBe(3);
+    } finally {
+      await sp.stop();
+    }
+  });
 });
