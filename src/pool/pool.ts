@@ -301,6 +301,12 @@ export class Pool extends EventEmitter<PoolEvents> {
     const index = this.#workers.indexOf(worker);
     if (index >= 0) this.#workers.splice(index, 1);
     this.emit('worker:exit', toInfo(worker), exit);
+    // Calls that strict affinity pinned to this worker can never run now.
+    const gone = new PoolError(`Worker ${worker.id} exited while session calls waited for it`, 'session_worker_unavailable', { pool: this.name, workerId: worker.id });
+    for (let task; (task = this.#queue.takeFirst((t) => t.requiredWorkerId === worker.id)); ) {
+      this.#stats.errors++;
+      task.fail(gone);
+    }
     if (this.#state !== 'ready') return;
     if (!exit.expected || exit.reason !== undefined) {
       this.#options.logger.warn(`Worker ${worker.id} exited (code ${String(exit.exitCode)}, signal ${String(exit.signal)}${exit.reason ? `, ${exit.reason}` : ''}); starting a replacement`, { pool: this.name });

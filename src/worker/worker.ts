@@ -52,6 +52,21 @@ interface WorkerEvents {
   idle: [];
 }
 
+/** Levels of the bridge's `logging` format ("LEVEL name: message"). */
+const PYTHON_LOG_LEVELS: Record<string, 'debug' | 'info' | 'warn' | 'error'> = {
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARNING: 'warn',
+  ERROR: 'error',
+  CRITICAL: 'error',
+};
+
+/** The host level of a stderr line: the Python logging level when it has one, else warn. */
+function stderrLevel(line: string): 'debug' | 'info' | 'warn' | 'error' {
+  const space = line.indexOf(' ');
+  return (space > 0 && PYTHON_LOG_LEVELS[line.slice(0, space)]) || 'warn';
+}
+
 function spawnWorkerProcess(python: string, args: string[], env: Record<string, string>, cwd: string | undefined) {
   return execa(python, args, {
     stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
@@ -284,7 +299,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         this.#startupStderr.push(line);
         if (this.#startupStderr.length > STARTUP_STDERR_LINES) this.#startupStderr.shift();
       }
-      this.#logger.log(name === 'stderr' ? 'warn' : 'info', line, { stream: name });
+      this.#logger.log(name === 'stderr' ? stderrLevel(line) : 'info', line, { stream: name });
     });
   }
 

@@ -61,4 +61,19 @@ describe('session affinity', () => {
     await sp.pool().onIdle();
     await expect(s.execute('ping')).resolves.toMatchObject({ status: 'ok' });
   });
+
+  it('fails calls waiting for a bound worker that dies, and rebinds afterwards (strict_queue)', async () => {
+    ({ sp } = await startPool({ poolSize: 2, affinity: 'strict_queue' }));
+    const s = sp.session('s');
+    const { pid } = await s.execute<{ pid: number }>('get_worker_info');
+    const blocking = s.execute('sleep', { ms: 30_000 });
+    const waiting = s.execute('ping');
+    expect(sp.stats().queued).toBe(1);
+    process.kill(pid, 'SIGKILL');
+    await expect(blocking).rejects.toMatchObject({ code: 'worker_crashed' });
+    await expect(waiting).rejects.toMatchObject({ code: 'session_worker_unavailable' });
+    // The binding to the dead worker is reported once, then the session starts afresh.
+    await expect(s.execute('ping')).rejects.toMatchObject({ code: 'session_worker_unavailable' });
+    await expect(s.execute('ping')).resolves.toMatchObject({ status: 'ok' });
+  });
 });
