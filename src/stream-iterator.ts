@@ -32,6 +32,8 @@ export class ChunkChannel<T> implements AsyncIterableIterator<T> {
     const waiter = this.#waiter;
     this.#waiter = undefined;
     if (!waiter) return;
+    // The waiter takes the error: later next() calls just see the end.
+    this.#error = undefined;
     if (error !== undefined) waiter.reject(error);
     else waiter.resolve({ value: undefined, done: true });
   }
@@ -55,6 +57,9 @@ export class ChunkChannel<T> implements AsyncIterableIterator<T> {
     if (!this.#done) {
       this.#done = true;
       this.#buffer.length = 0;
+      const waiter = this.#waiter;
+      this.#waiter = undefined;
+      waiter?.resolve({ value: undefined, done: true });
       this.onAbandon();
     }
     return Promise.resolve({ value: undefined, done: true });

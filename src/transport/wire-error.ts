@@ -25,9 +25,9 @@ export function pythonErrorFromWire(error: WireError, tool?: string): PythonErro
 export function fatalErrorFromWire(error: WireError, workerId: string): WorkerError {
   const code: ErrorCode = error.code === 'adapter_import' ? 'adapter_import' : 'worker_start_failed';
   return new WorkerError(`Worker ${workerId} failed to start: ${error.type}: ${error.message}`, code, {
+    ...error.details,
     workerId,
     exceptionType: error.type,
     pythonTraceback: error.traceback,
-    ...error.details,
   });
 }
