@@ -1,12 +1,12 @@
 /** The public facade: pools from config, calls, streams, sessions, stats, stop. */
 import { randomUUID } from 'node:crypto';
-import { loadConfig, resolveConfig, type ResolvedConfig, type ResolvedPoolConfig, type SnakepitConfigInput } from './config/index.js';
+import { loadConfig, resolveConfig, type ResolvedConfig, type SnakepitConfigInput } from './config/index.js';
 import { PoolError, ValidationError } from './errors.js';
 import { Logger, type LogSink } from './logger.js';
-import { Pool, type PoolOptions, type PoolStats, type WorkerInfo } from './pool/pool.js';
+import { Pool, type PoolStats, type WorkerInfo } from './pool/pool.js';
 import type { CallOptions } from './pool/task.js';
-import { resolvePythonExecutable } from './python/runtime.js';
-import { buildWorkerEnv } from './python/worker-env.js';
+import { buildPoolOptions, type PoolContext } from './pool/pool-options.js';
+import { GrpcHostResources } from './transport/grpc/host-resources.js';
 import { Session } from './session/session.js';
 import { ChunkChannel } from './stream-iterator.js';
 import type { ToolSpec } from './transport/types.js';
@@ -49,13 +49,25 @@ export class Snakepit {
   readonly config: ResolvedConfig;
   readonly #pools = new Map<string, Pool>();
   readonly #logger: Logger;
+  readonly #options: StartOptions;
+  #grpc: GrpcHostResources | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(config: ResolvedConfig, options: StartOptions) {
     this.config = config;
     this.runId = randomUUID().replaceAll('-', '').slice(0, 12);
     this.#logger = new Logger(config.logLevel, options.logSink);
-    for (const pool of config.pools) this.#pools.set(pool.name, new Pool(this.#poolOptions(pool, options)));
+    this.#options = options;
+  }
+
+  /** Host endpoint (for gRPC pools), then pools, then their workers. */
+  async #start(): Promise<void> {
+    if (this.config.pools.some((p) => p.transport === 'grpc')) {
+      this.#grpc = await GrpcHostResources.create({ runId: this.runId, config: this.config, logger: this.#logger });
+    }
+    const context: PoolContext = { runId: this.runId, cwd: this.#options.cwd ?? process.cwd(), logger: this.#logger, grpc: this.#grpc?.poolContext };
+    for (const pool of this.config.pools) this.#pools.set(pool.name, new Pool(buildPoolOptions(pool, context)));
+    await Promise.all([...this.#pools.values()].map((p) => p.start()));
   }
 
   /**
@@ -72,7 +84,7 @@ export class Snakepit {
     const instance = new Snakepit(resolved, options);
     running.add(instance);
     try {
-      await Promise.all([...instance.#pools.values()].map((p) => p.start()));
+      await instance.#start();
     } catch (error) {
       await instance.stop();
       throw error;
@@ -201,6 +213,7 @@ export class Snakepit {
   stop(options: { timeoutMs?: number | undefined } = {}): Promise<void> {
     this.#stopping ??= (async () => {
       await Promise.all([...this.#pools.values()].map((p) => p.stop(options.timeoutMs)));
+      await this.#grpc?.stop();
       running.delete(this);
       if (globals[DEFAULT_KEY] === this) globals[DEFAULT_KEY] = undefined;
     })();
@@ -214,45 +227,6 @@ export class Snakepit {
       throw new ValidationError(`Unknown pool '${key}' (pools: ${this.poolNames.join(', ')})`, 'unknown_pool', { pool: key, available: this.poolNames });
     }
     return pool;
-  }
-
-  #poolOptions(pool: ResolvedPoolConfig, options: StartOptions): PoolOptions {
-    if (pool.transport !== 'pipe') {
-      // Say so instead of silently using another transport than the one configured.
-      throw new ValidationError(`Pool ${pool.name}: transport '${pool.transport}' is not available yet; use 'pipe'`, 'invalid_config', { pool: pool.name, transport: pool.transport });
-    }
-    const cwd = options.cwd ?? process.cwd();
-    return {
-      name: pool.name,
-      size: pool.poolSize,
-      capacityPerWorker: pool.workerProfile === 'thread' ? pool.threadsPerWorker : 1,
-      pipelineDepth: pool.pipelineDepth,
-      affinity: pool.affinity,
-      queueTimeoutMs: pool.poolQueueTimeoutMs,
-      maxQueueSize: pool.poolMaxQueueSize,
-      startupTimeoutMs: pool.poolStartupTimeoutMs,
-      startupBatchSize: pool.startupBatchSize,
-      startupBatchDelayMs: pool.startupBatchDelayMs,
-      gracefulShutdownTimeoutMs: pool.gracefulShutdownTimeoutMs,
-      defaultTimeoutMs: pool.defaultTimeoutMs,
-      defaultStreamTimeoutMs: pool.defaultStreamTimeoutMs,
-      cancelGraceMs: pool.cancelGraceMs,
-      logger: this.#logger,
-      worker: {
-        runId: this.runId,
-        python: resolvePythonExecutable(pool.pythonExecutable, cwd),
-        adapter: pool.adapter,
-        adapterArgs: pool.adapterArgs,
-        cwd,
-        startupTimeoutMs: pool.poolStartupTimeoutMs,
-        env: buildWorkerEnv({
-          profile: pool.workerProfile,
-          adapterEnv: pool.adapterEnv,
-          pythonPath: pool.pythonPath,
-          pythonLogLevel: pool.logLevel,
-        }),
-      },
-    };
   }
 }
 

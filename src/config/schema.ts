@@ -126,6 +126,17 @@ const poolOwnShape = {
   pipelineDepth: nonNegInt()
     .default(0)
     .describe('Calls queued inside each worker beyond those it runs (0 = none).'),
+  /**
+   * Python workers started by something else (another box, a container), reached over gRPC:
+   * `unix:/path.sock` or `host:port`. The host connects and health-checks them and never spawns or
+   * kills them; the pool has one slot per entry (`poolSize` is ignored). Needs `transport: 'grpc'`.
+   */
+  workers: expecting(
+    z.array(z.strictObject({ address: nonEmptyString(), token: z.string().optional() })).min(1),
+    "a non-empty array of { address: 'unix:/path.sock' | 'host:port', token?: string }",
+  )
+    .optional()
+    .describe('Attached workers (gRPC addresses) instead of spawned ones.'),
   /** How the host talks to workers: `'pipe'` (fast, local) or `'grpc'` (the original's). @default 'pipe' */
   transport: oneOf(['pipe', 'grpc']).default('pipe').describe('Host-worker transport.'),
 };
@@ -154,10 +165,13 @@ const globalShape = {
   heartbeat: heartbeatSchema.prefault({}).describe('Heartbeat defaults for every pool.'),
   /** Address the host's gRPC server (calls from Python, `grpc` transport) binds. @default '127.0.0.1' */
   grpcHost: nonEmptyString().default('127.0.0.1').describe("Address of the host's gRPC server."),
-  /** Port of the host's gRPC server; 0 lets the OS pick a free one. @default 0 */
+  /**
+   * Port of the host's gRPC server (calls from Python); 0 lets the OS pick. Unset: the server
+   * listens on a Unix socket (mode 0600) in the run directory instead of TCP.
+   */
   grpcPort: expecting(z.number().int().min(0).max(65_535), 'an integer from 0 to 65535')
-    .default(0)
-    .describe("Port of the host's gRPC server; 0 = any free port."),
+    .optional()
+    .describe("TCP port of the host's gRPC server; unset = a Unix socket."),
   /** Send large binaries through shared memory instead of the transport. */
   zeroCopy: z
     .strictObject({

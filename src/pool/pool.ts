@@ -3,7 +3,7 @@ import { EventEmitter, once } from 'node:events';
 import { AbortError, PoolError, TimeoutError, isSnakepitError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ChunkHandler, ToolSpec } from '../transport/types.js';
-import { Worker, type WorkerExit, type WorkerOptions } from '../worker/worker.js';
+import { Worker, type AttachedEndpoint, type SpawnedEndpoint, type WorkerExit } from '../worker/worker.js';
 import { place, type AffinityMode } from './scheduler.js';
 import { FifoTaskQueue } from './task-queue.js';
 import { Task, type CallOptions } from './task.js';
@@ -26,8 +26,9 @@ export interface PoolOptions {
   defaultTimeoutMs: number;
   defaultStreamTimeoutMs: number;
   cancelGraceMs: number;
-  /** Spawn options shared by every worker; id is filled in per worker. */
-  worker: Omit<WorkerOptions, 'id' | 'capacity' | 'logger' | 'pool'>;
+  /** Where workers come from: spawned from one template, or attached to running ones (one slot each). */
+  endpoints: { kind: 'spawn'; template: SpawnedEndpoint } | { kind: 'attach'; workers: readonly AttachedEndpoint[] };
+  maxMessageBytes?: number;
   logger: Logger;
 }
 
@@ -78,6 +79,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   readonly #workers: Worker[] = [];
   readonly #queue = new FifoTaskQueue<Task>();
   readonly #sessions = new Map<string, string>();
+  readonly #attachedInUse = new Set<string>();
   #state: 'new' | 'starting' | 'ready' | 'stopping' | 'stopped' = 'new';
   #nextWorker = 1;
   #restartFailures = 0;
@@ -237,7 +239,12 @@ export class Pool extends EventEmitter<PoolEvents> {
   #run(task: Task, worker: Worker): void {
     this.#stats.requests++;
     if (task.sessionId !== undefined) this.#sessions.set(task.sessionId, worker.id);
-    const handle = worker.call({ tool: task.tool, args: task.args, sessionId: task.sessionId, metadata: task.metadata }, task.onChunk);
+    // The transport deadline backs up the pool's own timeout, after the cancel grace had its turn.
+    const deadlineMs = task.deadlineAt === Infinity ? undefined : Math.max(0, task.deadlineAt - Date.now()) + this.#options.cancelGraceMs;
+    const handle = worker.call(
+      { tool: task.tool, args: task.args, sessionId: task.sessionId, metadata: task.metadata, correlationId: task.correlationId, deadlineMs },
+      task.onChunk,
+    );
     task.markRunning(worker, handle.id);
     handle.result.then(
       (value) => task.succeed(value),
@@ -269,11 +276,15 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   async #spawnWorker(): Promise<Worker> {
     const id = `${this.name}-${this.#nextWorker++}`;
+    const endpoint = this.#nextEndpoint();
+    if (endpoint.kind === 'attach') this.#attachedInUse.add(endpoint.address);
     this.#pendingStarts++;
     try {
       const worker = await Worker.start({
-        ...this.#options.worker,
         id,
+        endpoint,
+        startupTimeoutMs: this.#options.startupTimeoutMs,
+        ...(this.#options.maxMessageBytes === undefined ? {} : { maxMessageBytes: this.#options.maxMessageBytes }),
         pool: this.name,
         capacity: this.#options.capacityPerWorker,
         pipelineDepth: this.#options.pipelineDepth,
@@ -292,14 +303,27 @@ export class Pool extends EventEmitter<PoolEvents> {
       this.emit('worker:ready', toInfo(worker));
       this.#drainTo(worker);
       return worker;
+    } catch (error) {
+      if (endpoint.kind === 'attach') this.#attachedInUse.delete(endpoint.address);
+      throw error;
     } finally {
       this.#pendingStarts--;
     }
   }
 
+  /** The spawn template, or the first attached address no live or starting worker holds. */
+  #nextEndpoint(): SpawnedEndpoint | AttachedEndpoint {
+    const source = this.#options.endpoints;
+    if (source.kind === 'spawn') return source.template;
+    const free = source.workers.find((w) => !this.#attachedInUse.has(w.address));
+    if (!free) throw new PoolError(`Pool ${this.name} has no free attached worker slot`, 'pool_saturated', { pool: this.name });
+    return free;
+  }
+
   #onWorkerExit(worker: Worker, exit: WorkerExit): void {
     const index = this.#workers.indexOf(worker);
     if (index >= 0) this.#workers.splice(index, 1);
+    if (worker.options.endpoint.kind === 'attach') this.#attachedInUse.delete(worker.options.endpoint.address);
     this.emit('worker:exit', toInfo(worker), exit);
     // Calls that strict affinity pinned to this worker can never run now.
     const gone = new PoolError(`Worker ${worker.id} exited while session calls waited for it`, 'session_worker_unavailable', { pool: this.name, workerId: worker.id });

@@ -12,6 +12,8 @@ export interface CallOptions {
   sessionId?: string;
   /** Passed to Python as `session_context.request_metadata`. */
   metadata?: Record<string, unknown>;
+  /** Sent with the call (gRPC: the `x-snakepit-correlation-id` header) to tie logs together. */
+  correlationId?: string;
 }
 
 interface TaskHooks {
@@ -24,6 +26,9 @@ export class Task {
   readonly promise: Promise<unknown>;
   readonly sessionId: string | undefined;
   readonly metadata: Record<string, unknown> | undefined;
+  readonly correlationId: string | undefined;
+  /** Epoch ms by which the whole call must finish (Infinity without a timeout). */
+  readonly deadlineAt: number;
   settled = false;
   /** Set when strict affinity pins a queued call to one worker. */
   requiredWorkerId: string | undefined;
@@ -46,6 +51,8 @@ export class Task {
   ) {
     this.sessionId = options.sessionId;
     this.metadata = options.metadata;
+    this.correlationId = options.correlationId;
+    this.deadlineAt = Number.isFinite(timeoutMs) ? Date.now() + timeoutMs : Infinity;
     this.promise = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;

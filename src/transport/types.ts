@@ -17,6 +17,8 @@ export interface ReadyInfo {
   tools: ToolSpec[];
   python: string;
   concurrency: number;
+  /** gRPC workers: the address their BridgeService listens on. */
+  address?: string;
 }
 
 /** One tool call as it goes on the wire. */
@@ -25,6 +27,10 @@ export interface CallRequest {
   args: Record<string, unknown>;
   sessionId?: string | undefined;
   metadata?: Record<string, unknown> | undefined;
+  /** Sent as `x-snakepit-correlation-id` where the transport has headers. */
+  correlationId?: string | undefined;
+  /** A transport-level deadline (the pool's own timeout handling fires first). */
+  deadlineMs?: number | undefined;
 }
 
 /** Receives streamed items as Python yields them. */

@@ -1,18 +1,17 @@
-/** One Python worker process: spawn, readiness handshake, calls through its transport, stop and kill. */
+/** One Python worker: readiness handshake, calls through its transport, cancel graces, stop and kill. */
 import { EventEmitter } from 'node:events';
-import { createInterface } from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
-import { execa } from 'execa';
+import path from 'node:path';
 import { TimeoutError, WorkerError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { killProcessGroup, trackProcess, untrackProcess } from '../process/live-processes.js';
+import { GrpcTransport } from '../transport/grpc/grpc-transport.js';
 import { PipeTransport } from '../transport/pipe-transport.js';
 import type { CallHandle, CallRequest, ChunkHandler, ReadyInfo, ToolSpec, Transport } from '../transport/types.js';
+import { WorkerProcess } from './worker-process.js';
 
 /** Lifecycle: starting → ready ⇄ busy → draining → stopped. */
 export type WorkerState = 'starting' | 'ready' | 'busy' | 'draining' | 'stopped';
 
-/** How a worker's process ended. */
+/** How a worker ended. */
 export interface WorkerExit {
   exitCode: number | null;
   signal: string | null;
@@ -22,10 +21,10 @@ export interface WorkerExit {
   reason?: string;
 }
 
-/** Everything needed to spawn one worker. */
-export interface WorkerOptions {
-  id: string;
-  pool: string;
+/** A worker the host spawns. */
+export interface SpawnedEndpoint {
+  kind: 'spawn';
+  transport: 'pipe' | 'grpc';
   runId: string;
   python: string;
   adapter: string;
@@ -33,53 +32,37 @@ export interface WorkerOptions {
   /** Full environment of the child (already merged). */
   env: Record<string, string>;
   cwd?: string;
+  /** gRPC workers listen on a Unix socket in this folder (0700). */
+  socketDir?: string;
+  /** Token the gRPC worker requires on every call (passed in its environment, never argv). */
+  workerToken?: string;
+}
+
+/** A worker something else started; the host connects, health-checks, never spawns or kills it. */
+export interface AttachedEndpoint {
+  kind: 'attach';
+  address: string;
+  token?: string | undefined;
+}
+
+/** Everything needed to start one worker. */
+export interface WorkerOptions {
+  id: string;
+  pool: string;
+  endpoint: SpawnedEndpoint | AttachedEndpoint;
   startupTimeoutMs: number;
   /** Calls the worker runs at once (1 for the process profile). */
   capacity: number;
   /** Calls it may hold queued in its pipe beyond `capacity`. @default 0 */
   pipelineDepth?: number;
+  maxMessageBytes?: number;
   logger: Logger;
 }
-
-/** The stderr lines kept from start-up, to explain a worker that died before its handshake. */
-const STARTUP_STDERR_LINES = 40;
-/** How long to wait for the fd 4 stream to drain after the process exited. */
-const DRAIN_AFTER_EXIT_MS = 500;
 
 interface WorkerEvents {
   exit: [WorkerExit];
   /** A call slot became free. */
   idle: [];
-}
-
-/** Levels of the bridge's `logging` format ("LEVEL name: message"). */
-const PYTHON_LOG_LEVELS: Record<string, 'debug' | 'info' | 'warn' | 'error'> = {
-  DEBUG: 'debug',
-  INFO: 'info',
-  WARNING: 'warn',
-  ERROR: 'error',
-  CRITICAL: 'error',
-};
-
-/** The host level of a stderr line: the Python logging level when it has one, else warn. */
-function stderrLevel(line: string): 'debug' | 'info' | 'warn' | 'error' {
-  const space = line.indexOf(' ');
-  return (space > 0 && PYTHON_LOG_LEVELS[line.slice(0, space)]) || 'warn';
-}
-
-function spawnWorkerProcess(python: string, args: string[], env: Record<string, string>, cwd: string | undefined) {
-  return execa(python, args, {
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
-    env,
-    extendEnv: false,
-    cwd,
-    // Own process group, so stop() can signal the worker and anything it spawned together.
-    detached: true,
-    buffer: false,
-    reject: false,
-    // Our own exit hook kills detached groups; execa's cleanup skips detached children.
-    cleanup: false,
-  });
 }
 
 /** A live Python worker. Create with `Worker.start()`. */
@@ -88,6 +71,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly pool: string;
   readonly capacity: number;
   readonly pipelineDepth: number;
+  readonly attached: boolean;
   readonly startedAt = Date.now();
   state: WorkerState = 'starting';
   /** Calls in flight (including cancelled ones Python has not yet let go of). */
@@ -98,9 +82,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   tools: ToolSpec[] = [];
   readyInfo: ReadyInfo | undefined;
   readonly exited: Promise<WorkerExit>;
-  readonly #child: ReturnType<typeof spawnWorkerProcess>;
-  readonly #transport: Transport;
-  readonly #logger: Logger;
+  readonly #process: WorkerProcess | undefined;
+  /** The spawned worker's pipes: its whole protocol (pipe) or its control channel (grpc). */
+  readonly #control: PipeTransport | undefined;
+  #transport: Transport | undefined;
+  #resolveDetached: (() => void) | undefined;
   readonly #cancelTimers = new Map<number, NodeJS.Timeout>();
   /** Ids in flight, in send order: Python starts them in this order, `capacity` at a time. */
   readonly #inflightIds = new Set<number>();
@@ -108,48 +94,34 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #deferredCancels = new Map<number, number>();
   #killReason: string | undefined;
   #stopRequested = false;
-  #startupStderr: string[] = [];
 
-  private constructor(options: WorkerOptions) {
+  private constructor(readonly options: WorkerOptions) {
     super();
     this.id = options.id;
     this.pool = options.pool;
     this.capacity = options.capacity;
     this.pipelineDepth = options.pipelineDepth ?? 0;
-    this.#logger = options.logger.child({ workerId: options.id, pool: options.pool });
-    const args = [
-      '-m', 'snakepit_bridge.server',
-      '--adapter', options.adapter,
-      '--worker-id', options.id,
-      '--max-concurrency', String(options.capacity),
-      // The run id on the command line lets a later start find and reap survivors of a crashed host.
-      '--snakepit-run-id', options.runId,
-      ...options.adapterArgs,
-    ];
-    this.#child = spawnWorkerProcess(options.python, args, options.env, options.cwd);
-    const pid = this.#child.pid;
-    if (pid !== undefined) trackProcess(pid);
-    this.#transport = new PipeTransport({
-      workerId: this.id,
-      // execa types fd 3 as output; at run time it is a duplex socket we write frames into.
-      output: this.#child.stdio[3] as unknown as Writable,
-      input: this.#child.stdio[4] as Readable,
-    });
-    this.#foldLogs(this.#child.stdout, 'stdout');
-    this.#foldLogs(this.#child.stderr, 'stderr');
+    const endpoint = options.endpoint;
+    this.attached = endpoint.kind === 'attach';
+    const logger = options.logger.child({ workerId: options.id, pool: options.pool });
+    if (endpoint.kind === 'spawn') {
+      this.#process = new WorkerProcess({ python: endpoint.python, args: this.#spawnArgs(endpoint), env: this.#spawnEnv(endpoint), cwd: endpoint.cwd, logger });
+      this.#control = new PipeTransport({ workerId: this.id, output: this.#process.toPython, input: this.#process.fromPython });
+      if (endpoint.transport === 'pipe') this.#transport = this.#control;
+    }
     this.exited = this.#watchExit();
   }
 
-  /** Spawns a worker and resolves once it is ready; kills it and rejects if it cannot start. */
+  /** Spawns (or connects to) a worker and resolves once it is ready; cleans up and rejects if it cannot start. */
   static async start(options: WorkerOptions): Promise<Worker> {
     const worker = new Worker(options);
     await worker.#handshake(options.startupTimeoutMs);
     return worker;
   }
 
-  /** OS process id. */
+  /** OS process id (of the remote process, for attached workers). */
   get pid(): number | undefined {
-    return this.#child.pid;
+    return this.#process?.pid ?? this.readyInfo?.pid;
   }
 
   /** True when the worker can take another call now (a free slot or room in its pipeline). */
@@ -172,7 +144,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.inflight++;
     this.state = 'busy';
     this.lastActiveAt = Date.now();
-    const handle = this.#transport.call(request, onChunk);
+    const handle = this.#transport!.call(request, onChunk);
     this.#inflightIds.add(handle.id);
     const settle = () => {
       const timer = this.#cancelTimers.get(handle.id);
@@ -198,11 +170,56 @@ export class Worker extends EventEmitter<WorkerEvents> {
    */
   cancel(id: number, graceMs: number): void {
     if (this.#cancelTimers.has(id) || this.#deferredCancels.has(id) || !this.#inflightIds.has(id)) return;
-    this.#transport.cancel(id);
+    this.#transport?.cancel(id);
     // A call still queued in the pipe is skipped by Python when reached; its grace starts then,
     // so cancelling it never kills a worker that is busy with another, legitimately long call.
     if (this.#isRunning(id)) this.#startGrace(id, graceMs);
     else this.#deferredCancels.set(id, graceMs);
+  }
+
+  /** Liveness round trip through the transport. */
+  ping(timeoutMs: number): Promise<void> {
+    return this.#transport ? this.#transport.ping(timeoutMs) : Promise.reject(new WorkerError(`Worker ${this.id} is not connected`, 'worker_crashed', { workerId: this.id }));
+  }
+
+  /**
+   * Graceful stop: SIGTERM to the process group (Python runs `cleanup()`), then SIGKILL after
+   * `gracefulTimeoutMs`. An attached worker is only disconnected. Resolves when it is gone.
+   */
+  async stop(gracefulTimeoutMs: number): Promise<WorkerExit> {
+    if (this.state !== 'stopped') this.state = 'draining';
+    this.#stopRequested = true;
+    if (this.#process) await this.#process.stop(gracefulTimeoutMs);
+    else this.#detach(new WorkerError(`Worker ${this.id} was disconnected`, 'pool_stopped', { workerId: this.id }));
+    return this.exited;
+  }
+
+  /** Immediate SIGKILL of the process group (disconnect, for attached workers); pending calls fail. */
+  kill(reason: string): void {
+    this.#killReason ??= reason;
+    if (this.#process) this.#process.kill();
+    else this.#detach(new WorkerError(`Worker ${this.id} was disconnected: ${reason}`, 'worker_crashed', { workerId: this.id, reason }));
+  }
+
+  #spawnArgs(endpoint: SpawnedEndpoint): string[] {
+    const args = [
+      '-m', 'snakepit_bridge.server',
+      '--adapter', endpoint.adapter,
+      '--worker-id', this.id,
+      '--max-concurrency', String(this.capacity),
+      // The run id on the command line lets a later start find and reap survivors of a crashed host.
+      '--snakepit-run-id', endpoint.runId,
+    ];
+    if (endpoint.transport === 'grpc') {
+      const socket = path.join(endpoint.socketDir ?? '.', `${this.id}.sock`);
+      args.push('--transport', 'grpc', '--listen', `unix:${socket}`);
+    }
+    return [...args, ...endpoint.adapterArgs];
+  }
+
+  #spawnEnv(endpoint: SpawnedEndpoint): Record<string, string> {
+    if (endpoint.transport !== 'grpc' || !endpoint.workerToken) return endpoint.env;
+    return { ...endpoint.env, SNAKEPIT_WORKER_TOKEN: endpoint.workerToken };
   }
 
   #isRunning(id: number): boolean {
@@ -233,38 +250,32 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#cancelTimers.set(id, timer);
   }
 
-  /** Liveness round trip through the transport. */
-  ping(timeoutMs: number): Promise<void> {
-    return this.#transport.ping(timeoutMs);
-  }
-
-  /**
-   * Graceful stop: SIGTERM to the process group (Python runs `cleanup()`), then SIGKILL after
-   * `gracefulTimeoutMs`. Resolves when the process has exited.
-   */
-  async stop(gracefulTimeoutMs: number): Promise<WorkerExit> {
-    if (this.state !== 'stopped') this.state = 'draining';
-    this.#stopRequested = true;
-    const pid = this.pid;
-    if (pid === undefined) return this.exited;
-    killProcessGroup(pid, 'SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const forced = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        killProcessGroup(pid, 'SIGKILL');
-        resolve();
-      }, gracefulTimeoutMs);
+  /** Pipe: the ready frame. gRPC: the control channel's ready frame gives the address, then Describe. */
+  async #connect(): Promise<ReadyInfo> {
+    const endpoint = this.options.endpoint;
+    if (endpoint.kind === 'spawn' && endpoint.transport === 'pipe') return this.#control!.ready;
+    let address: string;
+    let token: string | undefined;
+    if (endpoint.kind === 'spawn') {
+      const control = await this.#control!.ready;
+      if (!control.address) throw new WorkerError(`Worker ${this.id} did not report its gRPC address`, 'protocol_error', { workerId: this.id });
+      address = control.address;
+      token = endpoint.workerToken;
+    } else {
+      address = endpoint.address;
+      token = endpoint.token;
+    }
+    const grpcTransport = new GrpcTransport({
+      workerId: this.id,
+      address,
+      token,
+      connectTimeoutMs: this.options.startupTimeoutMs,
+      ...(this.options.maxMessageBytes === undefined ? {} : { maxMessageBytes: this.options.maxMessageBytes }),
     });
-    await Promise.race([this.exited, forced]);
-    clearTimeout(timer);
-    return this.exited;
-  }
-
-  /** Immediate SIGKILL of the process group; pending calls fail with a worker error. */
-  kill(reason: string): void {
-    this.#killReason ??= reason;
-    const pid = this.pid;
-    if (pid !== undefined) killProcessGroup(pid, 'SIGKILL');
+    this.#transport = grpcTransport;
+    // A spawned worker's death is seen through its process; an attached one's through its channel.
+    if (endpoint.kind === 'attach') grpcTransport.onFailure((error) => this.#detach(error));
+    return grpcTransport.ready;
   }
 
   async #handshake(timeoutMs: number): Promise<void> {
@@ -276,64 +287,61 @@ export class Worker extends EventEmitter<WorkerEvents> {
       );
     });
     try {
-      const info = await Promise.race([this.#transport.ready, timeout]);
+      const info = await Promise.race([this.#connect(), timeout]);
       this.readyInfo = info;
       this.tools = info.tools;
       this.state = 'ready';
-      this.#startupStderr = [];
+      this.#process?.startupDone();
     } catch (error) {
       this.kill('start-up failed');
       await this.exited;
-      throw error;
+      // A process that died before its handshake explains itself better than a closed pipe.
+      throw this.#startupError ?? error;
     } finally {
       clearTimeout(timer);
     }
   }
 
-  #foldLogs(stream: Readable | null, name: 'stdout' | 'stderr'): void {
-    if (!stream) return;
-    // Python output is logs, never protocol: one record per line, tagged with the worker.
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
-    lines.on('line', (line) => {
-      if (this.state === 'starting' && name === 'stderr') {
-        this.#startupStderr.push(line);
-        if (this.#startupStderr.length > STARTUP_STDERR_LINES) this.#startupStderr.shift();
-      }
-      this.#logger.log(name === 'stderr' ? stderrLevel(line) : 'info', line, { stream: name });
-    });
+  #startupError: WorkerError | undefined;
+
+  /** Ends an attached worker's life (its process is not ours to watch). */
+  #detach(error: Error): void {
+    this.#transport?.fail(error);
+    this.#resolveDetached?.();
   }
 
   async #watchExit(): Promise<WorkerExit> {
-    const fd4 = this.#child.stdio[4] as Readable;
-    const fd4Closed = new Promise<void>((resolve) => fd4.once('close', resolve));
-    const result = await this.#child;
-    // Frames written just before exit (a `fatal`, a last `error`) may still be in the pipe.
-    await Promise.race([fd4Closed, new Promise((resolve) => setTimeout(resolve, DRAIN_AFTER_EXIT_MS).unref())]);
-    if (this.pid !== undefined) untrackProcess(this.pid);
+    let exit: { exitCode: number | null; signal: string | null };
+    if (this.#process) exit = await this.#process.exited;
+    else {
+      await new Promise<void>((resolve) => (this.#resolveDetached = resolve));
+      exit = { exitCode: null, signal: null };
+    }
     const wasStarting = this.state === 'starting';
     this.state = 'stopped';
     for (const timer of this.#cancelTimers.values()) clearTimeout(timer);
     this.#cancelTimers.clear();
-    const exit: WorkerExit = {
-      exitCode: result.exitCode ?? null,
-      signal: result.signal ?? null,
+    const result: WorkerExit = {
+      ...exit,
       expected: this.#stopRequested || this.#killReason !== undefined,
       ...(this.#killReason === undefined ? {} : { reason: this.#killReason }),
     };
-    const details = { workerId: this.id, exitCode: exit.exitCode, signal: exit.signal, ...(exit.reason ? { reason: exit.reason } : {}) };
+    const details = { workerId: this.id, exitCode: exit.exitCode, signal: exit.signal, ...(result.reason ? { reason: result.reason } : {}) };
     const error = wasStarting
       ? new WorkerError(
           `Worker ${this.id} exited during start-up (code ${String(exit.exitCode)}, signal ${String(exit.signal)})`,
           'worker_start_failed',
-          { ...details, stderr: this.#startupStderr.join('\n') },
+          { ...details, stderr: this.#process?.startupStderr ?? '' },
         )
       : new WorkerError(
-          `Worker ${this.id} exited${exit.reason ? ` (${exit.reason})` : ''} with code ${String(exit.exitCode)}, signal ${String(exit.signal)}`,
+          `Worker ${this.id} ${this.#process ? 'exited' : 'was disconnected'}${result.reason ? ` (${result.reason})` : ''} with code ${String(exit.exitCode)}, signal ${String(exit.signal)}`,
           'worker_crashed',
           details,
         );
-    this.#transport.fail(error);
-    this.emit('exit', exit);
-    return exit;
+    if (wasStarting && this.#process && this.#killReason === undefined) this.#startupError = error;
+    this.#control?.fail(error);
+    this.#transport?.fail(error);
+    this.emit('exit', result);
+    return result;
   }
 }

@@ -83,7 +83,7 @@ describe('config errors at start', () => {
     expect(error.issues[0]).toMatchObject({ path: 'pools[0].poolSize', received: '0 (number)' });
   });
 
-  it('refuses a transport that is not available instead of silently using another', async () => {
-    await expect(Snakepit.start({ poolSize: 1, transport: 'grpc' }, quiet)).rejects.toMatchObject({ code: 'invalid_config' });
+  it('refuses attached workers without the grpc transport', async () => {
+    await expect(Snakepit.start({ transport: 'pipe', workers: [{ address: '127.0.0.1:1' }] }, quiet)).rejects.toMatchObject({ code: 'invalid_config', details: { field: 'transport' } });
   });
 });

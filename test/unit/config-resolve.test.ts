@@ -67,7 +67,7 @@ describe('defaults', () => {
     ['logLevel', 'warn'],
     ['capacityStrategy', 'pool'],
     ['grpcHost', '127.0.0.1'],
-    ['grpcPort', 0],
+    ['grpcPort', undefined],
     ['zeroCopy', { enabled: false, thresholdBytes: 1_048_576 }],
     ['crashBarrier', { enabled: false, maxRestarts: 5, windowSeconds: 60 }],
     ['circuitBreaker', { enabled: false, failureThreshold: 5, resetTimeoutMs: 30_000, halfOpenMaxCalls: 1 }],

@@ -1,0 +1,66 @@
+/** Turns one resolved pool config into what the Pool engine needs. */
+import type { ResolvedPoolConfig } from '../config/index.js';
+import { ValidationError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { resolvePythonExecutable } from '../python/runtime.js';
+import { buildWorkerEnv } from '../python/worker-env.js';
+import type { PoolOptions } from './pool.js';
+
+/** What the instance provides to every pool: run id, cwd, logger, and the gRPC plumbing if any. */
+export interface PoolContext {
+  runId: string;
+  cwd: string;
+  logger: Logger;
+  grpc?: {
+    socketDir: string;
+    workerToken: string;
+    /** Where Python reaches the host (HostService) and with which token. */
+    hostAddress: string;
+    hostToken: string;
+  } | undefined;
+}
+
+/** Pool engine options from config. Throws a typed error for combinations the schema cannot see. */
+export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext): PoolOptions {
+  if (pool.workers && pool.transport !== 'grpc') {
+    throw new ValidationError(`Pool ${pool.name}: attached \`workers\` need transport 'grpc', got '${pool.transport}'`, 'invalid_config', { pool: pool.name, field: 'transport' });
+  }
+  const env = buildWorkerEnv({ profile: pool.workerProfile, adapterEnv: pool.adapterEnv, pythonPath: pool.pythonPath, pythonLogLevel: pool.logLevel });
+  if (pool.transport === 'grpc' && context.grpc) {
+    env.SNAKEPIT_HOST_ADDRESS = context.grpc.hostAddress;
+    env.SNAKEPIT_HOST_TOKEN = context.grpc.hostToken;
+  }
+  return {
+    name: pool.name,
+    size: pool.workers ? pool.workers.length : pool.poolSize,
+    capacityPerWorker: pool.workerProfile === 'thread' ? pool.threadsPerWorker : 1,
+    pipelineDepth: pool.pipelineDepth,
+    affinity: pool.affinity,
+    queueTimeoutMs: pool.poolQueueTimeoutMs,
+    maxQueueSize: pool.poolMaxQueueSize,
+    startupTimeoutMs: pool.poolStartupTimeoutMs,
+    startupBatchSize: pool.startupBatchSize,
+    startupBatchDelayMs: pool.startupBatchDelayMs,
+    gracefulShutdownTimeoutMs: pool.gracefulShutdownTimeoutMs,
+    defaultTimeoutMs: pool.defaultTimeoutMs,
+    defaultStreamTimeoutMs: pool.defaultStreamTimeoutMs,
+    cancelGraceMs: pool.cancelGraceMs,
+    logger: context.logger,
+    endpoints: pool.workers
+      ? { kind: 'attach', workers: pool.workers.map((w) => ({ kind: 'attach', address: w.address, token: w.token })) }
+      : {
+          kind: 'spawn',
+          template: {
+            kind: 'spawn',
+            transport: pool.transport,
+            runId: context.runId,
+            python: resolvePythonExecutable(pool.pythonExecutable, context.cwd),
+            adapter: pool.adapter,
+            adapterArgs: pool.adapterArgs,
+            cwd: context.cwd,
+            env,
+            ...(context.grpc ? { socketDir: context.grpc.socketDir, workerToken: context.grpc.workerToken } : {}),
+          },
+        },
+  };
+}

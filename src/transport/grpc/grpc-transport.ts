@@ -1,0 +1,220 @@
+/** The gRPC transport: the original's wire protocol, behind the same Transport seam as the pipe. */
+import * as grpc from '@grpc/grpc-js';
+import { WorkerError } from '../../errors.js';
+import { decode, encode } from '../codec.js';
+import type { CallHandle, CallRequest, ChunkHandler, ReadyInfo, ToolSpec, Transport } from '../types.js';
+import { pythonErrorFromWire } from '../wire-error.js';
+import { channelOptions, CORRELATION_HEADER, type ErrorInfoMessage, services, TOKEN_HEADER } from './proto.js';
+import { errorFromStatus, wireErrorFromInfo } from './status.js';
+
+export interface GrpcTransportOptions {
+  workerId: string;
+  /** `unix:/path.sock` or `host:port`. */
+  address: string;
+  /** Sent as `x-snakepit-token` when the worker requires one. */
+  token?: string | undefined;
+  maxMessageBytes?: number;
+  /** How long to wait for the channel and the Describe handshake. */
+  connectTimeoutMs: number;
+}
+
+interface ParameterMessage {
+  name: string;
+  type: string;
+  required: boolean;
+  default_value: Buffer;
+  has_default: boolean;
+}
+
+interface DescribeMessage {
+  protocol: number;
+  pid: number;
+  adapter: string;
+  tools: { name: string; description: string; parameters: ParameterMessage[]; supports_streaming: boolean; required_variables: string[] }[];
+  python: string;
+  concurrency: number;
+}
+
+interface OutcomeMessage {
+  outcome?: 'value' | 'error';
+  value?: Buffer;
+  error?: ErrorInfoMessage;
+}
+
+interface ChunkMessage {
+  item?: 'data' | 'error';
+  data?: Buffer;
+  error?: ErrorInfoMessage;
+  is_final: boolean;
+}
+
+type Client = grpc.Client & Record<string, (...args: unknown[]) => grpc.ClientUnaryCall & grpc.ClientReadableStream<unknown>>;
+
+interface Pending {
+  reject: (error: Error) => void;
+  call: grpc.ClientUnaryCall | grpc.ClientReadableStream<unknown>;
+}
+
+/** One connection to a worker's BridgeService. */
+export class GrpcTransport implements Transport {
+  readonly kind = 'grpc' as const;
+  readonly ready: Promise<ReadyInfo>;
+  readonly #client: Client;
+  readonly #workerId: string;
+  readonly #token: string | undefined;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #failure: Error | undefined;
+  #onFailure: ((error: Error) => void) | undefined;
+
+  constructor(options: GrpcTransportOptions) {
+    this.#workerId = options.workerId;
+    this.#token = options.token;
+    const { BridgeService } = services();
+    this.#client = new BridgeService(options.address, grpc.credentials.createInsecure(), channelOptions(options.maxMessageBytes)) as unknown as Client;
+    this.ready = this.#handshake(options.connectTimeoutMs);
+    this.ready.catch(() => {});
+  }
+
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /** Called once when the transport fails for good (the channel broke, or `fail()`). */
+  onFailure(listener: (error: Error) => void): void {
+    this.#onFailure = listener;
+  }
+
+  call(request: CallRequest, onChunk?: ChunkHandler): CallHandle {
+    const id = this.#nextId++;
+    const result = new Promise<unknown>((resolve, reject) => {
+      if (this.#failure) return reject(this.#failure);
+      const message = {
+        call_id: id,
+        tool_name: request.tool,
+        args: encode(request.args),
+        session_id: request.sessionId ?? '',
+        metadata: request.metadata === undefined ? Buffer.alloc(0) : encode(request.metadata),
+      };
+      const metadata = this.#metadata(request.correlationId);
+      const callOptions: grpc.CallOptions = request.deadlineMs === undefined ? {} : { deadline: Date.now() + request.deadlineMs };
+      const rpc = onChunk ? 'ExecuteStreamingTool' : 'ExecuteTool';
+      const fail = (error: grpc.ServiceError) => {
+        if (!this.#pending.delete(id)) return;
+        reject(errorFromStatus(error, { workerId: this.#workerId, rpc, timeoutMs: request.deadlineMs }));
+      };
+      if (!onChunk) {
+        const call = this.#client.ExecuteTool!(message, metadata, callOptions, (error: grpc.ServiceError | null, response: OutcomeMessage) => {
+          if (error) return fail(error);
+          if (!this.#pending.delete(id)) return;
+          if (response.outcome === 'error' && response.error) reject(pythonErrorFromWire(wireErrorFromInfo(response.error), request.tool));
+          else resolve(response.value && response.value.length > 0 ? decode(response.value) : null);
+        });
+        this.#pending.set(id, { reject, call });
+        return;
+      }
+      const call = this.#client.ExecuteStreamingTool!(message, metadata, callOptions) as grpc.ClientReadableStream<ChunkMessage>;
+      let streamError: Error | undefined;
+      call.on('data', (chunk: ChunkMessage) => {
+        if (chunk.item === 'error' && chunk.error) streamError = pythonErrorFromWire(wireErrorFromInfo(chunk.error), request.tool);
+        else if (chunk.data) onChunk(decode(chunk.data), chunk.is_final);
+      });
+      call.on('error', fail);
+      call.on('end', () => {
+        if (!this.#pending.delete(id)) return;
+        if (streamError) reject(streamError);
+        else resolve(undefined);
+      });
+      this.#pending.set(id, { reject, call });
+    });
+    return { id, result };
+  }
+
+  cancel(id: number): void {
+    if (!this.#pending.has(id) || this.#failure) return;
+    this.#client.CancelTool!({ call_id: id }, this.#metadata(), { deadline: Date.now() + 5_000 }, () => {});
+  }
+
+  ping(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.#failure) return reject(this.#failure);
+      this.#client.Ping!({ message: 'ping' }, this.#metadata(), { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null) => {
+        if (error) reject(errorFromStatus(error, { workerId: this.#workerId, rpc: 'Ping', timeoutMs }));
+        else resolve();
+      });
+    });
+  }
+
+  shutdown(): void {
+    if (this.#failure) return;
+    this.#client.Shutdown!({}, this.#metadata(), { deadline: Date.now() + 2_000 }, () => {});
+  }
+
+  fail(error: Error): void {
+    if (this.#failure) return;
+    this.#failure = error;
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) {
+      p.reject(error);
+      p.call.cancel();
+    }
+    this.#client.close();
+    this.#onFailure?.(error);
+  }
+
+  #metadata(correlationId?: string): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    if (this.#token) metadata.set(TOKEN_HEADER, this.#token);
+    if (correlationId) metadata.set(CORRELATION_HEADER, correlationId);
+    return metadata;
+  }
+
+  async #handshake(timeoutMs: number): Promise<ReadyInfo> {
+    const deadline = Date.now() + timeoutMs;
+    await new Promise<void>((resolve, reject) =>
+      this.#client.waitForReady(deadline, (error) => (error ? reject(new WorkerError(`Cannot connect to worker ${this.#workerId}: ${error.message}`, 'worker_start_failed', { workerId: this.#workerId })) : resolve())),
+    );
+    const info = await new Promise<DescribeMessage>((resolve, reject) =>
+      this.#client.Describe!({}, this.#metadata(), { deadline }, (error: grpc.ServiceError | null, response: DescribeMessage) =>
+        error ? reject(errorFromStatus(error, { workerId: this.#workerId, rpc: 'Describe' })) : resolve(response),
+      ),
+    );
+    this.#watchChannel();
+    return {
+      protocol: info.protocol,
+      pid: info.pid,
+      adapter: info.adapter,
+      python: info.python,
+      concurrency: info.concurrency,
+      tools: info.tools.map(
+        (t): ToolSpec => ({
+          name: t.name,
+          description: t.description,
+          supports_streaming: t.supports_streaming,
+          required_variables: t.required_variables,
+          parameters: t.parameters.map((p) => ({
+            name: p.name,
+            type: p.type,
+            required: p.required,
+            ...(p.has_default ? { default: decode(p.default_value) } : {}),
+          })),
+        }),
+      ),
+    };
+  }
+
+  /** A channel that leaves READY for TRANSIENT_FAILURE means the worker went away. */
+  #watchChannel(): void {
+    const channel = this.#client.getChannel();
+    const watch = (current: grpc.connectivityState) => {
+      if (this.#failure) return;
+      if (current === grpc.connectivityState.TRANSIENT_FAILURE || current === grpc.connectivityState.SHUTDOWN) {
+        this.fail(new WorkerError(`Lost the connection to worker ${this.#workerId}`, 'worker_crashed', { workerId: this.#workerId }));
+        return;
+      }
+      channel.watchConnectivityState(current, Infinity, () => watch(channel.getConnectivityState(false)));
+    };
+    watch(channel.getConnectivityState(false));
+  }
+}

@@ -1,0 +1,64 @@
+/** gRPC status <-> SnakepitError, in both directions, in this one module. */
+import { status as Status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { isSnakepitError, PoolError, TimeoutError, ValidationError, WorkerError, type SnakepitError } from '../../errors.js';
+import { decode, encode } from '../codec.js';
+import type { WireError } from '../types.js';
+import type { ErrorInfoMessage } from './proto.js';
+
+/**
+ * A failed RPC as a typed error. Keeps the caller's stack: grpc-js errors carry the stack of its
+ * internals, the caller's is more useful.
+ */
+export function errorFromStatus(error: ServiceError | StatusObject, context: { workerId: string; rpc: string; timeoutMs?: number }): SnakepitError {
+  const details = { workerId: context.workerId, rpc: context.rpc, grpcCode: Status[error.code], grpcDetails: error.details };
+  switch (error.code) {
+    case Status.DEADLINE_EXCEEDED:
+      return new TimeoutError(`${context.rpc} on worker ${context.workerId} passed its deadline`, 'call_timeout', context.timeoutMs ?? 0, details);
+    case Status.CANCELLED:
+      return new WorkerError(`${context.rpc} on worker ${context.workerId} was cancelled`, 'cancelled', details);
+    case Status.UNAVAILABLE:
+      return new WorkerError(`Worker ${context.workerId} is unreachable: ${error.details}`, 'worker_crashed', details);
+    case Status.UNAUTHENTICATED:
+    case Status.PERMISSION_DENIED:
+      return new WorkerError(`Worker ${context.workerId} refused the call: ${error.details}`, 'protocol_error', details);
+    case Status.RESOURCE_EXHAUSTED:
+      return new ValidationError(`Message too large for ${context.rpc}: ${error.details}`, 'invalid_argument', details);
+    default:
+      return new WorkerError(`${context.rpc} on worker ${context.workerId} failed: ${Status[error.code]} ${error.details}`, 'protocol_error', details);
+  }
+}
+
+/** The status a host service answers with when a handler fails. */
+export function statusFromError(error: unknown): { code: Status; details: string } {
+  if (!isSnakepitError(error)) return { code: Status.INTERNAL, details: error instanceof Error ? error.message : String(error) };
+  switch (error.category) {
+    case 'validation':
+      return { code: error.code === 'unknown_tool' ? Status.NOT_FOUND : Status.INVALID_ARGUMENT, details: error.message };
+    case 'timeout':
+      return { code: Status.DEADLINE_EXCEEDED, details: error.message };
+    case 'pool':
+      return { code: error instanceof PoolError && error.code === 'pool_saturated' ? Status.RESOURCE_EXHAUSTED : Status.UNAVAILABLE, details: error.message };
+    default:
+      return { code: Status.INTERNAL, details: error.message };
+  }
+}
+
+/** ErrorInfo (Python's error map on the gRPC wire) as the transport-neutral WireError. */
+export function wireErrorFromInfo(info: ErrorInfoMessage): WireError {
+  const wire: WireError = { type: info.type, message: info.message, traceback: info.traceback };
+  if (info.code) wire.code = info.code;
+  if (info.details && info.details.length > 0) wire.details = decode(info.details) as Record<string, unknown>;
+  return wire;
+}
+
+/** A host-side error as ErrorInfo, for answers of host tools to Python. */
+export function infoFromError(error: unknown): ErrorInfoMessage {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return {
+    type: e.name,
+    message: e.message,
+    traceback: e.stack ?? '',
+    code: isSnakepitError(e) ? e.code : 'host_error',
+    details: encode(isSnakepitError(e) ? e.details : {}),
+  };
+}
