@@ -1,7 +1,14 @@
-"""Runs one ``call`` frame against the adapter and writes its answer frames.
+"""Runs one call against the adapter and hands its answers to the call's sink.
+
+Shared by both transports: the pipe (answers become frames on fd 4, see
+``pipe_transport.PipeReplies``) and gRPC (answers become response messages,
+see ``grpc_replies``). Each ``Call`` carries its sink as ``call.out``, an
+object with ``result(call, value)``, ``chunk(call, data, final)``,
+``end(call)`` and ``error(call, err_map)``; ``chunk`` may raise
+``StreamAborted`` when the stream cannot go on (its error is already out).
 
 ``Dispatcher.execute`` runs in the executing thread (the main thread in the
-process profile, a pool thread in the thread profile). Coroutines and async
+pipe's process profile, a pool thread otherwise). Coroutines and async
 generators go to the worker's asyncio loop; sync generators are stepped here.
 """
 from __future__ import annotations
@@ -26,19 +33,29 @@ _THIS_FILES = {__file__, os.path.abspath(__file__)}
 
 
 class Call:
-    """One in-flight call; the reader thread may cancel it at any time."""
+    """One in-flight call; another thread may cancel it at any time."""
 
-    __slots__ = ("id", "tool", "args", "stream", "ctx", "cancel_hook")
+    __slots__ = ("id", "tool", "args", "stream", "ctx", "cancel_hook", "out")
 
-    def __init__(self, frame: Dict[str, Any]) -> None:
-        self.id = frame.get("id")
-        self.tool = frame.get("tool")
-        self.args = frame.get("args") or {}
-        self.stream = bool(frame.get("stream"))
-        meta = frame.get("meta")
-        self.ctx = SessionContext(frame.get("session"), meta if isinstance(meta, dict) else {}, self.id)
-        # Set while the call runs as an asyncio task: cancels that task.
+    def __init__(self, call_id: Any, tool: Any, args: Dict[str, Any], stream: bool,
+                 ctx: SessionContext, out: Any) -> None:
+        self.id = call_id
+        self.tool = tool
+        self.args = args
+        self.stream = stream
+        self.ctx = ctx
+        self.out = out  # the reply sink (see the module docstring)
+        # Set while the call waits or runs somewhere cancellable (an asyncio
+        # task, a gRPC admission queue): cancel() calls it.
         self.cancel_hook: Optional[Callable[[], Any]] = None
+
+    @classmethod
+    def from_frame(cls, frame: Dict[str, Any], out: Any) -> "Call":
+        """A call from a pipe ``call`` frame."""
+        call_id = frame.get("id")
+        meta = frame.get("meta")
+        ctx = SessionContext(frame.get("session"), meta if isinstance(meta, dict) else {}, call_id)
+        return cls(call_id, frame.get("tool"), frame.get("args") or {}, bool(frame.get("stream")), ctx, out)
 
     def cancel(self) -> None:
         """Mark cancelled (seen by polling tools and generators), cancel the task if any."""
@@ -75,13 +92,12 @@ def error_map(exc: BaseException, code: str = "python_error", details: Any = Non
 
 
 class Dispatcher:
-    """Executes calls; ``threaded`` picks how coroutines reach the loop."""
+    """Executes calls; ``threaded``: the loop runs in its own thread (else the caller runs it)."""
 
     def __init__(
         self,
         adapter: Any,
         tools: Dict[str, Callable[..., Any]],
-        writer: Any,
         loop: asyncio.AbstractEventLoop,
         inflight: Dict[Any, Call],
         threaded: bool,
@@ -89,7 +105,6 @@ class Dispatcher:
     ) -> None:
         self.adapter = adapter
         self.tools = tools
-        self.writer = writer
         self.loop = loop
         self.inflight = inflight
         self.threaded = threaded
@@ -100,25 +115,11 @@ class Dispatcher:
     def _set_attr_context(self, ctx: SessionContext) -> None:
         setattr(self.adapter, "session_context", ctx)
 
-    # -- frames out -------------------------------------------------------
+    # -- answers out ---------------------------------------------------------
 
-    def _send(self, frame: Dict[str, Any]) -> None:
-        try:
-            body = self.writer.encode(frame)
-        except ValueError as exc:  # over the frame limit: answer with an error instead
-            if frame["t"] == "error":
-                raise
-            err = error_map(exc)
-            err["type"] = "FrameTooLargeError"
-            body = self.writer.encode({"t": "error", "id": frame["id"], "error": err})
-            if frame["t"] == "chunk":
-                # The stream cannot go on; tell the caller through the generator.
-                self.writer.write_body(body)
-                raise _StreamAborted() from exc
-        self.writer.write_body(body)
-
-    def _send_error(self, call: Call, err: Dict[str, Any]) -> None:
-        self._send({"t": "error", "id": call.id, "error": err})
+    @staticmethod
+    def _send_error(call: Call, err: Dict[str, Any]) -> None:
+        call.out.error(call, err)
 
     def _send_cancelled(self, call: Call, exc: Optional[BaseException] = None) -> None:
         self._send_error(call, {
@@ -176,8 +177,8 @@ class Dispatcher:
                 return None
             if ctx.cancelled:  # finished anyway, but the host no longer wants it
                 return self._send_cancelled(call)
-            self._send({"t": "result", "id": call.id, "value": result})
-        except _StreamAborted:
+            call.out.result(call, result)
+        except StreamAborted:
             pass
         except _CANCELLED as exc:
             self._send_cancelled(call, exc)
@@ -217,18 +218,18 @@ class Dispatcher:
         if not call.stream:
             # A unary call of a generator tool: its result is the list of items.
             return (lambda item: collected.append(unwrap_chunk(item)[0])), collected
-        send, cid = self._send, call.id
+        chunk = call.out.chunk
 
         def emit(item: Any) -> None:
             data, final = unwrap_chunk(item)
-            send({"t": "chunk", "id": cid, "data": data, "final": final})
+            chunk(call, data, final)
 
         return emit, collected
 
     def _finish_stream(self, call: Call, collected: List[Any]) -> Any:
         if not call.stream:
             return collected
-        self._send({"t": "end", "id": call.id})
+        call.out.end(call)
         return _STREAMED
 
     def _iterate_sync(self, call: Call, gen: Any) -> Any:
@@ -260,8 +261,8 @@ class Dispatcher:
         return self._finish_stream(call, collected)
 
 
-class _StreamAborted(Exception):
-    """A chunk could not be sent; the error frame is already out."""
+class StreamAborted(Exception):
+    """A chunk could not be sent (too large, or nobody listens); the error is already out."""
 
 
 _STREAMED = object()  # marker: the answer went out as chunks + end

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
+from .dispatcher import StreamAborted, error_map
 from .errors import ProtocolError
 from .serialization import pack, unpack
 
-__all__ = ["FrameReader", "FrameWriter", "DEFAULT_MAX_FRAME_BYTES", "max_frame_bytes"]
+__all__ = ["FrameReader", "FrameWriter", "PipeReplies", "DEFAULT_MAX_FRAME_BYTES", "max_frame_bytes"]
 
 DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024
 _READ_SIZE = 256 * 1024
@@ -130,3 +131,44 @@ class FrameWriter:
     def send(self, frame: Any) -> None:
         """Encode and write one frame."""
         self.write_body(self.encode(frame))
+
+
+class PipeReplies:
+    """The reply sink of calls that arrived as ``call`` frames: answers go out as frames.
+
+    Shared by every pipe call (stateless but for the writer). ``BrokenPipeError``
+    propagates: the dispatcher treats it as "host gone".
+    """
+
+    __slots__ = ("writer",)
+
+    def __init__(self, writer: FrameWriter) -> None:
+        self.writer = writer
+
+    def _send(self, frame: Dict[str, Any]) -> None:
+        writer = self.writer
+        try:
+            body = writer.encode(frame)
+        except ValueError as exc:  # over the frame limit: answer with an error instead
+            if frame["t"] == "error":
+                raise
+            err = error_map(exc)
+            err["type"] = "FrameTooLargeError"
+            body = writer.encode({"t": "error", "id": frame["id"], "error": err})
+            if frame["t"] == "chunk":
+                # The stream cannot go on; tell the dispatcher through the generator.
+                writer.write_body(body)
+                raise StreamAborted() from exc
+        writer.write_body(body)
+
+    def result(self, call: Any, value: Any) -> None:
+        self._send({"t": "result", "id": call.id, "value": value})
+
+    def chunk(self, call: Any, data: Any, final: bool) -> None:
+        self._send({"t": "chunk", "id": call.id, "data": data, "final": final})
+
+    def end(self, call: Any) -> None:
+        self._send({"t": "end", "id": call.id})
+
+    def error(self, call: Any, err: Dict[str, Any]) -> None:
+        self._send({"t": "error", "id": call.id, "error": err})

@@ -7,6 +7,9 @@ import type { LogRecord } from '../../src/logger.js';
 
 export const FIXTURES = path.resolve('test/fixtures/python');
 
+/** The transport this vitest project tests (see vitest.config.ts). */
+export const TRANSPORT = (process.env.SNAKEPIT_TEST_TRANSPORT ?? 'pipe') as 'pipe' | 'grpc';
+
 /** A started instance plus the log records it produced. */
 export interface TestInstance {
   sp: Snakepit;
@@ -18,7 +21,7 @@ export async function startPool(pool: Record<string, unknown> = {}, top: Record<
   const logs: LogRecord[] = [];
   const config = {
     logLevel: 'debug',
-    pools: [{ name: 'default', poolSize: 1, pythonPath: [FIXTURES], ...pool }],
+    pools: [{ name: 'default', poolSize: 1, transport: TRANSPORT, pythonPath: [FIXTURES], ...pool }],
     ...top,
   } as SnakepitConfigInput;
   const sp = await Snakepit.start(config, { logSink: (r) => logs.push(r) });

@@ -1,7 +1,7 @@
 // The public facade: default instance, runAsScript, multi-pool routing, stats totals, config errors.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, execute, getDefaultInstance, listWorkers, session, Snakepit, stats } from '../../src/index.js';
-import { FIXTURES, processAlive } from '../helpers/pool.js';
+import { FIXTURES, processAlive, TRANSPORT } from '../helpers/pool.js';
 
 const quiet = { logSink: () => {} };
 
@@ -12,7 +12,7 @@ describe('module-level functions', () => {
   });
 
   it('use the first started instance until it stops', async () => {
-    const sp = await Snakepit.start({ poolSize: 1 }, quiet);
+    const sp = await Snakepit.start({ poolSize: 1, transport: TRANSPORT }, quiet);
     try {
       expect(getDefaultInstance()).toBe(sp);
       await expect(execute('add', { a: 1, b: 2 })).resolves.toMatchObject({ result: 3 });
@@ -34,7 +34,7 @@ describe('Snakepit.runAsScript', () => {
         pids = sp.listWorkers().map((w) => w.pid!);
         return sp.execute<{ result: number }>('add', { a: 2, b: 3 });
       },
-      { config: { poolSize: 2 }, ...quiet },
+      { config: { poolSize: 2, transport: TRANSPORT }, ...quiet },
     );
     expect(result).toMatchObject({ result: 5 });
     expect(pids).toHaveLength(2);
@@ -48,7 +48,7 @@ describe('Snakepit.runAsScript', () => {
         pids = sp.listWorkers().map((w) => w.pid!);
         throw new RangeError('script bug');
       },
-      { config: { poolSize: 1 }, ...quiet },
+      { config: { poolSize: 1, transport: TRANSPORT }, ...quiet },
     );
     await expect(failing).rejects.toBeInstanceOf(RangeError);
     expect(pids.filter(processAlive)).toEqual([]);
@@ -58,7 +58,7 @@ describe('Snakepit.runAsScript', () => {
 describe('several pools', () => {
   it('routes by pool name, sums stats, and names the pools on a typo', async () => {
     const sp = await Snakepit.start(
-      { pools: [{ name: 'default', poolSize: 1 }, { name: 'echo', poolSize: 2, adapter: 'echo_adapter.EchoAdapter', pythonPath: [FIXTURES] }] },
+      { pools: [{ name: 'default', poolSize: 1, transport: TRANSPORT }, { name: 'echo', poolSize: 2, transport: TRANSPORT, adapter: 'echo_adapter.EchoAdapter', pythonPath: [FIXTURES] }] },
       quiet,
     );
     try {
@@ -77,7 +77,7 @@ describe('several pools', () => {
 
 describe('config errors at start', () => {
   it('rejects an invalid config with the field, the expectation and the value, starting nothing', async () => {
-    const error = (await Snakepit.start({ pools: [{ name: 'default', poolSize: 0 }] }, quiet).catch((e: unknown) => e)) as ConfigError;
+    const error = (await Snakepit.start({ pools: [{ name: 'default', poolSize: 0, transport: TRANSPORT }] }, quiet).catch((e: unknown) => e)) as ConfigError;
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.code).toBe('invalid_config');
     expect(error.issues[0]).toMatchObject({ path: 'pools[0].poolSize', received: '0 (number)' });

@@ -2,10 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { Snakepit, WorkerError } from '../../src/index.js';
 import { liveProcessIds } from '../../src/process/live-processes.js';
-import { FIXTURES } from '../helpers/pool.js';
+import { FIXTURES, TRANSPORT } from '../helpers/pool.js';
 
 const start = (pool: Record<string, unknown>) =>
-  Snakepit.start({ pools: [{ name: 'default', poolSize: 2, pythonPath: [FIXTURES], ...pool }] }, { logSink: () => {} });
+  Snakepit.start({ pools: [{ name: 'default', poolSize: 2, transport: TRANSPORT, pythonPath: [FIXTURES], ...pool }] }, { logSink: () => {} });
 
 describe('start-up failures', () => {
   it.each([

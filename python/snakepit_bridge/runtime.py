@@ -1,0 +1,208 @@
+"""What every worker does whatever its transport: host the adapter.
+
+A ``Runtime`` imports and instantiates the adapter, runs its hooks
+(``initialize``/``cleanup`` and, over gRPC, the session hooks), owns the
+asyncio loop, the table of calls in flight and the one ``Dispatcher``, and
+the shutdown path (SIGTERM/SIGINT, the pipe's ``shutdown`` frame, the gRPC
+``Shutdown`` RPC all end up in ``Runtime.shutdown``). The transports
+(``server.PipeWorker``, ``grpc_worker.GrpcWorker``) only turn their wire
+format into ``Call`` objects and back.
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import logging
+import os
+import platform
+import signal
+import sys
+import threading
+from typing import Any, Callable, Dict, List, Optional
+
+from .base_adapter import build_tool_spec, discover_tool_names
+from .dispatcher import Call, Dispatcher, format_traceback
+from .shutdown import CLEANUP_TIMEOUT_S, Shutdown
+
+log = logging.getLogger("snakepit_bridge.server")
+
+PROTOCOL_VERSION = 1
+DEFAULT_ADAPTER = "snakepit_bridge.adapters.showcase.ShowcaseAdapter"
+EXIT_OK, EXIT_ADAPTER_IMPORT, EXIT_PROTOCOL_ERROR = 0, 3, 4
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
+           "warn": logging.WARNING, "error": logging.ERROR, "none": logging.CRITICAL + 10}
+_PARENT_PID = os.getppid()  # read as early as possible for the PDEATHSIG race check
+
+
+def configure_logging() -> None:
+    """Logs go to stderr at ``SNAKEPIT_LOG_LEVEL`` (default warning)."""
+    level = _LEVELS.get(os.environ.get("SNAKEPIT_LOG_LEVEL", "warning").strip().lower(), logging.WARNING)
+    logging.basicConfig(stream=sys.stderr, level=level,
+                        format="%(levelname)s %(name)s: %(message)s")
+    # Line-buffer stdout so adapters' print() reach the host's log promptly
+    # even without PYTHONUNBUFFERED; stdout never carries protocol.
+    try:
+        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    except Exception:
+        pass
+
+
+def set_parent_death_signal() -> None:
+    """Linux: get SIGTERM when the host dies (best effort)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except Exception:
+        return
+    if os.getppid() != _PARENT_PID:  # the parent died before prctl took effect
+        hard_exit(EXIT_OK)
+
+
+def hard_exit(code: int) -> None:
+    """Flush the log streams and leave now, without waiting for other threads."""
+    if threading.current_thread() is not threading.main_thread():
+        # Another thread may hold a stream's lock (blocked in print()):
+        # never let a flush keep a worker of a dead host alive.
+        timer = threading.Timer(0.5, os._exit, (code,))
+        timer.daemon = True
+        timer.start()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(code)
+
+
+def resolve_adapter_class(spec: str) -> Any:
+    """Import ``pkg.mod.Class`` (or ``pkg.mod:Class``) and return the class."""
+    if ":" in spec:
+        module_name, attr = spec.split(":", 1)
+    else:
+        module_name, _, attr = spec.rpartition(".")
+    if not module_name or not attr:
+        raise ImportError(f"adapter must be 'package.module.Class', got {spec!r}")
+    target: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        target = getattr(target, part)
+    if not callable(target):
+        raise TypeError(f"adapter {spec!r} is a {type(target).__name__}, not a class")
+    return target
+
+
+def load_adapter(spec: str) -> Any:
+    """Import the adapter class and instantiate it."""
+    return resolve_adapter_class(spec)()
+
+
+def startup_error(exc: BaseException, code: str) -> Dict[str, Any]:
+    """The error map of a start-up failure (the ``fatal`` frame's ``error``)."""
+    return {"type": type(exc).__name__, "message": str(exc),
+            "traceback": format_traceback(exc), "code": code}
+
+
+class Runtime:
+    """The adapter, its loop, the calls in flight, the dispatcher, the shutdown path.
+
+    ``loop_threaded``: the asyncio loop runs in its own thread (every gRPC
+    worker, the pipe's thread profile); otherwise the pipe's main thread runs
+    it around each async call.
+    """
+
+    def __init__(self, adapter_spec: str, concurrency: int, loop_threaded: bool,
+                 worker_id: Optional[str] = None) -> None:
+        self.adapter_spec = adapter_spec
+        self.concurrency = concurrency
+        self.loop_threaded = loop_threaded
+        self.worker_id = worker_id
+        self.inflight: Dict[Any, Call] = {}
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self.adapter: Any = None
+        self.dispatcher: Optional[Dispatcher] = None
+        self.specs: List[Dict[str, Any]] = []
+        # Transport resources to release after the adapter's cleanup() (a gRPC
+        # server, its socket file); run on every orderly exit.
+        self.on_exit: List[Callable[[], None]] = []
+        self.shutdown = Shutdown(self._cleanup, self.cancel_all, hard_exit)
+
+    # -- start-up -----------------------------------------------------------
+
+    def load(self, on_host_gone: Callable[[], None]) -> None:
+        """Import + instantiate the adapter, run ``initialize()``; raises on failure."""
+        self.adapter = load_adapter(self.adapter_spec)
+        self.call_hook("initialize", None)
+        tools = {name: getattr(self.adapter, name) for name in discover_tool_names(type(self.adapter))}
+        get_tools = getattr(self.adapter, "get_tools", None)
+        if callable(get_tools):
+            self.specs = list(get_tools())
+        else:
+            self.specs = [build_tool_spec(name, fn) for name, fn in sorted(tools.items())]
+        if self.loop_threaded:
+            # Started only now: initialize() above ran on the idle loop, so
+            # resources it created belong to this same loop.
+            threading.Thread(target=self.loop.run_forever, name="snakepit-asyncio", daemon=True).start()
+        self.dispatcher = Dispatcher(self.adapter, tools, self.loop, self.inflight,
+                                     threaded=self.loop_threaded, on_host_gone=on_host_gone)
+
+    def describe(self) -> Dict[str, Any]:
+        """The ``ready`` frame's fields (also the gRPC ``Describe`` answer)."""
+        return {"protocol": PROTOCOL_VERSION, "pid": os.getpid(), "adapter": self.adapter_spec,
+                "tools": self.specs, "python": platform.python_version(),
+                "concurrency": self.concurrency}
+
+    # -- calls ----------------------------------------------------------------
+
+    def cancel(self, call_id: Any) -> bool:
+        """Cooperatively cancel a queued or running call; False if unknown."""
+        call = self.inflight.get(call_id)
+        if call is None:
+            return False
+        call.cancel()
+        return True
+
+    def cancel_all(self) -> None:
+        for call in list(self.inflight.values()):
+            call.cancel()
+
+    # -- hooks ------------------------------------------------------------------
+
+    def call_hook(self, name: str, timeout: Optional[float], *args: Any) -> Any:
+        """Call ``adapter.<name>(*args)`` if defined, awaiting it on the worker loop if async."""
+        hook = getattr(self.adapter, name, None)
+        if not callable(hook):
+            return None
+        result = hook(*args)
+        if not inspect.isawaitable(result):
+            return result
+        loop = self.loop
+        if not loop.is_running():
+            # Idle loop (from whichever thread): run the hook on it, so
+            # resources created by initialize() on this loop can be closed.
+            return loop.run_until_complete(asyncio.wait_for(result, timeout))
+        if self.loop_threaded:
+            # The loop runs in its own thread; hand the coroutine over.
+            return asyncio.run_coroutine_threadsafe(result, loop).result(timeout)
+        # Shutdown came while an async tool runs on the main thread's loop,
+        # which cannot be re-entered: use a fresh loop aside.
+        t = threading.Thread(target=asyncio.run, args=(result,), daemon=True)
+        t.start()
+        t.join(timeout)
+        return None
+
+    def _cleanup(self) -> None:
+        try:
+            if self.adapter is not None:
+                self.call_hook("cleanup", CLEANUP_TIMEOUT_S)
+        finally:
+            for release in self.on_exit:
+                try:
+                    release()
+                except Exception:  # noqa: BLE001 - exiting anyway
+                    log.debug("release on exit failed", exc_info=True)

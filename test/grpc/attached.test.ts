@@ -1,0 +1,88 @@
+// Attached workers: Python servers started outside the pool, reached over gRPC; the pool never spawns or kills them.
+import { execa, type ResultPromise } from 'execa';
+import { mkdtempSync, readFileSync, rmSync, watch } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Snakepit } from '../../src/index.js';
+import { bridgePythonPath, resolvePythonExecutable } from '../../src/python/runtime.js';
+import { FIXTURES, processAlive } from '../helpers/pool.js';
+
+interface Started {
+  child: ResultPromise;
+  address: string;
+  pid: number;
+}
+
+/** Starts `python -m snakepit_bridge.server --transport grpc` by hand, as a user would on another box. */
+async function startAttached(dir: string, name: string, listen: string, env: Record<string, string> = {}): Promise<Started> {
+  const readyFile = path.join(dir, `${name}.json`);
+  const child = execa(
+    resolvePythonExecutable(),
+    ['-m', 'snakepit_bridge.server', '--transport', 'grpc', '--listen', listen, '--adapter', 'echo_adapter.EchoAdapter', '--ready-file', readyFile],
+    { env: { ...process.env, PYTHONPATH: [bridgePythonPath(), FIXTURES].join(path.delimiter), ...env }, reject: false, stdio: 'ignore' },
+  );
+  // Wait for the atomically written ready file (rename into place), with a bound.
+  const info = await new Promise<{ address: string; pid: number }>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      watcher.close();
+      reject(new Error('attached worker did not become ready'));
+    }, 20_000);
+    const check = () => {
+      try {
+        const parsed = JSON.parse(readFileSync(readyFile, 'utf8')) as { address: string; pid: number };
+        clearTimeout(timer);
+        watcher.close();
+        resolve(parsed);
+      } catch {
+        /* not there yet */
+      }
+    };
+    const watcher = watch(dir, check);
+    check();
+  });
+  return { child, ...info };
+}
+
+describe('attached gRPC workers', () => {
+  let dir: string;
+  let tcp: Started;
+  let unix: Started;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'snakepit-attached-'));
+    [tcp, unix] = await Promise.all([
+      startAttached(dir, 'tcp', '127.0.0.1:0', { SNAKEPIT_WORKER_TOKEN: 'sesame' }),
+      startAttached(dir, 'unix', `unix:${path.join(dir, 'w.sock')}`),
+    ]);
+  });
+  afterAll(async () => {
+    tcp?.child.kill('SIGTERM');
+    unix?.child.kill('SIGTERM');
+    await Promise.all([tcp?.child, unix?.child]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs calls on workers started outside the pool, over TCP on 127.0.0.1 and a Unix socket', async () => {
+    expect(tcp.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    const sp = await Snakepit.start(
+      { pools: [{ name: 'default', transport: 'grpc', workers: [{ address: tcp.address, token: 'sesame' }, { address: unix.address }] }] },
+      { logSink: () => {} },
+    );
+    try {
+      expect(sp.listWorkers().map((w) => w.pid).sort()).toEqual([tcp.pid, unix.pid].sort());
+      await expect(sp.execute('echo', { a: 1, b: Buffer.from([1, 2]) })).resolves.toEqual({ a: 1, b: Buffer.from([1, 2]) });
+      const pids = await Promise.all([sp.execute('pid'), sp.execute('pid')]);
+      expect(pids.sort()).toEqual([tcp.pid, unix.pid].sort());
+    } finally {
+      await sp.stop();
+    }
+    // Stopping the pool only disconnects: the attached processes keep running.
+    expect(processAlive(tcp.pid)).toBe(true);
+    expect(processAlive(unix.pid)).toBe(true);
+  });
+
+  it('refuses to attach with a wrong token', async () => {
+    const start = Snakepit.start({ pools: [{ name: 'default', transport: 'grpc', poolStartupTimeoutMs: 3_000, workers: [{ address: tcp.address, token: 'wrong' }] }] }, { logSink: () => {} });
+    await expect(start).rejects.toMatchObject({ category: 'worker' });
+  });
+});
