@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Snakepit } from '../src/index.js';
 import { packageRoot, resolvePythonExecutable } from '../src/python/runtime.js';
 import { RawEcho } from './raw-floor.js';
+import { RawGrpcEcho } from './raw-grpc-floor.js';
 import { measureLatency, measureThroughput } from './stats.js';
 
 const LATENCY_ROUNDS = Number(process.env.BENCH_LATENCY_ROUNDS ?? 9);
@@ -29,30 +30,36 @@ interface Target {
   close: () => Promise<void> | void;
 }
 
-function rawTarget(processes: number): Target {
+function rawTarget(processes: number, value: unknown = 'x'): Target {
   const echoes = Array.from({ length: processes }, () => new RawEcho(python, benchDir));
   let turn = 0;
-  return { call: () => echoes[turn++ % processes]!.call('x'), close: () => echoes.forEach((e) => e.close()) };
+  return { call: () => echoes[turn++ % processes]!.call(value), close: () => echoes.forEach((e) => e.close()) };
 }
 
-async function snakepitTarget(pipelineDepth: number): Promise<Target> {
+async function rawGrpcTarget(processes: number, value: unknown = 'x'): Promise<Target> {
+  const echoes = await Promise.all(Array.from({ length: processes }, () => RawGrpcEcho.start(python, benchDir)));
+  let turn = 0;
+  return { call: () => echoes[turn++ % processes]!.call(value), close: () => echoes.forEach((e) => e.close()) };
+}
+
+async function snakepitTarget(pipelineDepth: number, transport: 'pipe' | 'grpc' = 'pipe', value: unknown = 'x'): Promise<Target> {
   const sp = await Snakepit.start({
     logLevel: 'error',
-    pools: [{ name: 'default', poolSize: POOL_SIZE, pipelineDepth, adapter: 'bench_adapter.BenchAdapter', pythonPath: [path.join(benchDir, 'python')] }],
+    pools: [{ name: 'default', poolSize: POOL_SIZE, transport, pipelineDepth, adapter: 'bench_adapter.BenchAdapter', pythonPath: [path.join(benchDir, 'python')] }],
   });
-  return { call: () => sp.execute('echo', { value: 'x' }), close: () => sp.stop() };
+  return { call: () => sp.execute('echo', { value }), close: () => sp.stop() };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
-async function latencyRounds(make: () => Promise<Target> | Target) {
+async function latencyRounds(make: () => Promise<Target> | Target, calls = LATENCY_CALLS, warmup = WARMUP) {
   const p50: number[] = [];
   const p99: number[] = [];
   return {
     async round() {
       const target = await make();
       try {
-        const l = await measureLatency(target.call, LATENCY_CALLS, WARMUP);
+        const l = await measureLatency(target.call, calls, warmup);
         p50.push(l.p50Us);
         p99.push(l.p99Us);
       } finally {
@@ -79,34 +86,61 @@ async function throughputRounds(make: () => Promise<Target> | Target) {
   };
 }
 
-const floorLatency = await latencyRounds(() => rawTarget(1));
-const ourLatency = await latencyRounds(() => snakepitTarget(0));
-for (let i = 0; i < LATENCY_ROUNDS; i++) {
-  await floorLatency.round();
-  await ourLatency.round();
-}
-const floorRate = await throughputRounds(() => rawTarget(POOL_SIZE));
-const ourRate = await throughputRounds(() => snakepitTarget(0));
-const ourPipelinedRate = await throughputRounds(() => snakepitTarget(PIPELINE_DEPTH));
-for (let i = 0; i < THROUGHPUT_ROUNDS; i++) {
-  await floorRate.round();
-  await ourRate.round();
-  await ourPipelinedRate.round();
+/** Runs the makers' rounds interleaved and returns each one's median. */
+async function compareLatency(makers: (() => Promise<Target> | Target)[], rounds: number) {
+  const runs = await Promise.all(makers.map((make) => latencyRounds(make)));
+  for (let i = 0; i < rounds; i++) for (const run of runs) await run.round();
+  return runs.map((run) => run.result());
 }
 
-const fl = floorLatency.result();
-const ol = ourLatency.result();
-const rows: [string, number, number, string][] = [
-  ['sequential echo p50 (µs)', fl.p50Us, ol.p50Us, '<= 1.5'],
-  ['sequential echo p99 (µs)', fl.p99Us, ol.p99Us, ''],
-  [`throughput, ${POOL_SIZE} workers, ${IN_FLIGHT} in flight (calls/s)`, floorRate.result(), ourRate.result(), '>= 0.6'],
-  [`  same, pipelineDepth ${PIPELINE_DEPTH}`, floorRate.result(), ourPipelinedRate.result(), '>= 0.6'],
-];
-const num = (v: number) => v.toFixed(v < 10 ? 2 : 0);
-console.log(`\nsnakepit bench — pipe transport, Node ${process.version}`);
-console.log(`latency: median of ${LATENCY_ROUNDS} rounds × ${LATENCY_CALLS} calls; throughput: median of ${THROUGHPUT_ROUNDS} rounds × ${THROUGHPUT_CALLS} calls\n`);
-console.log(`${'measure'.padEnd(48)}${'floor'.padStart(10)}${'snakepit'.padStart(10)}${'ratio'.padStart(8)}  target`);
-for (const [name, floorValue, ours, target] of rows) {
-  console.log(`${name.padEnd(48)}${num(floorValue).padStart(10)}${num(ours).padStart(10)}${(ours / floorValue).toFixed(2).padStart(8)}  ${target}`);
+async function compareThroughput(makers: (() => Promise<Target> | Target)[], rounds: number) {
+  const runs = await Promise.all(makers.map((make) => throughputRounds(make)));
+  for (let i = 0; i < rounds; i++) for (const run of runs) await run.round();
+  return runs.map((run) => run.result());
 }
-console.log('\nfloor: raw pipe + msgpack echo (bench/python/raw_echo.py), no pool or bridge.');
+
+const num = (v: number) => v.toFixed(v < 10 ? 2 : 0);
+function table(title: string, rows: [string, number, number, string][]): void {
+  console.log(`\n${title}\n`);
+  console.log(`${'measure'.padEnd(48)}${'floor'.padStart(10)}${'snakepit'.padStart(10)}${'ratio'.padStart(8)}  target`);
+  for (const [name, floorValue, ours, target] of rows) {
+    console.log(`${name.padEnd(48)}${num(floorValue).padStart(10)}${num(ours).padStart(10)}${(ours / floorValue).toFixed(2).padStart(8)}  ${target}`);
+  }
+}
+
+const sections = new Set((process.env.BENCH_SECTIONS ?? 'pipe,grpc,large').split(','));
+console.log(`snakepit bench — Node ${process.version}`);
+console.log(`latency: median of ${LATENCY_ROUNDS} rounds × ${LATENCY_CALLS} calls; throughput: median of ${THROUGHPUT_ROUNDS} rounds × ${THROUGHPUT_CALLS} calls`);
+
+if (sections.has('pipe')) {
+  const [fl, ol] = await compareLatency([() => rawTarget(1), () => snakepitTarget(0)], LATENCY_ROUNDS);
+  const [fr, or, opr] = await compareThroughput([() => rawTarget(POOL_SIZE), () => snakepitTarget(0), () => snakepitTarget(PIPELINE_DEPTH)], THROUGHPUT_ROUNDS);
+  table('pipe transport (floor: raw pipe + msgpack echo, bench/python/raw_echo.py)', [
+    ['sequential echo p50 (µs)', fl!.p50Us, ol!.p50Us, '<= 1.5'],
+    ['sequential echo p99 (µs)', fl!.p99Us, ol!.p99Us, ''],
+    [`throughput, ${POOL_SIZE} workers, ${IN_FLIGHT} in flight (calls/s)`, fr!, or!, '>= 0.6'],
+    [`  same, pipelineDepth ${PIPELINE_DEPTH}`, fr!, opr!, '>= 0.6'],
+  ]);
+}
+
+if (sections.has('grpc')) {
+  const [fl, ol] = await compareLatency([() => rawGrpcTarget(1), () => snakepitTarget(0, 'grpc')], LATENCY_ROUNDS);
+  const [fr, or] = await compareThroughput([() => rawGrpcTarget(POOL_SIZE), () => snakepitTarget(PIPELINE_DEPTH, 'grpc')], THROUGHPUT_ROUNDS);
+  table('grpc transport (floor: raw grpc-js -> grpcio echo, bench/python/raw_grpc_echo.py)', [
+    ['sequential echo p50 (µs)', fl!.p50Us, ol!.p50Us, '<= 1.2'],
+    ['sequential echo p99 (µs)', fl!.p99Us, ol!.p99Us, ''],
+    [`throughput, ${POOL_SIZE} workers, ${IN_FLIGHT} in flight, depth ${PIPELINE_DEPTH} (calls/s)`, fr!, or!, '>= 0.83'],
+  ]);
+}
+
+if (sections.has('large')) {
+  const big = Buffer.alloc(8 * 1024 * 1024, 7);
+  const makers = [() => rawTarget(1, big), () => snakepitTarget(0, 'pipe', big), () => snakepitTarget(0, 'grpc', big)];
+  const runs = await Promise.all(makers.map((make) => latencyRounds(make, 20, 3)));
+  for (let i = 0; i < 3; i++) for (const run of runs) await run.round();
+  const [fl, pl, gl] = runs.map((r) => r.result());
+  table('8 MiB echo (floor: raw pipe + msgpack echo)', [
+    ['pipe transport p50 (ms)', fl!.p50Us / 1000, pl!.p50Us / 1000, ''],
+    ['grpc transport p50 (ms)', fl!.p50Us / 1000, gl!.p50Us / 1000, '<= 1.2'],
+  ]);
+}

@@ -8,12 +8,15 @@ HEADER = struct.Struct(">I")
 
 
 def read_exact(fd, n):
-    buf = b""
-    while len(buf) < n:
-        part = os.read(fd, n - len(buf))
-        if not part:
+    # Read into one preallocated buffer: no quadratic concatenation for large frames.
+    buf = bytearray(n)
+    view = memoryview(buf)
+    pos = 0
+    while pos < n:
+        got = os.readv(fd, [view[pos:]])
+        if not got:
             raise SystemExit(0)
-        buf += part
+        pos += got
     return buf
 
 
@@ -22,7 +25,9 @@ def main():
         (length,) = HEADER.unpack(read_exact(3, 4))
         msg = msgpack.unpackb(read_exact(3, length), raw=False)
         body = msgpack.packb({"t": "result", "id": msg["id"], "value": msg["args"]["value"]}, use_bin_type=True)
-        os.write(4, HEADER.pack(len(body)) + body)
+        out = memoryview(HEADER.pack(len(body)) + body)
+        while out:
+            out = out[os.write(4, out):]
 
 
 main()
