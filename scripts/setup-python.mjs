@@ -20,7 +20,21 @@ hash.update(readFileSync(requirements));
 if (dev) hash.update(readFileSync(path.join(root, 'python', 'requirements.txt')));
 const digest = hash.digest('hex');
 
-if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest && existsSync(python)) process.exit(0);
+// The gRPC stubs (python/snakepit_bridge/generated, gitignored). Idempotent on its own stamp
+// (the .proto's sha256), so it also runs when the requirements are unchanged: a changed .proto
+// or a fresh checkout gets its stubs without reinstalling anything.
+function generateStubs() {
+  execFileSync(python, ['-m', 'snakepit_bridge.codegen'], {
+    stdio: 'inherit',
+    cwd: root,
+    env: { ...process.env, PYTHONPATH: path.join(root, 'python') },
+  });
+}
+
+if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest && existsSync(python)) {
+  generateStubs();
+  process.exit(0);
+}
 
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit', cwd: root });
 const has = (cmd) => {
@@ -39,4 +53,5 @@ if (has('uv')) {
   if (!existsSync(python)) run(basePython, ['-m', 'venv', venv]);
   run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements]);
 }
+generateStubs();
 writeFileSync(stamp, digest);

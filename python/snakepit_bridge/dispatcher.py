@@ -135,7 +135,7 @@ class Dispatcher:
         """Run one call to completion and write its answer(s)."""
         try:
             self._execute(call)
-        except BrokenPipeError:
+        except BrokenPipeError:  # only the pipe sink raises it out of _execute
             self.on_host_gone()
         except Exception:  # a bug of ours: log it, keep serving
             log.exception("failed to answer call %r", call.id)
@@ -182,9 +182,9 @@ class Dispatcher:
             pass
         except _CANCELLED as exc:
             self._send_cancelled(call, exc)
-        except BrokenPipeError:
-            raise
         except Exception as exc:
+            # A tool's own BrokenPipeError is a tool error like any other; one
+            # from the sink (the host is gone) is raised again by this send.
             if ctx.cancelled:
                 return self._send_cancelled(call, exc)
             self._send_error(call, error_map(exc))

@@ -11,6 +11,7 @@ format into ``Call`` objects and back.
 from __future__ import annotations
 
 import asyncio
+import collections
 import importlib
 import inspect
 import logging
@@ -19,6 +20,7 @@ import platform
 import signal
 import sys
 import threading
+import time
 from typing import Any, Callable, Dict, List, Optional
 
 from .base_adapter import build_tool_spec, discover_tool_names
@@ -107,6 +109,39 @@ def startup_error(exc: BaseException, code: str) -> Dict[str, Any]:
             "traceback": format_traceback(exc), "code": code}
 
 
+class EarlyCancels:
+    """Cancels of call ids not (yet) known.
+
+    Over gRPC, ``CancelTool`` and the ``ExecuteTool`` it names are separate
+    RPCs handled by different threads, so the cancel can overtake its call
+    (the host cancels right after sending). Its id is kept here and the call
+    is born cancelled. Ids are unique per host connection, so a note for a
+    call that already finished never matches again; notes expire after
+    ``TTL_S`` and at most ``CAP`` are kept.
+    """
+
+    TTL_S = 60.0
+    CAP = 4096
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._ids: "collections.OrderedDict[Any, float]" = collections.OrderedDict()
+
+    def add(self, call_id: Any) -> None:
+        now = time.monotonic()
+        ids = self._ids
+        ids[call_id] = now + self.TTL_S
+        ids.move_to_end(call_id)
+        while ids and (len(ids) > self.CAP or next(iter(ids.values())) < now):
+            ids.popitem(last=False)
+
+    def take(self, call_id: Any) -> bool:
+        if not self._ids:  # the usual case: nothing noted
+            return False
+        deadline = self._ids.pop(call_id, None)
+        return deadline is not None and deadline >= time.monotonic()
+
+
 class Runtime:
     """The adapter, its loop, the calls in flight, the dispatcher, the shutdown path.
 
@@ -122,6 +157,7 @@ class Runtime:
         self.loop_threaded = loop_threaded
         self.worker_id = worker_id
         self.inflight: Dict[Any, Call] = {}
+        self._early: Optional[EarlyCancels] = None
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
         self.adapter: Any = None
@@ -159,13 +195,38 @@ class Runtime:
 
     # -- calls ----------------------------------------------------------------
 
+    def remember_early_cancels(self) -> None:
+        """gRPC: a cancel may arrive before its call (see ``EarlyCancels``); keep it for then."""
+        self._early = EarlyCancels()
+
     def cancel(self, call_id: Any) -> bool:
         """Cooperatively cancel a queued or running call; False if unknown."""
-        call = self.inflight.get(call_id)
-        if call is None:
-            return False
+        early = self._early
+        if early is None:  # pipe: a cancel frame always follows its call frame
+            call = self.inflight.get(call_id)
+            if call is None:
+                return False
+            call.cancel()
+            return True
+        with early.lock:  # keeps a concurrent register() from slipping between look-up and note
+            call = self.inflight.get(call_id)
+            if call is None:
+                early.add(call_id)
+                return False
         call.cancel()
         return True
+
+    def register(self, call: Call) -> None:
+        """Make a call known to ``cancel`` (gRPC), applying a cancel that came first."""
+        early = self._early
+        if early is None:
+            self.inflight[call.id] = call
+            return
+        with early.lock:
+            self.inflight[call.id] = call
+            cancelled = early.take(call.id)
+        if cancelled:
+            call.cancel()
 
     def cancel_all(self) -> None:
         for call in list(self.inflight.values()):

@@ -42,3 +42,22 @@ def showcase(spawn):
     w = spawn(SHOWCASE)
     w.ready()
     return w
+
+
+@pytest.fixture
+def grpc_spawn(tmp_path):
+    """grpc_spawn(adapter, *args, mode="tcp"|"unix"|"control", **kw) -> GrpcWorker, killed at teardown."""
+    from grpc_harness import GrpcWorker
+
+    workers = []
+
+    def _spawn(adapter=SHOWCASE, *args, mode="tcp", **kw):
+        folder = tmp_path / f"worker{len(workers)}"
+        folder.mkdir()
+        w = GrpcWorker(adapter, *args, mode=mode, tmp=folder, **kw)
+        workers.append(w)
+        return w
+
+    yield _spawn
+    for w in workers:
+        w.close()
