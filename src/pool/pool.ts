@@ -71,6 +71,8 @@ interface PoolEvents {
 const MAX_CONSECUTIVE_RESTART_FAILURES = 5;
 const RESTART_BACKOFF_BASE_MS = 200;
 const RESTART_BACKOFF_MAX_MS = 10_000;
+/** Slack between the cancel grace and the transport deadline that backs up a call timeout. */
+const TRANSPORT_DEADLINE_MARGIN_MS = 1_000;
 
 /** A pool of identical workers. */
 export class Pool extends EventEmitter<PoolEvents> {
@@ -239,8 +241,10 @@ export class Pool extends EventEmitter<PoolEvents> {
   #run(task: Task, worker: Worker): void {
     this.#stats.requests++;
     if (task.sessionId !== undefined) this.#sessions.set(task.sessionId, worker.id);
-    // The transport deadline backs up the pool's own timeout, after the cancel grace had its turn.
-    const deadlineMs = task.deadlineAt === Infinity ? undefined : Math.max(0, task.deadlineAt - Date.now()) + this.#options.cancelGraceMs;
+    // The transport deadline only backs up the pool's own timeout: it must fall well after the
+    // cancel grace, whose kill is what frees a worker stuck in a call that ignores cancellation.
+    const deadlineMs =
+      task.deadlineAt === Infinity ? undefined : Math.max(0, task.deadlineAt - Date.now()) + 2 * this.#options.cancelGraceMs + TRANSPORT_DEADLINE_MARGIN_MS;
     const handle = worker.call(
       { tool: task.tool, args: task.args, sessionId: task.sessionId, metadata: task.metadata, correlationId: task.correlationId, deadlineMs },
       task.onChunk,

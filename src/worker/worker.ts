@@ -270,6 +270,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       address,
       token,
       connectTimeoutMs: this.options.startupTimeoutMs,
+      processBound: endpoint.kind === 'spawn',
       ...(this.options.maxMessageBytes === undefined ? {} : { maxMessageBytes: this.options.maxMessageBytes }),
     });
     this.#transport = grpcTransport;

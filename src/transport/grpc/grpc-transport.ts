@@ -16,7 +16,16 @@ export interface GrpcTransportOptions {
   maxMessageBytes?: number;
   /** How long to wait for the channel and the Describe handshake. */
   connectTimeoutMs: number;
+  /**
+   * True for a worker whose process we spawned: its exit (code, signal) explains a lost
+   * connection better than the channel can, so the channel is not watched and a call that loses
+   * its connection waits up to `lostCallHoldMs` for `fail()` with the exit's error.
+   */
+  processBound?: boolean;
 }
+
+/** How long a call that lost its connection waits for the process exit to explain it. */
+const LOST_CALL_HOLD_MS = 2_000;
 
 interface ParameterMessage {
   name: string;
@@ -66,9 +75,11 @@ export class GrpcTransport implements Transport {
   #nextId = 1;
   #failure: Error | undefined;
   #onFailure: ((error: Error) => void) | undefined;
+  readonly #processBound: boolean;
 
   constructor(options: GrpcTransportOptions) {
     this.#workerId = options.workerId;
+    this.#processBound = options.processBound ?? false;
     this.#token = options.token;
     const { BridgeService } = services();
     this.#client = new BridgeService(options.address, grpc.credentials.createInsecure(), channelOptions(options.maxMessageBytes)) as unknown as Client;
@@ -100,8 +111,13 @@ export class GrpcTransport implements Transport {
       const callOptions: grpc.CallOptions = request.deadlineMs === undefined ? {} : { deadline: Date.now() + request.deadlineMs };
       const rpc = onChunk ? 'ExecuteStreamingTool' : 'ExecuteTool';
       const fail = (error: grpc.ServiceError) => {
-        if (!this.#pending.delete(id)) return;
-        reject(errorFromStatus(error, { workerId: this.#workerId, rpc, timeoutMs: request.deadlineMs }));
+        if (!this.#pending.has(id)) return;
+        const settle = () => {
+          if (this.#pending.delete(id)) reject(errorFromStatus(error, { workerId: this.#workerId, rpc, timeoutMs: request.deadlineMs }));
+        };
+        // A dropped connection to a spawned worker is most likely its death: let the exit speak.
+        if (this.#processBound && error.code === grpc.status.UNAVAILABLE) setTimeout(settle, LOST_CALL_HOLD_MS).unref();
+        else settle();
       };
       if (!onChunk) {
         const call = this.#client.ExecuteTool!(message, metadata, callOptions, (error: grpc.ServiceError | null, response: OutcomeMessage) => {
@@ -115,13 +131,18 @@ export class GrpcTransport implements Transport {
       }
       const call = this.#client.ExecuteStreamingTool!(message, metadata, callOptions) as grpc.ClientReadableStream<ChunkMessage>;
       let streamError: Error | undefined;
+      let failed = false;
       call.on('data', (chunk: ChunkMessage) => {
         if (chunk.item === 'error' && chunk.error) streamError = pythonErrorFromWire(wireErrorFromInfo(chunk.error), request.tool);
         else if (chunk.data) onChunk(decode(chunk.data), chunk.is_final);
       });
-      call.on('error', fail);
+      call.on('error', (error: grpc.ServiceError) => {
+        failed = true;
+        fail(error);
+      });
+      // grpc-js ends the stream after an error too; the error (maybe held) decides then.
       call.on('end', () => {
-        if (!this.#pending.delete(id)) return;
+        if (failed || !this.#pending.delete(id)) return;
         if (streamError) reject(streamError);
         else resolve(undefined);
       });
@@ -180,7 +201,7 @@ export class GrpcTransport implements Transport {
         error ? reject(errorFromStatus(error, { workerId: this.#workerId, rpc: 'Describe' })) : resolve(response),
       ),
     );
-    this.#watchChannel();
+    if (!this.#processBound) this.#watchChannel();
     return {
       protocol: info.protocol,
       pid: info.pid,
