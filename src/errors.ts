@@ -12,16 +12,24 @@ export type ErrorCode =
   | 'unknown_pool'
   | 'unknown_tool'
   | 'invalid_args'
+  | 'unknown_host_tool'
+  | 'invalid_host_tool_args'
+  | 'duplicate_tool'
+  | 'unknown_session'
+  | 'no_session'
+  | 'unknown_call'
   // pool
   | 'pool_saturated'
   | 'pool_not_started'
   | 'pool_stopped'
   | 'session_worker_busy'
   | 'session_worker_unavailable'
+  | 'reentrant_deadlock'
   // timeout
   | 'queue_timeout'
   | 'call_timeout'
   | 'startup_timeout'
+  | 'host_tool_timeout'
   // worker
   | 'worker_crashed'
   | 'worker_start_failed'
@@ -30,7 +38,11 @@ export type ErrorCode =
   | 'aborted'
   | 'cancelled'
   // python
-  | 'python_error';
+  | 'python_error'
+  | 'session_restore_failed'
+  // host tools
+  | 'host_tool_error'
+  | 'host_unavailable';
 
 const BRAND = Symbol.for('snakepit.error');
 

@@ -161,6 +161,12 @@ const sharedShape = {
 // ---- options that exist once per Snakepit instance ----
 
 const globalShape = {
+  /** Idle time after which a session expires (its state, tools and worker binding go), in ms. @default 3600000 */
+  sessionTtlMs: posInt().default(3_600_000).describe('Idle time after which a session expires, in ms.'),
+  /** How often expired sessions are swept, in ms. @default 60000 */
+  sessionCleanupIntervalMs: posInt().default(60_000).describe('Time between sweeps of expired sessions, in ms.'),
+  /** Timeout of a host tool called from Python that sets none, in ms. @default 30000 */
+  hostToolTimeoutMs: posInt().default(30_000).describe('Timeout of host tools called from Python, in ms.'),
   /** Heartbeat defaults for every pool; a pool's `heartbeat` overrides single fields. */
   heartbeat: heartbeatSchema.prefault({}).describe('Heartbeat defaults for every pool.'),
   /** Address the host's gRPC server (calls from Python, `grpc` transport) binds. @default '127.0.0.1' */

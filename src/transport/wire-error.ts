@@ -2,7 +2,7 @@
 import { type ErrorCode, PythonError, WorkerError } from '../errors.js';
 import type { WireError } from './types.js';
 
-const BRIDGE_CODES = new Set<ErrorCode>(['unknown_tool', 'invalid_args', 'cancelled', 'python_error', 'adapter_import']);
+const BRIDGE_CODES = new Set<ErrorCode>(['unknown_tool', 'invalid_args', 'cancelled', 'python_error', 'adapter_import', 'session_restore_failed']);
 
 /** A Python exception (or bridge refusal) as a `PythonError`; codes the bridge does not own stay in `details.code`. */
 export function pythonErrorFromWire(error: WireError, tool?: string): PythonError {
