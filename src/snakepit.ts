@@ -7,7 +7,10 @@ import { Pool, type PoolStats, type WorkerInfo } from './pool/pool.js';
 import type { CallOptions } from './pool/task.js';
 import { buildPoolOptions, type PoolContext } from './pool/pool-options.js';
 import { GrpcHostResources } from './transport/grpc/host-resources.js';
+import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
 import { Session } from './session/session.js';
+import { SessionHub } from './session/session-hub.js';
+import type { SessionStore } from './session/session-store.js';
 import { ChunkChannel } from './stream-iterator.js';
 import type { ToolSpec } from './transport/types.js';
 
@@ -50,6 +53,7 @@ export class Snakepit {
   readonly #pools = new Map<string, Pool>();
   readonly #logger: Logger;
   readonly #options: StartOptions;
+  readonly #hub: SessionHub;
   #grpc: GrpcHostResources | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -58,6 +62,13 @@ export class Snakepit {
     this.runId = randomUUID().replaceAll('-', '').slice(0, 12);
     this.#logger = new Logger(config.logLevel, options.logSink);
     this.#options = options;
+    this.#hub = new SessionHub({
+      sessionTtlMs: config.sessionTtlMs,
+      sessionCleanupIntervalMs: config.sessionCleanupIntervalMs,
+      hostToolTimeoutMs: config.hostToolTimeoutMs,
+      logger: this.#logger,
+      pools: () => this.#pools,
+    });
   }
 
   /** Host endpoint (for gRPC pools), then pools, then their workers. */
@@ -65,7 +76,15 @@ export class Snakepit {
     if (this.config.pools.some((p) => p.transport === 'grpc')) {
       this.#grpc = await GrpcHostResources.create({ runId: this.runId, config: this.config, logger: this.#logger });
     }
-    const context: PoolContext = { runId: this.runId, cwd: this.#options.cwd ?? process.cwd(), logger: this.#logger, grpc: this.#grpc?.poolContext };
+    this.#hub.start();
+    const context: PoolContext = {
+      runId: this.runId,
+      cwd: this.#options.cwd ?? process.cwd(),
+      logger: this.#logger,
+      grpc: this.#grpc?.poolContext,
+      hostRequests: this.#hub.hostRequests,
+      onSessionDispatch: this.#hub.onSessionDispatch,
+    };
     for (const pool of this.config.pools) this.#pools.set(pool.name, new Pool(buildPoolOptions(pool, context)));
     await Promise.all([...this.#pools.values()].map((p) => p.start()));
   }
@@ -174,9 +193,54 @@ export class Snakepit {
     await this.#pool(options.pool).execute(tool, args, options, (data, final) => onChunk(data as T, { final }));
   }
 
-  /** A handle whose calls share worker affinity and `session_context.session_id`. */
-  session(sessionId: string, options: { pool?: string } = {}): Session {
-    return new Session(this, sessionId, options.pool);
+  /**
+   * A handle whose calls share worker affinity, `session_context.session_id`, session state and
+   * session host tools. Creates the session on the host if it does not exist.
+   * @param options.ttlMs idle time before the session expires @default config `sessionTtlMs` (1 h)
+   */
+  session(sessionId: string, options: { pool?: string; ttlMs?: number; metadata?: Record<string, unknown> } = {}): Session {
+    return new Session(this, sessionId, options.pool, this.#hub.backend(sessionId, options));
+  }
+
+  /** The host's sessions: list, stats, expiry sweep, per-session info. */
+  get sessions(): SessionStore {
+    return this.#hub.store;
+  }
+
+  /**
+   * Registers a global host tool. With `exposedToPython: true` (default false) every session's
+   * Python code may call it (`session_context.call_host_tool(name, ...)`); arguments are checked
+   * against `parameters` (the original's list, or a zod schema) before `fn` runs.
+   */
+  registerTool<A extends Record<string, unknown> = Record<string, unknown>>(name: string, fn: HostToolFn<A>, options: RegisterToolOptions = {}): this {
+    this.#hub.registry.register(name, fn as HostToolFn, options);
+    return this;
+  }
+
+  /** Removes a global host tool; false when there was none. */
+  unregisterTool(name: string): boolean {
+    return this.#hub.registry.unregister(name);
+  }
+
+  /** Host tools visible to a session (or the global ones), exposed to Python or not. */
+  hostTools(sessionId?: string): HostToolSpec[] {
+    return this.#hub.registry.list(sessionId).map((t) => t.spec());
+  }
+
+  /** Python tools of a pool, as its workers reported them at start-up. */
+  listTools(pool?: string): ToolSpec[] {
+    return this.#pool(pool).tools();
+  }
+
+  /** One Python tool's spec; an unknown name throws `unknown_tool` listing the available ones. */
+  describeTool(pool: string | undefined, name: string): ToolSpec {
+    const tools = this.#pool(pool).tools();
+    const tool = tools.find((t) => t.name === name);
+    if (!tool) {
+      const available = tools.map((t) => t.name).sort();
+      throw new ValidationError(`Unknown tool '${name}' (available: ${available.join(', ')})`, 'unknown_tool', { tool: name, pool: pool ?? null, available });
+    }
+    return tool;
   }
 
   /** Counters of one pool, or summed over all pools. */
@@ -212,6 +276,7 @@ export class Snakepit {
    */
   stop(options: { timeoutMs?: number | undefined } = {}): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.#hub.stop();
       await Promise.all([...this.#pools.values()].map((p) => p.stop(options.timeoutMs)));
       await this.#grpc?.stop();
       running.delete(this);

@@ -4,6 +4,7 @@ import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { resolvePythonExecutable } from '../python/runtime.js';
 import { buildWorkerEnv } from '../python/worker-env.js';
+import type { HostServer } from '../transport/grpc/host-server.js';
 import type { PoolOptions } from './pool.js';
 
 /** What the instance provides to every pool: run id, cwd, logger, and the gRPC plumbing if any. */
@@ -14,10 +15,13 @@ export interface PoolContext {
   grpc?: {
     socketDir: string;
     workerToken: string;
-    /** Where Python reaches the host (HostService) and with which token. */
-    hostAddress: string;
-    hostToken: string;
+    /** The host's gRPC server: gRPC workers register there to call the host back. */
+    host: HostServer;
   } | undefined;
+  /** Answers workers' requests to the host (host tools, session state). */
+  hostRequests?: PoolOptions['hostRequests'];
+  /** Session bookkeeping as a session's call is dispatched (and the state to restore). */
+  onSessionDispatch?: PoolOptions['onSessionDispatch'];
 }
 
 /** Pool engine options from config. Throws a typed error for combinations the schema cannot see. */
@@ -26,10 +30,6 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
     throw new ValidationError(`Pool ${pool.name}: attached \`workers\` need transport 'grpc', got '${pool.transport}'`, 'invalid_config', { pool: pool.name, field: 'transport' });
   }
   const env = buildWorkerEnv({ profile: pool.workerProfile, adapterEnv: pool.adapterEnv, pythonPath: pool.pythonPath, pythonLogLevel: pool.logLevel });
-  if (pool.transport === 'grpc' && context.grpc) {
-    env.SNAKEPIT_HOST_ADDRESS = context.grpc.hostAddress;
-    env.SNAKEPIT_HOST_TOKEN = context.grpc.hostToken;
-  }
   return {
     name: pool.name,
     size: pool.workers ? pool.workers.length : pool.poolSize,
@@ -46,6 +46,9 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
     defaultStreamTimeoutMs: pool.defaultStreamTimeoutMs,
     cancelGraceMs: pool.cancelGraceMs,
     logger: context.logger,
+    hostRequests: context.hostRequests,
+    onSessionDispatch: context.onSessionDispatch,
+    hostServer: pool.transport === 'grpc' ? context.grpc?.host : undefined,
     endpoints: pool.workers
       ? { kind: 'attach', workers: pool.workers.map((w) => ({ kind: 'attach', address: w.address, token: w.token })) }
       : {

@@ -1,10 +1,11 @@
 /** A named pool of Python workers: start-up in batches, FIFO queue, placement, timeouts, abort, crash replacement. */
 import { EventEmitter, once } from 'node:events';
-import { AbortError, PoolError, TimeoutError, isSnakepitError } from '../errors.js';
+import { blockedWorkers } from '../bridge/call-chain.js';
+import { AbortError, PoolError, TimeoutError, ValidationError, isSnakepitError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { ChunkHandler, ToolSpec } from '../transport/types.js';
-import { Worker, type AttachedEndpoint, type SpawnedEndpoint, type WorkerExit } from '../worker/worker.js';
-import { place, type AffinityMode } from './scheduler.js';
+import type { ChunkHandler, HostRequest, ToolSpec } from '../transport/types.js';
+import { Worker, type AttachedEndpoint, type HostServerRef, type SpawnedEndpoint, type WorkerExit } from '../worker/worker.js';
+import { place, reentrantCandidates, type AffinityMode } from './scheduler.js';
 import { FifoTaskQueue } from './task-queue.js';
 import { Task, type CallOptions } from './task.js';
 
@@ -30,6 +31,15 @@ export interface PoolOptions {
   endpoints: { kind: 'spawn'; template: SpawnedEndpoint } | { kind: 'attach'; workers: readonly AttachedEndpoint[] };
   maxMessageBytes?: number;
   logger: Logger;
+  /** Answers workers' requests to the host (host tools, session state). */
+  hostRequests?: ((worker: Worker, request: HostRequest) => Promise<unknown>) | undefined;
+  /** gRPC workers register with this server to call the host back. */
+  hostServer?: HostServerRef | undefined;
+  /**
+   * Called as a session's call goes to a worker; returns the session state to send along when
+   * the worker must restore it (it has not served the session before).
+   */
+  onSessionDispatch?: ((sessionId: string, worker: Worker) => Record<string, unknown> | undefined) | undefined;
 }
 
 /** Counters in the original's shape. */
@@ -147,11 +157,19 @@ export class Pool extends EventEmitter<PoolEvents> {
       const code = this.#state === 'stopping' || this.#state === 'stopped' ? 'pool_stopped' : 'pool_not_started';
       return Promise.reject(new PoolError(`Pool ${this.name} is ${this.#state}`, code, { pool: this.name }));
     }
+    const tools = this.#workers.find((w) => w.readyInfo)?.tools;
+    if (tools && !tools.some((t) => t.name === tool)) {
+      const available = tools.map((t) => t.name).sort();
+      return Promise.reject(
+        new ValidationError(`Unknown tool '${tool}' in pool ${this.name} (available: ${available.join(', ')})`, 'unknown_tool', { tool, pool: this.name, available }),
+      );
+    }
     const timeoutMs = options.timeoutMs ?? (onChunk ? this.#options.defaultStreamTimeoutMs : this.#options.defaultTimeoutMs);
     const task = new Task(tool, args, options, onChunk, timeoutMs, {
       onTimeout: (t) => this.#interrupt(t, new TimeoutError(`Call to ${tool} timed out after ${timeoutMs} ms`, 'call_timeout', timeoutMs, { tool, pool: this.name })),
       onAbort: (t, reason) => this.#interrupt(t, new AbortError(reason, t.worker ? 'running' : 'queued')),
     });
+    task.blockedWorkers = blockedWorkers();
     if (!task.settled) this.#admit(task);
     return task.promise;
   }
@@ -180,6 +198,24 @@ export class Pool extends EventEmitter<PoolEvents> {
   /** Forgets a session's worker binding. */
   releaseSession(sessionId: string): void {
     this.#sessions.delete(sessionId);
+  }
+
+  /**
+   * Runs the adapter's `cleanup_session` on those of `workerIds` still alive in this pool, and
+   * forgets the session's binding. Failures are logged: an ended session must not fail anything.
+   */
+  async cleanupSession(sessionId: string, workerIds: Iterable<string>): Promise<void> {
+    this.#sessions.delete(sessionId);
+    const ids = new Set(workerIds);
+    await Promise.all(
+      this.#workers
+        .filter((w) => ids.has(w.id))
+        .map((w) =>
+          w.cleanupSession(sessionId).catch((error: unknown) => {
+            this.#options.logger.warn(`cleanup_session(${sessionId}) failed on ${w.id}: ${(error as Error).message}`, { pool: this.name, workerId: w.id });
+          }),
+        ),
+    );
   }
 
   /** The worker a session is bound to, if any. */
@@ -212,7 +248,18 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   #admit(task: Task): void {
     const bound = task.sessionId === undefined ? undefined : this.#sessions.get(task.sessionId);
-    const placement = place(this.#workers, bound, this.#options.affinity);
+    const candidates = task.blockedWorkers ? reentrantCandidates(this.#workers, task.blockedWorkers, bound, this.#options.affinity) : this.#workers;
+    if (candidates === 'deadlock') {
+      this.#stats.errors++;
+      return task.fail(
+        new PoolError(`Call to ${task.tool} from a host tool would wait for the worker that waits for that host tool (pool ${this.name})`, 'reentrant_deadlock', {
+          pool: this.name,
+          tool: task.tool,
+          ...(bound === undefined ? {} : { workerId: bound }),
+        }),
+      );
+    }
+    const placement = place(candidates, bound, this.#options.affinity);
     switch (placement.kind) {
       case 'run':
         return this.#run(task, placement.worker);
@@ -240,13 +287,17 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   #run(task: Task, worker: Worker): void {
     this.#stats.requests++;
-    if (task.sessionId !== undefined) this.#sessions.set(task.sessionId, worker.id);
+    let restore: Record<string, unknown> | undefined;
+    if (task.sessionId !== undefined) {
+      this.#sessions.set(task.sessionId, worker.id);
+      restore = this.#options.onSessionDispatch?.(task.sessionId, worker);
+    }
     // The transport deadline only backs up the pool's own timeout: it must fall well after the
     // cancel grace, whose kill is what frees a worker stuck in a call that ignores cancellation.
     const deadlineMs =
       task.deadlineAt === Infinity ? undefined : Math.max(0, task.deadlineAt - Date.now()) + 2 * this.#options.cancelGraceMs + TRANSPORT_DEADLINE_MARGIN_MS;
     const handle = worker.call(
-      { tool: task.tool, args: task.args, sessionId: task.sessionId, metadata: task.metadata, correlationId: task.correlationId, deadlineMs },
+      { tool: task.tool, args: task.args, sessionId: task.sessionId, metadata: task.metadata, correlationId: task.correlationId, deadlineMs, restore },
       task.onChunk,
     );
     task.markRunning(worker, handle.id);
@@ -271,7 +322,9 @@ export class Pool extends EventEmitter<PoolEvents> {
   /** A worker has a free slot: give it the oldest call it may take. */
   #drainTo(worker: Worker): void {
     while (worker.available && this.#queue.size > 0) {
-      const task = this.#queue.takeFirst((t) => t.requiredWorkerId === undefined || t.requiredWorkerId === worker.id);
+      const task = this.#queue.takeFirst(
+        (t) => (t.requiredWorkerId === undefined || t.requiredWorkerId === worker.id) && (!t.blockedWorkers?.has(worker) || worker.hasFreeSlot),
+      );
       if (!task) return;
       task.clearQueueTimer();
       this.#run(task, worker);
@@ -293,6 +346,8 @@ export class Pool extends EventEmitter<PoolEvents> {
         capacity: this.#options.capacityPerWorker,
         pipelineDepth: this.#options.pipelineDepth,
         logger: this.#options.logger,
+        hostRequests: this.#options.hostRequests,
+        hostServer: this.#options.hostServer,
       });
       if (this.#state === 'stopping' || this.#state === 'stopped') {
         await worker.stop(this.#options.gracefulShutdownTimeoutMs);

@@ -11,6 +11,8 @@ export interface SchedulableWorker {
   /** Has a free execution slot: a call sent now starts at once. */
   readonly hasFreeSlot: boolean;
   readonly load: number;
+  /** Calls it runs at once. */
+  readonly capacity: number;
 }
 
 /** The scheduler's verdict for one call. */
@@ -47,4 +49,23 @@ export function place<W extends SchedulableWorker>(
     if (w.available && (best === undefined || w.load < best.load)) best = w;
   }
   return best ? { kind: 'run', worker: best } : { kind: 'queue' };
+}
+
+/**
+ * The workers a call made from inside a host tool may use. The workers in `blocked` each hold a
+ * call that waits for this one, so they can take it only on a truly free slot (never pipelined
+ * behind the waiting call). `'deadlock'` when the call could never run: every worker is blocked
+ * with a single slot, or strict affinity binds it to a blocked worker.
+ */
+export function reentrantCandidates<W extends SchedulableWorker>(
+  workers: readonly W[],
+  blocked: ReadonlySet<object>,
+  boundWorkerId: string | undefined,
+  mode: AffinityMode,
+): W[] | 'deadlock' {
+  const candidates = workers.filter((w) => !blocked.has(w) || w.hasFreeSlot);
+  const bound = workers.find((w) => w.id === boundWorkerId);
+  if (bound && mode !== 'prefer' && !candidates.includes(bound)) return 'deadlock';
+  if (workers.length > 0 && workers.every((w) => blocked.has(w) && w.capacity === 1)) return 'deadlock';
+  return candidates;
 }

@@ -32,6 +32,8 @@ export class Task {
   settled = false;
   /** Set when strict affinity pins a queued call to one worker. */
   requiredWorkerId: string | undefined;
+  /** Workers blocked in the host-tool chain this call comes from: it may use them only on a free slot. */
+  blockedWorkers: ReadonlySet<object> | undefined;
   worker: Worker | undefined;
   callId: number | undefined;
   #resolve!: (value: unknown) => void;

@@ -1,16 +1,67 @@
-/** A session: calls that share `session_context.session_id` and stick to one worker. */
+/** A session: calls that share `session_context.session_id`, stick to one worker, and own state and host tools. */
+import type { HostTool, HostToolFn, HostToolSpec, RegisterToolOptions } from '../bridge/host-tool.js';
 import type { ChunkInfo, ExecuteOptions, Snakepit } from '../snakepit.js';
+import type { SessionRecord } from './session-store.js';
 
 /** Options of a call made through a session (the session id and pool are fixed). */
 export type SessionCallOptions = Omit<ExecuteOptions, 'sessionId' | 'pool'>;
 
+/** What the facade gives a session handle: its record, and the registry scoped to it. */
+export interface SessionBackend {
+  record(): SessionRecord;
+  registerTool(name: string, fn: HostToolFn, options: RegisterToolOptions): HostTool;
+  unregisterTool(name: string): boolean;
+  tools(): HostToolSpec[];
+  end(): Promise<void>;
+}
+
+/**
+ * The session's state on the host: what Python sees as `session_context.state`. It outlives the
+ * workers that serve the session (a recycled or crashed worker's successor gets it back).
+ */
+export class SessionState {
+  constructor(private readonly record: () => SessionRecord) {}
+
+  get(key: string): unknown {
+    return this.record().state.get(key);
+  }
+
+  set(key: string, value: unknown): this {
+    this.record().state.set(key, value);
+    return this;
+  }
+
+  has(key: string): boolean {
+    return this.record().state.has(key);
+  }
+
+  delete(key: string): boolean {
+    return this.record().state.delete(key);
+  }
+
+  clear(): void {
+    this.record().state.clear();
+  }
+
+  /** A plain-object copy. */
+  toObject(): Record<string, unknown> {
+    return Object.fromEntries(this.record().state);
+  }
+}
+
 /** Created by `sp.session(id)`. Affinity follows the pool's `affinity` mode. */
 export class Session {
+  /** The session's state, shared with Python's `session_context.state`. */
+  readonly state: SessionState;
+
   constructor(
     private readonly sp: Snakepit,
     readonly id: string,
     readonly pool: string | undefined,
-  ) {}
+    private readonly backend: SessionBackend,
+  ) {
+    this.state = new SessionState(() => backend.record());
+  }
 
   /** Runs a tool in this session. */
   execute<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: SessionCallOptions = {}): Promise<T> {
@@ -27,6 +78,38 @@ export class Session {
     return this.sp.executeStream<T>(tool, args, onChunk, this.#options(options));
   }
 
+  /**
+   * Registers a host tool of this session only. With `exposedToPython: true` (default false) the
+   * session's Python calls may use it (`session_context.call_host_tool(name, ...)`); other
+   * sessions never see it. It goes when the session ends.
+   * @example s.registerTool('validate', ({ data }) => ({ valid: true }), { exposedToPython: true, parameters: [{ name: 'data', type: 'map', required: true }] })
+   */
+  registerTool<A extends Record<string, unknown> = Record<string, unknown>>(name: string, fn: HostToolFn<A>, options: RegisterToolOptions = {}): this {
+    this.backend.registerTool(name, fn as HostToolFn, options);
+    return this;
+  }
+
+  /** Removes one of this session's host tools; false when there was none. */
+  unregisterTool(name: string): boolean {
+    return this.backend.unregisterTool(name);
+  }
+
+  /** Host tools this session sees (its own and the global ones), exposed to Python or not. */
+  tools(): HostToolSpec[] {
+    return this.backend.tools();
+  }
+
+  /** Session metadata (the original's `Session.metadata`). */
+  get metadata(): Record<string, unknown> {
+    return this.backend.record().metadata;
+  }
+
+  /** Creation, last access, TTL, last worker, calls and host tool calls. */
+  info(): { id: string; createdAt: number; lastAccessedAt: number; ttlMs: number; lastWorkerId: string | undefined; stats: SessionRecord['stats'] } {
+    const r = this.backend.record();
+    return { id: r.id, createdAt: r.createdAt, lastAccessedAt: r.lastAccessedAt, ttlMs: r.ttlMs, lastWorkerId: r.lastWorkerId, stats: { ...r.stats } };
+  }
+
   /** The id of the worker this session is bound to, if it has run a call. */
   get workerId(): string | undefined {
     return this.sp.pool(this.pool).sessionWorker(this.id);
@@ -35,6 +118,14 @@ export class Session {
   /** Drops the worker binding; the next call may go to any worker. */
   release(): void {
     this.sp.pool(this.pool).releaseSession(this.id);
+  }
+
+  /**
+   * Ends the session: its state and host tools go, and the adapter's `cleanup_session` runs on
+   * every live worker that served it. Resolves when those hooks have run.
+   */
+  end(): Promise<void> {
+    return this.backend.end();
   }
 
   #options(options: SessionCallOptions): ExecuteOptions {

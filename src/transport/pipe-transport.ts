@@ -1,10 +1,10 @@
 /** The pipe transport: msgpack frames over the child's fds 3 (to Python) and 4 (from Python). */
 import type { Readable, Writable } from 'node:stream';
-import { WorkerError } from '../errors.js';
+import { ValidationError, WorkerError } from '../errors.js';
 import { decode, encode } from './codec.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameReader, writeFrame } from './frame-reader.js';
-import type { CallHandle, CallRequest, ChunkHandler, ReadyInfo, Transport, WireError } from './types.js';
-import { fatalErrorFromWire, pythonErrorFromWire } from './wire-error.js';
+import type { CallHandle, CallRequest, ChunkHandler, HostRequest, HostRequestHandler, ReadyInfo, Transport, WireError } from './types.js';
+import { fatalErrorFromWire, pythonErrorFromWire, wireErrorFromError } from './wire-error.js';
 
 interface Pending {
   tool: string;
@@ -20,7 +20,8 @@ type InboundFrame =
   | { t: 'chunk'; id: number; data: unknown; final: boolean }
   | { t: 'end'; id: number }
   | { t: 'error'; id: number; error: WireError }
-  | { t: 'pong'; id: number };
+  | { t: 'pong'; id: number }
+  | { t: 'host'; id: number; call: number | null; op: string; tool?: string; args?: Record<string, unknown>; timeout_ms?: number | null; action?: string; key?: string; value?: unknown };
 
 export interface PipeTransportOptions {
   workerId: string;
@@ -29,6 +30,8 @@ export interface PipeTransportOptions {
   /** The child's fd 4: frames from Python. */
   input: Readable;
   maxFrameBytes?: number;
+  /** Answers Python's requests to the host; without it they fail with `host_unavailable`. */
+  hostRequests?: HostRequestHandler | undefined;
 }
 
 /** One worker's pipe connection: many calls in flight, matched by id. */
@@ -44,9 +47,11 @@ export class PipeTransport implements Transport {
   readonly #output: Writable;
   readonly #workerId: string;
   readonly #reader: FrameReader;
+  readonly #hostRequests: HostRequestHandler | undefined;
 
   constructor(options: PipeTransportOptions) {
     this.#workerId = options.workerId;
+    this.#hostRequests = options.hostRequests;
     this.#output = options.output;
     this.#reader = new FrameReader(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
     this.ready = new Promise<ReadyInfo>((resolve, reject) => {
@@ -77,6 +82,7 @@ export class PipeTransport implements Transport {
         session: request.sessionId ?? null,
         meta: request.metadata ?? null,
         stream: onChunk !== undefined,
+        ...(request.restore === undefined ? {} : { restore: request.restore }),
       });
     });
     return { id, result };
@@ -104,6 +110,15 @@ export class PipeTransport implements Transport {
 
   shutdown(): void {
     if (!this.#failure) this.#send({ t: 'shutdown' });
+  }
+
+  cleanupSession(sessionId: string): Promise<void> {
+    const id = this.#nextId++;
+    return new Promise<void>((resolve, reject) => {
+      if (this.#failure) return reject(this.#failure);
+      this.#pending.set(id, { tool: 'cleanup_session', resolve: () => resolve(), reject, onChunk: undefined });
+      this.#send({ t: 'session_cleanup', id, session: sessionId });
+    });
   }
 
   fail(error: Error): void {
@@ -159,14 +174,52 @@ export class PipeTransport implements Transport {
       case 'fatal':
         this.fail(fatalErrorFromWire(frame.error, this.#workerId));
         return;
+      case 'host':
+        this.#answerHost(frame);
+        return;
       default:
         throw new Error(`unknown frame type ${String((frame as { t: unknown }).t)}`);
     }
+  }
+
+  /** Runs Python's host request and writes `host_reply`; a dead worker's late replies are dropped. */
+  #answerHost(frame: Extract<InboundFrame, { t: 'host' }>): void {
+    const reply = (body: Record<string, unknown>) => {
+      if (!this.#failure) this.#send({ t: 'host_reply', id: frame.id, ...body });
+    };
+    const request = hostRequestFromFrame(frame);
+    const handler = this.#hostRequests;
+    const answer = !handler
+      ? Promise.reject(new WorkerError('This worker has no host to call', 'host_unavailable', { workerId: this.#workerId }))
+      : request
+        ? Promise.resolve().then(() => handler(request))
+        : Promise.reject(new ValidationError(`Unknown host request op '${String(frame.op)}'`, 'invalid_argument', { op: frame.op }));
+    answer.then(
+      (value) => reply({ value: value ?? null }),
+      (error: unknown) => reply({ error: wireErrorFromError(error) }),
+    );
   }
 
   #take(id: number): Pending | undefined {
     const p = this.#pending.get(id);
     if (p) this.#pending.delete(id);
     return p;
+  }
+}
+
+const STATE_ACTIONS = new Set(['get_all', 'set', 'delete', 'clear']);
+
+function hostRequestFromFrame(frame: Extract<InboundFrame, { t: 'host' }>): HostRequest | undefined {
+  const callId = typeof frame.call === 'number' ? frame.call : undefined;
+  switch (frame.op) {
+    case 'call':
+      return { op: 'call', callId, tool: String(frame.tool), args: frame.args ?? {}, timeoutMs: frame.timeout_ms ?? undefined };
+    case 'list':
+      return { op: 'list', callId };
+    case 'state':
+      if (!STATE_ACTIONS.has(String(frame.action))) return undefined;
+      return { op: 'state', callId, action: frame.action as 'get_all', key: frame.key, value: frame.value };
+    default:
+      return undefined;
   }
 }

@@ -31,7 +31,18 @@ export interface CallRequest {
   correlationId?: string | undefined;
   /** A transport-level deadline (the pool's own timeout handling fires first). */
   deadlineMs?: number | undefined;
+  /** The session's state, sent with its first call on a worker new to it (`on_session_restore`). */
+  restore?: Record<string, unknown> | undefined;
 }
+
+/** A request from Python to the host (docs/protocol.md, "Calls from Python to the host"). */
+export type HostRequest =
+  | { op: 'call'; callId: number | undefined; tool: string; args: Record<string, unknown>; timeoutMs: number | undefined }
+  | { op: 'list'; callId: number | undefined }
+  | { op: 'state'; callId: number | undefined; action: 'get_all' | 'set' | 'delete' | 'clear'; key?: string | undefined; value?: unknown };
+
+/** Answers Python's host requests: resolves with the reply value, rejects with the error to send back. */
+export type HostRequestHandler = (request: HostRequest) => Promise<unknown>;
 
 /** Receives streamed items as Python yields them. */
 export type ChunkHandler = (data: unknown, final: boolean) => void;
@@ -65,6 +76,8 @@ export interface Transport {
   ping(timeoutMs: number): Promise<void>;
   /** Asks the worker to run `cleanup()` and exit. */
   shutdown(): void;
+  /** Runs the adapter's `cleanup_session(session_id)` hook, if any (a session ended). */
+  cleanupSession(sessionId: string): Promise<void>;
   /** Fails every pending call and the handshake with `error`; further calls fail at once. */
   fail(error: Error): void;
   /** Number of calls awaiting an outcome. */

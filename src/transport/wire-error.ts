@@ -1,5 +1,5 @@
 /** Turns Python's error maps into typed errors, in one place. */
-import { type ErrorCode, PythonError, WorkerError } from '../errors.js';
+import { type ErrorCode, isSnakepitError, PythonError, WorkerError } from '../errors.js';
 import type { WireError } from './types.js';
 
 const BRIDGE_CODES = new Set<ErrorCode>(['unknown_tool', 'invalid_args', 'cancelled', 'python_error', 'adapter_import', 'session_restore_failed']);
@@ -30,4 +30,31 @@ export function fatalErrorFromWire(error: WireError, workerId: string): WorkerEr
     exceptionType: error.type,
     pythonTraceback: error.traceback,
   });
+}
+
+/**
+ * A host-side failure as the error map Python receives (host tools, state requests). The host's
+ * stack goes as `traceback`; a SnakepitError keeps its code and details, anything else is
+ * `host_tool_error`. A wrapped error's cause is what the tool actually threw: its name and stack
+ * tell Python more.
+ */
+export function wireErrorFromError(error: unknown): WireError {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const thrown = isSnakepitError(e) && e.code === 'host_tool_error' && e.cause instanceof Error ? e.cause : e;
+  return {
+    type: isSnakepitError(e) && thrown === e ? e.name : thrown.name,
+    message: e.message,
+    traceback: thrown.stack ?? '',
+    code: isSnakepitError(e) ? e.code : 'host_tool_error',
+    details: isSnakepitError(e) ? toPlain(e.details) : {},
+  };
+}
+
+/** Details must survive msgpack: drop functions and class instances msgpack cannot carry. */
+function toPlain(details: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return JSON.parse(JSON.stringify(details)) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
 }

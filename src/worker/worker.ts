@@ -5,7 +5,8 @@ import { TimeoutError, WorkerError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { GrpcTransport } from '../transport/grpc/grpc-transport.js';
 import { PipeTransport } from '../transport/pipe-transport.js';
-import type { CallHandle, CallRequest, ChunkHandler, ReadyInfo, ToolSpec, Transport } from '../transport/types.js';
+import type { HostRegistration } from '../transport/grpc/host-server.js';
+import type { CallHandle, CallRequest, ChunkHandler, HostRequest, ReadyInfo, ToolSpec, Transport } from '../transport/types.js';
 import { WorkerProcess } from './worker-process.js';
 
 /** Lifecycle: starting → ready ⇄ busy → draining → stopped. */
@@ -57,6 +58,16 @@ export interface WorkerOptions {
   pipelineDepth?: number;
   maxMessageBytes?: number;
   logger: Logger;
+  /** Answers the worker's requests to the host (host tools, session state). */
+  hostRequests?: ((worker: Worker, request: HostRequest) => Promise<unknown>) | undefined;
+  /** gRPC workers call the host back through this server; they register there for a token. */
+  hostServer?: HostServerRef | undefined;
+}
+
+/** The part of the host's gRPC server a worker needs. */
+export interface HostServerRef {
+  readonly address: string;
+  registerWorker(handler: (request: HostRequest) => Promise<unknown>): HostRegistration;
 }
 
 interface WorkerEvents {
@@ -88,8 +99,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #transport: Transport | undefined;
   #resolveDetached: (() => void) | undefined;
   readonly #cancelTimers = new Map<number, NodeJS.Timeout>();
-  /** Ids in flight, in send order: Python starts them in this order, `capacity` at a time. */
-  readonly #inflightIds = new Set<number>();
+  /** Ids in flight, in send order (Python starts them in this order, `capacity` at a time), with their session. */
+  readonly #inflightIds = new Map<number, string | undefined>();
+  #hostRegistration: HostRegistration | undefined;
   /** Cancelled calls still waiting in the pipe: their grace starts when they start. */
   readonly #deferredCancels = new Map<number, number>();
   #killReason: string | undefined;
@@ -106,7 +118,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const logger = options.logger.child({ workerId: options.id, pool: options.pool });
     if (endpoint.kind === 'spawn') {
       this.#process = new WorkerProcess({ python: endpoint.python, args: this.#spawnArgs(endpoint), env: this.#spawnEnv(endpoint), cwd: endpoint.cwd, logger });
-      this.#control = new PipeTransport({ workerId: this.id, output: this.#process.toPython, input: this.#process.fromPython });
+      this.#control = new PipeTransport({
+        workerId: this.id,
+        output: this.#process.toPython,
+        input: this.#process.fromPython,
+        hostRequests: endpoint.transport === 'pipe' ? this.#hostHandler() : undefined,
+      });
       if (endpoint.transport === 'pipe') this.#transport = this.#control;
     }
     this.exited = this.#watchExit();
@@ -145,7 +162,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.state = 'busy';
     this.lastActiveAt = Date.now();
     const handle = this.#transport!.call(request, onChunk);
-    this.#inflightIds.add(handle.id);
+    this.#inflightIds.set(handle.id, request.sessionId);
     const settle = () => {
       const timer = this.#cancelTimers.get(handle.id);
       if (timer) {
@@ -175,6 +192,26 @@ export class Worker extends EventEmitter<WorkerEvents> {
     // so cancelling it never kills a worker that is busy with another, legitimately long call.
     if (this.#isRunning(id)) this.#startGrace(id, graceMs);
     else this.#deferredCancels.set(id, graceMs);
+  }
+
+  /**
+   * The call `id` if it is running (or queued) on this worker, with its session; undefined when
+   * no such call is in flight. Host requests from Python name their call: this is how the host
+   * learns their session without taking Python's word for it.
+   */
+  callContext(id: number): { sessionId: string | undefined } | undefined {
+    return this.#inflightIds.has(id) ? { sessionId: this.#inflightIds.get(id) } : undefined;
+  }
+
+  /** Runs the adapter's `cleanup_session` hook for a session that ended. */
+  cleanupSession(sessionId: string): Promise<void> {
+    if (!this.#transport || this.state === 'stopped') return Promise.resolve();
+    return this.#transport.cleanupSession(sessionId);
+  }
+
+  #hostHandler(): ((request: HostRequest) => Promise<unknown>) | undefined {
+    const answer = this.options.hostRequests;
+    return answer ? (request) => answer(this, request) : undefined;
   }
 
   /** Liveness round trip through the transport. */
@@ -224,7 +261,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   #isRunning(id: number): boolean {
     let position = 0;
-    for (const inflightId of this.#inflightIds) {
+    for (const inflightId of this.#inflightIds.keys()) {
       if (inflightId === id) return true;
       if (++position >= this.capacity) return false;
     }
@@ -265,12 +302,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
       address = endpoint.address;
       token = endpoint.token;
     }
+    const handler = this.#hostHandler();
+    if (handler && this.options.hostServer) this.#hostRegistration = this.options.hostServer.registerWorker(handler);
     const grpcTransport = new GrpcTransport({
       workerId: this.id,
       address,
       token,
       connectTimeoutMs: this.options.startupTimeoutMs,
       processBound: endpoint.kind === 'spawn',
+      host: this.#hostRegistration ? { address: this.options.hostServer!.address, token: this.#hostRegistration.token } : undefined,
       ...(this.options.maxMessageBytes === undefined ? {} : { maxMessageBytes: this.options.maxMessageBytes }),
     });
     this.#transport = grpcTransport;
@@ -342,6 +382,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (wasStarting && this.#process && this.#killReason === undefined) this.#startupError = error;
     this.#control?.fail(error);
     this.#transport?.fail(error);
+    this.#hostRegistration?.unregister();
     this.emit('exit', result);
     return result;
   }

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type AffinityMode, place, type SchedulableWorker } from '../../src/pool/scheduler.js';
+import { type AffinityMode, place, reentrantCandidates, type SchedulableWorker } from '../../src/pool/scheduler.js';
 
 type State = 'free' | 'pipelinable' | 'full';
 
 /** A worker: `free` has a free slot, `pipelinable` only room in its pipeline, `full` neither. */
-function w(id: string, state: State, load: number): SchedulableWorker {
-  return { id, available: state !== 'full', hasFreeSlot: state === 'free', load };
+function w(id: string, state: State, load: number, capacity = 1): SchedulableWorker {
+  return { id, available: state !== 'full', hasFreeSlot: state === 'free', load, capacity };
 }
 
 const MODES: AffinityMode[] = ['prefer', 'strict_queue', 'strict_fail_fast'];
@@ -71,5 +71,39 @@ describe('with a session bound to worker "s"', () => {
     ['strict_fail_fast', 'bound gone', [w('a', 'free', 0)], { kind: 'gone', workerId: 's' }],
   ] as [AffinityMode, string, SchedulableWorker[], unknown][])('%s, %s', (mode, _situation, workers, expected) => {
     expect(placeIds(workers, 's', mode)).toStrictEqual(expected);
+  });
+});
+
+describe('calls made from inside a host tool (re-entrancy)', () => {
+  it('is a deadlock when the only single-slot worker is the one waiting', () => {
+    const a = w('a', 'pipelinable', 1);
+    expect(reentrantCandidates([a], new Set([a]), undefined, 'prefer')).toBe('deadlock');
+  });
+
+  it('routes to the workers outside the chain', () => {
+    const a = w('a', 'pipelinable', 1);
+    const b = w('b', 'full', 1);
+    const result = reentrantCandidates([a, b], new Set([a]), undefined, 'prefer');
+    expect(result).toEqual([b]);
+    // b is busy, so the call queues for it rather than being pipelined behind a's waiting call.
+    expect(place(result as SchedulableWorker[], undefined, 'prefer')).toEqual({ kind: 'queue' });
+  });
+
+  it('lets a blocked worker with a free slot (thread profile) take the call', () => {
+    const a = w('a', 'free', 0.5, 2);
+    expect(reentrantCandidates([a], new Set([a]), undefined, 'prefer')).toEqual([a]);
+  });
+
+  it('is a deadlock when strict affinity binds the call to a blocked worker', () => {
+    const a = w('a', 'pipelinable', 1);
+    const b = w('b', 'free', 0);
+    for (const mode of ['strict_queue', 'strict_fail_fast'] as const) expect(reentrantCandidates([a, b], new Set([a]), 'a', mode)).toBe('deadlock');
+    expect(reentrantCandidates([a, b], new Set([a]), 'a', 'prefer')).toEqual([b]);
+  });
+
+  it('is a deadlock when every worker is blocked, each with one slot', () => {
+    const a = w('a', 'pipelinable', 1);
+    const b = w('b', 'full', 1);
+    expect(reentrantCandidates([a, b], new Set([a, b]), undefined, 'prefer')).toBe('deadlock');
   });
 });

@@ -22,10 +22,14 @@ export interface GrpcTransportOptions {
    * its connection waits up to `lostCallHoldMs` for `fail()` with the exit's error.
    */
   processBound?: boolean;
+  /** Where this worker calls the host back (HostService) and its own token there; sent in Describe. */
+  host?: { address: string; token: string } | undefined;
 }
 
 /** How long a call that lost its connection waits for the process exit to explain it. */
 const LOST_CALL_HOLD_MS = 2_000;
+/** A session's cleanup hook gets this long before the host gives up on it. */
+const CLEANUP_SESSION_DEADLINE_MS = 10_000;
 
 interface ParameterMessage {
   name: string;
@@ -76,10 +80,12 @@ export class GrpcTransport implements Transport {
   #failure: Error | undefined;
   #onFailure: ((error: Error) => void) | undefined;
   readonly #processBound: boolean;
+  readonly #host: { address: string; token: string } | undefined;
 
   constructor(options: GrpcTransportOptions) {
     this.#workerId = options.workerId;
     this.#processBound = options.processBound ?? false;
+    this.#host = options.host;
     this.#token = options.token;
     const { BridgeService } = services();
     this.#client = new BridgeService(options.address, grpc.credentials.createInsecure(), channelOptions(options.maxMessageBytes)) as unknown as Client;
@@ -106,6 +112,8 @@ export class GrpcTransport implements Transport {
         args: encode(request.args),
         session_id: request.sessionId ?? '',
         metadata: request.metadata === undefined ? Buffer.alloc(0) : encode(request.metadata),
+        has_restore: request.restore !== undefined,
+        restore_state: request.restore === undefined ? Buffer.alloc(0) : encode(request.restore),
       };
       const metadata = this.#metadata(request.correlationId);
       const callOptions: grpc.CallOptions = request.deadlineMs === undefined ? {} : { deadline: Date.now() + request.deadlineMs };
@@ -166,6 +174,16 @@ export class GrpcTransport implements Transport {
     });
   }
 
+  cleanupSession(sessionId: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.#failure) return reject(this.#failure);
+      const deadline = Date.now() + CLEANUP_SESSION_DEADLINE_MS;
+      this.#client.CleanupSession!({ session_id: sessionId }, this.#metadata(), { deadline }, (error: grpc.ServiceError | null) =>
+        error ? reject(errorFromStatus(error, { workerId: this.#workerId, rpc: 'CleanupSession', timeoutMs: CLEANUP_SESSION_DEADLINE_MS })) : resolve(),
+      );
+    });
+  }
+
   shutdown(): void {
     if (this.#failure) return;
     this.#client.Shutdown!({}, this.#metadata(), { deadline: Date.now() + 2_000 }, () => {});
@@ -197,7 +215,7 @@ export class GrpcTransport implements Transport {
       this.#client.waitForReady(deadline, (error) => (error ? reject(new WorkerError(`Cannot connect to worker ${this.#workerId}: ${error.message}`, 'worker_start_failed', { workerId: this.#workerId })) : resolve())),
     );
     const info = await new Promise<DescribeMessage>((resolve, reject) =>
-      this.#client.Describe!({}, this.#metadata(), { deadline }, (error: grpc.ServiceError | null, response: DescribeMessage) =>
+      this.#client.Describe!({ host_address: this.#host?.address ?? '', host_token: this.#host?.token ?? '' }, this.#metadata(), { deadline }, (error: grpc.ServiceError | null, response: DescribeMessage) =>
         error ? reject(errorFromStatus(error, { workerId: this.#workerId, rpc: 'Describe' })) : resolve(response),
       ),
     );

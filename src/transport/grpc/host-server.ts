@@ -1,93 +1,125 @@
 /**
  * The host's gRPC endpoint for calls from Python (HostService): a Unix socket (0600) in the run
- * directory by default, or grpcHost:grpcPort. Every call must carry the run's token.
+ * directory by default, or grpcHost:grpcPort. Every call carries a worker's own token, which
+ * tells the host which worker calls; unknown tokens are refused.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync } from 'node:fs';
 import path from 'node:path';
-import { timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { decode, encode } from '../codec.js';
+import type { HostRequest, HostRequestHandler } from '../types.js';
 import { channelOptions, services, TOKEN_HEADER } from './proto.js';
-import { infoFromError, statusFromError } from './status.js';
-
-/** A host tool as Python sees it in `host_tools`. */
-export interface HostToolSpec {
-  name: string;
-  description: string;
-  parameters: { name: string; type: string; required: boolean }[];
-}
-
-/** What the host server asks about host tools (the registry implements it). */
-export interface HostToolHandler {
-  list(sessionId: string): HostToolSpec[];
-  call(sessionId: string, name: string, args: Record<string, unknown>, timeoutMs: number | undefined): Promise<unknown>;
-}
-
-/** A registry with no tools: every call is an unknown tool. */
-export const NO_HOST_TOOLS: HostToolHandler = {
-  list: () => [],
-  call: (_session, name) => Promise.reject(new ValidationError(`Unknown host tool '${name}' (available: none)`, 'unknown_tool', { tool: name, available: [] })),
-};
+import { infoFromError } from './status.js';
 
 export interface HostServerOptions {
   /** Run directory for the Unix socket. */
   runDir: string;
   /** TCP instead of the Unix socket. */
   tcp?: { host: string; port: number } | undefined;
-  token: string;
-  tools: HostToolHandler;
   logger: Logger;
 }
 
+/** A worker's registration: the token it sends, and how to withdraw it when the worker ends. */
+export interface HostRegistration {
+  token: string;
+  unregister(): void;
+}
+
 type Handler<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
+type Outcome = { value: Buffer } | { error: ReturnType<typeof infoFromError> };
+
+const STATE_ACTIONS = new Set(['get_all', 'set', 'delete', 'clear']);
+
+// Tokens are looked up by their hash, so lookup timing says nothing about a token's bytes.
+const digest = (token: string) => createHash('sha256').update(token).digest('hex');
 
 /** The running HostService. */
 export class HostServer {
+  readonly #workers: Map<string, HostRequestHandler>;
+
   private constructor(
     private readonly server: grpc.Server,
     /** What workers dial: `unix:/…/host.sock` or `host:port`. */
     readonly address: string,
-  ) {}
+    workers: Map<string, HostRequestHandler>,
+  ) {
+    this.#workers = workers;
+  }
+
+  /** Lets one worker call in; `handler` answers its requests. */
+  registerWorker(handler: HostRequestHandler): HostRegistration {
+    const token = randomBytes(32).toString('hex');
+    const key = digest(token);
+    this.#workers.set(key, handler);
+    return { token, unregister: () => this.#workers.delete(key) };
+  }
 
   /** Binds and starts serving. */
   static async start(options: HostServerOptions): Promise<HostServer> {
     const server = new grpc.Server(channelOptions());
-    const expected = Buffer.from(options.token);
-    const authorized = (metadata: grpc.Metadata) => {
+    const workers = new Map<string, HostRequestHandler>();
+    const handlerOf = (metadata: grpc.Metadata): HostRequestHandler | undefined => {
       const given = metadata.get(TOKEN_HEADER)[0];
-      const buffer = Buffer.from(typeof given === 'string' ? given : '');
-      return buffer.length === expected.length && timingSafeEqual(buffer, expected);
+      return typeof given === 'string' && given.length > 0 ? workers.get(digest(given)) : undefined;
     };
-    const guard =
-      <Req, Res>(handler: Handler<Req, Res>): Handler<Req, Res> =>
+    const refuse = { code: grpc.status.UNAUTHENTICATED, details: 'missing or unknown x-snakepit-token' };
+    // Host request failures are outcomes (typed ErrorInfo), not RPC failures: Python raises with the host's code.
+    const answer =
+      <Req>(toRequest: (req: Req) => HostRequest | undefined): Handler<Req, Outcome> =>
       (call, callback) => {
-        if (!authorized(call.metadata)) return callback({ code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong x-snakepit-token' });
-        handler(call, callback);
-      };
-    server.addService(services().HostService.service, {
-      Heartbeat: guard<unknown, { server_time: number }>((_call, callback) => callback(null, { server_time: Date.now() / 1000 })),
-      ListHostTools: guard<{ session_id: string }, unknown>((call, callback) => {
-        const tools = options.tools.list(call.request.session_id);
-        callback(null, { tools: tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })) });
-      }),
-      ExecuteHostTool: guard<{ session_id: string; tool_name: string; args: Buffer; timeout_ms: number }, unknown>((call, callback) => {
-        const { session_id, tool_name, args, timeout_ms } = call.request;
-        let parsed: Record<string, unknown>;
+        const handler = handlerOf(call.metadata);
+        if (!handler) return callback(refuse);
+        let request: HostRequest | undefined;
         try {
-          parsed = args.length > 0 ? (decode(args) as Record<string, unknown>) : {};
+          request = toRequest(call.request);
         } catch (error) {
-          return callback(statusFromError(new ValidationError(`Undecodable arguments for ${tool_name}: ${(error as Error).message}`, 'invalid_argument')));
+          return callback(null, { error: infoFromError(new ValidationError(`Undecodable host request: ${(error as Error).message}`, 'invalid_argument')) });
         }
-        // Tool failures are outcomes (typed ErrorInfo), not RPC failures: Python raises with the host's code.
-        options.tools.call(session_id, tool_name, parsed, timeout_ms || undefined).then(
-          (value) => callback(null, { value: encode(value) }),
-          (error: unknown) => callback(null, { error: infoFromError(error) }),
+        if (!request) return callback(null, { error: infoFromError(new ValidationError('Unknown host request', 'invalid_argument')) });
+        Promise.resolve()
+          .then(() => handler(request))
+          .then(
+            (value) => callback(null, { value: encode(value ?? null) }),
+            (error: unknown) => callback(null, { error: infoFromError(error) }),
+          );
+      };
+    const callIdOf = (id: number | string) => (Number(id) > 0 ? Number(id) : undefined);
+    server.addService(services().HostService.service, {
+      Heartbeat: ((call, callback) => {
+        if (!handlerOf(call.metadata)) return callback(refuse);
+        callback(null, { server_time: Date.now() / 1000 });
+      }) as Handler<unknown, { server_time: number }>,
+      ListHostTools: ((call, callback) => {
+        const handler = handlerOf(call.metadata);
+        if (!handler) return callback(refuse);
+        handler({ op: 'list', callId: callIdOf(call.request.call_id) }).then(
+          (tools) => callback(null, { tools: (tools as HostToolWireSpec[]).map(toSpecMessage) }),
+          (error: unknown) => callback({ code: grpc.status.FAILED_PRECONDITION, details: (error as Error).message }),
         );
-      }),
+      }) as Handler<{ call_id: number }, unknown>,
+      ExecuteHostTool: answer<{ call_id: number; tool_name: string; args: Buffer; timeout_ms: number }>((req) => ({
+        op: 'call',
+        callId: callIdOf(req.call_id),
+        tool: req.tool_name,
+        args: req.args.length > 0 ? (decode(req.args) as Record<string, unknown>) : {},
+        timeoutMs: req.timeout_ms || undefined,
+      })),
+      SessionState: answer<{ call_id: number; action: string; key: string; value: Buffer }>((req) =>
+        STATE_ACTIONS.has(req.action)
+          ? {
+              op: 'state',
+              callId: callIdOf(req.call_id),
+              action: req.action as 'get_all',
+              key: req.key,
+              value: req.value.length > 0 ? decode(req.value) : null,
+            }
+          : undefined,
+      ),
       StreamTelemetry: (call: grpc.ServerReadableStream<{ event: string; worker_id: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        if (!authorized(call.metadata)) return callback({ code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong x-snakepit-token' });
+        if (!handlerOf(call.metadata)) return callback(refuse);
         let received = 0;
         call.on('data', (event: { event: string; worker_id: string }) => {
           received++;
@@ -104,7 +136,7 @@ export class HostServer {
     );
     if (!options.tcp) chmodSync(socketPath, 0o600);
     const address = options.tcp ? `${options.tcp.host}:${port}` : `unix:${socketPath}`;
-    return new HostServer(server, address);
+    return new HostServer(server, address, workers);
   }
 
   /** Stops accepting calls and closes open ones after a short grace. */
@@ -120,4 +152,26 @@ export class HostServer {
       });
     });
   }
+}
+
+/** A host tool's spec as the `list` request answers it. */
+interface HostToolWireSpec {
+  name: string;
+  description: string;
+  parameters: { name: string; type: string; required: boolean; description?: string; default?: unknown }[];
+}
+
+function toSpecMessage(spec: HostToolWireSpec) {
+  return {
+    name: spec.name,
+    description: spec.description,
+    parameters: spec.parameters.map((p) => ({
+      name: p.name,
+      type: p.type,
+      required: p.required,
+      description: p.description ?? '',
+      has_default: p.default !== undefined,
+      default_value: p.default === undefined ? Buffer.alloc(0) : encode(p.default),
+    })),
+  };
 }

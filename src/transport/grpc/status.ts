@@ -3,6 +3,7 @@ import { status as Status, type ServiceError, type StatusObject } from '@grpc/gr
 import { isSnakepitError, PoolError, TimeoutError, ValidationError, WorkerError, type SnakepitError } from '../../errors.js';
 import { decode, encode } from '../codec.js';
 import type { WireError } from '../types.js';
+import { wireErrorFromError } from '../wire-error.js';
 import type { ErrorInfoMessage } from './proto.js';
 
 /**
@@ -53,12 +54,6 @@ export function wireErrorFromInfo(info: ErrorInfoMessage): WireError {
 
 /** A host-side error as ErrorInfo, for answers of host tools to Python. */
 export function infoFromError(error: unknown): ErrorInfoMessage {
-  const e = error instanceof Error ? error : new Error(String(error));
-  return {
-    type: e.name,
-    message: e.message,
-    traceback: e.stack ?? '',
-    code: isSnakepitError(e) ? e.code : 'host_error',
-    details: encode(isSnakepitError(e) ? e.details : {}),
-  };
+  const wire = wireErrorFromError(error);
+  return { type: wire.type, message: wire.message, traceback: wire.traceback, code: wire.code ?? '', details: encode(wire.details ?? {}) };
 }

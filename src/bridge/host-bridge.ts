@@ -1,0 +1,79 @@
+/**
+ * Answers Python's requests to the host: host tools, the list of them, the session's state.
+ * The session always comes from the call the request names (running on the asking worker),
+ * never from what Python claims, so a worker only reaches the sessions it serves.
+ */
+import { ValidationError } from '../errors.js';
+import type { SessionStore } from '../session/session-store.js';
+import type { HostRequest } from '../transport/types.js';
+import { runBlocking } from './call-chain.js';
+import type { HostToolSpec } from './host-tool.js';
+import type { ToolRegistry } from './tool-registry.js';
+
+/** The asking worker, as far as the bridge needs it. */
+export interface AskingWorker {
+  readonly id: string;
+  readonly pool: string;
+  callContext(callId: number): { sessionId: string | undefined } | undefined;
+}
+
+export interface HostBridgeOptions {
+  registry: ToolRegistry;
+  sessions: SessionStore;
+  /** Timeout of host tools when neither Python nor the tool sets one. */
+  hostToolTimeoutMs: number;
+}
+
+export class HostBridge {
+  constructor(private readonly options: HostBridgeOptions) {}
+
+  /** Resolves with the reply value; rejects with the error Python receives. */
+  async handle(worker: AskingWorker, request: HostRequest): Promise<unknown> {
+    const sessionId = this.#sessionOf(worker, request.callId);
+    const { registry, sessions } = this.options;
+    switch (request.op) {
+      case 'list':
+        return registry.listExposed(sessionId).map((tool): HostToolSpec => tool.spec());
+      case 'call': {
+        const record = sessionId === undefined ? undefined : sessions.get(sessionId);
+        if (record) record.stats.hostToolCalls++;
+        const context = { sessionId, workerId: worker.id, pool: worker.pool, timeoutMs: request.timeoutMs ?? this.options.hostToolTimeoutMs };
+        // The tool runs while `worker` waits for it: calls it makes must not queue behind that worker.
+        return runBlocking(worker, () => registry.invokeForPython(request.tool, request.args, context));
+      }
+      case 'state': {
+        if (sessionId === undefined) {
+          throw new ValidationError('Session state needs a call made in a session', 'no_session', { workerId: worker.id, callId: request.callId ?? null });
+        }
+        sessions.ensure(sessionId);
+        switch (request.action) {
+          case 'get_all':
+            return sessions.stateSnapshot(sessionId);
+          case 'set':
+            sessions.setState(sessionId, requireKey(request.key), request.value);
+            return null;
+          case 'delete':
+            sessions.deleteState(sessionId, requireKey(request.key));
+            return null;
+          case 'clear':
+            sessions.clearState(sessionId);
+            return null;
+        }
+      }
+    }
+  }
+
+  #sessionOf(worker: AskingWorker, callId: number | undefined): string | undefined {
+    if (callId === undefined) return undefined;
+    const context = worker.callContext(callId);
+    if (!context) throw new ValidationError(`No call ${callId} is running on worker ${worker.id}`, 'unknown_call', { callId, workerId: worker.id });
+    return context.sessionId;
+  }
+}
+
+function requireKey(key: string | undefined): string {
+  if (typeof key !== 'string' || key.length === 0) {
+    throw new ValidationError(`A state key must be a non-empty string, got ${JSON.stringify(key)}`, 'invalid_argument', { field: 'key', expected: 'a non-empty string', received: key ?? null });
+  }
+  return key;
+}
