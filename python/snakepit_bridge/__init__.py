@@ -4,7 +4,7 @@ Adapters subclass ``BaseAdapter`` and mark methods with ``@tool``; the host
 runs them through ``python -m snakepit_bridge.server --adapter pkg.mod.Class``.
 """
 from .base_adapter import BaseAdapter, tool
-from .errors import SnakepitToolError, ToolCancelledError
+from .errors import HostToolError, SnakepitToolError, ToolCancelledError
 from .serialization import Tensor
 from .session_context import SessionContext
 from .streaming import StreamChunk
@@ -15,6 +15,7 @@ __all__ = [
     "SessionContext",
     "StreamChunk",
     "SnakepitToolError",
+    "HostToolError",
     "ToolCancelledError",
     "Tensor",
 ]

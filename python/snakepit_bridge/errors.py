@@ -40,3 +40,36 @@ class ToolCancelledError(SnakepitToolError):
 
 class ProtocolError(Exception):
     """The host sent something that is not a valid frame; the worker must end."""
+
+
+class HostToolError(SnakepitToolError):
+    """A request to the host (host tool, tool list, session state) failed.
+
+    ``code`` is the host's code (``unknown_host_tool``, ``invalid_host_tool_args``,
+    ``host_tool_timeout``, ``no_session``, ``unknown_call``, ``reentrant_deadlock``,
+    a host tool's own code, ``host_tool_error``) or one raised here:
+    ``host_tool_timeout`` (no answer in time), ``host_unavailable`` (no host
+    connection), ``no_session`` (state of a call without a session).
+    Left to propagate out of a tool, it reaches the host with that code and
+    ``details`` (e.g. ``details["available"]`` for ``unknown_host_tool``).
+    ``host_type``/``host_traceback``: the host error's class name and stack text.
+    """
+
+    default_code = "host_tool_error"
+
+    def __init__(self, message: str = "", *, code: Optional[str] = None, details: Any = None,
+                 host_type: Optional[str] = None, host_traceback: Optional[str] = None) -> None:
+        super().__init__(message, code=code)
+        # The host may send details that are not a map: keep them as they came.
+        self.details = dict(details) if isinstance(details, Mapping) else details
+        self.host_type = host_type
+        self.host_traceback = host_traceback
+
+    @classmethod
+    def from_error_map(cls, err: Any) -> "HostToolError":
+        """From the protocol's error map ``{type, message, traceback, code, details?}``."""
+        if not isinstance(err, Mapping):
+            return cls(f"malformed host error: {err!r}")
+        return cls(str(err.get("message") or ""), code=err.get("code") or None,
+                   details=err.get("details"), host_type=err.get("type"),
+                   host_traceback=err.get("traceback"))
