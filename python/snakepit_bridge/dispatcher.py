@@ -33,12 +33,17 @@ _THIS_FILES = {__file__, os.path.abspath(__file__)}
 
 
 class Call:
-    """One in-flight call; another thread may cancel it at any time."""
+    """One in-flight call; another thread may cancel it at any time.
 
-    __slots__ = ("id", "tool", "args", "stream", "ctx", "cancel_hook", "out")
+    ``restore``: the session state to hand to ``on_session_restore`` before
+    the tool runs (None: no restore). ``tool`` is ``SESSION_CLEANUP`` for a
+    pipe ``session_cleanup`` job, whose ``args`` hold ``session_id``.
+    """
+
+    __slots__ = ("id", "tool", "args", "stream", "ctx", "cancel_hook", "out", "restore")
 
     def __init__(self, call_id: Any, tool: Any, args: Dict[str, Any], stream: bool,
-                 ctx: SessionContext, out: Any) -> None:
+                 ctx: SessionContext, out: Any, restore: Optional[Dict[str, Any]] = None) -> None:
         self.id = call_id
         self.tool = tool
         self.args = args
@@ -48,14 +53,24 @@ class Call:
         # Set while the call waits or runs somewhere cancellable (an asyncio
         # task, a gRPC admission queue): cancel() calls it.
         self.cancel_hook: Optional[Callable[[], Any]] = None
+        self.restore = restore
 
     @classmethod
-    def from_frame(cls, frame: Dict[str, Any], out: Any) -> "Call":
-        """A call from a pipe ``call`` frame."""
+    def from_frame(cls, frame: Dict[str, Any], out: Any, host: Any = None) -> "Call":
+        """A call from a pipe ``call`` frame; ``host``: the channel for its host requests."""
         call_id = frame.get("id")
         meta = frame.get("meta")
-        ctx = SessionContext(frame.get("session"), meta if isinstance(meta, dict) else {}, call_id)
-        return cls(call_id, frame.get("tool"), frame.get("args") or {}, bool(frame.get("stream")), ctx, out)
+        restore = frame.get("restore")
+        ctx = SessionContext(frame.get("session"), meta if isinstance(meta, dict) else {}, call_id, host)
+        return cls(call_id, frame.get("tool"), frame.get("args") or {}, bool(frame.get("stream")), ctx, out,
+                   restore if isinstance(restore, dict) else None)
+
+    @classmethod
+    def session_cleanup(cls, frame: Dict[str, Any], out: Any, host: Any = None) -> "Call":
+        """A job from a pipe ``session_cleanup`` frame: run the adapter's ``cleanup_session``."""
+        session = frame.get("session")
+        ctx = SessionContext(session, {}, frame.get("id"), host)
+        return cls(frame.get("id"), SESSION_CLEANUP, {"session_id": session}, False, ctx, out)
 
     def cancel(self) -> None:
         """Mark cancelled (seen by polling tools and generators), cancel the task if any."""
@@ -63,6 +78,10 @@ class Call:
         hook = self.cancel_hook
         if hook is not None:
             hook()
+
+
+# Marks a session_cleanup job (never a tool name: not a string).
+SESSION_CLEANUP = object()
 
 
 def format_traceback(exc: BaseException) -> str:
@@ -102,6 +121,7 @@ class Dispatcher:
         inflight: Dict[Any, Call],
         threaded: bool,
         on_host_gone: Callable[[], None],
+        call_hook: Optional[Callable[..., Any]] = None,
     ) -> None:
         self.adapter = adapter
         self.tools = tools
@@ -109,6 +129,8 @@ class Dispatcher:
         self.inflight = inflight
         self.threaded = threaded
         self.on_host_gone = on_host_gone
+        # Runtime.call_hook: the session hooks run through the same code for both transports.
+        self.call_hook = call_hook
         setter = getattr(adapter, "set_session_context", None)
         self._set_context = setter if callable(setter) else self._set_attr_context
 
@@ -146,8 +168,12 @@ class Dispatcher:
         ctx = call.ctx
         if ctx.cancelled:  # cancelled while queued
             return self._send_cancelled(call)
+        if call.restore is not None and not self._restore(call):
+            return None
         fn = self.tools.get(call.tool)
         if fn is None:
+            if call.tool is SESSION_CLEANUP:
+                return self._cleanup_session(call)
             return self._send_error(call, {
                 "type": "UnknownToolError",
                 "message": f"Unknown tool '{call.tool}'",
@@ -188,6 +214,42 @@ class Dispatcher:
             if ctx.cancelled:
                 return self._send_cancelled(call, exc)
             self._send_error(call, error_map(exc))
+
+    # -- session hooks ----------------------------------------------------------
+
+    def _restore(self, call: Call) -> bool:
+        """Run ``on_session_restore(state)`` in the call's context; False if it failed (answered)."""
+        ctx, state = call.ctx, call.restore
+        ctx._restore_state(state)  # the tool's first state read needs no round trip
+        hook = getattr(self.adapter, "on_session_restore", None)
+        if not callable(hook):
+            return True
+        try:
+            self._set_context(ctx)
+            result = hook(dict(state))  # a copy: the hook may keep or change it
+            if inspect.isawaitable(result):
+                self._run_coroutine(call, result)
+                call.cancel_hook = None  # the tool sets its own
+            return True
+        except _CANCELLED as exc:
+            self._send_cancelled(call, exc)
+        except Exception as exc:
+            if ctx.cancelled:
+                self._send_cancelled(call, exc)
+            else:
+                err = error_map(exc)
+                err["code"] = "session_restore_failed"
+                self._send_error(call, err)
+        return False
+
+    def _cleanup_session(self, call: Call) -> None:
+        """A pipe ``session_cleanup`` job: the adapter's optional ``cleanup_session(session_id)``."""
+        try:
+            if self.call_hook is not None:
+                self.call_hook("cleanup_session", None, call.args["session_id"])
+        except Exception as exc:
+            return self._send_error(call, error_map(exc))
+        call.out.result(call, None)
 
     # -- coroutines -------------------------------------------------------------
 

@@ -111,6 +111,7 @@ class BridgeServicer:
         try:
             args = unpack_map(unpack, request.args, "args")
             meta = unpack_map(unpack, request.metadata, "metadata")
+            restore = unpack_map(unpack, request.restore_state, "restore_state") if request.has_restore else None
         except Exception as exc:  # noqa: BLE001 - any decoding failure is the caller's
             err = error_map(exc, "invalid_args")
             err["traceback"] = ""
@@ -120,8 +121,8 @@ class BridgeServicer:
                 if key == CORRELATION_HEADER:
                     meta["correlation_id"] = value
                     break
-        ctx = SessionContext(request.session_id or None, meta, request.call_id)
-        call = Call(request.call_id, request.tool_name, args, stream, ctx, out)
+        ctx = SessionContext(request.session_id or None, meta, request.call_id, self.runtime.host)
+        call = Call(request.call_id, request.tool_name, args, stream, ctx, out, restore)
         self.runtime.register(call)  # now CancelTool finds it (waiting at the gate, or running)
         # Fires when the RPC ends for any reason; only matters while the call
         # is still ours (the client cancelled, or its deadline passed).
@@ -197,7 +198,8 @@ class BridgeServicer:
                 params.append(pb2.ParameterSpec(
                     name=str(p.get("name", "")), type=str(p.get("type") or "any"),
                     required=bool(p.get("required")), has_default=has_default,
-                    default_value=pack(p["default"]) if has_default else b""))
+                    default_value=pack(p["default"]) if has_default else b"",
+                    description=str(p.get("description") or "")))
             tools.append(pb2.ToolSpec(
                 name=str(spec.get("name", "")), description=str(spec.get("description") or ""),
                 parameters=params, supports_streaming=bool(spec.get("supports_streaming")),
@@ -208,6 +210,9 @@ class BridgeServicer:
             worker_id=self.runtime.worker_id or "")
 
     def Describe(self, request: Any, context: Any) -> Any:
+        host = self.runtime.host
+        if host is not None:  # where tools call the host from now on ("" = nowhere)
+            host.configure(request.host_address, request.host_token)
         return self.described
 
     def Shutdown(self, request: Any, context: Any) -> Any:

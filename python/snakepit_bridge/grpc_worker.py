@@ -75,6 +75,10 @@ class GrpcWorker:
             from . import codegen
 
             pb2, pb2_grpc = codegen.load()
+            from .grpc_host_channel import GrpcHostChannel
+
+            # Addressed by the host's Describe; until then host requests fail (host_unavailable).
+            runtime.host = GrpcHostChannel(pb2, pb2_grpc)
         except BaseException as exc:  # noqa: BLE001
             self._fatal(exc, "grpc_unavailable")
         try:

@@ -25,6 +25,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from .base_adapter import build_tool_spec, discover_tool_names
 from .dispatcher import Call, Dispatcher, format_traceback
+from .session_context import SessionContext
 from .shutdown import CLEANUP_TIMEOUT_S, Shutdown
 
 log = logging.getLogger("snakepit_bridge.server")
@@ -161,6 +162,8 @@ class Runtime:
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
         self.adapter: Any = None
+        # The transport's host_channel.HostChannel (set by the worker before load()).
+        self.host: Any = None
         self.dispatcher: Optional[Dispatcher] = None
         self.specs: List[Dict[str, Any]] = []
         # Transport resources to release after the adapter's cleanup() (a gRPC
@@ -173,6 +176,9 @@ class Runtime:
     def load(self, on_host_gone: Callable[[], None]) -> None:
         """Import + instantiate the adapter, run ``initialize()``; raises on failure."""
         self.adapter = load_adapter(self.adapter_spec)
+        # initialize() is no call: its host requests go out with no call id
+        # (global host tools only, no session state).
+        self._set_context(SessionContext(None, {}, None, self.host))
         self.call_hook("initialize", None)
         tools = {name: getattr(self.adapter, name) for name in discover_tool_names(type(self.adapter))}
         get_tools = getattr(self.adapter, "get_tools", None)
@@ -185,7 +191,8 @@ class Runtime:
             # resources it created belong to this same loop.
             threading.Thread(target=self.loop.run_forever, name="snakepit-asyncio", daemon=True).start()
         self.dispatcher = Dispatcher(self.adapter, tools, self.loop, self.inflight,
-                                     threaded=self.loop_threaded, on_host_gone=on_host_gone)
+                                     threaded=self.loop_threaded, on_host_gone=on_host_gone,
+                                     call_hook=self.call_hook)
 
     def describe(self) -> Dict[str, Any]:
         """The ``ready`` frame's fields (also the gRPC ``Describe`` answer)."""
@@ -233,6 +240,16 @@ class Runtime:
             call.cancel()
 
     # -- hooks ------------------------------------------------------------------
+
+    def _set_context(self, ctx: SessionContext) -> None:
+        setter = getattr(self.adapter, "set_session_context", None)
+        if callable(setter):
+            setter(ctx)
+        else:
+            try:
+                setattr(self.adapter, "session_context", ctx)
+            except Exception:  # noqa: BLE001 - an adapter that refuses the attribute
+                log.debug("cannot set session_context on the adapter", exc_info=True)
 
     def call_hook(self, name: str, timeout: Optional[float], *args: Any) -> Any:
         """Call ``adapter.<name>(*args)`` if defined, awaiting it on the worker loop if async."""

@@ -7,7 +7,8 @@ Two transports over the same ``Runtime``/``Dispatcher`` (docs/protocol.md):
   runs calls one at a time in arrival order (process profile), or hands them
   to a thread pool (``--max-concurrency`` > 1, thread profile); a watcher
   thread reads fd 3 while the main thread is busy, answers ``ping`` and marks
-  cancellations itself, queues calls. EOF means the host is gone.
+  cancellations itself, hands ``host_reply`` frames to the thread waiting for
+  them (``host_channel.py``), queues calls. EOF means the host is gone.
 - ``--transport grpc``: a gRPC ``BridgeService`` (``grpc_worker.py``); fds
   3/4, when present, are only the control channel.
 """
@@ -22,6 +23,7 @@ from typing import Any, Dict, List, Optional
 
 from .control import ControlChannel, control_fds_present
 from .dispatcher import Call
+from .host_channel import PipeHostChannel
 from .inbox import make_inbox
 from .pipe_transport import PipeReplies
 from .runtime import DEFAULT_ADAPTER, Runtime, configure_logging, resolve_adapter_class, set_parent_death_signal
@@ -68,8 +70,10 @@ class PipeWorker:
                                worker_id=args.worker_id)
         self.control = ControlChannel(self.runtime)
         self.replies = PipeReplies(self.control.writer)
+        # Host requests share fd 4 with the answers; their replies come on fd 3.
+        self.host = self.runtime.host = PipeHostChannel(self.control.writer)
         self.inbox = make_inbox(self.control.reader, self._handle_frame,
-                                self.control.host_gone, self.control.read_failed)
+                                self._host_gone, self.control.read_failed)
 
     def start(self) -> None:
         runtime, control = self.runtime, self.control
@@ -81,7 +85,7 @@ class PipeWorker:
         self.inbox.start()
         self.inbox.begin_busy()
         try:
-            runtime.load(control.host_gone)
+            runtime.load(self._host_gone)
         except BaseException as exc:  # noqa: BLE001 - report anything, even SystemExit
             control.fatal(exc)
         control.send({"t": "ready", **runtime.describe()})
@@ -109,13 +113,24 @@ class PipeWorker:
             pool.submit(execute, inbox.next_call())
 
     def _handle_frame(self, frame: Dict[str, Any]) -> Optional[Call]:
-        """Answer a control frame; return a ``Call`` for a call frame."""
-        if frame.get("t") == "call":
-            call = Call.from_frame(frame, self.replies)
-            self.runtime.inflight[call.id] = call  # registered now, so a cancel can find it queued
-            return call
-        self.control.handle_control(frame)
-        return None
+        """Answer a control frame, deliver a host reply; return a ``Call`` for the executor."""
+        kind = frame.get("t")
+        if kind == "call":
+            call = Call.from_frame(frame, self.replies, self.host)
+        elif kind == "host_reply":
+            self.host.deliver(frame)  # wakes the thread waiting for it
+            return None
+        elif kind == "session_cleanup":  # runs like a call: in order, on the executor
+            call = Call.session_cleanup(frame, self.replies, self.host)
+        else:
+            self.control.handle_control(frame)
+            return None
+        self.runtime.inflight[call.id] = call  # registered now, so a cancel can find it queued
+        return call
+
+    def _host_gone(self) -> None:
+        self.host.close()  # release threads waiting for host replies
+        self.control.host_gone()
 
 
 def health_check(args: argparse.Namespace) -> int:
