@@ -1,4 +1,5 @@
 /** Module-level calls on the default instance (set by `snakepit run` or the first `Snakepit.start()`). */
+import type { HostToolFn, RegisterToolOptions } from './bridge/host-tool.js';
 import type { Session } from './session/session.js';
 import { getDefaultInstance, type ChunkInfo, type ExecuteOptions } from './snakepit.js';
 
@@ -18,8 +19,13 @@ export function executeStream<T = unknown>(tool: string, args: Record<string, un
 }
 
 /** `session` on the default instance. */
-export function session(sessionId: string, options: { pool?: string } = {}): Session {
+export function session(sessionId: string, options: { pool?: string; ttlMs?: number; metadata?: Record<string, unknown> } = {}): Session {
   return getDefaultInstance().session(sessionId, options);
+}
+
+/** `registerTool` (a global host tool) on the default instance. */
+export function registerTool<A extends Record<string, unknown> = Record<string, unknown>>(name: string, fn: HostToolFn<A>, options: RegisterToolOptions = {}): void {
+  getDefaultInstance().registerTool(name, fn, options);
 }
 
 /** `stats` on the default instance. */

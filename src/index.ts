@@ -1,8 +1,10 @@
 /** Public entry point of the `snakepit` package. */
 export { Snakepit, getDefaultInstance, setDefaultInstance, DEFAULT_CANCEL_GRACE_MS } from './snakepit.js';
 export type { ExecuteOptions, ChunkInfo, StartOptions } from './snakepit.js';
-export { execute, stream, executeStream, session, stats, listWorkers } from './default-instance.js';
-export { Session, type SessionCallOptions } from './session/session.js';
+export { execute, stream, executeStream, session, registerTool, stats, listWorkers } from './default-instance.js';
+export { Session, SessionState, type SessionCallOptions } from './session/session.js';
+export type { SessionStore, SessionRecord, SessionStats } from './session/session-store.js';
+export type { HostToolFn, HostToolContext, HostToolParameter, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
 export { defineConfig, resolveConfig, loadConfig } from './config/index.js';
 export type { SnakepitConfigInput, ResolvedConfig, ResolvedPoolConfig } from './config/index.js';
 export * from './errors.js';
