@@ -36,13 +36,18 @@ def _cli_flag(name: str) -> Optional[str]:
 
 
 class ShowcaseAdapter(BaseAdapter):
-    """Demo tools: ping/echo/add, lists, streaming, session state, tensors, errors."""
+    """Demo tools: ping/echo/add, lists, streaming, session state, tensors, errors, host tools."""
 
     def __init__(self) -> None:
         super().__init__()
         # Per-process session state: {session_id: {key: value}}.
         self._sessions: Dict[Optional[str], Dict[str, Any]] = {}
         self._lock = threading.Lock()
+        self.restored: Optional[Dict[str, Any]] = None  # what on_session_restore last got
+
+    def on_session_restore(self, state: Dict[str, Any]) -> None:
+        """The host restores a session on this worker (its previous worker is gone)."""
+        self.restored = dict(state)
 
     @tool(description="Liveness check")
     def ping(self, message: str = "") -> Dict[str, Any]:
@@ -166,3 +171,40 @@ class ShowcaseAdapter(BaseAdapter):
         if not (isinstance(exc_type, builtins.type) and issubclass(exc_type, Exception)):
             exc_type = RuntimeError
         raise exc_type(message)
+
+    # -- calls to the host (host tools and session state kept on the host) -------
+
+    @tool(description="Validate data with host tool validate_schema, process it, store it with store_result")
+    def process_with_validation(self, data: Any) -> Dict[str, Any]:
+        ctx = self.session_context
+        validation = ctx.call_host_tool("validate_schema", data=data)
+        if not (isinstance(validation, dict) and validation.get("valid")):
+            details = validation.get("errors", validation) if isinstance(validation, dict) else validation
+            return {"error": "validation failed", "details": details}
+        result = _summarize(data)
+        stored = ctx.call_host_tool("store_result", result=result)
+        return {"success": True, "result": result, "stored": stored}
+
+    @tool(description="Add `by` to the session's counter (session state kept on the host); returns the new value")
+    def counter_increment(self, by: int = 1) -> int:
+        state = self.session_context.state
+        value = state.get("counter", 0) + by
+        state["counter"] = value  # written through to the host at once
+        return value
+
+    @tool(description="The state the last on_session_restore received (None if none)")
+    def restored_state(self) -> Optional[Dict[str, Any]]:
+        return self.restored
+
+
+def _summarize(data: Any) -> Dict[str, Any]:
+    """The "processing" step of process_with_validation: a small summary of the data."""
+    if isinstance(data, dict):
+        return {"kind": "map", "fields": sorted(str(k) for k in data), "count": len(data)}
+    if isinstance(data, (list, tuple)):
+        numbers = [x for x in data if isinstance(x, (int, float)) and not isinstance(x, bool)]
+        summary: Dict[str, Any] = {"kind": "list", "count": len(data)}
+        if numbers:
+            summary.update(sum=sum(numbers), mean=sum(numbers) / len(numbers))
+        return summary
+    return {"kind": type(data).__name__, "value": data}
