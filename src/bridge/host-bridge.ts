@@ -35,8 +35,7 @@ export class HostBridge {
       case 'list':
         return registry.listExposed(sessionId).map((tool): HostToolSpec => tool.spec());
       case 'call': {
-        const record = sessionId === undefined ? undefined : sessions.get(sessionId);
-        if (record) record.stats.hostToolCalls++;
+        if (sessionId !== undefined && sessions.has(sessionId)) sessions.recordHostToolCall(sessionId);
         const context = { sessionId, workerId: worker.id, pool: worker.pool, timeoutMs: request.timeoutMs ?? this.options.hostToolTimeoutMs };
         // The tool runs while `worker` waits for it: calls it makes must not queue behind that worker.
         return runBlocking(worker, () => registry.invokeForPython(request.tool, request.args, context));
