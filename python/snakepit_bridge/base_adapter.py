@@ -174,6 +174,11 @@ class BaseAdapter:
 
     Optional lifecycle hooks (sync or ``async``): ``initialize()`` runs once
     before the worker reports ready; ``cleanup()`` runs on shutdown/SIGTERM.
+    Session hooks: ``on_session_restore(state)`` runs before the first call
+    of a session that the host moves to this worker (its state as a dict),
+    in that call's context; ``cleanup_session(session_id)`` runs when the
+    session ends. Tools reach the host through ``self.session_context``
+    (``call_host_tool``, ``host_tools``, ``state``).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -20,6 +20,9 @@ Threads (sync grpcio server; scheduling helpers in ``grpc_scheduling.py``):
 - asyncio loop: the main thread's in the process profile (as over the pipe),
   its own thread in the thread profile (``Runtime``).
 
+Host calls: ``Describe`` carries the host's ``HostService`` address and this
+worker's token; tools then call the host through ``grpc_host_channel``.
+
 Cancellation: ``CancelTool`` and a client that cancels its RPC (or whose
 deadline passes) both end in ``Call.cancel()``, exactly what the pipe's
 ``cancel`` frame does. A ``CancelTool`` that overtakes its call is kept for

@@ -157,7 +157,8 @@ class HostTools(Mapping):
         specs = self._specs
         if specs is None:
             listed = self._ctx._request("list", {}) or []
-            specs = self._specs = {spec["name"]: spec for spec in listed if isinstance(spec, dict)}
+            specs = self._specs = {spec["name"]: spec for spec in listed
+                                   if isinstance(spec, dict) and "name" in spec}
         return specs
 
     def refresh(self) -> None:
