@@ -84,6 +84,7 @@ export class Snakepit {
       grpc: this.#grpc?.poolContext,
       hostRequests: this.#hub.hostRequests,
       onSessionDispatch: this.#hub.onSessionDispatch,
+      onSessionRestoreLost: this.#hub.onSessionRestoreLost,
     };
     for (const pool of this.config.pools) this.#pools.set(pool.name, new Pool(buildPoolOptions(pool, context)));
     await Promise.all([...this.#pools.values()].map((p) => p.start()));

@@ -22,6 +22,7 @@ export interface PoolContext {
   hostRequests?: PoolOptions['hostRequests'];
   /** Session bookkeeping as a session's call is dispatched (and the state to restore). */
   onSessionDispatch?: PoolOptions['onSessionDispatch'];
+  onSessionRestoreLost?: PoolOptions['onSessionRestoreLost'];
 }
 
 /** Pool engine options from config. Throws a typed error for combinations the schema cannot see. */
@@ -48,6 +49,7 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
     logger: context.logger,
     hostRequests: context.hostRequests,
     onSessionDispatch: context.onSessionDispatch,
+    onSessionRestoreLost: context.onSessionRestoreLost,
     hostServer: pool.transport === 'grpc' ? context.grpc?.host : undefined,
     endpoints: pool.workers
       ? { kind: 'attach', workers: pool.workers.map((w) => ({ kind: 'attach', address: w.address, token: w.token })) }

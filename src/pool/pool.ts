@@ -40,6 +40,8 @@ export interface PoolOptions {
    * the worker must restore it (it has not served the session before).
    */
   onSessionDispatch?: ((sessionId: string, worker: Worker) => Record<string, unknown> | undefined) | undefined;
+  /** The call that carried a restore failed: the worker may not have restored the session. */
+  onSessionRestoreLost?: ((sessionId: string, worker: Worker) => void) | undefined;
 }
 
 /** Counters in the original's shape. */
@@ -304,6 +306,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     handle.result.then(
       (value) => task.succeed(value),
       (error: unknown) => {
+        if (restore !== undefined) this.#options.onSessionRestoreLost?.(task.sessionId as string, worker);
         if (!task.settled) this.#stats.errors++;
         task.fail(error instanceof Error ? error : new Error(String(error)));
       },

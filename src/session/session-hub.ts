@@ -59,6 +59,11 @@ export class SessionHub {
     return firstTimeHere && record.state.size > 0 ? this.store.stateSnapshot(sessionId) : undefined;
   };
 
+  /** For the pools: the call carrying a restore failed (maybe before it ran): restore again next time. */
+  readonly onSessionRestoreLost = (sessionId: string, worker: Worker): void => {
+    this.store.get(sessionId, { touch: false })?.servedBy.delete(worker.id);
+  };
+
   /** The backend of a `Session` handle; creates the session if needed. */
   backend(sessionId: string, options: { ttlMs?: number | undefined; metadata?: Record<string, unknown> | undefined }): SessionBackend {
     const ensure = () => this.store.ensure(sessionId, options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs });

@@ -1,6 +1,9 @@
 // Python calls Node: host tools, their isolation per session, session state on the host, TTL
 // expiry with cleanup_session, re-entrancy. Runs once per transport (vitest projects).
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { PythonError, SnakepitError, type Snakepit } from '../../src/index.js';
@@ -159,17 +162,34 @@ describe('host tools called from Python', () => {
     expect(await s.execute<number>('pid')).not.toBe(pid);
   });
 
+  it('fails a call whose on_session_restore raises, and restores again on the next call', async () => {
+    ({ sp } = await startPool({ adapter: HOST_ADAPTER }));
+    const s = sp.session('fragile');
+    s.state.set('fail_restore', true);
+    await expect(s.execute('pid')).rejects.toMatchObject({ code: 'session_restore_failed' });
+    s.state.delete('fail_restore');
+    s.state.set('x', 1);
+    await expect(s.execute('restored')).resolves.toEqual({ x: 1 });
+  });
+
   it('expires an idle session: its tools and state go and cleanup_session runs on its worker', async () => {
-    ({ sp } = await startPool({ adapter: HOST_ADAPTER }, { sessionCleanupIntervalMs: 20 }));
-    const s = sp.session('short-lived', { ttlMs: 50 }).registerTool('mine', () => 1, { exposedToPython: true });
-    await s.execute('state_set', { key: 'k', value: 1 });
-    const [record, reason] = (await once(sp.sessions, 'session:ended', { signal: AbortSignal.timeout(10_000) })) as [{ id: string }, string];
-    expect(record.id).toBe('short-lived');
-    expect(reason).toBe('expired');
-    expect(sp.sessions.has('short-lived')).toBe(false);
-    expect(sp.hostTools('short-lived').map((t) => t.name)).not.toContain('mine');
-    // The cleanup hook ran (or is running) on the worker; calls run in order after it.
-    await expect(sp.execute('cleaned')).resolves.toEqual(['short-lived']);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'snakepit-expiry-'));
+    const log = path.join(dir, 'cleaned.log');
+    try {
+      ({ sp } = await startPool({ adapter: HOST_ADAPTER, adapterEnv: { HOST_ADAPTER_CLEANUP_LOG: log } }, { sessionCleanupIntervalMs: 20 }));
+      const s = sp.session('short-lived', { ttlMs: 50 }).registerTool('mine', () => 1, { exposedToPython: true });
+      await s.execute('state_set', { key: 'k', value: 1 });
+      const [record, reason] = (await once(sp.sessions, 'session:ended', { signal: AbortSignal.timeout(10_000) })) as [{ id: string }, string];
+      expect(record.id).toBe('short-lived');
+      expect(reason).toBe('expired');
+      expect(sp.sessions.has('short-lived')).toBe(false);
+      expect(sp.hostTools('short-lived').map((t) => t.name)).not.toContain('mine');
+      // stop() waits for sessions still ending (their cleanup_session hooks) before it stops the workers.
+      await sp.stop();
+      expect(readFileSync(log, 'utf8').split('\n').filter(Boolean)).toEqual(['short-lived']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('runs cleanup_session when a session is ended explicitly', async () => {
