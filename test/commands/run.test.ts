@@ -18,6 +18,15 @@ describe('snakepit run', () => {
     expect(r.stdout).toMatch(/^session recall\s+.*"value":"python"/m);
   });
 
+  it('runs the host tools example: Python calls Node both ways, state shared', async () => {
+    const r = await run(['examples/host-tools.ts'], path.resolve('.'));
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^valid input\s+\{"success":true/m);
+    expect(r.stdout).toMatch(/^invalid input\s+\{"error":"validation failed"/m);
+    expect(r.stdout).toMatch(/^counter from Node\s+5$/m);
+    expect(r.stdout).toMatch(/^other session\s+\{"code":"unknown_host_tool","available":\["store_result"\]\}/m);
+  });
+
   it("exits with the script's exitCode and passes the arguments after the script", async () => {
     const r = await run(['exit-code.ts', 'a', 'b']);
     expect(r.stdout).toContain('result=3 args=a,b');
