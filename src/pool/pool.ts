@@ -2,82 +2,15 @@
 import { EventEmitter, once } from 'node:events';
 import { blockedWorkers } from '../bridge/call-chain.js';
 import { AbortError, PoolError, TimeoutError, ValidationError, isSnakepitError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { ChunkHandler, HostRequest, ToolSpec } from '../transport/types.js';
-import { Worker, type AttachedEndpoint, type HostServerRef, type SpawnedEndpoint, type WorkerExit } from '../worker/worker.js';
-import { place, reentrantCandidates, type AffinityMode } from './scheduler.js';
+import type { ChunkHandler, ToolSpec } from '../transport/types.js';
+import { Worker, type AttachedEndpoint, type SpawnedEndpoint, type WorkerExit } from '../worker/worker.js';
+import { toInfo, type PoolEvents, type PoolOptions, type PoolStats, type WorkerInfo } from './pool-types.js';
+import { place, reentrantCandidates } from './scheduler.js';
 import { FifoTaskQueue } from './task-queue.js';
 import { Task, type CallOptions } from './task.js';
 
-/** What a pool needs, resolved from config by the facade. */
-export interface PoolOptions {
-  name: string;
-  size: number;
-  /** Calls one worker runs at once (1 for the process profile). */
-  capacityPerWorker: number;
-  /** Calls queued inside each worker beyond those it runs. */
-  pipelineDepth: number;
-  affinity: AffinityMode;
-  queueTimeoutMs: number;
-  maxQueueSize: number;
-  startupTimeoutMs: number;
-  startupBatchSize: number;
-  startupBatchDelayMs: number;
-  gracefulShutdownTimeoutMs: number;
-  defaultTimeoutMs: number;
-  defaultStreamTimeoutMs: number;
-  cancelGraceMs: number;
-  /** Where workers come from: spawned from one template, or attached to running ones (one slot each). */
-  endpoints: { kind: 'spawn'; template: SpawnedEndpoint } | { kind: 'attach'; workers: readonly AttachedEndpoint[] };
-  maxMessageBytes?: number;
-  logger: Logger;
-  /** Answers workers' requests to the host (host tools, session state). */
-  hostRequests?: ((worker: Worker, request: HostRequest) => Promise<unknown>) | undefined;
-  /** gRPC workers register with this server to call the host back. */
-  hostServer?: HostServerRef | undefined;
-  /**
-   * Called as a session's call goes to a worker; returns the session state to send along when
-   * the worker must restore it (it has not served the session before).
-   */
-  onSessionDispatch?: ((sessionId: string, worker: Worker) => Record<string, unknown> | undefined) | undefined;
-  /** The call that carried a restore failed: the worker may not have restored the session. */
-  onSessionRestoreLost?: ((sessionId: string, worker: Worker) => void) | undefined;
-}
+export type { PoolEvents, PoolOptions, PoolStats, WorkerInfo } from './pool-types.js';
 
-/** Counters in the original's shape. */
-export interface PoolStats {
-  requests: number;
-  queued: number;
-  errors: number;
-  queueTimeouts: number;
-  poolSaturated: number;
-  workers: number;
-  available: number;
-  busy: number;
-}
-
-/** A worker as `listWorkers()` shows it. */
-export interface WorkerInfo {
-  id: string;
-  pid: number | undefined;
-  pool: string;
-  state: string;
-  load: number;
-  capacity: number;
-  inflight: number;
-  requests: number;
-  startedAt: number;
-  lastActiveAt: number;
-}
-
-interface PoolEvents {
-  'worker:ready': [WorkerInfo];
-  'worker:exit': [WorkerInfo, WorkerExit];
-  /** No call in flight and none queued. */
-  idle: [];
-  /** A replacement could not be started; `error` says why. */
-  'worker:restart-failed': [Error];
-}
 
 /** After this many failed replacements in a row the pool stops respawning (no crash storm). */
 const MAX_CONSECUTIVE_RESTART_FAILURES = 5;
@@ -427,17 +360,3 @@ export class Pool extends EventEmitter<PoolEvents> {
   }
 }
 
-function toInfo(w: Worker): WorkerInfo {
-  return {
-    id: w.id,
-    pid: w.pid,
-    pool: w.pool,
-    state: w.state,
-    load: w.load,
-    capacity: w.capacity,
-    inflight: w.inflight,
-    requests: w.requests,
-    startedAt: w.startedAt,
-    lastActiveAt: w.lastActiveAt,
-  };
-}
