@@ -32,6 +32,8 @@ export type ErrorCode =
   | 'host_tool_timeout'
   // worker
   | 'worker_crashed'
+  | 'worker_hung'
+  | 'pool_unhealthy'
   | 'worker_start_failed'
   | 'adapter_import'
   | 'protocol_error'

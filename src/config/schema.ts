@@ -101,6 +101,10 @@ const poolOwnShape = {
   workerTtl: workerTtl().default('infinity').describe("Worker lifetime before recycling, or 'infinity'."),
   /** Recycle a worker after this many requests. @default 'infinity' */
   workerMaxRequests: infinityOrPosInt().default('infinity').describe("Requests before a worker is recycled, or 'infinity'."),
+  /** Recycle a worker whose resident memory (RSS) exceeds this many MiB; unset = no limit. */
+  memoryThresholdMb: posInt().optional().describe('Resident memory (MiB) above which a worker is recycled.'),
+  /** How often TTL and memory are checked, in ms. @default 5000 */
+  lifecycleCheckIntervalMs: posInt().default(5_000).describe('Time between worker TTL and memory checks, in ms.'),
   /**
    * Session affinity. `'prefer'`: use the session's worker when free, else any worker.
    * `'strict_queue'`: wait for the session's worker. `'strict_fail_fast'`: fail if it is busy.
@@ -197,9 +201,23 @@ const globalShape = {
       maxRestarts: posInt().default(5).describe('Restarts allowed within the window.'),
       /** @default 60 */
       windowSeconds: posInt().default(60).describe('Window for counting restarts, in seconds.'),
+      /** `'idempotent'`: a call marked `idempotent` that hit a crashed worker is retried on another worker. @default 'idempotent' */
+      retry: oneOf(['idempotent', 'never']).default('idempotent').describe("Retry idempotent calls that hit a crashed worker ('idempotent' or 'never')."),
+      /** Retries of such a call. @default 1 */
+      maxRetries: nonNegInt().default(1).describe('Retries of an idempotent call after a worker crash.'),
+      /** After a crash, how long the worker slot (and its device) is avoided, in ms. @default 5000 */
+      taintMs: nonNegInt().default(5_000).describe('Time a crashed worker slot is avoided, in ms.'),
     })
     .prefault({})
     .describe('Crash barrier for frequently crashing workers.'),
+  /** At start, stop Python workers left behind by dead Snakepit hosts (found by their run id). */
+  rogueCleanup: z
+    .strictObject({
+      /** @default true */
+      enabled: z.boolean().default(true).describe('Reap workers of dead runs at start.'),
+    })
+    .prefault({})
+    .describe('Reaping of orphaned workers from earlier runs.'),
   /** Fail fast after repeated failures instead of queueing more doomed calls. */
   circuitBreaker: z
     .strictObject({

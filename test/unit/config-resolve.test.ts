@@ -69,7 +69,8 @@ describe('defaults', () => {
     ['grpcHost', '127.0.0.1'],
     ['grpcPort', undefined],
     ['zeroCopy', { enabled: false, thresholdBytes: 1_048_576 }],
-    ['crashBarrier', { enabled: false, maxRestarts: 5, windowSeconds: 60 }],
+    ['crashBarrier', { enabled: false, maxRestarts: 5, windowSeconds: 60, retry: 'idempotent', maxRetries: 1, taintMs: 5_000 }],
+    ['rogueCleanup', { enabled: true }],
     ['circuitBreaker', { enabled: false, failureThreshold: 5, resetTimeoutMs: 30_000, halfOpenMaxCalls: 1 }],
   ] as const)('top-level %s defaults to %j', (key, value) => {
     expect(config[key]).toEqual(value);
