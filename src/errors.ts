@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'unknown_session'
   | 'no_session'
   | 'unknown_call'
+  | 'device_not_available'
+  | 'no_device'
   // pool
   | 'pool_saturated'
   | 'pool_not_started'
@@ -25,6 +27,7 @@ export type ErrorCode =
   | 'session_worker_busy'
   | 'session_worker_unavailable'
   | 'reentrant_deadlock'
+  | 'circuit_open'
   // timeout
   | 'queue_timeout'
   | 'call_timeout'
@@ -41,6 +44,11 @@ export type ErrorCode =
   | 'cancelled'
   // python
   | 'python_error'
+  // python: ML errors recognised in the exception message (see python-errors/ml-parser.ts)
+  | 'shape_mismatch'
+  | 'dtype_mismatch'
+  | 'device_mismatch'
+  | 'out_of_memory'
   | 'session_restore_failed'
   // host tools
   | 'host_tool_error'
@@ -163,5 +171,27 @@ export class PythonError extends SnakepitError {
 export class AbortError extends SnakepitError {
   constructor(reason: unknown, stage: 'queued' | 'running') {
     super(`The call was aborted while ${stage}`, { code: 'aborted', category: 'worker', details: { stage }, cause: reason });
+  }
+}
+
+/**
+ * A circuit breaker refused the call: it is open (too many failures in a row) or half-open with
+ * its probe calls taken. `retryAfterMs` is the time left until the breaker lets a probe through.
+ */
+export class CircuitOpenError extends SnakepitError {
+  readonly retryAfterMs: number;
+  constructor(message: string, details: Record<string, unknown> & { retryAfterMs: number }) {
+    super(message, { code: 'circuit_open', category: 'pool', details });
+    this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+/**
+ * `Hardware.select` could not give the requested device (`device_not_available`), or
+ * `Hardware.selectWithFallback` found none of the listed ones (`no_device`).
+ */
+export class HardwareError extends SnakepitError {
+  constructor(message: string, code: 'device_not_available' | 'no_device', details?: Record<string, unknown>) {
+    super(message, { code, category: 'validation', details });
   }
 }

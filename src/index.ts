@@ -14,3 +14,4 @@ export type { PoolStats, WorkerInfo } from './pool/pool.js';
 export type { CallOptions } from './pool/task.js';
 export type { ToolSpec } from './transport/types.js';
 export type { AffinityMode } from './pool/scheduler.js';
+export * from './python-errors/index.js';

@@ -1,10 +1,15 @@
 /** Turns Python's error maps into typed errors, in one place. */
 import { type ErrorCode, isSnakepitError, PythonError, WorkerError } from '../errors.js';
+import { parsePythonError } from '../python-errors/translate.js';
 import type { WireError } from './types.js';
 
 const BRIDGE_CODES = new Set<ErrorCode>(['unknown_tool', 'invalid_args', 'cancelled', 'python_error', 'adapter_import', 'session_restore_failed']);
 
-/** A Python exception (or bridge refusal) as a `PythonError`; codes the bridge does not own stay in `details.code`. */
+/**
+ * A Python exception (or bridge refusal) as a `PythonError`; codes the bridge does not own stay in
+ * `details.code`. A raised exception becomes its class (`PythonValueError`, ...) or, when the
+ * message is a shape/dtype/device/OOM failure, a `ShapeMismatchError` etc. (see python-errors/).
+ */
 export function pythonErrorFromWire(error: WireError, tool?: string): PythonError {
   const known = error.code !== undefined && BRIDGE_CODES.has(error.code as ErrorCode);
   const details: Record<string, unknown> = { ...error.details, ...(tool === undefined ? {} : { tool }) };
@@ -13,12 +18,10 @@ export function pythonErrorFromWire(error: WireError, tool?: string): PythonErro
   if (error.code === 'unknown_tool' && Array.isArray(error.details?.available)) {
     message += ` (available: ${(error.details.available as string[]).join(', ')})`;
   }
-  return new PythonError(message, {
-    exceptionType: error.type,
-    pythonTraceback: error.traceback ?? '',
-    code: known ? (error.code as ErrorCode) : 'python_error',
-    details,
-  });
+  const code: ErrorCode = known ? (error.code as ErrorCode) : 'python_error';
+  // An exception the tool raised gets its class (and ML errors their fields); bridge refusals stay plain.
+  if (code === 'python_error') return parsePythonError({ type: error.type, message: error.message, traceback: error.traceback ?? '', details }, message);
+  return new PythonError(message, { exceptionType: error.type, pythonTraceback: error.traceback ?? '', code, details });
 }
 
 /** A start-up failure (`fatal` frame) as a `WorkerError` carrying the Python traceback. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PythonError, WorkerError } from '../../src/errors.js';
+import { PythonKeyError, ShapeMismatchError } from '../../src/python-errors/index.js';
 import type { WireError } from '../../src/transport/types.js';
 import { fatalErrorFromWire, pythonErrorFromWire } from '../../src/transport/wire-error.js';
 
@@ -7,15 +8,16 @@ const wire = (extra: Partial<WireError> = {}): WireError => ({ type: 'ValueError
 
 describe('pythonErrorFromWire', () => {
   it.each([
-    ['unknown_tool', 'validation'],
-    ['invalid_args', 'validation'],
-    ['cancelled', 'python_error'],
-    ['python_error', 'python_error'],
-    ['adapter_import', 'python_error'],
-  ])('keeps the bridge code %s (category %s)', (code, category) => {
+    ['unknown_tool', 'validation', 'PythonError'],
+    ['invalid_args', 'validation', 'PythonError'],
+    ['cancelled', 'python_error', 'PythonError'],
+    // A raised exception gets the class of its Python type; bridge refusals stay plain.
+    ['python_error', 'python_error', 'PythonValueError'],
+    ['adapter_import', 'python_error', 'PythonError'],
+  ])('keeps the bridge code %s (category %s)', (code, category, name) => {
     const error = pythonErrorFromWire(wire({ code }));
     expect(error).toBeInstanceOf(PythonError);
-    expect(error).toMatchObject({ name: 'PythonError', code, category });
+    expect(error).toMatchObject({ name, code, category });
     expect(error.details).not.toHaveProperty('code');
   });
 
@@ -60,6 +62,29 @@ describe('pythonErrorFromWire', () => {
   it('tolerates unknown_tool without a list', () => {
     const error = pythonErrorFromWire(wire({ code: 'unknown_tool', details: { available: 'echo' } }));
     expect(error).toMatchObject({ code: 'unknown_tool', details: { available: 'echo' } });
+  });
+});
+
+describe('pythonErrorFromWire translation', () => {
+  it('gives a raised exception its class, whatever application code it carries', () => {
+    const error = pythonErrorFromWire(wire({ type: 'KeyError', message: "'k'", code: 'rate_limited' }), 'lookup');
+    expect(error).toBeInstanceOf(PythonKeyError);
+    expect(error).toMatchObject({ code: 'python_error', exceptionType: 'KeyError', details: { code: 'rate_limited', tool: 'lookup' } });
+  });
+
+  it('turns an ML failure into its structured error, keeping tool, details and traceback', () => {
+    const error = pythonErrorFromWire(wire({ type: 'RuntimeError', message: 'mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)', code: 'python_error', details: { a: 1 } }), 'predict');
+    expect(error).toBeInstanceOf(ShapeMismatchError);
+    expect(error).toBeInstanceOf(PythonError);
+    expect(error).toMatchObject({ code: 'shape_mismatch', category: 'python_error', message: 'RuntimeError: mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)' });
+    expect(error.pythonTraceback).toBe('Traceback (most recent call last): ...');
+    expect(error.details).toMatchObject({ a: 1, tool: 'predict', expected: [3, 5], got: [4, 5], dimension: 0 });
+  });
+
+  it('leaves bridge refusals untranslated even when their text looks like an ML error', () => {
+    const error = pythonErrorFromWire(wire({ type: 'TypeError', message: 'expected scalar type Float but found Double', code: 'invalid_args' }));
+    expect(error.constructor).toBe(PythonError);
+    expect(error.code).toBe('invalid_args');
   });
 });
 
