@@ -1,0 +1,131 @@
+"""The worker side of the thread profile: runtime detection, start-up warnings, thread-safety checks.
+
+A worker is in the thread profile when its concurrency (``--max-concurrency``,
+alias ``--max-workers``) is above 1: up to that many calls run at once on one
+adapter instance. At start-up (``prepare``, before ``ready``) such a worker:
+
+- warns when the interpreter runs with the GIL (only code that releases it,
+  such as numpy/BLAS or I/O, runs in parallel);
+- warns when the adapter does not declare ``__thread_safe__ = True``;
+- with thread-safety checks on (``--thread-safety-check [warn|strict]`` or
+  ``SNAKEPIT_THREAD_SAFETY_CHECKS=1|strict``, which the host sets when a
+  pool has ``threadSafetyChecks: true``): enables the global
+  ``ThreadSafetyChecker``, reports known thread-unsafe libraries and common
+  pitfalls, monitors every tool call, and logs the checker's report at exit.
+  ``strict`` also refuses to start an adapter marked ``__thread_safe__ = False``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import sys
+import sysconfig
+from typing import Any, Callable, Dict, Optional
+
+from . import thread_safety_checker as checks
+
+log = logging.getLogger("snakepit_bridge.thread_profile")
+
+ENV_CHECKS = "SNAKEPIT_THREAD_SAFETY_CHECKS"
+CHECK_MODES = ("off", "warn", "strict")
+
+_concurrency = 1
+
+
+class AdapterNotThreadSafeError(RuntimeError):
+    """Strict checks: the adapter says ``__thread_safe__ = False`` but would run calls concurrently."""
+
+
+def gil_enabled() -> bool:
+    """Whether the GIL is on now (always True before Python 3.13)."""
+    check = getattr(sys, "_is_gil_enabled", None)
+    return True if check is None else bool(check())
+
+
+def free_threading_build() -> bool:
+    """Whether this interpreter is a free-threaded build (``python3.13t`` and later)."""
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
+def runtime_info() -> Dict[str, Any]:
+    """``{version, gil_enabled, free_threading}``: the ``runtime`` of the ready frame / Describe."""
+    return {"version": platform.python_version(), "gil_enabled": gil_enabled(),
+            "free_threading": free_threading_build()}
+
+
+def checks_mode(flag: Optional[str]) -> str:
+    """``off``, ``warn`` or ``strict`` from the flag's value (None: absent), else the environment."""
+    raw = flag if flag is not None else os.environ.get(ENV_CHECKS, "")
+    value = raw.strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return "off"
+    return "strict" if value == "strict" else "warn"
+
+
+def current_concurrency() -> int:
+    """This worker's concurrency (1 until a worker has prepared its adapter)."""
+    return _concurrency
+
+
+def prepare(runtime: Any, tools: Dict[str, Callable[..., Any]]) -> Dict[str, Callable[..., Any]]:
+    """Start-up checks for ``runtime`` (adapter loaded); returns the tools to dispatch to."""
+    global _concurrency
+    _concurrency = runtime.concurrency
+    mode = getattr(runtime, "thread_safety", "off")
+    adapter_cls = type(runtime.adapter)
+    if runtime.concurrency > 1:
+        _warn_gil(runtime.concurrency)
+        _check_declaration(adapter_cls, runtime.concurrency, mode)
+    if mode == "off":
+        return tools
+    checker = checks.enable_checking(strict_mode=mode == "strict")
+    checker.check_library_safety()
+    for hint in checks.check_common_pitfalls(runtime.adapter):
+        log.warning("THREAD SAFETY: %s", hint)
+    runtime.on_exit.append(_log_report)
+    return {name: checks.monitored(name, fn) for name, fn in tools.items()}
+
+
+def _warn_gil(concurrency: int) -> None:
+    if not gil_enabled():
+        return
+    version = platform.python_version()
+    if free_threading_build():
+        why = (f"Python {version} is a free-threaded build but runs with the GIL enabled "
+               "(PYTHON_GIL=1, or an extension module that does not support free-threading)")
+    else:
+        why = f"Python {version} has a GIL"
+    log.warning(
+        "Thread profile (%d calls at once per worker) on a GIL Python: %s. Threads run Python code "
+        "one at a time, so only tools that spend their time in code that releases the GIL (numpy/BLAS, "
+        "I/O, most C extensions) run in parallel. For pure-Python CPU work use workerProfile 'process' "
+        "or a free-threaded Python (3.13t or later).", concurrency, why)
+
+
+def _check_declaration(adapter_cls: type, concurrency: int, mode: str) -> None:
+    declared = getattr(adapter_cls, "__thread_safe__", None)
+    name = f"{adapter_cls.__module__}.{adapter_cls.__qualname__}"
+    if declared is True:
+        return
+    if declared is None:
+        log.warning(
+            "Adapter %s does not declare thread safety but runs up to %d calls at once (thread profile). "
+            "Review it for shared mutable state, then set __thread_safe__ = True (or subclass "
+            "snakepit_bridge.base_adapter_threaded.ThreadSafeAdapter), or use workerProfile 'process'.",
+            name, concurrency)
+        return
+    message = (f"Adapter {name} declares __thread_safe__ = False but runs up to {concurrency} calls at "
+               "once (thread profile); use workerProfile 'process' for it.")
+    if mode == "strict":
+        raise AdapterNotThreadSafeError(message)
+    log.warning("%s", message)
+
+
+def _log_report() -> None:
+    checker = checks.get_global_checker()
+    report = checker.get_report()
+    # Findings at warning level (seen at the default log level); a clean run only at info.
+    level = logging.WARNING if report["warnings_issued"] else logging.INFO
+    for line in checks.report_lines(report):
+        log.log(level, "%s", line)
