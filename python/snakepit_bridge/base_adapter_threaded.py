@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterator, Optional
 
 from . import thread_profile
-from . import thread_safety_checker as checks
+from . import thread_safety_hooks as hooks
 from .base_adapter import BaseAdapter, ToolMetadata, tool
 
 __all__ = [
@@ -124,12 +124,12 @@ def _begin(adapter: "ThreadSafeAdapter", name: str) -> int:
     number = adapter._tracker.start_request()
     if log.isEnabledFor(logging.DEBUG):
         log.debug("[%s] request #%d starting: %s", threading.current_thread().name, number, name)
-    checks.enter_method(name)
+    hooks.enter_method(name)
     return number
 
 
 def _end(adapter: "ThreadSafeAdapter", name: str) -> None:
-    checks.exit_method(name)
+    hooks.exit_method(name)
     adapter._tracker.end_request()
 
 
@@ -224,9 +224,9 @@ class ThreadSafeAdapter(BaseAdapter):
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
-        if checks._registry and name not in _UNTRACKED and not isinstance(
+        if hooks._registry and name not in _UNTRACKED and not isinstance(
                 getattr(type(self), name, None), property):
-            checks.record_attribute_write(type(self).__name__, name, self.holds_lock())
+            hooks.record_attribute_write(type(self).__name__, name, self.holds_lock())
 
     # -- locking -----------------------------------------------------------------
 

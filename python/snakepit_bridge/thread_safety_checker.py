@@ -30,15 +30,16 @@ reported (running calls side by side is what the thread profile is for).
 from __future__ import annotations
 
 import functools
-import inspect
 import logging
 import sys
 import threading
 import time
-import weakref
 from collections import defaultdict
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set
+
+# The hooks adapters report through; `monitored` is part of this module's API.
+from .thread_safety_hooks import monitored, register, unregister
 
 log = logging.getLogger("snakepit_bridge.thread_safety")
 
@@ -52,48 +53,6 @@ __all__ = [
 
 class ThreadSafetyError(RuntimeError):
     """A thread-safety finding, raised instead of logged in strict mode."""
-
-
-# -- which checkers listen, and what the current thread is doing ---------------
-
-_registry_lock = threading.Lock()
-# Copy-on-write tuple of weak references: hooks iterate it without a lock.
-_registry: Tuple["weakref.ref[ThreadSafetyChecker]", ...] = ()
-
-
-def _register(checker: "ThreadSafetyChecker") -> None:
-    global _registry
-    with _registry_lock:
-        live = tuple(r for r in _registry if r() is not None and r() is not checker)
-        _registry = live + (weakref.ref(checker),)
-
-
-def _unregister(checker: "ThreadSafetyChecker") -> None:
-    global _registry
-    with _registry_lock:
-        _registry = tuple(r for r in _registry if r() is not None and r() is not checker)
-
-
-def active_checkers() -> List["ThreadSafetyChecker"]:
-    """The enabled checkers that currently receive observations."""
-    return [c for c in (r() for r in _registry) if c is not None and c.enabled]
-
-
-def enter_method(name: str) -> None:
-    """A monitored call starts on this thread (pair with ``exit_method``, in a ``finally``)."""
-    for checker in active_checkers():
-        checker._enter(name)
-
-
-def exit_method(name: str) -> None:
-    for checker in active_checkers():
-        checker._exit(name)
-
-
-def record_attribute_write(owner: str, name: str, locked: bool) -> None:
-    """An adapter attribute was assigned on this thread."""
-    for checker in active_checkers():
-        checker.check_attribute_write(owner, name, locked)
 
 
 class ThreadSafetyChecker:
@@ -124,7 +83,7 @@ class ThreadSafetyChecker:
         self._lock = threading.Lock()
         self.reset()
         if enabled:
-            _register(self)
+            register(self)
 
     # -- observations ---------------------------------------------------------
 
@@ -307,12 +266,12 @@ class ThreadSafetyChecker:
 
     def close(self) -> None:
         """Stop receiving observations (the findings stay readable)."""
-        _unregister(self)
+        unregister(self)
 
     def __enter__(self) -> "ThreadSafetyChecker":
         self.reset()
         if self.enabled:
-            _register(self)
+            register(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -332,7 +291,7 @@ def enable_checking(strict_mode: bool = False) -> ThreadSafetyChecker:
     _global_checker.reset()
     _global_checker.enabled = True
     _global_checker.strict_mode = strict_mode
-    _register(_global_checker)
+    register(_global_checker)
     log.info("thread safety checking enabled%s", " (strict mode)" if strict_mode else "")
     return _global_checker
 
@@ -340,53 +299,11 @@ def enable_checking(strict_mode: bool = False) -> ThreadSafetyChecker:
 def disable_checking() -> None:
     """Disable the global checker."""
     _global_checker.enabled = False
-    _unregister(_global_checker)
+    unregister(_global_checker)
 
 
 def get_global_checker() -> ThreadSafetyChecker:
     return _global_checker
-
-
-def monitored(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` wrapped so that each call (or iteration, for generators) is a monitored request."""
-    if inspect.isasyncgenfunction(fn):
-        @functools.wraps(fn)
-        async def agen(*args: Any, **kwargs: Any) -> Any:
-            try:
-                enter_method(name)
-                async for item in fn(*args, **kwargs):
-                    yield item
-            finally:
-                exit_method(name)
-        return agen
-    if inspect.iscoroutinefunction(fn):
-        @functools.wraps(fn)
-        async def coro(*args: Any, **kwargs: Any) -> Any:
-            try:
-                enter_method(name)
-                return await fn(*args, **kwargs)
-            finally:
-                exit_method(name)
-        return coro
-    if inspect.isgeneratorfunction(fn):
-        @functools.wraps(fn)
-        def gen(*args: Any, **kwargs: Any) -> Any:
-            try:
-                enter_method(name)
-                yield from fn(*args, **kwargs)
-            finally:
-                exit_method(name)
-        return gen
-
-    @functools.wraps(fn)
-    def call(*args: Any, **kwargs: Any) -> Any:
-        try:
-            enter_method(name)
-            return fn(*args, **kwargs)
-        finally:
-            exit_method(name)
-    return call
-
 
 def check_thread_safe(func: Callable[..., Any]) -> Callable[..., Any]:
     """Decorator: calls of ``func`` are monitored requests (concurrent access detection)."""
