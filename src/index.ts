@@ -15,3 +15,4 @@ export type { CallOptions } from './pool/task.js';
 export type { ToolSpec } from './transport/types.js';
 export type { AffinityMode } from './pool/scheduler.js';
 export * from './python-errors/index.js';
+export * from './resilience/index.js';

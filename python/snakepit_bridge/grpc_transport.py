@@ -210,7 +210,7 @@ class BridgeServicer:
         return pb2.DescribeResponse(
             protocol=info["protocol"], pid=info["pid"], adapter=info["adapter"], tools=tools,
             python=info["python"], concurrency=info["concurrency"],
-            worker_id=self.runtime.worker_id or "")
+            worker_id=self.runtime.worker_id or "", runtime=pb2.PythonRuntime(**info["runtime"]))
 
     def Describe(self, request: Any, context: Any) -> Any:
         host = self.runtime.host

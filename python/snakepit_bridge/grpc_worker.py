@@ -55,7 +55,8 @@ class GrpcWorker:
         process_profile = args.max_concurrency == 1
         self.runner = MainThreadRunner() if process_profile else None
         self.runtime = Runtime(args.adapter, args.max_concurrency, loop_threaded=not process_profile,
-                               worker_id=args.worker_id)
+                               worker_id=args.worker_id,
+                               thread_safety=getattr(args, "thread_safety_check", "off"))
         self.runtime.remember_early_cancels()
         self.control: Optional[ControlChannel] = ControlChannel(self.runtime) if control else None
         self._owned_paths: list = []  # socket file / folder to remove on exit

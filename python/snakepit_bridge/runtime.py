@@ -23,6 +23,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional
 
+from . import thread_profile
 from .base_adapter import build_tool_spec, discover_tool_names
 from .dispatcher import Call, Dispatcher, format_traceback
 from .session_context import SessionContext
@@ -148,13 +149,15 @@ class Runtime:
 
     ``loop_threaded``: the asyncio loop runs in its own thread (every gRPC
     worker, the pipe's thread profile); otherwise the pipe's main thread runs
-    it around each async call.
+    it around each async call. ``thread_safety``: ``off``, ``warn`` or
+    ``strict`` (``thread_profile.checks_mode``).
     """
 
     def __init__(self, adapter_spec: str, concurrency: int, loop_threaded: bool,
-                 worker_id: Optional[str] = None) -> None:
+                 worker_id: Optional[str] = None, thread_safety: str = "off") -> None:
         self.adapter_spec = adapter_spec
         self.concurrency = concurrency
+        self.thread_safety = thread_safety
         self.loop_threaded = loop_threaded
         self.worker_id = worker_id
         self.inflight: Dict[Any, Call] = {}
@@ -186,6 +189,8 @@ class Runtime:
             self.specs = list(get_tools())
         else:
             self.specs = [build_tool_spec(name, fn) for name, fn in sorted(tools.items())]
+        # Thread profile warnings (GIL, undeclared thread safety) and checks (may wrap the tools).
+        tools = thread_profile.prepare(self, tools)
         if self.loop_threaded:
             # Started only now: initialize() above ran on the idle loop, so
             # resources it created belong to this same loop.
@@ -198,7 +203,7 @@ class Runtime:
         """The ``ready`` frame's fields (also the gRPC ``Describe`` answer)."""
         return {"protocol": PROTOCOL_VERSION, "pid": os.getpid(), "adapter": self.adapter_spec,
                 "tools": self.specs, "python": platform.python_version(),
-                "concurrency": self.concurrency}
+                "concurrency": self.concurrency, "runtime": thread_profile.runtime_info()}
 
     # -- calls ----------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from .host_channel import PipeHostChannel
 from .inbox import make_inbox
 from .pipe_transport import PipeReplies
 from .runtime import DEFAULT_ADAPTER, Runtime, configure_logging, resolve_adapter_class, set_parent_death_signal
+from .thread_profile import checks_mode
 
 log = logging.getLogger("snakepit_bridge.server")
 
@@ -39,6 +40,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument("--run-id", default=None)
     # --max-workers: the original threaded server's name for the same thing.
     p.add_argument("--max-concurrency", "--max-workers", dest="max_concurrency", type=int, default=1)
+    # The original threaded server's flag; without it SNAKEPIT_THREAD_SAFETY_CHECKS decides.
+    p.add_argument("--thread-safety-check", nargs="?", const="warn", default=None,
+                   choices=("warn", "strict", "off"),
+                   help="thread profile: runtime thread-safety checks (warn, the default, or strict)")
     p.add_argument("--transport", choices=("pipe", "grpc"), default=None,
                    help="pipe (default) or grpc; --listen/--port imply grpc")
     p.add_argument("--listen", default=None,
@@ -53,6 +58,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args, unknown = p.parse_known_args(argv)
     args.unknown = unknown
     args.max_concurrency = max(1, args.max_concurrency)
+    args.thread_safety_check = checks_mode(args.thread_safety_check)
     if args.listen is None and (args.port is not None or args.host is not None):
         host = args.host or "127.0.0.1"
         args.listen = f"[{host}]:{args.port or 0}" if ":" in host else f"{host}:{args.port or 0}"
@@ -67,7 +73,7 @@ class PipeWorker:
     def __init__(self, args: argparse.Namespace) -> None:
         self.concurrency = args.max_concurrency
         self.runtime = Runtime(args.adapter, self.concurrency, loop_threaded=self.concurrency > 1,
-                               worker_id=args.worker_id)
+                               worker_id=args.worker_id, thread_safety=args.thread_safety_check)
         self.control = ControlChannel(self.runtime)
         self.replies = PipeReplies(self.control.writer)
         # Host requests share fd 4 with the answers; their replies come on fd 3.

@@ -38,6 +38,9 @@ def _cli_flag(name: str) -> Optional[str]:
 class ShowcaseAdapter(BaseAdapter):
     """Demo tools: ping/echo/add, lists, streaming, session state, tensors, errors, host tools."""
 
+    # Reviewed for the thread profile: per-session state is locked, everything else is per call.
+    __thread_safe__ = True
+
     def __init__(self) -> None:
         super().__init__()
         # Per-process session state: {session_id: {key: value}}.

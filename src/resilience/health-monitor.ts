@@ -1,0 +1,177 @@
+/** The original's `Snakepit.HealthMonitor`: worker crashes in a rolling window, and whether that is healthy. */
+import type { WorkerExit } from '../worker/worker.js';
+import type { WorkerInfo } from '../pool/pool-types.js';
+import { emitResilienceEvent } from './events.js';
+import { positiveInt } from './validate.js';
+
+/** Options of a {@link HealthMonitor}; defaults are the original's. */
+export interface HealthMonitorOptions {
+  /** The pool watched, for stats and event metadata. */
+  pool?: string;
+  /** Crashes within the window that make the pool unhealthy. @default 10 */
+  maxCrashes?: number;
+  /** Length of the rolling window, in ms. @default 60000 */
+  crashWindowMs?: number;
+  /** How often crashes older than the window are dropped, in ms (the timer is unref'd). @default 30000 */
+  checkIntervalMs?: number;
+}
+
+/** Same defaults as the original. */
+export const HEALTH_MONITOR_DEFAULTS = { maxCrashes: 10, crashWindowMs: 60_000, checkIntervalMs: 30_000 } as const;
+
+/** Reasons kept per worker: enough to see a pattern, bounded so a crash loop cannot grow memory. */
+const MAX_REASONS_PER_WORKER = 10;
+
+/** `stats()`. */
+export interface HealthStats {
+  pool: string | undefined;
+  /** Every crash recorded since creation. */
+  totalCrashes: number;
+  crashesInWindow: number;
+  isHealthy: boolean;
+  maxCrashes: number;
+  crashWindowMs: number;
+  /** Per worker that crashed within the window. */
+  workers: Record<string, WorkerHealth>;
+}
+
+/** `workerHealth(id)`. */
+export interface WorkerHealth {
+  /** False once this worker crashed `ceil(maxCrashes / 2)` times within the window. */
+  healthy: boolean;
+  /** Crashes within the window. */
+  crashCount: number;
+  /** Epoch ms of its last crash within the window, or null. */
+  lastCrashTime: number | null;
+  /** The `info` of its latest crashes, oldest first (at most 10). */
+  crashReasons: unknown[];
+}
+
+/** What `attachToPool` needs of a pool: its name and its `worker:exit` event. Read-only use. */
+export interface CrashSource {
+  readonly name: string;
+  on(event: 'worker:exit', listener: (info: WorkerInfo, exit: WorkerExit) => void): unknown;
+  off(event: 'worker:exit', listener: (info: WorkerInfo, exit: WorkerExit) => void): unknown;
+}
+
+/**
+ * Counts worker crashes within a rolling window. Healthy while fewer than `maxCrashes` crashes
+ * happened in the last `crashWindowMs`. Feed it with `recordCrash`, or let it listen to a pool
+ * with `attachToPool` (an exit the host did not ask for is a crash). Call `close()` when done.
+ * @example
+ * const health = new HealthMonitor({ pool: 'default', maxCrashes: 10, crashWindowMs: 60_000 });
+ * const detach = health.attachToPool(sp.pool('default'));
+ * if (!health.healthy()) console.warn('pool unhealthy', health.stats());
+ */
+export class HealthMonitor {
+  readonly pool: string | undefined;
+  readonly maxCrashes: number;
+  readonly crashWindowMs: number;
+  readonly checkIntervalMs: number;
+  /** Crash times (epoch ms) and reasons per worker, oldest first. */
+  readonly #workers = new Map<string, { times: number[]; reasons: unknown[] }>();
+  #totalCrashes = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: HealthMonitorOptions = {}) {
+    const d = HEALTH_MONITOR_DEFAULTS;
+    this.pool = options.pool;
+    this.maxCrashes = positiveInt('maxCrashes', options.maxCrashes ?? d.maxCrashes);
+    this.crashWindowMs = positiveInt('crashWindowMs', options.crashWindowMs ?? d.crashWindowMs);
+    this.checkIntervalMs = positiveInt('checkIntervalMs', options.checkIntervalMs ?? d.checkIntervalMs);
+    // Only memory is at stake: pruning is also done on every read, so the timer must not keep the process alive.
+    this.#timer = setInterval(() => this.#prune(), this.checkIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** Records a crash of `workerId`; `info` (e.g. `{ reason: 'segfault' }`) is kept among its reasons. */
+  recordCrash(workerId: string, info: Record<string, unknown> = {}): void {
+    let entry = this.#workers.get(workerId);
+    if (!entry) this.#workers.set(workerId, (entry = { times: [], reasons: [] }));
+    entry.times.push(Date.now());
+    entry.reasons.push(info);
+    if (entry.reasons.length > MAX_REASONS_PER_WORKER) entry.reasons.shift();
+    this.#totalCrashes++;
+    emitResilienceEvent('worker.crash', {}, { pool: this.pool, workerId, ...('reason' in info ? { reason: info.reason } : {}) });
+  }
+
+  /** True while the crashes within the window are fewer than `maxCrashes`. */
+  healthy(): boolean {
+    return this.#crashesInWindow() < this.maxCrashes;
+  }
+
+  /** Totals, the window's count and each worker's health. */
+  stats(): HealthStats {
+    this.#prune();
+    const workers: Record<string, WorkerHealth> = {};
+    for (const id of this.#workers.keys()) workers[id] = this.workerHealth(id);
+    const crashesInWindow = this.#crashesInWindow();
+    return {
+      pool: this.pool,
+      totalCrashes: this.#totalCrashes,
+      crashesInWindow,
+      isHealthy: crashesInWindow < this.maxCrashes,
+      maxCrashes: this.maxCrashes,
+      crashWindowMs: this.crashWindowMs,
+      workers,
+    };
+  }
+
+  /**
+   * One worker's health. A worker is unhealthy from `ceil(maxCrashes / 2)` crashes within the
+   * window: one worker causing half the pool's crash budget is a pattern (the original reports
+   * 5 crashes as unhealthy with the default 10).
+   */
+  workerHealth(workerId: string): WorkerHealth {
+    const entry = this.#workers.get(workerId);
+    const since = Date.now() - this.crashWindowMs;
+    const crashCount = entry ? entry.times.filter((t) => t > since).length : 0;
+    return {
+      healthy: crashCount < Math.ceil(this.maxCrashes / 2),
+      crashCount,
+      lastCrashTime: entry?.times.at(-1) ?? null,
+      crashReasons: entry ? [...entry.reasons] : [],
+    };
+  }
+
+  /**
+   * Records the pool's real crashes: every `worker:exit` the host did not ask for. Returns the
+   * function that stops listening.
+   */
+  attachToPool(pool: CrashSource): () => void {
+    const onExit = (info: WorkerInfo, exit: WorkerExit) => {
+      if (exit.expected) return;
+      this.recordCrash(info.id, { pool: pool.name, exitCode: exit.exitCode, signal: exit.signal, reason: exit.reason ?? reasonOf(exit) });
+    };
+    pool.on('worker:exit', onExit);
+    return () => {
+      pool.off('worker:exit', onExit);
+    };
+  }
+
+  /** Stops the pruning timer. */
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #crashesInWindow(): number {
+    const since = Date.now() - this.crashWindowMs;
+    let n = 0;
+    for (const { times } of this.#workers.values()) for (const t of times) if (t > since) n++;
+    return n;
+  }
+
+  /** Drops crash times older than the window, and workers left with none. */
+  #prune(): void {
+    const since = Date.now() - this.crashWindowMs;
+    for (const [id, entry] of this.#workers) {
+      while (entry.times.length > 0 && entry.times[0]! <= since) entry.times.shift();
+      if (entry.times.length === 0) this.#workers.delete(id);
+    }
+  }
+}
+
+function reasonOf(exit: WorkerExit): string {
+  return exit.signal !== null ? `signal ${exit.signal}` : `exit code ${String(exit.exitCode)}`;
+}

@@ -1,0 +1,73 @@
+/**
+ * A pool's circuit breaker (config `circuitBreaker`): once the pool keeps failing, its calls fail
+ * fast with `circuit_open` instead of queueing for workers that crash or hang. Built so the pool
+ * only has to route `execute` through `run()`.
+ */
+import { isSnakepitError } from '../errors.js';
+import { CircuitBreaker, type CircuitBreakerStats } from './circuit-breaker.js';
+
+/** The pool config's `circuitBreaker` section (all fields resolved). */
+export interface PoolCircuitConfig {
+  readonly enabled: boolean;
+  readonly failureThreshold: number;
+  readonly resetTimeoutMs: number;
+  readonly halfOpenMaxCalls: number;
+}
+
+/**
+ * Error codes that say "the pool is failing", as opposed to "this call was wrong": worker deaths
+ * and hangs, deadlines, an unreachable or unhealthy pool, broken transports. A Python exception
+ * raised by the tool does not count (the worker answered), nor does bad input, the caller's own
+ * abort or cancellation, or a full queue (load, not failure: `poolMaxQueueSize` already sheds it).
+ */
+export const POOL_FAILURE_CODES: ReadonlySet<string> = new Set([
+  'worker_crashed',
+  'worker_hung',
+  'worker_start_failed',
+  'protocol_error',
+  'call_timeout',
+  'queue_timeout',
+  'pool_unhealthy',
+  'host_unavailable',
+]);
+
+/** True for an error that counts against a pool's circuit (see {@link POOL_FAILURE_CODES}). */
+export function isPoolFailure(error: unknown): boolean {
+  if (!isSnakepitError(error)) return true;
+  return POOL_FAILURE_CODES.has(error.code) || error.category === 'grpc_error';
+}
+
+/**
+ * The breaker of one pool, or a pass-through when `enabled` is false. The pool calls
+ * `circuit.run(() => ...)` around each call (streams included) and shows `circuit.stats()`.
+ * @example
+ * const circuit = new PoolCircuit(config.circuitBreaker, 'default');
+ * const result = await circuit.run(() => pool.execute('predict', args, options));
+ */
+export class PoolCircuit {
+  /** The breaker; undefined when the pool's circuit breaker is off. */
+  readonly breaker: CircuitBreaker | undefined;
+
+  constructor(config: PoolCircuitConfig, pool: string, options: { now?: () => number } = {}) {
+    this.breaker = config.enabled
+      ? new CircuitBreaker({
+          name: pool,
+          failureThreshold: config.failureThreshold,
+          resetTimeoutMs: config.resetTimeoutMs,
+          halfOpenMaxCalls: config.halfOpenMaxCalls,
+          isFailure: isPoolFailure,
+          ...(options.now ? { now: options.now } : {}),
+        })
+      : undefined;
+  }
+
+  /** Runs one call through the breaker (`CircuitOpenError` while open); just runs it when off. */
+  run<T>(call: () => Promise<T>): Promise<T> {
+    return this.breaker ? this.breaker.call(call) : call();
+  }
+
+  /** The breaker's stats, or undefined when off. */
+  stats(): CircuitBreakerStats | undefined {
+    return this.breaker?.stats();
+  }
+}
