@@ -19,6 +19,18 @@ export interface ReadyInfo {
   concurrency: number;
   /** gRPC workers: the address their BridgeService listens on. */
   address?: string;
+  /** The worker's interpreter and its threading (absent from workers that predate it). */
+  runtime?: PythonRuntimeWire;
+}
+
+/** What a worker reports about its interpreter (wire names; see `src/python/profile-advice.ts`). */
+export interface PythonRuntimeWire {
+  /** `platform.python_version()`, e.g. `'3.13.1'`. */
+  version: string;
+  /** Whether the GIL is on (always true before Python 3.13). */
+  gil_enabled: boolean;
+  /** A free-threaded build (`python3.13t`), whether or not the GIL is on now. */
+  free_threading: boolean;
 }
 
 /** One tool call as it goes on the wire. */

@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { WorkerError } from '../../errors.js';
 import { decode, encode } from '../codec.js';
-import type { CallHandle, CallRequest, ChunkHandler, ReadyInfo, ToolSpec, Transport } from '../types.js';
+import type { CallHandle, CallRequest, ChunkHandler, PythonRuntimeWire, ReadyInfo, ToolSpec, Transport } from '../types.js';
 import { pythonErrorFromWire } from '../wire-error.js';
 import { channelOptions, CORRELATION_HEADER, type ErrorInfoMessage, services, TOKEN_HEADER } from './proto.js';
 import { errorFromStatus, wireErrorFromInfo } from './status.js';
@@ -46,6 +46,8 @@ interface DescribeMessage {
   tools: { name: string; description: string; parameters: ParameterMessage[]; supports_streaming: boolean; required_variables: string[] }[];
   python: string;
   concurrency: number;
+  /** null from workers that predate the field (`defaults: true` gives null for messages). */
+  runtime?: PythonRuntimeWire | null;
 }
 
 interface OutcomeMessage {
@@ -226,6 +228,7 @@ export class GrpcTransport implements Transport {
       adapter: info.adapter,
       python: info.python,
       concurrency: info.concurrency,
+      ...(info.runtime ? { runtime: { version: info.runtime.version, gil_enabled: info.runtime.gil_enabled, free_threading: info.runtime.free_threading } } : {}),
       tools: info.tools.map(
         (t): ToolSpec => ({
           name: t.name,
