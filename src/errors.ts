@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'unknown_session'
   | 'no_session'
   | 'unknown_call'
+  | 'file_exists'
   | 'device_not_available'
   | 'no_device'
   // pool
@@ -52,7 +53,9 @@ export type ErrorCode =
   | 'session_restore_failed'
   // host tools
   | 'host_tool_error'
-  | 'host_unavailable';
+  | 'host_unavailable'
+  // Python environment (PackageError)
+  | PackageErrorCode;
 
 const BRAND = Symbol.for('snakepit.error');
 
@@ -193,5 +196,24 @@ export class CircuitOpenError extends SnakepitError {
 export class HardwareError extends SnakepitError {
   constructor(message: string, code: 'device_not_available' | 'no_device', details?: Record<string, unknown>) {
     super(message, { code, category: 'validation', details });
+  }
+}
+
+/** Codes of {@link PackageError}. */
+export type PackageErrorCode = 'not_installed' | 'install_failed' | 'version_mismatch' | 'invalid_requirement' | 'python_not_found';
+
+/**
+ * The Python environment is not what Snakepit needs: no interpreter, a package missing or at the
+ * wrong version, an installer that failed or timed out, a requirement that does not parse.
+ * Category `validation`: like a bad config, the user fixes it (usually with `snakepit setup`);
+ * `fix` is the one-line remedy the CLI prints.
+ */
+export class PackageError extends SnakepitError {
+  declare readonly code: PackageErrorCode;
+  /** What to do about it, one line. */
+  readonly fix: string;
+  constructor(message: string, code: PackageErrorCode, fix: string, details?: Record<string, unknown>, cause?: unknown) {
+    super(message, { code, category: 'validation', details: { ...details, fix }, cause });
+    this.fix = fix;
   }
 }
