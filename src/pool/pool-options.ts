@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { resolvePythonExecutable } from '../python/runtime.js';
 import { buildWorkerEnv } from '../python/worker-env.js';
 import type { HostServer } from '../transport/grpc/host-server.js';
+import { capacityStrategyNote, workerCapacity } from './capacity.js';
 import type { PoolOptions } from './pool.js';
 
 /** What the instance provides to every pool: run id, cwd, logger, and the gRPC plumbing if any. */
@@ -30,11 +31,20 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
   if (pool.workers && pool.transport !== 'grpc') {
     throw new ValidationError(`Pool ${pool.name}: attached \`workers\` need transport 'grpc', got '${pool.transport}'`, 'invalid_config', { pool: pool.name, field: 'transport' });
   }
-  const env = buildWorkerEnv({ profile: pool.workerProfile, adapterEnv: pool.adapterEnv, pythonPath: pool.pythonPath, pythonLogLevel: pool.logLevel });
+  const env = buildWorkerEnv({
+    profile: pool.workerProfile,
+    adapterEnv: pool.adapterEnv,
+    pythonPath: pool.pythonPath,
+    pythonLogLevel: pool.logLevel,
+    threadsPerWorker: pool.threadsPerWorker,
+    threadSafetyChecks: pool.threadSafetyChecks,
+  });
+  const capacityNote = capacityStrategyNote(pool);
+  if (capacityNote) context.logger.warn(capacityNote, { pool: pool.name });
   return {
     name: pool.name,
     size: pool.workers ? pool.workers.length : pool.poolSize,
-    capacityPerWorker: pool.workerProfile === 'thread' ? pool.threadsPerWorker : 1,
+    capacityPerWorker: workerCapacity(pool),
     pipelineDepth: pool.pipelineDepth,
     affinity: pool.affinity,
     queueTimeoutMs: pool.poolQueueTimeoutMs,

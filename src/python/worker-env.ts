@@ -14,12 +14,32 @@ export const PROCESS_PROFILE_THREAD_LIMITS: Readonly<Record<string, string>> = O
   VECLIB_MAXIMUM_THREADS: '1',
 });
 
+/**
+ * The variables the thread profile sets to `threadsPerWorker`, as the original does (its thread
+ * profile sets these four, not `VECLIB_MAXIMUM_THREADS`): few processes, each allowed to use
+ * several cores. Unlike the process profile's limits, a value the user set, in `adapterEnv` or
+ * in the host's environment, is kept.
+ */
+export const THREAD_PROFILE_LIMIT_VARS: readonly string[] = Object.freeze([
+  'OPENBLAS_NUM_THREADS',
+  'OMP_NUM_THREADS',
+  'MKL_NUM_THREADS',
+  'NUMEXPR_NUM_THREADS',
+]);
+
+/** Read by the Python worker: `1` (log findings) or `strict` (raise them); see docs/threading.md. */
+export const THREAD_SAFETY_CHECKS_ENV = 'SNAKEPIT_THREAD_SAFETY_CHECKS';
+
 export interface WorkerEnvOptions {
   profile: 'process' | 'thread';
   adapterEnv: Readonly<Record<string, string>>;
   /** Extra folders for PYTHONPATH, before the inherited one. */
   pythonPath: readonly string[];
   pythonLogLevel: string;
+  /** Thread profile: the value of the BLAS/OpenMP thread variables. Unset: they are left alone. */
+  threadsPerWorker?: number;
+  /** Thread profile: turn on the worker's thread-safety checks. @default false */
+  threadSafetyChecks?: boolean;
   base?: NodeJS.ProcessEnv;
 }
 
@@ -29,6 +49,7 @@ export function buildWorkerEnv(options: WorkerEnvOptions): Record<string, string
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(base)) if (value !== undefined) env[key] = value;
   if (options.profile === 'process') Object.assign(env, PROCESS_PROFILE_THREAD_LIMITS);
+  else Object.assign(env, threadProfileEnv(options, env));
   Object.assign(env, options.adapterEnv);
   const inherited = options.adapterEnv.PYTHONPATH ?? base.PYTHONPATH;
   env.PYTHONPATH = [bridgePythonPath(), ...options.pythonPath.map((p) => path.resolve(p)), ...(inherited ? [inherited] : [])].join(path.delimiter);
@@ -36,4 +57,15 @@ export function buildWorkerEnv(options: WorkerEnvOptions): Record<string, string
   env.PYTHONUNBUFFERED = '1';
   env.SNAKEPIT_LOG_LEVEL ??= options.pythonLogLevel;
   return env;
+}
+
+/** The thread profile's additions, skipping what the host env already has (adapterEnv wins later). */
+function threadProfileEnv(options: WorkerEnvOptions, inherited: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (options.threadsPerWorker !== undefined) {
+    for (const name of THREAD_PROFILE_LIMIT_VARS) if (inherited[name] === undefined) out[name] = String(options.threadsPerWorker);
+  }
+  // The worker's argv is the pool's business; the checks travel in the environment instead.
+  if (options.threadSafetyChecks && inherited[THREAD_SAFETY_CHECKS_ENV] === undefined) out[THREAD_SAFETY_CHECKS_ENV] = '1';
+  return out;
 }

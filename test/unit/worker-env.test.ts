@@ -2,7 +2,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bridgePythonPath } from '../../src/python/runtime.js';
-import { buildWorkerEnv, PROCESS_PROFILE_THREAD_LIMITS, type WorkerEnvOptions } from '../../src/python/worker-env.js';
+import {
+  buildWorkerEnv,
+  PROCESS_PROFILE_THREAD_LIMITS,
+  THREAD_PROFILE_LIMIT_VARS,
+  THREAD_SAFETY_CHECKS_ENV,
+  type WorkerEnvOptions,
+} from '../../src/python/worker-env.js';
 
 const THREAD_VARS = ['OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS', 'OMP_NUM_THREADS', 'NUMEXPR_NUM_THREADS', 'VECLIB_MAXIMUM_THREADS'];
 
@@ -26,12 +32,46 @@ describe('thread limits', () => {
     expect(build({ profile: 'process', base: { [name]: '16' } })[name]).toBe('1');
   });
 
-  it.each(THREAD_VARS)('thread profile leaves %s unset', (name) => {
+  it.each(THREAD_VARS)('thread profile without threadsPerWorker leaves %s unset', (name) => {
     expect(build({ profile: 'thread' })).not.toHaveProperty(name);
   });
 
   it.each(THREAD_VARS)('thread profile keeps an inherited %s', (name) => {
-    expect(build({ profile: 'thread', base: { [name]: '16' } })[name]).toBe('16');
+    expect(build({ profile: 'thread', threadsPerWorker: 8, base: { [name]: '16' } })[name]).toBe('16');
+  });
+
+  it('thread profile sets the variables the original sets to threadsPerWorker, not VECLIB_MAXIMUM_THREADS', () => {
+    expect([...THREAD_PROFILE_LIMIT_VARS].sort()).toEqual(['MKL_NUM_THREADS', 'NUMEXPR_NUM_THREADS', 'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS']);
+    const env = build({ profile: 'thread', threadsPerWorker: 8 });
+    for (const name of THREAD_PROFILE_LIMIT_VARS) expect(env[name]).toBe('8');
+    expect(env).not.toHaveProperty('VECLIB_MAXIMUM_THREADS');
+  });
+
+  it('thread profile: adapterEnv wins over threadsPerWorker, the rest still follow it', () => {
+    const env = build({ profile: 'thread', threadsPerWorker: 4, adapterEnv: { OPENBLAS_NUM_THREADS: '1' } });
+    expect(env.OPENBLAS_NUM_THREADS).toBe('1');
+    expect(env.OMP_NUM_THREADS).toBe('4');
+  });
+
+  it('process profile ignores threadsPerWorker', () => {
+    expect(build({ profile: 'process', threadsPerWorker: 8 }).OMP_NUM_THREADS).toBe('1');
+  });
+});
+
+describe('thread-safety checks', () => {
+  it.each([
+    ['thread profile, checks on', 'thread', true, '1'],
+    ['thread profile, checks off', 'thread', false, undefined],
+    ['process profile, checks on', 'process', true, undefined],
+  ] as const)('%s', (_label, profile, threadSafetyChecks, expected) => {
+    expect(build({ profile, threadSafetyChecks })[THREAD_SAFETY_CHECKS_ENV]).toBe(expected);
+  });
+
+  it.each([
+    ['the host env', { base: { [THREAD_SAFETY_CHECKS_ENV]: 'strict' } }],
+    ['adapterEnv', { adapterEnv: { [THREAD_SAFETY_CHECKS_ENV]: 'strict' } }],
+  ])('keeps a value set in %s', (_label, extra) => {
+    expect(build({ profile: 'thread', threadSafetyChecks: true, ...extra })[THREAD_SAFETY_CHECKS_ENV]).toBe('strict');
   });
 
   it.each(['process', 'thread'] as const)('adapterEnv overrides the limits (%s profile)', (profile) => {
