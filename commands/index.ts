@@ -1,4 +1,5 @@
 /** The explicit oclif command map (faster start-up than directory scanning). */
 import Run from './run.js';
+import Setup from './setup.js';
 
-export const COMMANDS = { run: Run };
+export const COMMANDS = { run: Run, setup: Setup };
