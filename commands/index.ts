@@ -1,5 +1,6 @@
 /** The explicit oclif command map (faster start-up than directory scanning). */
+import Doctor from './doctor.js';
 import Run from './run.js';
 import Setup from './setup.js';
 
-export const COMMANDS = { run: Run, setup: Setup };
+export const COMMANDS = { run: Run, setup: Setup, doctor: Doctor };
