@@ -1,6 +1,7 @@
 /** The explicit oclif command map (faster start-up than directory scanning). */
 import Doctor from './doctor.js';
+import GenAdapter from './gen/adapter.js';
 import Run from './run.js';
 import Setup from './setup.js';
 
-export const COMMANDS = { run: Run, setup: Setup, doctor: Doctor };
+export const COMMANDS = { run: Run, setup: Setup, doctor: Doctor, 'gen:adapter': GenAdapter };
