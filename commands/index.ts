@@ -1,7 +1,8 @@
 /** The explicit oclif command map (faster start-up than directory scanning). */
 import Doctor from './doctor.js';
 import GenAdapter from './gen/adapter.js';
+import ProfileInspector from './profile-inspector.js';
 import Run from './run.js';
 import Setup from './setup.js';
 
-export const COMMANDS = { run: Run, setup: Setup, doctor: Doctor, 'gen:adapter': GenAdapter };
+export const COMMANDS = { run: Run, setup: Setup, doctor: Doctor, 'gen:adapter': GenAdapter, 'profile-inspector': ProfileInspector };
