@@ -16,3 +16,4 @@ export type { ToolSpec } from './transport/types.js';
 export type { AffinityMode } from './pool/scheduler.js';
 export * from './python-errors/index.js';
 export * from './resilience/index.js';
+export * from './hardware/index.js';
