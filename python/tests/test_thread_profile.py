@@ -178,3 +178,10 @@ def test_strict_checks_fail_a_call_that_writes_shared_state_unlocked(spawn):
     ids = [w.call("increment", {"times": 20_000}) for _ in range(4)]
     errors = [a["error"] for a in answers(w, ids).values() if a["t"] == "error"]
     assert errors and {e["type"] for e in errors} == {"ThreadSafetyError"}
+
+
+def test_strict_checks_refuse_a_known_unsafe_library_at_start(spawn):
+    frame, _ = stderr_of(spawn, "thread_adapter.SqliteAdapter", "--max-concurrency", "2",
+                         "--thread-safety-check", "strict")
+    assert frame["t"] == "fatal"
+    assert (frame["error"]["type"], frame["error"]["code"]) == ("ThreadSafetyError", "adapter_import")
