@@ -21,7 +21,7 @@ export function matchMlError(exceptionType: string, message: string): MlErrorMat
 
 // ---- out of memory ----
 
-const SIZE = String.raw`(\d+(?:\.\d+)?\s*[KMGTP]?i?B)`;
+const SIZE = String.raw`(\d+(?:\.\d+)?\s*[KMGTPE]?i?B)`;
 const sizeAfter = (message: string, pattern: string) => {
   const m = new RegExp(pattern).exec(message);
   return m?.[1] === undefined ? undefined : parseByteSize(m[1]);
@@ -228,14 +228,14 @@ export function extractShape(text: string): number[] | undefined {
   return dims.every((d) => Number.isInteger(d)) ? dims : undefined;
 }
 
-const UNITS: Record<string, number> = { B: 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40, P: 2 ** 50 };
+const UNITS: Record<string, number> = { B: 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40, P: 2 ** 50, E: 2 ** 60 };
 
 /**
  * Bytes in a printed size: `2.00 GiB`, `20.00 MiB`, `1.50 GB`. `GB` counts as GiB, since PyTorch
  * and NumPy print 1024-based sizes under both spellings.
  */
 export function parseByteSize(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([KMGTP]?)i?B$/.exec(text.trim());
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGTPE]?)i?B$/.exec(text.trim());
   if (!m) return undefined;
   return Math.round(Number(m[1]) * (UNITS[m[2] || 'B'] ?? 1));
 }
