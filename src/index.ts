@@ -19,3 +19,18 @@ export type { AffinityMode } from './pool/scheduler.js';
 export * from './python-errors/index.js';
 export * from './resilience/index.js';
 export * from './hardware/index.js';
+export {
+  PythonPackages,
+  findUv,
+  type Installer,
+  type RequirementsSpec,
+  type CheckResult,
+  type UnmetRequirement,
+  type EnsureResult,
+  type LockMetadata,
+  type PythonPackagesOptions,
+  type InstallOptions,
+} from './python/packages.js';
+export { probePython, supportsFreeThreading, recommendProfileForVersion, MIN_PYTHON_VERSION, type PythonInfo } from './python/version.js';
+export { createVenv, resolveInterpreter, venvPython, isVenv, type PythonStrategy } from './python/venv.js';
+export { runDoctor, type DoctorReport, type DoctorCheck, type CheckStatus } from './python/doctor.js';
