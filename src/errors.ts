@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'no_session'
   | 'unknown_call'
   | 'file_exists'
+  | 'unknown_worker'
   | 'device_not_available'
   | 'no_device'
   // pool

@@ -74,6 +74,8 @@ interface WorkerEvents {
   exit: [WorkerExit];
   /** A call slot became free. */
   idle: [];
+  /** A draining worker's last call ended. */
+  drained: [];
 }
 
 /** A live Python worker. Create with `Worker.start()`. */
@@ -176,9 +178,24 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.lastActiveAt = Date.now();
       if (this.state === 'busy' && this.inflight === 0) this.state = 'ready';
       if (this.state === 'ready' || this.state === 'busy') this.emit('idle');
+      else if (this.state === 'draining' && this.inflight === 0) this.emit('drained');
     };
     handle.result.then(settle, settle);
     return handle;
+  }
+
+  /** Stops taking calls (recycling); those in flight finish. False unless it was ready or busy. */
+  drain(): boolean {
+    if (this.state !== 'ready' && this.state !== 'busy') return false;
+    this.state = 'draining';
+    return true;
+  }
+
+  /** Takes calls again after `drain()` (its replacement could not start). False once stopping. */
+  resume(): boolean {
+    if (this.state !== 'draining' || this.#stopRequested) return false;
+    this.state = this.inflight > 0 ? 'busy' : 'ready';
+    return true;
   }
 
   /**
