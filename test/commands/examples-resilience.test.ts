@@ -1,0 +1,41 @@
+// The fault-tolerance and hardware examples run through `snakepit run`, as the guides tell users to.
+import { execa } from 'execa';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BIN = path.resolve('bin/run.js');
+const run = (script: string) => execa(process.execPath, [BIN, 'run', script], { cwd: path.resolve('.'), reject: false, timeout: 60_000 });
+
+describe('guide examples', () => {
+  it('examples/fault-tolerance.ts: typed errors, timeout, retry, breaker, batch, health', async () => {
+    const r = await run('examples/fault-tolerance.ts');
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^python KeyError\s+\{"name":"PythonKeyError","code":"python_error","exceptionType":"KeyError"\}$/m);
+    expect(r.stdout).toMatch(/^shape mismatch\s+\{"name":"ShapeMismatchError","code":"shape_mismatch","expected":\[3,5\],"got":\[4,5\],"dimension":0\}$/m);
+    expect(r.stdout).toMatch(/^timeout\s+\{"code":"call_timeout"\}$/m);
+    expect(r.stdout).toMatch(/^ {2}event retry\.attempt\s+\{"attempt":1,"delayMs":\d+\}$/m);
+    expect(r.stdout).toMatch(/^retried result\s+\{"slept_ms":300\}$/m);
+    expect(r.stdout).toMatch(/^ {2}event circuit_breaker\.opened\s+\{"failureCount":2\}$/m);
+    expect(r.stdout).toMatch(/^breaker state\s+"open"$/m);
+    expect(r.stdout).toMatch(/^refused\s+\{"code":"circuit_open","open":true\}$/m);
+    expect(r.stdout).toMatch(/^after reset timeout\s+"half-open"$/m);
+    expect(r.stdout).toMatch(/^after a good probe\s+"closed"$/m);
+    expect(r.stdout).toMatch(/^batch\s+\[3,"python_error",7\]$/m);
+    expect(r.stdout).toMatch(/^pool health\s+\{"healthy":true,"crashesInWindow":0\}$/m);
+  });
+
+  it('examples/hardware.ts: detection, selection with fallback, identity, the device sent to Python', async () => {
+    const r = await run('examples/hardware.ts');
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const accelerator = /^accelerator\s+"(cpu|cuda|mps|rocm)"$/m.exec(r.stdout)?.[1];
+    expect(accelerator).toBeDefined();
+    const device = /^device\s+"([^"]+)"$/m.exec(r.stdout)?.[1];
+    expect(device).toBe(accelerator === 'cpu' ? 'cpu' : accelerator === 'mps' ? 'mps' : `${accelerator}:0`);
+    expect(r.stdout).toMatch(/^cpu\s+\{"cores":\d+,"threads":\d+,"model":".+","features":\[.*\]\}$/m);
+    expect(r.stdout).toMatch(/^select cuda:7\s+\{"code":"device_not_available"\}$/m);
+    expect(r.stdout).toMatch(new RegExp(`^identity\\s+\\{"platform":"[^"]+","accelerator":"${accelerator}",`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^python got\\s+\\{.*"device":"${device}"`, 'm'));
+  });
+});
