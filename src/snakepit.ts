@@ -4,6 +4,8 @@ import { loadConfig, resolveConfig, type ResolvedConfig, type SnakepitConfigInpu
 import { PoolError, ValidationError } from './errors.js';
 import { Logger, type LogSink } from './logger.js';
 import { Pool, type PoolStats, type WorkerInfo } from './pool/pool.js';
+import { combineHealth, type InstanceHealth, type PoolHealth } from './pool/health.js';
+import { sumStats } from './pool/pool-types.js';
 import type { CallOptions } from './pool/task.js';
 import { buildPoolOptions, type PoolContext } from './pool/pool-options.js';
 import { GrpcHostResources } from './transport/grpc/host-resources.js';
@@ -85,6 +87,7 @@ export class Snakepit {
       hostRequests: this.#hub.hostRequests,
       onSessionDispatch: this.#hub.onSessionDispatch,
       onSessionRestoreLost: this.#hub.onSessionRestoreLost,
+      crashBarrier: this.config.crashBarrier,
     };
     for (const pool of this.config.pools) this.#pools.set(pool.name, new Pool(buildPoolOptions(pool, context)));
     await Promise.all([...this.#pools.values()].map((p) => p.start()));
@@ -247,12 +250,32 @@ export class Snakepit {
   /** Counters of one pool, or summed over all pools. */
   stats(pool?: string): PoolStats {
     if (pool !== undefined) return this.#pool(pool).stats();
-    const total: PoolStats = { requests: 0, queued: 0, errors: 0, queueTimeouts: 0, poolSaturated: 0, workers: 0, available: 0, busy: 0 };
-    for (const p of this.#pools.values()) {
-      const s = p.stats();
-      for (const key of Object.keys(total) as (keyof PoolStats)[]) total[key] += s[key];
+    return sumStats([...this.#pools.values()].map((p) => p.stats()));
+  }
+
+  /**
+   * Health of one pool (`healthy` | `degraded` | `unhealthy`, crash and restart counts, the last
+   * failure with Python's stderr or traceback), or of all pools combined (worst status) with
+   * `pools` per name.
+   */
+  health(pool: string): PoolHealth;
+  health(): InstanceHealth;
+  health(pool?: string): PoolHealth | InstanceHealth {
+    if (pool !== undefined) return this.#pool(pool).health();
+    return combineHealth(Object.fromEntries([...this.#pools].map(([name, p]) => [name, p.health()])));
+  }
+
+  /**
+   * Replaces a worker by a fresh one without failing a call (the old one drains, the new one is
+   * ready before the old one stops). Resolves once that is done. An unknown id rejects with
+   * `unknown_worker` (listing the pool's workers); attached workers cannot be recycled.
+   */
+  recycleWorker(pool: string, workerId: string): Promise<void> {
+    try {
+      return this.#pool(pool).recycleWorker(workerId);
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
-    return total;
   }
 
   /** Worker snapshots of one pool, or of all pools. */

@@ -6,6 +6,8 @@ import { resolvePythonExecutable } from '../python/runtime.js';
 import { buildWorkerEnv } from '../python/worker-env.js';
 import type { HostServer } from '../transport/grpc/host-server.js';
 import { capacityStrategyNote, workerCapacity } from './capacity.js';
+import type { CrashBarrierOptions } from './crash-barrier.js';
+import { ttlToMs } from './lifecycle.js';
 import type { PoolOptions } from './pool.js';
 
 /** What the instance provides to every pool: run id, cwd, logger, and the gRPC plumbing if any. */
@@ -24,6 +26,8 @@ export interface PoolContext {
   /** Session bookkeeping as a session's call is dispatched (and the state to restore). */
   onSessionDispatch?: PoolOptions['onSessionDispatch'];
   onSessionRestoreLost?: PoolOptions['onSessionRestoreLost'];
+  /** The instance's `crashBarrier` config, the same for every pool. */
+  crashBarrier?: CrashBarrierOptions | undefined;
 }
 
 /** Pool engine options from config. Throws a typed error for combinations the schema cannot see. */
@@ -61,6 +65,13 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
     onSessionDispatch: context.onSessionDispatch,
     onSessionRestoreLost: context.onSessionRestoreLost,
     hostServer: pool.transport === 'grpc' ? context.grpc?.host : undefined,
+    lifecycle: {
+      ttlMs: ttlToMs(pool.workerTtl),
+      maxRequests: pool.workerMaxRequests === 'infinity' ? Infinity : pool.workerMaxRequests,
+      memoryThresholdMb: pool.memoryThresholdMb,
+      checkIntervalMs: pool.lifecycleCheckIntervalMs,
+    },
+    crashBarrier: context.crashBarrier,
     endpoints: pool.workers
       ? { kind: 'attach', workers: pool.workers.map((w) => ({ kind: 'attach', address: w.address, token: w.token })) }
       : {

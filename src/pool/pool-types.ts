@@ -2,6 +2,9 @@
 import type { Logger } from '../logger.js';
 import type { HostRequest } from '../transport/types.js';
 import type { AttachedEndpoint, HostServerRef, SpawnedEndpoint, Worker, WorkerExit } from '../worker/worker.js';
+import type { CrashBarrierOptions, CrashInfo } from './crash-barrier.js';
+import type { PoolHealth } from './health.js';
+import type { LifecycleOptions, RecycleCounts, RecycleReason } from './lifecycle.js';
 import type { AffinityMode } from './scheduler.js';
 
 /** What a pool needs, resolved from config by the facade. */
@@ -35,6 +38,10 @@ export interface PoolOptions {
    * the worker must restore it (it has not served the session before).
    */
   onSessionDispatch?: ((sessionId: string, worker: Worker) => Record<string, unknown> | undefined) | undefined;
+  /** When workers are recycled. @default never */
+  lifecycle?: LifecycleOptions | undefined;
+  /** Crash barrier (the instance's `crashBarrier` config). @default off */
+  crashBarrier?: CrashBarrierOptions | undefined;
   /** The call that carried a restore failed: the worker may not have restored the session. */
   onSessionRestoreLost?: ((sessionId: string, worker: Worker) => void) | undefined;
 }
@@ -49,6 +56,12 @@ export interface PoolStats {
   workers: number;
   available: number;
   busy: number;
+  /** Workers recycled, all reasons. */
+  recycled: number;
+  /** Recycles by reason. */
+  lifecycle: RecycleCounts;
+  /** Calls sent again to another worker after a crash (crash barrier, idempotent calls). */
+  retries: number;
 }
 
 /** A worker as `listWorkers()` shows it. */
@@ -72,6 +85,27 @@ export interface PoolEvents {
   idle: [];
   /** A replacement could not be started; `error` says why. */
   'worker:restart-failed': [Error];
+  /** A worker was replaced by a fresh one (it is gone, the replacement is ready). */
+  'worker:recycled': [WorkerInfo, RecycleReason];
+  /** A worker died without the host asking it to stop (also host kills: heartbeat, ignored cancel). */
+  'worker:crash': [WorkerInfo, CrashInfo];
+  /** The crash barrier removed a worker slot for good: the pool is one worker smaller. */
+  'worker:removed': [WorkerInfo, CrashInfo];
+  /** `health().status` changed. */
+  health: [PoolHealth];
+}
+
+/** Counters of several pools added up (recycles by reason too). */
+export function sumStats(all: readonly PoolStats[]): PoolStats {
+  const total: PoolStats = {
+    requests: 0, queued: 0, errors: 0, queueTimeouts: 0, poolSaturated: 0, workers: 0, available: 0, busy: 0, recycled: 0, retries: 0,
+    lifecycle: { ttl: 0, max_requests: 0, memory: 0, manual: 0 },
+  };
+  for (const s of all) {
+    for (const key of Object.keys(total) as (keyof PoolStats)[]) if (key !== 'lifecycle') total[key] += s[key];
+    for (const reason of Object.keys(total.lifecycle) as RecycleReason[]) total.lifecycle[reason] += s.lifecycle[reason];
+  }
+  return total;
 }
 
 /** A worker snapshot for `listWorkers()` and events. */

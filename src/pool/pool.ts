@@ -1,43 +1,78 @@
-/** A named pool of Python workers: start-up in batches, FIFO queue, placement, timeouts, abort, crash replacement. */
+/** A named pool of Python workers: start-up in batches, FIFO queue, placement, timeouts, abort, crash handling, recycling. */
 import { EventEmitter, once } from 'node:events';
 import { blockedWorkers } from '../bridge/call-chain.js';
-import { AbortError, PoolError, TimeoutError, ValidationError, isSnakepitError } from '../errors.js';
+import { AbortError, PoolError, TimeoutError, ValidationError } from '../errors.js';
 import type { ChunkHandler, ToolSpec } from '../transport/types.js';
-import { Worker, type AttachedEndpoint, type SpawnedEndpoint, type WorkerExit } from '../worker/worker.js';
+import type { Worker, WorkerExit } from '../worker/worker.js';
+import { CrashBarrier, avoidTainted, describeExit, isLive, withCrashInfo } from './crash-barrier.js';
+import { HealthTracker, type PoolHealth } from './health.js';
+import { LifecycleManager } from './lifecycle.js';
 import { toInfo, type PoolEvents, type PoolOptions, type PoolStats, type WorkerInfo } from './pool-types.js';
+import { Replacements } from './replacements.js';
 import { place, reentrantCandidates } from './scheduler.js';
+import { Endpoints, cleanupSessionOn, startInBatches, startPoolWorker } from './worker-ops.js';
 import { FifoTaskQueue } from './task-queue.js';
 import { Task, type CallOptions } from './task.js';
 
 export type { PoolEvents, PoolOptions, PoolStats, WorkerInfo } from './pool-types.js';
 
-
-/** After this many failed replacements in a row the pool stops respawning (no crash storm). */
-const MAX_CONSECUTIVE_RESTART_FAILURES = 5;
-const RESTART_BACKOFF_BASE_MS = 200;
-const RESTART_BACKOFF_MAX_MS = 10_000;
 /** Slack between the cancel grace and the transport deadline that backs up a call timeout. */
 const TRANSPORT_DEADLINE_MARGIN_MS = 1_000;
+const NO_RECYCLING = { ttlMs: Infinity, maxRequests: Infinity, memoryThresholdMb: undefined, checkIntervalMs: 5_000 };
 
-/** A pool of identical workers. */
+const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
+
+/**
+ * A pool of identical workers. Each worker fills a numbered slot; a replacement (after a crash,
+ * or when recycling) takes the slot of the worker it replaces, so crash counts and taints follow
+ * the slot.
+ */
 export class Pool extends EventEmitter<PoolEvents> {
   readonly name: string;
   readonly #options: PoolOptions;
   readonly #workers: Worker[] = [];
   readonly #queue = new FifoTaskQueue<Task>();
   readonly #sessions = new Map<string, string>();
-  readonly #attachedInUse = new Set<string>();
+  readonly #endpoints: Endpoints;
+  readonly #slots = new WeakMap<Worker, number>();
+  readonly #barrier: CrashBarrier;
+  readonly #health: HealthTracker;
+  readonly #lifecycle: LifecycleManager;
+  readonly #replacements: Replacements;
   #state: 'new' | 'starting' | 'ready' | 'stopping' | 'stopped' = 'new';
   #nextWorker = 1;
-  #restartFailures = 0;
-  #pendingStarts = 0;
-  readonly #restartTimers = new Set<NodeJS.Timeout>();
-  #stats = { requests: 0, errors: 0, queueTimeouts: 0, poolSaturated: 0 };
+  #stats = { requests: 0, errors: 0, queueTimeouts: 0, poolSaturated: 0, retries: 0 };
 
   constructor(options: PoolOptions) {
     super();
     this.name = options.name;
     this.#options = options;
+    this.#endpoints = new Endpoints(options.endpoints, options.name);
+    this.#barrier = new CrashBarrier(options.crashBarrier);
+    this.#health = new HealthTracker(options.size);
+    const slotOf = (w: Worker) => this.#slots.get(w) as number;
+    this.#lifecycle = new LifecycleManager(options.lifecycle ?? NO_RECYCLING, {
+      workers: () => this.#workers,
+      spawnReplacement: (old) => this.#spawnWorker(slotOf(old)),
+      handOver: (old, fresh) => this.#handOver(old, fresh),
+      resume: (old) => this.#drainTo(old),
+      vacate: (old) => this.#replacements.vacate(slotOf(old)),
+      recycled: (old, reason) => this.emit('worker:recycled', toInfo(old), reason),
+      gracefulShutdownTimeoutMs: options.gracefulShutdownTimeoutMs,
+      logger: options.logger.child({ pool: options.name }),
+    });
+    this.#replacements = new Replacements({
+      spawn: (slot) => this.#spawnWorker(slot, true),
+      active: () => this.#state === 'ready',
+      failed: (error, gaveUp) => {
+        this.#health.recordError(error);
+        this.emit('worker:restart-failed', error);
+        if (!gaveUp) return;
+        this.#options.logger.error(`Pool ${this.name} gave up replacing workers: ${error.message}`, { pool: this.name });
+        this.#health.gaveUp = true;
+        this.#updateHealth();
+      },
+    });
   }
 
   /** Starts every worker, in batches; rejects (after stopping the rest) if any cannot start. */
@@ -45,40 +80,32 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.#state = 'starting';
     const { size, startupBatchSize, startupBatchDelayMs } = this.#options;
     try {
-      for (let started = 0; started < size; started += startupBatchSize) {
-        if (started > 0) await new Promise((resolve) => setTimeout(resolve, startupBatchDelayMs));
-        if (this.#state !== 'starting') throw new PoolError(`Pool ${this.name} was stopped during start-up`, 'pool_stopped');
-        const batch = Math.min(startupBatchSize, size - started);
-        const results = await Promise.allSettled(Array.from({ length: batch }, () => this.#spawnWorker()));
-        const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failure) throw failure.reason;
-      }
+      await startInBatches(
+        size,
+        startupBatchSize,
+        startupBatchDelayMs,
+        (slot) => this.#spawnWorker(slot),
+        () => this.#state === 'starting',
+        () => new PoolError(`Pool ${this.name} was stopped during start-up`, 'pool_stopped'),
+      );
     } catch (error) {
       await this.stop();
       throw error;
     }
     this.#state = 'ready';
+    this.#health.changed(this.#workers.length);
+    this.#lifecycle.start();
   }
 
   /** Resolves once every worker slot is filled by a ready worker; rejects after `timeoutMs`. */
   async awaitReady(timeoutMs: number): Promise<void> {
-    if (this.#isFull()) return;
-    await new Promise<void>((resolve, reject) => {
-      const onReady = () => {
-        if (!this.#isFull()) return;
-        cleanup();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new TimeoutError(`Pool ${this.name} was not ready within ${timeoutMs} ms`, 'startup_timeout', timeoutMs, { pool: this.name }));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.off('worker:ready', onReady);
-      };
-      this.on('worker:ready', onReady);
-    });
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      while (!this.#isFull()) await once(this, 'worker:ready', { signal });
+    } catch (error) {
+      if (!signal.aborted) throw error;
+      throw new TimeoutError(`Pool ${this.name} was not ready within ${timeoutMs} ms`, 'startup_timeout', timeoutMs, { pool: this.name });
+    }
   }
 
   /** Resolves when no call is in flight or queued (cancelled calls count until Python lets go). */
@@ -117,7 +144,14 @@ export class Pool extends EventEmitter<PoolEvents> {
       if (w.hasFreeSlot) available++;
       if (w.inflight > 0) busy++;
     }
-    return { ...this.#stats, queued: this.#queue.size, workers: this.#workers.length, available, busy };
+    const lifecycle = { ...this.#lifecycle.counts };
+    return { ...this.#stats, queued: this.#queue.size, workers: this.#workers.length, available, busy, recycled: this.#lifecycle.total, lifecycle };
+  }
+
+  /** Health status, crash and restart counts, and the last failure (with Python's stderr or traceback). */
+  health(): PoolHealth {
+    // A worker being recycled still serves its slot until its replacement is ready.
+    return this.#health.snapshot(this.#workers.filter((w) => isLive(w) || this.#lifecycle.isRecycling(w)).length);
   }
 
   /** A snapshot of each worker. */
@@ -128,6 +162,17 @@ export class Pool extends EventEmitter<PoolEvents> {
   /** Tools the workers reported at their handshake. */
   tools(): ToolSpec[] {
     return this.#workers[0]?.tools ?? [];
+  }
+
+  /**
+   * Replaces a worker by a fresh one without failing a call: it stops taking calls, its
+   * replacement starts, and once that is ready and the old worker finished its calls, the old
+   * one stops. Resolves then; rejects when no replacement could start (the old worker keeps
+   * serving). Attached workers cannot be recycled (the host cannot start their replacement).
+   */
+  recycleWorker(workerId: string): Promise<void> {
+    if (this.#state !== 'ready') return Promise.reject(new PoolError(`Pool ${this.name} is ${this.#state}`, 'pool_stopped', { pool: this.name }));
+    return this.#lifecycle.recycleById(this.name, workerId);
   }
 
   /** Forgets a session's worker binding. */
@@ -141,16 +186,7 @@ export class Pool extends EventEmitter<PoolEvents> {
    */
   async cleanupSession(sessionId: string, workerIds: Iterable<string>): Promise<void> {
     this.#sessions.delete(sessionId);
-    const ids = new Set(workerIds);
-    await Promise.all(
-      this.#workers
-        .filter((w) => ids.has(w.id))
-        .map((w) =>
-          w.cleanupSession(sessionId).catch((error: unknown) => {
-            this.#options.logger.warn(`cleanup_session(${sessionId}) failed on ${w.id}: ${(error as Error).message}`, { pool: this.name, workerId: w.id });
-          }),
-        ),
-    );
+    await cleanupSessionOn(this.#workers, sessionId, workerIds, this.#options.logger);
   }
 
   /** The worker a session is bound to, if any. */
@@ -165,8 +201,8 @@ export class Pool extends EventEmitter<PoolEvents> {
   async stop(gracefulTimeoutMs = this.#options.gracefulShutdownTimeoutMs): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopping';
-    for (const timer of this.#restartTimers) clearTimeout(timer);
-    this.#restartTimers.clear();
+    this.#lifecycle.stop();
+    this.#replacements.clear();
     const stopped = new PoolError(`Pool ${this.name} stopped`, 'pool_stopped', { pool: this.name });
     for (const task of this.#queue.drain()) task.fail(stopped);
     await Promise.all(this.#workers.map((w) => w.stop(gracefulTimeoutMs)));
@@ -178,10 +214,11 @@ export class Pool extends EventEmitter<PoolEvents> {
   }
 
   #isFull(): boolean {
-    return this.#workers.filter((w) => w.state === 'ready' || w.state === 'busy').length >= this.#options.size;
+    return this.#workers.filter(isLive).length >= this.#options.size - this.#health.removedSlots;
   }
 
   #admit(task: Task): void {
+    if (this.#health.failFast(this.#workers.some(isLive))) return task.fail(this.#health.unhealthyError(this.name));
     const bound = task.sessionId === undefined ? undefined : this.#sessions.get(task.sessionId);
     const candidates = task.blockedWorkers ? reentrantCandidates(this.#workers, task.blockedWorkers, bound, this.#options.affinity) : this.#workers;
     if (candidates === 'deadlock') {
@@ -194,7 +231,10 @@ export class Pool extends EventEmitter<PoolEvents> {
         }),
       );
     }
-    const placement = place(candidates, bound, this.#options.affinity);
+    let placement = place(this.#untainted(candidates, bound), bound, this.#options.affinity);
+    // A strict session whose worker is being recycled waits for the replacement, which takes the session over.
+    const recycling = placement.kind === 'busy' ? this.#workers.find((w) => w.id === bound) : undefined;
+    if (recycling && this.#lifecycle.isRecycling(recycling)) placement = { kind: 'queue', workerId: recycling.id };
     switch (placement.kind) {
       case 'run':
         return this.#run(task, placement.worker);
@@ -233,15 +273,24 @@ export class Pool extends EventEmitter<PoolEvents> {
       task.deadlineAt === Infinity ? undefined : Math.max(0, task.deadlineAt - Date.now()) + 2 * this.#options.cancelGraceMs + TRANSPORT_DEADLINE_MARGIN_MS;
     const handle = worker.call(
       { tool: task.tool, args: task.args, sessionId: task.sessionId, metadata: task.metadata, correlationId: task.correlationId, deadlineMs, restore },
-      task.onChunk,
+      task.chunkSink,
     );
     task.markRunning(worker, handle.id);
     handle.result.then(
       (value) => task.succeed(value),
       (error: unknown) => {
         if (restore !== undefined) this.#options.onSessionRestoreLost?.(task.sessionId as string, worker);
-        if (!task.settled) this.#stats.errors++;
-        task.fail(error instanceof Error ? error : new Error(String(error)));
+        if (task.settled) return;
+        // The worker's exit was handled (synchronously) before this rejection: its crash is known.
+        const err = withCrashInfo(toError(error), this.#barrier.crashOf(worker));
+        if (this.#barrier.retryAllowed(task, err)) {
+          this.#options.logger.info(`Retrying idempotent call to ${task.tool} after ${worker.id} crashed`, { pool: this.name, workerId: worker.id });
+          this.#stats.retries++;
+          task.prepareRetry();
+          return this.#admit(task);
+        }
+        this.#stats.errors++;
+        task.fail(err);
       },
     );
   }
@@ -255,8 +304,9 @@ export class Pool extends EventEmitter<PoolEvents> {
     else this.#queue.remove(task);
   }
 
-  /** A worker has a free slot: give it the oldest call it may take. */
+  /** A worker has a free slot: give it the oldest call it may take (none while its slot is tainted and others serve). */
   #drainTo(worker: Worker): void {
+    if (this.#queue.size === 0 || !this.#untainted(this.#workers).includes(worker)) return;
     while (worker.available && this.#queue.size > 0) {
       const task = this.#queue.takeFirst(
         (t) => (t.requiredWorkerId === undefined || t.requiredWorkerId === worker.id) && (!t.blockedWorkers?.has(worker) || worker.hasFreeSlot),
@@ -267,96 +317,95 @@ export class Pool extends EventEmitter<PoolEvents> {
     }
   }
 
-  async #spawnWorker(): Promise<Worker> {
+  /** `workers` minus those of tainted slots, unless no untainted worker is live (a session's own worker stays). */
+  #untainted(workers: readonly Worker[], keepId?: string): readonly Worker[] {
+    if (!this.#barrier.options.enabled) return workers;
+    const now = Date.now();
+    return avoidTainted(workers, (w) => this.#barrier.isTainted(this.#slots.get(w), now), keepId);
+  }
+
+  /** Starts a worker for `slot`; `restart`: it replaces one that died (counted in `health().restarts`). */
+  async #spawnWorker(slot: number, restart = false): Promise<Worker> {
     const id = `${this.name}-${this.#nextWorker++}`;
-    const endpoint = this.#nextEndpoint();
-    if (endpoint.kind === 'attach') this.#attachedInUse.add(endpoint.address);
-    this.#pendingStarts++;
+    const endpoint = this.#endpoints.take();
     try {
-      const worker = await Worker.start({
-        id,
-        endpoint,
-        startupTimeoutMs: this.#options.startupTimeoutMs,
-        ...(this.#options.maxMessageBytes === undefined ? {} : { maxMessageBytes: this.#options.maxMessageBytes }),
-        pool: this.name,
-        capacity: this.#options.capacityPerWorker,
-        pipelineDepth: this.#options.pipelineDepth,
-        logger: this.#options.logger,
-        hostRequests: this.#options.hostRequests,
-        hostServer: this.#options.hostServer,
-      });
+      const worker = await startPoolWorker(this.#options, id, endpoint);
       if (this.#state === 'stopping' || this.#state === 'stopped') {
         await worker.stop(this.#options.gracefulShutdownTimeoutMs);
         throw new PoolError(`Pool ${this.name} stopped`, 'pool_stopped');
       }
       this.#workers.push(worker);
+      this.#slots.set(worker, slot);
+      this.#barrier.track(worker);
       worker.on('idle', () => {
+        this.#lifecycle.afterCall(worker);
         this.#drainTo(worker);
         if (this.#isIdle()) this.emit('idle');
       });
+      worker.on('drained', () => this.#isIdle() && this.emit('idle'));
       worker.once('exit', (exit) => this.#onWorkerExit(worker, exit));
+      if (restart) this.#health.restarts++;
       this.emit('worker:ready', toInfo(worker));
       this.#drainTo(worker);
+      this.#updateHealth();
       return worker;
     } catch (error) {
-      if (endpoint.kind === 'attach') this.#attachedInUse.delete(endpoint.address);
+      this.#endpoints.release(endpoint);
       throw error;
-    } finally {
-      this.#pendingStarts--;
     }
   }
 
-  /** The spawn template, or the first attached address no live or starting worker holds. */
-  #nextEndpoint(): SpawnedEndpoint | AttachedEndpoint {
-    const source = this.#options.endpoints;
-    if (source.kind === 'spawn') return source.template;
-    const free = source.workers.find((w) => !this.#attachedInUse.has(w.address));
-    if (!free) throw new PoolError(`Pool ${this.name} has no free attached worker slot`, 'pool_saturated', { pool: this.name });
-    return free;
+  /** Recycling: sessions and calls queued for the old worker go to its replacement. */
+  #handOver(old: Worker, fresh: Worker): void {
+    for (const [session, workerId] of this.#sessions) if (workerId === old.id) this.#sessions.set(session, fresh.id);
+    for (const task of this.#queue.values()) if (task.requiredWorkerId === old.id) task.requiredWorkerId = fresh.id;
+    this.#drainTo(fresh);
   }
 
   #onWorkerExit(worker: Worker, exit: WorkerExit): void {
     const index = this.#workers.indexOf(worker);
     if (index >= 0) this.#workers.splice(index, 1);
-    if (worker.options.endpoint.kind === 'attach') this.#attachedInUse.delete(worker.options.endpoint.address);
-    this.emit('worker:exit', toInfo(worker), exit);
+    this.#endpoints.release(worker.options.endpoint);
+    const info = toInfo(worker);
+    this.emit('worker:exit', info, exit);
     // Calls that strict affinity pinned to this worker can never run now.
     const gone = new PoolError(`Worker ${worker.id} exited while session calls waited for it`, 'session_worker_unavailable', { pool: this.name, workerId: worker.id });
     for (let task; (task = this.#queue.takeFirst((t) => t.requiredWorkerId === worker.id)); ) {
       this.#stats.errors++;
       task.fail(gone);
     }
-    if (this.#state !== 'ready') return;
-    if (!exit.expected || exit.reason !== undefined) {
-      this.#options.logger.warn(`Worker ${worker.id} exited (code ${String(exit.exitCode)}, signal ${String(exit.signal)}${exit.reason ? `, ${exit.reason}` : ''}); starting a replacement`, { pool: this.name });
+    // Stopped on purpose (pool stop, or the end of a recycle): nothing to replace.
+    if (this.#state !== 'ready' || (exit.expected && exit.reason === undefined)) return;
+    const crash = this.#barrier.classify(worker, exit);
+    this.#health.recordCrash(worker.id, crash);
+    this.emit('worker:crash', info, crash);
+    const slot = this.#slots.get(worker) as number;
+    const log = (level: 'warn' | 'error', then: string) => this.#options.logger[level](`${describeExit(worker.id, crash)}; ${then}`, { pool: this.name });
+    // While recycling, its replacement is already starting; if that fails, the recycle vacates the slot.
+    if (this.#lifecycle.isRecycling(worker)) log('warn', 'its replacement is already starting');
+    else if (this.#barrier.onCrash(slot, Date.now()) === 'remove') {
+      this.#health.removedSlots++;
+      log('error', `it crashed more than ${this.#barrier.options.maxRestarts} times within ${this.#barrier.options.windowSeconds} s: slot removed for good`);
+      this.emit('worker:removed', info, crash);
+    } else {
+      log('warn', 'starting a replacement');
+      // Once the taint expires, the slot's worker takes queued calls again.
+      const untaint = () => this.#workers.filter((w) => this.#slots.get(w) === slot).forEach((w) => this.#drainTo(w));
+      if (this.#barrier.isTainted(slot)) this.#replacements.later(this.#barrier.options.taintMs, untaint);
+      this.#replacements.vacate(slot);
     }
-    this.#scheduleReplacement(0);
+    this.#updateHealth();
   }
 
-  #scheduleReplacement(delayMs: number): void {
-    const timer = setTimeout(() => {
-      this.#restartTimers.delete(timer);
-      if (this.#state !== 'ready' || this.#workers.length + this.#pendingStarts >= this.#options.size) return;
-      this.#spawnWorker().then(
-        () => {
-          this.#restartFailures = 0;
-        },
-        (error: unknown) => {
-          if (this.#state !== 'ready') return;
-          this.#restartFailures++;
-          const err = error instanceof Error ? error : new Error(String(error));
-          this.emit('worker:restart-failed', err);
-          // An adapter that cannot even import will not get better by retrying in a loop.
-          const hopeless = isSnakepitError(err) && err.code === 'adapter_import';
-          if (hopeless || this.#restartFailures >= MAX_CONSECUTIVE_RESTART_FAILURES) {
-            this.#options.logger.error(`Pool ${this.name} gave up replacing workers: ${err.message}`, { pool: this.name });
-            return;
-          }
-          this.#scheduleReplacement(Math.min(RESTART_BACKOFF_BASE_MS * 2 ** this.#restartFailures, RESTART_BACKOFF_MAX_MS));
-        },
-      );
-    }, delayMs);
-    this.#restartTimers.add(timer);
+  /** Emits `health` on a status change; an unhealthy pool with no live worker fails what waits. */
+  #updateHealth(): void {
+    if (this.#state !== 'ready') return;
+    const changed = this.#health.changed(this.health().workers);
+    if (changed) this.emit('health', changed);
+    if (!this.#health.failFast(this.#workers.some(isLive))) return;
+    for (const task of this.#queue.drain()) {
+      this.#stats.errors++;
+      task.fail(this.#health.unhealthyError(this.name));
+    }
   }
 }
-

@@ -9,6 +9,8 @@ export interface TaskQueue<T> {
   takeFirst(accept: (task: T) => boolean): T | undefined;
   /** Empties the queue, returning what was in it in order. */
   drain(): T[];
+  /** The queued tasks in order, left in place. */
+  values(): IterableIterator<T>;
 }
 
 /** The default FIFO queue. */
@@ -35,6 +37,10 @@ export class FifoTaskQueue<T> implements TaskQueue<T> {
       }
     }
     return undefined;
+  }
+
+  values(): IterableIterator<T> {
+    return this.#items.values();
   }
 
   drain(): T[] {

@@ -14,6 +14,13 @@ export interface CallOptions {
   metadata?: Record<string, unknown>;
   /** Sent with the call (gRPC: the `x-snakepit-correlation-id` header) to tie logs together. */
   correlationId?: string;
+  /**
+   * The call may run twice without harm. With the crash barrier on (config `crashBarrier.enabled`,
+   * `retry: 'idempotent'`), a call whose worker crashed or hung is retried on another worker, up
+   * to `crashBarrier.maxRetries` times, within its original deadline (a stream only if it had
+   * delivered no chunk). @default false
+   */
+  idempotent?: boolean;
 }
 
 interface TaskHooks {
@@ -27,6 +34,13 @@ export class Task {
   readonly sessionId: string | undefined;
   readonly metadata: Record<string, unknown> | undefined;
   readonly correlationId: string | undefined;
+  readonly idempotent: boolean;
+  /** `onChunk`, counting the chunks it delivered. */
+  readonly chunkSink: ChunkHandler | undefined;
+  /** Chunks delivered so far. */
+  chunks = 0;
+  /** Times the call was sent again after its worker crashed. */
+  retries = 0;
   /** Epoch ms by which the whole call must finish (Infinity without a timeout). */
   readonly deadlineAt: number;
   settled = false;
@@ -54,6 +68,13 @@ export class Task {
     this.sessionId = options.sessionId;
     this.metadata = options.metadata;
     this.correlationId = options.correlationId;
+    this.idempotent = options.idempotent ?? false;
+    this.chunkSink = onChunk
+      ? (data, final) => {
+          this.chunks++;
+          onChunk(data, final);
+        }
+      : undefined;
     this.deadlineAt = Number.isFinite(timeoutMs) ? Date.now() + timeoutMs : Infinity;
     this.promise = new Promise((resolve, reject) => {
       this.#resolve = resolve;
@@ -75,6 +96,13 @@ export class Task {
   markRunning(worker: Worker, callId: number): void {
     this.worker = worker;
     this.callId = callId;
+  }
+
+  /** Its worker crashed: the call goes back to the pool as if new (same deadline, same promise). */
+  prepareRetry(): void {
+    this.retries++;
+    this.worker = undefined;
+    this.callId = undefined;
   }
 
   startQueueTimer(timeoutMs: number, onExpire: () => void): void {

@@ -203,3 +203,31 @@ describe('queue timer', () => {
     expect(h.onTimeout).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('retries and chunks', () => {
+  it('is not idempotent unless asked', () => {
+    expect(makeTask().task.idempotent).toBe(false);
+    expect(makeTask({ idempotent: true }).task.idempotent).toBe(true);
+  });
+
+  it('prepareRetry counts the retry and forgets the worker, keeping the deadline', () => {
+    const { task } = makeTask({ idempotent: true }, 5_000);
+    const deadline = task.deadlineAt;
+    task.markRunning({} as never, 7);
+    task.prepareRetry();
+    expect(task).toMatchObject({ retries: 1, worker: undefined, callId: undefined, deadlineAt: deadline, settled: false });
+  });
+
+  it('counts the chunks it forwards', () => {
+    const onChunk = vi.fn();
+    const task = new Task('s', {}, {}, onChunk, 1_000, hooks());
+    task.chunkSink!('a', false);
+    task.chunkSink!('b', true);
+    expect(task.chunks).toBe(2);
+    expect(onChunk.mock.calls).toEqual([
+      ['a', false],
+      ['b', true],
+    ]);
+    expect(new Task('u', {}, {}, undefined, 1_000, hooks()).chunkSink).toBeUndefined();
+  });
+});
