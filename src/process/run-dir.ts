@@ -1,18 +1,18 @@
 /** The per-run folder (0700) for Unix sockets: the host's endpoint and the gRPC workers'. */
 import { mkdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { ensurePrivateDir, runtimeDir } from './registry.js';
 
-/** Base folder of all runs of this user: $XDG_RUNTIME_DIR, else the temp dir. */
+/** Base folder of all runs of this user (the runtime folder, see `runtimeDir`). */
 export function runsRoot(): string {
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
-  return path.join(process.env.XDG_RUNTIME_DIR ?? os.tmpdir(), `snakepit-${uid}`);
+  return runtimeDir();
 }
 
 /** Creates (0700) and returns the folder of one run. */
 export function createRunDir(runId: string): string {
-  const dir = path.join(runsRoot(), runId);
-  mkdirSync(runsRoot(), { recursive: true, mode: 0o700 });
+  const root = runsRoot();
+  ensurePrivateDir(root);
+  const dir = path.join(root, runId);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
 }

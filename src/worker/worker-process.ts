@@ -3,7 +3,8 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
 import type { Logger, LogLevel } from '../logger.js';
-import { killProcessGroup, trackProcess, untrackProcess } from '../process/live-processes.js';
+import { killProcessGroup, noteForcedKill, trackProcess, untrackProcess } from '../process/live-processes.js';
+import { extractRunId } from '../process/run-id.js';
 
 /** How a worker's process ended. */
 export interface ProcessExit {
@@ -66,7 +67,9 @@ export class WorkerProcess {
   constructor(options: SpawnOptions) {
     this.#logger = options.logger;
     this.#child = spawnChild(options);
-    if (this.#child.pid !== undefined) trackProcess(this.#child.pid);
+    // The run id the worker carries on its command line is the run whose registry records it:
+    // exactly what a later sweep verifies before reaping.
+    if (this.#child.pid !== undefined) trackProcess(this.#child.pid, extractRunId(options.args));
     this.#foldLogs(this.#child.stdout, 'stdout');
     this.#foldLogs(this.#child.stderr, 'stderr');
     this.exited = this.#watchExit();
@@ -106,6 +109,7 @@ export class WorkerProcess {
     const forced = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
         killProcessGroup(pid, 'SIGKILL');
+        noteForcedKill(pid);
         resolve();
       }, gracefulTimeoutMs);
     });
