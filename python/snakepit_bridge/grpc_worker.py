@@ -66,7 +66,7 @@ class GrpcWorker:
         runtime.on_exit.append(self._remove_owned)
         if control is not None:
             control.prepare_fds()
-        runtime.shutdown.install()  # before PDEATHSIG, whose SIGTERM it handles
+        runtime.shutdown.install()  # SIGTERM/SIGINT from the host's stop() run cleanup()
         if control is not None:
             set_parent_death_signal()
             # Reads fd 3 from now on: pings are answered and a dead host is

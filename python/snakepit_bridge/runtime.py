@@ -53,7 +53,13 @@ def configure_logging() -> None:
 
 
 def set_parent_death_signal() -> None:
-    """Linux: get SIGTERM when the host dies (best effort)."""
+    """Linux: get SIGKILL when the host dies (best effort; only for workers the host spawned).
+
+    SIGKILL, not SIGTERM: a dead host cannot wait for ``cleanup()``, and an adapter that ignores
+    or blocks SIGTERM (or a C extension holding the GIL) must not outlive it. The orderly path,
+    with ``cleanup()``, is the host's ``stop()``. Note the kernel sends it when the host *thread*
+    that spawned us exits (for Node, the thread whose event loop ran the spawn).
+    """
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -61,7 +67,7 @@ def set_parent_death_signal() -> None:
 
         libc = ctypes.CDLL(None, use_errno=True)
         PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
     except Exception:
         return
     if os.getppid() != _PARENT_PID:  # the parent died before prctl took effect

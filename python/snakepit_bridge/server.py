@@ -84,7 +84,7 @@ class PipeWorker:
     def start(self) -> None:
         runtime, control = self.runtime, self.control
         control.prepare_fds()
-        runtime.shutdown.install()  # before PDEATHSIG, whose SIGTERM it handles
+        runtime.shutdown.install()  # SIGTERM/SIGINT from the host's stop() run cleanup()
         set_parent_death_signal()
         # Start-up counts as busy: the watcher answers pings during a slow
         # import/initialize, and a dead host is noticed.
