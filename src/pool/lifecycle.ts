@@ -84,6 +84,7 @@ export class LifecycleManager {
   #automatic = 0;
   #timer: NodeJS.Timeout | undefined;
   #checking = false;
+  #stopped = false;
 
   constructor(options: LifecycleOptions, hooks: RecycleHooks) {
     this.#options = options;
@@ -102,12 +103,14 @@ export class LifecycleManager {
   }
 
   start(): void {
+    this.#stopped = false;
     if (!this.enabled || this.#timer) return;
     this.#timer = setInterval(() => void this.check(), this.#options.checkIntervalMs);
     this.#timer.unref();
   }
 
   stop(): void {
+    this.#stopped = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
   }
@@ -119,7 +122,7 @@ export class LifecycleManager {
 
   /** A call on `worker` completed: recycle it now if it reached `maxRequests`. */
   afterCall(worker: Worker): void {
-    if (worker.requests >= this.#options.maxRequests) this.#auto(worker, 'max_requests');
+    if (!this.#stopped && worker.requests >= this.#options.maxRequests) this.#auto(worker, 'max_requests');
   }
 
   /** One round of checks: TTL, request count, then memory (one `/proc` read per spawned worker). */
@@ -190,6 +193,8 @@ export class LifecycleManager {
     };
     this.#begin(worker, reason, release)
       .catch((error: unknown) => {
+        // A recycle cut short by the pool's stop is no failure worth a warning.
+        if (this.#stopped) return;
         this.#hooks.logger.warn(`Recycling worker ${worker.id} (${reason}) failed; it keeps serving: ${(error as Error).message}`, { workerId: worker.id });
       })
       .finally(release);
