@@ -1,6 +1,8 @@
 /** Public entry point of the `snakepit` package. */
 export { Snakepit, getDefaultInstance, setDefaultInstance, DEFAULT_CANCEL_GRACE_MS } from './snakepit.js';
-export type { ExecuteOptions, ChunkInfo, StartOptions } from './snakepit.js';
+export type { ExecuteOptions, ChunkInfo, StartOptions, RunAsScriptOptions } from './snakepit.js';
+export type { CleanupResult, ScriptModeOptions } from './script-mode.js';
+export type { ReapReport } from './process/reaper.js';
 export { execute, stream, executeStream, session, registerTool, stats, listWorkers } from './default-instance.js';
 export { Session, SessionState, type SessionCallOptions } from './session/session.js';
 export type { SessionStore, SessionRecord, SessionStats } from './session/session-store.js';

@@ -1,5 +1,4 @@
 /** The public facade: pools from config, calls, streams, sessions, stats, stop. */
-import { randomUUID } from 'node:crypto';
 import { loadConfig, resolveConfig, type ResolvedConfig, type SnakepitConfigInput } from './config/index.js';
 import { PoolError, ValidationError } from './errors.js';
 import { Logger, type LogSink } from './logger.js';
@@ -8,6 +7,10 @@ import { combineHealth, type InstanceHealth, type PoolHealth } from './pool/heal
 import { sumStats } from './pool/pool-types.js';
 import type { CallOptions } from './pool/task.js';
 import { buildPoolOptions, type PoolContext } from './pool/pool-options.js';
+import { closeRegistry, liveProcessIds, openRun, ownRunIds, type OpenRun } from './process/live-processes.js';
+import { killLeftovers, reapDeadRuns, type ReapOptions, type ReapReport } from './process/reaper.js';
+import { setSignalHandling } from './process/signals.js';
+import { runScriptMode, SCRIPT_DEFAULTS, stopBounded, untilAborted, type CleanupResult, type ScriptModeOptions } from './script-mode.js';
 import { GrpcHostResources } from './transport/grpc/host-resources.js';
 import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
 import { Session } from './session/session.js';
@@ -36,6 +39,19 @@ export interface StartOptions {
   configFile?: string;
   /** Where log records go (Python stdout/stderr included). @default stderr */
   logSink?: LogSink;
+  /** Aborting it while the pools start stops them and rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * Stop every instance gracefully on SIGINT/SIGTERM, then end the process with the signal, when
+   * nothing else in the process listens for that signal. @default true
+   */
+  handleSignals?: boolean;
+}
+
+/** Options of `Snakepit.runAsScript`. */
+export interface RunAsScriptOptions extends StartOptions, ScriptModeOptions {
+  /** The config; without it, `snakepit.config.*` from `cwd`. */
+  config?: SnakepitConfigInput;
 }
 
 /** Grace for a cancelled call to stop in Python before its worker is killed and replaced. */
@@ -58,12 +74,14 @@ export class Snakepit {
   readonly #hub: SessionHub;
   #grpc: GrpcHostResources | undefined;
   #stopping: Promise<void> | undefined;
+  #sweep: ReapReport | undefined;
 
-  private constructor(config: ResolvedConfig, options: StartOptions) {
+  private constructor(config: ResolvedConfig, options: StartOptions, run: OpenRun) {
     this.config = config;
-    this.runId = randomUUID().replaceAll('-', '').slice(0, 12);
+    this.runId = run.runId;
     this.#logger = new Logger(config.logLevel, options.logSink);
     this.#options = options;
+    if (run.registryError) this.#logger.warn(`Worker registry disabled (orphans of a crash will not be reaped): ${run.registryError.message}`);
     this.#hub = new SessionHub({
       sessionTtlMs: config.sessionTtlMs,
       sessionCleanupIntervalMs: config.sessionCleanupIntervalMs,
@@ -73,8 +91,9 @@ export class Snakepit {
     });
   }
 
-  /** Host endpoint (for gRPC pools), then pools, then their workers. */
+  /** Reaps dead runs' workers (when enabled), then host endpoint (for gRPC pools), pools, workers. */
   async #start(): Promise<void> {
+    if (this.config.rogueCleanup.enabled) this.#sweep = await reapDeadRuns({ logger: this.#logger, protectedRunIds: ownRunIds() });
     if (this.config.pools.some((p) => p.transport === 'grpc')) {
       this.#grpc = await GrpcHostResources.create({ runId: this.runId, config: this.config, logger: this.#logger });
     }
@@ -104,12 +123,16 @@ export class Snakepit {
       config === undefined
         ? (await loadConfig({ cwd: options.cwd, file: options.configFile })).config
         : resolveConfig(config);
-    const instance = new Snakepit(resolved, options);
+    options.signal?.throwIfAborted();
+    const instance = new Snakepit(resolved, options, openRun());
     running.add(instance);
+    syncSignalHandling();
     try {
-      await instance.#start();
+      await untilAborted(instance.#start(), options.signal);
     } catch (error) {
       await instance.stop();
+      // A worker still in its handshake when the start was abandoned is not in its pool yet.
+      await killLeftovers(liveProcessIds(instance.runId), 1_000);
       throw error;
     }
     globals[DEFAULT_KEY] ??= instance;
@@ -117,34 +140,49 @@ export class Snakepit {
   }
 
   /**
-   * Starts an instance, runs `fn` with it, and always stops the workers — also when `fn` throws
-   * or exceeds `timeoutMs`. Resolves with `fn`'s result.
+   * Script mode (the original's `run_as_script`): starts an instance (waiting at most `timeoutMs`,
+   * default 15000), runs `fn` with it, and always stops it — also when `fn` throws — waiting at most
+   * `shutdownTimeoutMs` (15000) for the stop, then giving workers still alive `cleanupTimeoutMs`
+   * (5000) before SIGKILL. Resolves with `fn`'s result or rejects with its error; with `halt`
+   * (default false, or `SNAKEPIT_SCRIPT_HALT=true`) exits the process instead, 0 or 1.
+   * `scriptTimeoutMs` (no default) bounds `fn` itself.
    */
-  static async runAsScript<T>(
-    fn: (sp: Snakepit) => Promise<T> | T,
-    options: StartOptions & { config?: SnakepitConfigInput; timeoutMs?: number; cleanupTimeoutMs?: number } = {},
-  ): Promise<T> {
-    const sp = await Snakepit.start(options.config, options);
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const work = Promise.resolve().then(() => fn(sp));
-      if (options.timeoutMs === undefined) return await work;
-      const timeoutMs = options.timeoutMs;
-      return await Promise.race([
-        work,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new PoolError(`Script did not finish within ${timeoutMs} ms`, 'pool_stopped', { timeoutMs })), timeoutMs);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-      await sp.stop({ timeoutMs: options.cleanupTimeoutMs });
-    }
+  static runAsScript<T>(fn: (sp: Snakepit) => Promise<T> | T, options: RunAsScriptOptions = {}): Promise<T> {
+    return runScriptMode((signal) => Snakepit.start(options.config, { ...options, signal: options.signal ? AbortSignal.any([options.signal, signal]) : signal }), fn, options);
   }
 
-  /** Stops every instance started in this process. */
-  static async cleanup(): Promise<void> {
-    await Promise.all([...running].map((sp) => sp.stop()));
+  /**
+   * Stops every instance running in this process (workers get SIGTERM, then SIGKILL after
+   * `gracefulShutdownTimeoutMs` or the given `timeoutMs`), waits at most `shutdownTimeoutMs`
+   * (default 15000), then gives any worker still alive `cleanupTimeoutMs` (5000) before SIGKILL.
+   * Resolves with what it did: `{ stopped, killed, resisted }` (killed: pids that needed SIGKILL;
+   * resisted: pids alive even after it).
+   */
+  static cleanup(options: { timeoutMs?: number; shutdownTimeoutMs?: number; cleanupTimeoutMs?: number } = {}): Promise<CleanupResult> {
+    return stopBounded([...running], {
+      gracefulTimeoutMs: options.timeoutMs,
+      shutdownTimeoutMs: options.shutdownTimeoutMs ?? SCRIPT_DEFAULTS.shutdownTimeoutMs,
+      cleanupTimeoutMs: options.cleanupTimeoutMs ?? SCRIPT_DEFAULTS.cleanupTimeoutMs,
+      allWorkers: true,
+    });
+  }
+
+  /**
+   * Stops the workers that dead runs (crashed or SIGKILLed hosts) left behind, as every start does
+   * when `rogueCleanup.enabled`: SIGTERM, SIGKILL after `graceMs` (2000). See the README's "No orphans".
+   */
+  static reapOrphans(options: Pick<ReapOptions, 'graceMs' | 'killWaitMs'> = {}): Promise<ReapReport> {
+    return reapDeadRuns({ ...options, protectedRunIds: ownRunIds() });
+  }
+
+  /** What the start-up sweep for dead runs' workers did (undefined when `rogueCleanup` is off). */
+  get startupSweep(): ReapReport | undefined {
+    return this.#sweep;
+  }
+
+  /** Whether this instance asked for SIGINT/SIGTERM handling. */
+  get handlesSignals(): boolean {
+    return this.#options.handleSignals !== false;
   }
 
   /** Names of the pools. */
@@ -303,7 +341,9 @@ export class Snakepit {
       await this.#hub.stop();
       await Promise.all([...this.#pools.values()].map((p) => p.stop(options.timeoutMs)));
       await this.#grpc?.stop();
+      closeRegistry(this.runId);
       running.delete(this);
+      syncSignalHandling();
       if (globals[DEFAULT_KEY] === this) globals[DEFAULT_KEY] = undefined;
     })();
     return this.#stopping;
@@ -317,6 +357,12 @@ export class Snakepit {
     }
     return pool;
   }
+}
+
+/** Signal handlers are on while an instance that wants them runs (see `StartOptions.handleSignals`). */
+function syncSignalHandling(): void {
+  const wanted = [...running].some((sp) => sp.handlesSignals);
+  setSignalHandling(wanted, () => Snakepit.cleanup());
 }
 
 /** The instance module-level functions use: set by `snakepit run` or the first `start()`. */

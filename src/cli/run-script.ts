@@ -10,34 +10,52 @@ export interface RunScriptOptions {
   scriptArgs: string[];
   configFile?: string;
   cwd?: string;
+  /** Longest wait for the pools to start, in ms. @default no bound beyond each worker's `poolStartupTimeoutMs` */
+  startTimeoutMs?: number;
 }
 
 /** Exit code for a run ended by SIGINT/SIGTERM (128 + signal number, as shells do). */
 const SIGNAL_EXIT_CODES: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
 
 /**
- * Runs the script — its top-level code, then its default export if that is a function — and
- * resolves with the exit code to use: the script's `process.exitCode`
- * (0 by default), 1 if it threw, 130/143 on Ctrl-C / SIGTERM. Workers are stopped in every case.
+ * Runs the script — its top-level code, then its default export if that is a function — in script
+ * mode (`Snakepit.runAsScript`) and resolves with the exit code to use: the script's
+ * `process.exitCode` (0 by default), 1 if it threw, 130/143 on Ctrl-C / SIGTERM. Workers are
+ * stopped in every case.
  */
 export async function runScript(options: RunScriptOptions): Promise<number> {
   const cwd = options.cwd ?? process.cwd();
   const scriptPath = path.resolve(cwd, options.script);
-  const sp = await Snakepit.start(undefined, { cwd, configFile: options.configFile });
-  setDefaultInstance(sp);
-  let interrupted: number | undefined;
+  // A script that waits forever never returns to script mode: a signal stops the workers
+  // (also while the pools start) and exits here. A second signal finds no listener: Node's
+  // default kills the process, and the exit hook SIGKILLs the worker groups.
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
-    interrupted = SIGNAL_EXIT_CODES[signal];
     process.stderr.write(`\nsnakepit: ${signal} received, stopping workers…\n`);
-    void sp.stop().finally(() => process.exit(interrupted));
+    void Snakepit.cleanup().finally(() => process.exit(SIGNAL_EXIT_CODES[signal]));
   };
   const sigint = () => onSignal('SIGINT');
   const sigterm = () => onSignal('SIGTERM');
   process.once('SIGINT', sigint);
   process.once('SIGTERM', sigterm);
+  try {
+    return await Snakepit.runAsScript((sp) => runModule(sp, scriptPath, options.scriptArgs), {
+      cwd,
+      configFile: options.configFile,
+      timeoutMs: options.startTimeoutMs ?? Infinity,
+    });
+  } finally {
+    setDefaultInstance(undefined);
+    process.off('SIGINT', sigint);
+    process.off('SIGTERM', sigterm);
+  }
+}
+
+/** Imports the script with the instance as the default one; resolves with its exit code. */
+async function runModule(sp: Snakepit, scriptPath: string, scriptArgs: string[]): Promise<number> {
+  setDefaultInstance(sp);
   const unregister = register();
   const savedArgv = process.argv;
-  process.argv = [process.argv[0] ?? 'node', scriptPath, ...options.scriptArgs];
+  process.argv = [process.argv[0] ?? 'node', scriptPath, ...scriptArgs];
   try {
     const mod = (await import(pathToFileURL(scriptPath).href)) as { default?: unknown };
     if (typeof mod.default === 'function') await (mod.default as (sp: Snakepit) => unknown)(sp);
@@ -48,10 +66,5 @@ export async function runScript(options: RunScriptOptions): Promise<number> {
   } finally {
     process.argv = savedArgv;
     await unregister();
-    // Handlers stay until the workers are gone: a Ctrl-C during stop() must not skip it.
-    await sp.stop();
-    process.off('SIGINT', sigint);
-    process.off('SIGTERM', sigterm);
-    setDefaultInstance(undefined);
   }
 }
