@@ -12,6 +12,8 @@ function table(rows: string[][], indent = '  '): string[] {
   return rows.map((r) => indent + r.map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i]! - width(cell)))).join('  ').trimEnd());
 }
 
+const gib = (mb: number) => `${(mb / 1024).toFixed(1)} GiB`;
+
 /** The report as lines of text (no trailing newline). */
 export function formatProfileReport(report: ProfileInspectorReport): string {
   const { python, hardware } = report;
@@ -43,16 +45,25 @@ export function formatProfileReport(report: ProfileInspectorReport): string {
   const vars = Object.keys(report.hostThreadLimits);
   const header = ['variable', 'host', ...report.pools.map((p) => p.name)];
   lines.push(...table([header, ...vars.map((v) => [v, report.hostThreadLimits[v] ?? '-', ...report.pools.map((p) => p.threadLimits[v] ?? '-')])]));
-  const gpu = hardware.nvidiaSmi ? (hardware.gpus.length > 0 ? hardware.gpus.join('; ') : 'nvidia-smi found, no GPU listed') : 'none found (no nvidia-smi on PATH)';
+  const gpus = [
+    ...(hardware.cuda?.devices.map((d) => `cuda:${d.id} ${d.name} (${gib(d.memoryTotalMb)}${d.computeCapability ? `, compute ${d.computeCapability}` : ''})`) ?? []),
+    ...(hardware.rocm?.devices.map((d) => `rocm:${d.id} ${d.name} (${gib(d.memoryTotalMb)})`) ?? []),
+    ...(hardware.mps?.available ? [`mps ${hardware.mps.deviceName}`] : []),
+  ];
+  const versions = [hardware.cuda && `driver ${hardware.cuda.driverVersion}, CUDA ${hardware.cuda.version ?? '?'}`, hardware.rocm && `ROCm ${hardware.rocm.version ?? '?'}`].filter(Boolean);
+  const { cpu } = hardware;
   lines.push(
     '',
-    chalk.bold('Hardware (as Node sees it)'),
+    chalk.bold('Hardware'),
     ...table([
-      ['CPU', `${hardware.cpus} × ${hardware.cpuModel ?? 'unknown'} (parallelism ${hardware.availableParallelism})`],
-      ['memory', `${(hardware.totalMemoryMb / 1024).toFixed(1)} GiB total, ${(hardware.freeMemoryMb / 1024).toFixed(1)} GiB free`],
-      ['platform', `${hardware.platform} ${hardware.arch}`],
-      ['GPU', gpu],
+      ['accelerator', hardware.accelerator],
+      ['CPU', `${cpu.model}: ${cpu.cores} cores, ${cpu.threads} threads (this process may use ${hardware.availableParallelism})`],
+      ['CPU features', cpu.features.join(' ') || '-'],
+      ['memory', `${gib(cpu.memoryTotalMb)} total, ${gib(hardware.memoryFreeMb)} free`],
+      ['platform', hardware.platform],
+      ['GPUs', gpus.length > 0 ? `${gpus.join('; ')}${versions.length > 0 ? `; ${versions.join('; ')}` : ''}` : 'none'],
     ]),
+    ...hardware.warnings.map((w) => `  ${chalk.yellow('!')} ${w}`),
   );
   return lines.join('\n');
 }

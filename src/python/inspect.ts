@@ -1,13 +1,12 @@
 /**
  * `snakepit profile-inspector`: the interpreter's threading facts, the profile advice for each
  * configured pool, the thread-safety table for the libraries installed, the thread-limit
- * variables each pool's workers get, and what Node knows of the hardware.
+ * variables each pool's workers get, and the hardware.
  */
-import { accessSync, constants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type ResolvedPoolConfig } from '../config/index.js';
-import { runCommand } from './exec.js';
+import { detectHardware, type HardwareInfo } from '../hardware/index.js';
 import { PythonPackages } from './packages.js';
 import { adviseProfile, LIBRARY_THREAD_SAFETY, type ThreadSafety } from './profile-advice.js';
 import { resolvePythonExecutable } from './runtime.js';
@@ -51,19 +50,11 @@ export interface LibraryReport {
   notes: string;
 }
 
-export interface HardwareSummary {
-  /** Where the figures come from: Node's `os` module until the hardware detector replaces it. */
-  source: 'node';
-  platform: string;
-  arch: string;
-  cpuModel: string | null;
-  cpus: number;
+/** The hardware detector's report (`Hardware.detect`), plus what the scheduler of this machine offers now. */
+export interface HardwareSummary extends HardwareInfo {
+  /** `os.availableParallelism()`: the CPUs this process may use. */
   availableParallelism: number;
-  totalMemoryMb: number;
-  freeMemoryMb: number;
-  /** `nvidia-smi` on PATH, and the GPUs it lists (`name, memory`), when it answers. */
-  nvidiaSmi: boolean;
-  gpus: string[];
+  memoryFreeMb: number;
 }
 
 export interface ProfileInspectorReport {
@@ -164,39 +155,9 @@ async function installedLibraries(python: string, cwd: string): Promise<LibraryR
   return out;
 }
 
-/** What Node itself can tell about the machine (CPU, memory, an NVIDIA driver). */
-export async function hardwareSummary(): Promise<HardwareSummary> {
-  const cpus = os.cpus();
-  const smi = onPath('nvidia-smi');
-  let gpus: string[] = [];
-  if (smi) {
-    const r = await runCommand(smi, ['--query-gpu=name,memory.total', '--format=csv,noheader'], { timeoutMs: 10_000 });
-    if (r.exitCode === 0) gpus = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-  }
-  return {
-    source: 'node',
-    platform: process.platform,
-    arch: process.arch,
-    cpuModel: cpus[0]?.model.trim() ?? null,
-    cpus: cpus.length,
-    availableParallelism: os.availableParallelism(),
-    totalMemoryMb: Math.round(os.totalmem() / 2 ** 20),
-    freeMemoryMb: Math.round(os.freemem() / 2 ** 20),
-    nvidiaSmi: smi !== null,
-    gpus,
-  };
-}
-
-function onPath(command: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
+/** The machine: CPU, memory and accelerators from the hardware detector (nvidia-smi, rocm-smi, MPS). */
+async function hardwareSummary(): Promise<HardwareSummary> {
+  // Not the cached `Hardware.detect()`: an inspection should show the machine as it is now.
+  const info = await detectHardware();
+  return { ...info, availableParallelism: os.availableParallelism(), memoryFreeMb: Math.round(os.freemem() / 2 ** 20) };
 }

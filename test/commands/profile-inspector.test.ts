@@ -1,10 +1,11 @@
-// `snakepit profile-inspector`: runtime facts, advice per pool, library table, thread limits, hardware.
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+// `snakepit profile-inspector`: runtime facts, advice per pool, library table, thread limits, hardware (fake GPU tools).
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProfileInspectorReport } from '../../src/python/inspect.js';
 import { cli, json } from '../helpers/cli.js';
+import { FakeTools } from '../helpers/fake-tools.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sp-profile-'));
 const configFile = path.join(dir, 'snakepit.config.json');
@@ -42,7 +43,8 @@ describe('snakepit profile-inspector', () => {
     expect(report.pools[1]?.threadLimits.OMP_NUM_THREADS).toBe('3');
     // numpy comes with the dev requirements; sqlite3 is in every standard library.
     expect(report.libraries).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'numpy', threadSafe: 'safe' }), expect.objectContaining({ name: 'sqlite3', version: 'stdlib', threadSafe: 'unsafe' })]));
-    expect(report.hardware).toMatchObject({ source: 'node', cpus: os.cpus().length, totalMemoryMb: expect.any(Number) });
+    expect(report.hardware).toMatchObject({ accelerator: expect.any(String), cpu: { threads: expect.any(Number), memoryTotalMb: expect.any(Number) } });
+    expect(report.hardware.availableParallelism).toBe(os.availableParallelism());
   });
 
   it('a GIL Python: the thread pool is advised to use processes, with a warning', async (ctx) => {
@@ -52,15 +54,20 @@ describe('snakepit profile-inspector', () => {
     expect(report.pools.find((p) => p.name === 'default')).toMatchObject({ recommended: 'process', matches: true });
   });
 
-  it('lists GPUs from nvidia-smi when it is on PATH (a fake one here)', async () => {
-    const bin = path.join(dir, 'bin');
-    mkdirSync(bin, { recursive: true });
-    const smi = path.join(bin, 'nvidia-smi');
-    writeFileSync(smi, '#!/bin/sh\necho "NVIDIA H100 80GB HBM3, 81559 MiB"\n');
-    chmodSync(smi, 0o755);
-    process.env.PATH = `${bin}${path.delimiter}${savedPath ?? ''}`;
-    const report = json<ProfileInspectorReport>(await cli(['profile-inspector', '--json', '--config', configFile]));
-    expect(report.hardware).toMatchObject({ nvidiaSmi: true, gpus: ['NVIDIA H100 80GB HBM3, 81559 MiB'] });
+  it('shows the GPUs the hardware detector finds (a fake nvidia-smi on PATH)', async () => {
+    const fake = new FakeTools().tool('nvidia-smi', [
+      { when: '--query-gpu', stdout: '0, NVIDIA H100 80GB HBM3, 81559, 80000, 9.0, 550.54.15\n' },
+      { stdout: 'NVIDIA-SMI 550.54.15    Driver Version: 550.54.15    CUDA Version: 12.4\n' },
+    ]);
+    process.env.PATH = `${fake.dir}${path.delimiter}${savedPath ?? ''}`;
+    try {
+      const report = json<ProfileInspectorReport>(await cli(['profile-inspector', '--json', '--config', configFile]));
+      expect(report.hardware).toMatchObject({ accelerator: 'cuda', cuda: { driverVersion: '550.54.15', devices: [{ id: 0, name: 'NVIDIA H100 80GB HBM3', memoryTotalMb: 81559 }] } });
+      const text = await cli(['profile-inspector', '--config', configFile]);
+      expect(text.stdout).toContain('cuda:0 NVIDIA H100 80GB HBM3');
+    } finally {
+      fake.remove();
+    }
   });
 
   it('prints the sections as text', async () => {
