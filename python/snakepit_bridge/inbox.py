@@ -121,8 +121,11 @@ class LeaderInbox(_Inbox):
 
     def begin_busy(self) -> None:
         self._busy = True
-        self._epoll.modify(self._fd, self._ARMED)  # fires at once if data is waiting
+        # Release first, then arm (which fires at once if data is waiting): armed first, the
+        # watcher could wake, find the lock still held, and sleep on the spent one-shot while
+        # frames wait unread for the whole call (host replies, cancels, pings).
         self._read_lock.release()
+        self._epoll.modify(self._fd, self._ARMED)
 
     def end_busy(self) -> None:
         self._epoll.modify(self._fd, self._DISARMED)
