@@ -56,6 +56,7 @@ class ControlChannel:
         """Answer ``ping``, mark ``cancel``, start ``shutdown``; warn about anything else."""
         kind = frame.get("t")
         if kind == "ping":
+            self.runtime.heartbeat.note_ping()
             self.writer.send({"t": "pong", "id": frame.get("id")})
         elif kind == "cancel":
             self.runtime.cancel(frame.get("id"))

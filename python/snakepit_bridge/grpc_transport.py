@@ -189,6 +189,7 @@ class BridgeServicer:
     # -- control ----------------------------------------------------------------
 
     def Ping(self, request: Any, context: Any) -> Any:
+        self.runtime.heartbeat.note_ping()
         return self.pb2.PingResponse(message="pong", server_time=time.time())
 
     def _describe_message(self) -> Any:

@@ -26,6 +26,7 @@ from typing import Any, Callable, Dict, List, Optional
 from . import thread_profile
 from .base_adapter import build_tool_spec, discover_tool_names
 from .dispatcher import Call, Dispatcher, format_traceback
+from .heartbeat import HeartbeatSettings, Watchdog
 from .session_context import SessionContext
 from .shutdown import CLEANUP_TIMEOUT_S, Shutdown
 
@@ -179,6 +180,8 @@ class Runtime:
         # server, its socket file); run on every orderly exit.
         self.on_exit: List[Callable[[], None]] = []
         self.shutdown = Shutdown(self._cleanup, self.cancel_all, hard_exit)
+        # Fed by whoever answers pings (control.py, grpc_transport.py); off without the env vars.
+        self.heartbeat = Watchdog(HeartbeatSettings.from_env(), releases=self.on_exit)
 
     # -- start-up -----------------------------------------------------------
 
@@ -204,6 +207,8 @@ class Runtime:
         self.dispatcher = Dispatcher(self.adapter, tools, self.loop, self.inflight,
                                      threaded=self.loop_threaded, on_host_gone=on_host_gone,
                                      call_hook=self.call_hook)
+        # The host pings from readiness on: a slow import/initialize is not silence.
+        self.heartbeat.start()
 
     def describe(self) -> Dict[str, Any]:
         """The ``ready`` frame's fields (also the gRPC ``Describe`` answer)."""
@@ -286,6 +291,7 @@ class Runtime:
         return None
 
     def _cleanup(self) -> None:
+        self.heartbeat.stop()  # shutting down: the host stops pinging on purpose
         try:
             if self.adapter is not None:
                 self.call_hook("cleanup", CLEANUP_TIMEOUT_S)
