@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { resolvePythonExecutable } from '../python/runtime.js';
 import { buildWorkerEnv } from '../python/worker-env.js';
 import type { HostServer } from '../transport/grpc/host-server.js';
+import { withHeartbeatEnv } from '../worker/heartbeat.js';
 import { capacityStrategyNote, workerCapacity } from './capacity.js';
 import type { CrashBarrierOptions } from './crash-barrier.js';
 import { ttlToMs } from './lifecycle.js';
@@ -35,14 +36,18 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
   if (pool.workers && pool.transport !== 'grpc') {
     throw new ValidationError(`Pool ${pool.name}: attached \`workers\` need transport 'grpc', got '${pool.transport}'`, 'invalid_config', { pool: pool.name, field: 'transport' });
   }
-  const env = buildWorkerEnv({
-    profile: pool.workerProfile,
-    adapterEnv: pool.adapterEnv,
-    pythonPath: pool.pythonPath,
-    pythonLogLevel: pool.logLevel,
-    threadsPerWorker: pool.threadsPerWorker,
-    threadSafetyChecks: pool.threadSafetyChecks,
-  });
+  // The heartbeat variables tell Python's watchdog how often to expect pings (docs/protocol.md).
+  const env = withHeartbeatEnv(
+    buildWorkerEnv({
+      profile: pool.workerProfile,
+      adapterEnv: pool.adapterEnv,
+      pythonPath: pool.pythonPath,
+      pythonLogLevel: pool.logLevel,
+      threadsPerWorker: pool.threadsPerWorker,
+      threadSafetyChecks: pool.threadSafetyChecks,
+    }),
+    pool.heartbeat,
+  );
   const capacityNote = capacityStrategyNote(pool);
   if (capacityNote) context.logger.warn(capacityNote, { pool: pool.name });
   return {
@@ -65,6 +70,7 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
     onSessionDispatch: context.onSessionDispatch,
     onSessionRestoreLost: context.onSessionRestoreLost,
     hostServer: pool.transport === 'grpc' ? context.grpc?.host : undefined,
+    heartbeat: pool.heartbeat,
     lifecycle: {
       ttlMs: ttlToMs(pool.workerTtl),
       maxRequests: pool.workerMaxRequests === 'infinity' ? Infinity : pool.workerMaxRequests,

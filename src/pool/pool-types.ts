@@ -1,6 +1,7 @@
 /** The pool's public shapes: what it needs (options), what it reports (stats, worker snapshots, events). */
 import type { Logger } from '../logger.js';
 import type { HostRequest } from '../transport/types.js';
+import type { HeartbeatMiss, HeartbeatSettings } from '../worker/heartbeat.js';
 import type { AttachedEndpoint, HostServerRef, SpawnedEndpoint, Worker, WorkerExit } from '../worker/worker.js';
 import type { CrashBarrierOptions, CrashInfo } from './crash-barrier.js';
 import type { PoolHealth } from './health.js';
@@ -33,6 +34,8 @@ export interface PoolOptions {
   hostRequests?: ((worker: Worker, request: HostRequest) => Promise<unknown>) | undefined;
   /** gRPC workers register with this server to call the host back. */
   hostServer?: HostServerRef | undefined;
+  /** Heartbeat settings for every worker of the pool. @default off */
+  heartbeat?: HeartbeatSettings | undefined;
   /**
    * Called as a session's call goes to a worker; returns the session state to send along when
    * the worker must restore it (it has not served the session before).
@@ -76,6 +79,12 @@ export interface WorkerInfo {
   requests: number;
   startedAt: number;
   lastActiveAt: number;
+  /** When the last heartbeat pong arrived (ms since the epoch); null before the first or with heartbeats off. */
+  lastHeartbeatAt: number | null;
+  /** Milliseconds since the last pong; null before the first. */
+  heartbeatAgeMs: number | null;
+  /** Heartbeats missed in a row (0 after any pong). */
+  missedHeartbeats: number;
 }
 
 export interface PoolEvents {
@@ -85,6 +94,10 @@ export interface PoolEvents {
   idle: [];
   /** A replacement could not be started; `error` says why. */
   'worker:restart-failed': [Error];
+  /** A heartbeat ping failed or timed out; at `miss.maxMissed` in a row the worker is killed. */
+  'worker:heartbeat-missed': [WorkerInfo, HeartbeatMiss];
+  /** A pong came after `missedBefore` misses in a row. */
+  'worker:heartbeat-recovered': [WorkerInfo, number];
   /** A worker was replaced by a fresh one (it is gone, the replacement is ready). */
   'worker:recycled': [WorkerInfo, RecycleReason];
   /** A worker died without the host asking it to stop (also host kills: heartbeat, ignored cancel). */
@@ -110,6 +123,7 @@ export function sumStats(all: readonly PoolStats[]): PoolStats {
 
 /** A worker snapshot for `listWorkers()` and events. */
 export function toInfo(w: Worker): WorkerInfo {
+  const { lastHeartbeatAt, missedHeartbeats } = w.heartbeat;
   return {
     id: w.id,
     pid: w.pid,
@@ -121,5 +135,8 @@ export function toInfo(w: Worker): WorkerInfo {
     requests: w.requests,
     startedAt: w.startedAt,
     lastActiveAt: w.lastActiveAt,
+    lastHeartbeatAt,
+    heartbeatAgeMs: lastHeartbeatAt === null ? null : Date.now() - lastHeartbeatAt,
+    missedHeartbeats,
   };
 }

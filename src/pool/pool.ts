@@ -344,6 +344,8 @@ export class Pool extends EventEmitter<PoolEvents> {
       });
       worker.on('drained', () => this.#isIdle() && this.emit('idle'));
       worker.once('exit', (exit) => this.#onWorkerExit(worker, exit));
+      worker.on('heartbeat-missed', (miss) => this.emit('worker:heartbeat-missed', toInfo(worker), miss));
+      worker.on('heartbeat-recovered', (before) => this.emit('worker:heartbeat-recovered', toInfo(worker), before));
       if (restart) this.#health.restarts++;
       this.emit('worker:ready', toInfo(worker));
       this.#drainTo(worker);

@@ -17,6 +17,7 @@ export function startPoolWorker(options: PoolOptions, id: string, endpoint: Spaw
     logger: options.logger,
     hostRequests: options.hostRequests,
     hostServer: options.hostServer,
+    heartbeat: options.heartbeat,
   });
 }
 

@@ -7,6 +7,7 @@ import { GrpcTransport } from '../transport/grpc/grpc-transport.js';
 import { PipeTransport } from '../transport/pipe-transport.js';
 import type { HostRegistration } from '../transport/grpc/host-server.js';
 import type { CallHandle, CallRequest, ChunkHandler, HostRequest, ReadyInfo, ToolSpec, Transport } from '../transport/types.js';
+import { HeartbeatMonitor, type HeartbeatMiss, type HeartbeatSettings, type HeartbeatStatus } from './heartbeat.js';
 import { WorkerProcess } from './worker-process.js';
 
 /** Lifecycle: starting → ready ⇄ busy → draining → stopped. */
@@ -62,6 +63,8 @@ export interface WorkerOptions {
   hostRequests?: ((worker: Worker, request: HostRequest) => Promise<unknown>) | undefined;
   /** gRPC workers call the host back through this server; they register there for a token. */
   hostServer?: HostServerRef | undefined;
+  /** Ping the worker once ready; too many misses in a row kill it (code `worker_hung`). @default off */
+  heartbeat?: HeartbeatSettings | undefined;
 }
 
 /** The part of the host's gRPC server a worker needs. */
@@ -74,6 +77,9 @@ interface WorkerEvents {
   exit: [WorkerExit];
   /** A call slot became free. */
   idle: [];
+  'heartbeat-missed': [HeartbeatMiss];
+  /** A pong after `missedBefore` misses in a row. */
+  'heartbeat-recovered': [missedBefore: number];
   /** A draining worker's last call ended. */
   drained: [];
 }
@@ -107,7 +113,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Cancelled calls still waiting in the pipe: their grace starts when they start. */
   readonly #deferredCancels = new Map<number, number>();
   #killReason: string | undefined;
+  #killCode: 'worker_crashed' | 'worker_hung' = 'worker_crashed';
   #stopRequested = false;
+  #heartbeat: HeartbeatMonitor | undefined;
 
   private constructor(readonly options: WorkerOptions) {
     super();
@@ -231,6 +239,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return answer ? (request) => answer(this, request) : undefined;
   }
 
+  /** Last pong and misses in a row (null / 0 while heartbeats are off or before the first pong). */
+  get heartbeat(): HeartbeatStatus {
+    return this.#heartbeat?.status() ?? { lastHeartbeatAt: null, missedHeartbeats: 0 };
+  }
+
   /** Liveness round trip through the transport. */
   ping(timeoutMs: number): Promise<void> {
     return this.#transport ? this.#transport.ping(timeoutMs) : Promise.reject(new WorkerError(`Worker ${this.id} is not connected`, 'worker_crashed', { workerId: this.id }));
@@ -243,16 +256,32 @@ export class Worker extends EventEmitter<WorkerEvents> {
   async stop(gracefulTimeoutMs: number): Promise<WorkerExit> {
     if (this.state !== 'stopped') this.state = 'draining';
     this.#stopRequested = true;
+    this.#heartbeat?.stop();
     if (this.#process) await this.#process.stop(gracefulTimeoutMs);
     else this.#detach(new WorkerError(`Worker ${this.id} was disconnected`, 'pool_stopped', { workerId: this.id }));
     return this.exited;
   }
 
-  /** Immediate SIGKILL of the process group (disconnect, for attached workers); pending calls fail. */
-  kill(reason: string): void {
-    this.#killReason ??= reason;
+  /**
+   * Immediate SIGKILL of the process group (disconnect, for attached workers); pending calls fail
+   * with `code` (`worker_hung` when heartbeats gave up on it).
+   */
+  kill(reason: string, code: 'worker_crashed' | 'worker_hung' = 'worker_crashed'): void {
+    if (this.#killReason === undefined) [this.#killReason, this.#killCode] = [reason, code];
+    this.#heartbeat?.stop();
     if (this.#process) this.#process.kill();
-    else this.#detach(new WorkerError(`Worker ${this.id} was disconnected: ${reason}`, 'worker_crashed', { workerId: this.id, reason }));
+    else this.#detach(new WorkerError(`Worker ${this.id} was disconnected: ${reason}`, this.#killCode, { workerId: this.id, reason }));
+  }
+
+  #startHeartbeat(settings: HeartbeatSettings | undefined): void {
+    if (!settings?.enabled) return;
+    this.#heartbeat = new HeartbeatMonitor(settings, {
+      ping: (timeoutMs) => this.ping(timeoutMs),
+      onMissed: (miss) => this.emit('heartbeat-missed', miss),
+      onRecovered: (missedBefore) => this.emit('heartbeat-recovered', missedBefore),
+      onDead: (miss) => this.kill(`heartbeat: ${miss.missed} missed`, 'worker_hung'),
+      logger: this.options.logger.child({ workerId: this.id, pool: this.pool }),
+    });
   }
 
   #spawnArgs(endpoint: SpawnedEndpoint): string[] {
@@ -350,6 +379,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.tools = info.tools;
       this.state = 'ready';
       this.#process?.startupDone();
+      this.#startHeartbeat(this.options.heartbeat);
     } catch (error) {
       this.kill('start-up failed');
       await this.exited;
@@ -377,6 +407,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     const wasStarting = this.state === 'starting';
     this.state = 'stopped';
+    this.#heartbeat?.stop();
     for (const timer of this.#cancelTimers.values()) clearTimeout(timer);
     this.#cancelTimers.clear();
     const result: WorkerExit = {
@@ -393,7 +424,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         )
       : new WorkerError(
           `Worker ${this.id} ${this.#process ? 'exited' : 'was disconnected'}${result.reason ? ` (${result.reason})` : ''} with code ${String(exit.exitCode)}, signal ${String(exit.signal)}`,
-          'worker_crashed',
+          this.#killCode,
           details,
         );
     if (wasStarting && this.#process && this.#killReason === undefined) this.#startupError = error;
