@@ -107,6 +107,7 @@ export class Snakepit {
       onSessionDispatch: this.#hub.onSessionDispatch,
       onSessionRestoreLost: this.#hub.onSessionRestoreLost,
       crashBarrier: this.config.crashBarrier,
+      circuitBreaker: this.config.circuitBreaker,
     };
     for (const pool of this.config.pools) this.#pools.set(pool.name, new Pool(buildPoolOptions(pool, context)));
     await Promise.all([...this.#pools.values()].map((p) => p.start()));

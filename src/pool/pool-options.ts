@@ -29,6 +29,8 @@ export interface PoolContext {
   onSessionRestoreLost?: PoolOptions['onSessionRestoreLost'];
   /** The instance's `crashBarrier` config, the same for every pool. */
   crashBarrier?: CrashBarrierOptions | undefined;
+  /** The instance's `circuitBreaker` config, one breaker per pool. */
+  circuitBreaker?: PoolOptions['circuitBreaker'];
 }
 
 /** Pool engine options from config. Throws a typed error for combinations the schema cannot see. */
@@ -78,6 +80,7 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
       checkIntervalMs: pool.lifecycleCheckIntervalMs,
     },
     crashBarrier: context.crashBarrier,
+    circuitBreaker: context.circuitBreaker,
     endpoints: pool.workers
       ? { kind: 'attach', workers: pool.workers.map((w) => ({ kind: 'attach', address: w.address, token: w.token })) }
       : {

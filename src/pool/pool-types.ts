@@ -1,5 +1,6 @@
 /** The pool's public shapes: what it needs (options), what it reports (stats, worker snapshots, events). */
 import type { Logger } from '../logger.js';
+import type { PoolCircuitConfig } from '../resilience/pool-circuit.js';
 import type { HostRequest } from '../transport/types.js';
 import type { HeartbeatMiss, HeartbeatSettings } from '../worker/heartbeat.js';
 import type { AttachedEndpoint, HostServerRef, SpawnedEndpoint, Worker, WorkerExit } from '../worker/worker.js';
@@ -45,6 +46,8 @@ export interface PoolOptions {
   lifecycle?: LifecycleOptions | undefined;
   /** Crash barrier (the instance's `crashBarrier` config). @default off */
   crashBarrier?: CrashBarrierOptions | undefined;
+  /** Circuit breaker (the instance's `circuitBreaker` config): a failing pool fails fast. @default off */
+  circuitBreaker?: PoolCircuitConfig | undefined;
   /** The call that carried a restore failed: the worker may not have restored the session. */
   onSessionRestoreLost?: ((sessionId: string, worker: Worker) => void) | undefined;
 }

@@ -11,6 +11,7 @@ import { toInfo, type PoolEvents, type PoolOptions, type PoolStats, type WorkerI
 import { Replacements } from './replacements.js';
 import { place, reentrantCandidates } from './scheduler.js';
 import { Endpoints, cleanupSessionOn, startInBatches, startPoolWorker } from './worker-ops.js';
+import { PoolCircuit } from '../resilience/pool-circuit.js';
 import { FifoTaskQueue } from './task-queue.js';
 import { Task, type CallOptions } from './task.js';
 
@@ -39,6 +40,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   readonly #health: HealthTracker;
   readonly #lifecycle: LifecycleManager;
   readonly #replacements: Replacements;
+  readonly #circuit: PoolCircuit;
   #state: 'new' | 'starting' | 'ready' | 'stopping' | 'stopped' = 'new';
   #nextWorker = 1;
   #stats = { requests: 0, errors: 0, queueTimeouts: 0, poolSaturated: 0, retries: 0 };
@@ -49,6 +51,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.#options = options;
     this.#endpoints = new Endpoints(options.endpoints, options.name);
     this.#barrier = new CrashBarrier(options.crashBarrier);
+    this.#circuit = new PoolCircuit(options.circuitBreaker, options.name);
     this.#health = new HealthTracker(options.size);
     const slotOf = (w: Worker) => this.#slots.get(w) as number;
     this.#lifecycle = new LifecycleManager(options.lifecycle ?? NO_RECYCLING, {
@@ -113,8 +116,15 @@ export class Pool extends EventEmitter<PoolEvents> {
     while (!this.#isIdle()) await once(this, 'idle');
   }
 
-  /** Runs a tool. With `onChunk`, runs it as a stream and resolves after the last chunk. */
+  /**
+   * Runs a tool. With `onChunk`, runs it as a stream and resolves after the last chunk. With the
+   * circuit breaker on, a pool that keeps failing rejects at once with `circuit_open`.
+   */
   execute(tool: string, args: Record<string, unknown>, options: CallOptions = {}, onChunk?: ChunkHandler): Promise<unknown> {
+    return this.#circuit.run(() => this.#execute(tool, args, options, onChunk));
+  }
+
+  #execute(tool: string, args: Record<string, unknown>, options: CallOptions, onChunk: ChunkHandler | undefined): Promise<unknown> {
     if (this.#state !== 'ready') {
       const code = this.#state === 'stopping' || this.#state === 'stopped' ? 'pool_stopped' : 'pool_not_started';
       return Promise.reject(new PoolError(`Pool ${this.name} is ${this.#state}`, code, { pool: this.name }));

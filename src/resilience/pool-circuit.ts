@@ -48,8 +48,9 @@ export class PoolCircuit {
   /** The breaker; undefined when the pool's circuit breaker is off. */
   readonly breaker: CircuitBreaker | undefined;
 
-  constructor(config: PoolCircuitConfig, pool: string, options: { now?: () => number } = {}) {
-    this.breaker = config.enabled
+  /** `config` undefined: no breaker (a pass-through). */
+  constructor(config: PoolCircuitConfig | undefined, pool: string, options: { now?: () => number } = {}) {
+    this.breaker = config?.enabled
       ? new CircuitBreaker({
           name: pool,
           failureThreshold: config.failureThreshold,

@@ -71,4 +71,15 @@ describe('circuit breaker on a crashing pool', () => {
     }
     expect(circuit.stats()).toMatchObject({ state: 'closed', failureCount: 0 });
   });
+
+  it("is built into the pool with the config's circuitBreaker: a failing pool fails fast", async () => {
+    ({ sp } = await startPool({ poolSize: 1, adapter: 'crash_adapter.CrashAdapter' }, { circuitBreaker: { enabled: true, failureThreshold: 2 } }));
+    for (let i = 0; i < 2; i++) {
+      await expect(sp.execute('kill_self')).rejects.toMatchObject({ code: 'worker_crashed' });
+      await waitForFullPool(sp, 1);
+    }
+    const requests = sp.stats().requests;
+    await expect(sp.execute('pid')).rejects.toMatchObject({ code: 'circuit_open' });
+    expect(sp.stats().requests).toBe(requests);
+  });
 });
