@@ -53,7 +53,8 @@ describe('run files', () => {
     expect(parseRecord('{"version":1,"runId":"abc')).toBeUndefined();
     expect(parseRecord(JSON.stringify({ ...record(), runId: '../../etc' }))).toBeUndefined();
     expect(parseRecord(JSON.stringify({ ...record(), workers: [{ pid: -1, pgid: 1, startTime: null }] }))).toBeUndefined();
-    expect(parseRecord(JSON.stringify(record()))).toEqual(record());
+    const intact = record();
+    expect(parseRecord(JSON.stringify(intact))).toEqual(intact);
   });
 
   it('are listed with damaged ones flagged; a missing folder lists as empty', () => {
