@@ -177,9 +177,11 @@ describe('host tools called from Python', () => {
     const log = path.join(dir, 'cleaned.log');
     try {
       ({ sp } = await startPool({ adapter: HOST_ADAPTER, adapterEnv: { HOST_ADAPTER_CLEANUP_LOG: log } }, { sessionCleanupIntervalMs: 20 }));
-      const s = sp.session('short-lived', { ttlMs: 50 }).registerTool('mine', () => 1, { exposedToPython: true });
+      // Listen first: under load the session may expire as soon as the call returns.
+      const ended = once(sp.sessions, 'session:ended', { signal: AbortSignal.timeout(20_000) });
+      const s = sp.session('short-lived', { ttlMs: 300 }).registerTool('mine', () => 1, { exposedToPython: true });
       await s.execute('state_set', { key: 'k', value: 1 });
-      const [record, reason] = (await once(sp.sessions, 'session:ended', { signal: AbortSignal.timeout(10_000) })) as [{ id: string }, string];
+      const [record, reason] = (await ended) as [{ id: string }, string];
       expect(record.id).toBe('short-lived');
       expect(reason).toBe('expired');
       expect(sp.sessions.has('short-lived')).toBe(false);
