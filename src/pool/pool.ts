@@ -14,6 +14,7 @@ import { Endpoints, cleanupSessionOn, startInBatches, startPoolWorker } from './
 import { PoolCircuit } from '../resilience/pool-circuit.js';
 import { FifoTaskQueue } from './task-queue.js';
 import { Task, type CallOptions } from './task.js';
+import { callDequeued, callEnqueued, callQueueTimeout, poolSaturated, traceCall } from '../telemetry/call-events.js';
 
 export type { PoolEvents, PoolOptions, PoolStats, WorkerInfo } from './pool-types.js';
 
@@ -121,7 +122,7 @@ export class Pool extends EventEmitter<PoolEvents> {
    * circuit breaker on, a pool that keeps failing rejects at once with `circuit_open`.
    */
   execute(tool: string, args: Record<string, unknown>, options: CallOptions = {}, onChunk?: ChunkHandler): Promise<unknown> {
-    return this.#circuit.run(() => this.#execute(tool, args, options, onChunk));
+    return traceCall(this.name, tool, options, onChunk, (opts, sink) => this.#circuit.run(() => this.#execute(tool, args, opts, sink)));
   }
 
   #execute(tool: string, args: Record<string, unknown>, options: CallOptions, onChunk: ChunkHandler | undefined): Promise<unknown> {
@@ -215,8 +216,21 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.#replacements.clear();
     const stopped = new PoolError(`Pool ${this.name} stopped`, 'pool_stopped', { pool: this.name });
     for (const task of this.#queue.drain()) task.fail(stopped);
+    // Calls already running get the same grace to finish before their workers are told to stop.
+    await this.#drain(gracefulTimeoutMs);
     await Promise.all(this.#workers.map((w) => w.stop(gracefulTimeoutMs)));
     this.#state = 'stopped';
+  }
+
+  /** Waits until no call is in flight, or `timeoutMs` passed. */
+  async #drain(timeoutMs: number): Promise<void> {
+    if (this.#isIdle() || timeoutMs <= 0) return;
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      while (!this.#isIdle()) await once(this, 'idle', { signal });
+    } catch {
+      // Timed out: the stop goes on and the calls still running fail.
+    }
   }
 
   #isIdle(): boolean {
@@ -258,13 +272,16 @@ export class Pool extends EventEmitter<PoolEvents> {
       case 'queue':
         if (this.#queue.size >= this.#options.maxQueueSize) {
           this.#stats.poolSaturated++;
+          poolSaturated(this.name, task, this.#queue.size, this.#options.maxQueueSize);
           return task.fail(new PoolError(`Pool ${this.name} queue is full (${this.#options.maxQueueSize})`, 'pool_saturated', { pool: this.name, maxQueueSize: this.#options.maxQueueSize }));
         }
         task.requiredWorkerId = placement.workerId;
         this.#queue.push(task);
+        callEnqueued(this.name, task, this.#queue.size);
         task.startQueueTimer(this.#options.queueTimeoutMs, () => {
           this.#queue.remove(task);
           this.#stats.queueTimeouts++;
+          callQueueTimeout(this.name, task);
           task.fail(new TimeoutError(`Call to ${task.tool} waited in the queue of pool ${this.name} for ${this.#options.queueTimeoutMs} ms`, 'queue_timeout', this.#options.queueTimeoutMs, { pool: this.name, tool: task.tool }));
         });
     }
@@ -323,6 +340,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       );
       if (!task) return;
       task.clearQueueTimer();
+      callDequeued(this.name, task, worker.id, this.#queue.size);
       this.#run(task, worker);
     }
   }

@@ -24,6 +24,17 @@ describe('Python output is logs, never protocol', () => {
 });
 
 describe('stop()', () => {
+  it('lets a call already running finish before the workers stop; queued and new calls fail with pool_stopped', async () => {
+    const { sp } = await startPool({ poolSize: 1 });
+    const running = sp.execute('sleep', { ms: 400 });
+    const queued = sp.execute('ping');
+    const stopping = sp.stop();
+    await expect(sp.execute('ping')).rejects.toMatchObject({ code: 'pool_stopped' });
+    await expect(queued).rejects.toMatchObject({ code: 'pool_stopped' });
+    await expect(running).resolves.toBeDefined();
+    await stopping;
+  });
+
   it('leaves no Python process behind, also for a worker that ignores SIGTERM', async () => {
     const { sp } = await startPool({ poolSize: 3, adapter: 'hang_adapter.HangAdapter', gracefulShutdownTimeoutMs: 500 });
     const pids = sp.listWorkers().map((w) => w.pid!);
