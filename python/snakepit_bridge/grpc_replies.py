@@ -20,7 +20,7 @@ import threading
 from typing import Any, Deque, Dict, Iterator
 
 from .dispatcher import StreamAborted, error_map
-from .serialization import pack
+from .serialization import PayloadTooLargeError, SerializationError, pack, pack_checked
 
 # Room for the response message's own field tags and lengths around a value.
 _ENVELOPE_BYTES = 16
@@ -43,6 +43,16 @@ def _too_large(size: int, limit: int) -> Dict[str, Any]:
     return err
 
 
+def _pack_value(value: Any) -> Any:
+    """``(body, None)`` or ``(None, error map)`` for the payload limit / strict policy."""
+    try:
+        return pack_checked(value), None
+    except (PayloadTooLargeError, SerializationError) as exc:
+        err = error_map(exc)
+        err["traceback"] = ""
+        return None, err
+
+
 class UnaryReply:
     """Sink of one unary call; ``response`` is set once the dispatcher answered."""
 
@@ -54,7 +64,9 @@ class UnaryReply:
         self.response: Any = None
 
     def result(self, call: Any, value: Any) -> None:
-        body = pack(value)
+        body, err = _pack_value(value)
+        if err is not None:
+            return self.error(call, err)
         if len(body) + _ENVELOPE_BYTES > self.limit:
             return self.error(call, _too_large(len(body), self.limit))
         self.response = self.pb2.ExecuteToolResponse(value=body)
@@ -103,7 +115,10 @@ class StreamReply:
                 raise StreamAborted()  # closed before it went out
 
     def chunk(self, call: Any, data: Any, final: bool) -> None:
-        body = pack(data)
+        body, err = _pack_value(data)
+        if err is not None:
+            self.error(call, err)
+            raise StreamAborted()
         if len(body) + _ENVELOPE_BYTES > self.limit:
             self.error(call, _too_large(len(body), self.limit))
             raise StreamAborted()  # the stream cannot go on

@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional
 
 from .dispatcher import StreamAborted, error_map
 from .errors import ProtocolError
-from .serialization import pack, unpack
+from .serialization import pack_checked, unpack
 
 __all__ = ["FrameReader", "FrameWriter", "PipeReplies", "DEFAULT_MAX_FRAME_BYTES", "max_frame_bytes"]
 
@@ -105,8 +105,9 @@ class FrameWriter:
         self._lock = threading.Lock()
 
     def encode(self, frame: Any) -> bytes:
-        """Encode one frame body; raises ``ValueError`` if it is over the limit."""
-        body = pack(frame)
+        """Encode one frame body; raises ``ValueError`` if it is over the limit
+        (``PayloadTooLargeError``/``SerializationError`` for the payload limit and strict policy)."""
+        body = pack_checked(frame)
         if len(body) > self.max_bytes:
             raise ValueError(
                 f"encoded frame is {len(body)} bytes, over the limit of {self.max_bytes}"
@@ -153,7 +154,8 @@ class PipeReplies:
             if frame["t"] == "error":
                 raise
             err = error_map(exc)
-            err["type"] = "FrameTooLargeError"
+            if err["code"] == "python_error":  # a plain ValueError: the frame limit
+                err["type"] = "FrameTooLargeError"
             body = writer.encode({"t": "error", "id": frame["id"], "error": err})
             if frame["t"] == "chunk":
                 # The stream cannot go on; tell the dispatcher through the generator.

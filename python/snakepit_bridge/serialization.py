@@ -2,13 +2,17 @@
 
 - ext 66 (0x42, msgpackr's big-integer extension): integers beyond 64 bits,
   payload = signed two's-complement big-endian bytes.
-- ext 2: tensors, payload = msgpack ``[dtype, shape, data]`` with C-order
-  little-endian raw bytes. Decoded to ``numpy.ndarray`` via ``np.frombuffer``
+- ext 2: tensors, payload = msgpack ``[dtype, shape, data]`` (or
+  ``[dtype, shape, data, "F"]`` for Fortran order) with little-endian raw bytes. Decoded to ``numpy.ndarray`` via ``np.frombuffer``
   (a read-only view over the received bytes: no per-element work; call
   ``.copy()`` to mutate), or to ``Tensor`` when numpy is not installed.
+- ext 3: a binary or tensor in shared memory (``shm.py``), payload = msgpack
+  ``[name, size, dtype|nil, shape|nil, order]``.
 - Anything msgpack cannot encode degrades gracefully (``to_dict()``,
-  ``_asdict()``, dataclass/public ``__dict__`` fields, else ``repr``): packing
-  never raises for odd values.
+  ``_asdict()``, dataclass/public ``__dict__`` fields, else a structured marker
+  ``{"__snakepit_unserializable__": True, "type", "repr"}``). The policy is
+  ``SNAKEPIT_SERIALIZATION`` = ``graceful`` (default), ``repr`` (bare repr
+  text) or ``strict`` (``SerializationError``, code ``unserializable``).
 """
 from __future__ import annotations
 
@@ -22,28 +26,52 @@ import uuid
 from decimal import Decimal
 from typing import Any, Sequence, Tuple, Union
 
+from . import shm
+from .errors import SnakepitToolError
+
 import msgpack
 from msgpack import ExtType
 
-__all__ = ["Tensor", "pack", "unpack", "TENSOR_DTYPES", "EXT_BIGINT", "EXT_TENSOR", "to_wire_safe"]
+__all__ = ["Tensor", "pack", "pack_checked", "unpack", "TENSOR_DTYPES", "EXT_BIGINT", "EXT_TENSOR",
+           "to_wire_safe", "SerializationError", "PayloadTooLargeError", "MARKER_KEY"]
 
 EXT_TENSOR = 2
 # Big integers use msgpackr's own ext (``useBigIntExtension``): big-endian two's complement.
 EXT_BIGINT = 0x42
 TENSOR_DTYPES = frozenset(
-    ["float32", "float64", "int8", "int16", "int32", "int64",
+    ["float16", "float32", "float64", "int8", "int16", "int32", "int64",
      "uint8", "uint16", "uint32", "uint64", "bool"]
 )
 _MAX_DEPTH = 100  # well under msgpack's nest limit (512)
+MARKER_KEY = "__snakepit_unserializable__"
+_REPR_MAX = 500  # characters of repr kept in a marker
+
+
+class SerializationError(SnakepitToolError, ValueError):
+    """A value does not serialise and the policy is ``strict`` (code ``unserializable``)."""
+
+    default_code = "unserializable"
+
+
+class PayloadTooLargeError(SnakepitToolError, ValueError):
+    """An encoded value is over ``SNAKEPIT_MAX_PAYLOAD_BYTES`` (code ``payload_too_large``)."""
+
+    default_code = "payload_too_large"
+
+
+def _policy() -> str:
+    value = os.environ.get("SNAKEPIT_SERIALIZATION", "graceful")
+    return value if value in ("graceful", "repr", "strict") else "graceful"
 
 
 @dataclasses.dataclass
 class Tensor:
-    """A tensor without numpy: dtype name, shape, C-order little-endian bytes."""
+    """A tensor without numpy: dtype name, shape, little-endian bytes in ``order`` ("C" or "F")."""
 
     dtype: str
     shape: Tuple[int, ...]
     data: Union[bytes, memoryview]
+    order: str = "C"
 
     def __post_init__(self) -> None:
         self.shape = tuple(int(d) for d in self.shape)
@@ -56,23 +84,31 @@ class Tensor:
 _NATIVE = (dict, list, tuple, str, bytes, bytearray, memoryview, int, float, bool, type(None), ExtType)
 
 
-def _tensor_ext(dtype: str, shape: Sequence[int], data: Any) -> ExtType:
-    return ExtType(EXT_TENSOR, msgpack.packb([dtype, list(shape), data], use_bin_type=True))
+def _tensor_ext(dtype: str, shape: Sequence[int], data: Any, order: str = "C") -> ExtType:
+    nbytes = memoryview(data).nbytes
+    if shm.enabled(nbytes):
+        name = shm.export(data)
+        return ExtType(shm.EXT_SHM, msgpack.packb([name, nbytes, dtype, list(shape), order]))
+    body = [dtype, list(shape), data] + (["F"] if order == "F" else [])
+    return ExtType(EXT_TENSOR, msgpack.packb(body, use_bin_type=True))
 
 
 def _ndarray_ext(arr: Any, np: Any) -> Any:
     name = arr.dtype.name
     if name not in TENSOR_DTYPES:
-        return arr.tolist()  # float16, complex, object...: no wire dtype, send values
+        return arr.tolist()  # complex, object, datetime64...: no wire dtype, send values
     if arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and sys.byteorder == "big"):
         arr = arr.astype(arr.dtype.newbyteorder("<"))
+    # A Fortran-ordered array goes as its own memory with order "F": no reordering copy.
+    if arr.ndim > 1 and arr.flags.f_contiguous and not arr.flags.c_contiguous:
+        return _tensor_ext(name, arr.shape, memoryview(arr.T.reshape(-1).view(np.uint8)), "F")
     flat = np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
     return _tensor_ext(name, arr.shape, memoryview(flat))
 
 
 def _public_fields(o: Any) -> Any:
     fields = {k: v for k, v in vars(o).items() if not k.startswith("_")}
-    return fields if fields else _safe_repr(o)
+    return fields if fields else _unserializable(o)
 
 
 def _safe_repr(o: Any) -> str:
@@ -80,6 +116,22 @@ def _safe_repr(o: Any) -> str:
         return repr(o)
     except Exception:
         return f"<unrepresentable {type(o).__name__}>"
+
+
+def _unserializable(o: Any) -> Any:
+    """What an object with no mapping becomes, by policy: marker, repr text, or an error."""
+    policy = _policy()
+    text = _safe_repr(o)
+    if policy == "repr":
+        return text
+    kind = type(o)
+    type_name = f"{kind.__module__}.{kind.__qualname__}" if kind.__module__ != "builtins" else kind.__qualname__
+    if policy == "strict":
+        raise SerializationError(f"{type_name} is not serialisable (SNAKEPIT_SERIALIZATION=strict)",
+                                 details={"type": type_name})
+    if len(text) > _REPR_MAX:
+        text = text[:_REPR_MAX] + "..."
+    return {MARKER_KEY: True, "type": type_name, "repr": text}
 
 
 def _convert(o: Any) -> Any:
@@ -102,7 +154,7 @@ def _convert(o: Any) -> Any:
     if isinstance(o, str):
         return str(o)
     if isinstance(o, Tensor):
-        return _tensor_ext(o.dtype, o.shape, o.data)
+        return _tensor_ext(o.dtype, o.shape, o.data, o.order)
     if isinstance(o, tuple) and hasattr(o, "_asdict"):
         return dict(o._asdict())  # namedtuple -> map of its fields
     if isinstance(o, dict):
@@ -122,7 +174,7 @@ def _convert(o: Any) -> Any:
     if isinstance(o, os.PathLike):
         return os.fspath(o)
     if isinstance(o, (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)):
-        return _safe_repr(o)
+        return _unserializable(o)
     for method in ("model_dump", "to_dict", "_asdict"):
         fn = getattr(o, method, None)
         if callable(fn):
@@ -139,7 +191,7 @@ def _convert(o: Any) -> Any:
             return _public_fields(o)
         except TypeError:
             pass
-    return _safe_repr(o)
+    return _unserializable(o)
 
 
 def _default(o: Any) -> Any:
@@ -149,9 +201,11 @@ def _default(o: Any) -> Any:
             o = _convert(o)
             if type(o) in _NATIVE:
                 return o
-        return _safe_repr(o)
+        return _unserializable(o)
+    except SerializationError:
+        raise
     except Exception:
-        return _safe_repr(o)
+        return _unserializable(o)
 
 
 def to_wire_safe(value: Any, _depth: int = 0, _seen: Any = None) -> Any:
@@ -195,6 +249,69 @@ def pack(value: Any) -> bytes:
         return msgpack.packb(to_wire_safe(value), default=_default, use_bin_type=True, strict_types=True)
 
 
+def _max_payload() -> int:
+    try:
+        value = int(os.environ.get("SNAKEPIT_MAX_PAYLOAD_BYTES", ""))
+    except ValueError:
+        return 0
+    return max(value, 0)
+
+
+_WALK_MAX_ITEMS = 4096  # longer lists are not searched for large binaries (walking them costs)
+
+
+def _export_binaries(value: Any, threshold: int, depth: int = 0) -> Any:
+    """``value`` with binaries of at least ``threshold`` bytes replaced by shm refs.
+
+    msgpack packs ``bytes`` natively (no ``default`` hook), so they are found by
+    walking containers; unchanged containers are returned as they are.
+    """
+    kind = type(value)
+    if kind in (bytes, bytearray, memoryview):
+        size = memoryview(value).nbytes
+        if size < threshold:
+            return value
+        name = shm.export(value)
+        return ExtType(shm.EXT_SHM, msgpack.packb([name, size, None, None, "C"]))
+    if depth > 8:
+        return value
+    if kind is dict:
+        out = None
+        for k, v in value.items():
+            nv = _export_binaries(v, threshold, depth + 1)
+            if nv is not v:
+                out = dict(value) if out is None else out
+                out[k] = nv
+        return value if out is None else out
+    if kind in (list, tuple) and len(value) <= _WALK_MAX_ITEMS:
+        items = [_export_binaries(v, threshold, depth + 1) for v in value]
+        return value if all(a is b for a, b in zip(items, value)) else items
+    return value
+
+
+def pack_checked(value: Any) -> bytes:
+    """``pack`` for frames that leave the process: large buffers go to shared memory
+    (when enabled) and the total (frame + shared memory) is checked against
+    ``SNAKEPIT_MAX_PAYLOAD_BYTES`` before anything is sent. Raises
+    ``PayloadTooLargeError`` (its shm files removed) or ``SerializationError``.
+    """
+    threshold = shm.threshold()
+    exports = shm.track() if threshold is not None else []
+    try:
+        body = pack(_export_binaries(value, threshold) if threshold is not None else value)
+        size = len(body) + sum(n for _, n in exports)
+        limit = _max_payload()
+        if limit and size > limit:
+            raise PayloadTooLargeError(
+                f"payload of {size} bytes is over the limit of {limit} bytes (maxPayloadBytes)",
+                details={"sizeBytes": size, "limitBytes": limit, "side": "python"})
+    except BaseException:
+        shm.discard(exports)
+        raise
+    shm.untrack()
+    return body
+
+
 # -- decoding -----------------------------------------------------------------
 
 _numpy: Any = None  # imported on the first tensor: numpy costs ~100 ms at start-up
@@ -217,29 +334,50 @@ def _decode_tensor(payload: bytes) -> Any:
     # (unpackb would copy the bin into a new bytes object).
     u = msgpack.Unpacker(raw=False)
     u.feed(payload)
-    if u.read_array_header() != 3:
-        raise ValueError("tensor ext payload must be [dtype, shape, data]")
+    n = u.read_array_header()
+    if n not in (3, 4):
+        raise ValueError("tensor ext payload must be [dtype, shape, data, order?]")
     dtype, shape = u.unpack(), u.unpack()
     off = u.tell()
     marker = payload[off]
     width = {0xC4: 1, 0xC5: 2, 0xC6: 4}.get(marker)
+    order = "C"
     if width is None:
         data: Any = u.unpack()  # not a bin: tolerate whatever it is
+        if n > 3:
+            order = u.unpack()
     else:
         size = int.from_bytes(payload[off + 1 : off + 1 + width], "big")
         start = off + 1 + width
         data = memoryview(payload)[start : start + size]
+        if n > 3:
+            order = msgpack.unpackb(payload[start + size :], raw=False)
+    return _as_array(dtype, shape, data, order)
+
+
+def _decode_shm(payload: bytes) -> Any:
+    name, size, dtype, shape, order = msgpack.unpackb(payload, raw=False)
+    mapping = shm.read_ref(name, size)
+    if dtype is None:
+        return bytes(mapping)  # tools expect ``bytes``: one memcpy out of the mapping
+    return _as_array(dtype, shape, mapping, order)
+
+
+def _as_array(dtype: str, shape: Any, data: Any, order: str) -> Any:
     if dtype not in TENSOR_DTYPES:
         raise ValueError(f"unsupported tensor dtype {dtype!r}")
     np = _load_numpy()
     if not np:
-        return Tensor(dtype, tuple(shape), data)
-    return np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape)
+        return Tensor(dtype, tuple(shape), data, order)
+    arr = np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<"))
+    return arr.reshape(shape, order="F" if order == "F" else "C")
 
 
 def _ext_hook(code: int, data: bytes) -> Any:
     if code == EXT_TENSOR:
         return _decode_tensor(data)
+    if code == shm.EXT_SHM:
+        return _decode_shm(data)
     if code == EXT_BIGINT:
         return int.from_bytes(data, "big", signed=True)
     if code == 0 and data == b"\x00":

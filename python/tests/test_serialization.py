@@ -62,12 +62,33 @@ def test_numpy_roundtrip_every_dtype(dtype):
 
 
 def test_tensor_wire_format_is_little_endian_c_order():
-    arr = np.arange(6, dtype=">i4").reshape(2, 3).T  # big-endian, not C-contiguous
+    arr = np.arange(12, dtype=">i4").reshape(3, 4)[:, ::2]  # big-endian, strided
     ext = msgpack.unpackb(pack(arr), raw=False)
     assert ext.code == EXT_TENSOR
     dtype, shape, data = msgpack.unpackb(ext.data, raw=False)
     assert (dtype, shape) == ("int32", [3, 2])
     assert data == np.ascontiguousarray(arr).astype("<i4").tobytes()
+
+
+def test_fortran_arrays_go_in_their_own_order():
+    arr = np.asfortranarray(np.arange(6, dtype="<f8").reshape(2, 3))
+    ext = msgpack.unpackb(pack(arr), raw=False)
+    dtype, shape, data, order = msgpack.unpackb(ext.data, raw=False)
+    assert (dtype, shape, order) == ("float64", [2, 3], "F")
+    assert data == arr.tobytes(order="F")
+    out = roundtrip(arr)
+    assert out.flags.f_contiguous and not out.flags.c_contiguous
+    np.testing.assert_array_equal(out, arr)
+
+
+@pytest.mark.parametrize("dtype", sorted(serialization.TENSOR_DTYPES))
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_every_dtype_in_both_orders(dtype, order):
+    arr = np.array((np.arange(24) % 3).astype(dtype).reshape(2, 3, 4), order=order)
+    out = roundtrip(arr)
+    assert out.dtype == arr.dtype and out.shape == arr.shape
+    assert out.flags.f_contiguous if order == "F" else out.flags.c_contiguous
+    np.testing.assert_array_equal(out, arr)
 
 
 def test_tensor_from_host_is_a_view_without_per_element_work():
@@ -86,7 +107,8 @@ def test_numpy_scalars_and_unsupported_dtypes():
     assert roundtrip(np.int64(7)) == 7 and type(roundtrip(np.int64(7))) is int
     assert roundtrip(np.float32(0.5)) == 0.5
     assert roundtrip(np.bool_(True)) is True
-    assert roundtrip(np.array([1, 2], dtype=np.float16)) == [1.0, 2.0]
+    half = roundtrip(np.array([1, 2], dtype=np.float16))
+    assert half.dtype == np.float16 and half.tolist() == [1.0, 2.0]
 
 
 def test_tensor_without_numpy(monkeypatch):
@@ -147,8 +169,11 @@ def test_graceful_encoding_never_crashes():
     assert roundtrip(Level.HIGH) == 3
     assert roundtrip(collections.OrderedDict(a=1)) == {"a": 1}
     assert roundtrip(datetime.date(2024, 1, 2)) == "2024-01-02"
-    assert roundtrip(object()).startswith("<object object at")
-    assert roundtrip(BadRepr()) == "<unrepresentable BadRepr>"
+    marker = roundtrip(object())
+    assert marker[serialization.MARKER_KEY] is True and marker["type"] == "object"
+    assert marker["repr"].startswith("<object object at")
+    assert roundtrip(BadRepr())["repr"] == "<unrepresentable BadRepr>"
+    assert roundtrip(BadRepr())["type"].endswith("BadRepr")
     assert roundtrip(Cyclic()) == {"me": "<cycle>"}
     loop = []
     loop.append(loop)
