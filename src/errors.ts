@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'unknown_worker'
   | 'device_not_available'
   | 'no_device'
+  | 'unknown_event'
+  | 'duplicate_handler'
   // pool
   | 'pool_saturated'
   | 'pool_not_started'

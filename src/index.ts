@@ -12,6 +12,8 @@ export type { SnakepitConfigInput, ResolvedConfig, ResolvedPoolConfig } from './
 export * from './errors.js';
 export { Tensor, type TensorDType, type TensorData } from './tensor.js';
 export { Logger, type LogLevel, type LogRecord, type LogSink } from './logger.js';
+export { telemetry, PYTHON_EVENTS, EVENT_NAMES } from './telemetry/index.js';
+export type { TelemetryHandler, TelemetryMessage, TelemetryEventMap, TelemetryEventName, PythonEventName } from './telemetry/index.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';
 export type { PoolHealth, InstanceHealth, HealthStatus, HealthError } from './pool/health.js';
 export type { CrashInfo, CrashReason } from './pool/crash-barrier.js';

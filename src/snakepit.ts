@@ -14,6 +14,7 @@ import { runScriptMode, SCRIPT_DEFAULTS, stopBounded, untilAborted, type Cleanup
 import { GrpcHostResources } from './transport/grpc/host-resources.js';
 import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
 import { Session } from './session/session.js';
+import { startBridged } from './telemetry/pool-bridge.js';
 import { SessionHub } from './session/session-hub.js';
 import type { SessionStore } from './session/session-store.js';
 import { ChunkChannel } from './stream-iterator.js';
@@ -110,7 +111,7 @@ export class Snakepit {
       circuitBreaker: this.config.circuitBreaker,
     };
     for (const pool of this.config.pools) this.#pools.set(pool.name, new Pool(buildPoolOptions(pool, context)));
-    await Promise.all([...this.#pools.values()].map((p) => p.start()));
+    await Promise.all([...this.#pools.values()].map((p) => startBridged(p)));
   }
 
   /**

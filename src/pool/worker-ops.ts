@@ -3,10 +3,11 @@ import { PoolError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Worker, type AttachedEndpoint, type SpawnedEndpoint } from '../worker/worker.js';
 import type { PoolOptions } from './pool-types.js';
+import { traceSpawn } from '../telemetry/pool-bridge.js';
 
 /** Spawns (or attaches to) worker `id` and resolves once it is ready. */
 export function startPoolWorker(options: PoolOptions, id: string, endpoint: SpawnedEndpoint | AttachedEndpoint): Promise<Worker> {
-  return Worker.start({
+  return traceSpawn(options.name, id, () => Worker.start({
     id,
     endpoint,
     startupTimeoutMs: options.startupTimeoutMs,
@@ -18,7 +19,7 @@ export function startPoolWorker(options: PoolOptions, id: string, endpoint: Spaw
     hostRequests: options.hostRequests,
     hostServer: options.hostServer,
     heartbeat: options.heartbeat,
-  });
+  }));
 }
 
 /**

@@ -1,0 +1,110 @@
+/**
+ * A call's events: `snakepit.call.start` → (queue events) → `stream.*` → `call.stop` or
+ * `call.exception`, all with the call's correlation id. Every call gets a correlation id (the
+ * caller's `correlationId`, or a fresh UUID) so that Python and logs can tie back to it.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { CallOptions } from '../pool/task.js';
+import type { ChunkHandler } from '../transport/types.js';
+import { emit, enabled } from './bus.js';
+
+/** What the queue hooks need from a task (the pool's `Task` has these). */
+interface CallLike {
+  readonly tool: string;
+  readonly correlationId: string | undefined;
+  readonly sessionId: string | undefined;
+  readonly chunkSink: ChunkHandler | undefined;
+}
+
+/** A new correlation id (a UUID v4). */
+export const newCorrelationId = (): string => randomUUID();
+
+const enqueuedAt = new WeakMap<object, number>();
+
+const meta = (pool: string, task: CallLike) => ({
+  pool,
+  tool: task.tool,
+  correlationId: task.correlationId as string,
+  stream: task.chunkSink !== undefined,
+  ...(task.sessionId === undefined ? {} : { sessionId: task.sessionId }),
+});
+
+const errorCode = (error: unknown): string | undefined => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+};
+
+/**
+ * Runs one call with its events. `run` gets the options with the correlation id filled in and
+ * the chunk handler (wrapped to count stream messages when anyone listens).
+ */
+export function traceCall(
+  pool: string,
+  tool: string,
+  options: CallOptions,
+  onChunk: ChunkHandler | undefined,
+  run: (options: CallOptions, onChunk: ChunkHandler | undefined) => Promise<unknown>,
+): Promise<unknown> {
+  const opts = options.correlationId === undefined ? { ...options, correlationId: newCorrelationId() } : options;
+  const stream = onChunk !== undefined;
+  const startOn = enabled('snakepit.call.start');
+  const endOn = enabled('snakepit.call.stop') || enabled('snakepit.call.exception');
+  const streamOn = stream && (enabled('snakepit.stream.opened') || enabled('snakepit.stream.message') || enabled('snakepit.stream.closed'));
+  // Zero cost with no subscribers: no payload, no timing, no extra promise.
+  if (!startOn && !endOn && !streamOn) return run(opts, onChunk);
+  const metadata = { pool, tool, correlationId: opts.correlationId as string, stream, ...(opts.sessionId === undefined ? {} : { sessionId: opts.sessionId }) };
+  const startedAt = performance.now();
+  if (startOn) emit('snakepit.call.start', { systemTime: Date.now() }, metadata);
+  let messages = 0;
+  let chunkSink = onChunk;
+  if (streamOn && onChunk) {
+    emit('snakepit.stream.opened', {}, metadata);
+    chunkSink = (data, final) => {
+      emit('snakepit.stream.message', { index: messages++ }, metadata);
+      onChunk(data, final);
+    };
+  }
+  let workerId: string | undefined;
+  const promise = run(opts, chunkSink);
+  return promise.then(
+    (value) => {
+      const durationMs = performance.now() - startedAt;
+      if (streamOn) emit('snakepit.stream.closed', { messages, durationMs }, { ...metadata, ok: true });
+      emit('snakepit.call.stop', { durationMs }, { ...metadata, workerId });
+      return value;
+    },
+    (error: unknown) => {
+      const durationMs = performance.now() - startedAt;
+      if (streamOn) emit('snakepit.stream.closed', { messages, durationMs }, { ...metadata, ok: false });
+      workerId = (error as { details?: { workerId?: string } } | null)?.details?.workerId;
+      emit('snakepit.call.exception', { durationMs }, { ...metadata, workerId, code: errorCode(error), kind: (error as Error)?.name ?? 'Error' });
+      throw error;
+    },
+  );
+}
+
+/** The call went to the queue (`queueDepth` counts it). */
+export function callEnqueued(pool: string, task: CallLike, queueDepth: number): void {
+  if (!enabled('snakepit.pool.queue.enqueued') && !enabled('snakepit.pool.queue.dequeued') && !enabled('snakepit.pool.queue.timeout')) return;
+  enqueuedAt.set(task, performance.now());
+  emit('snakepit.pool.queue.enqueued', { queueDepth }, meta(pool, task));
+}
+
+/** The call left the queue for `workerId`. */
+export function callDequeued(pool: string, task: CallLike, workerId: string, queueDepth: number): void {
+  if (!enabled('snakepit.pool.queue.dequeued')) return;
+  const waitMs = performance.now() - (enqueuedAt.get(task) ?? performance.now());
+  emit('snakepit.pool.queue.dequeued', { queueDepth, waitMs }, { ...meta(pool, task), workerId });
+}
+
+/** The call waited in the queue for longer than the pool's queue timeout. */
+export function callQueueTimeout(pool: string, task: CallLike): void {
+  if (!enabled('snakepit.pool.queue.timeout')) return;
+  emit('snakepit.pool.queue.timeout', { waitMs: performance.now() - (enqueuedAt.get(task) ?? performance.now()) }, meta(pool, task));
+}
+
+/** The queue was full: the call is rejected with `pool_saturated`. */
+export function poolSaturated(pool: string, task: CallLike, queueDepth: number, maxQueueSize: number): void {
+  if (enabled('snakepit.pool.saturated')) emit('snakepit.pool.saturated', { queueDepth, maxQueueSize }, meta(pool, task));
+}

@@ -1,0 +1,128 @@
+// The telemetry bus: exact event sequences of calls, queue timeouts, streams and crashes, on real workers.
+import { afterEach, describe, expect, it } from 'vitest';
+import { telemetry, type Snakepit, type TelemetryEventName } from '../../src/index.js';
+import { startPool } from '../helpers/pool.js';
+
+/** Records events under one handler id; `until(name)` resolves when `name` arrives (bounded). */
+function record(names: readonly TelemetryEventName[]) {
+  const seen: { event: TelemetryEventName; measurements: Record<string, number>; metadata: Record<string, unknown> }[] = [];
+  const waiters: { name: TelemetryEventName; resolve: () => void }[] = [];
+  const id = `test-${Math.random()}`;
+  telemetry.attach(id, names, (event, measurements, metadata) => {
+    seen.push({ event, measurements, metadata: metadata as Record<string, unknown> });
+    for (const w of waiters.filter((w) => w.name === event)) w.resolve();
+  });
+  return {
+    seen,
+    names: () => seen.map((e) => e.event),
+    until: (name: TelemetryEventName, timeoutMs = 20_000) =>
+      seen.some((e) => e.event === name)
+        ? Promise.resolve()
+        : new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`no ${name} within ${timeoutMs} ms`)), timeoutMs);
+            waiters.push({ name, resolve: () => (clearTimeout(timer), resolve()) });
+          }),
+    stop: () => telemetry.detach(id),
+  };
+}
+
+const CALL: TelemetryEventName[] = ['snakepit.call.start', 'snakepit.call.stop', 'snakepit.call.exception'];
+const QUEUE: TelemetryEventName[] = ['snakepit.pool.queue.enqueued', 'snakepit.pool.queue.dequeued', 'snakepit.pool.queue.timeout'];
+const STREAM: TelemetryEventName[] = ['snakepit.stream.opened', 'snakepit.stream.message', 'snakepit.stream.closed'];
+const WORKER: TelemetryEventName[] = [
+  'snakepit.pool.worker.spawn_started',
+  'snakepit.pool.worker.spawned',
+  'snakepit.pool.worker.terminated',
+  'snakepit.worker.crash',
+  'snakepit.pool.worker.restarted',
+];
+
+describe('telemetry events', () => {
+  let sp: Snakepit | undefined;
+  let rec: ReturnType<typeof record> | undefined;
+  afterEach(async () => {
+    rec?.stop();
+    rec = undefined;
+    await sp?.stop();
+    sp = undefined;
+  });
+
+  it('a successful call: start then stop, with a duration and one correlation id', async () => {
+    ({ sp } = await startPool());
+    rec = record([...CALL, ...QUEUE]);
+    await sp.execute('ping', {}, { correlationId: 'corr-1' });
+    expect(rec.names()).toEqual(['snakepit.call.start', 'snakepit.call.stop']);
+    expect(rec.seen[1]!.measurements.durationMs).toBeGreaterThan(0);
+    expect(rec.seen.map((e) => e.metadata.correlationId)).toEqual(['corr-1', 'corr-1']);
+    expect(rec.seen[1]!.metadata).toMatchObject({ pool: 'default', tool: 'ping', stream: false });
+  });
+
+  it('a call without a correlation id gets a fresh one', async () => {
+    ({ sp } = await startPool());
+    rec = record(CALL);
+    await sp.execute('ping');
+    const [start, stop] = rec.seen;
+    expect(start!.metadata.correlationId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(stop!.metadata.correlationId).toBe(start!.metadata.correlationId);
+  });
+
+  it('a failed call: start then exception with the error code', async () => {
+    ({ sp } = await startPool());
+    rec = record(CALL);
+    await expect(sp.execute('raise_error', { type: 'ValueError' })).rejects.toMatchObject({ code: 'python_error' });
+    expect(rec.names()).toEqual(['snakepit.call.start', 'snakepit.call.exception']);
+    expect(rec.seen[1]!.metadata).toMatchObject({ code: 'python_error', tool: 'raise_error' });
+  });
+
+  it('a queue timeout: start, enqueued, timeout, exception', async () => {
+    ({ sp } = await startPool({ poolQueueTimeoutMs: 200 }));
+    const controller = new AbortController();
+    const busy = sp.execute('sleep', { ms: 30_000 }, { signal: controller.signal }).catch(() => undefined);
+    rec = record([...CALL, ...QUEUE]);
+    await expect(sp.execute('ping')).rejects.toMatchObject({ code: 'queue_timeout' });
+    expect(rec.names()).toEqual(['snakepit.call.start', 'snakepit.pool.queue.enqueued', 'snakepit.pool.queue.timeout', 'snakepit.call.exception']);
+    expect(rec.seen[1]!.measurements.queueDepth).toBe(1);
+    expect(rec.seen[3]!.metadata.code).toBe('queue_timeout');
+    controller.abort();
+    await busy;
+  });
+
+  it('a queued call: start, enqueued, dequeued, stop', async () => {
+    ({ sp } = await startPool());
+    const controller = new AbortController();
+    const busy = sp.execute('sleep', { ms: 30_000 }, { signal: controller.signal }).catch(() => undefined);
+    rec = record([...CALL, ...QUEUE]);
+    const queued = sp.execute('ping');
+    controller.abort();
+    await busy;
+    await queued;
+    expect(rec.names()).toEqual(['snakepit.call.start', 'snakepit.pool.queue.enqueued', 'snakepit.pool.queue.dequeued', 'snakepit.call.stop']);
+  });
+
+  it('a stream: start, opened, one message per chunk, closed, stop', async () => {
+    ({ sp } = await startPool());
+    rec = record([...CALL, ...STREAM]);
+    const chunks: unknown[] = [];
+    for await (const chunk of sp.stream('stream_progress', { steps: 3, delay_ms: 1 })) chunks.push(chunk);
+    const messages = Array.from({ length: chunks.length }, () => 'snakepit.stream.message');
+    expect(rec.names()).toEqual(['snakepit.call.start', 'snakepit.stream.opened', ...messages, 'snakepit.stream.closed', 'snakepit.call.stop']);
+    expect(rec.seen.at(-2)!.measurements.messages).toBe(chunks.length);
+  });
+
+  it('a worker crash: the call fails, the worker terminates and a replacement is spawned', async () => {
+    ({ sp } = await startPool({ adapter: 'crash_adapter.CrashAdapter' }));
+    rec = record([...CALL, ...WORKER]);
+    await expect(sp.execute('crash', { code: 3 })).rejects.toMatchObject({ code: 'worker_crashed' });
+    await rec.until('snakepit.pool.worker.restarted');
+    expect(rec.names()).toEqual([
+      'snakepit.call.start',
+      'snakepit.pool.worker.terminated',
+      'snakepit.worker.crash',
+      'snakepit.call.exception',
+      'snakepit.pool.worker.spawn_started',
+      'snakepit.pool.worker.spawned',
+      'snakepit.pool.worker.restarted',
+    ]);
+    expect(rec.seen[1]!.metadata).toMatchObject({ expected: false, exitCode: 3 });
+  });
+});

@@ -1,0 +1,67 @@
+// The telemetry bus: attach/detach by id, a throwing handler is detached, catalog-only names, resilience forwarding.
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { afterEach, describe, expect, it } from 'vitest';
+import { emitResilienceEvent } from '../../src/resilience/events.js';
+import { attach, attachMany, detach, emit, enabled, events, handlers, setTelemetryLogger } from '../../src/telemetry/bus.js';
+import { Logger, type LogRecord } from '../../src/logger.js';
+
+describe('telemetry bus', () => {
+  afterEach(() => {
+    for (const { id } of handlers()) detach(id);
+  });
+
+  it('delivers an event to each attached handler with name, measurements and metadata', () => {
+    const got: unknown[] = [];
+    attach('a', ['snakepit.call.stop'], (event, m, md) => got.push([event, m, md]));
+    emit('snakepit.call.stop', { durationMs: 5 }, { pool: 'p', tool: 't', correlationId: 'c', stream: false, workerId: 'w' });
+    expect(got).toEqual([['snakepit.call.stop', { durationMs: 5 }, { pool: 'p', tool: 't', correlationId: 'c', stream: false, workerId: 'w' }]]);
+  });
+
+  it('is disabled without subscribers and enabled with one (also a raw diagnostics_channel subscriber)', () => {
+    expect(enabled('snakepit.call.start')).toBe(false);
+    const raw = () => {};
+    diagnosticsChannel.subscribe('snakepit.call.start', raw);
+    expect(enabled('snakepit.call.start')).toBe(true);
+    diagnosticsChannel.unsubscribe('snakepit.call.start', raw);
+    expect(enabled('snakepit.call.start')).toBe(false);
+  });
+
+  it('detaches a handler that throws, logs it, and keeps delivering to the others', () => {
+    const logs: LogRecord[] = [];
+    setTelemetryLogger(new Logger('debug', (r) => logs.push(r)));
+    let calls = 0;
+    attach('bad', ['snakepit.pool.saturated'], () => {
+      throw new Error('handler bug');
+    });
+    attachMany('good', ['snakepit.pool.saturated', 'snakepit.call.start'], () => calls++);
+    const md = { pool: 'p', tool: 't', correlationId: 'c', stream: false };
+    expect(() => emit('snakepit.pool.saturated', { queueDepth: 1, maxQueueSize: 1 }, md)).not.toThrow();
+    emit('snakepit.pool.saturated', { queueDepth: 1, maxQueueSize: 1 }, md);
+    expect(calls).toBe(2);
+    expect(handlers().map((h) => h.id)).toEqual(['good']);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatchObject({ level: 'error', context: { handlerId: 'bad', category: 'telemetry' } });
+  });
+
+  it('refuses an uncatalogued name and a duplicate id with typed errors', () => {
+    expect(() => attach('x', ['snakepit.nope' as never], () => {})).toThrow(expect.objectContaining({ code: 'unknown_event' }));
+    attach('y', ['snakepit.call.start'], () => {});
+    expect(() => attach('y', ['snakepit.call.stop'], () => {})).toThrow(expect.objectContaining({ code: 'duplicate_handler' }));
+    expect(detach('y')).toBe(true);
+    expect(detach('y')).toBe(false);
+  });
+
+  it('lists the catalog, Python events included', () => {
+    expect(events()).toContain('snakepit.pool.queue.enqueued');
+    expect(events()).toContain('snakepit.python.call.stop');
+    expect(events()).toContain('snakepit.circuit_breaker.opened');
+    expect(new Set(events()).size).toBe(events().length);
+  });
+
+  it("forwards the resilience toolkit's events under snakepit.*", () => {
+    const got: unknown[] = [];
+    attach('cb', ['snakepit.circuit_breaker.opened'], (_e, m, md) => got.push([m, md]));
+    emitResilienceEvent('circuit_breaker.opened', { failureCount: 3 }, { pool: 'p' });
+    expect(got).toEqual([[{ failureCount: 3 }, { pool: 'p' }]]);
+  });
+});
