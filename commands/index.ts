@@ -4,5 +4,6 @@ import GenAdapter from './gen/adapter.js';
 import ProfileInspector from './profile-inspector.js';
 import Run from './run.js';
 import Setup from './setup.js';
+import Status from './status.js';
 
-export const COMMANDS = { run: Run, setup: Setup, doctor: Doctor, 'gen:adapter': GenAdapter, 'profile-inspector': ProfileInspector };
+export const COMMANDS = { run: Run, setup: Setup, doctor: Doctor, 'gen:adapter': GenAdapter, 'profile-inspector': ProfileInspector, status: Status };

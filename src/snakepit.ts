@@ -1,5 +1,6 @@
 /** The public facade: pools from config, calls, streams, sessions, stats, stop. */
 import { loadConfig, resolveConfig, type ResolvedConfig, type SnakepitConfigInput } from './config/index.js';
+import { ControlServer, type ControlEndpointInfo } from './control/server.js';
 import { PoolError, ValidationError } from './errors.js';
 import { Logger, type LogSink } from './logger.js';
 import { Pool, type PoolStats, type WorkerInfo } from './pool/pool.js';
@@ -76,6 +77,7 @@ export class Snakepit {
   #grpc: GrpcHostResources | undefined;
   #stopping: Promise<void> | undefined;
   #sweep: ReapReport | undefined;
+  #control: ControlServer | undefined;
 
   private constructor(config: ResolvedConfig, options: StartOptions, run: OpenRun) {
     this.config = config;
@@ -112,6 +114,7 @@ export class Snakepit {
     };
     for (const pool of this.config.pools) this.#pools.set(pool.name, new Pool(buildPoolOptions(pool, context)));
     await Promise.all([...this.#pools.values()].map((p) => startBridged(p)));
+    if (this.config.controlEndpoint) this.#control = await ControlServer.start(this, { port: this.config.controlPort });
   }
 
   /**
@@ -180,6 +183,11 @@ export class Snakepit {
   /** What the start-up sweep for dead runs' workers did (undefined when `rogueCleanup` is off). */
   get startupSweep(): ReapReport | undefined {
     return this.#sweep;
+  }
+
+  /** Where the control endpoint (`snakepit status`, `/metrics`) listens; undefined when `controlEndpoint: false`. */
+  get controlEndpoint(): ControlEndpointInfo | undefined {
+    return this.#control?.info;
   }
 
   /** Whether this instance asked for SIGINT/SIGTERM handling. */
@@ -340,6 +348,7 @@ export class Snakepit {
    */
   stop(options: { timeoutMs?: number | undefined } = {}): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.#control?.stop();
       await this.#hub.stop();
       await Promise.all([...this.#pools.values()].map((p) => p.stop(options.timeoutMs)));
       await this.#grpc?.stop();

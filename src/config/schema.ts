@@ -182,6 +182,18 @@ const globalShape = {
   grpcPort: expecting(z.number().int().min(0).max(65_535), 'an integer from 0 to 65535')
     .optional()
     .describe("TCP port of the host's gRPC server; unset = a Unix socket."),
+  /**
+   * Publish a control endpoint (`snakepit status`, `/status`, `/metrics`): a Unix socket (0600) in
+   * the per-user run folder. @default true
+   */
+  controlEndpoint: z.boolean().default(true).describe('Publish the control endpoint (snakepit status, /metrics).'),
+  /**
+   * Also serve the control endpoint on this TCP port of 127.0.0.1 (0 lets the OS pick), guarded by a
+   * per-run bearer token. Unset: socket only.
+   */
+  controlPort: expecting(z.number().int().min(0).max(65_535), 'an integer from 0 to 65535')
+    .optional()
+    .describe('TCP port of the control endpoint (token required); unset = socket only.'),
   /** Send large binaries through shared memory instead of the transport. */
   zeroCopy: z
     .strictObject({
