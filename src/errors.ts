@@ -22,6 +22,9 @@ export type ErrorCode =
   | 'unknown_worker'
   | 'device_not_available'
   | 'no_device'
+  // data plane: a payload over maxPayloadBytes; a value the strict serialization policy refuses
+  | 'payload_too_large'
+  | 'unserializable'
   | 'unknown_event'
   | 'duplicate_handler'
   // pool
@@ -189,6 +192,21 @@ export class CircuitOpenError extends SnakepitError {
   constructor(message: string, details: Record<string, unknown> & { retryAfterMs: number }) {
     super(message, { code: 'circuit_open', category: 'pool', details });
     this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+/**
+ * An encoded payload (frame plus shared memory) is over `maxPayloadBytes`. Raised on the host before
+ * a call is sent (`side: 'host'`); Python refuses an oversized result the same way before sending it,
+ * which arrives as a `PythonError` with the same code and details (`side: 'python'`).
+ */
+export class PayloadTooLargeError extends ValidationError {
+  readonly sizeBytes: number;
+  readonly limitBytes: number;
+  constructor(sizeBytes: number, limitBytes: number, side: 'host' | 'python') {
+    super(`Payload of ${sizeBytes} bytes is over the limit of ${limitBytes} bytes (maxPayloadBytes)`, 'payload_too_large', { sizeBytes, limitBytes, side });
+    this.sizeBytes = sizeBytes;
+    this.limitBytes = limitBytes;
   }
 }
 

@@ -10,7 +10,7 @@ export type { HostToolFn, HostToolContext, HostToolParameter, HostToolSpec, Regi
 export { defineConfig, resolveConfig, loadConfig } from './config/index.js';
 export type { SnakepitConfigInput, ResolvedConfig, ResolvedPoolConfig } from './config/index.js';
 export * from './errors.js';
-export { Tensor, type TensorDType, type TensorData } from './tensor.js';
+export { Tensor, type TensorDType, type TensorData, type TensorOrder } from './tensor.js';
 export { Logger, type LogLevel, type LogRecord, type LogSink } from './logger.js';
 export { telemetry, PYTHON_EVENTS, EVENT_NAMES } from './telemetry/index.js';
 export type { TelemetryHandler, TelemetryMessage, TelemetryEventMap, TelemetryEventName, PythonEventName } from './telemetry/index.js';

@@ -13,6 +13,7 @@ import { killLeftovers, reapDeadRuns, type ReapOptions, type ReapReport } from '
 import { setSignalHandling } from './process/signals.js';
 import { runScriptMode, SCRIPT_DEFAULTS, stopBounded, untilAborted, type CleanupResult, type ScriptModeOptions } from './script-mode.js';
 import { GrpcHostResources } from './transport/grpc/host-resources.js';
+import { pidAlive, sweepShm } from './transport/shm.js';
 import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
 import { Session } from './session/session.js';
 import { startBridged } from './telemetry/pool-bridge.js';
@@ -97,6 +98,9 @@ export class Snakepit {
   /** Reaps dead runs' workers (when enabled), then host endpoint (for gRPC pools), pools, workers. */
   async #start(): Promise<void> {
     if (this.config.rogueCleanup.enabled) this.#sweep = await reapDeadRuns({ logger: this.#logger, protectedRunIds: ownRunIds() });
+    // Shared-memory files of a crashed host or worker: their creator (pid in the name) is gone.
+    const own = new Set(ownRunIds());
+    sweepShm((runId, pid) => !own.has(runId) && !pidAlive(pid));
     if (this.config.pools.some((p) => p.transport === 'grpc')) {
       this.#grpc = await GrpcHostResources.create({ runId: this.runId, config: this.config, logger: this.#logger });
     }
@@ -111,6 +115,7 @@ export class Snakepit {
       onSessionRestoreLost: this.#hub.onSessionRestoreLost,
       crashBarrier: this.config.crashBarrier,
       circuitBreaker: this.config.circuitBreaker,
+      dataPlane: { zeroCopy: this.config.zeroCopy, maxPayloadBytes: this.config.maxPayloadBytes, serialization: this.config.serialization },
     };
     for (const pool of this.config.pools) this.#pools.set(pool.name, new Pool(buildPoolOptions(pool, context)));
     await Promise.all([...this.#pools.values()].map((p) => startBridged(p)));
@@ -352,6 +357,8 @@ export class Snakepit {
       await this.#hub.stop();
       await Promise.all([...this.#pools.values()].map((p) => p.stop(options.timeoutMs)));
       await this.#grpc?.stop();
+      // Workers are gone: any shm file of this run left (a worker's unread result) is garbage.
+      sweepShm((runId) => runId === this.runId);
       closeRegistry(this.runId);
       running.delete(this);
       syncSignalHandling();

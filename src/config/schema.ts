@@ -204,6 +204,17 @@ const globalShape = {
     })
     .prefault({})
     .describe('Zero-copy transfer of large binaries.'),
+  /**
+   * Largest payload of one call or result (encoded frame plus shared memory), in bytes; a larger one
+   * fails with `payload_too_large` on the side that would send it, before anything is sent. @default 268435456
+   */
+  maxPayloadBytes: posInt().default(268_435_456).describe('Largest call/result payload in bytes.'),
+  /**
+   * What Python does with a result value that has no mapping: `graceful` sends a marker
+   * `{__snakepit_unserializable__: true, type, repr}`, `repr` its repr text, `strict` fails the call
+   * with `unserializable`. @default 'graceful'
+   */
+  serialization: z.enum(['graceful', 'repr', 'strict']).default('graceful').describe('Policy for values Python cannot serialise.'),
   /** Remove a worker for good when it keeps crashing. */
   crashBarrier: z
     .strictObject({

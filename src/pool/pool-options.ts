@@ -4,6 +4,7 @@ import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { resolvePythonExecutable } from '../python/runtime.js';
 import { buildWorkerEnv } from '../python/worker-env.js';
+import { dataPlaneEnv, payloadOptions, type DataPlaneConfig } from '../transport/data-plane.js';
 import type { HostServer } from '../transport/grpc/host-server.js';
 import { withHeartbeatEnv } from '../worker/heartbeat.js';
 import { capacityStrategyNote, workerCapacity } from './capacity.js';
@@ -24,6 +25,8 @@ export interface PoolContext {
   } | undefined;
   /** Answers workers' requests to the host (host tools, session state). */
   hostRequests?: PoolOptions['hostRequests'];
+  /** The instance's `zeroCopy`, `maxPayloadBytes`, `serialization`; undefined: inline, no limit of its own. */
+  dataPlane?: DataPlaneConfig | undefined;
   /** Session bookkeeping as a session's call is dispatched (and the state to restore). */
   onSessionDispatch?: PoolOptions['onSessionDispatch'];
   onSessionRestoreLost?: PoolOptions['onSessionRestoreLost'];
@@ -33,13 +36,17 @@ export interface PoolContext {
   circuitBreaker?: PoolOptions['circuitBreaker'];
 }
 
+function withDataPlaneEnv(env: Record<string, string>, context: PoolContext): Record<string, string> {
+  return { ...env, ...dataPlaneEnv(context.dataPlane, context.runId) };
+}
+
 /** Pool engine options from config. Throws a typed error for combinations the schema cannot see. */
 export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext): PoolOptions {
   if (pool.workers && pool.transport !== 'grpc') {
     throw new ValidationError(`Pool ${pool.name}: attached \`workers\` need transport 'grpc', got '${pool.transport}'`, 'invalid_config', { pool: pool.name, field: 'transport' });
   }
   // The heartbeat variables tell Python's watchdog how often to expect pings (docs/protocol.md).
-  const env = withHeartbeatEnv(
+  const env = withDataPlaneEnv(withHeartbeatEnv(
     buildWorkerEnv({
       profile: pool.workerProfile,
       adapterEnv: pool.adapterEnv,
@@ -49,7 +56,7 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
       threadSafetyChecks: pool.threadSafetyChecks,
     }),
     pool.heartbeat,
-  );
+  ), context);
   const capacityNote = capacityStrategyNote(pool);
   if (capacityNote) context.logger.warn(capacityNote, { pool: pool.name });
   return {
@@ -82,7 +89,7 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
     crashBarrier: context.crashBarrier,
     circuitBreaker: context.circuitBreaker,
     endpoints: pool.workers
-      ? { kind: 'attach', workers: pool.workers.map((w) => ({ kind: 'attach', address: w.address, token: w.token })) }
+      ? { kind: 'attach', workers: pool.workers.map((w) => ({ kind: 'attach', address: w.address, token: w.token, payload: payloadOptions(context.dataPlane, context.runId, false) })) }
       : {
           kind: 'spawn',
           template: {
@@ -94,6 +101,7 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
             adapterArgs: pool.adapterArgs,
             cwd: context.cwd,
             env,
+            payload: payloadOptions(context.dataPlane, context.runId, true),
             ...(context.grpc ? { socketDir: context.grpc.socketDir, workerToken: context.grpc.workerToken } : {}),
           },
         },

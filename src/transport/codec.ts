@@ -1,9 +1,20 @@
 /** msgpack encoding of values on the wire: the JS side of the value mapping in docs/protocol.md. */
 import { addExtension, Packr } from 'msgpackr';
-import { Tensor, type TensorDType } from '../tensor.js';
+import { PayloadTooLargeError } from '../errors.js';
+import { Tensor, type TensorDType, type TensorOrder } from '../tensor.js';
+import { exportBytes, importBytes, removeShm, SHM_EXT_TYPE, type ZeroCopySettings } from './shm.js';
 
-/** ext type of a tensor: `[dtype, shape, bytes]`. */
+/** ext type of a tensor: `[dtype, shape, bytes]`, or `[dtype, shape, bytes, 'F']` in Fortran order. */
 export const TENSOR_EXT_TYPE = 2;
+
+/** A binary or tensor sent through shared memory: what ext 3 carries instead of the bytes. */
+class ShmRef {
+  constructor(
+    readonly name: string,
+    readonly size: number,
+    readonly tensor: Tensor | undefined,
+  ) {}
+}
 
 // `pack`/`unpack` (not `write`/`read`, which msgpackr writes outside the ext body) keep the
 // payload a self-contained msgpack value, as Python's ExtType expects.
@@ -11,10 +22,21 @@ const inner = new Packr({ useRecords: false });
 addExtension({
   Class: Tensor,
   type: TENSOR_EXT_TYPE,
-  pack: (t: Tensor) => inner.pack([t.dtype, t.shape, t.bytes]),
+  pack: (t: Tensor) => inner.pack(t.order === 'F' ? [t.dtype, t.shape, t.bytes, 'F'] : [t.dtype, t.shape, t.bytes]),
   unpack: (payload: Uint8Array) => {
-    const [dtype, shape, bytes] = inner.unpack(payload) as [TensorDType, number[], Uint8Array];
-    return Tensor.fromBytes(dtype, shape, bytes);
+    const [dtype, shape, bytes, order] = inner.unpack(payload) as [TensorDType, number[], Uint8Array, TensorOrder?];
+    return Tensor.fromBytes(dtype, shape, bytes, order ?? 'C');
+  },
+});
+addExtension({
+  Class: ShmRef,
+  type: SHM_EXT_TYPE,
+  pack: (r: ShmRef) => inner.pack([r.name, r.size, r.tensor?.dtype ?? null, r.tensor?.shape ?? null, r.tensor?.order ?? 'C']),
+  // The file is read and unlinked while decoding: whatever becomes of the frame, nothing stays behind.
+  unpack: (payload: Uint8Array) => {
+    const [name, size, dtype, shape, order] = inner.unpack(payload) as [string, number, TensorDType | null, number[] | null, TensorOrder];
+    const bytes = importBytes(name, size);
+    return dtype === null ? bytes : Tensor.fromBytes(dtype, shape ?? [], bytes, order);
   },
 });
 
@@ -34,7 +56,75 @@ export function encode(value: unknown): Buffer {
   return packr.pack(value);
 }
 
-/** Decodes one frame body. */
+/** Decodes one frame body (shared-memory references are read and their files removed). */
 export function decode(bytes: Uint8Array): unknown {
   return packr.unpack(bytes);
+}
+
+/** How a call's payload is encoded: shared memory above a threshold, and a size limit. */
+export interface PayloadOptions {
+  /** Send large binaries and tensors through `/dev/shm`; undefined = always inline. */
+  zeroCopy?: ZeroCopySettings | undefined;
+  /** Largest payload (frame plus shared memory) in bytes; undefined = no limit of its own. */
+  maxPayloadBytes?: number | undefined;
+}
+
+/** An encoded payload and the shared-memory files it refers to (the caller unlinks them when the call ends). */
+export interface EncodedPayload {
+  body: Buffer;
+  shmFiles: string[];
+  /** Bytes that went through shared memory. */
+  shmBytes: number;
+}
+
+/**
+ * Encodes a payload, exporting large buffers to shared memory, and checks the total against
+ * `maxPayloadBytes` before anything is sent. Throws `PayloadTooLargeError` (its files removed).
+ */
+export function encodePayload(value: unknown, options: PayloadOptions): EncodedPayload {
+  const files: string[] = [];
+  let shmBytes = 0;
+  try {
+    const zc = options.zeroCopy;
+    const exportIfLarge = (v: unknown): unknown => {
+      const bytes = v instanceof Tensor ? v.bytes : v instanceof Uint8Array ? v : undefined;
+      if (!zc || bytes === undefined || bytes.byteLength < zc.thresholdBytes) return undefined;
+      const name = exportBytes(zc.runId, bytes);
+      files.push(name);
+      shmBytes += bytes.byteLength;
+      return new ShmRef(name, bytes.byteLength, v instanceof Tensor ? v : undefined);
+    };
+    const body = packr.pack(zc ? replaceLarge(value, exportIfLarge, 0) : value);
+    const size = body.byteLength + shmBytes;
+    const limit = options.maxPayloadBytes;
+    if (limit !== undefined && size > limit) throw new PayloadTooLargeError(size, limit, 'host');
+    return { body, shmFiles: files, shmBytes };
+  } catch (error) {
+    for (const name of files) removeShm(name);
+    throw error;
+  }
+}
+
+/** `value` with large buffers swapped for refs; unchanged containers are returned as they are. */
+function replaceLarge(value: unknown, swap: (v: unknown) => unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const swapped = swap(value);
+  if (swapped !== undefined) return swapped;
+  if (depth > 8 || value instanceof Uint8Array || value instanceof Tensor) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = replaceLarge(value[i], swap, depth + 1);
+      if (v !== value[i]) (out ??= [...value])[i] = v;
+    }
+    return out ?? value;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const nv = replaceLarge(v, swap, depth + 1);
+    if (nv !== v) (out ??= { ...(value as Record<string, unknown>) })[k] = nv;
+  }
+  return out ?? value;
 }

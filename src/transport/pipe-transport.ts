@@ -1,7 +1,8 @@
 /** The pipe transport: msgpack frames over the child's fds 3 (to Python) and 4 (from Python). */
 import type { Readable, Writable } from 'node:stream';
 import { ValidationError, WorkerError } from '../errors.js';
-import { decode, encode } from './codec.js';
+import { decode, encode, encodePayload, type PayloadOptions } from './codec.js';
+import { removeShm } from './shm.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameReader, writeFrame } from './frame-reader.js';
 import type { CallHandle, CallRequest, ChunkHandler, HostRequest, HostRequestHandler, ReadyInfo, Transport, WireError } from './types.js';
 import { fatalErrorFromWire, pythonErrorFromWire, wireErrorFromError } from './wire-error.js';
@@ -11,6 +12,8 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   onChunk: ChunkHandler | undefined;
+  /** Shared-memory files of the call's arguments: removed when the call ends. */
+  shmFiles?: string[];
 }
 
 type InboundFrame =
@@ -32,6 +35,8 @@ export interface PipeTransportOptions {
   maxFrameBytes?: number;
   /** Answers Python's requests to the host; without it they fail with `host_unavailable`. */
   hostRequests?: HostRequestHandler | undefined;
+  /** Shared memory for large arguments, payload limit. @default inline, no limit of its own */
+  payload?: PayloadOptions | undefined;
 }
 
 /** One worker's pipe connection: many calls in flight, matched by id. */
@@ -48,10 +53,12 @@ export class PipeTransport implements Transport {
   readonly #workerId: string;
   readonly #reader: FrameReader;
   readonly #hostRequests: HostRequestHandler | undefined;
+  readonly #payload: PayloadOptions;
 
   constructor(options: PipeTransportOptions) {
     this.#workerId = options.workerId;
     this.#hostRequests = options.hostRequests;
+    this.#payload = options.payload ?? {};
     this.#output = options.output;
     this.#reader = new FrameReader(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
     this.ready = new Promise<ReadyInfo>((resolve, reject) => {
@@ -73,17 +80,23 @@ export class PipeTransport implements Transport {
     const id = this.#nextId++;
     const result = new Promise<unknown>((resolve, reject) => {
       if (this.#failure) return reject(this.#failure);
-      this.#pending.set(id, { tool: request.tool, resolve, reject, onChunk });
-      this.#send({
-        t: 'call',
-        id,
-        tool: request.tool,
-        args: request.args,
-        session: request.sessionId ?? null,
-        meta: request.metadata ?? null,
-        stream: onChunk !== undefined,
-        ...(request.restore === undefined ? {} : { restore: request.restore }),
-      });
+      let encoded;
+      try {
+        encoded = encodePayload({
+          t: 'call',
+          id,
+          tool: request.tool,
+          args: request.args,
+          session: request.sessionId ?? null,
+          meta: request.metadata ?? null,
+          stream: onChunk !== undefined,
+          ...(request.restore === undefined ? {} : { restore: request.restore }),
+        }, this.#payload);
+      } catch (error) {
+        return reject(error as Error); // over maxPayloadBytes, or /dev/shm full: nothing was sent
+      }
+      this.#pending.set(id, { tool: request.tool, resolve, reject, onChunk, shmFiles: encoded.shmFiles });
+      writeFrame(this.#output, encoded.body);
     });
     return { id, result };
   }
@@ -127,7 +140,10 @@ export class PipeTransport implements Transport {
     this.#rejectReady(error);
     const pending = [...this.#pending.values()];
     this.#pending.clear();
-    for (const p of pending) p.reject(error);
+    for (const p of pending) {
+      releaseShm(p);
+      p.reject(error);
+    }
     this.#pings.clear();
   }
 
@@ -202,9 +218,16 @@ export class PipeTransport implements Transport {
 
   #take(id: number): Pending | undefined {
     const p = this.#pending.get(id);
-    if (p) this.#pending.delete(id);
+    if (p) {
+      this.#pending.delete(id);
+      releaseShm(p);
+    }
     return p;
   }
+}
+
+function releaseShm(p: Pending): void {
+  for (const name of p.shmFiles ?? []) removeShm(name);
 }
 
 const STATE_ACTIONS = new Set(['get_all', 'set', 'delete', 'clear']);

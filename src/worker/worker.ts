@@ -3,8 +3,10 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { TimeoutError, WorkerError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { PayloadOptions } from '../transport/codec.js';
 import { GrpcTransport } from '../transport/grpc/grpc-transport.js';
 import { PipeTransport } from '../transport/pipe-transport.js';
+import { sweepShm } from '../transport/shm.js';
 import type { HostRegistration } from '../transport/grpc/host-server.js';
 import type { CallHandle, CallRequest, ChunkHandler, HostRequest, ReadyInfo, ToolSpec, Transport } from '../transport/types.js';
 import { HeartbeatMonitor, type HeartbeatMiss, type HeartbeatSettings, type HeartbeatStatus } from './heartbeat.js';
@@ -38,6 +40,8 @@ export interface SpawnedEndpoint {
   socketDir?: string;
   /** Token the gRPC worker requires on every call (passed in its environment, never argv). */
   workerToken?: string;
+  /** Shared memory above a threshold, payload limit. @default inline, no limit of its own */
+  payload?: PayloadOptions | undefined;
 }
 
 /** A worker something else started; the host connects, health-checks, never spawns or kills it. */
@@ -45,6 +49,8 @@ export interface AttachedEndpoint {
   kind: 'attach';
   address: string;
   token?: string | undefined;
+  /** Payload limit (attached workers never get shared memory). */
+  payload?: PayloadOptions | undefined;
 }
 
 /** Everything needed to start one worker. */
@@ -133,6 +139,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         output: this.#process.toPython,
         input: this.#process.fromPython,
         hostRequests: endpoint.transport === 'pipe' ? this.#hostHandler() : undefined,
+        payload: endpoint.payload,
       });
       if (endpoint.transport === 'pipe') this.#transport = this.#control;
     }
@@ -356,6 +363,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       token,
       connectTimeoutMs: this.options.startupTimeoutMs,
       processBound: endpoint.kind === 'spawn',
+      payload: endpoint.payload,
       host: this.#hostRegistration ? { address: this.options.hostServer!.address, token: this.#hostRegistration.token } : undefined,
       ...(this.options.maxMessageBytes === undefined ? {} : { maxMessageBytes: this.options.maxMessageBytes }),
     });
@@ -407,6 +415,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     const wasStarting = this.state === 'starting';
     this.state = 'stopped';
+    // A worker killed mid-transfer leaves the shm files it wrote and nobody read: its pid names them.
+    const endpoint = this.options.endpoint;
+    if (this.#process?.pid !== undefined && endpoint.kind === 'spawn' && endpoint.payload?.zeroCopy) {
+      const pid = this.#process.pid;
+      sweepShm((runId, creator) => runId === endpoint.runId && creator === pid);
+    }
     this.#heartbeat?.stop();
     for (const timer of this.#cancelTimers.values()) clearTimeout(timer);
     this.#cancelTimers.clear();

@@ -1,7 +1,8 @@
 /** The gRPC transport: the original's wire protocol, behind the same Transport seam as the pipe. */
 import * as grpc from '@grpc/grpc-js';
 import { WorkerError } from '../../errors.js';
-import { decode, encode } from '../codec.js';
+import { decode, encode, encodePayload, type PayloadOptions } from '../codec.js';
+import { removeShm } from '../shm.js';
 import type { CallHandle, CallRequest, ChunkHandler, PythonRuntimeWire, ReadyInfo, ToolSpec, Transport } from '../types.js';
 import { pythonErrorFromWire } from '../wire-error.js';
 import { channelOptions, CORRELATION_HEADER, type ErrorInfoMessage, services, TOKEN_HEADER } from './proto.js';
@@ -24,6 +25,8 @@ export interface GrpcTransportOptions {
   processBound?: boolean;
   /** Where this worker calls the host back (HostService) and its own token there; sent in Describe. */
   host?: { address: string; token: string } | undefined;
+  /** Shared memory for large arguments (spawned workers only), payload limit. @default inline, no limit of its own */
+  payload?: PayloadOptions | undefined;
 }
 
 /** How long a call that lost its connection waits for the process exit to explain it. */
@@ -82,11 +85,13 @@ export class GrpcTransport implements Transport {
   #failure: Error | undefined;
   #onFailure: ((error: Error) => void) | undefined;
   readonly #processBound: boolean;
+  readonly #payload: PayloadOptions;
   readonly #host: { address: string; token: string } | undefined;
 
   constructor(options: GrpcTransportOptions) {
     this.#workerId = options.workerId;
     this.#processBound = options.processBound ?? false;
+    this.#payload = options.payload ?? {};
     this.#host = options.host;
     this.#token = options.token;
     const { BridgeService } = services();
@@ -106,12 +111,19 @@ export class GrpcTransport implements Transport {
 
   call(request: CallRequest, onChunk?: ChunkHandler): CallHandle {
     const id = this.#nextId++;
+    let shmFiles: string[] = [];
     const result = new Promise<unknown>((resolve, reject) => {
       if (this.#failure) return reject(this.#failure);
+      let args: Buffer;
+      try {
+        ({ body: args, shmFiles } = encodePayload(request.args, this.#payload));
+      } catch (error) {
+        return reject(error as Error); // over maxPayloadBytes, or /dev/shm full: nothing was sent
+      }
       const message = {
         call_id: id,
         tool_name: request.tool,
-        args: encode(request.args),
+        args,
         session_id: request.sessionId ?? '',
         metadata: request.metadata === undefined ? Buffer.alloc(0) : encode(request.metadata),
         has_restore: request.restore !== undefined,
@@ -158,6 +170,9 @@ export class GrpcTransport implements Transport {
       });
       this.#pending.set(id, { reject, call });
     });
+    // The arguments' shm files live until the call ends, however it ends.
+    const release = () => shmFiles.forEach(removeShm);
+    result.then(release, release);
     return { id, result };
   }
 
