@@ -12,6 +12,7 @@ import logging
 import os
 from typing import Any, Dict, Optional
 
+from . import telemetry
 from .errors import ProtocolError
 from .pipe_transport import FrameReader, FrameWriter, max_frame_bytes
 from .runtime import EXIT_ADAPTER_IMPORT, EXIT_OK, EXIT_PROTOCOL_ERROR, Runtime, hard_exit, startup_error
@@ -62,6 +63,8 @@ class ControlChannel:
             self.runtime.cancel(frame.get("id"))
         elif kind == "shutdown":
             self.runtime.shutdown.request()
+        elif kind == "telemetry_control":
+            telemetry.configure(frame)
         else:
             log.warning("ignoring unknown frame type %r", kind)
 

@@ -23,6 +23,7 @@ import types
 from typing import Any, Callable, Dict, List, Optional
 
 from .errors import SnakepitToolError, ToolCancelledError
+from . import telemetry
 from .session_context import SessionContext
 from .streaming import unwrap_chunk
 
@@ -60,6 +61,11 @@ class Call:
         """A call from a pipe ``call`` frame; ``host``: the channel for its host requests."""
         call_id = frame.get("id")
         meta = frame.get("meta")
+        meta = dict(meta) if isinstance(meta, dict) else {}
+        # The host's correlation id and W3C trace context ride beside the caller's metadata.
+        for key, name in (("corr", "correlation_id"), ("traceparent", "traceparent")):
+            if frame.get(key) and name not in meta:
+                meta[name] = frame[key]
         restore = frame.get("restore")
         ctx = SessionContext(frame.get("session"), meta if isinstance(meta, dict) else {}, call_id, host)
         return cls(call_id, frame.get("tool"), frame.get("args") or {}, bool(frame.get("stream")), ctx, out,
@@ -155,6 +161,7 @@ class Dispatcher:
 
     def execute(self, call: Call) -> None:
         """Run one call to completion and write its answer(s)."""
+        token = telemetry.bind_call(call.ctx.request_metadata.get("correlation_id"))
         try:
             self._execute(call)
         except BrokenPipeError:  # only the pipe sink raises it out of _execute
@@ -163,6 +170,7 @@ class Dispatcher:
             log.exception("failed to answer call %r", call.id)
         finally:
             self.inflight.pop(call.id, None)
+            telemetry.reset_call(token)
 
     def _execute(self, call: Call) -> None:
         ctx = call.ctx
@@ -271,6 +279,7 @@ class Dispatcher:
     async def _with_context(self, ctx: SessionContext, awaitable: Any) -> Any:
         # Runs inside the task's own context copy: concurrent tasks keep theirs.
         self._set_context(ctx)
+        telemetry.bind_call(ctx.request_metadata.get("correlation_id"))
         return await awaitable
 
     # -- streaming ------------------------------------------------------------

@@ -81,6 +81,7 @@ class GrpcHostChannel(HostChannel):
         self._channel: Any = None
         self._stub: Any = None
         self._metadata: Tuple[Tuple[str, str], ...] = ()
+        self._telemetry_calls: set = set()
 
     @property
     def address(self) -> str:
@@ -151,6 +152,21 @@ class GrpcHostChannel(HostChannel):
 
     def _abandon(self, pending: Pending) -> None:
         pending.key.cancel()  # the RPC, if still running: the host sees CANCELLED
+
+    def send_telemetry(self, events: List[Dict[str, Any]], worker_id: str) -> None:
+        """One ``StreamTelemetry`` call per batch, not waited for (dropped without a host)."""
+        with self._lock:
+            stub, metadata = self._stub, self._metadata
+        if stub is None:
+            return
+        messages = [self.pb2.TelemetryEvent(
+            event=e["name"], measurements=pack(e["measurements"]),
+            metadata=pack({**e["metadata"], "correlation_id": e.get("correlation_id")}),
+            worker_id=worker_id, timestamp=e.get("ts") or 0.0) for e in events]
+        future = stub.StreamTelemetry.future(iter(messages), timeout=10.0, metadata=metadata)
+        # A dropped future cancels its RPC: hold it until it is done.
+        self._telemetry_calls.add(future)
+        future.add_done_callback(self._telemetry_calls.discard)
 
     def close(self) -> None:
         self.configure("", "")

@@ -23,6 +23,7 @@ import threading
 import traceback
 from typing import Any, Dict, Optional
 
+from . import telemetry
 from .control import ControlChannel
 from .grpc_scheduling import MainThreadRunner
 from .inbox import ThreadInbox
@@ -79,7 +80,10 @@ class GrpcWorker:
             from .grpc_host_channel import GrpcHostChannel
 
             # Addressed by the host's Describe; until then host requests fail (host_unavailable).
-            runtime.host = GrpcHostChannel(pb2, pb2_grpc)
+            runtime.host = host = GrpcHostChannel(pb2, pb2_grpc)
+            # Telemetry goes up HostService.StreamTelemetry (batched; see telemetry.py).
+            worker_id = runtime.worker_id or ""
+            telemetry.install_sink(lambda events: host.send_telemetry(events, worker_id))
         except BaseException as exc:  # noqa: BLE001
             self._fatal(exc, "grpc_unavailable")
         try:

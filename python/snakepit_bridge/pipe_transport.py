@@ -9,6 +9,7 @@ import threading
 from typing import Any, Dict, List, Optional
 
 from .dispatcher import StreamAborted, error_map
+from . import telemetry
 from .errors import ProtocolError
 from .serialization import pack_checked, unpack
 
@@ -147,6 +148,8 @@ class PipeReplies:
         self.writer = writer
 
     def _send(self, frame: Dict[str, Any]) -> None:
+        if telemetry._buffer and frame["t"] != "chunk":
+            telemetry.flush()  # the call's events reach the host before its answer
         writer = self.writer
         try:
             body = writer.encode(frame)

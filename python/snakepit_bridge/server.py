@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Optional
 from .control import ControlChannel, control_fds_present
 from .dispatcher import Call
 from .host_channel import PipeHostChannel
+from . import telemetry
 from .inbox import make_inbox
 from .pipe_transport import PipeReplies
 from .runtime import DEFAULT_ADAPTER, Runtime, configure_logging, resolve_adapter_class, set_parent_death_signal
@@ -76,6 +77,9 @@ class PipeWorker:
                                worker_id=args.worker_id, thread_safety=args.thread_safety_check)
         self.control = ControlChannel(self.runtime)
         self.replies = PipeReplies(self.control.writer)
+        # Telemetry batches share fd 4 with the answers (a call's events go out before its answer).
+        writer = self.control.writer
+        telemetry.install_sink(lambda events: writer.send({"t": "telemetry", "events": events}))
         # Host requests share fd 4 with the answers; their replies come on fd 3.
         self.host = self.runtime.host = PipeHostChannel(self.control.writer)
         self.inbox = make_inbox(self.control.reader, self._handle_frame,

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Pool } from '../pool/pool.js';
 import type { Worker } from '../worker/worker.js';
 import { emit, enabled } from './bus.js';
+import { registerWorker } from './python-events.js';
 
 /** Runs `start` (a worker's spawn and handshake) between spawn_started and spawned/spawn_failed. */
 export async function traceSpawn(pool: string, workerId: string, start: () => Promise<Worker>): Promise<Worker> {
@@ -14,6 +15,7 @@ export async function traceSpawn(pool: string, workerId: string, start: () => Pr
   if (enabled('snakepit.pool.worker.spawn_started')) emit('snakepit.pool.worker.spawn_started', { systemTime: Date.now() }, { pool, workerId });
   try {
     const worker = await start();
+    worker.once('exit', registerWorker(worker));
     if (enabled('snakepit.pool.worker.spawned')) emit('snakepit.pool.worker.spawned', { durationMs: performance.now() - startedAt }, { pool, workerId, pid: worker.pid });
     return worker;
   } catch (error) {

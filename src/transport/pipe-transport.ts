@@ -6,6 +6,7 @@ import { removeShm } from './shm.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameReader, writeFrame } from './frame-reader.js';
 import type { CallHandle, CallRequest, ChunkHandler, HostRequest, HostRequestHandler, ReadyInfo, Transport, WireError } from './types.js';
 import { fatalErrorFromWire, pythonErrorFromWire, wireErrorFromError } from './wire-error.js';
+import type { TelemetryControl, WirePythonEvent } from '../telemetry/python-events.js';
 
 interface Pending {
   tool: string;
@@ -24,6 +25,7 @@ type InboundFrame =
   | { t: 'end'; id: number }
   | { t: 'error'; id: number; error: WireError }
   | { t: 'pong'; id: number }
+  | { t: 'telemetry'; events: WirePythonEvent[] }
   | { t: 'host'; id: number; call: number | null; op: string; tool?: string; args?: Record<string, unknown>; timeout_ms?: number | null; action?: string; key?: string; value?: unknown };
 
 export interface PipeTransportOptions {
@@ -35,6 +37,8 @@ export interface PipeTransportOptions {
   maxFrameBytes?: number;
   /** Answers Python's requests to the host; without it they fail with `host_unavailable`. */
   hostRequests?: HostRequestHandler | undefined;
+  /** Receives Python's telemetry batches (`telemetry` frames). */
+  onTelemetry?: ((events: WirePythonEvent[]) => void) | undefined;
   /** Shared memory for large arguments, payload limit. @default inline, no limit of its own */
   payload?: PayloadOptions | undefined;
 }
@@ -53,11 +57,13 @@ export class PipeTransport implements Transport {
   readonly #workerId: string;
   readonly #reader: FrameReader;
   readonly #hostRequests: HostRequestHandler | undefined;
+  readonly #onTelemetry: ((events: WirePythonEvent[]) => void) | undefined;
   readonly #payload: PayloadOptions;
 
   constructor(options: PipeTransportOptions) {
     this.#workerId = options.workerId;
     this.#hostRequests = options.hostRequests;
+    this.#onTelemetry = options.onTelemetry;
     this.#payload = options.payload ?? {};
     this.#output = options.output;
     this.#reader = new FrameReader(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
@@ -89,6 +95,7 @@ export class PipeTransport implements Transport {
           args: request.args,
           session: request.sessionId ?? null,
           meta: request.metadata ?? null,
+        corr: request.correlationId ?? null,
           stream: onChunk !== undefined,
           ...(request.restore === undefined ? {} : { restore: request.restore }),
         }, this.#payload);
@@ -123,6 +130,11 @@ export class PipeTransport implements Transport {
 
   shutdown(): void {
     if (!this.#failure) this.#send({ t: 'shutdown' });
+  }
+
+  /** Changes Python's telemetry sampling/filters (a `telemetry_control` frame); nothing restarts. */
+  telemetryControl(control: TelemetryControl): void {
+    if (!this.#failure) this.#send({ t: 'telemetry_control', ...control });
   }
 
   cleanupSession(sessionId: string): Promise<void> {
@@ -192,6 +204,9 @@ export class PipeTransport implements Transport {
         return;
       case 'host':
         this.#answerHost(frame);
+        return;
+      case 'telemetry':
+        this.#onTelemetry?.(frame.events);
         return;
       default:
         throw new Error(`unknown frame type ${String((frame as { t: unknown }).t)}`);

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { PayloadOptions } from '../transport/codec.js';
 import { GrpcTransport } from '../transport/grpc/grpc-transport.js';
 import { PipeTransport } from '../transport/pipe-transport.js';
+import { foldPythonEvents, type TelemetryControl } from '../telemetry/python-events.js';
 import { sweepShm } from '../transport/shm.js';
 import type { HostRegistration } from '../transport/grpc/host-server.js';
 import type { CallHandle, CallRequest, ChunkHandler, HostRequest, ReadyInfo, ToolSpec, Transport } from '../transport/types.js';
@@ -139,6 +140,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         output: this.#process.toPython,
         input: this.#process.fromPython,
         hostRequests: endpoint.transport === 'pipe' ? this.#hostHandler() : undefined,
+        onTelemetry: (events) => foldPythonEvents(this.pool, this.id, events),
         payload: endpoint.payload,
       });
       if (endpoint.transport === 'pipe') this.#transport = this.#control;
@@ -249,6 +251,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Last pong and misses in a row (null / 0 while heartbeats are off or before the first pong). */
   get heartbeat(): HeartbeatStatus {
     return this.#heartbeat?.status() ?? { lastHeartbeatAt: null, missedHeartbeats: 0 };
+  }
+
+  /**
+   * Sends Python new telemetry settings over the control pipe (both transports of a spawned
+   * worker); false for an attached worker, which has no control pipe.
+   */
+  telemetryControl(control: TelemetryControl): boolean {
+    this.#control?.telemetryControl(control);
+    return this.#control !== undefined;
   }
 
   /** Liveness round trip through the transport. */

@@ -13,6 +13,7 @@ import { decode, encode } from '../codec.js';
 import type { HostRequest, HostRequestHandler } from '../types.js';
 import { channelOptions, services, TOKEN_HEADER } from './proto.js';
 import { infoFromError } from './status.js';
+import { foldGrpcTelemetry, type TelemetryEventMessage } from '../../telemetry/grpc-telemetry.js';
 
 export interface HostServerOptions {
   /** Run directory for the Unix socket. */
@@ -118,12 +119,12 @@ export class HostServer {
             }
           : undefined,
       ),
-      StreamTelemetry: (call: grpc.ServerReadableStream<{ event: string; worker_id: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      StreamTelemetry: (call: grpc.ServerReadableStream<TelemetryEventMessage, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         if (!handlerOf(call.metadata)) return callback(refuse);
         let received = 0;
-        call.on('data', (event: { event: string; worker_id: string }) => {
+        call.on('data', (event: TelemetryEventMessage) => {
           received++;
-          options.logger.debug(`telemetry ${event.event}`, { workerId: event.worker_id });
+          foldGrpcTelemetry(event);
         });
         call.on('end', () => callback(null, { received }));
         call.on('error', () => {});

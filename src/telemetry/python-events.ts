@@ -1,0 +1,108 @@
+/**
+ * Python's events folded into the bus (the original's `Telemetry.GrpcStream`), and the runtime
+ * control of what Python sends (`Telemetry.Control`: sampling, filters, on/off) without restarts.
+ * Only catalogued `snakepit.python.*` names are published: anything else is counted and dropped,
+ * so a worker can never create channels.
+ */
+import { emit, enabled, telemetryLogger } from './bus.js';
+import { pythonEventName, type PythonEventName } from './catalog.js';
+
+/** One event as Python sends it (pipe `telemetry` frame item, or a decoded gRPC TelemetryEvent). */
+export interface WirePythonEvent {
+  name: string;
+  measurements?: Record<string, unknown> | null;
+  metadata?: Record<string, unknown> | null;
+  correlation_id?: string | null;
+  ts?: number;
+}
+
+/** What the host may change in a worker's telemetry at runtime. */
+export interface TelemetryControl {
+  /** Keep each event with this probability (0 silences, 1 keeps all). @default 1 */
+  sampling?: number;
+  /** Only these names (`tool.execution.stop` or the full name); null = all. @default null */
+  allow?: readonly string[] | null;
+  /** Never these names. @default [] */
+  deny?: readonly string[];
+  /** Master switch. @default true */
+  enabled?: boolean;
+}
+
+/** A worker that can take control frames (the Worker class implements it). */
+export interface ControllableWorker {
+  readonly id: string;
+  readonly pool: string;
+  telemetryControl(control: TelemetryControl): boolean;
+}
+
+const workers = new Map<string, ControllableWorker>();
+/** Settings per pool ('*' for all), applied to workers that start later too. */
+const settings = new Map<string, TelemetryControl>();
+let dropped = 0;
+
+/** Tracks a started worker and sends it the current settings. */
+export function registerWorker(worker: ControllableWorker): () => void {
+  workers.set(worker.id, worker);
+  const current = { ...settings.get('*'), ...settings.get(worker.pool) };
+  if (Object.keys(current).length > 0) worker.telemetryControl(current);
+  return () => {
+    if (workers.get(worker.id) === worker) workers.delete(worker.id);
+  };
+}
+
+/**
+ * Changes Python telemetry of one pool's workers (or of all, without `pool`) at once, and of
+ * those that start later. Returns the number of running workers told.
+ * @example telemetry.control.configure({ sampling: 0.1, deny: ['memory.sampled'] }, 'default')
+ */
+export function configure(control: TelemetryControl, pool?: string): number {
+  const key = pool ?? '*';
+  settings.set(key, { ...settings.get(key), ...control });
+  if (pool === undefined) for (const [k, v] of settings) if (k !== '*') settings.set(k, { ...v, ...control });
+  let told = 0;
+  for (const worker of workers.values()) if ((pool === undefined || worker.pool === pool) && worker.telemetryControl(control)) told++;
+  return told;
+}
+
+/** Python telemetry control: the original's `Telemetry.Control`. */
+export const control = {
+  configure,
+  /** Sampling rate 0..1 for `pool` (all pools without it). @example telemetry.control.setSampling(0) */
+  setSampling: (rate: number, pool?: string) => configure({ sampling: rate }, pool),
+  /** Allow/deny lists of Python event names. */
+  setFilter: (filter: { allow?: readonly string[] | null; deny?: readonly string[] }, pool?: string) => configure(filter, pool),
+  /** Turns Python telemetry on or off. */
+  toggle: (on: boolean, pool?: string) => configure({ enabled: on }, pool),
+  /** Python events dropped because their name is not catalogued (since start). */
+  dropped: () => dropped,
+};
+
+const numbers = (raw: Record<string, unknown> | null | undefined): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(raw ?? {})) if (typeof value === 'number') out[toCamel(key)] = value;
+  return out;
+};
+const toCamel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Publishes a batch from worker `workerId` (pool looked up when not given). */
+export function foldPythonEvents(pool: string | undefined, workerId: string, events: readonly WirePythonEvent[]): void {
+  for (const event of events) {
+    const name: PythonEventName | undefined = typeof event.name === 'string' ? pythonEventName(event.name) : undefined;
+    if (!name) {
+      dropped++;
+      if (enabled('snakepit.telemetry.dropped')) emit('snakepit.telemetry.dropped', { count: dropped }, { workerId, name: String(event.name) });
+      telemetryLogger().debug(`Dropped Python event '${String(event.name)}': not in the catalog`, { workerId });
+      continue;
+    }
+    if (!enabled(name)) continue;
+    const { correlation_id: metaCorrelation, ...metadata } = event.metadata ?? {};
+    const correlationId = event.correlation_id ?? (typeof metaCorrelation === 'string' ? metaCorrelation : undefined);
+    emit(name, numbers(event.measurements), {
+      ...metadata,
+      pool: pool ?? workers.get(workerId)?.pool ?? 'unknown',
+      workerId,
+      correlationId,
+      ...(event.ts === undefined ? {} : { pythonTime: event.ts }),
+    });
+  }
+}

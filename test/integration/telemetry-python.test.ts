@@ -1,0 +1,110 @@
+// Python's telemetry folded into the bus: spans with duration and the call's correlation id,
+// catalog-only names, and sampling changed at runtime without restarting the worker.
+import { afterEach, describe, expect, it } from 'vitest';
+import { telemetry, type Snakepit, type TelemetryEventName } from '../../src/index.js';
+import { startPool } from '../helpers/pool.js';
+
+type Seen = { event: TelemetryEventName; measurements: Record<string, number>; metadata: Record<string, unknown> };
+
+/** Records events; `until(pred)` resolves once a recorded event matches (bounded). */
+function record(names: readonly TelemetryEventName[]) {
+  const seen: Seen[] = [];
+  let check: (() => void) | undefined;
+  const id = `py-${Math.random()}`;
+  telemetry.attach(id, names, (event, measurements, metadata) => {
+    seen.push({ event, measurements, metadata: metadata as Record<string, unknown> });
+    check?.();
+  });
+  return {
+    seen,
+    until: (pred: (s: Seen[]) => boolean, timeoutMs = 10_000) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('expected events did not arrive')), timeoutMs);
+        check = () => pred(seen) && (clearTimeout(timer), resolve());
+        check();
+      }),
+    stop: () => telemetry.detach(id),
+  };
+}
+
+const PY: TelemetryEventName[] = [
+  'snakepit.python.tool.execution.start',
+  'snakepit.python.tool.execution.stop',
+  'snakepit.python.tool.execution.exception',
+  'snakepit.python.span.start',
+  'snakepit.python.span.stop',
+  'snakepit.python.custom',
+  'snakepit.telemetry.dropped',
+];
+
+describe('Python telemetry', () => {
+  let sp: Snakepit | undefined;
+  let rec: ReturnType<typeof record> | undefined;
+  afterEach(async () => {
+    rec?.stop();
+    rec = undefined;
+    telemetry.control.configure({ sampling: 1, allow: null, deny: [], enabled: true });
+    await sp?.stop();
+    sp = undefined;
+  });
+
+  it("a span arrives with its duration and the call's correlation id, nested spans linked", async () => {
+    ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
+    rec = record(PY);
+    const seenInPython = await sp.execute('traced', { label: 'x' }, { correlationId: 'corr-py-1' });
+    expect(seenInPython).toBe('corr-py-1');
+    await rec.until((s) => s.some((e) => e.event === 'snakepit.python.tool.execution.stop'));
+    expect(rec.seen.map((e) => e.event)).toEqual([
+      'snakepit.python.tool.execution.start',
+      'snakepit.python.span.start',
+      'snakepit.python.span.stop',
+      'snakepit.python.tool.execution.stop',
+    ]);
+    const stop = rec.seen[3]!;
+    expect(stop.measurements.durationMs).toBeGreaterThanOrEqual(0);
+    expect(stop.metadata).toMatchObject({ correlationId: 'corr-py-1', label: 'x', pool: 'default' });
+    expect(String(stop.metadata.workerId)).toMatch(/^default-/);
+    expect(rec.seen[1]!.metadata.parent_span_id).toBe(rec.seen[0]!.metadata.span_id);
+    expect(rec.seen.every((e) => e.metadata.correlationId === 'corr-py-1')).toBe(true);
+  });
+
+  it('a span around a raising block emits exception with the error type', async () => {
+    ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
+    rec = record(PY);
+    await expect(sp.execute('failing_span')).rejects.toMatchObject({ code: 'python_error' });
+    await rec.until((s) => s.some((e) => e.event === 'snakepit.python.tool.execution.exception'));
+    expect(rec.seen.map((e) => e.event)).toEqual(['snakepit.python.tool.execution.start', 'snakepit.python.tool.execution.exception']);
+    expect(rec.seen[1]!.metadata.kind).toBe('ValueError');
+  });
+
+  it('an unknown Python event name is counted and dropped, creating no channel', async () => {
+    ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
+    rec = record(PY);
+    const before = telemetry.control.dropped();
+    const names = [...telemetry.events()];
+    await sp.execute('emit_unknown');
+    // The catalogued event is sent after the unknown one: once it is here, the unknown one was handled.
+    await rec.until((s) => s.some((e) => e.event === 'snakepit.python.custom'));
+    expect(telemetry.control.dropped()).toBe(before + 1);
+    expect(rec.seen.find((e) => e.event === 'snakepit.telemetry.dropped')?.metadata.name).toBe('snakepit.python.definitely.not.catalogued');
+    expect(telemetry.events()).toEqual(names);
+    expect(() => telemetry.attach('nope', ['snakepit.python.definitely.not.catalogued' as TelemetryEventName], () => {})).toThrow(
+      expect.objectContaining({ code: 'unknown_event' }),
+    );
+  });
+
+  it("sampling 0 silences a worker's events without restarting it; 1 brings them back", async () => {
+    ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
+    rec = record(['snakepit.python.custom']);
+    const pid = await sp.execute('pid');
+    expect(telemetry.control.setSampling(0, 'default')).toBe(1);
+    await sp.execute('emit_many', { n: 5 });
+    // Then back on: the first events seen are those of the later call, none of the silenced one.
+    telemetry.control.setSampling(1, 'default');
+    await sp.execute('emit_many', { n: 2 }, { correlationId: 'after' });
+    await rec.until((s) => s.length >= 2);
+    expect(rec.seen.map((e) => e.metadata.correlationId)).toEqual(['after', 'after']);
+    expect(await sp.execute('pid')).toBe(pid);
+    expect(sp.health().restarts ?? 0).toBe(0);
+  });
+});
