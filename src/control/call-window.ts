@@ -1,7 +1,8 @@
 /**
- * A small ring of recent call durations per pool, for the control endpoint's calls/s and latency
- * percentiles. It only keeps the last `capacity` calls and reads them over a time window, so its
- * cost is fixed however busy the pool is.
+ * Recent calls per pool, for the control endpoint's calls/s and latency percentiles: per-second
+ * counters over the window (exact counts at any rate) and a small ring of the last `capacity`
+ * durations (a sample of the latest calls for the percentiles), so its cost is fixed however busy
+ * the pool is.
  */
 
 /** Calls kept per pool. @default 1024 */
@@ -13,7 +14,7 @@ export const DEFAULT_CALL_WINDOW_MS = 10_000;
 export interface CallRates {
   /** Calls that ended in the window, per second. */
   callsPerSec: number;
-  /** Median duration of those calls, in ms; null when there were none. */
+  /** Median duration of the window's calls (of the last `capacity` of them), in ms; null when there were none. */
   p50Ms: number | null;
   /** 99th percentile duration, in ms; null when there were none. */
   p99Ms: number | null;
@@ -23,21 +24,38 @@ export interface CallRates {
   windowMs: number;
 }
 
-/** A fixed ring of (end time, duration, ok) for one pool. */
+/** A fixed ring of (end time, duration, ok) for one pool, plus calls and errors per second. */
 class CallRing {
   readonly #ends: Float64Array;
   readonly #durations: Float64Array;
   readonly #ok: Uint8Array;
+  /** Per-second buckets: the second (ms since the epoch / 1000) each counts, its calls and errors. */
+  readonly #seconds: Float64Array;
+  readonly #calls: Uint32Array;
+  readonly #errors: Uint32Array;
   #next = 0;
   #count = 0;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, windowMs: number) {
     this.#ends = new Float64Array(capacity);
     this.#durations = new Float64Array(capacity);
     this.#ok = new Uint8Array(capacity);
+    const buckets = Math.ceil(windowMs / 1_000) + 1;
+    this.#seconds = new Float64Array(buckets).fill(-1);
+    this.#calls = new Uint32Array(buckets);
+    this.#errors = new Uint32Array(buckets);
   }
 
   push(endedAt: number, durationMs: number, ok: boolean): void {
+    const second = Math.floor(endedAt / 1_000);
+    const b = second % this.#seconds.length;
+    if (this.#seconds[b] !== second) {
+      this.#seconds[b] = second;
+      this.#calls[b] = 0;
+      this.#errors[b] = 0;
+    }
+    this.#calls[b]!++;
+    if (!ok) this.#errors[b]!++;
     this.#ends[this.#next] = endedAt;
     this.#durations[this.#next] = durationMs;
     this.#ok[this.#next] = ok ? 1 : 0;
@@ -47,17 +65,29 @@ class CallRing {
 
   rates(now: number, windowMs: number): CallRates {
     const durations: number[] = [];
-    let errors = 0;
-    for (let i = 0; i < this.#count; i++) {
-      if (now - this.#ends[i]! > windowMs) continue;
-      durations.push(this.#durations[i]!);
-      if (this.#ok[i] === 0) errors++;
-    }
+    for (let i = 0; i < this.#count; i++) if (now - this.#ends[i]! <= windowMs) durations.push(this.#durations[i]!);
     durations.sort((a, b) => a - b);
+    // Counts: the current (partial) second and the whole seconds before it, divided by the time
+    // they span, so a call shows at once and a full window reads exactly.
+    const current = Math.floor(now / 1_000);
+    const seconds = Math.max(1, Math.floor(windowMs / 1_000));
+    const spanSec = seconds - 1 + (now % 1_000) / 1_000;
+    let calls = 0;
+    let errors = 0;
+    for (let b = 0; b < this.#seconds.length; b++) {
+      const age = current - this.#seconds[b]!;
+      if (age < 0 || age >= seconds) continue;
+      calls += this.#calls[b]!;
+      errors += this.#errors[b]!;
+    }
     // A young instance has not been up for the whole window yet: the rate is still per window,
     // which under-reports for the first seconds rather than jumping.
-    return { callsPerSec: durations.length / (windowMs / 1_000), p50Ms: percentile(durations, 0.5), p99Ms: percentile(durations, 0.99), errors, windowMs };
+    return { callsPerSec: round2(calls / Math.max(spanSec, 0.001)), p50Ms: round2(percentile(durations, 0.5)), p99Ms: round2(percentile(durations, 0.99)), errors, windowMs };
   }
+}
+
+function round2<T extends number | null>(value: T): T {
+  return (value === null ? null : Math.round(value * 100) / 100) as T;
 }
 
 /** Nearest-rank percentile of sorted values; null for none. */
@@ -82,7 +112,7 @@ export class CallWindows {
   /** Records one finished call. */
   record(pool: string, durationMs: number, ok: boolean, endedAt: number = Date.now()): void {
     let ring = this.#rings.get(pool);
-    if (!ring) this.#rings.set(pool, (ring = new CallRing(this.capacity)));
+    if (!ring) this.#rings.set(pool, (ring = new CallRing(this.capacity, this.windowMs)));
     ring.push(endedAt, durationMs, ok);
   }
 
