@@ -57,6 +57,12 @@ export interface HostEventMap {
   'snakepit.retry.attempt': Ev<{ attempt: number; delayMs: number }, { lastError: unknown }>;
   'snakepit.retry.exhausted': Ev<{ attempts: number }, { lastError: unknown }>;
   'snakepit.telemetry.dropped': Ev<{ count: number }, { workerId: string; name: string }>;
+  /** Zero-copy (issue 10): the host wrote a call's large argument to /dev/shm. */
+  'snakepit.zero_copy.exported': Ev<{ bytes: number; durationMs: number }, { name: string }>;
+  /** The host read (and removed) a large value Python sent through /dev/shm. */
+  'snakepit.zero_copy.imported': Ev<{ bytes: number; durationMs: number }, { name: string }>;
+  /** /dev/shm refused a write (full, no permission): the value went inline instead. */
+  'snakepit.zero_copy.fallback': Ev<{ bytes: number }, { reason: string }>;
 }
 
 /** Python's events: what `snakepit_bridge.telemetry` may emit (other names are counted and dropped). */
@@ -117,6 +123,9 @@ const HOST_EVENTS: readonly (keyof HostEventMap)[] = [
   'snakepit.retry.attempt',
   'snakepit.retry.exhausted',
   'snakepit.telemetry.dropped',
+  'snakepit.zero_copy.exported',
+  'snakepit.zero_copy.imported',
+  'snakepit.zero_copy.fallback',
 ];
 
 /** Every catalogued name, host events first. */

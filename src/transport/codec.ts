@@ -1,6 +1,7 @@
 /** msgpack encoding of values on the wire: the JS side of the value mapping in docs/protocol.md. */
 import { addExtension, Packr } from 'msgpackr';
 import { PayloadTooLargeError } from '../errors.js';
+import { emit, enabled } from '../telemetry/bus.js';
 import { Tensor, type TensorDType, type TensorOrder } from '../tensor.js';
 import { exportBytes, importBytes, removeShm, SHM_EXT_TYPE, type ZeroCopySettings } from './shm.js';
 
@@ -35,7 +36,9 @@ addExtension({
   // The file is read and unlinked while decoding: whatever becomes of the frame, nothing stays behind.
   unpack: (payload: Uint8Array) => {
     const [name, size, dtype, shape, order] = inner.unpack(payload) as [string, number, TensorDType | null, number[] | null, TensorOrder];
+    const started = performance.now();
     const bytes = importBytes(name, size);
+    if (enabled('snakepit.zero_copy.imported')) emit('snakepit.zero_copy.imported', { bytes: size, durationMs: performance.now() - started }, { name });
     return dtype === null ? bytes : Tensor.fromBytes(dtype, shape ?? [], bytes, order);
   },
 });
@@ -89,7 +92,16 @@ export function encodePayload(value: unknown, options: PayloadOptions): EncodedP
     const exportIfLarge = (v: unknown): unknown => {
       const bytes = v instanceof Tensor ? v.bytes : v instanceof Uint8Array ? v : undefined;
       if (!zc || bytes === undefined || bytes.byteLength < zc.thresholdBytes) return undefined;
-      const name = exportBytes(zc.runId, bytes);
+      const started = performance.now();
+      let name: string;
+      try {
+        name = exportBytes(zc.runId, bytes);
+      } catch (error) {
+        // /dev/shm full or not writable: the value still gets there, inline.
+        emit('snakepit.zero_copy.fallback', { bytes: bytes.byteLength }, { reason: (error as NodeJS.ErrnoException).code ?? String(error) });
+        return undefined;
+      }
+      if (enabled('snakepit.zero_copy.exported')) emit('snakepit.zero_copy.exported', { bytes: bytes.byteLength, durationMs: performance.now() - started }, { name });
       files.push(name);
       shmBytes += bytes.byteLength;
       return new ShmRef(name, bytes.byteLength, v instanceof Tensor ? v : undefined);
