@@ -10,6 +10,7 @@ export class RawEcho {
   readonly #child: ChildProcess;
   readonly #out: Writable;
   readonly #pending = new Map<number, (v: unknown) => void>();
+  readonly #chunks = new Map<number, (v: unknown) => void>();
   #nextId = 1;
 
   constructor(python: string, benchDir: string) {
@@ -18,9 +19,11 @@ export class RawEcho {
     const reader = new FrameReader();
     (this.#child.stdio[4] as Readable).on('data', (chunk: Buffer) =>
       reader.push(chunk, (body) => {
-        const msg = decode(body) as { id: number; value: unknown };
+        const msg = decode(body) as { t: string; id: number; value: unknown };
+        if (msg.t === 'chunk') return this.#chunks.get(msg.id)?.(msg.value);
         this.#pending.get(msg.id)?.(msg.value);
         this.#pending.delete(msg.id);
+        this.#chunks.delete(msg.id);
       }),
     );
   }
@@ -30,6 +33,16 @@ export class RawEcho {
     return new Promise((resolve) => {
       this.#pending.set(id, resolve);
       writeFrame(this.#out, encode({ t: 'call', id, tool: 'echo', args: { value }, session: null, meta: null, stream: false }));
+    });
+  }
+
+  /** The streaming floor: Python writes `n` chunks `{ i, t }` (t = its time.time_ns()), then the end. */
+  stream(n: number, onChunk: (chunk: unknown) => void): Promise<unknown> {
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      this.#pending.set(id, resolve);
+      this.#chunks.set(id, onChunk);
+      writeFrame(this.#out, encode({ t: 'call', id, tool: 'stamped', args: { n }, session: null, meta: null, stream: true }));
     });
   }
 

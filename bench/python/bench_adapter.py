@@ -1,4 +1,6 @@
 """The adapter the benchmark calls through the full stack."""
+import time
+
 from snakepit_bridge.base_adapter import BaseAdapter, tool
 
 
@@ -6,3 +8,8 @@ class BenchAdapter(BaseAdapter):
     @tool(description="Return the value unchanged")
     def echo(self, value=None):
         return value
+
+    @tool(description="Yield `n` chunks, each stamped with time.time_ns() as it is yielded", supports_streaming=True)
+    def stamped(self, n: int = 1000):
+        for i in range(n):
+            yield {"i": i, "t": time.time_ns()}

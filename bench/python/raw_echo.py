@@ -1,6 +1,8 @@
-"""The floor: the least a pipe + msgpack round trip can cost. Reads frames on fd 3, echoes on fd 4."""
+"""The floor: the least a pipe + msgpack round trip can cost. Reads frames on fd 3, echoes on fd 4;
+`stamped` writes n time-stamped chunks (the streaming floor)."""
 import os
 import struct
+import time
 
 import msgpack
 
@@ -20,14 +22,24 @@ def read_exact(fd, n):
     return buf
 
 
+def send(obj):
+    body = msgpack.packb(obj, use_bin_type=True)
+    out = memoryview(HEADER.pack(len(body)) + body)
+    while out:
+        out = out[os.write(4, out):]
+
+
 def main():
     while True:
         (length,) = HEADER.unpack(read_exact(3, 4))
         msg = msgpack.unpackb(read_exact(3, length), raw=False)
-        body = msgpack.packb({"t": "result", "id": msg["id"], "value": msg["args"]["value"]}, use_bin_type=True)
-        out = memoryview(HEADER.pack(len(body)) + body)
-        while out:
-            out = out[os.write(4, out):]
+        if msg["tool"] == "stamped":
+            # The streaming floor: `n` chunks, each stamped as it is written, then the end.
+            for i in range(msg["args"]["n"]):
+                send({"t": "chunk", "id": msg["id"], "value": {"i": i, "t": time.time_ns()}})
+            send({"t": "result", "id": msg["id"], "value": None})
+            continue
+        send({"t": "result", "id": msg["id"], "value": msg["args"]["value"]})
 
 
 main()
