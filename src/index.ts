@@ -11,7 +11,7 @@ export { defineConfig, resolveConfig, loadConfig } from './config/index.js';
 export type { SnakepitConfigInput, ResolvedConfig, ResolvedPoolConfig } from './config/index.js';
 export * from './errors.js';
 export { Tensor, type TensorDType, type TensorData, type TensorOrder } from './tensor.js';
-export { Logger, type LogLevel, type LogRecord, type LogSink } from './logger.js';
+export { Logger, withLevel, pinoSink, redact, type LogLevel, type LogLevelInput, type LogCategory, type LogRecord, type LogSink, type PinoLike } from './logger.js';
 export { telemetry, PYTHON_EVENTS, EVENT_NAMES } from './telemetry/index.js';
 export type { TelemetryHandler, TelemetryMessage, TelemetryEventMap, TelemetryEventName, PythonEventName } from './telemetry/index.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';

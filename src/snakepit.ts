@@ -2,7 +2,8 @@
 import { loadConfig, resolveConfig, type ResolvedConfig, type SnakepitConfigInput } from './config/index.js';
 import { ControlServer, type ControlEndpointInfo } from './control/server.js';
 import { PoolError, ValidationError } from './errors.js';
-import { Logger, type LogSink } from './logger.js';
+import { Logger, pinoSink, type LogLevelInput, type LogSink, type PinoLike } from './logger.js';
+import { setTelemetryLogger } from './telemetry/bus.js';
 import { Pool, type PoolStats, type WorkerInfo } from './pool/pool.js';
 import { combineHealth, type InstanceHealth, type PoolHealth } from './pool/health.js';
 import { sumStats } from './pool/pool-types.js';
@@ -42,6 +43,14 @@ export interface StartOptions {
   configFile?: string;
   /** Where log records go (Python stdout/stderr included). @default stderr */
   logSink?: LogSink;
+  /** A pino-compatible logger to write into instead of `logSink` (`pino()`, a child of yours…). */
+  logger?: PinoLike;
+  /**
+   * Levels per category (`pool`, `worker`, `grpc`, `bridge`, `lifecycle`, `heartbeat`,
+   * `telemetry`, `python`, …) over the config's `logLevel`. @default {}
+   * @example { python: 'debug', heartbeat: 'none' }
+   */
+  logCategories?: Record<string, LogLevelInput>;
   /** Aborting it while the pools start stops them and rejects with the signal's reason. */
   signal?: AbortSignal;
   /**
@@ -83,7 +92,9 @@ export class Snakepit {
   private constructor(config: ResolvedConfig, options: StartOptions, run: OpenRun) {
     this.config = config;
     this.runId = run.runId;
-    this.#logger = new Logger(config.logLevel, options.logSink);
+    this.#logger = new Logger(config.logLevel, options.logSink ?? (options.logger ? pinoSink(options.logger) : undefined), {}, options.logCategories);
+    // Handlers that throw are reported to the latest instance's logger.
+    setTelemetryLogger(this.#logger);
     this.#options = options;
     if (run.registryError) this.#logger.warn(`Worker registry disabled (orphans of a crash will not be reaped): ${run.registryError.message}`);
     this.#hub = new SessionHub({

@@ -132,7 +132,7 @@ export class WorkerProcess {
         this.#startupStderr.push(line);
         if (this.#startupStderr.length > STARTUP_STDERR_LINES) this.#startupStderr.shift();
       }
-      this.#logger.log(name === 'stderr' ? stderrLevel(line) : 'info', line, { stream: name });
+      this.#logger.log(name === 'stderr' ? stderrLevel(line) : 'info', line, { stream: name, category: 'python' });
     });
   }
 
