@@ -35,6 +35,7 @@ class CallRing {
   readonly #errors: Uint32Array;
   #next = 0;
   #count = 0;
+  #firstAt = Infinity;
 
   constructor(capacity: number, windowMs: number) {
     this.#ends = new Float64Array(capacity);
@@ -47,6 +48,7 @@ class CallRing {
   }
 
   push(endedAt: number, durationMs: number, ok: boolean): void {
+    this.#firstAt = Math.min(this.#firstAt, endedAt);
     const second = Math.floor(endedAt / 1_000);
     const b = second % this.#seconds.length;
     if (this.#seconds[b] !== second) {
@@ -68,10 +70,11 @@ class CallRing {
     for (let i = 0; i < this.#count; i++) if (now - this.#ends[i]! <= windowMs) durations.push(this.#durations[i]!);
     durations.sort((a, b) => a - b);
     // Counts: the current (partial) second and the whole seconds before it, divided by the time
-    // they span, so a call shows at once and a full window reads exactly.
+    // they span, so a call shows at once and a full window reads exactly. A pool whose first call
+    // is younger than the window divides by its age instead (at least 1 s), not the whole window.
     const current = Math.floor(now / 1_000);
     const seconds = Math.max(1, Math.floor(windowMs / 1_000));
-    const spanSec = seconds - 1 + (now % 1_000) / 1_000;
+    const spanSec = Math.min(seconds - 1 + (now % 1_000) / 1_000, Math.max(1, (now - this.#firstAt) / 1_000));
     let calls = 0;
     let errors = 0;
     for (let b = 0; b < this.#seconds.length; b++) {
@@ -80,9 +83,7 @@ class CallRing {
       calls += this.#calls[b]!;
       errors += this.#errors[b]!;
     }
-    // A young instance has not been up for the whole window yet: the rate is still per window,
-    // which under-reports for the first seconds rather than jumping.
-    return { callsPerSec: round2(calls / Math.max(spanSec, 0.001)), p50Ms: round2(percentile(durations, 0.5)), p99Ms: round2(percentile(durations, 0.99)), errors, windowMs };
+    return { callsPerSec: round2(calls / spanSec), p50Ms: round2(percentile(durations, 0.5)), p99Ms: round2(percentile(durations, 0.99)), errors, windowMs };
   }
 }
 

@@ -17,9 +17,18 @@ describe('CallWindows', () => {
 
   it('counts every call but takes percentiles from the last `capacity` ones', () => {
     const w = new CallWindows(4, 10_000);
-    for (let i = 0; i < 19; i++) w.record('a', i, true, 500);
-    expect(w.rates('a', 1_500).callsPerSec).toBe(2);
-    expect(w.rates('a', 1_500).p50Ms).toBe(16);
+    // A first call just outside the window: the rate divides by the whole window (9.5 s here).
+    w.record('a', 0, true, 91_600);
+    for (let i = 0; i < 19; i++) w.record('a', i, true, 100_500);
+    expect(w.rates('a', 101_500).callsPerSec).toBe(2);
+    expect(w.rates('a', 101_500).p50Ms).toBe(16);
+  });
+
+  it('divides by the age of the first call while it is younger than the window (at least 1 s)', () => {
+    const w = new CallWindows(100, 10_000);
+    for (let i = 0; i < 30; i++) w.record('a', 1, true, 10_000);
+    expect(w.rates('a', 12_000).callsPerSec).toBe(15);
+    expect(w.rates('a', 10_200).callsPerSec).toBe(30);
   });
 
   it('reports no latency for a pool without calls', () => {
