@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { CallOptions } from '../pool/task.js';
 import type { ChunkHandler } from '../transport/types.js';
 import { emit, enabled } from './bus.js';
+import { startCallSpan, tracingEnabled } from './tracing.js';
 
 /** What the queue hooks need from a task (the pool's `Task` has these). */
 interface CallLike {
@@ -51,8 +52,9 @@ export function traceCall(
   const startOn = enabled('snakepit.call.start');
   const endOn = enabled('snakepit.call.stop') || enabled('snakepit.call.exception');
   const streamOn = stream && (enabled('snakepit.stream.opened') || enabled('snakepit.stream.message') || enabled('snakepit.stream.closed'));
+  const span = tracingEnabled() ? startCallSpan(pool, tool, opts, stream) : undefined;
   // Zero cost with no subscribers: no payload, no timing, no extra promise.
-  if (!startOn && !endOn && !streamOn) return run(opts, onChunk);
+  if (!startOn && !endOn && !streamOn && !span) return run(opts, onChunk);
   const metadata = { pool, tool, correlationId: opts.correlationId as string, stream, ...(opts.sessionId === undefined ? {} : { sessionId: opts.sessionId }) };
   const startedAt = performance.now();
   if (startOn) emit('snakepit.call.start', { systemTime: Date.now() }, metadata);
@@ -66,15 +68,17 @@ export function traceCall(
     };
   }
   let workerId: string | undefined;
-  const promise = run(opts, chunkSink);
+  const promise = run(span?.options ?? opts, chunkSink);
   return promise.then(
     (value) => {
+      span?.end();
       const durationMs = performance.now() - startedAt;
       if (streamOn) emit('snakepit.stream.closed', { messages, durationMs }, { ...metadata, ok: true });
       emit('snakepit.call.stop', { durationMs }, { ...metadata, workerId });
       return value;
     },
     (error: unknown) => {
+      span?.end(error);
       const durationMs = performance.now() - startedAt;
       if (streamOn) emit('snakepit.stream.closed', { messages, durationMs }, { ...metadata, ok: false });
       workerId = (error as { details?: { workerId?: string } } | null)?.details?.workerId;

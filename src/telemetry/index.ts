@@ -4,11 +4,29 @@
  * @example telemetry.attach('my-handler', ['snakepit.python.call.stop'], (event, measurements, metadata) => {});
  */
 import { attach, attachMany, detach, emit, enabled, events, handlers, setTelemetryLogger } from './bus.js';
+import { metrics } from './metrics.js';
 import { control } from './python-events.js';
+import { enableTracing, tracingEnabled } from './tracing.js';
 
-export const telemetry = { attach, attachMany, detach, events, handlers, enabled, emit, control, setLogger: setTelemetryLogger };
+export const telemetry = {
+  attach,
+  attachMany,
+  detach,
+  events,
+  handlers,
+  enabled,
+  emit,
+  /** Python telemetry at runtime: sampling, filters, on/off (the original's `Telemetry.Control`). */
+  control,
+  /** prom-client metrics (created on first use). */
+  metrics,
+  /** OpenTelemetry call spans (needs an SDK installed by the app to record anything). */
+  tracing: { enable: enableTracing, enabled: tracingEnabled },
+  setLogger: setTelemetryLogger,
+};
 
 export type { TelemetryHandler, TelemetryMessage } from './bus.js';
 export type { TelemetryControl } from './python-events.js';
+export type { SnakepitMetrics } from './metrics.js';
 export type { TelemetryEventMap, TelemetryEventName, HostEventMap, PythonEventName, Measurements, Metadata } from './catalog.js';
 export { PYTHON_EVENTS, EVENT_NAMES } from './catalog.js';

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Pool } from '../pool/pool.js';
 import type { Worker } from '../worker/worker.js';
 import { emit, enabled } from './bus.js';
+import { trackPool } from './metrics.js';
 import { registerWorker } from './python-events.js';
 
 /** Runs `start` (a worker's spawn and handshake) between spawn_started and spawned/spawn_failed. */
@@ -28,6 +29,7 @@ export async function traceSpawn(pool: string, workerId: string, start: () => Pr
 /** Forwards `pool`'s events to the bus for as long as the pool lives. */
 export function bridgePool(pool: Pool): void {
   const name = pool.name;
+  trackPool(pool);
   // Slots whose worker crashed: the next worker:ready of the pool is their replacement.
   let crashed = 0;
   pool.on('worker:exit', (info, exit) => {

@@ -1,0 +1,78 @@
+/**
+ * Prometheus metrics with prom-client: the original's set (queue depth, available workers, call
+ * duration summary by tool, exceptions by type, spawns), in a registry of our own (never
+ * prom-client's global one). Nothing is attached until `metrics()` is first called, so an app
+ * that does not scrape pays nothing.
+ */
+import { Counter, Gauge, Registry, Summary } from 'prom-client';
+import type { Pool } from '../pool/pool.js';
+import { attach } from './bus.js';
+
+/** What `telemetry.metrics()` returns. */
+export interface SnakepitMetrics {
+  /** The registry: merge it into yours with `Registry.merge([yours, m.registry])`. */
+  readonly registry: Registry;
+  /** The Prometheus text exposition. */
+  text(): Promise<string>;
+  /** Its Content-Type header. */
+  readonly contentType: string;
+}
+
+const pools = new Map<string, Pool>();
+let instance: SnakepitMetrics | undefined;
+
+/** Pools whose gauges are reported (the latest pool of a name wins). */
+export function trackPool(pool: Pool): void {
+  pools.set(pool.name, pool);
+}
+
+/** The metrics, created (and their handlers attached) on the first call. */
+export function metrics(): SnakepitMetrics {
+  if (instance) return instance;
+  const registry = new Registry();
+  const gauge = (name: string, help: string, read: (pool: Pool) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['pool'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [name, pool] of pools) this.set({ pool: name }, read(pool));
+      },
+    });
+  gauge('snakepit_pool_queue_depth', 'Calls waiting for a worker.', (p) => p.stats().queued);
+  gauge('snakepit_pool_available_workers', 'Workers able to take a call now.', (p) => p.stats().available);
+  gauge('snakepit_pool_busy_workers', 'Workers running a call.', (p) => p.stats().busy);
+  gauge('snakepit_pool_workers', 'Live workers.', (p) => p.stats().workers);
+  const duration = new Summary({
+    name: 'snakepit_call_duration_seconds',
+    help: 'Call duration (queue wait + run), by pool and tool.',
+    labelNames: ['pool', 'tool', 'outcome'],
+    percentiles: [0.5, 0.9, 0.99],
+    maxAgeSeconds: 600,
+    ageBuckets: 5,
+    registers: [registry],
+  });
+  const exceptions = new Counter({
+    name: 'snakepit_call_exceptions_total',
+    help: 'Failed calls, by pool, tool and error code.',
+    labelNames: ['pool', 'tool', 'code'],
+    registers: [registry],
+  });
+  const spawns = new Counter({ name: 'snakepit_worker_spawns_total', help: 'Worker starts, by pool and result.', labelNames: ['pool', 'result'], registers: [registry] });
+  const crashes = new Counter({ name: 'snakepit_worker_crashes_total', help: 'Workers that died unasked.', labelNames: ['pool'], registers: [registry] });
+  const queueTimeouts = new Counter({ name: 'snakepit_queue_timeouts_total', help: 'Calls that timed out in the queue.', labelNames: ['pool'], registers: [registry] });
+  attach('snakepit-metrics', ['snakepit.call.stop', 'snakepit.call.exception'], (event, { durationMs }, meta) => {
+    duration.observe({ pool: meta.pool, tool: meta.tool, outcome: event === 'snakepit.call.stop' ? 'ok' : 'error' }, durationMs / 1000);
+    if (event === 'snakepit.call.exception') exceptions.inc({ pool: meta.pool, tool: meta.tool, code: (meta as { code?: string }).code ?? 'unknown' });
+  });
+  attach('snakepit-metrics-workers', ['snakepit.pool.worker.spawned', 'snakepit.pool.worker.spawn_failed', 'snakepit.worker.crash', 'snakepit.pool.queue.timeout'], (event, _m, meta) => {
+    const pool = String(meta.pool);
+    if (event === 'snakepit.worker.crash') crashes.inc({ pool });
+    else if (event === 'snakepit.pool.queue.timeout') queueTimeouts.inc({ pool });
+    else spawns.inc({ pool, result: event === 'snakepit.pool.worker.spawned' ? 'ok' : 'failed' });
+  });
+  instance = { registry, text: () => registry.metrics(), contentType: registry.contentType };
+  return instance;
+}
