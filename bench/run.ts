@@ -9,6 +9,7 @@
  * it below. On this 2-vCPU VM a round trip is bimodal (~20 µs or ~80 µs, by where the scheduler
  * puts the two processes): read the ratios, not single figures.
  */
+import { dataPlaneSection } from './data-plane.js';
 import { quick, knobs, python, type Row, type Section } from './sections/common.js';
 import { grpcSection } from './sections/grpc.js';
 import { largeSection } from './sections/large.js';
@@ -22,6 +23,7 @@ const SECTIONS: Section[] = [
   grpcSection,
   streamSection,
   largeSection, // the 64 MB tensor row goes in bench/sections/large.ts (`largePayloads`)
+  dataPlaneSection, // 64 MiB tensor and 8 MiB bytes, inline vs zeroCopy, GB/s (bench/data-plane.ts)
   coldStartSection,
   memorySection,
 ];
