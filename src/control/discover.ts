@@ -3,7 +3,7 @@
  * folder whose host is alive is asked for its `/status`. A socket left by a host that died, one
  * that does not answer in time, or one that answers nonsense is skipped, never an error.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { linuxProc, type ProcReader } from '../process/proc.js';
@@ -12,6 +12,9 @@ import { runsRoot } from '../process/run-dir.js';
 import { isRunId } from '../process/run-id.js';
 import { controlDir } from './server.js';
 import type { InstanceSnapshot } from './snapshot.js';
+
+/** A refused socket at least this old is a dead host's leftover and is removed, in ms. @default 60000 */
+export const STALE_SOCKET_AGE_MS = 60_000;
 
 /** How long one instance may take to answer `/status`, in ms. @default 2000 */
 export const DEFAULT_QUERY_TIMEOUT_MS = 2_000;
@@ -47,8 +50,28 @@ export function listControlSockets(root: string = runsRoot(), proc: ProcReader =
 /** Snapshots of every live instance on this machine, oldest run first; [] when none. */
 export async function discoverInstances(options: DiscoverOptions = {}): Promise<InstanceSnapshot[]> {
   const sockets = listControlSockets(options.root, options.proc);
-  const answers = await Promise.all(sockets.map((s) => fetchStatus(s, options.timeoutMs).catch(() => undefined)));
+  const answers = await Promise.all(
+    sockets.map((s) =>
+      fetchStatus(s, options.timeoutMs).catch((error: unknown) => {
+        removeIfStale(s, error);
+        return undefined;
+      }),
+    ),
+  );
   return answers.filter((a): a is InstanceSnapshot => a !== undefined).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+}
+
+/**
+ * Removes a socket nobody listens on (a host killed before it could remove it). Only an old one:
+ * a starting host binds the file a moment before it listens, and a connect in between is refused too.
+ */
+function removeIfStale(socketPath: string, error: unknown): void {
+  if ((error as NodeJS.ErrnoException).code !== 'ECONNREFUSED') return;
+  try {
+    if (Date.now() - statSync(socketPath).mtimeMs >= STALE_SOCKET_AGE_MS) rmSync(socketPath, { force: true });
+  } catch {
+    // gone meanwhile
+  }
 }
 
 /** GET `/status` on one control socket; rejects when it does not answer with a snapshot in time. */
