@@ -21,7 +21,7 @@ except ImportError:  # numpy is optional for the bridge
     np = None
 
 # Bounded: the whole file runs in a few seconds.
-FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # -- the value codec ------------------------------------------------------------------------------
 
@@ -67,7 +67,7 @@ def test_ints_of_any_size_round_trip(n):
     assert type(back) is int and back == n
 
 
-@FAST
+@settings(max_examples=60, deadline=None)
 @given(st.lists(values, max_size=4))
 def test_tuples_go_as_lists(items):
     assert same(unpack(pack(tuple(items))), list(items))
