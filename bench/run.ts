@@ -16,6 +16,7 @@ import { largeSection } from './sections/large.js';
 import { pipeSection } from './sections/pipe.js';
 import { coldStartSection, memorySection } from './sections/startup.js';
 import { streamSection } from './sections/stream.js';
+import { telemetrySection } from './sections/telemetry.js';
 
 /** The sections, in report order. */
 const SECTIONS: Section[] = [
@@ -26,6 +27,7 @@ const SECTIONS: Section[] = [
   dataPlaneSection, // 64 MiB tensor and 8 MiB bytes, inline vs zeroCopy, GB/s (bench/data-plane.ts)
   coldStartSection,
   memorySection,
+  telemetrySection,
 ];
 
 const json = process.argv.includes('--json');
