@@ -1,0 +1,31 @@
+// The observability guide's examples, run through `snakepit run` (docs/observability.md).
+import { execa } from 'execa';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BIN = path.resolve('bin/run.js');
+const run = (script: string) => execa(process.execPath, [BIN, 'run', script], { cwd: path.resolve('.'), reject: false, timeout: 60_000 });
+
+describe('observability examples', () => {
+  it('the slow-call logger reports only the slow call, with its correlation id', async () => {
+    const r = await run('examples/observability-slow-calls.ts');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.match(/^slow call/gm)).toHaveLength(1);
+    expect(r.stdout).toMatch(/^slow call sleep ok in \d+ ms \[pool \w+, correlation order-1234\]$/m);
+  });
+
+  it('the queue-depth alert fires once the queue is deep enough', async () => {
+    const r = await run('examples/observability-queue-alert.ts');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^ALERT pool \w+: 3 calls waiting for a worker$/m);
+    expect(r.stdout).toMatch(/^alerted: true$/m);
+  });
+
+  it('the Prometheus endpoint serves call counts by tool and exceptions by code', async () => {
+    const r = await run('examples/observability-prometheus.ts');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^snakepit_call_duration_seconds_count\{pool="\w+",tool="add",outcome="ok"\} 5$/m);
+    expect(r.stdout).toMatch(/^snakepit_call_exceptions_total\{pool="\w+",tool="raise_error",code="python_error"\} 1$/m);
+    expect(r.stdout).toMatch(/^snakepit_pool_queue_depth\{pool="\w+"\} 0$/m);
+  });
+});
