@@ -57,6 +57,7 @@ export class PipeTransport implements Transport {
   readonly #workerId: string;
   readonly #reader: FrameReader;
   readonly #hostRequests: HostRequestHandler | undefined;
+  #onFailure: ((error: Error) => void) | undefined;
   readonly #onTelemetry: ((events: WirePythonEvent[]) => void) | undefined;
   readonly #payload: PayloadOptions;
 
@@ -95,7 +96,7 @@ export class PipeTransport implements Transport {
           args: request.args,
           session: request.sessionId ?? null,
           meta: request.metadata ?? null,
-        corr: request.correlationId ?? null,
+          corr: request.correlationId ?? null,
           stream: onChunk !== undefined,
           ...(request.restore === undefined ? {} : { restore: request.restore }),
         }, this.#payload);
@@ -146,9 +147,15 @@ export class PipeTransport implements Transport {
     });
   }
 
+  /** Called once when the connection fails for good (a bad frame, or `fail()`). */
+  onFailure(listener: (error: Error) => void): void {
+    this.#onFailure = listener;
+  }
+
   fail(error: Error): void {
     if (this.#failure) return;
     this.#failure = error;
+    this.#onFailure?.(error);
     this.#rejectReady(error);
     const pending = [...this.#pending.values()];
     this.#pending.clear();
@@ -186,8 +193,12 @@ export class PipeTransport implements Transport {
         this.#take(frame.id)?.resolve(undefined);
         return;
       case 'error': {
-        const p = this.#take(frame.id);
-        p?.reject(pythonErrorFromWire(frame.error, p.tool));
+        const pending = this.#pending.get(frame.id);
+        if (!pending) return;
+        // Built before the call leaves the table: a malformed error map fails the connection, and
+        // that must still reach this call.
+        const error = pythonErrorFromWire(frame.error, pending.tool);
+        this.#take(frame.id)?.reject(error);
         return;
       }
       case 'pong':

@@ -144,6 +144,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
         payload: endpoint.payload,
       });
       if (endpoint.transport === 'pipe') this.#transport = this.#control;
+      // A broken pipe protocol leaves a process that can no longer be talked to: replace it.
+      this.#control.onFailure((error) => {
+        if (this.state === 'stopped' || this.state === 'starting') return;
+        // gRPC: the control channel is how cancels and shutdown reach Python; its calls fail with it.
+        if (this.#transport && this.#transport !== this.#control) this.#transport.fail(error);
+        this.state = 'draining'; // no new calls while the kill lands
+        this.kill(`protocol failure: ${error.message}`);
+      });
     }
     this.exited = this.#watchExit();
   }

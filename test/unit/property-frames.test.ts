@@ -197,12 +197,9 @@ describe('PipeTransport: bad input', () => {
     );
   });
 
-  // KNOWN ISSUE found by this suite (reported; pipe-transport.ts is being edited by others): an `error`
-  // frame whose error map is malformed (`{}`, null, a number: no string `type`) takes the call out of
-  // the pending table, then pythonErrorFromWire throws; the connection fails with protocol_error but
-  // that call is never settled: it hangs. The same for any error map that makes it throw, e.g. a
-  // message that cannot become a string. Fix: build the error before removing the call.
-  it.fails.each([[{}], [null], [5], [{ type: 'ValueError', message: { toString: null } }]])('KNOWN ISSUE: an error frame with error map %j settles the in-flight call', async (error) => {
+  // Found by this suite: a malformed error map used to take the call out of the pending table before
+  // the error was built, so the call hung when building threw. Now it settles with protocol_error.
+  it.each([[{}], [null], [5], [{ type: 'ValueError', message: { toString: null } }]])('an error frame with error map %j settles the in-flight call', async (error) => {
     const h = harness();
     feed(h.input, [frame(encode({ t: 'error', id: 1, error }))]);
     await settledWithin(h.settled, 300);
