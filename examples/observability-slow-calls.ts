@@ -6,7 +6,7 @@ const SLOW_MS = 150;
 
 telemetry.attach('slow-calls', ['snakepit.call.stop', 'snakepit.call.exception'], (event, { durationMs }, meta) => {
   if (durationMs < SLOW_MS) return;
-  const outcome = event === 'snakepit.call.stop' ? 'ok' : `failed (${String(meta.code)})`;
+  const outcome = event === 'snakepit.call.stop' ? 'ok' : `failed (${'code' in meta ? String(meta.code) : '?'})`;
   console.log(`slow call ${meta.tool} ${outcome} in ${Math.round(durationMs)} ms [pool ${meta.pool}, correlation ${meta.correlationId}]`);
 });
 

@@ -17,7 +17,7 @@ import { GrpcHostResources } from './transport/grpc/host-resources.js';
 import { pidAlive, sweepShm } from './transport/shm.js';
 import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
 import { Session } from './session/session.js';
-import { startBridged } from './telemetry/pool-bridge.js';
+import { bridgeSessions, startBridged } from './telemetry/pool-bridge.js';
 import { SessionHub } from './session/session-hub.js';
 import type { SessionStore } from './session/session-store.js';
 import { ChunkChannel } from './stream-iterator.js';
@@ -129,6 +129,7 @@ export class Snakepit {
       dataPlane: { zeroCopy: this.config.zeroCopy, maxPayloadBytes: this.config.maxPayloadBytes, serialization: this.config.serialization },
     };
     for (const pool of this.config.pools) this.#pools.set(pool.name, new Pool(buildPoolOptions(pool, context)));
+    bridgeSessions(this.#hub.store);
     await Promise.all([...this.#pools.values()].map((p) => startBridged(p)));
     if (this.config.controlEndpoint) this.#control = await ControlServer.start(this, { port: this.config.controlPort });
   }

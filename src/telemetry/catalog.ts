@@ -57,6 +57,9 @@ export interface HostEventMap {
   'snakepit.retry.attempt': Ev<{ attempt: number; delayMs: number }, { lastError: unknown }>;
   'snakepit.retry.exhausted': Ev<{ attempts: number }, { lastError: unknown }>;
   'snakepit.telemetry.dropped': Ev<{ count: number }, { workerId: string; name: string }>;
+  'snakepit.session.created': Ev<{ ttlMs: number }, { sessionId: string }>;
+  /** A session ended: `reason` is `expired` or `deleted`. */
+  'snakepit.session.ended': Ev<{ lifetimeMs: number; calls: number }, { sessionId: string; reason: string }>;
   /** Zero-copy (issue 10): the host wrote a call's large argument to /dev/shm. */
   'snakepit.zero_copy.exported': Ev<{ bytes: number; durationMs: number }, { name: string }>;
   /** The host read (and removed) a large value Python sent through /dev/shm. */
@@ -126,6 +129,8 @@ const HOST_EVENTS: readonly (keyof HostEventMap)[] = [
   'snakepit.zero_copy.exported',
   'snakepit.zero_copy.imported',
   'snakepit.zero_copy.fallback',
+  'snakepit.session.created',
+  'snakepit.session.ended',
 ];
 
 /** Every catalogued name, host events first. */

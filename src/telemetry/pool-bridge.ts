@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Pool } from '../pool/pool.js';
+import type { SessionStore } from '../session/session-store.js';
 import type { Worker } from '../worker/worker.js';
 import { emit, enabled } from './bus.js';
 import { trackPool } from './metrics.js';
@@ -71,4 +72,13 @@ export async function startBridged(pool: Pool): Promise<void> {
   const startedAt = performance.now();
   await pool.start();
   emit('snakepit.pool.initialized', { durationMs: performance.now() - startedAt, workers: pool.stats().workers }, { pool: pool.name });
+}
+
+/** Forwards a session store's events: `snakepit.session.created` and `snakepit.session.ended`. */
+export function bridgeSessions(store: SessionStore): void {
+  store.on('session:created', (record) => emit('snakepit.session.created', { ttlMs: record.ttlMs }, { sessionId: record.id }));
+  store.on('session:ended', (record, reason) => {
+    if (!enabled('snakepit.session.ended')) return;
+    emit('snakepit.session.ended', { lifetimeMs: Date.now() - record.createdAt, calls: record.stats.calls }, { sessionId: record.id, reason });
+  });
 }

@@ -109,6 +109,15 @@ describe('telemetry events', () => {
     expect(rec.seen.at(-2)!.measurements.messages).toBe(chunks.length);
   });
 
+  it('a session: created, then ended with its reason and call count', async () => {
+    ({ sp } = await startPool());
+    rec = record(['snakepit.session.created', 'snakepit.session.ended']);
+    await sp.session('tel-s1').execute('ping');
+    expect(sp.sessions.delete('tel-s1')).toBe(true);
+    expect(rec.names()).toEqual(['snakepit.session.created', 'snakepit.session.ended']);
+    expect(rec.seen[1]).toMatchObject({ measurements: { calls: 1 }, metadata: { sessionId: 'tel-s1', reason: 'deleted' } });
+  });
+
   it('a worker crash: the call fails, the worker terminates and a replacement is spawned', async () => {
     ({ sp } = await startPool({ adapter: 'crash_adapter.CrashAdapter' }));
     rec = record([...CALL, ...WORKER]);
