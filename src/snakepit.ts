@@ -14,7 +14,9 @@ import { killLeftovers, reapDeadRuns, type ReapOptions, type ReapReport } from '
 import { setSignalHandling } from './process/signals.js';
 import { runScriptMode, SCRIPT_DEFAULTS, stopBounded, untilAborted, type CleanupResult, type ScriptModeOptions } from './script-mode.js';
 import { GrpcHostResources } from './transport/grpc/host-resources.js';
-import { pidAlive, sweepShm } from './transport/shm.js';
+import { pidAlive, shmAvailable, sweepShm } from './transport/shm.js';
+import { ZeroCopyRef } from './transport/codec.js';
+import type { Tensor } from './tensor.js';
 import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
 import { Session } from './session/session.js';
 import { bridgeSessions, startBridged } from './telemetry/pool-bridge.js';
@@ -195,6 +197,20 @@ export class Snakepit {
    */
   static reapOrphans(options: Pick<ReapOptions, 'graceMs' | 'killWaitMs'> = {}): Promise<ReapReport> {
     return reapDeadRuns({ ...options, protectedRunIds: ownRunIds() });
+  }
+
+  /**
+   * Puts `value` in shared memory once, to pass the returned ref as an argument (anywhere in `args`)
+   * to many calls without writing it again; Python gets it as for an automatic transfer (`bytes`, or
+   * an ndarray over the mapping). Close it with `ref.close()`; `stop()` removes what is left. Needs
+   * `zeroCopy.enabled` and `/dev/shm`, and only spawned workers can read it.
+   * @example const w = sp.zeroCopy(weights); try { await Promise.all(xs.map((x) => sp.execute('apply', { w, x }))); } finally { w.close(); }
+   */
+  zeroCopy(value: Uint8Array | Tensor): ZeroCopyRef {
+    if (!this.config.zeroCopy.enabled || !shmAvailable()) {
+      throw new ValidationError('sp.zeroCopy() needs zeroCopy.enabled and /dev/shm', 'invalid_argument', { zeroCopy: this.config.zeroCopy.enabled });
+    }
+    return ZeroCopyRef.export(this.runId, value);
   }
 
   /** What the start-up sweep for dead runs' workers did (undefined when `rogueCleanup` is off). */

@@ -1,6 +1,6 @@
 /** msgpack encoding of values on the wire: the JS side of the value mapping in docs/protocol.md. */
 import { addExtension, Packr } from 'msgpackr';
-import { PayloadTooLargeError } from '../errors.js';
+import { PayloadTooLargeError, ValidationError } from '../errors.js';
 import { emit, enabled } from '../telemetry/bus.js';
 import { Tensor, type TensorDType, type TensorOrder } from '../tensor.js';
 import { exportBytes, importBytes, removeShm, SHM_EXT_TYPE, type ZeroCopySettings } from './shm.js';
@@ -8,14 +8,46 @@ import { exportBytes, importBytes, removeShm, SHM_EXT_TYPE, type ZeroCopySetting
 /** ext type of a tensor: `[dtype, shape, bytes]`, or `[dtype, shape, bytes, 'F']` in Fortran order. */
 export const TENSOR_EXT_TYPE = 2;
 
-/** A binary or tensor sent through shared memory: what ext 3 carries instead of the bytes. */
-class ShmRef {
+/**
+ * A binary or tensor in shared memory (ext 3): made per call by `zeroCopy` above the threshold and
+ * removed when the call ends, or made by the user with `sp.zeroCopy(value)` to send the same data to
+ * many calls without writing it again, and removed by `ref.close()` (or the instance's `stop()`).
+ * Only spawned workers of an instance with `zeroCopy.enabled` can read one: elsewhere the call fails
+ * with `invalid_argument`.
+ */
+export class ZeroCopyRef {
+  #closed = false;
+  /** @internal use `sp.zeroCopy(value)` */
   constructor(
+    /** File name in /dev/shm. */
     readonly name: string,
+    /** Bytes in the file. */
     readonly size: number,
-    readonly tensor: Tensor | undefined,
+    /** dtype, shape and order when it holds a tensor's data. */
+    readonly tensor: Pick<Tensor, 'dtype' | 'shape' | 'order'> | undefined,
   ) {}
+
+  /** Writes `value`'s bytes to a new shm file of run `runId`. */
+  static export(runId: string, value: Uint8Array | Tensor): ZeroCopyRef {
+    const bytes = value instanceof Tensor ? value.bytes : value;
+    return new ZeroCopyRef(exportBytes(runId, bytes), bytes.byteLength, value instanceof Tensor ? value : undefined);
+  }
+
+  /** Whether `close()` ran. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Removes the file (idempotent). Calls already sent have mapped it and are unaffected. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    removeShm(this.name);
+  }
 }
+
+// Set while encodePayload encodes for a transport that can pass refs (a spawned worker with zeroCopy).
+let refsAllowed = false;
 
 // `pack`/`unpack` (not `write`/`read`, which msgpackr writes outside the ext body) keep the
 // payload a self-contained msgpack value, as Python's ExtType expects.
@@ -30,9 +62,13 @@ addExtension({
   },
 });
 addExtension({
-  Class: ShmRef,
+  Class: ZeroCopyRef,
   type: SHM_EXT_TYPE,
-  pack: (r: ShmRef) => inner.pack([r.name, r.size, r.tensor?.dtype ?? null, r.tensor?.shape ?? null, r.tensor?.order ?? 'C']),
+  pack: (r: ZeroCopyRef) => {
+    if (!refsAllowed) throw new ValidationError('A ZeroCopyRef can only go to a spawned worker of an instance with zeroCopy.enabled', 'invalid_argument', { ref: r.name });
+    if (r.closed) throw new ValidationError(`ZeroCopyRef ${r.name} is closed`, 'invalid_argument', { ref: r.name });
+    return inner.pack([r.name, r.size, r.tensor?.dtype ?? null, r.tensor?.shape ?? null, r.tensor?.order ?? 'C']);
+  },
   // The file is read and unlinked while decoding: whatever becomes of the frame, nothing stays behind.
   unpack: (payload: Uint8Array) => {
     const [name, size, dtype, shape, order] = inner.unpack(payload) as [string, number, TensorDType | null, number[] | null, TensorOrder];
@@ -104,9 +140,15 @@ export function encodePayload(value: unknown, options: PayloadOptions): EncodedP
       if (enabled('snakepit.zero_copy.exported')) emit('snakepit.zero_copy.exported', { bytes: bytes.byteLength, durationMs: performance.now() - started }, { name });
       files.push(name);
       shmBytes += bytes.byteLength;
-      return new ShmRef(name, bytes.byteLength, v instanceof Tensor ? v : undefined);
+      return new ZeroCopyRef(name, bytes.byteLength, v instanceof Tensor ? v : undefined);
     };
-    const body = packr.pack(zc ? replaceLarge(value, exportIfLarge, 0) : value);
+    let body: Buffer;
+    refsAllowed = zc !== undefined;
+    try {
+      body = packr.pack(zc ? replaceLarge(value, exportIfLarge, 0) : value);
+    } finally {
+      refsAllowed = false;
+    }
     const size = body.byteLength + shmBytes;
     const limit = options.maxPayloadBytes;
     if (limit !== undefined && size > limit) throw new PayloadTooLargeError(size, limit, 'host');
@@ -122,7 +164,7 @@ function replaceLarge(value: unknown, swap: (v: unknown) => unknown, depth: numb
   if (typeof value !== 'object' || value === null) return value;
   const swapped = swap(value);
   if (swapped !== undefined) return swapped;
-  if (depth > 8 || value instanceof Uint8Array || value instanceof Tensor) return value;
+  if (depth > 8 || value instanceof Uint8Array || value instanceof Tensor || value instanceof ZeroCopyRef) return value;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {

@@ -2,7 +2,7 @@
 // limits, and shared memory for large payloads (nothing left in /dev/shm, also after kill -9).
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PayloadTooLargeError, Tensor, type Snakepit, type TensorDType } from '../../src/index.js';
+import { PayloadTooLargeError, Tensor, ZeroCopyRef, type Snakepit, type TensorDType } from '../../src/index.js';
 import { startPool, waitForFullPool } from '../helpers/pool.js';
 
 const DTYPES: TensorDType[] = ['float16', 'float32', 'float64', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'bool'];
@@ -69,6 +69,24 @@ describe.each([false, true])('data plane (zeroCopy %s)', (zeroCopy) => {
     expect(received).toMatchObject({ code: 'payload_too_large', details: { limitBytes: 128 * 1024 * 1024, side: 'python' } });
     expect(await sp.execute('pid')).toEqual(expect.any(Number)); // the worker lives on
     expect(shmFilesOf(sp)).toEqual([]);
+  });
+
+  it('sends one sp.zeroCopy() ref to many calls until it is closed', async () => {
+    const t = new Tensor('int32', [4, 1024], new Int32Array(4096).fill(2));
+    if (!zeroCopy) {
+      expect(() => sp.zeroCopy(t)).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+      return;
+    }
+    const ref = sp.zeroCopy(t);
+    expect(ref).toBeInstanceOf(ZeroCopyRef);
+    const echoed = (await Promise.all([1, 2].map(() => sp.execute('echo_value', { value: { nested: [ref] } })))) as { nested: Tensor[] }[];
+    for (const e of echoed) expect(e.nested[0]).toMatchObject({ dtype: 'int32', shape: [4, 1024], order: 'C' });
+    expect(await sp.execute('describe', { value: ref })).toMatchObject({ type: 'ndarray', dtype: 'int32', shape: [4, 1024], owns: false, sum: 8192 });
+    expect(await sp.execute('describe', { value: ref })).toMatchObject({ sum: 8192 }); // still there
+    expect(shmFilesOf(sp)).toEqual([ref.name]);
+    ref.close();
+    expect(shmFilesOf(sp)).toEqual([]);
+    expect(await sp.execute('describe', { value: ref }).catch((e: unknown) => e)).toMatchObject({ code: 'invalid_argument' });
   });
 
   it('leaves nothing in /dev/shm when the worker is killed mid-transfer', async () => {
