@@ -199,10 +199,22 @@ function scanProcesses(proc: ProcReader, dir: string, liveRuns: Set<string>): Ta
     }
     const stat = proc.stat(pid);
     if (!stat || stat.state === 'Z') continue;
+    // Its parent still lives: a host that keeps its registry elsewhere (another XDG_RUNTIME_DIR,
+    // another tmpdir), not a dead one. An orphan's parent is init or a subreaper.
+    if (hasLiveHostParent(proc, stat.ppid)) continue;
     const seen = stat.startTime;
     found.push({ pid, runId, group: stat.pgrp === pid, startTime: seen, verify: () => carriesRunId(proc, pid, runId, seen) });
   }
   return found;
+}
+
+const REAPER_PARENTS = new Set(['init', 'systemd', 'tini', 'dumb-init', 'docker-init', 'catatonit', 's6-svscan']);
+
+/** True when `ppid` is a live process other than init or a known subreaper (orphans end up there). */
+function hasLiveHostParent(proc: ProcReader, ppid: number): boolean {
+  if (ppid <= 1 || !isAlive(proc, ppid)) return false;
+  const program = proc.cmdline(ppid)?.[0] ?? '';
+  return !REAPER_PARENTS.has(program.split('/').at(-1) ?? '');
 }
 
 /** SIGTERM, wait up to the grace, SIGKILL the rest, wait again; fills the report. */

@@ -131,6 +131,18 @@ describe('reapDeadRuns: process scan', () => {
     ]);
   });
 
+  it("spares a worker whose parent host still lives (a host keeping its registry elsewhere); reaps one under a subreaper", async () => {
+    const proc = fakeProc({
+      900: { stat: stat('5', { ppid: 1 }), cmdline: ['node', 'host.js'] },
+      901: { stat: stat('6', { ppid: 900, pgrp: 901 }), cmdline: worker('otherdr') },
+      910: { stat: stat('5', { ppid: 1 }), cmdline: ['/usr/lib/systemd/systemd', '--user'] },
+      911: { stat: stat('6', { ppid: 910, pgrp: 911 }), cmdline: worker('orphanx') },
+    });
+    const report = await reapDeadRuns({ root, proc, kill: proc.kill, ...fast });
+    expect(report.deadRuns).toEqual(['orphanx']);
+    expect(proc.signals).toEqual([[911, 'SIGTERM', true]]);
+  });
+
   it('never touches look-alikes: no run id, a malformed one, another program, another user, a live or protected run', async () => {
     writeRun('liverun', []);
     const table = {
