@@ -43,8 +43,11 @@ _PARENT_PID = os.getppid()  # read as early as possible for the PDEATHSIG race c
 def configure_logging() -> None:
     """Logs go to stderr at ``SNAKEPIT_LOG_LEVEL`` (default warning)."""
     level = _LEVELS.get(os.environ.get("SNAKEPIT_LOG_LEVEL", "warning").strip().lower(), logging.WARNING)
+    from . import telemetry  # late: telemetry must not pull the runtime in
+
+    telemetry.install_log_correlation()
     logging.basicConfig(stream=sys.stderr, level=level,
-                        format="%(levelname)s %(name)s: %(message)s")
+                        format="%(levelname)s %(name)s: %(message)s%(snakepit_corr)s")
     # Line-buffer stdout so adapters' print() reach the host's log promptly
     # even without PYTHONUNBUFFERED; stdout never carries protocol.
     try:

@@ -75,6 +75,53 @@ def configure(control: Mapping[str, Any]) -> None:
         _deny = frozenset(_full(n) for n in control["deny"])
     if "enabled" in control and control["enabled"] is not None:
         _enabled = bool(control["enabled"])
+    if "resourceIntervalMs" in control:
+        _sampler.set_interval(control["resourceIntervalMs"])
+
+
+class _ResourceSampler:
+    """``memory.sampled`` (RSS bytes) and ``cpu.sampled`` (percent of one core since the last
+    sample) every ``interval_ms``, from a daemon thread; off (0) by default."""
+
+    def __init__(self) -> None:
+        self._interval_s = 0.0
+        self._wake = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+
+    def set_interval(self, interval_ms: Any) -> None:
+        self._interval_s = max(0.0, float(interval_ms or 0)) / 1000.0
+        self._wake.set()
+        if self._interval_s > 0 and self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="snakepit-telemetry-sampler", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        import os
+        last_cpu, last_wall = time.process_time(), time.monotonic()
+        page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+        while True:
+            self._wake.clear()
+            interval = self._interval_s
+            if interval <= 0:
+                self._wake.wait()
+                last_cpu, last_wall = time.process_time(), time.monotonic()
+                continue
+            if self._wake.wait(interval):
+                continue  # the interval changed: start over
+            cpu, wall = time.process_time(), time.monotonic()
+            percent = 100.0 * (cpu - last_cpu) / max(wall - last_wall, 1e-9)
+            last_cpu, last_wall = cpu, wall
+            try:
+                with open("/proc/self/statm") as f:
+                    rss = int(f.read().split()[1]) * page
+            except OSError:
+                import resource  # macOS: ru_maxrss (bytes there), the peak rather than the current RSS
+                rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            emit("memory.sampled", {"rss_bytes": rss}, {})
+            emit("cpu.sampled", {"cpu_percent": percent}, {})
+
+
+_sampler = _ResourceSampler()
 
 
 def _wanted(full: str) -> bool:
@@ -167,3 +214,17 @@ def bind_call(correlation_id: Optional[str]) -> contextvars.Token:
 def reset_call(token: contextvars.Token) -> None:
     _correlation.reset(token)
     flush()
+
+
+def install_log_correlation() -> None:
+    """Every log record gets ``snakepit_corr``: `` [correlation_id=…]`` inside a call, else "".
+    The bridge's stderr format ends with it; the host moves it into the log record's context."""
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        cid = _correlation.get()
+        record.snakepit_corr = f" [correlation_id={cid}]" if cid else ""
+        return record
+
+    logging.setLogRecordFactory(factory)

@@ -27,6 +27,8 @@ const PYTHON_LOG_LEVELS: Record<string, Exclude<LogLevel, 'none'>> = {
 };
 
 /** The host level of a stderr line: the Python logging level when it has one, else warn. */
+const CORRELATION_SUFFIX = / \[correlation_id=([^\]\s]+)\]$/;
+
 function stderrLevel(line: string): Exclude<LogLevel, 'none'> {
   const space = line.indexOf(' ');
   return (space > 0 && PYTHON_LOG_LEVELS[line.slice(0, space)]) || 'warn';
@@ -132,7 +134,11 @@ export class WorkerProcess {
         this.#startupStderr.push(line);
         if (this.#startupStderr.length > STARTUP_STDERR_LINES) this.#startupStderr.shift();
       }
-      this.#logger.log(name === 'stderr' ? stderrLevel(line) : 'info', line, { stream: name, category: 'python' });
+      // The bridge's log format ends a call's lines with ` [correlation_id=…]`: it goes to the context.
+      const corr = CORRELATION_SUFFIX.exec(line);
+      const text = corr ? line.slice(0, corr.index) : line;
+      const context = corr ? { stream: name, category: 'python', correlationId: corr[1] } : { stream: name, category: 'python' };
+      this.#logger.log(name === 'stderr' ? stderrLevel(text) : 'info', text, context);
     });
   }
 

@@ -43,7 +43,7 @@ describe('Python telemetry', () => {
   afterEach(async () => {
     rec?.stop();
     rec = undefined;
-    telemetry.control.configure({ sampling: 1, allow: null, deny: [], enabled: true });
+    telemetry.control.configure({ sampling: 1, allow: null, deny: [], enabled: true, resourceIntervalMs: 0 });
     await sp?.stop();
     sp = undefined;
   });
@@ -91,6 +91,31 @@ describe('Python telemetry', () => {
     expect(() => telemetry.attach('nope', ['snakepit.python.definitely.not.catalogued' as TelemetryEventName], () => {})).toThrow(
       expect.objectContaining({ code: 'unknown_event' }),
     );
+  });
+
+  it("a Python log line written during a call carries the call's correlation id", async () => {
+    const started = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' });
+    sp = started.sp;
+    const logged = new Promise<void>((resolve) => {
+      const timer = setInterval(() => started.logs.some((r) => r.message.includes('watch this')) && (clearInterval(timer), resolve()), 20);
+    });
+    await sp.execute('log_warning', { text: 'watch this' }, { correlationId: 'corr-log' });
+    await logged;
+    const record = started.logs.find((r) => r.message.includes('watch this'))!;
+    expect(record).toMatchObject({ level: 'warn', context: { category: 'python', correlationId: 'corr-log', stream: 'stderr' } });
+    expect(record.message).toBe('WARNING telemetry_adapter: watch this');
+  });
+
+  it('resource sampling reports each worker\'s memory and CPU, then stops', async () => {
+    ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
+    rec = record(['snakepit.python.memory.sampled', 'snakepit.python.cpu.sampled']);
+    telemetry.control.sampleResources(50, 'default');
+    await rec.until((s) => s.some((e) => e.event === 'snakepit.python.memory.sampled') && s.some((e) => e.event === 'snakepit.python.cpu.sampled'));
+    telemetry.control.sampleResources(0, 'default');
+    const memory = rec.seen.find((e) => e.event === 'snakepit.python.memory.sampled')!;
+    expect(memory.measurements.rssBytes).toBeGreaterThan(1_000_000);
+    expect(memory.metadata).toMatchObject({ pool: 'default' });
+    expect(rec.seen.find((e) => e.event === 'snakepit.python.cpu.sampled')!.measurements.cpuPercent).toBeGreaterThanOrEqual(0);
   });
 
   it("sampling 0 silences a worker's events without restarting it; 1 brings them back", async () => {
