@@ -26,6 +26,8 @@ export interface TelemetryControl {
   deny?: readonly string[];
   /** Master switch. @default true */
   enabled?: boolean;
+  /** Emit `snakepit.python.memory.sampled` (`rssBytes`) and `cpu.sampled` (`cpuPercent`) this often; 0 = off. @default 0 */
+  resourceIntervalMs?: number;
 }
 
 /** A worker that can take control frames (the Worker class implements it). */
@@ -71,6 +73,8 @@ export const control = {
   setSampling: (rate: number, pool?: string) => configure({ sampling: rate }, pool),
   /** Allow/deny lists of Python event names. */
   setFilter: (filter: { allow?: readonly string[] | null; deny?: readonly string[] }, pool?: string) => configure(filter, pool),
+  /** Python resource sampling (memory and CPU of each worker) every `intervalMs`; 0 stops it. */
+  sampleResources: (intervalMs: number, pool?: string) => configure({ resourceIntervalMs: intervalMs }, pool),
   /** Turns Python telemetry on or off. */
   toggle: (on: boolean, pool?: string) => configure({ enabled: on }, pool),
   /** Python events dropped because their name is not catalogued (since start). */
