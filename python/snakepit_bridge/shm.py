@@ -43,9 +43,20 @@ def _env_int(name: str) -> Optional[int]:
 def threshold() -> Optional[int]:
     """The export threshold in bytes, or None when zero-copy is off (no env, or no /dev/shm)."""
     value = _env_int("SNAKEPIT_ZERO_COPY_THRESHOLD")
-    if value is None or not os.environ.get("SNAKEPIT_SHM_PREFIX") or not os.path.isdir(SHM_DIR):
+    if value is None or not os.environ.get("SNAKEPIT_SHM_PREFIX") or not _shm_dir_exists():
         return None
     return value
+
+
+_dir_exists: Optional[bool] = None
+
+
+def _shm_dir_exists() -> bool:
+    # Checked once: this runs for every frame sent, and /dev/shm does not come and go.
+    global _dir_exists
+    if _dir_exists is None:
+        _dir_exists = os.path.isdir(SHM_DIR)
+    return _dir_exists
 
 
 def enabled(nbytes: int) -> bool:
