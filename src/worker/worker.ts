@@ -1,9 +1,7 @@
 /** One Python worker: readiness handshake, calls through its transport, cancel graces, stop and kill. */
 import { EventEmitter } from 'node:events';
-import path from 'node:path';
 import { TimeoutError, WorkerError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { PayloadOptions } from '../transport/codec.js';
 import { GrpcTransport } from '../transport/grpc/grpc-transport.js';
 import { PipeTransport } from '../transport/pipe-transport.js';
 import { foldPythonEvents, type TelemetryControl } from '../telemetry/python-events.js';
@@ -11,48 +9,10 @@ import { sweepShm } from '../transport/shm.js';
 import type { HostRegistration } from '../transport/grpc/host-server.js';
 import type { CallHandle, CallRequest, ChunkHandler, HostRequest, ReadyInfo, ToolSpec, Transport } from '../transport/types.js';
 import { HeartbeatMonitor, type HeartbeatMiss, type HeartbeatSettings, type HeartbeatStatus } from './heartbeat.js';
+import { spawnArgs, spawnEnv, type AttachedEndpoint, type SpawnedEndpoint, type WorkerExit, type WorkerState } from './endpoints.js';
 import { WorkerProcess } from './worker-process.js';
 
-/** Lifecycle: starting → ready ⇄ busy → draining → stopped. */
-export type WorkerState = 'starting' | 'ready' | 'busy' | 'draining' | 'stopped';
-
-/** How a worker ended. */
-export interface WorkerExit {
-  exitCode: number | null;
-  signal: string | null;
-  /** True when the host asked it to stop (stop() or kill()). */
-  expected: boolean;
-  /** Why the host killed it, when it did. */
-  reason?: string;
-}
-
-/** A worker the host spawns. */
-export interface SpawnedEndpoint {
-  kind: 'spawn';
-  transport: 'pipe' | 'grpc';
-  runId: string;
-  python: string;
-  adapter: string;
-  adapterArgs: readonly string[];
-  /** Full environment of the child (already merged). */
-  env: Record<string, string>;
-  cwd?: string;
-  /** gRPC workers listen on a Unix socket in this folder (0700). */
-  socketDir?: string;
-  /** Token the gRPC worker requires on every call (passed in its environment, never argv). */
-  workerToken?: string;
-  /** Shared memory above a threshold, payload limit. @default inline, no limit of its own */
-  payload?: PayloadOptions | undefined;
-}
-
-/** A worker something else started; the host connects, health-checks, never spawns or kills it. */
-export interface AttachedEndpoint {
-  kind: 'attach';
-  address: string;
-  token?: string | undefined;
-  /** Payload limit (attached workers never get shared memory). */
-  payload?: PayloadOptions | undefined;
-}
+export type { AttachedEndpoint, SpawnedEndpoint, WorkerExit, WorkerState } from './endpoints.js';
 
 /** Everything needed to start one worker. */
 export interface WorkerOptions {
@@ -134,7 +94,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.attached = endpoint.kind === 'attach';
     const logger = options.logger.child({ workerId: options.id, pool: options.pool });
     if (endpoint.kind === 'spawn') {
-      this.#process = new WorkerProcess({ python: endpoint.python, args: this.#spawnArgs(endpoint), env: this.#spawnEnv(endpoint), cwd: endpoint.cwd, logger });
+      this.#process = new WorkerProcess({ python: endpoint.python, args: spawnArgs(endpoint, this.id, this.capacity), env: spawnEnv(endpoint), cwd: endpoint.cwd, logger });
       this.#control = new PipeTransport({
         workerId: this.id,
         output: this.#process.toPython,
@@ -308,27 +268,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
       onDead: (miss) => this.kill(`heartbeat: ${miss.missed} missed`, 'worker_hung'),
       logger: this.options.logger.child({ workerId: this.id, pool: this.pool }),
     });
-  }
-
-  #spawnArgs(endpoint: SpawnedEndpoint): string[] {
-    const args = [
-      '-m', 'snakepit_bridge.server',
-      '--adapter', endpoint.adapter,
-      '--worker-id', this.id,
-      '--max-concurrency', String(this.capacity),
-      // The run id on the command line lets a later start find and reap survivors of a crashed host.
-      '--snakepit-run-id', endpoint.runId,
-    ];
-    if (endpoint.transport === 'grpc') {
-      const socket = path.join(endpoint.socketDir ?? '.', `${this.id}.sock`);
-      args.push('--transport', 'grpc', '--listen', `unix:${socket}`);
-    }
-    return [...args, ...endpoint.adapterArgs];
-  }
-
-  #spawnEnv(endpoint: SpawnedEndpoint): Record<string, string> {
-    if (endpoint.transport !== 'grpc' || !endpoint.workerToken) return endpoint.env;
-    return { ...endpoint.env, SNAKEPIT_WORKER_TOKEN: endpoint.workerToken };
   }
 
   #isRunning(id: number): boolean {
