@@ -122,10 +122,10 @@ export class Pool extends EventEmitter<PoolEvents> {
    * circuit breaker on, a pool that keeps failing rejects at once with `circuit_open`.
    */
   execute(tool: string, args: Record<string, unknown>, options: CallOptions = {}, onChunk?: ChunkHandler): Promise<unknown> {
-    return traceCall(this.name, tool, options, onChunk, (opts, sink) => this.#circuit.run(() => this.#execute(tool, args, opts, sink)));
+    return traceCall(this.name, tool, options, onChunk, (opts, sink, bind) => this.#circuit.run(() => this.#execute(tool, args, opts, sink, bind)));
   }
 
-  #execute(tool: string, args: Record<string, unknown>, options: CallOptions, onChunk: ChunkHandler | undefined): Promise<unknown> {
+  #execute(tool: string, args: Record<string, unknown>, options: CallOptions, onChunk: ChunkHandler | undefined, bind?: (task: Task) => void): Promise<unknown> {
     if (this.#state !== 'ready') {
       const code = this.#state === 'stopping' || this.#state === 'stopped' ? 'pool_stopped' : 'pool_not_started';
       return Promise.reject(new PoolError(`Pool ${this.name} is ${this.#state}`, code, { pool: this.name }));
@@ -143,6 +143,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       onAbort: (t, reason) => this.#interrupt(t, new AbortError(reason, t.worker ? 'running' : 'queued')),
     });
     task.blockedWorkers = blockedWorkers();
+    bind?.(task);
     if (!task.settled) this.#admit(task);
     return task.promise;
   }

@@ -18,6 +18,11 @@ interface CallLike {
   readonly chunkSink: ChunkHandler | undefined;
 }
 
+/** What the call's events read from the pool's task: the worker it last ran on. */
+interface RunningLike {
+  readonly worker: { readonly id: string } | undefined;
+}
+
 /** A new correlation id (a UUID v4). */
 export const newCorrelationId = (): string => randomUUID();
 
@@ -45,7 +50,7 @@ export function traceCall(
   tool: string,
   options: CallOptions,
   onChunk: ChunkHandler | undefined,
-  run: (options: CallOptions, onChunk: ChunkHandler | undefined) => Promise<unknown>,
+  run: (options: CallOptions, onChunk: ChunkHandler | undefined, bind?: (task: RunningLike) => void) => Promise<unknown>,
 ): Promise<unknown> {
   const opts = options.correlationId === undefined ? { ...options, correlationId: newCorrelationId() } : options;
   const stream = onChunk !== undefined;
@@ -68,21 +73,22 @@ export function traceCall(
       onChunk(data, final);
     };
   }
-  let workerId: string | undefined;
-  const promise = run(span?.options ?? opts, chunkSink);
+  // The pool hands back its task: the worker that ran the call is known once it settles.
+  let task: RunningLike | undefined;
+  const promise = run(span?.options ?? opts, chunkSink, (t) => (task = t));
   return promise.then(
     (value) => {
       span?.end();
       const durationMs = performance.now() - startedAt;
       if (streamOn) emit('snakepit.stream.closed', { messages, durationMs }, { ...metadata, ok: true });
-      emit('snakepit.call.stop', { durationMs }, { ...metadata, workerId });
+      emit('snakepit.call.stop', { durationMs }, { ...metadata, workerId: task?.worker?.id });
       return value;
     },
     (error: unknown) => {
       span?.end(error);
       const durationMs = performance.now() - startedAt;
       if (streamOn) emit('snakepit.stream.closed', { messages, durationMs }, { ...metadata, ok: false });
-      workerId = (error as { details?: { workerId?: string } } | null)?.details?.workerId;
+      const workerId = (error as { details?: { workerId?: string } } | null)?.details?.workerId ?? task?.worker?.id;
       emit('snakepit.call.exception', { durationMs }, { ...metadata, workerId, code: errorCode(error), kind: (error as Error)?.name ?? 'Error' });
       throw error;
     },

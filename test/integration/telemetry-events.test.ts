@@ -55,6 +55,8 @@ describe('telemetry events', () => {
     expect(rec.seen[1]!.measurements.durationMs).toBeGreaterThan(0);
     expect(rec.seen.map((e) => e.metadata.correlationId)).toEqual(['corr-1', 'corr-1']);
     expect(rec.seen[1]!.metadata).toMatchObject({ pool: 'default', tool: 'ping', stream: false });
+    expect(rec.seen[1]!.metadata.workerId).toEqual(expect.any(String));
+    expect(sp.listWorkers().map((w) => w.id)).toContain(rec.seen[1]!.metadata.workerId);
   });
 
   it('a call without a correlation id gets a fresh one', async () => {
@@ -72,6 +74,7 @@ describe('telemetry events', () => {
     await expect(sp.execute('raise_error', { type: 'ValueError' })).rejects.toMatchObject({ code: 'python_error' });
     expect(rec.names()).toEqual(['snakepit.call.start', 'snakepit.call.exception']);
     expect(rec.seen[1]!.metadata).toMatchObject({ code: 'python_error', tool: 'raise_error' });
+    expect(sp.listWorkers().map((w) => w.id)).toContain(rec.seen[1]!.metadata.workerId);
   });
 
   it('a queue timeout: start, enqueued, timeout, exception', async () => {
@@ -97,6 +100,7 @@ describe('telemetry events', () => {
     await busy;
     await queued;
     expect(rec.names()).toEqual(['snakepit.call.start', 'snakepit.pool.queue.enqueued', 'snakepit.pool.queue.dequeued', 'snakepit.call.stop']);
+    expect(rec.seen[3]!.metadata.workerId).toBe(rec.seen[2]!.metadata.workerId);
   });
 
   it('a stream: start, opened, one message per chunk, closed, stop', async () => {
