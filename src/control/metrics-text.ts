@@ -30,10 +30,15 @@ const FAMILIES: Family[] = [
   { name: 'snakepit_pool_latency_p99_ms', help: '99th percentile call duration over the recent window, in ms.', type: 'gauge', value: (p) => p.calls.p99Ms },
 ];
 
-/** Renders `snapshot` as Prometheus text; a pool's series carry `run_id` and `pool` labels. */
-export function metricsText(snapshot: InstanceSnapshot): string {
+/**
+ * Renders `snapshot` as Prometheus text; a pool's series carry `run_id` and `pool` labels.
+ * Families named in `skip` are left out (another registry in the same exposition has them:
+ * Prometheus rejects a family given twice).
+ */
+export function metricsText(snapshot: InstanceSnapshot, skip: ReadonlySet<string> = new Set()): string {
   const lines: string[] = [];
   for (const family of FAMILIES) {
+    if (skip.has(family.name)) continue;
     lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`);
     for (const pool of snapshot.pools) {
       const value = family.value(pool);
@@ -43,6 +48,23 @@ export function metricsText(snapshot: InstanceSnapshot): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** What the exposition needs of `telemetry.metrics()` (a prom-client registry). */
+export interface RegistryLike {
+  readonly registry: { getMetricsAsArray(): readonly { name: string }[] };
+  text(): Promise<string>;
+}
+
+/**
+ * The whole `/metrics` exposition: the snapshot's families, then, once `telemetry.metrics()` has
+ * been created, its registry's — each family once (the registry's win a name both have).
+ */
+export async function exposition(snapshot: InstanceSnapshot, registry: RegistryLike | undefined): Promise<string> {
+  if (!registry) return metricsText(snapshot);
+  const names = new Set(registry.registry.getMetricsAsArray().map((m) => m.name));
+  const extra = await registry.text();
+  return metricsText(snapshot, names) + (extra.endsWith('\n') || extra === '' ? extra : `${extra}\n`);
 }
 
 function label(value: string): string {

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { ensurePrivateDir } from '../process/registry.js';
 import { runsRoot } from '../process/run-dir.js';
 import { CallWindows } from './call-window.js';
-import { metricsText, METRICS_CONTENT_TYPE } from './metrics-text.js';
+import { metricsIfCreated } from '../telemetry/metrics.js';
+import { exposition, METRICS_CONTENT_TYPE } from './metrics-text.js';
 import { takeSnapshot, type InstanceSnapshot, type SnapshotSource } from './snapshot.js';
 
 /** Folder of the control sockets (and TCP tokens) inside a runtime folder. */
@@ -124,7 +125,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, snaps
   const route = `${req.method ?? 'GET'} ${new URL(req.url ?? '/', 'http://control').pathname}`;
   try {
     if (route === 'GET /status') return send(res, 200, 'application/json', JSON.stringify(await snapshot()));
-    if (route === 'GET /metrics') return send(res, 200, METRICS_CONTENT_TYPE, metricsText(await snapshot()));
+    if (route === 'GET /metrics') return send(res, 200, METRICS_CONTENT_TYPE, await exposition(await snapshot(), metricsIfCreated()));
     send(res, 404, 'application/json', JSON.stringify({ error: { code: 'not_found', routes: ['GET /status', 'GET /metrics'] } }));
   } catch (error) {
     send(res, 500, 'application/json', JSON.stringify({ error: { code: 'internal', message: (error as Error).message } }));

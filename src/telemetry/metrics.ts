@@ -26,6 +26,11 @@ export function trackPool(pool: Pool): void {
   pools.set(pool.name, pool);
 }
 
+/** The metrics if `metrics()` has been called (the control endpoint adds them to its `/metrics`). */
+export function metricsIfCreated(): SnakepitMetrics | undefined {
+  return instance;
+}
+
 /** The metrics, created (and their handlers attached) on the first call. */
 export function metrics(): SnakepitMetrics {
   if (instance) return instance;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discoverInstances, getText } from '../../src/control/discover.js';
 import { controlDir, controlSocketPath } from '../../src/control/server.js';
 import type { InstanceSnapshot } from '../../src/control/snapshot.js';
-import { Snakepit } from '../../src/index.js';
+import { Snakepit, telemetry } from '../../src/index.js';
 import { runsRoot } from '../../src/process/run-dir.js';
 import { StatusApp } from '../../src/ui/status-dashboard.js';
 import { cli, json } from '../helpers/cli.js';
@@ -106,6 +106,16 @@ describe('with an instance running', () => {
     const text = await getText(sp.controlEndpoint!.socketPath, '/metrics');
     expect(text).toMatch(new RegExp(`^snakepit_pool_requests_total\\{run_id="${sp.runId}",pool="default"\\} [1-9]`, 'm'));
     expect(text).toMatch(/^# TYPE snakepit_pool_queue_depth gauge$/m);
+  });
+
+  it('GET /metrics adds telemetry.metrics() once created, each family once', async () => {
+    telemetry.metrics();
+    await sp.execute('ping');
+    const text = await getText(sp.controlEndpoint!.socketPath, '/metrics');
+    const types = text.split('\n').filter((l) => l.startsWith('# TYPE '));
+    expect(new Set(types).size).toBe(types.length);
+    expect(text).toMatch(/^snakepit_call_duration_seconds_count\{pool="default",tool="ping",outcome="ok"\} [1-9]/m);
+    expect(text).toMatch(/^snakepit_pool_requests_total\{run_id=/m);
   });
 
   it('the TCP endpoint needs the run token', async () => {

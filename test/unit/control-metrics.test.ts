@@ -1,7 +1,8 @@
 // The control endpoint's pure parts: the call window (calls/s, percentiles), the Prometheus text, the sparkline.
 import { describe, expect, it } from 'vitest';
 import { CallWindows, percentile } from '../../src/control/call-window.js';
-import { metricsText } from '../../src/control/metrics-text.js';
+import { exposition, metricsText } from '../../src/control/metrics-text.js';
+import { metrics } from '../../src/telemetry/metrics.js';
 import { sparkline } from '../../src/ui/sparkline.js';
 import { fakeInstance } from '../helpers/status-fixtures.js';
 
@@ -71,6 +72,23 @@ describe('metricsText', () => {
 
   it('leaves out percentiles of a pool that had no calls', () => {
     expect(metricsText(fakeInstance({ p50Ms: null }))).not.toMatch(/^snakepit_pool_latency_p50_ms\{/m);
+  });
+});
+
+describe('exposition', () => {
+  const families = (text: string) => text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]);
+
+  it('without telemetry.metrics() is the hand-written text alone', async () => {
+    const snapshot = fakeInstance({ requests: 3 });
+    expect(await exposition(snapshot, undefined)).toBe(metricsText(snapshot));
+  });
+
+  it('with telemetry.metrics() adds its registry, each family exactly once', async () => {
+    const text = await exposition(fakeInstance({ requests: 3, queued: 1 }), metrics());
+    const names = families(text);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toEqual(expect.arrayContaining(['snakepit_pool_requests_total', 'snakepit_pool_queue_depth', 'snakepit_call_duration_seconds', 'snakepit_pool_available_workers']));
+    expect(text.endsWith('\n')).toBe(true);
   });
 });
 
