@@ -110,7 +110,7 @@ export class Snakepit {
 
   /** Reaps dead runs' workers (when enabled), then host endpoint (for gRPC pools), pools, workers. */
   async #start(): Promise<void> {
-    if (this.config.rogueCleanup.enabled) this.#sweep = await reapDeadRuns({ logger: this.#logger, protectedRunIds: ownRunIds() });
+    if (this.config.rogueCleanup.enabled) this.#sweep = await reapDeadRuns({ logger: this.#logger.child({ category: 'lifecycle' }), protectedRunIds: ownRunIds() });
     // Shared-memory files of a crashed host or worker: their creator (pid in the name) is gone.
     const own = new Set(ownRunIds());
     sweepShm((runId, pid) => !own.has(runId) && !pidAlive(pid));

@@ -74,7 +74,7 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
     defaultTimeoutMs: pool.defaultTimeoutMs,
     defaultStreamTimeoutMs: pool.defaultStreamTimeoutMs,
     cancelGraceMs: pool.cancelGraceMs,
-    logger: context.logger,
+    logger: context.logger.child({ category: 'pool' }),
     hostRequests: context.hostRequests,
     onSessionDispatch: context.onSessionDispatch,
     onSessionRestoreLost: context.onSessionRestoreLost,

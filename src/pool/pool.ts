@@ -63,7 +63,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       vacate: (old) => this.#replacements.vacate(slotOf(old)),
       recycled: (old, reason) => this.emit('worker:recycled', toInfo(old), reason),
       gracefulShutdownTimeoutMs: options.gracefulShutdownTimeoutMs,
-      logger: options.logger.child({ pool: options.name }),
+      logger: options.logger.child({ pool: options.name, category: 'lifecycle' }),
     });
     this.#replacements = new Replacements({
       spawn: (slot) => this.#spawnWorker(slot, true),

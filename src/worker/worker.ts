@@ -92,7 +92,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.pipelineDepth = options.pipelineDepth ?? 0;
     const endpoint = options.endpoint;
     this.attached = endpoint.kind === 'attach';
-    const logger = options.logger.child({ workerId: options.id, pool: options.pool });
+    const logger = options.logger.child({ workerId: options.id, pool: options.pool, category: 'worker' });
     if (endpoint.kind === 'spawn') {
       this.#process = new WorkerProcess({ python: endpoint.python, args: spawnArgs(endpoint, this.id, this.capacity), env: spawnEnv(endpoint), cwd: endpoint.cwd, logger });
       this.#control = new PipeTransport({
@@ -266,7 +266,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       onMissed: (miss) => this.emit('heartbeat-missed', miss),
       onRecovered: (missedBefore) => this.emit('heartbeat-recovered', missedBefore),
       onDead: (miss) => this.kill(`heartbeat: ${miss.missed} missed`, 'worker_hung'),
-      logger: this.options.logger.child({ workerId: this.id, pool: this.pool }),
+      logger: this.options.logger.child({ workerId: this.id, pool: this.pool, category: 'heartbeat' }),
     });
   }
 

@@ -2,10 +2,11 @@
 // replaced; a busy one is not; one miss is not enough; listWorkers shows the heartbeat fields.
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WorkerError, type Snakepit, type WorkerInfo } from '../../src/index.js';
+import { Snakepit, WorkerError, type WorkerInfo } from '../../src/index.js';
+import type { LogRecord } from '../../src/logger.js';
 import type { HeartbeatMiss } from '../../src/worker/heartbeat.js';
 import type { WorkerExit } from '../../src/worker/worker.js';
-import { processAlive, startPool, waitForFullPool } from '../helpers/pool.js';
+import { FIXTURES, processAlive, startPool, TRANSPORT, waitForFullPool } from '../helpers/pool.js';
 
 const ADAPTER = 'heartbeat_adapter.HeartbeatAdapter';
 /** Fast detection: two pings of 200 ms missed in a row, about half a second. */
@@ -96,6 +97,26 @@ describe('heartbeats', () => {
     expect(exits).toBe(0);
     expect(sp.listWorkers()).toMatchObject([{ id: worker!.id, pid: worker!.pid, missedHeartbeats: 0 }]);
     expect(processAlive(worker!.pid!)).toBe(true);
+  });
+
+  it("category 'heartbeat' at info shows heartbeat logs while the other categories stay at error", async () => {
+    const logs: LogRecord[] = [];
+    sp = await Snakepit.start(
+      { logLevel: 'error', pools: [{ name: 'default', poolSize: 1, transport: TRANSPORT, pythonPath: [FIXTURES], adapter: ADAPTER, heartbeat: { ...FAST, maxMissedHeartbeats: 3 } }] },
+      { logSink: (r) => logs.push(r), logCategories: { heartbeat: 'info' } },
+    );
+    const pool = sp.pool();
+    const [worker] = sp.listWorkers();
+    const missed = once(pool, 'worker:heartbeat-missed', { signal: AbortSignal.timeout(EVENT_TIMEOUT_MS) });
+    const recovered = once(pool, 'worker:heartbeat-recovered', { signal: AbortSignal.timeout(EVENT_TIMEOUT_MS) });
+    freeze(worker!.pid!);
+    await missed;
+    resume(worker!.pid!);
+    await recovered;
+    const heartbeat = logs.filter((r) => r.context.category === 'heartbeat');
+    expect(heartbeat.map((r) => r.level)).toEqual(expect.arrayContaining(['warn', 'info']));
+    expect(heartbeat[0]!.context).toMatchObject({ workerId: worker!.id, pool: 'default' });
+    expect(logs.filter((r) => r.context.category !== 'heartbeat' && r.level !== 'error')).toEqual([]);
   });
 
   // Each call keeps its thread (or its loop) busy for ten ping intervals, more than enough for

@@ -20,7 +20,7 @@ export class GrpcHostResources {
       const server = await HostServer.start({
         runDir,
         tcp: options.config.grpcPort === undefined ? undefined : { host: options.config.grpcHost, port: options.config.grpcPort },
-        logger: options.logger,
+        logger: options.logger.child({ category: 'grpc' }),
       });
       return new GrpcHostResources(runDir, server, { socketDir: runDir, workerToken: randomBytes(32).toString('hex'), host: server });
     } catch (error) {
