@@ -25,8 +25,6 @@ export type ErrorCode =
   // data plane: a payload over maxPayloadBytes; a value the strict serialization policy refuses
   | 'payload_too_large'
   | 'unserializable'
-  // data plane: an Arrow value without the optional package apache-arrow
-  | 'arrow_unavailable'
   | 'unknown_event'
   | 'duplicate_handler'
   // pool

@@ -11,7 +11,6 @@ export { defineConfig, resolveConfig, loadConfig } from './config/index.js';
 export type { SnakepitConfigInput, ResolvedConfig, ResolvedPoolConfig } from './config/index.js';
 export * from './errors.js';
 export { Tensor, type TensorDType, type TensorData, type TensorOrder } from './tensor.js';
-export { ArrowIPC, ArrowUnavailableError, loadArrow } from './arrow.js';
 export { ZeroCopyRef } from './transport/codec.js';
 export { Logger, withLevel, pinoSink, redact, type LogLevel, type LogLevelInput, type LogCategory, type LogRecord, type LogSink, type PinoLike } from './logger.js';
 export { telemetry, PYTHON_EVENTS, EVENT_NAMES } from './telemetry/index.js';

@@ -8,11 +8,6 @@
   ``.copy()`` to mutate), or to ``Tensor`` when numpy is not installed.
 - ext 3: a binary or tensor in shared memory (``shm.py``), payload = msgpack
   ``[name, size, dtype|nil, shape|nil, order]``.
-- ext 4: an Arrow table (``pyarrow.Table``; a ``RecordBatch`` goes as a one-batch
-  table), payload = Arrow IPC stream bytes; through shared memory it is an ext 3
-  reference with dtype ``"arrow.stream"``. pyarrow is imported lazily: without it
-  no Arrow value exists to send, and receiving one raises ``ArrowUnavailableError``
-  (code ``arrow_unavailable``).
 - Anything msgpack cannot encode degrades gracefully (``to_dict()``,
   ``_asdict()``, dataclass/public ``__dict__`` fields, else a structured marker
   ``{"__snakepit_unserializable__": True, "type", "repr"}``). The policy is
@@ -38,11 +33,9 @@ import msgpack
 from msgpack import ExtType
 
 __all__ = ["Tensor", "pack", "pack_checked", "unpack", "TENSOR_DTYPES", "EXT_BIGINT", "EXT_TENSOR",
-           "to_wire_safe", "SerializationError", "ArrowUnavailableError", "EXT_ARROW", "PayloadTooLargeError", "MARKER_KEY"]
+           "to_wire_safe", "SerializationError", "PayloadTooLargeError", "MARKER_KEY"]
 
 EXT_TENSOR = 2
-EXT_ARROW = 4
-ARROW_SHM_DTYPE = "arrow.stream"
 # Big integers use msgpackr's own ext (``useBigIntExtension``): big-endian two's complement.
 EXT_BIGINT = 0x42
 TENSOR_DTYPES = frozenset(
@@ -64,12 +57,6 @@ class PayloadTooLargeError(SnakepitToolError, ValueError):
     """An encoded value is over ``SNAKEPIT_MAX_PAYLOAD_BYTES`` (code ``payload_too_large``)."""
 
     default_code = "payload_too_large"
-
-
-class ArrowUnavailableError(SnakepitToolError, ImportError):
-    """An Arrow value arrived but pyarrow is not installed (code ``arrow_unavailable``)."""
-
-    default_code = "arrow_unavailable"
 
 
 def _policy() -> str:
@@ -104,19 +91,6 @@ def _tensor_ext(dtype: str, shape: Sequence[int], data: Any, order: str = "C") -
         return ExtType(shm.EXT_SHM, msgpack.packb([name, nbytes, dtype, list(shape), order]))
     body = [dtype, list(shape), data] + (["F"] if order == "F" else [])
     return ExtType(EXT_TENSOR, msgpack.packb(body, use_bin_type=True))
-
-
-def _arrow_ext(o: Any, pa: Any) -> ExtType:
-    table = pa.Table.from_batches([o]) if isinstance(o, pa.RecordBatch) else o
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    data = sink.getvalue()  # pyarrow.Buffer: exported / packed without a copy to bytes when possible
-    nbytes = data.size
-    if shm.enabled(nbytes):
-        name = shm.export(memoryview(data))
-        return ExtType(shm.EXT_SHM, msgpack.packb([name, nbytes, ARROW_SHM_DTYPE, None, "C"]))
-    return ExtType(EXT_ARROW, data.to_pybytes())
 
 
 def _ndarray_ext(arr: Any, np: Any) -> Any:
@@ -175,9 +149,6 @@ def _convert(o: Any) -> Any:
             return _ndarray_ext(o, np)
         if isinstance(o, np.generic):
             return o.item()
-    pa = sys.modules.get("pyarrow")  # a pyarrow Table only exists if pyarrow was imported
-    if pa is not None and isinstance(o, (pa.Table, pa.RecordBatch)):
-        return _arrow_ext(o, pa)
     if isinstance(o, float):
         return float(o)
     if isinstance(o, str):
@@ -387,8 +358,6 @@ def _decode_tensor(payload: bytes) -> Any:
 def _decode_shm(payload: bytes) -> Any:
     name, size, dtype, shape, order = msgpack.unpackb(payload, raw=False)
     mapping = shm.read_ref(name, size)
-    if dtype == ARROW_SHM_DTYPE:
-        return _decode_arrow(mapping)
     if dtype is None:
         return bytes(mapping)  # tools expect ``bytes``: one memcpy out of the mapping
     return _as_array(dtype, shape, mapping, order)
@@ -404,25 +373,7 @@ def _as_array(dtype: str, shape: Any, data: Any, order: str) -> Any:
     return arr.reshape(shape, order="F" if order == "F" else "C")
 
 
-def _load_pyarrow() -> Any:
-    try:
-        import pyarrow
-        import pyarrow.ipc  # noqa: F401
-    except ImportError as exc:
-        raise ArrowUnavailableError(
-            "an Arrow table arrived but pyarrow is not installed: pip install pyarrow",
-            details={"package": "pyarrow"}) from exc
-    return pyarrow
-
-
-def _decode_arrow(data: Any) -> Any:
-    pa = _load_pyarrow()
-    return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
-
-
 def _ext_hook(code: int, data: bytes) -> Any:
-    if code == EXT_ARROW:
-        return _decode_arrow(data)
     if code == EXT_TENSOR:
         return _decode_tensor(data)
     if code == shm.EXT_SHM:

@@ -2,25 +2,11 @@
 import { addExtension, Packr } from 'msgpackr';
 import { PayloadTooLargeError, ValidationError } from '../errors.js';
 import { emit, enabled } from '../telemetry/bus.js';
-import { arrowFromIPC, arrowToIPC, isArrowValue } from '../arrow.js';
 import { Tensor, type TensorDType, type TensorOrder } from '../tensor.js';
 import { exportBytes, importBytes, removeShm, SHM_EXT_TYPE, type ZeroCopySettings } from './shm.js';
 
 /** ext type of a tensor: `[dtype, shape, bytes]`, or `[dtype, shape, bytes, 'F']` in Fortran order. */
 export const TENSOR_EXT_TYPE = 2;
-
-/** ext type of an Arrow table: Arrow IPC stream bytes (apache-arrow Table <-> pyarrow.Table). */
-export const ARROW_EXT_TYPE = 4;
-/** dtype of an ext 3 reference whose file holds Arrow IPC stream bytes. */
-export const ARROW_SHM_DTYPE = 'arrow.stream';
-
-// msgpackr matches extensions with `instanceof`: this class answers for apache-arrow Tables and
-// RecordBatches without loading apache-arrow before one is seen.
-class ArrowValue {
-  static [Symbol.hasInstance](v: unknown): boolean {
-    return isArrowValue(v);
-  }
-}
 
 /**
  * A binary or tensor in shared memory (ext 3): made per call by `zeroCopy` above the threshold and
@@ -76,15 +62,6 @@ addExtension({
   },
 });
 addExtension({
-  Class: ArrowValue,
-  type: ARROW_EXT_TYPE,
-  // Raw IPC bytes as the ext body (no inner msgpack). Throws `arrow_unavailable` without apache-arrow.
-  pack: (v: unknown) => Buffer.from(arrowToIPC(v)),
-  // Without apache-arrow: an `ArrowIPC` holding the bytes (a throw here would fail the whole worker).
-  // Copied: Arrow reads buffers at 8-byte-aligned offsets, and the payload is a view at any offset of the frame.
-  unpack: (payload: Uint8Array) => arrowFromIPC(payload.slice()),
-});
-addExtension({
   Class: ZeroCopyRef,
   type: SHM_EXT_TYPE,
   pack: (r: ZeroCopyRef) => {
@@ -98,7 +75,6 @@ addExtension({
     const started = performance.now();
     const bytes = importBytes(name, size);
     if (enabled('snakepit.zero_copy.imported')) emit('snakepit.zero_copy.imported', { bytes: size, durationMs: performance.now() - started }, { name });
-    if ((dtype as string) === ARROW_SHM_DTYPE) return arrowFromIPC(bytes);
     return dtype === null ? bytes : Tensor.fromBytes(dtype, shape ?? [], bytes, order);
   },
 });
