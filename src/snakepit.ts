@@ -10,6 +10,7 @@ import { sumStats } from './pool/pool-types.js';
 import type { CallOptions } from './pool/task.js';
 import { buildPoolOptions, type PoolContext } from './pool/pool-options.js';
 import { closeRegistry, liveProcessIds, openRun, ownRunIds, type OpenRun } from './process/live-processes.js';
+import { traceCleanup, traceReap } from './telemetry/cleanup-events.js';
 import { killLeftovers, reapDeadRuns, type ReapOptions, type ReapReport } from './process/reaper.js';
 import { setSignalHandling } from './process/signals.js';
 import { runScriptMode, SCRIPT_DEFAULTS, stopBounded, untilAborted, type CleanupResult, type ScriptModeOptions } from './script-mode.js';
@@ -110,7 +111,7 @@ export class Snakepit {
 
   /** Reaps dead runs' workers (when enabled), then host endpoint (for gRPC pools), pools, workers. */
   async #start(): Promise<void> {
-    if (this.config.rogueCleanup.enabled) this.#sweep = await reapDeadRuns({ logger: this.#logger.child({ category: 'lifecycle' }), protectedRunIds: ownRunIds() });
+    if (this.config.rogueCleanup.enabled) this.#sweep = await traceReap('startup', () => reapDeadRuns({ logger: this.#logger.child({ category: 'lifecycle' }), protectedRunIds: ownRunIds() }));
     // Shared-memory files of a crashed host or worker: their creator (pid in the name) is gone.
     const own = new Set(ownRunIds());
     sweepShm((runId, pid) => !own.has(runId) && !pidAlive(pid));
@@ -183,12 +184,14 @@ export class Snakepit {
    * resisted: pids alive even after it).
    */
   static cleanup(options: { timeoutMs?: number; shutdownTimeoutMs?: number; cleanupTimeoutMs?: number } = {}): Promise<CleanupResult> {
-    return stopBounded([...running], {
-      gracefulTimeoutMs: options.timeoutMs,
-      shutdownTimeoutMs: options.shutdownTimeoutMs ?? SCRIPT_DEFAULTS.shutdownTimeoutMs,
-      cleanupTimeoutMs: options.cleanupTimeoutMs ?? SCRIPT_DEFAULTS.cleanupTimeoutMs,
-      allWorkers: true,
-    });
+    return traceCleanup(() =>
+      stopBounded([...running], {
+        gracefulTimeoutMs: options.timeoutMs,
+        shutdownTimeoutMs: options.shutdownTimeoutMs ?? SCRIPT_DEFAULTS.shutdownTimeoutMs,
+        cleanupTimeoutMs: options.cleanupTimeoutMs ?? SCRIPT_DEFAULTS.cleanupTimeoutMs,
+        allWorkers: true,
+      }),
+    );
   }
 
   /**
@@ -196,7 +199,7 @@ export class Snakepit {
    * when `rogueCleanup.enabled`: SIGTERM, SIGKILL after `graceMs` (2000). See the README's "No orphans".
    */
   static reapOrphans(options: Pick<ReapOptions, 'graceMs' | 'killWaitMs'> = {}): Promise<ReapReport> {
-    return reapDeadRuns({ ...options, protectedRunIds: ownRunIds() });
+    return traceReap('manual', () => reapDeadRuns({ ...options, protectedRunIds: ownRunIds() }));
   }
 
   /**

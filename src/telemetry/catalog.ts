@@ -66,6 +66,13 @@ export interface HostEventMap {
   'snakepit.zero_copy.imported': Ev<{ bytes: number; durationMs: number }, { name: string }>;
   /** /dev/shm refused a write (full, no permission): the value went inline instead. */
   'snakepit.zero_copy.fallback': Ev<{ bytes: number }, { reason: string }>;
+  /** A sweep of dead runs' workers finished (at start, or `Snakepit.reapOrphans()`); counts of pids. */
+  'snakepit.cleanup.orphans_reaped': Ev<
+    { durationMs: number; deadRuns: number; terminated: number; killed: number; resisted: number },
+    { trigger: 'startup' | 'manual'; deadRuns: string[] }
+  >;
+  /** `Snakepit.cleanup()` finished: instances stopped, pids that needed SIGKILL or resisted it. */
+  'snakepit.cleanup.completed': Ev<{ durationMs: number; stopped: number; killed: number; resisted: number }, { trigger: 'manual' }>;
 }
 
 /** Python's events: what `snakepit_bridge.telemetry` may emit (other names are counted and dropped). */
@@ -131,6 +138,8 @@ const HOST_EVENTS: readonly (keyof HostEventMap)[] = [
   'snakepit.zero_copy.fallback',
   'snakepit.session.created',
   'snakepit.session.ended',
+  'snakepit.cleanup.orphans_reaped',
+  'snakepit.cleanup.completed',
 ];
 
 /** Every catalogued name, host events first. */
