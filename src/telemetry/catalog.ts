@@ -73,6 +73,11 @@ export interface HostEventMap {
   >;
   /** `Snakepit.cleanup()` finished: instances stopped, pids that needed SIGKILL or resisted it. */
   'snakepit.cleanup.completed': Ev<{ durationMs: number; stopped: number; killed: number; resisted: number }, { trigger: 'manual' }>;
+  /** `telemetry.gpuProfiler`: one nvidia-smi reading of one GPU (fields it reports as N/A left out). */
+  'snakepit.gpu.sampled': Ev<
+    Partial<{ memoryUsedMb: number; memoryTotalMb: number; utilizationPercent: number; temperatureC: number; powerW: number }>,
+    { device: number }
+  >;
 }
 
 /** Python's events: what `snakepit_bridge.telemetry` may emit (other names are counted and dropped). */
@@ -140,6 +145,7 @@ const HOST_EVENTS: readonly (keyof HostEventMap)[] = [
   'snakepit.session.ended',
   'snakepit.cleanup.orphans_reaped',
   'snakepit.cleanup.completed',
+  'snakepit.gpu.sampled',
 ];
 
 /** Every catalogued name, host events first. */

@@ -4,6 +4,7 @@
  * @example telemetry.attach('my-handler', ['snakepit.python.call.stop'], (event, measurements, metadata) => {});
  */
 import { attach, attachMany, detach, emit, enabled, events, handlers, setTelemetryLogger } from './bus.js';
+import { gpuProfiler } from './gpu-profiler.js';
 import { metrics } from './metrics.js';
 import { control } from './python-events.js';
 import { enableTracing, tracingEnabled } from './tracing.js';
@@ -23,10 +24,13 @@ export const telemetry = {
   /** OpenTelemetry call spans (needs an SDK installed by the app to record anything). */
   tracing: { enable: enableTracing, enabled: tracingEnabled },
   setLogger: setTelemetryLogger,
+  /** Periodic nvidia-smi samples as `snakepit.gpu.sampled` (off until `start()`). */
+  gpuProfiler,
 };
 
 export type { TelemetryHandler, TelemetryMessage } from './bus.js';
 export type { TelemetryControl } from './python-events.js';
 export type { SnakepitMetrics } from './metrics.js';
+export type { GpuProfilerOptions, GpuSample } from './gpu-profiler.js';
 export type { TelemetryEventMap, TelemetryEventName, HostEventMap, PythonEventName, Measurements, Metadata } from './catalog.js';
 export { PYTHON_EVENTS, EVENT_NAMES } from './catalog.js';
