@@ -73,6 +73,10 @@ export interface HostEventMap {
   >;
   /** `Snakepit.cleanup()` finished: instances stopped, pids that needed SIGKILL or resisted it. */
   'snakepit.cleanup.completed': Ev<{ durationMs: number; stopped: number; killed: number; resisted: number }, { trigger: 'manual' }>;
+  /** The host reached a gRPC worker's BridgeService (handshake done); `attached`: not spawned by us. */
+  'snakepit.grpc.connection.established': Ev<{ durationMs: number }, { workerId: string; attached: boolean; pid: number }>;
+  /** That connection ended: the channel broke (attached worker) or the worker stopped or died; `code` is why. */
+  'snakepit.grpc.connection.lost': Ev<None, { workerId: string; attached: boolean; code: string | undefined }>;
   /** `telemetry.gpuProfiler`: one nvidia-smi reading of one GPU (fields it reports as N/A left out). */
   'snakepit.gpu.sampled': Ev<
     Partial<{ memoryUsedMb: number; memoryTotalMb: number; utilizationPercent: number; temperatureC: number; powerW: number }>,
@@ -146,6 +150,8 @@ const HOST_EVENTS: readonly (keyof HostEventMap)[] = [
   'snakepit.cleanup.orphans_reaped',
   'snakepit.cleanup.completed',
   'snakepit.gpu.sampled',
+  'snakepit.grpc.connection.established',
+  'snakepit.grpc.connection.lost',
 ];
 
 /** Every catalogued name, host events first. */

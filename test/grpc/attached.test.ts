@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, watch } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Snakepit } from '../../src/index.js';
+import { Snakepit, telemetry } from '../../src/index.js';
 import { bridgePythonPath, resolvePythonExecutable } from '../../src/python/runtime.js';
 import { FIXTURES, processAlive } from '../helpers/pool.js';
 
@@ -64,6 +64,10 @@ describe('attached gRPC workers', () => {
 
   it('runs calls on workers started outside the pool, over TCP on 127.0.0.1 and a Unix socket', async () => {
     expect(tcp.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    const connections: { event: string; metadata: Record<string, unknown> }[] = [];
+    telemetry.attach('attached-connections', ['snakepit.grpc.connection.established', 'snakepit.grpc.connection.lost'], (event, _m, metadata) =>
+      connections.push({ event, metadata: metadata as Record<string, unknown> }),
+    );
     const sp = await Snakepit.start(
       { pools: [{ name: 'default', transport: 'grpc', workers: [{ address: tcp.address, token: 'sesame' }, { address: unix.address }] }] },
       { logSink: () => {} },
@@ -73,9 +77,15 @@ describe('attached gRPC workers', () => {
       await expect(sp.execute('echo', { a: 1, b: Buffer.from([1, 2]) })).resolves.toEqual({ a: 1, b: Buffer.from([1, 2]) });
       const pids = await Promise.all([sp.execute('pid'), sp.execute('pid')]);
       expect(pids.sort()).toEqual([tcp.pid, unix.pid].sort());
+      const established = connections.filter((c) => c.event === 'snakepit.grpc.connection.established');
+      expect(established.map((c) => c.metadata.pid).sort()).toEqual([tcp.pid, unix.pid].sort());
+      expect(established.every((c) => c.metadata.attached === true)).toBe(true);
     } finally {
       await sp.stop();
+      telemetry.detach('attached-connections');
     }
+    const lost = connections.filter((c) => c.event === 'snakepit.grpc.connection.lost');
+    expect(lost.map((c) => c.metadata.workerId).sort()).toEqual(connections.filter((c) => c.event === 'snakepit.grpc.connection.established').map((c) => c.metadata.workerId).sort());
     // Stopping the pool only disconnects: the attached processes keep running.
     expect(processAlive(tcp.pid)).toBe(true);
     expect(processAlive(unix.pid)).toBe(true);

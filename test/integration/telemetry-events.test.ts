@@ -1,7 +1,7 @@
 // The telemetry bus: exact event sequences of calls, queue timeouts, streams and crashes, on real workers.
 import { afterEach, describe, expect, it } from 'vitest';
 import { telemetry, type Snakepit, type TelemetryEventName } from '../../src/index.js';
-import { startPool } from '../helpers/pool.js';
+import { startPool, TRANSPORT } from '../helpers/pool.js';
 
 /** Records events under one handler id; `until(name)` resolves when `name` arrives (bounded). */
 function record(names: readonly TelemetryEventName[]) {
@@ -111,6 +111,17 @@ describe('telemetry events', () => {
     const messages = Array.from({ length: chunks.length }, () => 'snakepit.stream.message');
     expect(rec.names()).toEqual(['snakepit.call.start', 'snakepit.stream.opened', ...messages, 'snakepit.stream.closed', 'snakepit.call.stop']);
     expect(rec.seen.at(-2)!.measurements.messages).toBe(chunks.length);
+  });
+
+  it.runIf(TRANSPORT === 'grpc')('a spawned gRPC worker: connection established at start, lost at stop', async () => {
+    rec = record(['snakepit.grpc.connection.established', 'snakepit.grpc.connection.lost']);
+    ({ sp } = await startPool());
+    const [worker] = sp.listWorkers();
+    expect(rec.seen).toEqual([{ event: 'snakepit.grpc.connection.established', measurements: { durationMs: expect.any(Number) }, metadata: { workerId: worker!.id, attached: false, pid: worker!.pid } }]);
+    await sp.stop();
+    sp = undefined;
+    expect(rec.names()).toEqual(['snakepit.grpc.connection.established', 'snakepit.grpc.connection.lost']);
+    expect(rec.seen[1]!.metadata).toMatchObject({ workerId: worker!.id, attached: false });
   });
 
   it('a session: created, then ended with its reason and call count', async () => {

@@ -1,8 +1,10 @@
 /** The gRPC transport: the original's wire protocol, behind the same Transport seam as the pipe. */
+import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { WorkerError } from '../../errors.js';
 import { decode, encode, encodePayload, type PayloadOptions } from '../codec.js';
 import { removeShm } from '../shm.js';
+import { emit, enabled } from '../../telemetry/bus.js';
 import type { CallHandle, CallRequest, ChunkHandler, PythonRuntimeWire, ReadyInfo, ToolSpec, Transport } from '../types.js';
 import { pythonErrorFromWire } from '../wire-error.js';
 import { channelOptions, CORRELATION_HEADER, type ErrorInfoMessage, services, TOKEN_HEADER } from './proto.js';
@@ -87,6 +89,8 @@ export class GrpcTransport implements Transport {
   readonly #processBound: boolean;
   readonly #payload: PayloadOptions;
   readonly #host: { address: string; token: string } | undefined;
+  /** Set once the handshake succeeded: a later failure is a lost connection. */
+  #connected = false;
 
   constructor(options: GrpcTransportOptions) {
     this.#workerId = options.workerId;
@@ -216,6 +220,10 @@ export class GrpcTransport implements Transport {
       p.call.cancel();
     }
     this.#client.close();
+    if (this.#connected && enabled('snakepit.grpc.connection.lost')) {
+      const code = (error as { code?: unknown }).code;
+      emit('snakepit.grpc.connection.lost', {}, { workerId: this.#workerId, attached: !this.#processBound, code: typeof code === 'string' ? code : undefined });
+    }
     this.#onFailure?.(error);
   }
 
@@ -227,6 +235,7 @@ export class GrpcTransport implements Transport {
   }
 
   async #handshake(timeoutMs: number): Promise<ReadyInfo> {
+    const startedAt = performance.now();
     const deadline = Date.now() + timeoutMs;
     await new Promise<void>((resolve, reject) =>
       this.#client.waitForReady(deadline, (error) => (error ? reject(new WorkerError(`Cannot connect to worker ${this.#workerId}: ${error.message}`, 'worker_start_failed', { workerId: this.#workerId })) : resolve())),
@@ -237,6 +246,10 @@ export class GrpcTransport implements Transport {
       ),
     );
     if (!this.#processBound) this.#watchChannel();
+    this.#connected = true;
+    if (enabled('snakepit.grpc.connection.established')) {
+      emit('snakepit.grpc.connection.established', { durationMs: performance.now() - startedAt }, { workerId: this.#workerId, attached: !this.#processBound, pid: info.pid });
+    }
     return {
       protocol: info.protocol,
       pid: info.pid,
