@@ -87,6 +87,19 @@ export class SnakepitError extends Error {
     Object.defineProperty(this, BRAND, { value: true, enumerable: false });
   }
 
+  /**
+   * `instanceof` also across two loaded copies of this package (a script run through a loader may
+   * get its own): a branded error matches a class of the same name anywhere on its prototype chain.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (!isSnakepitError(value)) return false;
+    for (let proto = Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null; proto; proto = Object.getPrototypeOf(proto) as typeof proto) {
+      if (proto.constructor?.name === this.name) return true;
+    }
+    return false;
+  }
+
   /** Plain data form, for `--json` output and logs. */
   toJSON(): Record<string, unknown> {
     return { name: this.name, code: this.code, category: this.category, message: this.message, details: this.details };

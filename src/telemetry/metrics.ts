@@ -18,8 +18,13 @@ export interface SnakepitMetrics {
   readonly contentType: string;
 }
 
-const pools = new Map<string, Pool>();
-let instance: SnakepitMetrics | undefined;
+// Process-wide, also across two loaded copies of this package (a script run through a loader may
+// get its own copy): the pools one copy tracks must show in the registry the other copy serves.
+const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('snakepit.telemetry.metrics')] ??= {
+  pools: new Map<string, Pool>(),
+  instance: undefined,
+}) as { pools: Map<string, Pool>; instance: SnakepitMetrics | undefined };
+const pools = shared.pools;
 
 /** Pools whose gauges are reported (the latest pool of a name wins). */
 export function trackPool(pool: Pool): void {
@@ -28,12 +33,12 @@ export function trackPool(pool: Pool): void {
 
 /** The metrics if `metrics()` has been called (the control endpoint adds them to its `/metrics`). */
 export function metricsIfCreated(): SnakepitMetrics | undefined {
-  return instance;
+  return shared.instance;
 }
 
 /** The metrics, created (and their handlers attached) on the first call. */
 export function metrics(): SnakepitMetrics {
-  if (instance) return instance;
+  if (shared.instance) return shared.instance;
   const registry = new Registry();
   const gauge = (name: string, help: string, read: (pool: Pool) => number) =>
     new Gauge({
@@ -78,6 +83,6 @@ export function metrics(): SnakepitMetrics {
     else if (event === 'snakepit.pool.queue.timeout') queueTimeouts.inc({ pool });
     else spawns.inc({ pool, result: event === 'snakepit.pool.worker.spawned' ? 'ok' : 'failed' });
   });
-  instance = { registry, text: () => registry.metrics(), contentType: registry.contentType };
-  return instance;
+  shared.instance = { registry, text: () => registry.metrics(), contentType: registry.contentType };
+  return shared.instance;
 }
