@@ -1,53 +1,20 @@
 // Attached workers: Python servers started outside the pool, reached over gRPC; the pool never spawns or kills them.
-import { execa, type ResultPromise } from 'execa';
-import { mkdtempSync, readFileSync, rmSync, watch } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Snakepit, telemetry } from '../../src/index.js';
-import { bridgePythonPath, resolvePythonExecutable } from '../../src/python/runtime.js';
-import { FIXTURES, processAlive } from '../helpers/pool.js';
+import { startAttachedWorker, type AttachedWorker } from '../helpers/attached.js';
+import { processAlive } from '../helpers/pool.js';
 
-interface Started {
-  child: ResultPromise;
-  address: string;
-  pid: number;
-}
-
-/** Starts `python -m snakepit_bridge.server --transport grpc` by hand, as a user would on another box. */
-async function startAttached(dir: string, name: string, listen: string, env: Record<string, string> = {}): Promise<Started> {
-  const readyFile = path.join(dir, `${name}.json`);
-  const child = execa(
-    resolvePythonExecutable(),
-    ['-m', 'snakepit_bridge.server', '--transport', 'grpc', '--listen', listen, '--adapter', 'echo_adapter.EchoAdapter', '--ready-file', readyFile],
-    { env: { ...process.env, PYTHONPATH: [bridgePythonPath(), FIXTURES].join(path.delimiter), ...env }, reject: false, stdio: 'ignore' },
-  );
-  // Wait for the atomically written ready file (rename into place), with a bound.
-  const info = await new Promise<{ address: string; pid: number }>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      watcher.close();
-      reject(new Error('attached worker did not become ready'));
-    }, 20_000);
-    const check = () => {
-      try {
-        const parsed = JSON.parse(readFileSync(readyFile, 'utf8')) as { address: string; pid: number };
-        clearTimeout(timer);
-        watcher.close();
-        resolve(parsed);
-      } catch {
-        /* not there yet */
-      }
-    };
-    const watcher = watch(dir, check);
-    check();
-  });
-  return { child, ...info };
-}
+/** Starts the echo adapter by hand, as a user would on another box. */
+const startAttached = (dir: string, name: string, listen: string, env: Record<string, string> = {}): Promise<AttachedWorker> =>
+  startAttachedWorker({ dir, name, listen, adapter: 'echo_adapter.EchoAdapter', env });
 
 describe('attached gRPC workers', () => {
   let dir: string;
-  let tcp: Started;
-  let unix: Started;
+  let tcp: AttachedWorker;
+  let unix: AttachedWorker;
   beforeAll(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'snakepit-attached-'));
     [tcp, unix] = await Promise.all([
