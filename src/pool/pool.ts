@@ -122,7 +122,10 @@ export class Pool extends EventEmitter<PoolEvents> {
    * circuit breaker on, a pool that keeps failing rejects at once with `circuit_open`.
    */
   execute(tool: string, args: Record<string, unknown>, options: CallOptions = {}, onChunk?: ChunkHandler): Promise<unknown> {
-    return traceCall(this.name, tool, options, onChunk, (opts, sink, bind) => this.#circuit.run(() => this.#execute(tool, args, opts, sink, bind)));
+    return traceCall(this.name, tool, options, onChunk, (opts, sink, bind) =>
+      // No breaker (the default): no extra closure on the per-call path.
+      this.#circuit.breaker ? this.#circuit.run(() => this.#execute(tool, args, opts, sink, bind)) : this.#execute(tool, args, opts, sink, bind),
+    );
   }
 
   #execute(tool: string, args: Record<string, unknown>, options: CallOptions, onChunk: ChunkHandler | undefined, bind?: (task: Task) => void): Promise<unknown> {
