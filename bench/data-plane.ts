@@ -10,27 +10,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Snakepit, Tensor, type SnakepitConfigInput } from '../src/index.js';
-import { packageRoot, resolvePythonExecutable } from '../src/python/runtime.js';
 import { RawEcho } from './raw-floor.js';
+import { benchDir, median, python, type Row } from './sections/common.js';
 
 const ROUNDS = Number(process.env.BENCH_DP_ROUNDS ?? 7);
-const benchDir = path.join(packageRoot(), 'bench');
-const python = resolvePythonExecutable();
-
-/** One result line, in bench/sections/common.ts's `Row` shape. */
-export interface DataPlaneRow {
-  section: string;
-  measure: string;
-  unit: string;
-  against: string;
-  floor: number;
-  value: number;
-  ratio: number;
-  target?: string;
-  met?: boolean;
-}
-
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+/** One result line (bench/sections/common.ts's `Row`). */
+export type DataPlaneRow = Row;
 
 async function timeEcho(call: () => Promise<unknown>): Promise<number> {
   await call(); // warm-up: page faults of first use, numpy import
