@@ -1,4 +1,4 @@
-// Fault tolerance: run with `npx snakepit run examples/fault-tolerance.ts` (mirrors docs/fault-tolerance.md).
+// Fault tolerance: run with `npx snakepit run examples/fault-tolerance.ts` (mirrors guides/fault-tolerance.md).
 // Typed Python errors, deadlines, retries with backoff, a circuit breaker, batches and pool health,
 // all against the built-in showcase adapter.
 import type { Snakepit } from 'snakepit';

@@ -1,4 +1,4 @@
-// Hardware detection: run with `npx snakepit run examples/hardware.ts` (mirrors docs/hardware.md).
+// Hardware detection: run with `npx snakepit run examples/hardware.ts` (mirrors guides/hardware.md).
 // Detects CPU, CUDA, MPS and ROCm, picks a device with fallback and hands it to Python.
 import { execute, Hardware, isSnakepitError } from 'snakepit';
 

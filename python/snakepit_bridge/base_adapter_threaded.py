@@ -21,7 +21,7 @@
 
 In the thread profile (``workerProfile: 'thread'``) one worker process runs up
 to ``threadsPerWorker`` calls at once, each on its own thread, all on the same
-adapter instance. See docs/threading.md.
+adapter instance. See guides/threading.md.
 """
 from __future__ import annotations
 

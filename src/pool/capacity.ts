@@ -28,6 +28,6 @@ export function capacityStrategyNote(pool: Pick<ResolvedPoolConfig, 'name' | 'ca
   if (pool.capacityStrategy !== 'profile') return undefined;
   return (
     `Pool ${pool.name}: capacityStrategy 'profile' (capacity shared by the pools of a profile) is scheduled like 'pool': ` +
-    'pools do not share workers, so each pool counts the calls of its own workers (docs/threading.md)'
+    'pools do not share workers, so each pool counts the calls of its own workers (guides/threading.md)'
   );
 }

@@ -27,7 +27,7 @@ export const THREAD_PROFILE_LIMIT_VARS: readonly string[] = Object.freeze([
   'NUMEXPR_NUM_THREADS',
 ]);
 
-/** Read by the Python worker: `1` (log findings) or `strict` (raise them); see docs/threading.md. */
+/** Read by the Python worker: `1` (log findings) or `strict` (raise them); see guides/threading.md. */
 export const THREAD_SAFETY_CHECKS_ENV = 'SNAKEPIT_THREAD_SAFETY_CHECKS';
 
 export interface WorkerEnvOptions {

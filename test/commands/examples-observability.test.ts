@@ -1,4 +1,4 @@
-// The observability guide's examples, run through `snakepit run` (docs/observability.md).
+// The observability guide's examples, run through `snakepit run` (guides/observability.md).
 import { execa } from 'execa';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-"""ThreadedShowcaseAdapter: the three thread-safety patterns of docs/threading.md, runnable.
+"""ThreadedShowcaseAdapter: the three thread-safety patterns of guides/threading.md, runnable.
 
     { name: 'hpc', workerProfile: 'thread', poolSize: 2, threadsPerWorker: 8,
       adapter: 'snakepit_bridge.adapters.threaded_showcase.ThreadedShowcaseAdapter' }
