@@ -9,15 +9,6 @@ const SCRIPTS = path.resolve('test/fixtures/scripts');
 const run = (args: string[], cwd = SCRIPTS) => execa(process.execPath, [BIN, 'run', ...args], { cwd, reject: false, timeout: 60_000 });
 
 describe('snakepit run', () => {
-  it('runs the quickstart and prints its results', async () => {
-    const r = await run(['examples/quickstart.ts'], path.resolve('.'));
-    expect(r.exitCode).toBe(0);
-    expect(r.stdout).toMatch(/^add\(10, 25\)\s+\{"result":35/m);
-    expect(r.stdout).toMatch(/^process_list median\s+\{"code":"python_error"/m);
-    expect(r.stdout.match(/"step":\d/g)).toHaveLength(5);
-    expect(r.stdout).toMatch(/^session recall\s+.*"value":"python"/m);
-  });
-
   it('runs the host tools example: Python calls Node both ways, state shared', async () => {
     const r = await run(['examples/host-tools.ts'], path.resolve('.'));
     expect(r.exitCode).toBe(0);
