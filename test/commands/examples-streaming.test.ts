@@ -1,0 +1,45 @@
+// The streaming guide's example, run through `snakepit run` as guides/streaming.md tells users to.
+import { execa } from 'execa';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BIN = path.resolve('bin/run.js');
+
+describe('streaming example', () => {
+  it('examples/streaming.ts: iteration, callback, break, abort, errors, async generators, sessions, buffering', async () => {
+    const r = await execa(process.execPath, [BIN, 'run', 'examples/streaming.ts', '--config', 'examples/streaming.config.ts'], {
+      cwd: path.resolve('.'),
+      reject: false,
+      timeout: 60_000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.split('\n').map((line) => line.replace(/ {2,}/, ' '));
+    expect(lines.filter((line) => line.startsWith('epoch '))).toEqual([
+      'epoch 1 {"loss":0.8,"accuracy":0.55}',
+      'epoch 2 {"loss":0.64,"accuracy":0.6}',
+      'epoch 3 {"loss":0.512,"accuracy":0.65}',
+    ]);
+    expect(lines).toContain('training done {"type":"complete","final_loss":0.512}');
+    // The callback sees Python's StreamChunk(is_final=True) as `final`, on the last chunk only.
+    expect(lines.filter((line) => line.startsWith('callback'))).toEqual([
+      'callback {"type":"progress","epoch":1,"loss":0.8,"accuracy":0.55}',
+      'callback {"type":"progress","epoch":2,"loss":0.64,"accuracy":0.6}',
+      'callback (final) {"type":"complete","final_loss":0.64}',
+    ]);
+    // `break` closed the Python generator (its `finally` ran) before the next call on the worker.
+    const afterBreak = /^after break \{"yielded":(\d+),"closed":true\}$/m.exec(lines.join('\n'));
+    expect(Number(afterBreak?.[1])).toBeGreaterThanOrEqual(3);
+    expect(lines).toContain('aborted {"code":"aborted","stage":"running","ticks":[1,2]}');
+    expect(lines).toContain('failed mid-stream {"code":"python_error","name":"PythonValueError","received":[{"item":1},{"item":2}]}');
+    expect(lines).toContain('pages as ready [3,2,1]');
+    expect(lines.filter((line) => line.startsWith('running total'))).toEqual([
+      'running total {"added":5,"total":5}',
+      'running total {"added":10,"total":15}',
+      'running total {"added":20,"total":35}',
+    ]);
+    expect(lines).toContain('total on the host 35');
+    expect(lines).toContain('execute(burst) [{"i":0},{"i":1},{"i":2}]');
+    expect(lines).toContain('buffered {"first":{"i":0},"rest":49}');
+  });
+});
