@@ -74,8 +74,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #transport: Transport | undefined;
   #resolveDetached: (() => void) | undefined;
   readonly #cancelTimers = new Map<number, NodeJS.Timeout>();
-  /** Ids in flight, in send order (Python starts them in this order, `capacity` at a time), with their session. */
-  readonly #inflightIds = new Map<number, string | undefined>();
+  /** Ids in flight, in send order (Python starts them in this order, `capacity` at a time), with their request (session, correlation id). */
+  readonly #inflightIds = new Map<number, CallRequest>();
   #hostRegistration: HostRegistration | undefined;
   /** Cancelled calls still waiting in the pipe: their grace starts when they start. */
   readonly #deferredCancels = new Map<number, number>();
@@ -149,7 +149,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.state = 'busy';
     this.lastActiveAt = Date.now();
     const handle = this.#transport!.call(request, onChunk);
-    this.#inflightIds.set(handle.id, request.sessionId);
+    this.#inflightIds.set(handle.id, request);
     const settle = () => {
       const timer = this.#cancelTimers.get(handle.id);
       if (timer) {
@@ -197,12 +197,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   /**
-   * The call `id` if it is running (or queued) on this worker, with its session; undefined when
-   * no such call is in flight. Host requests from Python name their call: this is how the host
-   * learns their session without taking Python's word for it.
+   * The call `id` if it is running (or queued) on this worker, with its session and correlation
+   * id; undefined when no such call is in flight. Host requests from Python name their call: this
+   * is how the host learns their session without taking Python's word for it.
    */
-  callContext(id: number): { sessionId: string | undefined } | undefined {
-    return this.#inflightIds.has(id) ? { sessionId: this.#inflightIds.get(id) } : undefined;
+  callContext(id: number): { sessionId: string | undefined; correlationId: string | undefined } | undefined {
+    const request = this.#inflightIds.get(id);
+    return request ? { sessionId: request.sessionId, correlationId: request.correlationId } : undefined;
   }
 
   /** Runs the adapter's `cleanup_session` hook for a session that ended. */
