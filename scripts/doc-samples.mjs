@@ -12,6 +12,7 @@
 //
 //   node scripts/doc-samples.mjs           rewrite every marked block from its source (npm run docs:samples)
 //   node scripts/doc-samples.mjs --check   list what is out of sync, unmarked or missing; exit 1 if any
+//   either with file arguments (README.md guides/x.md): only those documents
 //
 // Plain Node, no build: test/docs/samples.test.ts imports the same functions.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -206,9 +207,10 @@ function listFiles(dir) {
 function main(argv) {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const check = argv.includes('--check');
+  const only = argv.filter((a) => !a.startsWith('--')).map((f) => path.relative(root, path.resolve(f)).split(path.sep).join('/'));
   const cache = new Map();
   const problems = [];
-  for (const file of documentationFiles(root)) {
+  for (const file of only.length > 0 ? only : documentationFiles(root)) {
     const abs = path.join(root, file);
     const text = readFileSync(abs, 'utf8');
     const result = processMarkdown(root, file, text, { fix: !check, cache });
@@ -218,7 +220,7 @@ function main(argv) {
       console.log(`updated ${file}`);
     }
   }
-  for (const e of unreferencedExamples(root)) problems.push(`${e}: no test under test/ runs it (name it as '${e}' in a test)`);
+  if (only.length === 0) for (const e of unreferencedExamples(root)) problems.push(`${e}: no test under test/ runs it (name it as '${e}' in a test)`);
   for (const p of problems) console.error(p);
   if (problems.length > 0) process.exitCode = 1;
   else if (check) console.log('documentation samples in sync');

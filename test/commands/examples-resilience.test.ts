@@ -4,25 +4,35 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const BIN = path.resolve('bin/run.js');
-const run = (script: string) => execa(process.execPath, [BIN, 'run', script], { cwd: path.resolve('.'), reject: false, timeout: 60_000 });
+const run = (...args: string[]) => execa(process.execPath, [BIN, 'run', ...args], { cwd: path.resolve('.'), reject: false, timeout: 60_000 });
 
 describe('guide examples', () => {
-  it('examples/fault-tolerance.ts: typed errors, timeout, retry, breaker, batch, health', async () => {
-    const r = await run('examples/fault-tolerance.ts');
+  it('examples/fault-tolerance.ts with examples/fault-tolerance.config.ts: typed errors, breaker, retry, batch, health', async () => {
+    const r = await run('examples/fault-tolerance.ts', '--config', 'examples/fault-tolerance.config.ts');
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
+    const lines = (pattern: RegExp) => r.stdout.match(new RegExp(pattern.source, 'gm')) ?? [];
     expect(r.stdout).toMatch(/^python KeyError\s+\{"name":"PythonKeyError","code":"python_error","exceptionType":"KeyError"\}$/m);
     expect(r.stdout).toMatch(/^shape mismatch\s+\{"name":"ShapeMismatchError","code":"shape_mismatch","expected":\[3,5\],"got":\[4,5\],"dimension":0\}$/m);
+    expect(r.stdout).toMatch(/^out of memory\s+\{"code":"out_of_memory","device":"cuda:0","requestedBytes":2147483648,"availableBytes":1073741824\}$/m);
+    expect(lines(/^failed call\s+\{"code":"call_timeout"\}$/)).toHaveLength(2);
+    expect(r.stdout).toMatch(/^ALERT breaker showcase opened after 2 failures$/m);
+    expect(r.stdout).toMatch(/^ {2}event circuit_breaker\.opened\s+\{"failureCount":2\}$/m);
+    expect(r.stdout).toMatch(/^refused\s+\{"code":"circuit_open","state":"open"\}$/m);
+    expect(r.stdout).toMatch(/^after reset timeout\s+"half-open"$/m);
+    expect(r.stdout).toMatch(/^after a good probe\s+"closed"$/m);
+    expect(r.stdout).toMatch(/^retry call_timeout\?\s+true$/m);
+    expect(r.stdout).toMatch(/^attempts left after 2\?\s+true$/m);
+    expect(r.stdout).toMatch(/^backoff after 2 \(ms\)\s+200$/m);
     expect(r.stdout).toMatch(/^timeout\s+\{"code":"call_timeout"\}$/m);
     expect(r.stdout).toMatch(/^ {2}event retry\.attempt\s+\{"attempt":1,"delayMs":\d+\}$/m);
     expect(r.stdout).toMatch(/^retried result\s+\{"slept_ms":300\}$/m);
-    expect(r.stdout).toMatch(/^ {2}event circuit_breaker\.opened\s+\{"failureCount":2\}$/m);
-    expect(r.stdout).toMatch(/^breaker state\s+"open"$/m);
-    expect(r.stdout).toMatch(/^refused\s+\{"code":"circuit_open","open":true\}$/m);
-    expect(r.stdout).toMatch(/^after reset timeout\s+"half-open"$/m);
-    expect(r.stdout).toMatch(/^after a good probe\s+"closed"$/m);
+    expect(r.stdout).toMatch(/^protected calls\s+\[4,"pong"\]$/m);
     expect(r.stdout).toMatch(/^batch\s+\[3,"python_error",7\]$/m);
-    expect(r.stdout).toMatch(/^pool health\s+\{"healthy":true,"crashesInWindow":0\}$/m);
+    expect(r.stdout).toMatch(/^pool health\s+\{"healthy":true,"crashesInWindow":1\}$/m);
+    expect(r.stdout).toMatch(/^worker-x health\s+\{"healthy":true,"crashCount":1,"crashReasons":\[\{"reason":"segfault"\}\]\}$/m);
+    // The config file was loaded: the pool breaker is on with the values it sets.
+    expect(r.stdout).toMatch(/^pool breaker config\s+\{"enabled":true,"failureThreshold":5,"resetTimeoutMs":30000,"halfOpenMaxCalls":1\}$/m);
   });
 
   it('examples/hardware.ts: detection, selection with fallback, identity, the device sent to Python', async () => {
