@@ -1,0 +1,26 @@
+// guides/getting-started.md's library example (Snakepit.start ... stop, no CLI), run with plain node + tsx.
+import { execa } from 'execa';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+describe('getting-started example', () => {
+  it('runs calls, an abort, streams, a session, a typed error and stats, then stops', async () => {
+    const r = await execa(process.execPath, ['--import', 'tsx', 'examples/getting-started.ts'], { cwd: path.resolve('.'), reject: false, timeout: 60_000 });
+    expect(r.exitCode).toBe(0);
+    // The aborted call may be counted or not, depending on whether it reached a worker.
+    const lines = r.stdout.split('\n').map((line) => line.replace(/^stats \{ requests: \d+,/, 'stats { requests: N,'));
+    expect(lines).toEqual([
+      'add 35',
+      'aborted aborted',
+      'step 1',
+      'step 2',
+      'step 3',
+      'callback 1',
+      'callback 2',
+      'recall green true',
+      'error python_error python_error unknown_operation',
+      'stats { requests: N, workers: 2, busy: 0 }',
+      'workers ready ready',
+    ]);
+  });
+});
