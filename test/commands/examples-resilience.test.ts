@@ -42,10 +42,17 @@ describe('guide examples', () => {
     const accelerator = /^accelerator\s+"(cpu|cuda|mps|rocm)"$/m.exec(r.stdout)?.[1];
     expect(accelerator).toBeDefined();
     const device = /^device\s+"([^"]+)"$/m.exec(r.stdout)?.[1];
-    expect(device).toBe(accelerator === 'cpu' ? 'cpu' : accelerator === 'mps' ? 'mps' : `${accelerator}:0`);
+    expect(device).toBe(accelerator === 'cpu' || accelerator === 'rocm' ? 'cpu' : accelerator === 'mps' ? 'mps' : 'cuda:0');
+    const auto = /^auto\s+"([^"]+)"$/m.exec(r.stdout)?.[1];
+    expect(auto).toBe(accelerator === 'cpu' ? 'cpu' : accelerator === 'mps' ? 'mps' : `${accelerator}:0`);
     expect(r.stdout).toMatch(/^cpu\s+\{"cores":\d+,"threads":\d+,"model":".+","features":\[.*\]\}$/m);
     expect(r.stdout).toMatch(/^select cuda:7\s+\{"code":"device_not_available"\}$/m);
     expect(r.stdout).toMatch(new RegExp(`^identity\\s+\\{"platform":"[^"]+","accelerator":"${accelerator}",`, 'm'));
-    expect(r.stdout).toMatch(new RegExp(`^python got\\s+\\{.*"device":"${device}"`, 'm'));
+    const gpuCount = /"gpuCount":(\d+)/.exec(r.stdout)?.[1];
+    expect(r.stdout).toMatch(new RegExp(`^lock file gpus\\s+${gpuCount}$`, 'm'));
+    // selectDevice(): CUDA only with cuDNN, then MPS, else the CPU.
+    const caps = JSON.parse(/^capabilities\s+(\{.*\})$/m.exec(r.stdout)?.[1] ?? 'null') as { cuda: boolean; cudnn: boolean; mps: boolean };
+    const sent = caps.cuda && caps.cudnn ? 'cuda:0' : caps.mps ? 'mps' : 'cpu';
+    expect(r.stdout).toMatch(new RegExp(`^python got\\s+\\{.*"echoed":\\{"model":"resnet50","input":\\[1,2,3\\],"device":"${sent}"\\}`, 'm'));
   });
 });
