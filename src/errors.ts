@@ -25,6 +25,8 @@ export type ErrorCode =
   // data plane: a payload over maxPayloadBytes; a value the strict serialization policy refuses
   | 'payload_too_large'
   | 'unserializable'
+  // data plane: an Arrow table where the optional Arrow package (apache-arrow / pyarrow) is not installed
+  | 'arrow_unavailable'
   | 'unknown_event'
   | 'duplicate_handler'
   // pool
@@ -220,6 +222,17 @@ export class PayloadTooLargeError extends ValidationError {
     super(`Payload of ${sizeBytes} bytes is over the limit of ${limitBytes} bytes (maxPayloadBytes)`, 'payload_too_large', { sizeBytes, limitBytes, side });
     this.sizeBytes = sizeBytes;
     this.limitBytes = limitBytes;
+  }
+}
+
+/**
+ * An Arrow table met a side without its Arrow library (`code: 'arrow_unavailable'`): `apache-arrow`
+ * (an optional peer dependency) on the host, or `pyarrow` in the worker's Python. `details.package`
+ * names what to install.
+ */
+export class ArrowUnavailableError extends ValidationError {
+  constructor(message: string, details: { package: 'apache-arrow' | 'pyarrow' } & Record<string, unknown>) {
+    super(message, 'arrow_unavailable', details);
   }
 }
 

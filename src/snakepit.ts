@@ -16,6 +16,7 @@ import { setSignalHandling } from './process/signals.js';
 import { runScriptMode, SCRIPT_DEFAULTS, stopBounded, untilAborted, type CleanupResult, type ScriptModeOptions } from './script-mode.js';
 import { GrpcHostResources } from './transport/grpc/host-resources.js';
 import { pidAlive, shmAvailable, sweepShm } from './transport/shm.js';
+import { loadArrow } from './transport/arrow.js';
 import { ZeroCopyRef } from './transport/codec.js';
 import type { Tensor } from './tensor.js';
 import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
@@ -111,6 +112,8 @@ export class Snakepit {
 
   /** Reaps dead runs' workers (when enabled), then host endpoint (for gRPC pools), pools, workers. */
   async #start(): Promise<void> {
+    // The optional apache-arrow is ESM: loaded here, while the sweep runs, so the codec can decode Arrow tables synchronously.
+    const arrow = loadArrow();
     if (this.config.rogueCleanup.enabled) this.#sweep = await traceReap('startup', () => reapDeadRuns({ logger: this.#logger.child({ category: 'lifecycle' }), protectedRunIds: ownRunIds() }));
     // Shared-memory files of a crashed host or worker: their creator (pid in the name) is gone.
     const own = new Set(ownRunIds());
@@ -119,6 +122,7 @@ export class Snakepit {
       this.#grpc = await GrpcHostResources.create({ runId: this.runId, config: this.config, logger: this.#logger });
     }
     this.#hub.start();
+    await arrow; // before workers spawn: their env says whether the host can take Arrow tables
     const context: PoolContext = {
       runId: this.runId,
       cwd: this.#options.cwd ?? process.cwd(),

@@ -3,13 +3,14 @@ import { addExtension, Packr } from 'msgpackr';
 import { PayloadTooLargeError, ValidationError } from '../errors.js';
 import { emit, enabled } from '../telemetry/bus.js';
 import { Tensor, type TensorDType, type TensorOrder } from '../tensor.js';
+import { ARROW_EXT_TYPE, ARROW_SHM_DTYPE, arrowFromIPC, ArrowIPC, arrowToIPC, isArrowTable } from './arrow.js';
 import { exportBytes, importBytes, removeShm, SHM_EXT_TYPE, type ZeroCopySettings } from './shm.js';
 
 /** ext type of a tensor: `[dtype, shape, bytes]`, or `[dtype, shape, bytes, 'F']` in Fortran order. */
 export const TENSOR_EXT_TYPE = 2;
 
 /**
- * A binary or tensor in shared memory (ext 3): made per call by `zeroCopy` above the threshold and
+ * A binary, tensor or Arrow table in shared memory (ext 3): made per call by `zeroCopy` above the threshold and
  * removed when the call ends, or made by the user with `sp.zeroCopy(value)` to send the same data to
  * many calls without writing it again, and removed by `ref.close()` (or the instance's `stop()`).
  * Only spawned workers of an instance with `zeroCopy.enabled` can read one: elsewhere the call fails
@@ -25,6 +26,8 @@ export class ZeroCopyRef {
     readonly size: number,
     /** dtype, shape and order when it holds a tensor's data. */
     readonly tensor: Pick<Tensor, 'dtype' | 'shape' | 'order'> | undefined,
+    /** Whether it holds an Arrow table (IPC stream bytes). */
+    readonly arrow = false,
   ) {}
 
   /** Writes `value`'s bytes to a new shm file of run `runId`. */
@@ -49,17 +52,82 @@ export class ZeroCopyRef {
 // Set while encodePayload encodes for a transport that can pass refs (a spawned worker with zeroCopy).
 let refsAllowed = false;
 
+/** msgpackr's `allocateForWrite`: room for `size` bytes at `position` of the frame being written. */
+type Allocate = (size: number) => { target: Uint8Array; position: number };
+
+/** An ext `pack` that writes into the frame itself: msgpackr passes `allocateForWrite` second (its typings omit it). */
+function packInto<T>(fn: (value: T, allocate: Allocate) => undefined): (value: T) => Uint8Array {
+  return fn as unknown as (value: T) => Uint8Array;
+}
+
+const F_ORDER = Uint8Array.of(0xa1, 0x46); // msgpack 'F'
+
+/** msgpack bin header of `length` bytes. */
+function binHeader(length: number): Uint8Array {
+  if (length < 0x100) return Uint8Array.of(0xc4, length);
+  if (length < 0x10000) return Uint8Array.of(0xc5, length >> 8, length & 0xff);
+  return Uint8Array.of(0xc6, length >>> 24, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff);
+}
+
+const FIXEXT: Record<number, number> = { 1: 0xd4, 2: 0xd5, 4: 0xd6, 8: 0xd7, 16: 0xd8 };
+
+/** Writes an ext of `type` whose body is `parts` straight into the frame (one copy of each part). */
+function writeExt(allocate: Allocate, type: number, parts: Uint8Array[]): undefined {
+  let length = 0;
+  for (const part of parts) length += part.byteLength;
+  const fixed = FIXEXT[length];
+  const header =
+    fixed !== undefined ? [fixed]
+    : length < 0x100 ? [0xc7, length]
+    : length < 0x10000 ? [0xc8, length >> 8, length & 0xff]
+    : [0xc9, length >>> 24, (length >> 16) & 0xff, (length >> 8) & 0xff, length & 0xff];
+  const { target, position } = allocate(header.length + 1 + length);
+  target.set(header, position);
+  target[position + header.length] = type;
+  let at = position + header.length + 1;
+  for (const part of parts) {
+    target.set(part, at);
+    at += part.byteLength;
+  }
+  return undefined;
+}
+
 // `pack`/`unpack` (not `write`/`read`, which msgpackr writes outside the ext body) keep the
 // payload a self-contained msgpack value, as Python's ExtType expects.
 const inner = new Packr({ useRecords: false });
 addExtension({
   Class: Tensor,
   type: TENSOR_EXT_TYPE,
-  pack: (t: Tensor) => inner.pack(t.order === 'F' ? [t.dtype, t.shape, t.bytes, 'F'] : [t.dtype, t.shape, t.bytes]),
+  // The data is copied once, straight into the frame (an inner pack would copy it twice).
+  pack: packInto((t: Tensor, allocate) => {
+    const head = inner.pack([t.dtype, t.shape]); // fixarray(2): becomes the body's array header
+    head[0] = t.order === 'F' ? 0x94 : 0x93;
+    return writeExt(allocate, TENSOR_EXT_TYPE, [head, binHeader(t.bytes.byteLength), t.bytes, ...(t.order === 'F' ? [F_ORDER] : [])]);
+  }),
   unpack: (payload: Uint8Array) => {
     const [dtype, shape, bytes, order] = inner.unpack(payload) as [TensorDType, number[], Uint8Array, TensorOrder?];
     return Tensor.fromBytes(dtype, shape, bytes, order ?? 'C');
   },
+});
+// msgpackr matches extension classes with `instanceof`: this one answers for apache-arrow Tables and
+// RecordBatches without importing the optional package.
+class ArrowTableLike {
+  static [Symbol.hasInstance](v: unknown): boolean {
+    return typeof v === 'object' && v !== null && isArrowTable(v);
+  }
+}
+addExtension({
+  Class: ArrowTableLike,
+  type: ARROW_EXT_TYPE,
+  // The ext body is the IPC stream itself. Throws `arrow_unavailable` if apache-arrow was never loaded.
+  pack: packInto((v: object, allocate) => writeExt(allocate, ARROW_EXT_TYPE, [arrowToIPC(v)])),
+  unpack: (payload: Uint8Array) => arrowFromIPC(payload),
+});
+addExtension({
+  Class: ArrowIPC,
+  type: ARROW_EXT_TYPE,
+  pack: packInto((v: ArrowIPC, allocate) => writeExt(allocate, ARROW_EXT_TYPE, [v.bytes])),
+  unpack: (payload: Uint8Array) => arrowFromIPC(payload),
 });
 addExtension({
   Class: ZeroCopyRef,
@@ -67,14 +135,15 @@ addExtension({
   pack: (r: ZeroCopyRef) => {
     if (!refsAllowed) throw new ValidationError('A ZeroCopyRef can only go to a spawned worker of an instance with zeroCopy.enabled', 'invalid_argument', { ref: r.name });
     if (r.closed) throw new ValidationError(`ZeroCopyRef ${r.name} is closed`, 'invalid_argument', { ref: r.name });
-    return inner.pack([r.name, r.size, r.tensor?.dtype ?? null, r.tensor?.shape ?? null, r.tensor?.order ?? 'C']);
+    return inner.pack([r.name, r.size, r.arrow ? ARROW_SHM_DTYPE : (r.tensor?.dtype ?? null), r.tensor?.shape ?? null, r.tensor?.order ?? 'C']);
   },
   // The file is read and unlinked while decoding: whatever becomes of the frame, nothing stays behind.
   unpack: (payload: Uint8Array) => {
-    const [name, size, dtype, shape, order] = inner.unpack(payload) as [string, number, TensorDType | null, number[] | null, TensorOrder];
+    const [name, size, dtype, shape, order] = inner.unpack(payload) as [string, number, TensorDType | typeof ARROW_SHM_DTYPE | null, number[] | null, TensorOrder];
     const started = performance.now();
     const bytes = importBytes(name, size);
     if (enabled('snakepit.zero_copy.imported')) emit('snakepit.zero_copy.imported', { bytes: size, durationMs: performance.now() - started }, { name });
+    if (dtype === ARROW_SHM_DTYPE) return arrowFromIPC(bytes);
     return dtype === null ? bytes : Tensor.fromBytes(dtype, shape ?? [], bytes, order);
   },
 });
@@ -126,12 +195,23 @@ export function encodePayload(value: unknown, options: PayloadOptions): EncodedP
   try {
     const zc = options.zeroCopy;
     const exportIfLarge = (v: unknown): unknown => {
+      if (v instanceof ArrowTableLike) return exportArrow(v as object);
       const bytes = v instanceof Tensor ? v.bytes : v instanceof Uint8Array ? v : undefined;
       if (!zc || bytes === undefined || bytes.byteLength < zc.thresholdBytes) return undefined;
+      const name = tryExport(zc, bytes);
+      return name === undefined ? undefined : new ZeroCopyRef(name, bytes.byteLength, v instanceof Tensor ? v : undefined);
+    };
+    // An Arrow table is written as IPC once, here, then goes through shm or inline (as ArrowIPC).
+    const exportArrow = (v: object): unknown => {
+      const ipc = arrowToIPC(v);
+      const name = zc && ipc.byteLength >= zc.thresholdBytes ? tryExport(zc, ipc) : undefined;
+      return name === undefined ? new ArrowIPC(ipc) : new ZeroCopyRef(name, ipc.byteLength, undefined, true);
+    };
+    const tryExport = (settings: ZeroCopySettings, bytes: Uint8Array): string | undefined => {
       const started = performance.now();
       let name: string;
       try {
-        name = exportBytes(zc.runId, bytes);
+        name = exportBytes(settings.runId, bytes);
       } catch (error) {
         // /dev/shm full or not writable: the value still gets there, inline.
         emit('snakepit.zero_copy.fallback', { bytes: bytes.byteLength }, { reason: (error as NodeJS.ErrnoException).code ?? String(error) });
@@ -140,7 +220,7 @@ export function encodePayload(value: unknown, options: PayloadOptions): EncodedP
       if (enabled('snakepit.zero_copy.exported')) emit('snakepit.zero_copy.exported', { bytes: bytes.byteLength, durationMs: performance.now() - started }, { name });
       files.push(name);
       shmBytes += bytes.byteLength;
-      return new ZeroCopyRef(name, bytes.byteLength, v instanceof Tensor ? v : undefined);
+      return name;
     };
     let body: Buffer;
     refsAllowed = zc !== undefined;
@@ -164,7 +244,7 @@ function replaceLarge(value: unknown, swap: (v: unknown) => unknown, depth: numb
   if (typeof value !== 'object' || value === null) return value;
   const swapped = swap(value);
   if (swapped !== undefined) return swapped;
-  if (depth > 8 || value instanceof Uint8Array || value instanceof Tensor || value instanceof ZeroCopyRef) return value;
+  if (depth > 8 || value instanceof Uint8Array || value instanceof Tensor || value instanceof ZeroCopyRef || value instanceof ArrowIPC) return value;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {

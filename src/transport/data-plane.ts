@@ -1,5 +1,6 @@
 /** The instance's data-plane config (`zeroCopy`, `maxPayloadBytes`, `serialization`) as transport options and worker env. */
 import type { PayloadOptions } from './codec.js';
+import { arrowModule } from './arrow.js';
 import { shmAvailable, shmPrefix } from './shm.js';
 
 /** The config keys the data plane reads (all defaulted by the schema). */
@@ -18,14 +19,17 @@ function zeroCopyOn(config: DataPlaneConfig): boolean {
 }
 
 /**
- * What Python needs to know (docs/protocol.md): the payload limit, the serialization policy and,
- * with zero-copy on, the threshold and the run's shm name prefix.
+ * What Python needs to know (docs/protocol.md): the payload limit, the serialization policy,
+ * whether the host has apache-arrow (once `loadArrow()` settled; without it Python refuses to send
+ * Arrow tables, so the call fails with `arrow_unavailable` instead of arriving as bytes) and, with
+ * zero-copy on, the threshold and the run's shm name prefix.
  */
 export function dataPlaneEnv(config: DataPlaneConfig | undefined, runId: string): Record<string, string> {
   if (!config) return {};
   return {
     SNAKEPIT_MAX_PAYLOAD_BYTES: String(config.maxPayloadBytes),
     SNAKEPIT_SERIALIZATION: config.serialization,
+    ...(arrowModule() === undefined ? {} : { SNAKEPIT_HOST_ARROW: arrowModule() ? '1' : '0' }),
     ...(zeroCopyOn(config) ? { SNAKEPIT_ZERO_COPY_THRESHOLD: String(config.zeroCopy.thresholdBytes), SNAKEPIT_SHM_PREFIX: shmPrefix(runId) } : {}),
   };
 }

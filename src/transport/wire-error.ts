@@ -3,7 +3,7 @@ import { type ErrorCode, isSnakepitError, PythonError, WorkerError } from '../er
 import { parsePythonError } from '../python-errors/translate.js';
 import type { WireError } from './types.js';
 
-const BRIDGE_CODES = new Set<ErrorCode>(['unknown_tool', 'invalid_args', 'cancelled', 'python_error', 'adapter_import', 'session_restore_failed', 'payload_too_large', 'unserializable']);
+const BRIDGE_CODES = new Set<ErrorCode>(['unknown_tool', 'invalid_args', 'cancelled', 'python_error', 'adapter_import', 'session_restore_failed', 'payload_too_large', 'unserializable', 'arrow_unavailable']);
 
 /**
  * A Python exception (or bridge refusal) as a `PythonError`; codes the bridge does not own stay in
