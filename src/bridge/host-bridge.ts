@@ -4,6 +4,7 @@
  * never from what Python claims, so a worker only reaches the sessions it serves.
  */
 import { ValidationError } from '../errors.js';
+import { Logger } from '../logger.js';
 import type { SessionStore } from '../session/session-store.js';
 import type { HostRequest } from '../transport/types.js';
 import { runBlocking } from './call-chain.js';
@@ -14,7 +15,7 @@ import type { ToolRegistry } from './tool-registry.js';
 export interface AskingWorker {
   readonly id: string;
   readonly pool: string;
-  callContext(callId: number): { sessionId: string | undefined } | undefined;
+  callContext(callId: number): { sessionId: string | undefined; correlationId?: string | undefined } | undefined;
 }
 
 export interface HostBridgeOptions {
@@ -22,25 +23,34 @@ export interface HostBridgeOptions {
   sessions: SessionStore;
   /** Timeout of host tools when neither Python nor the tool sets one. */
   hostToolTimeoutMs: number;
+  /** Category `bridge` is set here. @default nowhere */
+  logger?: Logger;
 }
 
 export class HostBridge {
-  constructor(private readonly options: HostBridgeOptions) {}
+  readonly #logger: Logger;
+
+  constructor(private readonly options: HostBridgeOptions) {
+    this.#logger = (options.logger ?? new Logger('none')).child({ category: 'bridge' });
+  }
 
   /** Resolves with the reply value; rejects with the error Python receives. */
   async handle(worker: AskingWorker, request: HostRequest): Promise<unknown> {
-    const sessionId = this.#sessionOf(worker, request.callId);
+    const { sessionId, correlationId } = this.#callOf(worker, request);
     const { registry, sessions } = this.options;
     switch (request.op) {
       case 'list':
         return registry.listExposed(sessionId).map((tool): HostToolSpec => tool.spec());
       case 'call': {
         if (sessionId !== undefined && sessions.has(sessionId)) sessions.recordHostToolCall(sessionId);
-        const context = { sessionId, workerId: worker.id, pool: worker.pool, timeoutMs: request.timeoutMs ?? this.options.hostToolTimeoutMs };
+        const context = { sessionId, correlationId, workerId: worker.id, pool: worker.pool, timeoutMs: request.timeoutMs ?? this.options.hostToolTimeoutMs };
         // The tool runs while `worker` waits for it: calls it makes must not queue behind that worker.
         return runBlocking(worker, () => registry.invokeForPython(request.tool, request.args, context));
       }
       case 'state': {
+        if (this.#logger.enabled('debug')) {
+          this.#logger.debug(`Session state ${request.action} from worker ${worker.id}`, { workerId: worker.id, pool: worker.pool, sessionId, correlationId, action: request.action });
+        }
         if (sessionId === undefined) {
           throw new ValidationError('Session state needs a call made in a session', 'no_session', { workerId: worker.id, callId: request.callId ?? null });
         }
@@ -62,11 +72,17 @@ export class HostBridge {
     }
   }
 
-  #sessionOf(worker: AskingWorker, callId: number | undefined): string | undefined {
-    if (callId === undefined) return undefined;
+  /** The session and correlation id of the call a request names (none for no call). */
+  #callOf(worker: AskingWorker, request: HostRequest): { sessionId: string | undefined; correlationId: string | undefined } {
+    const { callId } = request;
+    if (callId === undefined) return { sessionId: undefined, correlationId: undefined };
     const context = worker.callContext(callId);
-    if (!context) throw new ValidationError(`No call ${callId} is running on worker ${worker.id}`, 'unknown_call', { callId, workerId: worker.id });
-    return context.sessionId;
+    if (!context) {
+      // A late request of a call that already ended (or a confused worker): Python gets the error.
+      this.#logger.warn(`Worker ${worker.id} sent a ${request.op} request for call ${callId}, which is not running on it`, { workerId: worker.id, pool: worker.pool, callId, op: request.op });
+      throw new ValidationError(`No call ${callId} is running on worker ${worker.id}`, 'unknown_call', { callId, workerId: worker.id });
+    }
+    return { sessionId: context.sessionId, correlationId: context.correlationId };
   }
 }
 

@@ -30,6 +30,8 @@ export interface HostToolContext {
   sessionId: string | undefined;
   workerId: string | undefined;
   pool: string | undefined;
+  /** The correlation id of that Python call (the host call's own), when there is one. */
+  correlationId?: string | undefined;
   /** Aborted when the call times out or is cancelled; long tools should watch it. */
   signal: AbortSignal;
 }

@@ -1,8 +1,12 @@
 /**
  * The host tools of one Snakepit instance: global ones and each session's own, and the one way
  * Python runs them (`invokeForPython`: visibility, argument checks, timeout, error mapping).
+ * Logs under category `bridge`: registrations (debug), each call from Python (debug), and calls
+ * that fail, time out or name an unknown tool (warn), with the Python call's correlation id.
  */
+import { performance } from 'node:perf_hooks';
 import { isSnakepitError, SnakepitError, TimeoutError, ValidationError } from '../errors.js';
+import { Logger } from '../logger.js';
 import { HostTool, type HostToolContext, type HostToolFn, type RegisterToolOptions } from './host-tool.js';
 
 /** Where and how a tool runs on behalf of Python. */
@@ -11,6 +15,8 @@ export interface HostToolCallContext {
   sessionId?: string;
   workerId?: string;
   pool?: string;
+  /** The correlation id of the Python call on whose behalf the tool runs (for logs and the tool). */
+  correlationId?: string | undefined;
   /** Used when the tool sets no `timeoutMs` of its own, in ms; `Infinity`: no limit. */
   timeoutMs: number;
   /** Aborts the tool (its context signal) and rejects with the signal's reason. */
@@ -26,6 +32,12 @@ const byName = (a: HostTool, b: HostTool): number => (a.name < b.name ? -1 : a.n
 export class ToolRegistry {
   readonly #global = new Map<string, HostTool>();
   readonly #sessions = new Map<string, Map<string, HostTool>>();
+  readonly #logger: Logger;
+
+  /** @param logger where the registry logs (category `bridge` is set here) @default nowhere */
+  constructor(logger: Logger = new Logger('none')) {
+    this.#logger = logger.child({ category: 'bridge' });
+  }
 
   /**
    * Registers a global tool (`sessionId` undefined) or a session's own tool. A name already used
@@ -39,15 +51,20 @@ export class ToolRegistry {
       throw new ValidationError(`Host tool ${name} is already registered ${where}`, 'duplicate_tool', { tool: name, sessionId });
     }
     scope.set(name, tool);
+    this.#logger.debug(`Registered host tool ${name} (${sessionId === undefined ? 'global' : `session ${sessionId}`}${tool.exposedToPython ? ', exposed to Python' : ''})`, {
+      tool: name,
+      ...(sessionId === undefined ? {} : { sessionId }),
+      exposedToPython: tool.exposedToPython,
+    });
     return tool;
   }
 
   /** Removes a tool from one scope (global when `sessionId` is undefined); returns whether it existed. */
   unregister(name: string, sessionId?: string): boolean {
-    if (sessionId === undefined) return this.#global.delete(name);
-    const scope = this.#sessions.get(sessionId);
+    const scope = sessionId === undefined ? this.#global : this.#sessions.get(sessionId);
     if (!scope?.delete(name)) return false;
-    if (scope.size === 0) this.#sessions.delete(sessionId);
+    if (sessionId !== undefined && scope.size === 0) this.#sessions.delete(sessionId);
+    this.#logger.debug(`Unregistered host tool ${name}${sessionId === undefined ? '' : ` of session ${sessionId}`}`, { tool: name, ...(sessionId === undefined ? {} : { sessionId }) });
     return true;
   }
 
@@ -95,9 +112,39 @@ export class ToolRegistry {
    * aborted and the promise rejects with `TimeoutError` code `host_tool_timeout`, details
    * `{ tool, timeoutMs }`. A `SnakepitError` thrown by the tool passes through unchanged; anything
    * else becomes a `SnakepitError` code `host_tool_error` (category 'pool') with the original as
-   * `cause`.
+   * `cause`. Logged under category `bridge` (a failure at warn, with its code and details).
    */
   async invokeForPython(name: string, args: Record<string, unknown>, ctx: HostToolCallContext): Promise<unknown> {
+    const startedAt = performance.now();
+    try {
+      const value = await this.#invoke(name, args, ctx);
+      if (this.#logger.enabled('debug')) this.#logger.debug(`Host tool ${name} answered Python`, callLogContext(name, ctx, startedAt));
+      return value;
+    } catch (error) {
+      this.#logFailure(name, ctx, startedAt, error);
+      throw error;
+    }
+  }
+
+  #logFailure(name: string, ctx: HostToolCallContext, startedAt: number, error: unknown): void {
+    if (ctx.signal?.aborted && error === ctx.signal.reason) {
+      this.#logger.debug(`Host tool ${name} was aborted by its caller`, callLogContext(name, ctx, startedAt));
+      return;
+    }
+    const code = isSnakepitError(error) ? error.code : undefined;
+    const context = { ...callLogContext(name, ctx, startedAt), ...(code === undefined ? {} : { code }) };
+    if (code === 'invalid_host_tool_args') {
+      // Field names only: the issues quote argument values, which may be secrets under any name.
+      const fields = ((error as SnakepitError).details.issues as { path: string }[] | undefined)?.map((i) => i.path) ?? [];
+      this.#logger.warn(`Python called host tool ${name} with invalid arguments (${fields.join(', ') || 'the arguments'})`, { ...context, fields });
+      return;
+    }
+    const what = code === 'unknown_host_tool' ? `Python asked for unknown host tool ${name}` : code === 'host_tool_timeout' ? `Host tool ${name} timed out` : `Host tool ${name} failed`;
+    const details = isSnakepitError(error) && Object.keys(error.details).length > 0 ? { details: error.details } : {};
+    this.#logger.warn(`${what}: ${error instanceof Error ? error.message : String(error)}`, { ...context, ...details });
+  }
+
+  async #invoke(name: string, args: Record<string, unknown>, ctx: HostToolCallContext): Promise<unknown> {
     const tool = this.resolveForPython(name, ctx.sessionId);
     const timeoutMs = tool.timeoutMs ?? ctx.timeoutMs;
     if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) {
@@ -114,6 +161,7 @@ export class ToolRegistry {
       sessionId: ctx.sessionId,
       workerId: ctx.workerId,
       pool: ctx.pool,
+      correlationId: ctx.correlationId,
       signal: controller.signal,
     };
 
@@ -157,6 +205,16 @@ export class ToolRegistry {
     if (!scope) this.#sessions.set(sessionId, (scope = new Map()));
     return scope;
   }
+}
+
+/** The context of a host tool call's log record (defined values only). */
+function callLogContext(tool: string, ctx: HostToolCallContext, startedAt: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { tool, durationMs: Math.round((performance.now() - startedAt) * 1000) / 1000 };
+  if (ctx.sessionId !== undefined) out.sessionId = ctx.sessionId;
+  if (ctx.workerId !== undefined) out.workerId = ctx.workerId;
+  if (ctx.pool !== undefined) out.pool = ctx.pool;
+  if (ctx.correlationId !== undefined) out.correlationId = ctx.correlationId;
+  return out;
 }
 
 /** A tool's own `SnakepitError` unchanged; anything else wrapped as `host_tool_error`. */

@@ -10,7 +10,7 @@ import type { Pool } from '../pool/pool.js';
 import type { HostRequest } from '../transport/types.js';
 import type { Worker } from '../worker/worker.js';
 import { type SessionBackend } from './session.js';
-import { SessionStore, type SessionRecord } from './session-store.js';
+import { SessionStore, type SessionEndReason, type SessionRecord } from './session-store.js';
 
 export interface SessionHubOptions {
   sessionTtlMs: number;
@@ -23,18 +23,22 @@ export interface SessionHubOptions {
 
 export class SessionHub {
   readonly store: SessionStore;
-  readonly registry = new ToolRegistry();
+  readonly registry: ToolRegistry;
   readonly #bridge: HostBridge;
   readonly #options: SessionHubOptions;
+  /** Category `bridge`: host tools and the end of sessions (their tools, their cleanup). */
+  readonly #logger: Logger;
   /** Sessions whose end is still running its `cleanup_session` hooks. */
   readonly #ending = new Map<string, Promise<void>>();
 
   constructor(options: SessionHubOptions) {
     this.#options = options;
+    this.#logger = options.logger.child({ category: 'bridge' });
+    this.registry = new ToolRegistry(this.#logger);
     this.store = new SessionStore({ defaultTtlMs: options.sessionTtlMs, cleanupIntervalMs: options.sessionCleanupIntervalMs });
-    this.#bridge = new HostBridge({ registry: this.registry, sessions: this.store, hostToolTimeoutMs: options.hostToolTimeoutMs });
-    this.store.on('session:ended', (record) => {
-      const ending = this.#onEnded(record).finally(() => this.#ending.delete(record.id));
+    this.#bridge = new HostBridge({ registry: this.registry, sessions: this.store, hostToolTimeoutMs: options.hostToolTimeoutMs, logger: this.#logger });
+    this.store.on('session:ended', (record, reason) => {
+      const ending = this.#onEnded(record, reason).finally(() => this.#ending.delete(record.id));
       this.#ending.set(record.id, ending);
     });
   }
@@ -87,8 +91,8 @@ export class SessionHub {
     await this.#ending.get(sessionId);
   }
 
-  async #onEnded(record: SessionRecord): Promise<void> {
-    this.registry.cleanupSession(record.id);
+  async #onEnded(record: SessionRecord, reason: SessionEndReason): Promise<void> {
+    const tools = this.registry.cleanupSession(record.id);
     const byPool = new Map<string, string[]>();
     for (const [workerId, pool] of record.servedBy) byPool.set(pool, [...(byPool.get(pool) ?? []), workerId]);
     const pools = this.#options.pools();
@@ -99,6 +103,11 @@ export class SessionHub {
       }),
     );
     for (const pool of pools.values()) pool.releaseSession(record.id);
-    this.#options.logger.debug(`session ${record.id} ended`, { sessionId: record.id });
+    this.#logger.debug(`Session ${record.id} ${reason}: ${tools} host tool(s) dropped, cleanup_session run on ${record.servedBy.size} worker(s)`, {
+      sessionId: record.id,
+      reason,
+      hostTools: tools,
+      workers: record.servedBy.size,
+    });
   }
 }

@@ -4,6 +4,8 @@ import { HostBridge, type AskingWorker } from '../../src/bridge/host-bridge.js';
 import { blockedWorkers } from '../../src/bridge/call-chain.js';
 import { ToolRegistry } from '../../src/bridge/tool-registry.js';
 import { SessionStore } from '../../src/session/session-store.js';
+import { SnakepitError } from '../../src/errors.js';
+import { Logger, REDACTED, type LogRecord } from '../../src/logger.js';
 
 function setup() {
   const registry = new ToolRegistry();
@@ -56,5 +58,69 @@ describe('HostBridge', () => {
     await expect(bridge.handle(worker, { op: 'state', callId: 2, action: 'get_all' })).rejects.toMatchObject({ code: 'no_session' });
     await expect(bridge.handle(worker, { op: 'state', callId: undefined, action: 'get_all' })).rejects.toMatchObject({ code: 'no_session' });
     await expect(bridge.handle(worker, { op: 'state', callId: 1, action: 'set', key: '' })).rejects.toMatchObject({ code: 'invalid_argument' });
+  });
+});
+
+describe('HostBridge logs (category bridge)', () => {
+  /** A bridge whose records land in `records`; `bridge` category at `level`, everything else at error. */
+  function logged(level: 'debug' | 'warn' | 'none') {
+    const records: LogRecord[] = [];
+    const logger = new Logger('error', (r) => records.push(r), {}, { bridge: level });
+    const registry = new ToolRegistry(logger);
+    const sessions = new SessionStore({ defaultTtlMs: 60_000, cleanupIntervalMs: 60_000 });
+    const bridge = new HostBridge({ registry, sessions, hostToolTimeoutMs: 1_000, logger });
+    const worker: AskingWorker = { id: 'w1', pool: 'default', callContext: (id) => (id === 1 ? { sessionId: undefined, correlationId: 'corr-7' } : undefined) };
+    registry.register('ok', () => 1, { exposedToPython: true });
+    registry.register('boom', () => {
+      throw new SnakepitError('no luck', { code: 'upstream_down', category: 'pool', details: { apiKey: 'sk-123', region: 'eu' } });
+    }, { exposedToPython: true });
+    registry.register('slow', () => new Promise(() => {}), { exposedToPython: true, timeoutMs: 20 });
+    registry.register('typed', () => 1, { exposedToPython: true, parameters: [{ name: 'password', type: 'integer', required: true }] });
+    const call = (tool: string, args: Record<string, unknown> = {}) => bridge.handle(worker, { op: 'call', callId: 1, tool, args, timeoutMs: undefined }).catch((e: unknown) => e);
+    return { records, registry, call, bridge, worker };
+  }
+
+  it('logs registrations and answered calls at debug, with the call correlation id', async () => {
+    const { records, registry, call } = logged('debug');
+    await call('ok');
+    registry.unregister('ok');
+    expect(records.map((r) => [r.level, r.context.category, r.context.tool])).toEqual([
+      ['debug', 'bridge', 'ok'],
+      ['debug', 'bridge', 'boom'],
+      ['debug', 'bridge', 'slow'],
+      ['debug', 'bridge', 'typed'],
+      ['debug', 'bridge', 'ok'],
+      ['debug', 'bridge', 'ok'],
+    ]);
+    expect(records[4]!.context).toMatchObject({ correlationId: 'corr-7', workerId: 'w1', pool: 'default', durationMs: expect.any(Number) });
+  });
+
+  it('logs failures, timeouts, unknown tools and bad arguments at warn, secrets redacted, values never quoted', async () => {
+    const { records, call, bridge, worker } = logged('warn');
+    await expect(call('boom')).resolves.toMatchObject({ code: 'upstream_down' });
+    await expect(call('slow')).resolves.toMatchObject({ code: 'host_tool_timeout' });
+    await expect(call('nope')).resolves.toMatchObject({ code: 'unknown_host_tool' });
+    await expect(call('typed', { password: 'hunter2' })).resolves.toMatchObject({ code: 'invalid_host_tool_args' });
+    await expect(bridge.handle(worker, { op: 'list', callId: 9 })).rejects.toMatchObject({ code: 'unknown_call' });
+    expect(records.map((r) => [r.level, r.context.category, r.context.code ?? r.context.op])).toEqual([
+      ['warn', 'bridge', 'upstream_down'],
+      ['warn', 'bridge', 'host_tool_timeout'],
+      ['warn', 'bridge', 'unknown_host_tool'],
+      ['warn', 'bridge', 'invalid_host_tool_args'],
+      ['warn', 'bridge', 'list'],
+    ]);
+    expect(records.slice(0, 4).every((r) => r.context.correlationId === 'corr-7')).toBe(true);
+    expect(records[0]!.context.details).toEqual({ apiKey: REDACTED, region: 'eu' });
+    expect(records[3]!.context.fields).toEqual(['password']);
+    expect(JSON.stringify(records)).not.toContain('hunter2');
+    expect(JSON.stringify(records)).not.toContain('sk-123');
+  });
+
+  it("is silent when the bridge category's level is none, whatever happens", async () => {
+    const { records, call } = logged('none');
+    await call('ok');
+    await call('boom');
+    await call('nope');
+    expect(records).toEqual([]);
   });
 });
