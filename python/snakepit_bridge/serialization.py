@@ -7,7 +7,9 @@
   (a read-only view over the received bytes: no per-element work; call
   ``.copy()`` to mutate), or to ``Tensor`` when numpy is not installed.
 - ext 3: a binary or tensor in shared memory (``shm.py``), payload = msgpack
-  ``[name, size, dtype|nil, shape|nil, order]``.
+  ``[name, size, dtype|nil, shape|nil, order]``; dtype ``"arrow.stream"``: an Arrow table.
+- ext 4: an Arrow table (``pyarrow.Table``/``RecordBatch``), payload = Arrow IPC
+  stream bytes (``arrow.py``).
 - Anything msgpack cannot encode degrades gracefully (``to_dict()``,
   ``_asdict()``, dataclass/public ``__dict__`` fields, else a structured marker
   ``{"__snakepit_unserializable__": True, "type", "repr"}``). The policy is
@@ -26,7 +28,7 @@ import uuid
 from decimal import Decimal
 from typing import Any, Sequence, Tuple, Union
 
-from . import shm
+from . import arrow, shm
 from .errors import SnakepitToolError
 
 import msgpack
@@ -149,6 +151,9 @@ def _convert(o: Any) -> Any:
             return _ndarray_ext(o, np)
         if isinstance(o, np.generic):
             return o.item()
+    pa = arrow.arrow_module(o)
+    if pa is not None:
+        return arrow.to_ext(o, pa)
     if isinstance(o, float):
         return float(o)
     if isinstance(o, str):
@@ -202,7 +207,7 @@ def _default(o: Any) -> Any:
             if type(o) in _NATIVE:
                 return o
         return _unserializable(o)
-    except SerializationError:
+    except (SerializationError, arrow.ArrowUnavailableError):
         raise
     except Exception:
         return _unserializable(o)
@@ -358,6 +363,8 @@ def _decode_tensor(payload: bytes) -> Any:
 def _decode_shm(payload: bytes) -> Any:
     name, size, dtype, shape, order = msgpack.unpackb(payload, raw=False)
     mapping = shm.read_ref(name, size)
+    if dtype == arrow.ARROW_SHM_DTYPE:
+        return arrow.from_ipc(mapping)
     if dtype is None:
         return bytes(mapping)  # tools expect ``bytes``: one memcpy out of the mapping
     return _as_array(dtype, shape, mapping, order)
@@ -376,6 +383,8 @@ def _as_array(dtype: str, shape: Any, data: Any, order: str) -> Any:
 def _ext_hook(code: int, data: bytes) -> Any:
     if code == EXT_TENSOR:
         return _decode_tensor(data)
+    if code == arrow.EXT_ARROW:
+        return arrow.from_ipc(data)
     if code == shm.EXT_SHM:
         return _decode_shm(data)
     if code == EXT_BIGINT:

@@ -20,9 +20,9 @@ import mmap
 import os
 import re
 import threading
-from typing import Any, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
-__all__ = ["SHM_DIR", "EXT_SHM", "enabled", "threshold", "export", "read_ref", "track", "discard"]
+__all__ = ["SHM_DIR", "EXT_SHM", "enabled", "threshold", "export", "export_with", "read_ref", "track", "discard"]
 
 SHM_DIR = "/dev/shm"
 EXT_SHM = 3
@@ -65,9 +65,35 @@ def enabled(nbytes: int) -> bool:
     return limit is not None and nbytes >= limit
 
 
+def _new_name() -> str:
+    return f"{os.environ['SNAKEPIT_SHM_PREFIX']}{os.getpid()}-{next(_counter)}"
+
+
+def _record(name: str, size: int) -> None:
+    exports = getattr(_local, "exports", None)
+    if exports is not None:
+        exports.append((name, size))
+
+
+def export_with(write: Callable[[str], None]) -> Tuple[str, int]:
+    """A new shm file filled by ``write(path)`` (for writers that stream into a file,
+    saving a copy); returns ``(name, size)``. Nothing is left behind if ``write`` raises."""
+    name = _new_name()
+    path = os.path.join(SHM_DIR, name)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        write(path)
+        size = os.path.getsize(path)
+    except BaseException:
+        _unlink(name)
+        raise
+    _record(name, size)
+    return name, size
+
+
 def export(data: Any) -> str:
     """Write ``data`` (any contiguous buffer) to a new shm file; returns its name."""
-    name = f"{os.environ['SNAKEPIT_SHM_PREFIX']}{os.getpid()}-{next(_counter)}"
+    name = _new_name()
     fd = os.open(os.path.join(SHM_DIR, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         view = memoryview(data).cast("B")
@@ -79,9 +105,7 @@ def export(data: Any) -> str:
         _unlink(name)
         raise
     os.close(fd)
-    exports = getattr(_local, "exports", None)
-    if exports is not None:
-        exports.append((name, memoryview(data).nbytes))
+    _record(name, memoryview(data).nbytes)
     return name
 
 
