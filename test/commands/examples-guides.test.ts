@@ -1,0 +1,40 @@
+// Examples of the thread-profile and serialization guides (guides/threading.md, guides/graceful-serialization.md),
+// run as the guides tell users to: `snakepit run` for the TypeScript ones, the venv's Python for the Python ones.
+import { execa } from 'execa';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BIN = path.resolve('bin/run.js');
+const PYTHON = path.resolve('.venv/bin/python');
+const run = (...args: string[]) => execa(process.execPath, [BIN, 'run', ...args], { cwd: path.resolve('.'), reject: false, timeout: 60_000 });
+const python = (...args: string[]) =>
+  execa(PYTHON, args, { cwd: path.resolve('.'), reject: false, timeout: 60_000, env: { PYTHONPATH: path.resolve('python') } });
+
+describe('guide examples: threading', () => {
+  it('examples/threading.ts with examples/threading.config.ts: the thread pools serve the showcase and MyAdapter', async () => {
+    const r = await run('examples/threading.ts', '--config', 'examples/threading.config.ts');
+    expect(r.exitCode).toBe(0);
+    const hpc = JSON.parse(/^hpc stats (\{.*\})$/m.exec(r.stdout)?.[1] ?? 'null') as { thread_safe: boolean; max_workers: number; total_computations: number };
+    expect(hpc).toMatchObject({ thread_safe: true, max_workers: 8, total_computations: 1 });
+    expect(r.stdout).toMatch(/^predictions 1000 true$/m);
+    expect(r.stdout).toMatch(/^ml worker capacity 8$/m);
+    const ml = JSON.parse(/^ml stats (\{.*\})$/m.exec(r.stdout)?.[1] ?? 'null') as { requestCount: number; peakActive: number; maxWorkers: number };
+    expect(ml.requestCount).toBe(1000);
+    expect(ml.maxWorkers).toBe(8);
+    expect(ml.peakActive).toBeLessThanOrEqual(8);
+  });
+
+  it('examples/python/thread_safety.py: the checker sees the unlocked counter and nothing in MyAdapter', async () => {
+    const r = await python('examples/python/thread_safety.py');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^checker \{'request_count': 100, 'unsafe_writes': \{\}\}$/m);
+    expect(r.stdout).toMatch(/^race \{'unsafe_writes': \['Counters\.unlocked'\]\}$/m);
+    expect(r.stdout).toMatch(/^products \{'results': 8\}$/m);
+  });
+
+  it('examples/python/torch_adapter.py compiles (it runs only where PyTorch is installed)', async () => {
+    const r = await python('-m', 'py_compile', 'examples/python/torch_adapter.py');
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+  });
+});
