@@ -119,12 +119,25 @@ export class CallWindows {
 
   /** Times `call` into `pool`'s ring, passing its result or error through. */
   track<T>(pool: string, call: () => Promise<T>): Promise<T> {
-    const started = performance.now();
-    const done = (ok: boolean): void => this.record(pool, performance.now() - started, ok);
-    return call().then(
-      (value) => (done(true), value),
+    return this.timed(pool, performance.now(), call());
+  }
+
+  /**
+   * Records `result`'s duration from `startedAt` (a `performance.now()`) into `pool`'s ring when
+   * it settles, passing its value or error through: the per-call form of `track`, with no
+   * closure to call.
+   */
+  timed<T>(pool: string, startedAt: number, result: Promise<T>): Promise<T> {
+    let ring = this.#rings.get(pool);
+    if (!ring) this.#rings.set(pool, (ring = new CallRing(this.capacity, this.windowMs)));
+    const target = ring;
+    return result.then(
+      (value) => {
+        target.push(Date.now(), performance.now() - startedAt, true);
+        return value;
+      },
       (error: unknown) => {
-        done(false);
+        target.push(Date.now(), performance.now() - startedAt, false);
         throw error;
       },
     );

@@ -115,9 +115,10 @@ export class ControlServer {
  */
 function instrument(source: ControlSource, calls: CallWindows): void {
   for (const name of source.poolNames) {
-    const pool = source.pool(name) as { execute: (...args: unknown[]) => Promise<unknown> };
+    const pool = source.pool(name) as { execute: (tool: unknown, args: unknown, options: unknown, onChunk: unknown) => Promise<unknown> };
     const execute = pool.execute.bind(pool);
-    pool.execute = (...args: unknown[]) => calls.track(name, () => execute(...args));
+    // Fixed arity and no closure per call: this wraps every call of the pool.
+    pool.execute = (tool, args, options, onChunk) => calls.timed(name, performance.now(), execute(tool, args, options, onChunk));
   }
 }
 
