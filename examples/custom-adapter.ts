@@ -35,6 +35,7 @@ export default async function main(sp: Snakepit) {
     if (chunk.left === 98) break; // cancels the generator in Python
   }
   for await (const line of stream('price_basket', { items: ['apple', 'bread', 'cheese'] })) console.log('basket', line);
+  console.log('price_of', await execute('price_of', { item: 'bread' })); // price_of { price: 2.25 }
   // #endregion streaming
 
   // #region session

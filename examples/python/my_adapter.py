@@ -53,6 +53,10 @@ class MyAdapter(BaseAdapter):
             price = self.session_context.call_host_tool("lookup_price", item=item)  # a tool registered in Node
             total += price["price"]
             yield {"item": item, "price": price["price"], "total": round(total, 2), "currency": self.currency}
+
+    @tool(description="Price of one item, asked without blocking the event loop")
+    async def price_of(self, item: str) -> dict:
+        return await self.session_context.acall_host_tool("lookup_price", {"item": item})
     # endregion host-tools
 
     # region session

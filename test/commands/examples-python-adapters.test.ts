@@ -24,7 +24,8 @@ describe('custom adapter example', () => {
       "basket { item: 'bread', price: 2.25, total: 2.75, currency: 'EUR' }",
       "basket { item: 'cheese', price: 4.1, total: 6.85, currency: 'EUR' }",
     ]);
+    expect(r.stdout).toMatch(/^price_of \{ price: 2\.25 \}$/m);
     expect(r.stdout).toMatch(/^cart \[ 'apple', 'bread' \] \[ 'apple', 'bread' \]$/m);
-    expect(r.stdout).toMatch(/^tools add cart_add countdown discount mean price_basket$/m);
+    expect(r.stdout).toMatch(/^tools add cart_add countdown discount mean price_basket price_of$/m);
   });
 });
