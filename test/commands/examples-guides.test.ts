@@ -38,3 +38,22 @@ describe('guide examples: threading', () => {
     expect(r.exitCode).toBe(0);
   });
 });
+
+describe('guide examples: graceful serialization', () => {
+  it('examples/graceful-serialization.ts with its config: mapped values, the marker, and strict failing the call', async () => {
+    const r = await run('examples/graceful-serialization.ts', '--config', 'examples/graceful-serialization.config.ts');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      'when: "2024-01-02T03:04:05+00:00"',
+      'took: 1.5',
+      'price: "9.99"',
+      'id: "12345678-1234-5678-1234-567812345678"',
+      'tags: ["b"]',
+      'color: "red"',
+      'point: {"x":1,"y":2}',
+      'big: 1180591620717411303424n',
+      'lock: no mapping for _thread.lock (<unlocked _thread.lo...)',
+      'strict: unserializable, type _thread.lock',
+    ]);
+  });
+});
