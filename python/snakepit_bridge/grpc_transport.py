@@ -41,6 +41,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import grpc
 
+from . import telemetry
 from .dispatcher import Call, error_map
 from .grpc_replies import StreamReply, UnaryReply, error_message, unpack_map
 from .grpc_scheduling import Gate, MainThreadRunner
@@ -101,7 +102,7 @@ class BridgeServicer:
         self.sessions: Dict[str, Dict[str, Any]] = {}
         self.sessions_lock = threading.Lock()
         self.described = self._describe_message()
-        for name in ("Ping", "CancelTool", "Describe", "Shutdown"):
+        for name in ("Ping", "CancelTool", "Describe", "Shutdown", "ConfigureTelemetry"):
             # partial objects take attributes, bound methods do not.
             behavior = functools.partial(getattr(type(self), name), self)
             behavior.experimental_thread_pool = control_pool  # type: ignore[attr-defined]
@@ -218,6 +219,15 @@ class BridgeServicer:
         if host is not None:  # where tools call the host from now on ("" = nowhere)
             host.configure(request.host_address, request.host_token)
         return self.described
+
+    def ConfigureTelemetry(self, request: Any, context: Any) -> Any:
+        """The pipe's ``telemetry_control`` frame as an RPC: apply, answer the settings now in force."""
+        try:
+            control = unpack_map(unpack, request.control, "control")
+        except Exception as exc:  # noqa: BLE001
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        telemetry.configure(control)
+        return self.pb2.TelemetryControlResponse(settings=pack(telemetry.settings()))
 
     def Shutdown(self, request: Any, context: Any) -> Any:
         # The same path as the pipe's `shutdown` frame, once this answer is out.

@@ -11,7 +11,8 @@ Names are the host's catalog (``snakepit.python.*``; the prefix may be left
 out); the host drops and counts anything else. Events are batched: inside a
 call they leave with the call's answer (before it, so the host sees them
 first), outside a call at once. The host may change the sampling rate and
-filters at any time (a ``telemetry_control`` frame); nothing restarts.
+filters at any time (a ``telemetry_control`` frame, or the ``ConfigureTelemetry``
+RPC of gRPC workers); nothing restarts.
 """
 from __future__ import annotations
 
@@ -52,9 +53,10 @@ def get_correlation_id() -> Optional[str]:
 
 
 def settings() -> Dict[str, Any]:
-    """Current sampling rate, filters and on/off switch."""
+    """Current sampling rate, filters, on/off switch and resource sampling interval."""
     return {"sampling": _sampling, "allow": sorted(_allow) if _allow is not None else None,
-            "deny": sorted(_deny), "enabled": _enabled}
+            "deny": sorted(_deny), "enabled": _enabled,
+            "resourceIntervalMs": round(_sampler.interval_ms())}
 
 
 def set_sampling(rate: float) -> None:
@@ -87,6 +89,9 @@ class _ResourceSampler:
         self._interval_s = 0.0
         self._wake = threading.Event()
         self._thread: Optional[threading.Thread] = None
+
+    def interval_ms(self) -> float:
+        return self._interval_s * 1000.0
 
     def set_interval(self, interval_ms: Any) -> None:
         self._interval_s = max(0.0, float(interval_ms or 0)) / 1000.0

@@ -66,3 +66,25 @@ def test_sampling_and_filters(sent, control, kept):
     for _ in range(3):
         telemetry.emit("custom", {"x": 1})
     assert len(sent()) == kept
+
+
+# -- over gRPC: the ConfigureTelemetry RPC (attached workers have no control pipe) ----------------
+
+
+def test_configure_telemetry_rpc_applies_and_answers_the_settings(grpc_spawn):
+    import grpc
+    from grpc_harness import pb2
+    from snakepit_bridge.serialization import pack, unpack
+
+    w = grpc_spawn(mode="tcp")
+    w.ready()
+    answer = w.stub.ConfigureTelemetry(pb2.TelemetryControl(control=pack({"sampling": 0, "deny": ["memory.sampled"]})), timeout=10)
+    assert unpack(answer.settings) == {"sampling": 0.0, "allow": None, "deny": ["snakepit.python.memory.sampled"],
+                                       "enabled": True, "resourceIntervalMs": 0}
+    # Keys left out keep their value; the worker keeps serving.
+    kept = unpack(w.stub.ConfigureTelemetry(pb2.TelemetryControl(control=pack({"enabled": False})), timeout=10).settings)
+    assert (kept["sampling"], kept["enabled"]) == (0.0, False)
+    assert w.stub.Ping(pb2.PingRequest(), timeout=5).message == "pong"
+    with pytest.raises(grpc.RpcError) as bad:
+        w.stub.ConfigureTelemetry(pb2.TelemetryControl(control=pack([1, 2])), timeout=10)
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -74,9 +74,18 @@ export interface HostEventMap {
   /** `Snakepit.cleanup()` finished: instances stopped, pids that needed SIGKILL or resisted it. */
   'snakepit.cleanup.completed': Ev<{ durationMs: number; stopped: number; killed: number; resisted: number }, { trigger: 'manual' }>;
   /** The host reached a gRPC worker's BridgeService (handshake done); `attached`: not spawned by us. */
-  'snakepit.grpc.connection.established': Ev<{ durationMs: number }, { workerId: string; attached: boolean; pid: number }>;
+  'snakepit.grpc.connection.established': Ev<{ durationMs: number }, { workerId: string; attached: boolean; address: string; pid: number }>;
   /** That connection ended: the channel broke (attached worker) or the worker stopped or died; `code` is why. */
-  'snakepit.grpc.connection.lost': Ev<None, { workerId: string; attached: boolean; code: string | undefined }>;
+  'snakepit.grpc.connection.lost': Ev<None, { workerId: string; attached: boolean; address: string; code: string | undefined }>;
+  /**
+   * An attached worker's address answers again after its connection was lost (not after a stop):
+   * emitted right after that new connection's `established`. `downtimeMs` since the loss,
+   * `attempts` connections tried (this one included); `previousWorkerId` held the lost one.
+   */
+  'snakepit.grpc.connection.reconnected': Ev<
+    { downtimeMs: number; attempts: number },
+    { workerId: string; previousWorkerId: string; attached: true; address: string; pid: number }
+  >;
   /** `telemetry.gpuProfiler`: one nvidia-smi reading of one GPU (fields it reports as N/A left out). */
   'snakepit.gpu.sampled': Ev<
     Partial<{ memoryUsedMb: number; memoryTotalMb: number; utilizationPercent: number; temperatureC: number; powerW: number }>,
@@ -152,6 +161,7 @@ const HOST_EVENTS: readonly (keyof HostEventMap)[] = [
   'snakepit.gpu.sampled',
   'snakepit.grpc.connection.established',
   'snakepit.grpc.connection.lost',
+  'snakepit.grpc.connection.reconnected',
 ];
 
 /** Every catalogued name, host events first. */

@@ -1,6 +1,8 @@
 /**
  * Python's events folded into the bus (the original's `Telemetry.GrpcStream`), and the runtime
- * control of what Python sends (`Telemetry.Control`: sampling, filters, on/off) without restarts.
+ * control of what Python sends (`Telemetry.Control`: sampling, filters, on/off) without restarts:
+ * a `telemetry_control` pipe frame, or `BridgeService.ConfigureTelemetry` for gRPC workers
+ * (attached ones included).
  * Only catalogued `snakepit.python.*` names are published: anything else is counted and dropped,
  * so a worker can never create channels.
  */
@@ -30,23 +32,44 @@ export interface TelemetryControl {
   resourceIntervalMs?: number;
 }
 
-/** A worker that can take control frames (the Worker class implements it). */
+/** A worker that can take telemetry settings (the Worker class implements it). */
 export interface ControllableWorker {
   readonly id: string;
   readonly pool: string;
-  telemetryControl(control: TelemetryControl): boolean;
+  /**
+   * Sends the settings to Python: a promise that settles once they apply (at once for a pipe
+   * frame, which the calls after it follow in order), undefined when the worker cannot be told.
+   */
+  telemetryControl(control: TelemetryControl): Promise<unknown> | undefined;
 }
 
 const workers = new Map<string, ControllableWorker>();
 /** Settings per pool ('*' for all), applied to workers that start later too. */
 const settings = new Map<string, TelemetryControl>();
+/** Settings sent and not yet acknowledged (gRPC workers answer `ConfigureTelemetry`). */
+const pending = new Set<Promise<unknown>>();
 let dropped = 0;
+
+/** Sends `control` to `worker`; false when it cannot be told. A refusal is logged, never thrown. */
+function tell(worker: ControllableWorker, control: TelemetryControl): boolean {
+  const sent = worker.telemetryControl(control);
+  if (!sent) return false;
+  const tracked: Promise<unknown> = sent.then(
+    () => pending.delete(tracked),
+    (error: unknown) => {
+      pending.delete(tracked);
+      telemetryLogger().debug(`Worker ${worker.id} did not take the telemetry settings: ${(error as Error)?.message ?? String(error)}`, { workerId: worker.id, pool: worker.pool });
+    },
+  );
+  pending.add(tracked);
+  return true;
+}
 
 /** Tracks a started worker and sends it the current settings. */
 export function registerWorker(worker: ControllableWorker): () => void {
   workers.set(worker.id, worker);
   const current = { ...settings.get('*'), ...settings.get(worker.pool) };
-  if (Object.keys(current).length > 0) worker.telemetryControl(current);
+  if (Object.keys(current).length > 0) tell(worker, current);
   return () => {
     if (workers.get(worker.id) === worker) workers.delete(worker.id);
   };
@@ -62,8 +85,18 @@ export function configure(control: TelemetryControl, pool?: string): number {
   settings.set(key, { ...settings.get(key), ...control });
   if (pool === undefined) for (const [k, v] of settings) if (k !== '*') settings.set(k, { ...v, ...control });
   let told = 0;
-  for (const worker of workers.values()) if ((pool === undefined || worker.pool === pool) && worker.telemetryControl(control)) told++;
+  for (const worker of workers.values()) if ((pool === undefined || worker.pool === pool) && tell(worker, control)) told++;
   return told;
+}
+
+/**
+ * Resolves once every setting sent so far has been applied by its worker (gRPC workers answer
+ * `ConfigureTelemetry`; a pipe frame applies in order with the calls after it). A worker that
+ * fails to answer (it died) does not hold it up: it never rejects.
+ * @example telemetry.control.setSampling(0); await telemetry.control.settled(); // calls from now on are silent
+ */
+export async function settled(): Promise<void> {
+  await Promise.all([...pending]);
 }
 
 /** Python telemetry control: the original's `Telemetry.Control`. */
@@ -77,6 +110,7 @@ export const control = {
   sampleResources: (intervalMs: number, pool?: string) => configure({ resourceIntervalMs: intervalMs }, pool),
   /** Turns Python telemetry on or off. */
   toggle: (on: boolean, pool?: string) => configure({ enabled: on }, pool),
+  settled,
   /** Python events dropped because their name is not catalogued (since start). */
   dropped: () => dropped,
 };

@@ -223,12 +223,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   /**
-   * Sends Python new telemetry settings over the control pipe (both transports of a spawned
-   * worker); false for an attached worker, which has no control pipe.
+   * Sends Python new telemetry settings; nothing restarts. gRPC workers (spawned or attached):
+   * `BridgeService.ConfigureTelemetry`, settling once applied; pipe workers: a control frame,
+   * which the calls after it follow in order. Undefined when the worker cannot be told.
    */
-  telemetryControl(control: TelemetryControl): boolean {
-    this.#control?.telemetryControl(control);
-    return this.#control !== undefined;
+  telemetryControl(control: TelemetryControl): Promise<unknown> | undefined {
+    if (this.state === 'stopped') return undefined;
+    if (this.#transport instanceof GrpcTransport) return this.#transport.configureTelemetry({ ...control });
+    if (!this.#control) return undefined;
+    this.#control.telemetryControl(control);
+    return Promise.resolve();
   }
 
   /** Liveness round trip through the transport. */
@@ -323,6 +327,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       connectTimeoutMs: this.options.startupTimeoutMs,
       processBound: endpoint.kind === 'spawn',
       payload: endpoint.payload,
+      endpointKey: endpoint.kind === 'attach' ? endpoint : undefined,
       host: this.#hostRegistration ? { address: this.options.hostServer!.address, token: this.#hostRegistration.token } : undefined,
       ...(this.options.maxMessageBytes === undefined ? {} : { maxMessageBytes: this.options.maxMessageBytes }),
     });

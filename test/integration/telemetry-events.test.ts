@@ -117,11 +117,11 @@ describe('telemetry events', () => {
     rec = record(['snakepit.grpc.connection.established', 'snakepit.grpc.connection.lost']);
     ({ sp } = await startPool());
     const [worker] = sp.listWorkers();
-    expect(rec.seen).toEqual([{ event: 'snakepit.grpc.connection.established', measurements: { durationMs: expect.any(Number) }, metadata: { workerId: worker!.id, attached: false, pid: worker!.pid } }]);
+    expect(rec.seen).toEqual([{ event: 'snakepit.grpc.connection.established', measurements: { durationMs: expect.any(Number) }, metadata: { workerId: worker!.id, attached: false, address: expect.stringMatching(/^unix:/), pid: worker!.pid } }]);
     await sp.stop();
     sp = undefined;
     expect(rec.names()).toEqual(['snakepit.grpc.connection.established', 'snakepit.grpc.connection.lost']);
-    expect(rec.seen[1]!.metadata).toMatchObject({ workerId: worker!.id, attached: false });
+    expect(rec.seen[1]!.metadata).toMatchObject({ workerId: worker!.id, attached: false, address: rec.seen[0]!.metadata.address });
   });
 
   it('a session: created, then ended with its reason and call count', async () => {

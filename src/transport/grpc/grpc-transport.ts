@@ -29,10 +29,28 @@ export interface GrpcTransportOptions {
   host?: { address: string; token: string } | undefined;
   /** Shared memory for large arguments (spawned workers only), payload limit. @default inline, no limit of its own */
   payload?: PayloadOptions | undefined;
+  /**
+   * The attached endpoint this connection serves: the pool's own object, the same for every
+   * connection to that worker. A connection that follows a lost one emits
+   * `snakepit.grpc.connection.reconnected`. @default none (spawned workers: a new process is a new worker)
+   */
+  endpointKey?: object | undefined;
 }
+
+/** An attached endpoint whose connection was lost: when, whose it was, connection attempts since. */
+interface LostConnection {
+  lostAt: number;
+  workerId: string;
+  failedAttempts: number;
+}
+
+/** Keyed by the pool's endpoint object, so an entry goes with its pool: a later instance never "reconnects". */
+const lostConnections = new WeakMap<object, LostConnection>();
 
 /** How long a call that lost its connection waits for the process exit to explain it. */
 const LOST_CALL_HOLD_MS = 2_000;
+/** A telemetry control message gets this long to be applied. */
+const CONTROL_DEADLINE_MS = 5_000;
 /** A session's cleanup hook gets this long before the host gives up on it. */
 const CLEANUP_SESSION_DEADLINE_MS = 10_000;
 
@@ -91,6 +109,8 @@ export class GrpcTransport implements Transport {
   readonly #host: { address: string; token: string } | undefined;
   /** Set once the handshake succeeded: a later failure is a lost connection. */
   #connected = false;
+  readonly #address: string;
+  readonly #endpointKey: object | undefined;
 
   constructor(options: GrpcTransportOptions) {
     this.#workerId = options.workerId;
@@ -98,10 +118,15 @@ export class GrpcTransport implements Transport {
     this.#payload = options.payload ?? {};
     this.#host = options.host;
     this.#token = options.token;
+    this.#address = options.address;
+    this.#endpointKey = options.endpointKey;
     const { BridgeService } = services();
     this.#client = new BridgeService(options.address, grpc.credentials.createInsecure(), channelOptions(options.maxMessageBytes)) as unknown as Client;
     this.ready = this.#handshake(options.connectTimeoutMs);
-    this.ready.catch(() => {});
+    this.ready.catch(() => {
+      const lost = this.#endpointKey && lostConnections.get(this.#endpointKey);
+      if (lost) lost.failedAttempts++;
+    });
   }
 
   get pendingCount(): number {
@@ -205,6 +230,21 @@ export class GrpcTransport implements Transport {
     });
   }
 
+  /**
+   * Sends Python new telemetry settings (`BridgeService.ConfigureTelemetry`); resolves with the
+   * worker's settings once applied.
+   */
+  configureTelemetry(control: Record<string, unknown>, timeoutMs = CONTROL_DEADLINE_MS): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      if (this.#failure) return reject(this.#failure);
+      this.#client.ConfigureTelemetry!({ control: encode(control) }, this.#metadata(), { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: { settings: Buffer }) =>
+        error
+          ? reject(errorFromStatus(error, { workerId: this.#workerId, rpc: 'ConfigureTelemetry', timeoutMs }))
+          : resolve(response.settings.length > 0 ? (decode(response.settings) as Record<string, unknown>) : {}),
+      );
+    });
+  }
+
   shutdown(): void {
     if (this.#failure) return;
     this.#client.Shutdown!({}, this.#metadata(), { deadline: Date.now() + 2_000 }, () => {});
@@ -220,9 +260,15 @@ export class GrpcTransport implements Transport {
       p.call.cancel();
     }
     this.#client.close();
-    if (this.#connected && enabled('snakepit.grpc.connection.lost')) {
-      const code = (error as { code?: unknown }).code;
-      emit('snakepit.grpc.connection.lost', {}, { workerId: this.#workerId, attached: !this.#processBound, code: typeof code === 'string' ? code : undefined });
+    if (this.#connected) {
+      const raw = (error as { code?: unknown }).code;
+      const code = typeof raw === 'string' ? raw : undefined;
+      // A stop of ours is no loss to recover from; anything else waits for a reconnection.
+      if (this.#endpointKey && code === 'pool_stopped') lostConnections.delete(this.#endpointKey);
+      else if (this.#endpointKey) lostConnections.set(this.#endpointKey, { lostAt: performance.now(), workerId: this.#workerId, failedAttempts: 0 });
+      if (enabled('snakepit.grpc.connection.lost')) {
+        emit('snakepit.grpc.connection.lost', {}, { workerId: this.#workerId, attached: !this.#processBound, address: this.#address, code });
+      }
     }
     this.#onFailure?.(error);
   }
@@ -245,11 +291,10 @@ export class GrpcTransport implements Transport {
         error ? reject(errorFromStatus(error, { workerId: this.#workerId, rpc: 'Describe' })) : resolve(response),
       ),
     );
+    if (this.#failure) throw this.#failure; // failed (e.g. start-up timeout) while Describe was under way
     if (!this.#processBound) this.#watchChannel();
     this.#connected = true;
-    if (enabled('snakepit.grpc.connection.established')) {
-      emit('snakepit.grpc.connection.established', { durationMs: performance.now() - startedAt }, { workerId: this.#workerId, attached: !this.#processBound, pid: info.pid });
-    }
+    this.#emitConnected(performance.now() - startedAt, info.pid);
     return {
       protocol: info.protocol,
       pid: info.pid,
@@ -272,6 +317,24 @@ export class GrpcTransport implements Transport {
         }),
       ),
     };
+  }
+
+  /** `established`, then `reconnected` when this connection ends a loss of the same attached endpoint. */
+  #emitConnected(durationMs: number, pid: number): void {
+    const attached = !this.#processBound;
+    if (enabled('snakepit.grpc.connection.established')) {
+      emit('snakepit.grpc.connection.established', { durationMs }, { workerId: this.#workerId, attached, address: this.#address, pid });
+    }
+    const lost = this.#endpointKey && lostConnections.get(this.#endpointKey);
+    if (!lost) return;
+    lostConnections.delete(this.#endpointKey!);
+    if (enabled('snakepit.grpc.connection.reconnected')) {
+      emit(
+        'snakepit.grpc.connection.reconnected',
+        { downtimeMs: performance.now() - lost.lostAt, attempts: lost.failedAttempts + 1 },
+        { workerId: this.#workerId, previousWorkerId: lost.workerId, attached: true, address: this.#address, pid },
+      );
+    }
   }
 
   /** A channel that leaves READY for TRANSIENT_FAILURE means the worker went away. */
