@@ -11,7 +11,7 @@ async function start(logLevel: 'error' | 'debug', bridge: LogLevelInput): Promis
     { logSink: (r) => logs.push(r), logCategories: { bridge } },
   );
   sp.registerTool('flaky', () => {
-    throw new SnakepitError('backend refused', { code: 'backend_down', category: 'pool', details: { token: 't0k3n' } });
+    throw new SnakepitError('backend refused', { code: 'device_not_available', category: 'pool', details: { token: 't0k3n' } });
   }, { exposedToPython: true });
   return { sp, logs };
 }
@@ -26,7 +26,7 @@ describe('bridge logs', () => {
   it("logs a failing host tool under bridge with the call's correlation id, at bridge's own level", async () => {
     const started = await start('error', 'debug');
     sp = started.sp;
-    await expect(sp.execute('call_host', { name: 'flaky' }, { correlationId: 'corr-bridge-1' })).rejects.toMatchObject({ details: { code: 'backend_down' } });
+    await expect(sp.execute('call_host', { name: 'flaky' }, { correlationId: 'corr-bridge-1' })).rejects.toMatchObject({ details: { code: 'device_not_available' } });
     await expect(sp.execute('call_host', { name: 'missing' }, { correlationId: 'corr-bridge-2' })).rejects.toMatchObject({ details: { code: 'unknown_host_tool' } });
     const bridge = started.logs.filter((r) => r.context.category === 'bridge');
     expect(bridge.map((r) => [r.level, r.context.tool])).toEqual([
@@ -34,7 +34,7 @@ describe('bridge logs', () => {
       ['warn', 'flaky'],
       ['warn', 'missing'],
     ]);
-    expect(bridge[1]!.context).toMatchObject({ correlationId: 'corr-bridge-1', code: 'backend_down', pool: 'default', details: { token: '[REDACTED]' } });
+    expect(bridge[1]!.context).toMatchObject({ correlationId: 'corr-bridge-1', code: 'device_not_available', pool: 'default', details: { token: '[REDACTED]' } });
     expect(bridge[2]!.context).toMatchObject({ correlationId: 'corr-bridge-2', code: 'unknown_host_tool' });
     expect(String(bridge[1]!.context.workerId)).toMatch(/^default-/);
     // Other categories stay at the instance's level (error): nothing below it from them.
@@ -44,7 +44,7 @@ describe('bridge logs', () => {
   it('says nothing under bridge when its level is none, while other categories log at debug', async () => {
     const started = await start('debug', 'none');
     sp = started.sp;
-    await expect(sp.execute('call_host', { name: 'flaky' }, { correlationId: 'corr-bridge-3' })).rejects.toMatchObject({ details: { code: 'backend_down' } });
+    await expect(sp.execute('call_host', { name: 'flaky' }, { correlationId: 'corr-bridge-3' })).rejects.toMatchObject({ details: { code: 'device_not_available' } });
     expect(started.logs.filter((r) => r.context.category === 'bridge')).toEqual([]);
     expect(started.logs.some((r) => r.level === 'debug')).toBe(true);
   });

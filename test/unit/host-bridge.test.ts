@@ -72,7 +72,7 @@ describe('HostBridge logs (category bridge)', () => {
     const worker: AskingWorker = { id: 'w1', pool: 'default', callContext: (id) => (id === 1 ? { sessionId: undefined, correlationId: 'corr-7' } : undefined) };
     registry.register('ok', () => 1, { exposedToPython: true });
     registry.register('boom', () => {
-      throw new SnakepitError('no luck', { code: 'upstream_down', category: 'pool', details: { apiKey: 'sk-123', region: 'eu' } });
+      throw new SnakepitError('no luck', { code: 'device_not_available', category: 'pool', details: { apiKey: 'sk-123', region: 'eu' } });
     }, { exposedToPython: true });
     registry.register('slow', () => new Promise(() => {}), { exposedToPython: true, timeoutMs: 20 });
     registry.register('typed', () => 1, { exposedToPython: true, parameters: [{ name: 'password', type: 'integer', required: true }] });
@@ -97,13 +97,13 @@ describe('HostBridge logs (category bridge)', () => {
 
   it('logs failures, timeouts, unknown tools and bad arguments at warn, secrets redacted, values never quoted', async () => {
     const { records, call, bridge, worker } = logged('warn');
-    await expect(call('boom')).resolves.toMatchObject({ code: 'upstream_down' });
+    await expect(call('boom')).resolves.toMatchObject({ code: 'device_not_available' });
     await expect(call('slow')).resolves.toMatchObject({ code: 'host_tool_timeout' });
     await expect(call('nope')).resolves.toMatchObject({ code: 'unknown_host_tool' });
     await expect(call('typed', { password: 'hunter2' })).resolves.toMatchObject({ code: 'invalid_host_tool_args' });
     await expect(bridge.handle(worker, { op: 'list', callId: 9 })).rejects.toMatchObject({ code: 'unknown_call' });
     expect(records.map((r) => [r.level, r.context.category, r.context.code ?? r.context.op])).toEqual([
-      ['warn', 'bridge', 'upstream_down'],
+      ['warn', 'bridge', 'device_not_available'],
       ['warn', 'bridge', 'host_tool_timeout'],
       ['warn', 'bridge', 'unknown_host_tool'],
       ['warn', 'bridge', 'invalid_host_tool_args'],
