@@ -24,3 +24,11 @@ describe('getting-started example', () => {
     ]);
   });
 });
+
+describe('script-mode example', () => {
+  it('runAsScript starts, runs the function, stops, and resolves with its result', async () => {
+    const r = await execa(process.execPath, ['--import', 'tsx', 'examples/script-mode.ts'], { cwd: path.resolve('.'), reject: false, timeout: 60_000 });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trim()).toBe('total 3');
+  });
+});
