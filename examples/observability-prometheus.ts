@@ -4,11 +4,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { execute, telemetry } from 'snakepit';
 
-const metrics = telemetry.metrics();
+// #region serve
+const metrics = telemetry.metrics(); // or merge into your registry: Registry.merge([register, metrics.registry])
 const server = createServer(async (req, res) => {
   if (req.url !== '/metrics') return res.writeHead(404).end();
   res.writeHead(200, { 'Content-Type': metrics.contentType }).end(await metrics.text());
 });
+// #endregion serve
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
 

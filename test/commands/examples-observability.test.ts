@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const BIN = path.resolve('bin/run.js');
-const run = (script: string) => execa(process.execPath, [BIN, 'run', script], { cwd: path.resolve('.'), reject: false, timeout: 60_000 });
+const run = (...args: string[]) => execa(process.execPath, [BIN, 'run', ...args], { cwd: path.resolve('.'), reject: false, timeout: 60_000 });
 
 describe('observability examples', () => {
   it('the slow-call logger reports only the slow call, with its correlation id', async () => {
@@ -27,5 +27,19 @@ describe('observability examples', () => {
     expect(r.stdout).toMatch(/^snakepit_call_duration_seconds_count\{pool="\w+",tool="add",outcome="ok"\} 5$/m);
     expect(r.stdout).toMatch(/^snakepit_call_exceptions_total\{pool="\w+",tool="raise_error",code="python_error"\} 1$/m);
     expect(r.stdout).toMatch(/^snakepit_pool_queue_depth\{pool="\w+"\} 0$/m);
+  });
+
+  it('examples/observability.ts with examples/observability.config.ts: handlers, Python events, correlation ids, log sink', async () => {
+    const r = await run('examples/observability.ts', '--config', 'examples/observability.config.ts');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^catalogued events: \d+$/m);
+    expect(r.stdout).toMatch(/^python saw correlation id req-42$/m);
+    expect(r.stdout).toMatch(/^snakepit\.python\.span\.stop \{"span":"load_weights"\}$/m);
+    expect(r.stdout).toMatch(/^snakepit\.python\.tool\.execution\.stop \{"model":"bert"\}$/m);
+    expect(r.stdout).toMatch(/^snakepit\.python\.custom \{"items":3,"stage":"post"\}$/m);
+    expect(r.stdout).toMatch(/^python log line: warn .*low confidence for x=1 req-43$/m);
+    expect(r.stdout).toMatch(/^(no NVIDIA GPU to sample|sampling GPUs)$/m);
+    expect(r.stdout).toMatch(/^tracing enabled: true$/m);
+    expect(r.stdout).toMatch(/^lifecycle events seen: true$/m);
   });
 });

@@ -1,0 +1,71 @@
+// A tour of the observability guide: `npx snakepit run examples/observability.ts --config examples/observability.config.ts`.
+// The TypeScript blocks of guides/observability.md are regions of this file (or of the observability-*.ts examples).
+import { execute, type LogRecord, Snakepit, telemetry, withLevel } from 'snakepit';
+
+// #region attach
+telemetry.attach('slow-calls', ['snakepit.call.stop'], (_event, { durationMs }, { tool, correlationId }) => {
+  if (durationMs > 1000) console.warn(`${tool} took ${durationMs} ms (${correlationId})`);
+});
+const lifecycle: string[] = [];
+telemetry.attachMany('lifecycle', ['snakepit.pool.worker.spawned', 'snakepit.pool.worker.terminated'], (event, _m, { workerId }) => {
+  lifecycle.push(`${event} ${workerId}`);
+});
+console.log('catalogued events:', telemetry.events().length);
+// #endregion attach
+
+// Python's events, as the host sees them.
+const fromPython: string[] = [];
+telemetry.attach('python', ['snakepit.python.tool.execution.stop', 'snakepit.python.span.stop', 'snakepit.python.custom'], (event, measurements, metadata) => {
+  fromPython.push(`${event} ${JSON.stringify({ items: measurements.items, span: metadata.span, model: metadata.model, stage: metadata.stage })}`);
+});
+
+// #region correlation
+const headers = { 'x-request-id': 'req-42' }; // an incoming request's headers, say
+const answer = await execute<{ y: number; correlation_id: string }>('predict', { x: 21 }, { correlationId: headers['x-request-id'] });
+console.log('python saw correlation id', answer.correlation_id);
+// #endregion correlation
+for (const line of fromPython) console.log(line);
+
+// #region control
+telemetry.control.setSampling(0.1); //              all pools (and workers started later)
+telemetry.control.setSampling(0, 'default'); //     silence one pool
+telemetry.control.setFilter({ deny: ['memory.sampled'] });
+telemetry.control.toggle(false);
+telemetry.control.sampleResources(5_000); // memory.sampled (rssBytes) + cpu.sampled (cpuPercent) per worker; 0 stops
+// #endregion control
+telemetry.control.sampleResources(0);
+telemetry.control.toggle(true);
+telemetry.control.setSampling(1);
+
+// #region logging
+const records: LogRecord[] = [];
+const sp = await Snakepit.start(
+  { pools: [{ name: 'logged', poolSize: 1, adapter: 'telemetry_adapter.TelemetryAdapter', pythonPath: ['./examples/python'] }] },
+  {
+    logSink: (record) => records.push(record), // or logger: pino()
+    logCategories: { python: 'debug', heartbeat: 'none' },
+  },
+);
+await withLevel('debug', () => sp.execute('predict', { x: 1 }, { pool: 'logged', correlationId: 'req-43' }), 'worker'); // debug for this call's async scope only
+await sp.stop();
+const pythonLine = records.find((r) => r.context.category === 'python' && r.message.includes('low confidence'));
+console.log('python log line:', pythonLine?.level, pythonLine?.message, pythonLine?.context.correlationId);
+// #endregion logging
+
+// #region gpu
+telemetry.attach('gpu', ['snakepit.gpu.sampled'], (_e, { memoryUsedMb, utilizationPercent }, { device }) => {
+  console.log(`${device}: ${memoryUsedMb} MiB, ${utilizationPercent}% busy`);
+});
+if (await telemetry.gpuProfiler.start({ intervalMs: 10_000 })) console.log('sampling GPUs');
+else console.log('no NVIDIA GPU to sample');
+// ... later
+telemetry.gpuProfiler.stop();
+// #endregion gpu
+
+// #region tracing
+telemetry.tracing.enable(); // after installing an OpenTelemetry SDK in your app
+// #endregion tracing
+console.log('tracing enabled:', telemetry.tracing.enabled());
+
+for (const id of ['slow-calls', 'lifecycle', 'python', 'gpu']) telemetry.detach(id);
+console.log('lifecycle events seen:', lifecycle.length > 0);
