@@ -17,8 +17,11 @@ const map = (buf: Buffer): Record<string, unknown> => {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 };
 
-/** Publishes one message (an undecodable one is dropped: telemetry never fails the stream). */
-export function foldGrpcTelemetry(message: TelemetryEventMessage): void {
+/**
+ * Publishes one message (an undecodable one is dropped: telemetry never fails the stream).
+ * `worker`: who sent it, known from its token; the message's own `worker_id` only without it.
+ */
+export function foldGrpcTelemetry(message: TelemetryEventMessage, worker?: { id: string; pool: string }): void {
   let measurements: Record<string, unknown>;
   let metadata: Record<string, unknown>;
   try {
@@ -27,5 +30,5 @@ export function foldGrpcTelemetry(message: TelemetryEventMessage): void {
   } catch {
     return;
   }
-  foldPythonEvents(undefined, message.worker_id, [{ name: message.event, measurements, metadata, ts: message.timestamp }]);
+  foldPythonEvents(worker?.pool, worker?.id ?? message.worker_id, [{ name: message.event, measurements, metadata, ts: message.timestamp }]);
 }

@@ -37,7 +37,7 @@ export interface WorkerOptions {
 /** The part of the host's gRPC server a worker needs. */
 export interface HostServerRef {
   readonly address: string;
-  registerWorker(handler: (request: HostRequest) => Promise<unknown>): HostRegistration;
+  registerWorker(handler: (request: HostRequest) => Promise<unknown>, identity?: { id: string; pool: string }): HostRegistration;
 }
 
 interface WorkerEvents {
@@ -319,7 +319,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       token = endpoint.token;
     }
     const handler = this.#hostHandler();
-    if (handler && this.options.hostServer) this.#hostRegistration = this.options.hostServer.registerWorker(handler);
+    if (handler && this.options.hostServer) this.#hostRegistration = this.options.hostServer.registerWorker(handler, { id: this.id, pool: this.pool });
     const grpcTransport = new GrpcTransport({
       workerId: this.id,
       address,

@@ -23,6 +23,17 @@ export interface HostServerOptions {
   logger: Logger;
 }
 
+/** Who a token belongs to: its telemetry is folded under this id and pool, whatever Python claims. */
+export interface HostWorkerIdentity {
+  id: string;
+  pool: string;
+}
+
+interface Registered {
+  handler: HostRequestHandler;
+  identity: HostWorkerIdentity | undefined;
+}
+
 /** A worker's registration: the token it sends, and how to withdraw it when the worker ends. */
 export interface HostRegistration {
   token: string;
@@ -39,33 +50,37 @@ const digest = (token: string) => createHash('sha256').update(token).digest('hex
 
 /** The running HostService. */
 export class HostServer {
-  readonly #workers: Map<string, HostRequestHandler>;
+  readonly #workers: Map<string, Registered>;
 
   private constructor(
     private readonly server: grpc.Server,
     /** What workers dial: `unix:/…/host.sock` or `host:port`. */
     readonly address: string,
-    workers: Map<string, HostRequestHandler>,
+    workers: Map<string, Registered>,
   ) {
     this.#workers = workers;
   }
 
-  /** Lets one worker call in; `handler` answers its requests. */
-  registerWorker(handler: HostRequestHandler): HostRegistration {
+  /**
+   * Lets one worker call in; `handler` answers its requests. `identity` names the worker in its
+   * telemetry (an attached worker started by hand does not know the id the pool gave it).
+   */
+  registerWorker(handler: HostRequestHandler, identity?: HostWorkerIdentity): HostRegistration {
     const token = randomBytes(32).toString('hex');
     const key = digest(token);
-    this.#workers.set(key, handler);
+    this.#workers.set(key, { handler, identity });
     return { token, unregister: () => this.#workers.delete(key) };
   }
 
   /** Binds and starts serving. */
   static async start(options: HostServerOptions): Promise<HostServer> {
     const server = new grpc.Server(channelOptions());
-    const workers = new Map<string, HostRequestHandler>();
-    const handlerOf = (metadata: grpc.Metadata): HostRequestHandler | undefined => {
+    const workers = new Map<string, Registered>();
+    const registrationOf = (metadata: grpc.Metadata): Registered | undefined => {
       const given = metadata.get(TOKEN_HEADER)[0];
       return typeof given === 'string' && given.length > 0 ? workers.get(digest(given)) : undefined;
     };
+    const handlerOf = (metadata: grpc.Metadata): HostRequestHandler | undefined => registrationOf(metadata)?.handler;
     const refuse = { code: grpc.status.UNAUTHENTICATED, details: 'missing or unknown x-snakepit-token' };
     // Host request failures are outcomes (typed ErrorInfo), not RPC failures: Python raises with the host's code.
     const answer =
@@ -120,11 +135,12 @@ export class HostServer {
           : undefined,
       ),
       StreamTelemetry: (call: grpc.ServerReadableStream<TelemetryEventMessage, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-        if (!handlerOf(call.metadata)) return callback(refuse);
+        const registered = registrationOf(call.metadata);
+        if (!registered) return callback(refuse);
         let received = 0;
         call.on('data', (event: TelemetryEventMessage) => {
           received++;
-          foldGrpcTelemetry(event);
+          foldGrpcTelemetry(event, registered.identity);
         });
         call.on('end', () => callback(null, { received }));
         call.on('error', () => {});
