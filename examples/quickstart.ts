@@ -1,6 +1,7 @@
 // The quickstart: `npx snakepit run examples/quickstart.ts --config examples/quickstart.config.ts`
 // (what `npm run quickstart` runs). `snakepit run` starts the pools of the config, runs this
 // file with them as the default instance, and always stops the workers.
+// #region script
 import { execute, isSnakepitError, stream } from 'snakepit';
 
 console.log('add:', await execute('add', { a: 10, b: 25 })); // add: { result: 35 }
@@ -13,3 +14,4 @@ try {
   if (!isSnakepitError(error)) throw error;
   console.log('error:', error.code); // error: invalid_args
 }
+// #endregion script

@@ -1,4 +1,5 @@
 # The quickstart's adapter: every @tool method is a tool Node can call.
+# region adapter
 from snakepit_bridge.base_adapter import BaseAdapter, tool
 
 
@@ -11,3 +12,4 @@ class QuickstartAdapter(BaseAdapter):
     def count(self, n: int = 3):
         for i in range(1, n + 1):
             yield {"step": i, "of": n}
+# endregion adapter
