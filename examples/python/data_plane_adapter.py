@@ -1,9 +1,9 @@
 """The data-plane guide's adapter: numpy arrays (tensors) and pyarrow tables, both ways.
 Needs numpy and pyarrow in the worker's Python (`pip install numpy pyarrow`)."""
-from snakepit_bridge.base_adapter import BaseAdapter, tool
-
 # region tensors
 import numpy as np
+
+from snakepit_bridge.base_adapter import BaseAdapter, tool
 
 
 class DataPlaneAdapter(BaseAdapter):
