@@ -248,6 +248,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.state !== 'stopped') this.state = 'draining';
     this.#stopRequested = true;
     this.#heartbeat?.stop();
+    if (this.#transport instanceof GrpcTransport) this.#transport.markStopping();
     if (this.#process) await this.#process.stop(gracefulTimeoutMs);
     else this.#detach(new WorkerError(`Worker ${this.id} was disconnected`, 'pool_stopped', { workerId: this.id }));
     return this.exited;

@@ -121,7 +121,7 @@ describe('telemetry events', () => {
     await sp.stop();
     sp = undefined;
     expect(rec.names()).toEqual(['snakepit.grpc.connection.established', 'snakepit.grpc.connection.lost']);
-    expect(rec.seen[1]!.metadata).toMatchObject({ workerId: worker!.id, attached: false, address: rec.seen[0]!.metadata.address });
+    expect(rec.seen[1]!.metadata).toMatchObject({ workerId: worker!.id, attached: false, address: rec.seen[0]!.metadata.address, code: 'pool_stopped' });
   });
 
   it('a session: created, then ended with its reason and call count', async () => {

@@ -111,6 +111,8 @@ export class GrpcTransport implements Transport {
   #connected = false;
   readonly #address: string;
   readonly #endpointKey: object | undefined;
+  /** The host is stopping the worker: the end of this connection is no loss. */
+  #stopping = false;
 
   constructor(options: GrpcTransportOptions) {
     this.#workerId = options.workerId;
@@ -245,6 +247,11 @@ export class GrpcTransport implements Transport {
     });
   }
 
+  /** The host is stopping this worker: `lost` will say `pool_stopped`, and no reconnection is awaited. */
+  markStopping(): void {
+    this.#stopping = true;
+  }
+
   shutdown(): void {
     if (this.#failure) return;
     this.#client.Shutdown!({}, this.#metadata(), { deadline: Date.now() + 2_000 }, () => {});
@@ -262,7 +269,8 @@ export class GrpcTransport implements Transport {
     this.#client.close();
     if (this.#connected) {
       const raw = (error as { code?: unknown }).code;
-      const code = typeof raw === 'string' ? raw : undefined;
+      // A spawned worker's stop ends with its exit's error: say why the connection ended instead.
+      const code = this.#stopping ? 'pool_stopped' : typeof raw === 'string' ? raw : undefined;
       // A stop of ours is no loss to recover from; anything else waits for a reconnection.
       if (this.#endpointKey && code === 'pool_stopped') lostConnections.delete(this.#endpointKey);
       else if (this.#endpointKey) lostConnections.set(this.#endpointKey, { lostAt: performance.now(), workerId: this.#workerId, failedAttempts: 0 });
