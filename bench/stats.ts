@@ -9,19 +9,23 @@ export function percentile(sortedUs: readonly number[], p: number): number {
 export interface LatencySummary {
   p50Us: number;
   p99Us: number;
+  /** Host CPU (user + system, all threads) per timed call: load-insensitive beside wall-clock latency. */
+  cpuUsPerCall: number;
 }
 
 /** Times `n` sequential calls of `fn`, after `warmup` untimed ones. */
 export async function measureLatency(fn: () => Promise<unknown>, n: number, warmup: number): Promise<LatencySummary> {
   for (let i = 0; i < warmup; i++) await fn();
   const samples = new Array<number>(n);
+  const cpuBefore = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const start = process.hrtime.bigint();
     await fn();
     samples[i] = Number(process.hrtime.bigint() - start) / 1000;
   }
+  const cpu = process.cpuUsage(cpuBefore);
   samples.sort((a, b) => a - b);
-  return { p50Us: percentile(samples, 50), p99Us: percentile(samples, 99) };
+  return { p50Us: percentile(samples, 50), p99Us: percentile(samples, 99), cpuUsPerCall: (cpu.user + cpu.system) / n };
 }
 
 /** Calls per second with `inFlight` concurrent callers, over `total` calls. */

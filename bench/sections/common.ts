@@ -121,10 +121,11 @@ export async function snakepitTarget(pipelineDepth: number, transport: 'pipe' | 
   return { call: () => sp.execute('echo', { value }), close: () => sp.stop() };
 }
 
-/** Latency rounds of one target: p50/p99 per round, medians at the end. */
+/** Latency rounds of one target: p50/p99 and host CPU per call per round, medians at the end. */
 function latencyRounds(make: Maker, calls: number, warmup: number) {
   const p50: number[] = [];
   const p99: number[] = [];
+  const cpu: number[] = [];
   return {
     async round() {
       const target = await make();
@@ -132,11 +133,12 @@ function latencyRounds(make: Maker, calls: number, warmup: number) {
         const l = await measureLatency(target.call, calls, warmup);
         p50.push(l.p50Us);
         p99.push(l.p99Us);
+        cpu.push(l.cpuUsPerCall);
       } finally {
         await target.close();
       }
     },
-    result: () => ({ p50Us: median(p50), p99Us: median(p99) }),
+    result: () => ({ p50Us: median(p50), p99Us: median(p99), cpuUsPerCall: median(cpu) }),
   };
 }
 

@@ -59,17 +59,21 @@ class Call:
     @classmethod
     def from_frame(cls, frame: Dict[str, Any], out: Any, host: Any = None) -> "Call":
         """A call from a pipe ``call`` frame; ``host``: the channel for its host requests."""
-        call_id = frame.get("id")
-        meta = frame.get("meta")
-        meta = dict(meta) if isinstance(meta, dict) else {}
+        get = frame.get
+        call_id = get("id")
+        meta = get("meta")
+        meta = dict(meta) if type(meta) is dict else {}  # a copy: the ids below go in beside the caller's
         # The host's correlation id and W3C trace context ride beside the caller's metadata.
-        for key, name in (("corr", "correlation_id"), ("traceparent", "traceparent")):
-            if frame.get(key) and name not in meta:
-                meta[name] = frame[key]
-        restore = frame.get("restore")
-        ctx = SessionContext(frame.get("session"), meta if isinstance(meta, dict) else {}, call_id, host)
-        return cls(call_id, frame.get("tool"), frame.get("args") or {}, bool(frame.get("stream")), ctx, out,
-                   restore if isinstance(restore, dict) else None)
+        corr = get("corr")
+        if corr and "correlation_id" not in meta:
+            meta["correlation_id"] = corr
+        traceparent = get("traceparent")
+        if traceparent and "traceparent" not in meta:
+            meta["traceparent"] = traceparent
+        restore = get("restore")
+        ctx = SessionContext(get("session"), meta, call_id, host)
+        return cls(call_id, get("tool"), get("args") or {}, bool(get("stream")), ctx, out,
+                   restore if type(restore) is dict else None)
 
     @classmethod
     def session_cleanup(cls, frame: Dict[str, Any], out: Any, host: Any = None) -> "Call":
@@ -201,14 +205,15 @@ class Dispatcher:
                     err["traceback"] = ""  # only the bridge's own frame: noise
                     return self._send_error(call, err)
                 raise
-            if isinstance(result, types.GeneratorType):
-                result = self._iterate_sync(call, result)
-            elif isinstance(result, types.AsyncGeneratorType):
-                result = self._run_coroutine(call, self._iterate_async(call, result))
-            elif inspect.isawaitable(result):
-                result = self._run_coroutine(call, result)
-            if result is _STREAMED:
-                return None
+            if type(result) not in _PLAIN:  # the usual answer (a dict, a str...) skips these checks
+                if isinstance(result, types.GeneratorType):
+                    result = self._iterate_sync(call, result)
+                elif isinstance(result, types.AsyncGeneratorType):
+                    result = self._run_coroutine(call, self._iterate_async(call, result))
+                elif inspect.isawaitable(result):
+                    result = self._run_coroutine(call, result)
+                if result is _STREAMED:
+                    return None
             if ctx.cancelled:  # finished anyway, but the host no longer wants it
                 return self._send_cancelled(call)
             call.out.result(call, result)
@@ -337,6 +342,8 @@ class StreamAborted(Exception):
 
 
 _STREAMED = object()  # marker: the answer went out as chunks + end
+# Result types that are never a generator or an awaitable (exact types: a subclass may be).
+_PLAIN = frozenset((dict, list, tuple, str, bytes, int, float, bool, type(None)))
 
 
 def _binds(fn: Callable[..., Any], args: Dict[str, Any]) -> bool:
