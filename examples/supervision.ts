@@ -25,7 +25,7 @@ export default async function main(sp: Snakepit): Promise<void> {
   process.kill(victim.pid!, 'SIGKILL');                               // as the OOM killer or a segfault would
   show('retried call', await call);
   await sp.awaitReady('web', 10_000);                                 // the replacement is up
-  show('web events', events.splice(0));
+  show('web events', events.splice(0).filter((e) => !e.startsWith('heartbeat')));
   show('retries, health', { retries: sp.stats('web').retries, ...pick(sp.health('web'), 'status', 'crashes', 'restarts') });
   // #endregion crash
 
@@ -42,7 +42,7 @@ export default async function main(sp: Snakepit): Promise<void> {
     show('call on frozen', { code: codeOf(error), crash: isSnakepitError(error) ? error.details.crash : undefined });
   }
   await sp.awaitReady('web', 10_000);
-  show('web events', events.splice(0).filter((e) => !e.startsWith('health')));
+  show('web events', events.splice(0).filter((e) => e.includes(frozen.id) || e.startsWith('ready')));
   // #endregion hung
 
   // #region recycle
