@@ -57,3 +57,18 @@ describe('guide examples: graceful serialization', () => {
     ]);
   });
 });
+
+describe('guide examples: production', () => {
+  it('examples/production.ts with examples/production.config.ts: the readiness probe and the ops events', async () => {
+    const r = await run('examples/production.ts', '--config', 'examples/production.config.ts');
+    expect(r.exitCode).toBe(0);
+    const probe = /^probe 200 (\[.*\])$/m.exec(r.stdout)?.[1];
+    const pools = JSON.parse(probe ?? 'null') as { name: string; status: string; workers: number; size: number }[];
+    expect(pools.map((p) => [p.name, p.status, p.workers === p.size])).toEqual([
+      ['default', 'healthy', true],
+      ['hpc', 'healthy', true],
+    ]);
+    expect(r.stdout).toMatch(/^\[ops\] snakepit\.pool\.worker\.recycled \{"pool":"default","workerId":"default-\d+","reason":"manual"\}$/m);
+    expect(r.stdout).toMatch(/^after recycle healthy true$/m);
+  });
+});
