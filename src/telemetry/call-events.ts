@@ -4,6 +4,7 @@
  * caller's `correlationId`, or a fresh UUID) so that Python and logs can tie back to it.
  */
 import { randomUUID } from 'node:crypto';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import type { CallOptions } from '../pool/task.js';
 import type { ChunkHandler } from '../transport/types.js';
@@ -59,45 +60,90 @@ export function traceCall(
 ): Promise<unknown> {
   const opts = options.correlationId === undefined ? { ...options, correlationId: newCorrelationId() } : options;
   const stream = onChunk !== undefined;
-  const startOn = enabled('snakepit.call.start');
-  const endOn = enabled('snakepit.call.stop') || enabled('snakepit.call.exception');
+  const startOn = startChannel.hasSubscribers;
+  const endOn = stopChannel.hasSubscribers || exceptionChannel.hasSubscribers;
   const streamOn = stream && (enabled('snakepit.stream.opened') || enabled('snakepit.stream.message') || enabled('snakepit.stream.closed'));
   const span = tracingEnabled() ? startCallSpan(pool, tool, opts, stream) : undefined;
   // Zero cost with no subscribers: no payload, no timing, no extra promise.
   if (!startOn && !endOn && !streamOn && !span) return run(opts, onChunk);
-  const metadata = { pool, tool, correlationId: opts.correlationId as string, stream, ...(opts.sessionId === undefined ? {} : { sessionId: opts.sessionId }) };
-  const startedAt = performance.now();
-  // Wall time from the monotonic clock read above: one clock read instead of two (Date.now is slow on some VMs).
-  if (startOn) emit('snakepit.call.start', { systemTime: performance.timeOrigin + startedAt }, metadata);
-  let messages = 0;
+  const trace = new CallTrace(pool, tool, opts.correlationId as string, stream, opts.sessionId, streamOn, span);
   let chunkSink = onChunk;
   if (streamOn && onChunk) {
-    emit('snakepit.stream.opened', {}, metadata);
+    emit('snakepit.stream.opened', {}, trace.metadata);
     chunkSink = (data, final) => {
-      emit('snakepit.stream.message', { index: messages++ }, metadata);
+      emit('snakepit.stream.message', { index: trace.messages++ }, trace.metadata);
       onChunk(data, final);
     };
   }
   // The pool hands back its task: the worker that ran the call is known once it settles.
-  let task: RunningLike | undefined;
-  const promise = run(span?.options ?? opts, chunkSink, (t) => (task = t));
-  return promise.then(
+  return run(span?.options ?? opts, chunkSink, trace.bind).then(
     (value) => {
-      span?.end();
-      const durationMs = performance.now() - startedAt;
-      if (streamOn) emit('snakepit.stream.closed', { messages, durationMs }, { ...metadata, ok: true });
-      emit('snakepit.call.stop', { durationMs }, { ...metadata, workerId: task?.worker?.id });
+      trace.stop();
       return value;
     },
     (error: unknown) => {
-      span?.end(error);
-      const durationMs = performance.now() - startedAt;
-      if (streamOn) emit('snakepit.stream.closed', { messages, durationMs }, { ...metadata, ok: false });
-      const workerId = (error as { details?: { workerId?: string } } | null)?.details?.workerId ?? task?.worker?.id;
-      emit('snakepit.call.exception', { durationMs }, { ...metadata, workerId, code: errorCode(error), kind: (error as Error)?.name ?? 'Error' });
+      trace.exception(error);
       throw error;
     },
   );
+}
+
+const startChannel = diagnosticsChannel.channel('snakepit.call.start');
+const stopChannel = diagnosticsChannel.channel('snakepit.call.stop');
+const exceptionChannel = diagnosticsChannel.channel('snakepit.call.exception');
+
+/**
+ * One observed call: its metadata (built once), start time and stream count. The stop and
+ * exception metadata are fresh objects (a handler may keep the start's), written out in full
+ * rather than spread: this runs on every call while anyone listens.
+ */
+class CallTrace {
+  readonly metadata: { pool: string; tool: string; correlationId: string; stream: boolean; sessionId?: string };
+  readonly startedAt: number;
+  messages = 0;
+  task: RunningLike | undefined;
+  readonly bind = (task: RunningLike): void => {
+    this.task = task;
+  };
+
+  constructor(
+    readonly pool: string,
+    readonly tool: string,
+    readonly correlationId: string,
+    readonly stream: boolean,
+    readonly sessionId: string | undefined,
+    readonly streamOn: boolean,
+    readonly span: ReturnType<typeof startCallSpan> | undefined,
+  ) {
+    this.metadata = sessionId === undefined ? { pool, tool, correlationId, stream } : { pool, tool, correlationId, stream, sessionId };
+    this.startedAt = performance.now();
+    // Wall time from the monotonic clock read above: one clock read instead of two (Date.now is slow on some VMs).
+    if (startChannel.hasSubscribers) emit('snakepit.call.start', { systemTime: performance.timeOrigin + this.startedAt }, this.metadata);
+  }
+
+  #withFields<T extends object>(extra: T): typeof this.metadata & T {
+    const { pool, tool, correlationId, stream, sessionId } = this;
+    const base = sessionId === undefined ? { pool, tool, correlationId, stream } : { pool, tool, correlationId, stream, sessionId };
+    return Object.assign(base, extra);
+  }
+
+  stop(): void {
+    this.span?.end();
+    const durationMs = performance.now() - this.startedAt;
+    if (this.streamOn) emit('snakepit.stream.closed', { messages: this.messages, durationMs }, this.#withFields({ ok: true }));
+    if (!stopChannel.hasSubscribers) return;
+    const { pool, tool, correlationId, stream, sessionId } = this;
+    const workerId = this.task?.worker?.id;
+    emit('snakepit.call.stop', { durationMs }, sessionId === undefined ? { pool, tool, correlationId, stream, workerId } : { pool, tool, correlationId, stream, sessionId, workerId });
+  }
+
+  exception(error: unknown): void {
+    this.span?.end(error);
+    const durationMs = performance.now() - this.startedAt;
+    if (this.streamOn) emit('snakepit.stream.closed', { messages: this.messages, durationMs }, this.#withFields({ ok: false }));
+    const workerId = (error as { details?: { workerId?: string } } | null)?.details?.workerId ?? this.task?.worker?.id;
+    emit('snakepit.call.exception', { durationMs }, this.#withFields({ workerId, code: errorCode(error), kind: (error as Error)?.name ?? 'Error' }));
+  }
 }
 
 /** The call went to the queue (`queueDepth` counts it). */
