@@ -1,7 +1,8 @@
 /**
- * Data-plane benchmark (issue 10): a 64 MiB float64 tensor and an 8 MiB Buffer echoed (there and
- * back) per transport, inline and through /dev/shm (`zeroCopy`), beside the raw pipe + msgpack echo
- * floor, with throughput in GB/s (bytes moved both ways / median round trip).
+ * Data-plane benchmark (issue 10): a 64 MiB float64 tensor, an 8 MiB Buffer and a 64 MiB Arrow table
+ * (when apache-arrow is installed) echoed (there and back) per transport, inline and through /dev/shm
+ * (`zeroCopy`), beside the raw pipe + msgpack echo floor, with throughput in GB/s (bytes moved both
+ * ways / median round trip). The table's floor moves its IPC stream (ext 4) through the raw echo.
  *
  * `node dist/bench/data-plane.js` runs it alone; `dataPlaneSection` plugs into bench/run.ts
  * (same `{ id, title, run() }` shape as bench/sections/*). BENCH_DP_ROUNDS sets round trips per
@@ -10,6 +11,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Snakepit, Tensor, type SnakepitConfigInput } from '../src/index.js';
+import { loadArrow } from '../src/transport/arrow.js';
 import { RawEcho } from './raw-floor.js';
 import { benchDir, median, python, type Row } from './sections/common.js';
 
@@ -52,6 +54,14 @@ async function rawEcho(value: unknown): Promise<number> {
   }
 }
 
+/** `rows` rows of int64 and float64 columns (16 bytes a row) and their IPC size; undefined without apache-arrow. */
+async function arrowTable(rows: number): Promise<{ value: unknown; bytes: number } | undefined> {
+  if (!(await loadArrow())) return undefined; // the codec needs it loaded, as Snakepit.start does
+  const { tableFromArrays, tableToIPC } = await import('apache-arrow');
+  const value = tableFromArrays({ id: BigInt64Array.from({ length: rows }, (_, i) => BigInt(i)), x: Float64Array.from({ length: rows }, (_, i) => i / 2) });
+  return { value, bytes: tableToIPC(value, 'stream').byteLength };
+}
+
 function row(measure: string, unit: string, floor: number, value: number, target?: string, met?: boolean): DataPlaneRow {
   return { section: 'data-plane', measure, unit, against: 'raw pipe', floor, value, ratio: value / floor, ...(target ? { target, met } : {}) };
 }
@@ -60,10 +70,12 @@ function row(measure: string, unit: string, floor: number, value: number, target
 export async function runDataPlane(): Promise<DataPlaneRow[]> {
   const data = new Float64Array(8 * 1024 * 1024);
   for (let i = 0; i < data.length; i++) data[i] = i;
-  const payloads = [
-    { label: '64 MiB float64 tensor', value: new Tensor('float64', [2048, 4096], data), bytes: data.byteLength },
+  const payloads: { label: string; value: unknown; bytes: number; tensor?: boolean }[] = [
+    { label: '64 MiB float64 tensor', value: new Tensor('float64', [2048, 4096], data), bytes: data.byteLength, tensor: true },
     { label: '8 MiB bytes', value: Buffer.alloc(8 * 1024 * 1024, 7), bytes: 8 * 1024 * 1024 },
   ];
+  const table = await arrowTable(4 * 1024 * 1024);
+  if (table) payloads.push({ label: '64 MiB Arrow table', ...table }); // 4M rows of int64 + float64
   const rows: DataPlaneRow[] = [];
   for (const p of payloads) {
     const floor = await rawEcho(p.value);
@@ -73,7 +85,7 @@ export async function runDataPlane(): Promise<DataPlaneRow[]> {
         const ms = await snakepitEcho(transport, zc, p.value);
         const name = `${p.label} echo, ${transport}, ${zc ? 'zeroCopy' : 'inline'}`;
         rows.push(row(`${name} p50`, 'ms', floor, ms));
-        const isTensorTarget = p.bytes > 32 * 1024 * 1024 && zc;
+        const isTensorTarget = p.tensor === true && zc;
         rows.push(row(`${name} throughput`, 'GB/s', gbps(floor), gbps(ms), isTensorTarget ? '>= 1 GB/s' : undefined, isTensorTarget ? gbps(ms) >= 1 : undefined));
       }
     }
@@ -84,7 +96,7 @@ export async function runDataPlane(): Promise<DataPlaneRow[]> {
 /** For bench/run.ts's SECTIONS list. */
 export const dataPlaneSection = {
   id: 'data-plane',
-  title: 'data plane: 64 MiB tensor and 8 MiB bytes, inline vs zeroCopy (floor: raw pipe + msgpack echo)',
+  title: 'data plane: 64 MiB tensor, 8 MiB bytes and a 64 MiB Arrow table, inline vs zeroCopy (floor: raw pipe + msgpack echo)',
   run: runDataPlane,
 };
 
