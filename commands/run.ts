@@ -4,7 +4,7 @@ import { runScript } from '../src/cli/run-script.js';
 /** Thin command: parse, delegate to runScript, exit with the script's code. */
 export default class Run extends Command {
   static override description = 'Start the pools from snakepit.config.*, run a TS/JS script with the default instance set, then stop every worker.';
-  static override examples = ['<%= config.bin %> run examples/quickstart.ts', '<%= config.bin %> run job.ts --config prod.config.ts -- --input data.csv'];
+  static override examples = ['<%= config.bin %> run examples/quickstart.ts --config examples/quickstart.config.ts', '<%= config.bin %> run job.ts --config prod.config.ts -- --input data.csv'];
   static override strict = false;
   static override args = { script: Args.string({ required: true, description: 'script to run (.ts, .mts, .js, .mjs)' }) };
   static override flags = { config: Flags.string({ char: 'c', description: 'config file (default: snakepit.config.* in the cwd)' }) };
