@@ -144,6 +144,8 @@ export class Pool extends EventEmitter<PoolEvents> {
     const task = new Task(tool, args, options, onChunk, timeoutMs, {
       onTimeout: (t) => this.#interrupt(t, new TimeoutError(`Call to ${tool} timed out after ${timeoutMs} ms`, 'call_timeout', timeoutMs, { tool, pool: this.name })),
       onAbort: (t, reason) => this.#interrupt(t, new AbortError(reason, t.worker ? 'running' : 'queued')),
+      // The caller's own error, as thrown (the worker did nothing wrong: it is only cancelled).
+      onChunkError: (t, error) => this.#interrupt(t, error as Error),
     });
     task.blockedWorkers = blockedWorkers();
     bind?.(task);

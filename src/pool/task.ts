@@ -26,6 +26,16 @@ export interface CallOptions {
 interface TaskHooks {
   onTimeout(task: Task): void;
   onAbort(task: Task, reason: unknown): void;
+  /** The caller's chunk callback threw: the call fails with that error and is cancelled in Python. */
+  onChunkError(task: Task, error: unknown): void;
+}
+
+/** Errors thrown by callers' chunk callbacks: theirs, not the pool's (the circuit breaker ignores them). */
+const callbackErrors = new WeakSet<object>();
+
+/** True for an error a caller's `onChunk` threw (it failed its call, but says nothing about the pool). */
+export function isCallbackError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && callbackErrors.has(error);
 }
 
 /** A call from admission to settlement. Settles exactly once; later outcomes are ignored. */
@@ -35,7 +45,7 @@ export class Task {
   readonly metadata: Record<string, unknown> | undefined;
   readonly correlationId: string | undefined;
   readonly idempotent: boolean;
-  /** `onChunk`, counting the chunks it delivered. */
+  /** `onChunk`, counting the chunks it delivered; none after the call settled, and a throw fails the call (not the worker). */
   readonly chunkSink: ChunkHandler | undefined;
   /** Chunks delivered so far. */
   chunks = 0;
@@ -71,8 +81,14 @@ export class Task {
     this.idempotent = options.idempotent ?? false;
     this.chunkSink = onChunk
       ? (data, final) => {
+          if (this.settled) return;
           this.chunks++;
-          onChunk(data, final);
+          try {
+            onChunk(data, final);
+          } catch (error) {
+            if (typeof error === 'object' && error !== null) callbackErrors.add(error);
+            hooks.onChunkError(this, error);
+          }
         }
       : undefined;
     this.deadlineAt = Number.isFinite(timeoutMs) ? Date.now() + timeoutMs : Infinity;

@@ -4,6 +4,7 @@
  * only has to route `execute` through `run()`.
  */
 import { isSnakepitError } from '../errors.js';
+import { isCallbackError } from '../pool/task.js';
 import { CircuitBreaker, type CircuitBreakerStats } from './circuit-breaker.js';
 
 /** The pool config's `circuitBreaker` section (all fields resolved). */
@@ -17,8 +18,9 @@ export interface PoolCircuitConfig {
 /**
  * Error codes that say "the pool is failing", as opposed to "this call was wrong": worker deaths
  * and hangs, deadlines, an unreachable or unhealthy pool, broken transports. A Python exception
- * raised by the tool does not count (the worker answered), nor does bad input, the caller's own
- * abort or cancellation, or a full queue (load, not failure: `poolMaxQueueSize` already sheds it).
+ * raised by the tool does not count (the worker answered), nor does bad input, an error thrown by
+ * the caller's chunk callback, the caller's own abort or cancellation, or a full queue (load, not
+ * failure: `poolMaxQueueSize` already sheds it).
  */
 export const POOL_FAILURE_CODES: ReadonlySet<string> = new Set([
   'worker_crashed',
@@ -33,7 +35,7 @@ export const POOL_FAILURE_CODES: ReadonlySet<string> = new Set([
 
 /** True for an error that counts against a pool's circuit (see {@link POOL_FAILURE_CODES}). */
 export function isPoolFailure(error: unknown): boolean {
-  if (!isSnakepitError(error)) return true;
+  if (!isSnakepitError(error)) return !isCallbackError(error);
   return POOL_FAILURE_CODES.has(error.code) || error.category === 'grpc_error';
 }
 

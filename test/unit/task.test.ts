@@ -1,8 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type CallOptions, Task } from '../../src/pool/task.js';
+import { type CallOptions, isCallbackError, Task } from '../../src/pool/task.js';
+import { isPoolFailure } from '../../src/resilience/pool-circuit.js';
 
 function hooks() {
-  return { onTimeout: vi.fn<(task: Task) => void>(), onAbort: vi.fn<(task: Task, reason: unknown) => void>() };
+  return {
+    onTimeout: vi.fn<(task: Task) => void>(),
+    onAbort: vi.fn<(task: Task, reason: unknown) => void>(),
+    onChunkError: vi.fn<(task: Task, error: unknown) => void>(),
+  };
 }
 
 function makeTask(options: CallOptions = {}, timeoutMs = 1_000, h = hooks()): { task: Task; hooks: ReturnType<typeof hooks> } {
@@ -229,5 +234,27 @@ describe('retries and chunks', () => {
       ['b', true],
     ]);
     expect(new Task('u', {}, {}, undefined, 1_000, hooks()).chunkSink).toBeUndefined();
+  });
+});
+
+describe('chunk callback', () => {
+  it('a throw goes to onChunkError (marked as the caller\'s, not a pool failure); nothing reaches the callback once settled', () => {
+    const mine = new Error('consumer failed');
+    const onChunk = vi.fn((data: unknown) => {
+      if (data === 2) throw mine;
+    });
+    const h = hooks();
+    const task = new Task('tool', {}, {}, onChunk, 1_000, h);
+    task.chunkSink!(1, false);
+    task.chunkSink!(2, false);
+    expect(h.onChunkError).toHaveBeenCalledWith(task, mine);
+    expect(isCallbackError(mine)).toBe(true);
+    expect(isPoolFailure(mine)).toBe(false);
+    expect(isPoolFailure(new Error('other'))).toBe(true);
+    task.fail(mine);
+    task.promise.catch(() => {});
+    task.chunkSink!(3, false);
+    expect(onChunk.mock.calls.map((c) => c[0])).toEqual([1, 2]);
+    expect(task.chunks).toBe(2);
   });
 });
