@@ -208,7 +208,11 @@ export class PipeTransport implements Transport {
     switch (frame.t) {
       case 'result': {
         const p = this.#take(frame.id);
-        p?.resolve(frame.value);
+        if (p?.onChunk) {
+          // A tool that does not stream, called as a stream: its value is the one, final chunk (as over gRPC).
+          p.onChunk(frame.value, true);
+          p.resolve(undefined);
+        } else p?.resolve(frame.value);
         return;
       }
       case 'chunk':

@@ -1,4 +1,4 @@
-// Streams at their edges: a chunk callback that throws.
+// Streams at their edges: a chunk callback that throws, a tool that does not stream.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snakepit } from '../../src/index.js';
 import { startPool } from '../helpers/pool.js';
@@ -34,5 +34,14 @@ describe('stream contract', () => {
     expect(last.closed).toBe(true);
     expect(sp.pool('default').listWorkers().map((w) => w.id)).toEqual([before!.id]);
     expect(exits).toEqual([]);
+  });
+
+  it('a tool that does not stream, called as a stream, yields its result as the one final chunk', async () => {
+    const chunks: unknown[] = [];
+    for await (const chunk of sp.stream('add', { a: 2, b: 3 })) chunks.push(chunk);
+    expect(chunks).toEqual([5]);
+    const seen: { chunk: unknown; final: boolean }[] = [];
+    await sp.executeStream('add', { a: 20, b: 22 }, (chunk, { final }) => seen.push({ chunk, final }));
+    expect(seen).toEqual([{ chunk: 42, final: true }]);
   });
 });
