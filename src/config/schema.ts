@@ -158,7 +158,7 @@ const sharedShape = {
   capacityStrategy: oneOf(['pool', 'profile', 'hybrid']).default('pool').describe('How worker capacity is managed.'),
   /** Log level of the host and (as `SNAKEPIT_LOG_LEVEL`) of the Python workers. @default 'warn' */
   logLevel: logLevel().default('warn').describe("Log level; 'warning' is accepted for 'warn'."),
-  /** Python interpreter. Unset: `SNAKEPIT_PYTHON`, then the project's `.venv`, then `python3`. */
+  /** Python interpreter. `SNAKEPIT_PYTHON` overrides it (as in the original); unset: the project's `.venv`, then the one `snakepit setup` made, then `python3`. */
   pythonExecutable: nonEmptyString().optional().describe('Python interpreter path.'),
 };
 
