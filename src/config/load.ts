@@ -75,7 +75,10 @@ export async function readConfigFile(file: string): Promise<unknown> {
   try {
     mod = await importModule(file, ext);
   } catch (error) {
-    throw withCause(new ConfigError([loadIssue('a module that loads without errors', errorText(error))], file), error);
+    const expected = (ext === '.ts' || ext === '.cts') && !(await inModulePackage(file))
+      ? `a module that loads without errors (a ${ext} config in a CommonJS package is compiled to CommonJS, which cannot load ESM-only packages such as snakepit: name it snakepit.config.mts or set "type": "module" in package.json)`
+      : 'a module that loads without errors';
+    throw withCause(new ConfigError([loadIssue(expected, errorText(error))], file), error);
   }
   const value = pickExport(mod);
   if (value === undefined) {
@@ -127,6 +130,18 @@ function errorText(error: unknown): string {
 function withCause<E extends Error>(error: E, cause: unknown): E {
   Object.defineProperty(error, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
   return error;
+}
+
+/** Whether the nearest package.json above `file` says `"type": "module"`. */
+async function inModulePackage(file: string): Promise<boolean> {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as { type?: unknown };
+      return pkg.type === 'module';
+    } catch {
+      if (path.dirname(dir) === dir) return false;
+    }
+  }
 }
 
 async function isFile(file: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -115,7 +115,7 @@ describe('bad files', () => {
     ['snakepit.config.mjs', 'export default { pools: [{ poolSzie: 1 }] };', 'pools[0].poolSzie', 'a known option (did you mean `poolSize`?)'],
     ['snakepit.config.mjs', 'export const other = 1;', '', 'a default export or a named `config` export'],
     ['snakepit.config.mjs', 'throw new Error("boom");', '', 'a module that loads without errors'],
-    ['snakepit.config.ts', 'export default { poolSize: };', '', 'a module that loads without errors'],
+    ['snakepit.config.mts', 'export default { poolSize: };', '', 'a module that loads without errors'],
     ['snakepit.config.json', '[1]', '', 'an object'],
   ])('%s containing %j -> issue at %j', async (name, content, issuePath, expected) => {
     const dir = await project({ [name]: content });
@@ -132,6 +132,27 @@ describe('bad files', () => {
     const error = (await rejection(loadConfig({ cwd: dir }))) as ConfigError;
     expect(error.cause).toBeInstanceOf(RangeError);
     expect(error.issues[0]!.received).toBe('RangeError: boom');
+  });
+
+  it('a .ts config in a CommonJS package that fails to load points at .mts / "type": "module"', async () => {
+    // The walk of a new user: `npm init -y` (CommonJS) + a config importing the ESM-only package.
+    const code = "import { defineConfig } from 'snakepit';\nexport default defineConfig({ pools: [{ name: 'default' }] });\n";
+    const cjs = await project({ 'package.json': '{"name":"app"}', 'snakepit.config.ts': code });
+    await mkdir(path.join(cjs, 'node_modules'));
+    await symlink(path.resolve('.'), path.join(cjs, 'node_modules', 'snakepit'), 'dir');
+    const error = (await rejection(loadConfig({ cwd: cjs }))) as ConfigError;
+    expect(error.code).toBe('invalid_config');
+    expect(error.issues[0]!.expected).toContain('snakepit.config.mts');
+
+    // The same file as .mts loads.
+    await rename(path.join(cjs, 'snakepit.config.ts'), path.join(cjs, 'snakepit.config.mts'));
+    const { config } = await loadConfig({ cwd: cjs });
+    expect(config.pools.map((p) => p.name)).toEqual(['default']);
+
+    // A load error in an ESM package carries no such hint.
+    const esm = await project({ 'package.json': '{"type":"module"}', 'snakepit.config.ts': 'export default { poolSize: };' });
+    const plain = (await rejection(loadConfig({ cwd: esm }))) as ConfigError;
+    expect(plain.issues[0]!.expected).toBe('a module that loads without errors');
   });
 
   it('rejects an unsupported extension', async () => {
