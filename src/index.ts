@@ -9,6 +9,18 @@ export type { SessionStore, SessionRecord, SessionStats } from './session/sessio
 export type { HostToolFn, HostToolContext, HostToolParameter, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
 export { defineConfig, resolveConfig, loadConfig } from './config/index.js';
 export type { SnakepitConfigInput, ResolvedConfig, ResolvedPoolConfig } from './config/index.js';
+// Option and result types of the public functions above and below (so the API reference can show them).
+export { CONFIG_FILE_NAMES } from './config/load.js';
+export type { LoadedConfig, LoadConfigOptions } from './config/load.js';
+export type { SessionStoreStats, SessionInfo, CreateSessionOptions } from './session/session-store.js';
+export type { ReapOptions } from './process/reaper.js';
+export type { ControlEndpointInfo } from './control/server.js';
+export type { SnakepitMetrics, TelemetryControl, GpuProfilerOptions } from './telemetry/index.js';
+export type { HostEventMap, Measurements } from './telemetry/catalog.js';
+export type { CreateVenvOptions, ResolveInterpreterOptions, InterpreterSource } from './python/venv.js';
+export type { FindUvOptions } from './python/packages.js';
+export type { ProbeOptions, PythonVersionTuple } from './python/version.js';
+export type { DoctorOptions } from './python/doctor.js';
 export * from './errors.js';
 export { Tensor, type TensorDType, type TensorData, type TensorOrder } from './tensor.js';
 export { ZeroCopyRef } from './transport/codec.js';

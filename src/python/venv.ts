@@ -45,7 +45,7 @@ export interface ResolveInterpreterOptions {
 /**
  * The interpreter, in the original's order: the explicit option, `SNAKEPIT_PYTHON`, the project's
  * venv (then the one a development checkout of Snakepit has), the system `python3`.
- * (Workers resolve with {@link resolvePythonExecutable}, which lets `SNAKEPIT_PYTHON` win over the
+ * (Workers resolve with `resolvePythonExecutable`, which lets `SNAKEPIT_PYTHON` win over the
  * config's `pythonExecutable`, as the original's environment override does.)
  * @example
  * resolveInterpreter({ cwd: '/app' }); // { python: '/app/.venv/bin/python', source: 'venv' }
