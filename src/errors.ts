@@ -49,6 +49,8 @@ export type ErrorCode =
   | 'worker_start_failed'
   | 'adapter_import'
   | 'protocol_error'
+  // a gRPC worker refused the host's token (x-snakepit-token missing or wrong)
+  | 'unauthenticated'
   | 'aborted'
   | 'cancelled'
   // python

@@ -27,6 +27,7 @@ export const POOL_FAILURE_CODES: ReadonlySet<string> = new Set([
   'worker_hung',
   'worker_start_failed',
   'protocol_error',
+  'unauthenticated',
   'call_timeout',
   'queue_timeout',
   'pool_unhealthy',

@@ -24,6 +24,6 @@ describe('grpc example', () => {
       'attached worker {"samePid":true,"tools":true}',
       'alive after stop true',
     ]);
-    expect(out[6]).toMatch(/^wrong token \{"code":"protocol_error",/);
+    expect(out[6]).toMatch(/^wrong token \{"code":"unauthenticated",/);
   });
 });

@@ -60,6 +60,6 @@ describe('attached gRPC workers', () => {
 
   it('refuses to attach with a wrong token', async () => {
     const start = Snakepit.start({ pools: [{ name: 'default', transport: 'grpc', poolStartupTimeoutMs: 3_000, workers: [{ address: tcp.address, token: 'wrong' }] }] }, { logSink: () => {} });
-    await expect(start).rejects.toMatchObject({ category: 'worker' });
+    await expect(start).rejects.toMatchObject({ code: 'unauthenticated', category: 'worker', details: { grpcCode: 'UNAUTHENTICATED' } });
   });
 });

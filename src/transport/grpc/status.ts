@@ -21,7 +21,7 @@ export function errorFromStatus(error: ServiceError | StatusObject, context: { w
       return new WorkerError(`Worker ${context.workerId} is unreachable: ${error.details}`, 'worker_crashed', details);
     case Status.UNAUTHENTICATED:
     case Status.PERMISSION_DENIED:
-      return new WorkerError(`Worker ${context.workerId} refused the call: ${error.details}`, 'protocol_error', details);
+      return new WorkerError(`Worker ${context.workerId} refused the call: ${error.details}`, 'unauthenticated', details);
     case Status.RESOURCE_EXHAUSTED:
       return new ValidationError(`Message too large for ${context.rpc}: ${error.details}`, 'invalid_argument', details);
     default:
