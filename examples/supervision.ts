@@ -54,7 +54,7 @@ export default async function main(sp: Snakepit): Promise<void> {
   for (let i = 0; i < 4; i++) pids.push((await sp.execute<{ pid: number }>('get_worker_info', {}, { pool: 'batch' })).pid);
   show('pids of 4 calls', pids.map((pid) => (pid === pids[0] ? 'first' : 'second')));
   await firstRecycle;
-  await sp.recycleWorker('batch', sp.listWorkers('batch')[0]!.id);    // by hand; resolves once replaced
+  show('by hand', await sp.recycleWorker('batch', sp.listWorkers('batch')[0]!.id)); // resolves once replaced
   show('recycled', recycles);
   show('lifecycle', sp.stats('batch').lifecycle);
   // #endregion recycle

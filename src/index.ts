@@ -31,7 +31,7 @@ export type { TelemetryHandler, TelemetryMessage, TelemetryEventMap, TelemetryEv
 export type { PoolStats, WorkerInfo } from './pool/pool.js';
 export type { PoolHealth, InstanceHealth, HealthStatus, HealthError } from './pool/health.js';
 export type { CrashInfo, CrashReason } from './pool/crash-barrier.js';
-export type { RecycleReason, RecycleCounts } from './pool/lifecycle.js';
+export type { RecycleReason, RecycleCounts, RecycleOutcome } from './pool/lifecycle.js';
 export type { CallOptions } from './pool/task.js';
 export type { ToolSpec, PythonRuntimeWire } from './transport/types.js';
 export { adviseProfile, libraryThreadSafety, runtimeInfoFromWire, LIBRARY_THREAD_SAFETY } from './python/profile-advice.js';

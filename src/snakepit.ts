@@ -5,6 +5,7 @@ import { PoolError, ValidationError } from './errors.js';
 import { Logger, pinoSink, type LogLevelInput, type LogSink, type PinoLike } from './logger.js';
 import { setTelemetryLogger } from './telemetry/bus.js';
 import { Pool, type PoolStats, type WorkerInfo } from './pool/pool.js';
+import type { RecycleOutcome } from './pool/lifecycle.js';
 import { combineHealth, type InstanceHealth, type PoolHealth } from './pool/health.js';
 import { sumStats } from './pool/pool-types.js';
 import type { CallOptions } from './pool/task.js';
@@ -355,10 +356,13 @@ export class Snakepit {
 
   /**
    * Replaces a worker by a fresh one without failing a call (the old one drains, the new one is
-   * ready before the old one stops). Resolves once that is done. An unknown id rejects with
-   * `unknown_worker` (listing the pool's workers); attached workers cannot be recycled.
+   * ready before the old one stops). Resolves once that is done, with `{ workerId, replacementId,
+   * reason }`. A worker already being recycled (e.g. it reached `workerMaxRequests`) is not
+   * recycled twice: the call waits for that recycle and settles with its outcome (its `reason`, not
+   * `'manual'`; a failed replacement rejects). An unknown id (or a worker already gone) rejects
+   * with `unknown_worker` (listing the pool's workers); attached workers cannot be recycled.
    */
-  recycleWorker(pool: string, workerId: string): Promise<void> {
+  recycleWorker(pool: string, workerId: string): Promise<RecycleOutcome> {
     try {
       return this.#pool(pool).recycleWorker(workerId);
     } catch (error) {

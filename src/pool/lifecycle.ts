@@ -12,6 +12,16 @@ import { isLive } from './crash-barrier.js';
 /** Why a worker was recycled. */
 export type RecycleReason = 'ttl' | 'max_requests' | 'memory' | 'manual';
 
+/**
+ * What a recycle did: `workerId` was replaced by `replacementId` for `reason`. A recycle asked
+ * for while the worker was already being recycled reports that recycle (its reason, not `manual`).
+ */
+export interface RecycleOutcome {
+  workerId: string;
+  replacementId: string;
+  reason: RecycleReason;
+}
+
 /** Recycles per reason. */
 export type RecycleCounts = Record<RecycleReason, number>;
 
@@ -80,7 +90,7 @@ export class LifecycleManager {
   readonly counts: RecycleCounts = { ttl: 0, max_requests: 0, memory: 0, manual: 0 };
   readonly #options: LifecycleOptions;
   readonly #hooks: RecycleHooks;
-  readonly #recycling = new Map<Worker, Promise<void>>();
+  readonly #recycling = new Map<Worker, Promise<RecycleOutcome>>();
   #automatic = 0;
   #timer: NodeJS.Timeout | undefined;
   #checking = false;
@@ -152,13 +162,14 @@ export class LifecycleManager {
 
   /**
    * Replaces `worker`; resolves once its replacement is ready and it is gone. Rejects (and the
-   * worker keeps serving) when no replacement could start.
+   * worker keeps serving) when no replacement could start. A worker already being recycled is
+   * not recycled twice: the call waits for that recycle and settles with its outcome.
    */
-  recycle(worker: Worker, reason: RecycleReason): Promise<void> {
+  recycle(worker: Worker, reason: RecycleReason): Promise<RecycleOutcome> {
     return this.#begin(worker, reason);
   }
 
-  #begin(worker: Worker, reason: RecycleReason, onReplaced?: () => void): Promise<void> {
+  #begin(worker: Worker, reason: RecycleReason, onReplaced?: () => void): Promise<RecycleOutcome> {
     let pending = this.#recycling.get(worker);
     if (!pending) {
       pending = this.#replace(worker, reason, onReplaced).finally(() => this.#recycling.delete(worker));
@@ -168,7 +179,7 @@ export class LifecycleManager {
   }
 
   /** Manual recycle of the worker `workerId`; rejects with a `ValidationError` for unknown or attached workers. */
-  recycleById(pool: string, workerId: string): Promise<void> {
+  recycleById(pool: string, workerId: string): Promise<RecycleOutcome> {
     const workers = this.#hooks.workers();
     const worker = workers.find((w) => w.id === workerId);
     if (worker && !worker.attached) return this.recycle(worker, 'manual');
@@ -200,7 +211,7 @@ export class LifecycleManager {
       .finally(release);
   }
 
-  async #replace(old: Worker, reason: RecycleReason, onReplaced?: () => void): Promise<void> {
+  async #replace(old: Worker, reason: RecycleReason, onReplaced?: () => void): Promise<RecycleOutcome> {
     old.drain();
     let fresh: Worker;
     try {
@@ -216,6 +227,7 @@ export class LifecycleManager {
     await old.stop(this.#hooks.gracefulShutdownTimeoutMs);
     this.counts[reason]++;
     this.#hooks.recycled(old, reason, fresh);
+    return { workerId: old.id, replacementId: fresh.id, reason };
   }
 }
 

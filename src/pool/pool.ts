@@ -6,7 +6,7 @@ import type { ChunkHandler, ToolSpec } from '../transport/types.js';
 import type { Worker, WorkerExit } from '../worker/worker.js';
 import { CrashBarrier, avoidTainted, describeExit, isLive, withCrashInfo } from './crash-barrier.js';
 import { HealthTracker, type PoolHealth } from './health.js';
-import { LifecycleManager } from './lifecycle.js';
+import { LifecycleManager, type RecycleOutcome } from './lifecycle.js';
 import { toInfo, type PoolEvents, type PoolOptions, type PoolStats, type WorkerInfo } from './pool-types.js';
 import { Replacements } from './replacements.js';
 import { place, reentrantCandidates } from './scheduler.js';
@@ -185,9 +185,11 @@ export class Pool extends EventEmitter<PoolEvents> {
    * Replaces a worker by a fresh one without failing a call: it stops taking calls, its
    * replacement starts, and once that is ready and the old worker finished its calls, the old
    * one stops. Resolves then; rejects when no replacement could start (the old worker keeps
-   * serving). Attached workers cannot be recycled (the host cannot start their replacement).
+   * serving). Attached workers cannot be recycled (the host cannot start their replacement). A
+   * worker already being recycled (e.g. for `maxRequests`) is not recycled again: this waits for
+   * that recycle and settles with its outcome (`reason` says which recycle it was).
    */
-  recycleWorker(workerId: string): Promise<void> {
+  recycleWorker(workerId: string): Promise<RecycleOutcome> {
     if (this.#state !== 'ready') return Promise.reject(new PoolError(`Pool ${this.name} is ${this.#state}`, 'pool_stopped', { pool: this.name }));
     return this.#lifecycle.recycleById(this.name, workerId);
   }

@@ -28,6 +28,7 @@ describe('supervision example', () => {
       /^web events \["heartbeat-missed (web-\d) 1\/2","heartbeat-missed \1 2\/2","exit \1 SIGKILL","crash \1 heartbeat","ready web-4"\]$/m,
     );
     expect(out).toMatch(/^pids of 4 calls \["first","first","first","second"\]$/m);
+    expect(out).toMatch(/^by hand \{"workerId":"batch-2","replacementId":"batch-3","reason":"manual"\}$/m);
     expect(out).toMatch(/^recycled \["batch-1 max_requests","batch-2 manual"\]$/m);
     expect(out).toMatch(/^lifecycle \{"ttl":0,"max_requests":1,"memory":0,"manual":1\}$/m);
     if (process.platform === 'linux') expect(out).toMatch(/^run id on argv true$/m);

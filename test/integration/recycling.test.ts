@@ -116,6 +116,27 @@ describe('worker recycling', () => {
     expect(sp.stats()).toMatchObject({ errors: 0, recycled: 1, lifecycle: { manual: 1 } });
   });
 
+  it('recycleWorker of a worker already draining for maxRequests waits for that recycle and resolves with its outcome', async () => {
+    ({ sp } = await startPool({ poolSize: 1, adapter: ADAPTER, workerMaxRequests: 2, lifecycleCheckIntervalMs: 60_000 }));
+    const [old] = sp.listWorkers();
+    const events: string[] = [];
+    sp.pool().on('worker:recycled', (info, reason) => events.push(`${info.id} ${reason}`));
+    await sp.execute('pid');
+    const oldPid = await sp.execute<number>('pid'); // the 2nd call: its end starts the max_requests recycle
+    expect(sp.listWorkers().find((w) => w.id === old!.id)?.state).toBe('draining');
+    const outcome = await sp.recycleWorker('default', old!.id);
+    const [fresh] = sp.listWorkers();
+    expect(outcome).toEqual({ workerId: old!.id, replacementId: fresh!.id, reason: 'max_requests' });
+    // One recycle, not two: the manual request joined the one in progress.
+    expect(events).toEqual([`${old!.id} max_requests`]);
+    expect(sp.stats()).toMatchObject({ errors: 0, recycled: 1, lifecycle: { max_requests: 1, manual: 0 } });
+    expect(processAlive(oldPid)).toBe(false);
+    // Once it is gone, its id is unknown.
+    await expect(sp.recycleWorker('default', old!.id)).rejects.toMatchObject({ code: 'unknown_worker' });
+    // A recycle of its own reports `manual`.
+    expect(await sp.recycleWorker('default', fresh!.id)).toMatchObject({ workerId: fresh!.id, reason: 'manual' });
+  });
+
   it('recycleWorker of an unknown worker rejects with the known ids', async () => {
     ({ sp } = await startPool({ poolSize: 1, adapter: ADAPTER }));
     const ids = sp.listWorkers().map((w) => w.id);

@@ -119,7 +119,10 @@ describe('LifecycleManager.recycle', () => {
     const { manager, hooks } = setup([old]);
     const a = manager.recycle(asWorker(old), 'manual');
     const b = manager.recycle(asWorker(old), 'ttl');
-    await Promise.all([a, b]);
+    const [outcomeA, outcomeB] = await Promise.all([a, b]);
+    // Both settle with the one recycle's outcome: its reason is the first request's.
+    expect(outcomeA).toMatchObject({ workerId: 'w-1', reason: 'manual' });
+    expect(outcomeB).toEqual(outcomeA);
     expect(hooks.spawnReplacement).toHaveBeenCalledTimes(1);
     expect(manager.counts.manual).toBe(1);
   });
