@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'duplicate_handler'
   // pool
   | 'pool_saturated'
+  // the host's gRPC endpoint could not listen (grpcHost:grpcPort busy or not allowed)
+  | 'host_bind_failed'
   | 'pool_not_started'
   | 'pool_stopped'
   | 'session_worker_busy'

@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Logger } from '../../src/logger.js';
 import { createRunDir, removeRunDir } from '../../src/process/run-dir.js';
-import { ValidationError } from '../../src/errors.js';
+import { PoolError, ValidationError } from '../../src/errors.js';
 import { HostServer, type HostRegistration } from '../../src/transport/grpc/host-server.js';
 import type { HostRequest } from '../../src/transport/types.js';
 import { services, TOKEN_HEADER } from '../../src/transport/grpc/proto.js';
@@ -96,5 +96,20 @@ describe('host gRPC server', () => {
     other.unregister();
     const { error } = await call('Heartbeat', { worker_id: 'w' }, other.token);
     expect(error?.code).toBe(grpc.status.UNAUTHENTICATED);
+  });
+
+  it('a busy grpcHost:grpcPort fails the start with host_bind_failed naming the address', async () => {
+    const first = await HostServer.start({ runDir: dir, logger: new Logger('none'), tcp: { host: '127.0.0.1', port: 0 } });
+    try {
+      const port = Number(first.address.split(':').at(-1));
+      const error = await HostServer.start({ runDir: dir, logger: new Logger('none'), tcp: { host: '127.0.0.1', port } }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(PoolError);
+      expect(error).toMatchObject({ code: 'host_bind_failed', details: { address: `127.0.0.1:${port}` } });
+    } finally {
+      await first.stop();
+    }
   });
 });

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { ValidationError } from '../../errors.js';
+import { PoolError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { decode, encode } from '../codec.js';
 import type { HostRequest, HostRequestHandler } from '../types.js';
@@ -149,7 +149,9 @@ export class HostServer {
     const socketPath = path.join(options.runDir, 'host.sock');
     const bindTarget = options.tcp ? `${options.tcp.host}:${options.tcp.port}` : `unix:${socketPath}`;
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(bindTarget, grpc.ServerCredentials.createInsecure(), (error, boundPort) => (error ? reject(error) : resolve(boundPort))),
+      server.bindAsync(bindTarget, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+        error ? reject(bindError(bindTarget, error)) : resolve(boundPort),
+      ),
     );
     if (!options.tcp) chmodSync(socketPath, 0o600);
     const address = options.tcp ? `${options.tcp.host}:${port}` : `unix:${socketPath}`;
@@ -192,3 +194,15 @@ function toSpecMessage(spec: HostToolWireSpec) {
     })),
   };
 }
+
+/** grpc-js reports a busy port as "No address added out of total 1 resolved": name the address and the fix. */
+function bindError(address: string, cause: Error): PoolError {
+  const error = new PoolError(
+    `The host's gRPC endpoint cannot listen on ${address} (${cause.message}): choose a free grpcPort, or leave it unset to use a Unix socket`,
+    'host_bind_failed',
+    { address, reason: cause.message },
+  );
+  Object.defineProperty(error, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
+  return error;
+}
+
