@@ -13,7 +13,7 @@ import { place, reentrantCandidates } from './scheduler.js';
 import { Endpoints, cleanupSessionOn, startInBatches, startPoolWorker } from './worker-ops.js';
 import { PoolCircuit } from '../resilience/pool-circuit.js';
 import { FifoTaskQueue } from './task-queue.js';
-import { Task, type CallOptions } from './task.js';
+import { Task, type CallOptions, type TaskHooks } from './task.js';
 import { callDequeued, callEnqueued, callQueueTimeout, poolSaturated, traceCall } from '../telemetry/call-events.js';
 
 export type { PoolEvents, PoolOptions, PoolStats, WorkerInfo } from './pool-types.js';
@@ -21,6 +21,9 @@ export type { PoolEvents, PoolOptions, PoolStats, WorkerInfo } from './pool-type
 /** Slack between the cancel grace and the transport deadline that backs up a call timeout. */
 const TRANSPORT_DEADLINE_MARGIN_MS = 1_000;
 const NO_RECYCLING = { ttlMs: Infinity, maxRequests: Infinity, memoryThresholdMb: undefined, checkIntervalMs: 5_000 };
+
+/** Tool names per worker `tools` list (the list a handshake gave), for the per-call unknown-tool check. */
+const toolNameSets = new WeakMap<readonly ToolSpec[], Set<string>>();
 
 const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
@@ -133,24 +136,43 @@ export class Pool extends EventEmitter<PoolEvents> {
       const code = this.#state === 'stopping' || this.#state === 'stopped' ? 'pool_stopped' : 'pool_not_started';
       return Promise.reject(new PoolError(`Pool ${this.name} is ${this.#state}`, code, { pool: this.name }));
     }
-    const tools = this.#workers.find((w) => w.readyInfo)?.tools;
-    if (tools && !tools.some((t) => t.name === tool)) {
-      const available = tools.map((t) => t.name).sort();
+    const tools = this.#toolNames();
+    if (tools && !tools.has(tool)) {
+      const available = [...tools].sort();
       return Promise.reject(
         new ValidationError(`Unknown tool '${tool}' in pool ${this.name} (available: ${available.join(', ')})`, 'unknown_tool', { tool, pool: this.name, available }),
       );
     }
     const timeoutMs = options.timeoutMs ?? (onChunk ? this.#options.defaultStreamTimeoutMs : this.#options.defaultTimeoutMs);
-    const task = new Task(tool, args, options, onChunk, timeoutMs, {
-      onTimeout: (t) => this.#interrupt(t, new TimeoutError(`Call to ${tool} timed out after ${timeoutMs} ms`, 'call_timeout', timeoutMs, { tool, pool: this.name })),
-      onAbort: (t, reason) => this.#interrupt(t, new AbortError(reason, t.worker ? 'running' : 'queued')),
-      // The caller's own error, as thrown (the worker did nothing wrong: it is only cancelled).
-      onChunkError: (t, error) => this.#interrupt(t, error as Error),
-    });
+    const task = new Task(tool, args, options, onChunk, timeoutMs, this.#taskHooks);
     task.blockedWorkers = blockedWorkers();
     bind?.(task);
     if (!task.settled) this.#admit(task);
     return task.promise;
+  }
+
+  /** One hooks object for every task of the pool: no closures per call. */
+  readonly #taskHooks: TaskHooks = {
+    onTimeout: (t) =>
+      this.#interrupt(t, new TimeoutError(`Call to ${t.tool} timed out after ${t.timeoutMs} ms`, 'call_timeout', t.timeoutMs, { tool: t.tool, pool: this.name })),
+    onAbort: (t, reason) => this.#interrupt(t, new AbortError(reason, t.worker ? 'running' : 'queued')),
+    // The caller's own error, as thrown (the worker did nothing wrong: it is only cancelled).
+    onChunkError: (t, error) => this.#interrupt(t, error as Error),
+  };
+
+  /** Tool names of the first ready worker (undefined before any is ready), as a set kept per tools list. */
+  #toolNames(): ReadonlySet<string> | undefined {
+    let tools: ToolSpec[] | undefined;
+    for (const w of this.#workers) {
+      if (w.readyInfo) {
+        tools = w.tools;
+        break;
+      }
+    }
+    if (!tools) return undefined;
+    let names = toolNameSets.get(tools);
+    if (!names) toolNameSets.set(tools, (names = new Set(tools.map((t) => t.name))));
+    return names;
   }
 
   /** Counters and worker counts. */

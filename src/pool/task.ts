@@ -23,7 +23,7 @@ export interface CallOptions {
   idempotent?: boolean;
 }
 
-interface TaskHooks {
+export interface TaskHooks {
   onTimeout(task: Task): void;
   onAbort(task: Task, reason: unknown): void;
   /** The caller's chunk callback threw: the call fails with that error and is cancelled in Python. */
@@ -37,6 +37,8 @@ const callbackErrors = new WeakSet<object>();
 export function isCallbackError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && callbackErrors.has(error);
 }
+
+const fireTimeout = (hooks: TaskHooks, task: Task): void => hooks.onTimeout(task);
 
 /** A call from admission to settlement. Settles exactly once; later outcomes are ignored. */
 export class Task {
@@ -53,6 +55,8 @@ export class Task {
   retries = 0;
   /** Epoch ms by which the whole call must finish (Infinity without a timeout). */
   readonly deadlineAt: number;
+  /** The call's whole timeout, in ms (Infinity for none). */
+  readonly timeoutMs: number;
   settled = false;
   /** Set when strict affinity pins a queued call to one worker. */
   requiredWorkerId: string | undefined;
@@ -91,6 +95,7 @@ export class Task {
           }
         }
       : undefined;
+    this.timeoutMs = timeoutMs;
     this.deadlineAt = Number.isFinite(timeoutMs) ? Date.now() + timeoutMs : Infinity;
     this.promise = new Promise((resolve, reject) => {
       this.#resolve = resolve;
@@ -106,7 +111,8 @@ export class Task {
       this.#abortListener = () => hooks.onAbort(this, signal.reason);
       signal.addEventListener('abort', this.#abortListener, { once: true });
     }
-    if (Number.isFinite(timeoutMs)) this.#callTimer = setTimeout(() => hooks.onTimeout(this), timeoutMs);
+    // setTimeout's extra arguments: no closure per call.
+    if (Number.isFinite(timeoutMs)) this.#callTimer = setTimeout(fireTimeout, timeoutMs, hooks, this);
   }
 
   markRunning(worker: Worker, callId: number): void {
