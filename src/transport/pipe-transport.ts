@@ -3,6 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { ValidationError, WorkerError } from '../errors.js';
 import { decode, encode, encodePayload, type PayloadOptions } from './codec.js';
 import { removeShm } from './shm.js';
+import { creditLink, type StreamFlow } from './stream-flow.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameReader } from './frame-reader.js';
 import type { CallHandle, CallRequest, ChunkHandler, HostRequest, HostRequestHandler, ReadyInfo, Transport, WireError } from './types.js';
 import { fatalErrorFromWire, pythonErrorFromWire, wireErrorFromError } from './wire-error.js';
@@ -42,6 +43,9 @@ export interface PipeTransportOptions {
   /** Shared memory for large arguments, payload limit. @default inline, no limit of its own */
   payload?: PayloadOptions | undefined;
 }
+
+/** Frames up to this size are copied behind their length header into one buffer. */
+const SMALL_FRAME_BYTES = 16 * 1024;
 
 /** One worker's pipe connection: many calls in flight, matched by id. */
 export class PipeTransport implements Transport {
@@ -89,7 +93,7 @@ export class PipeTransport implements Transport {
     return this.#pending.size;
   }
 
-  call(request: CallRequest, onChunk?: ChunkHandler): CallHandle {
+  call(request: CallRequest, onChunk?: ChunkHandler, flow?: StreamFlow): CallHandle {
     const id = this.#nextId++;
     const result = new Promise<unknown>((resolve, reject) => {
       if (this.#failure) return reject(this.#failure);
@@ -105,12 +109,15 @@ export class PipeTransport implements Transport {
           corr: request.correlationId ?? null,
           stream: onChunk !== undefined,
           ...(request.restore === undefined ? {} : { restore: request.restore }),
+          // Flow control: Python sends at most `window` chunks beyond those granted by `credit` frames.
+          ...(flow === undefined ? {} : { window: flow.highWaterMark }),
         }, this.#payload);
       } catch (error) {
         return reject(error as Error); // over maxPayloadBytes, or /dev/shm full: nothing was sent
       }
       this.#pending.set(id, { tool: request.tool, resolve, reject, onChunk, shmFiles: encoded.shmFiles });
       this.#write(encoded.body);
+      if (flow) flow.attach(creditLink(flow.highWaterMark, (n) => this.#pending.has(id) && !this.#failure && this.#send({ t: 'credit', id, n })));
     });
     return { id, result };
   }
@@ -189,10 +196,18 @@ export class PipeTransport implements Transport {
       output.cork();
       process.nextTick(this.#uncork);
     }
+    if (body.length <= SMALL_FRAME_BYTES) {
+      // One buffer per small frame: a lone frame then leaves by a plain write, not a two-part writev.
+      const frame = Buffer.allocUnsafe(4 + body.length);
+      frame.writeUInt32BE(body.length, 0);
+      body.copy(frame, 4);
+      output.write(frame);
+      return;
+    }
     const header = Buffer.allocUnsafe(4);
     header.writeUInt32BE(body.length, 0);
     output.write(header);
-    output.write(body);
+    output.write(body); // large: no copy into a joined buffer
   }
 
   #onData(chunk: Buffer): void {
