@@ -43,7 +43,10 @@ export default async function main(sp: Snakepit): Promise<void> {
     await sp.execute('scale', { x: new Tensor('uint8', [48 * 1024 * 1024], new Uint8Array(48 * 1024 * 1024)) });
   } catch (error) {
     // Refused before anything was sent: 48 MiB is over maxPayloadBytes (32 MiB in this config).
-    if (isSnakepitError(error) && error.code === 'payload_too_large') console.log('refused:', error.details);
+    if (isSnakepitError(error) && error.code === 'payload_too_large') {
+      const { sizeBytes, limitBytes, side } = error.details as { sizeBytes: number; limitBytes: number; side: string };
+      console.log(`refused on the ${side}: ${(sizeBytes / 2 ** 20).toFixed(0)} MiB > ${limitBytes / 2 ** 20} MiB`);
+    }
   }
   // #endregion limit
 }

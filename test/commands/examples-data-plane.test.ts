@@ -17,6 +17,6 @@ it('examples/data-plane.ts with examples/data-plane.config.ts', async () => {
     'id: Int64, region: Dictionary<Int32, Utf8>, amount: Float64, at: Timestamp<SECOND>, note: Utf8',
     expect.stringMatching(/^0n (north|south) 2024-05-01T00:00:00\.000Z null$/),
     '[{"region":"north","amount_sum":15},{"region":"south","amount_sum":20}]',
-    "refused: { sizeBytes: 50331797, limitBytes: 33554432, side: 'host' }",
+    'refused on the host: 48 MiB > 32 MiB',
   ]);
 });
