@@ -16,7 +16,9 @@ from .serialization import pack_checked, unpack
 __all__ = ["FrameReader", "FrameWriter", "PipeReplies", "DEFAULT_MAX_FRAME_BYTES", "max_frame_bytes"]
 
 DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024
-_READ_SIZE = 256 * 1024
+# A pipe holds 64 KiB (Linux default), so a read never returns more. A larger request only
+# costs: glibc serves >= 128 KiB with mmap, so every read would mmap, mremap and munmap.
+_READ_SIZE = 64 * 1024
 # Frames larger than this are read straight into their own buffer instead of
 # being accumulated through small reads.
 _BIG_FRAME = 64 * 1024
@@ -140,12 +142,29 @@ class PipeReplies:
 
     Shared by every pipe call (stateless but for the writer). ``BrokenPipeError``
     propagates: the dispatcher treats it as "host gone".
+
+    ``hold_final(thread_id)``: that thread's last frame of a call (result, end or error) is kept
+    until ``release_final()``. The process profile's loop releases it once the main thread is
+    back at reading: sent earlier, the host's next call could arrive while the call still
+    counts as running and wake the inbox's watcher thread for nothing (a thread hand-off).
     """
 
-    __slots__ = ("writer",)
+    __slots__ = ("writer", "_hold_thread", "_held")
 
     def __init__(self, writer: FrameWriter) -> None:
         self.writer = writer
+        self._hold_thread: Optional[int] = None
+        self._held: Optional[bytes] = None
+
+    def hold_final(self, thread_id: int) -> None:
+        self._hold_thread = thread_id
+
+    def release_final(self) -> None:
+        """Write the held last frame, if any. Raises ``BrokenPipeError``."""
+        body = self._held
+        if body is not None:
+            self._held = None
+            self.writer.write_body(body)
 
     def _send(self, frame: Dict[str, Any]) -> None:
         if telemetry._buffer and frame["t"] != "chunk":
@@ -164,6 +183,9 @@ class PipeReplies:
                 # The stream cannot go on; tell the dispatcher through the generator.
                 writer.write_body(body)
                 raise StreamAborted() from exc
+        if frame["t"] != "chunk" and self._hold_thread is not None and threading.get_ident() == self._hold_thread:
+            self._held = body
+            return
         writer.write_body(body)
 
     def result(self, call: Any, value: Any) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, Optional
@@ -108,6 +109,10 @@ class PipeWorker:
         inbox, execute = self.inbox, self.runtime.dispatcher.execute  # type: ignore[union-attr]
         if self.concurrency == 1:
             next_call, begin, end = inbox.next_call, inbox.begin_busy, inbox.end_busy
+            # Each call's last frame leaves once this thread is back at reading (PipeReplies).
+            replies = self.replies
+            replies.hold_final(threading.get_ident())
+            release = replies.release_final
             while True:
                 call = next_call()
                 begin()
@@ -115,6 +120,10 @@ class PipeWorker:
                     execute(call)
                 finally:
                     end()
+                    try:
+                        release()
+                    except BrokenPipeError:
+                        self._host_gone()
         # Thread profile: the main thread only reads and dispatches; the loop
         # runs in its own thread (Runtime.load) so async tools and pool threads
         # run side by side.
