@@ -7,7 +7,9 @@
  *
  * Each section is a module under bench/sections/; to add a row or a section, add it there and list
  * it below. On this 2-vCPU VM a round trip is bimodal (~20 µs or ~80 µs, by where the scheduler
- * puts the two processes): read the ratios, not single figures.
+ * puts the two processes): read the ratios, not single figures, and the host CPU per call rows,
+ * which the machine's load moves much less. To see where a call's time goes:
+ * `npx tsx bench/host-cpu.ts` (CPU per call of host and workers; `node --cpu-prof` on its build).
  */
 import { dataPlaneSection } from './data-plane.js';
 import { quick, knobs, python, type Row, type Section } from './sections/common.js';
