@@ -8,5 +8,6 @@ export default defineConfig({
     adapter: 'streaming_adapter.StreamingAdapter',  // examples/python/streaming_adapter.py
     pythonPath: ['./examples/python'],
     defaultStreamTimeoutMs: 60_000,                 // streams without a `timeoutMs` (default 300000)
+    streamHighWaterMark: 64,                        // chunks a `stream()` loop may leave waiting before Python waits (the default)
   }],
 });

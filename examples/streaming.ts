@@ -1,5 +1,6 @@
 // Streaming: run with `npx snakepit run examples/streaming.ts --config examples/streaming.config.ts`
 // (mirrors guides/streaming.md; the adapter is examples/python/streaming_adapter.py).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isSnakepitError, type Snakepit } from 'snakepit';
 
 const show = (label: string, value: unknown) => console.log(`${label.padEnd(18)} ${JSON.stringify(value)}`);
@@ -19,6 +20,17 @@ export default async function main(sp: Snakepit): Promise<void> {
     show(final ? 'callback (final)' : 'callback', chunk);
   }, { timeoutMs: 10_000 });
   // #endregion callback
+
+  // #region callback-error
+  try {
+    await sp.executeStream<{ tick: number }>('ticker', { delay_ms: 10 }, (chunk) => {
+      if (chunk.tick === 2) throw new Error('cannot store tick 2');
+    });
+  } catch (error) {
+    show('callback threw', { message: (error as Error).message, snakepitError: isSnakepitError(error) });
+  }
+  show('generator after', await sp.execute('last_ticker_stats'));   // cancelled; the same worker answers
+  // #endregion callback-error
 
   // #region break
   for await (const chunk of sp.stream<{ tick: number }>('ticker', { delay_ms: 50 })) {
@@ -67,12 +79,13 @@ export default async function main(sp: Snakepit): Promise<void> {
   show('execute(burst)', await sp.execute('burst', { count: 3 }));   // a generator called with execute: all items, as a list
   // #endregion unary
 
-  // #region buffered
-  const burst = sp.stream<{ i: number }>('burst', { count: 50 });
-  const first = await burst.next();                 // read one chunk...
-  await sp.pool('default').onIdle();                // ...and wait until Python has finished the whole stream
+  // #region backpressure
+  const burst = sp.stream<{ i: number }>('burst', { count: 1000 });
+  const first = await burst.next();                          // take one chunk, then stop reading...
+  while (sp.stats().streamsHeld === 0) await sleep(5);       // ...until Python waits for us (64 chunks wait here)
+  show('held', { first: first.value, streamsHeld: sp.stats().streamsHeld });
   let rest = 0;
-  for await (const _ of burst) rest++;             // the other 49 were waiting on the host
-  show('buffered', { first: first.value, rest });
-  // #endregion buffered
+  for await (const _ of burst) rest++;                       // reading on lets Python go on
+  show('after the loop', { rest, streamsHeld: sp.stats().streamsHeld });
+  // #endregion backpressure
 }

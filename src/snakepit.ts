@@ -8,7 +8,7 @@ import { Pool, type PoolStats, type WorkerInfo } from './pool/pool.js';
 import type { RecycleOutcome } from './pool/lifecycle.js';
 import { combineHealth, type InstanceHealth, type PoolHealth } from './pool/health.js';
 import { sumStats } from './pool/pool-types.js';
-import type { CallOptions } from './pool/task.js';
+import type { CallOptions, StreamCallOptions } from './pool/task.js';
 import { buildPoolOptions, type PoolContext } from './pool/pool-options.js';
 import { closeRegistry, liveProcessIds, openRun, ownRunIds, type OpenRun } from './process/live-processes.js';
 import { traceCleanup, traceReap } from './telemetry/cleanup-events.js';
@@ -26,6 +26,7 @@ import { bridgeSessions, startBridged } from './telemetry/pool-bridge.js';
 import { SessionHub } from './session/session-hub.js';
 import type { SessionStore } from './session/session-store.js';
 import { ChunkChannel } from './stream-iterator.js';
+import { StreamFlow } from './transport/stream-flow.js';
 import type { ToolSpec } from './transport/types.js';
 
 /** Options of one call through the facade. */
@@ -260,18 +261,29 @@ export class Snakepit {
 
   /**
    * Runs a streaming tool; yields each chunk as Python produces it. Leaving the loop early
-   * cancels the call in Python.
+   * cancels the call in Python. Chunks the loop has not taken yet wait on the host; once the
+   * pool's `streamHighWaterMark` (default 64) wait, Python's generator pauses before its next
+   * item until the loop has taken half of them.
    * @example for await (const chunk of sp.stream('stream_progress', { steps: 5 })) console.log(chunk)
    */
   stream<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): AsyncIterableIterator<T> {
     const abandon = new AbortController();
-    const channel = new ChunkChannel<T>(() => abandon.abort(new Error('stream consumer stopped')));
+    const pool = this.#pools.get(this.#poolKey(options.pool));
+    const flow = pool ? new StreamFlow(pool.streamHighWaterMark) : undefined;
+    const channel = new ChunkChannel<T>(() => abandon.abort(new Error('stream consumer stopped')), flow);
     const signal = options.signal ? AbortSignal.any([options.signal, abandon.signal]) : abandon.signal;
+    const streamOptions: StreamCallOptions = { ...options, signal, flow };
     Promise.resolve()
-      .then(() => this.#pool(options.pool).execute(tool, args, { ...options, signal }, (data) => channel.push(data as T)))
+      .then(() => this.#pool(options.pool).execute(tool, args, streamOptions, (data) => channel.push(data as T)))
       .then(
-        () => channel.end(),
-        (error: unknown) => channel.end(error),
+        () => {
+          flow?.hold(false);
+          channel.end();
+        },
+        (error: unknown) => {
+          flow?.hold(false);
+          channel.end(error);
+        },
       );
     return channel;
   }
@@ -406,8 +418,13 @@ export class Snakepit {
     return this.#stopping;
   }
 
+  /** The pool a call names: `name`, else the only pool, else `'default'`. */
+  #poolKey(name: string | undefined): string {
+    return name ?? (this.#pools.size === 1 ? this.#pools.keys().next().value! : 'default');
+  }
+
   #pool(name: string | undefined): Pool {
-    const key = name ?? (this.#pools.size === 1 ? this.#pools.keys().next().value! : 'default');
+    const key = this.#poolKey(name);
     const pool = this.#pools.get(key);
     if (!pool) {
       throw new ValidationError(`Unknown pool '${key}' (pools: ${this.poolNames.join(', ')})`, 'unknown_pool', { pool: key, available: this.poolNames });

@@ -1,8 +1,10 @@
 /** Turns pushed stream chunks into an AsyncIterable that ends, fails or is abandoned cleanly. */
+import type { StreamFlow } from './transport/stream-flow.js';
 
 /**
  * Buffers chunks between a producer (the transport) and a `for await` consumer. Breaking out of
- * the loop calls `onAbandon`, which cancels the call in Python.
+ * the loop calls `onAbandon`, which cancels the call in Python. With a `flow`, every chunk
+ * received and taken is reported to it, so the producer waits while the buffer is full.
  */
 export class ChunkChannel<T> implements AsyncIterableIterator<T> {
   readonly #buffer: T[] = [];
@@ -10,14 +12,19 @@ export class ChunkChannel<T> implements AsyncIterableIterator<T> {
   #error: unknown;
   #waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | undefined;
 
-  constructor(private readonly onAbandon: () => void) {}
+  constructor(
+    private readonly onAbandon: () => void,
+    private readonly flow?: StreamFlow,
+  ) {}
 
   /** Producer: one chunk. */
   push(value: T): void {
     if (this.#done) return;
+    this.flow?.received();
     if (this.#waiter) {
       const waiter = this.#waiter;
       this.#waiter = undefined;
+      this.flow?.taken();
       waiter.resolve({ value, done: false });
     } else {
       this.#buffer.push(value);
@@ -39,7 +46,11 @@ export class ChunkChannel<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.#buffer.length > 0) return Promise.resolve({ value: this.#buffer.shift() as T, done: false });
+    if (this.#buffer.length > 0) {
+      const value = this.#buffer.shift() as T;
+      this.flow?.taken();
+      return Promise.resolve({ value, done: false });
+    }
     if (this.#done) {
       if (this.#error !== undefined) {
         const error = this.#error;

@@ -54,13 +54,15 @@ class ControlChannel:
             self.host_gone()
 
     def handle_control(self, frame: Dict[str, Any]) -> None:
-        """Answer ``ping``, mark ``cancel``, start ``shutdown``; warn about anything else."""
+        """Answer ``ping``, mark ``cancel``, add ``credit``, start ``shutdown``; warn about anything else."""
         kind = frame.get("t")
         if kind == "ping":
             self.runtime.heartbeat.note_ping()
             self.writer.send({"t": "pong", "id": frame.get("id")})
         elif kind == "cancel":
             self.runtime.cancel(frame.get("id"))
+        elif kind == "credit":
+            self.runtime.grant(frame.get("id"), frame.get("n"))
         elif kind == "shutdown":
             self.runtime.shutdown.request()
         elif kind == "telemetry_control":

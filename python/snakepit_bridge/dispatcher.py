@@ -25,7 +25,7 @@ from typing import Any, Callable, Dict, List, Optional
 from .errors import SnakepitToolError, ToolCancelledError
 from . import telemetry
 from .session_context import SessionContext
-from .streaming import unwrap_chunk
+from .streaming import StreamCredit, unwrap_chunk
 
 log = logging.getLogger("snakepit_bridge.dispatcher")
 
@@ -41,7 +41,7 @@ class Call:
     pipe ``session_cleanup`` job, whose ``args`` hold ``session_id``.
     """
 
-    __slots__ = ("id", "tool", "args", "stream", "ctx", "cancel_hook", "out", "restore")
+    __slots__ = ("id", "tool", "args", "stream", "ctx", "cancel_hook", "out", "restore", "flow")
 
     def __init__(self, call_id: Any, tool: Any, args: Dict[str, Any], stream: bool,
                  ctx: SessionContext, out: Any, restore: Optional[Dict[str, Any]] = None) -> None:
@@ -55,6 +55,8 @@ class Call:
         # task, a gRPC admission queue): cancel() calls it.
         self.cancel_hook: Optional[Callable[[], Any]] = None
         self.restore = restore
+        # Pipe streams of a consumer that buffers: the host's credit (see StreamCredit).
+        self.flow: Optional[StreamCredit] = None
 
     @classmethod
     def from_frame(cls, frame: Dict[str, Any], out: Any, host: Any = None) -> "Call":
@@ -72,8 +74,14 @@ class Call:
             meta["traceparent"] = traceparent
         restore = get("restore")
         ctx = SessionContext(get("session"), meta, call_id, host)
-        return cls(call_id, get("tool"), get("args") or {}, bool(get("stream")), ctx, out,
+        stream = bool(get("stream"))
+        call = cls(call_id, get("tool"), get("args") or {}, stream, ctx, out,
                    restore if type(restore) is dict else None)
+        if stream:
+            window = get("window")
+            if type(window) is int and window > 0:
+                call.flow = StreamCredit(window)
+        return call
 
     @classmethod
     def session_cleanup(cls, frame: Dict[str, Any], out: Any, host: Any = None) -> "Call":
@@ -88,6 +96,9 @@ class Call:
         hook = self.cancel_hook
         if hook is not None:
             hook()
+        flow = self.flow
+        if flow is not None:  # a generator waiting for credit stops now
+            flow.wake()
 
 
 # Marks a session_cleanup job (never a tool name: not a string).
@@ -311,11 +322,17 @@ class Dispatcher:
     def _iterate_sync(self, call: Call, gen: Any) -> Any:
         ctx = call.ctx
         emit, collected = self._emitter(call)
+        flow = call.flow
         try:
             for item in gen:
                 if ctx.cancelled:  # stop at the first yield after the cancel
                     raise ToolCancelledError()
                 emit(item)
+                # Flow control: with the host's credit spent, the next item waits for its consumer.
+                if flow is not None and flow.spend():
+                    flow.wait(ctx)
+                    if ctx.cancelled:
+                        raise ToolCancelledError()
             if ctx.cancelled:
                 raise ToolCancelledError()
         finally:
@@ -325,11 +342,16 @@ class Dispatcher:
     async def _iterate_async(self, call: Call, agen: Any) -> Any:
         ctx = call.ctx
         emit, collected = self._emitter(call)
+        flow = call.flow
         try:
             async for item in agen:
                 if ctx.cancelled:
                     raise ToolCancelledError()
                 emit(item)
+                if flow is not None and flow.spend():
+                    await flow.wait_async(ctx)
+                    if ctx.cancelled:
+                        raise ToolCancelledError()
             if ctx.cancelled:
                 raise ToolCancelledError()
         finally:

@@ -242,6 +242,13 @@ class Runtime:
         call.cancel()
         return True
 
+    def grant(self, call_id: Any, n: Any) -> None:
+        """Pipe flow control: the host's consumer took ``n`` chunks of stream ``call_id``."""
+        call = self.inflight.get(call_id)
+        flow = call.flow if call is not None else None
+        if flow is not None and type(n) is int and n > 0:
+            flow.grant(n)
+
     def register(self, call: Call) -> None:
         """Make a call known to ``cancel`` (gRPC), applying a cancel that came first."""
         early = self._early

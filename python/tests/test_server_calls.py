@@ -263,3 +263,21 @@ def test_cancel_async_generator(showcase):
     showcase.send({"t": "cancel", "id": cid})
     assert showcase.recv_until(is_answer(cid), timeout=10)[-1]["error"]["code"] == "cancelled"
     assert showcase.request("add", {"a": 1, "b": 1})["value"]["result"] == 2
+
+
+@pytest.mark.parametrize("tool", ["stream_progress", "async_stream"])
+def test_stream_window_holds_the_generator_until_credit(showcase, tool):
+    # Flow control (docs/protocol.md): `window` chunks, then nothing until the host's `credit`.
+    showcase.send({"t": "call", "id": 900, "tool": tool, "args": {"steps": 10, "delay_ms": 0},
+                   "session": None, "meta": None, "stream": True, "window": 3})
+    assert [showcase.recv(5)["t"] for _ in range(3)] == ["chunk"] * 3
+    showcase.send({"t": "ping", "id": 901})
+    assert showcase.recv(5) == {"t": "pong", "id": 901}  # held: no 4th chunk came first
+    showcase.send({"t": "credit", "id": 900, "n": 2})
+    assert [showcase.recv(5)["data"]["step"] for _ in range(2)] == [4, 5]
+    showcase.send({"t": "ping", "id": 902})
+    assert showcase.recv(5) == {"t": "pong", "id": 902}
+    showcase.send({"t": "cancel", "id": 900})  # a cancel wakes the waiting generator
+    frames = showcase.recv_until(is_answer(900), timeout=10)
+    assert frames[-1]["t"] == "error" and frames[-1]["error"]["code"] == "cancelled"
+    assert all(f["t"] != "chunk" for f in frames)

@@ -117,6 +117,14 @@ const poolOwnShape = {
   defaultTimeoutMs: posInt().default(60_000).describe('Timeout of calls that set none, in ms.'),
   /** Timeout of streaming calls that set no `timeoutMs`, in ms. @default 300000 */
   defaultStreamTimeoutMs: posInt().default(300_000).describe('Timeout of streaming calls that set none, in ms.'),
+  /**
+   * Chunks of one `stream()` that may wait on the host for its consumer; when that many wait,
+   * Python's generator is paused before its next item until the consumer took half of them.
+   * @default 64
+   */
+  streamHighWaterMark: posInt()
+    .default(64)
+    .describe('Chunks of a stream buffered on the host before Python waits for the consumer.'),
   /** How long a cancelled or timed-out call may keep running before its worker is killed, in ms. @default 2000 */
   cancelGraceMs: nonNegInt()
     .default(2_000)

@@ -73,6 +73,7 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
     gracefulShutdownTimeoutMs: pool.gracefulShutdownTimeoutMs,
     defaultTimeoutMs: pool.defaultTimeoutMs,
     defaultStreamTimeoutMs: pool.defaultStreamTimeoutMs,
+    streamHighWaterMark: pool.streamHighWaterMark,
     cancelGraceMs: pool.cancelGraceMs,
     logger: context.logger.child({ category: 'pool' }),
     hostRequests: context.hostRequests,

@@ -26,6 +26,8 @@ export interface PoolOptions {
   gracefulShutdownTimeoutMs: number;
   defaultTimeoutMs: number;
   defaultStreamTimeoutMs: number;
+  /** Chunks of one `stream()` buffered on the host before Python waits. */
+  streamHighWaterMark: number;
   cancelGraceMs: number;
   /** Where workers come from: spawned from one template, or attached to running ones (one slot each). */
   endpoints: { kind: 'spawn'; template: SpawnedEndpoint } | { kind: 'attach'; workers: readonly AttachedEndpoint[] };
@@ -68,6 +70,10 @@ export interface PoolStats {
   lifecycle: RecycleCounts;
   /** Calls sent again to another worker after a crash (crash barrier, idempotent calls). */
   retries: number;
+  /** `stream()` calls whose Python generator waits now because their consumer has `streamHighWaterMark` chunks to take. */
+  streamsHeld: number;
+  /** Times a stream was held so, in all. */
+  streamHolds: number;
 }
 
 /** A worker as `listWorkers()` shows it. */
@@ -115,6 +121,7 @@ export interface PoolEvents {
 export function sumStats(all: readonly PoolStats[]): PoolStats {
   const total: PoolStats = {
     requests: 0, queued: 0, errors: 0, queueTimeouts: 0, poolSaturated: 0, workers: 0, available: 0, busy: 0, recycled: 0, retries: 0,
+    streamsHeld: 0, streamHolds: 0,
     lifecycle: { ttl: 0, max_requests: 0, memory: 0, manual: 0 },
   };
   for (const s of all) {

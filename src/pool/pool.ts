@@ -47,7 +47,14 @@ export class Pool extends EventEmitter<PoolEvents> {
   readonly #circuit: PoolCircuit;
   #state: 'new' | 'starting' | 'ready' | 'stopping' | 'stopped' = 'new';
   #nextWorker = 1;
-  #stats = { requests: 0, errors: 0, queueTimeouts: 0, poolSaturated: 0, retries: 0 };
+  #stats = { requests: 0, errors: 0, queueTimeouts: 0, poolSaturated: 0, retries: 0, streamHolds: 0 };
+  #streamsHeld = 0;
+  readonly #onStreamHeld = (held: boolean): void => {
+    if (held) {
+      this.#streamsHeld++;
+      this.#stats.streamHolds++;
+    } else this.#streamsHeld--;
+  };
 
   constructor(options: PoolOptions) {
     super();
@@ -104,6 +111,11 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.#lifecycle.start();
   }
 
+  /** Chunks of one `stream()` buffered on the host before Python waits (config `streamHighWaterMark`). */
+  get streamHighWaterMark(): number {
+    return this.#options.streamHighWaterMark;
+  }
+
   /** Resolves once every worker slot is filled by a ready worker; rejects after `timeoutMs`. */
   async awaitReady(timeoutMs: number): Promise<void> {
     const signal = AbortSignal.timeout(timeoutMs);
@@ -145,6 +157,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     }
     const timeoutMs = options.timeoutMs ?? (onChunk ? this.#options.defaultStreamTimeoutMs : this.#options.defaultTimeoutMs);
     const task = new Task(tool, args, options, onChunk, timeoutMs, this.#taskHooks);
+    if (task.flow) task.flow.onHeld = this.#onStreamHeld;
     task.blockedWorkers = blockedWorkers();
     bind?.(task);
     if (!task.settled) this.#admit(task);
@@ -184,7 +197,16 @@ export class Pool extends EventEmitter<PoolEvents> {
       if (w.inflight > 0) busy++;
     }
     const lifecycle = { ...this.#lifecycle.counts };
-    return { ...this.#stats, queued: this.#queue.size, workers: this.#workers.length, available, busy, recycled: this.#lifecycle.total, lifecycle };
+    return {
+      ...this.#stats,
+      queued: this.#queue.size,
+      workers: this.#workers.length,
+      available,
+      busy,
+      recycled: this.#lifecycle.total,
+      lifecycle,
+      streamsHeld: this.#streamsHeld,
+    };
   }
 
   /** Health status, crash and restart counts, and the last failure (with Python's stderr or traceback). */
@@ -331,6 +353,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     const handle = worker.call(
       { tool: task.tool, args: task.args, sessionId: task.sessionId, metadata: task.metadata, correlationId: task.correlationId, deadlineMs, restore },
       task.chunkSink,
+      task.flow,
     );
     task.markRunning(worker, handle.id);
     handle.result.then(

@@ -1,4 +1,5 @@
 /** One call's life in a pool: its promise, deadline, abort wiring and where it runs. */
+import type { StreamFlow } from '../transport/stream-flow.js';
 import type { ChunkHandler } from '../transport/types.js';
 import type { Worker } from '../worker/worker.js';
 
@@ -21,6 +22,11 @@ export interface CallOptions {
    * delivered no chunk). @default false
    */
   idempotent?: boolean;
+}
+
+/** Options of a stream whose consumer buffers chunks (`sp.stream()`): its flow control. */
+export interface StreamCallOptions extends CallOptions {
+  flow?: StreamFlow | undefined;
 }
 
 export interface TaskHooks {
@@ -49,6 +55,8 @@ export class Task {
   readonly idempotent: boolean;
   /** `onChunk`, counting the chunks it delivered; none after the call settled, and a throw fails the call (not the worker). */
   readonly chunkSink: ChunkHandler | undefined;
+  /** The consumer's buffer level, for the transport's flow control (`sp.stream()` only). */
+  readonly flow: StreamFlow | undefined;
   /** Chunks delivered so far. */
   chunks = 0;
   /** Times the call was sent again after its worker crashed. */
@@ -83,6 +91,7 @@ export class Task {
     this.metadata = options.metadata;
     this.correlationId = options.correlationId;
     this.idempotent = options.idempotent ?? false;
+    this.flow = (options as StreamCallOptions).flow;
     this.chunkSink = onChunk
       ? (data, final) => {
           if (this.settled) return;

@@ -117,7 +117,7 @@ export class PipeTransport implements Transport {
       }
       this.#pending.set(id, { tool: request.tool, resolve, reject, onChunk, shmFiles: encoded.shmFiles });
       this.#write(encoded.body);
-      if (flow) flow.attach(creditLink(flow.highWaterMark, (n) => this.#pending.has(id) && !this.#failure && this.#send({ t: 'credit', id, n })));
+      if (flow) flow.attach(creditLink(flow, (n) => this.#pending.has(id) && !this.#failure && this.#send({ t: 'credit', id, n })));
     });
     return { id, result };
   }

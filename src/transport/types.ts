@@ -1,4 +1,5 @@
 /** The transport seam: the only thing a Worker uses to talk to its Python process. */
+import type { StreamFlow } from './stream-flow.js';
 
 /** A Python tool as the worker describes it in its handshake. */
 export interface ToolSpec {
@@ -80,8 +81,11 @@ export interface Transport {
   readonly kind: 'pipe' | 'grpc';
   /** Resolves on the worker's `ready` frame; rejects on `fatal`, failure or close. */
   readonly ready: Promise<ReadyInfo>;
-  /** Sends a call; `onChunk` makes it a streaming call. */
-  call(request: CallRequest, onChunk?: ChunkHandler): CallHandle;
+  /**
+   * Sends a call; `onChunk` makes it a streaming call. With `flow` (a consumer that buffers
+   * chunks), Python waits while `flow.highWaterMark` chunks wait on the host.
+   */
+  call(request: CallRequest, onChunk?: ChunkHandler, flow?: StreamFlow): CallHandle;
   /** Asks Python to cancel a running call (cooperative; the call still settles). */
   cancel(id: number): void;
   /** Round trip to the worker's control thread; rejects after `timeoutMs`. */

@@ -7,6 +7,7 @@ import { PipeTransport } from '../transport/pipe-transport.js';
 import { foldPythonEvents, type TelemetryControl } from '../telemetry/python-events.js';
 import { sweepShm } from '../transport/shm.js';
 import type { HostRegistration } from '../transport/grpc/host-server.js';
+import type { StreamFlow } from '../transport/stream-flow.js';
 import type { CallHandle, CallRequest, ChunkHandler, HostRequest, ReadyInfo, ToolSpec, Transport } from '../transport/types.js';
 import { HeartbeatMonitor, type HeartbeatMiss, type HeartbeatSettings, type HeartbeatStatus } from './heartbeat.js';
 import { spawnArgs, spawnEnv, type AttachedEndpoint, type SpawnedEndpoint, type WorkerExit, type WorkerState } from './endpoints.js';
@@ -144,11 +145,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   /** Sends a call. The returned handle's `result` settles when Python answers or the worker dies. */
-  call(request: CallRequest, onChunk?: ChunkHandler): CallHandle {
+  call(request: CallRequest, onChunk?: ChunkHandler, flow?: StreamFlow): CallHandle {
     this.inflight++;
     this.state = 'busy';
     this.lastActiveAt = Date.now();
-    const handle = this.#transport!.call(request, onChunk);
+    const handle = this.#transport!.call(request, onChunk, flow);
     this.#inflightIds.set(handle.id, request);
     const settle = () => {
       const timer = this.#cancelTimers.get(handle.id);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 const BIN = path.resolve('bin/run.js');
 
 describe('streaming example', () => {
-  it('examples/streaming.ts: iteration, callback, break, abort, errors, async generators, sessions, buffering', async () => {
+  it('examples/streaming.ts: iteration, callback, break, abort, errors, async generators, sessions, backpressure', async () => {
     const r = await execa(process.execPath, [BIN, 'run', 'examples/streaming.ts', '--config', 'examples/streaming.config.ts'], {
       cwd: path.resolve('.'),
       reject: false,
@@ -22,7 +22,7 @@ describe('streaming example', () => {
     ]);
     expect(lines).toContain('training done {"type":"complete","final_loss":0.512}');
     // The callback sees Python's StreamChunk(is_final=True) as `final`, on the last chunk only.
-    expect(lines.filter((line) => line.startsWith('callback'))).toEqual([
+    expect(lines.filter((line) => /^callback( \(final\))? \{/.test(line))).toEqual([
       'callback {"type":"progress","epoch":1,"loss":0.8,"accuracy":0.55}',
       'callback {"type":"progress","epoch":2,"loss":0.64,"accuracy":0.6}',
       'callback (final) {"type":"complete","final_loss":0.64}',
@@ -40,6 +40,12 @@ describe('streaming example', () => {
     ]);
     expect(lines).toContain('total on the host 35');
     expect(lines).toContain('execute(burst) [{"i":0},{"i":1},{"i":2}]');
-    expect(lines).toContain('buffered {"first":{"i":0},"rest":49}');
+    // The loop stopped reading: Python waited for it (streamHighWaterMark), then went on to the end.
+    expect(lines).toContain('held {"first":{"i":0},"streamsHeld":1}');
+    expect(lines).toContain('after the loop {"rest":999,"streamsHeld":0}');
+    // A callback that throws: its own error, the generator cancelled (its `finally` ran), the worker kept.
+    expect(lines).toContain('callback threw {"message":"cannot store tick 2","snakepitError":false}');
+    const after = /^generator after \{"yielded":(\d+),"closed":true\}$/m.exec(lines.join('\n'));
+    expect(Number(after?.[1])).toBeGreaterThanOrEqual(2);
   });
 });

@@ -27,7 +27,7 @@ export function fakeInstance(n: FakeNumbers = {}): InstanceSnapshot {
         profile: 'process',
         transport: 'pipe',
         size: 1,
-        stats: { requests: n.requests ?? 0, queued: n.queued ?? 0, errors: n.errors ?? 0, queueTimeouts: 0, poolSaturated: 0, workers: 1, available: 1 - (n.busy ?? 0), busy: n.busy ?? 0, recycled: 0, lifecycle: {} as never, retries: 0 },
+        stats: { requests: n.requests ?? 0, queued: n.queued ?? 0, errors: n.errors ?? 0, queueTimeouts: 0, poolSaturated: 0, workers: 1, available: 1 - (n.busy ?? 0), busy: n.busy ?? 0, recycled: 0, lifecycle: {} as never, retries: 0, streamsHeld: 0, streamHolds: 0 },
         health: { status: 'healthy', restarts: 0, crashes: 0, removedSlots: 0, workers: 1, size: 1 },
         calls: { callsPerSec: n.callsPerSec ?? 0, p50Ms: n.p50Ms === undefined ? 1.5 : n.p50Ms, p99Ms: 9, errors: 0, windowMs: 10_000 },
         workers: [

@@ -67,10 +67,12 @@ describe('sumStats', () => {
   it('adds numbers and recycles by reason', () => {
     const one: PoolStats = {
       requests: 1, queued: 2, errors: 3, queueTimeouts: 4, poolSaturated: 5, workers: 6, available: 7, busy: 8, recycled: 3, retries: 1,
+      streamsHeld: 1, streamHolds: 2,
       lifecycle: { ttl: 1, max_requests: 1, memory: 1, manual: 0 },
     };
     expect(sumStats([one, one])).toEqual({
       requests: 2, queued: 4, errors: 6, queueTimeouts: 8, poolSaturated: 10, workers: 12, available: 14, busy: 16, recycled: 6, retries: 2,
+      streamsHeld: 2, streamHolds: 4,
       lifecycle: { ttl: 2, max_requests: 2, memory: 2, manual: 0 },
     });
     expect(sumStats([])).toMatchObject({ requests: 0, lifecycle: { ttl: 0 } });

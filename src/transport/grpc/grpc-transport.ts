@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { WorkerError } from '../../errors.js';
 import { decode, encode, encodePayload, type PayloadOptions } from '../codec.js';
 import { removeShm } from '../shm.js';
+import { pauseLink, type StreamFlow } from '../stream-flow.js';
 import { emit, enabled } from '../../telemetry/bus.js';
 import type { CallHandle, CallRequest, ChunkHandler, PythonRuntimeWire, ReadyInfo, ToolSpec, Transport } from '../types.js';
 import { pythonErrorFromWire } from '../wire-error.js';
@@ -140,7 +141,7 @@ export class GrpcTransport implements Transport {
     this.#onFailure = listener;
   }
 
-  call(request: CallRequest, onChunk?: ChunkHandler): CallHandle {
+  call(request: CallRequest, onChunk?: ChunkHandler, flow?: StreamFlow): CallHandle {
     const id = this.#nextId++;
     let shmFiles: string[] = [];
     const result = new Promise<unknown>((resolve, reject) => {
@@ -183,6 +184,9 @@ export class GrpcTransport implements Transport {
         return;
       }
       const call = this.#client.ExecuteStreamingTool!(message, metadata, callOptions) as grpc.ClientReadableStream<ChunkMessage>;
+      // Flow control: HTTP/2's own. A paused response stream stops reading, its window fills, and
+      // Python's producer (which waits for each send) stops before its next item.
+      if (flow) flow.attach(pauseLink(flow, call));
       let streamError: Error | undefined;
       let failed = false;
       call.on('data', (chunk: ChunkMessage) => {
@@ -208,7 +212,11 @@ export class GrpcTransport implements Transport {
   }
 
   cancel(id: number): void {
-    if (!this.#pending.has(id) || this.#failure) return;
+    const pending = this.#pending.get(id);
+    if (!pending || this.#failure) return;
+    // A stream paused for its consumer reads on: Python's producer waits for its last send to
+    // leave, and only then reaches the `yield` where it sees the cancel.
+    if ('resume' in pending.call) pending.call.resume();
     this.#client.CancelTool!({ call_id: id }, this.#metadata(), { deadline: Date.now() + 5_000 }, () => {});
   }
 
