@@ -145,12 +145,19 @@ export class Task {
     this.#queueTimer = undefined;
   }
 
+  /** Told once as the task settles, before its promise (the call's telemetry, with no promise in between). */
+  onSettled: ((ok: boolean, outcome: unknown) => void) | undefined;
+
   succeed(value: unknown): void {
-    if (this.#settle()) this.#resolve(value);
+    if (!this.#settle()) return;
+    this.onSettled?.(true, value);
+    this.#resolve(value);
   }
 
   fail(error: Error): void {
-    if (this.#settle()) this.#reject(error);
+    if (!this.#settle()) return;
+    this.onSettled?.(false, error);
+    this.#reject(error);
   }
 
   #settle(): boolean {

@@ -19,9 +19,13 @@ interface CallLike {
   readonly chunkSink: ChunkHandler | undefined;
 }
 
-/** What the call's events read from the pool's task: the worker it last ran on. */
+/** What the call's events read from the pool's task: the worker it last ran on, and its settlement. */
 interface RunningLike {
   readonly worker: { readonly id: string } | undefined;
+  readonly promise?: Promise<unknown>;
+  readonly settled?: boolean;
+  /** Set by the events: the task calls it as it settles, before its promise. */
+  onSettled?: ((ok: boolean, outcome: unknown) => void) | undefined;
 }
 
 // A random UUID per process, its last group replaced by a counter: ids stay unique and
@@ -76,7 +80,15 @@ export function traceCall(
     };
   }
   // The pool hands back its task: the worker that ran the call is known once it settles.
-  return run(span?.options ?? opts, chunkSink, trace.bind).then(
+  const promise = run(span?.options ?? opts, chunkSink, trace.bind);
+  const task = trace.task;
+  if (task && task.promise === promise && task.settled === false) {
+    // The caller gets the task's own promise: the task tells the events as it settles, so no
+    // promise (and no microtask hop) is added to a call while anyone listens.
+    task.onSettled = trace.settled;
+    return promise;
+  }
+  return promise.then(
     (value) => {
       trace.stop();
       return value;
@@ -104,6 +116,15 @@ class CallTrace {
   task: RunningLike | undefined;
   readonly bind = (task: RunningLike): void => {
     this.task = task;
+  };
+  readonly settled = (ok: boolean, outcome: unknown): void => {
+    // Observing never breaks a call (handlers are guarded by the bus; this guards the rest).
+    try {
+      if (ok) this.stop();
+      else this.exception(outcome);
+    } catch {
+      // nothing to do: the call's outcome stands
+    }
   };
 
   constructor(
