@@ -265,9 +265,13 @@ def test_cancel_async_generator(showcase):
     assert showcase.request("add", {"a": 1, "b": 1})["value"]["result"] == 2
 
 
+@pytest.mark.parametrize("concurrency", ["1", "2"])
 @pytest.mark.parametrize("tool", ["stream_progress", "async_stream"])
-def test_stream_window_holds_the_generator_until_credit(showcase, tool):
+def test_stream_window_holds_the_generator_until_credit(spawn, tool, concurrency):
     # Flow control (docs/protocol.md): `window` chunks, then nothing until the host's `credit`.
+    # Both profiles: the process profile's main thread, the thread profile's pool and shared loop.
+    showcase = spawn(SHOWCASE, "--max-concurrency", concurrency)
+    showcase.ready()
     showcase.send({"t": "call", "id": 900, "tool": tool, "args": {"steps": 10, "delay_ms": 0},
                    "session": None, "meta": None, "stream": True, "window": 3})
     assert [showcase.recv(5)["t"] for _ in range(3)] == ["chunk"] * 3
