@@ -1,7 +1,7 @@
 /**
  * A call's events: `snakepit.call.start` → (queue events) → `stream.*` → `call.stop` or
  * `call.exception`, all with the call's correlation id. Every call gets a correlation id (the
- * caller's `correlationId`, or a fresh UUID) so that Python and logs can tie back to it.
+ * caller's `correlationId`, or a fresh UUID-shaped id) so that Python and logs can tie back to it.
  */
 import { randomUUID } from 'node:crypto';
 import diagnosticsChannel from 'node:diagnostics_channel';
