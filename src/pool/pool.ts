@@ -457,6 +457,8 @@ export class Pool extends EventEmitter<PoolEvents> {
       this.#stats.errors++;
       task.fail(gone);
     }
+    // Its calls have failed with it: no 'idle' from this worker will follow.
+    if (this.#isIdle()) this.emit('idle');
     // Stopped on purpose (pool stop, or the end of a recycle): nothing to replace.
     if (this.#state !== 'ready' || (exit.expected && exit.reason === undefined)) return;
     const crash = this.#barrier.classify(worker, exit);

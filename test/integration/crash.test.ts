@@ -48,4 +48,19 @@ describe('worker crash mid-call', () => {
     expect(error).toMatchObject({ code: 'worker_crashed' });
     await waitForFullPool(sp, 1);
   });
+
+  it('onIdle() resolves once a worker that died mid-call has failed its call', async () => {
+    ({ sp } = await startPool({ poolSize: 1 }));
+    const [worker] = sp.listWorkers();
+    const call = sp.execute('sleep', { ms: 30_000 }).catch((e: unknown) => e);
+    const idle = sp.pool().onIdle();
+    let idleResolved = false;
+    void idle.then(() => (idleResolved = true));
+    process.kill(worker!.pid!, 'SIGKILL');
+    expect(await call).toMatchObject({ code: 'worker_crashed' });
+    // No call is in flight or queued now: the pool is idle, whether or not the replacement is up yet.
+    await Promise.race([idle, new Promise((_, reject) => setTimeout(() => reject(new Error('onIdle did not resolve')), 10_000))]);
+    expect(idleResolved).toBe(true);
+  });
 });
+
