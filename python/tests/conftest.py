@@ -1,4 +1,5 @@
-"""Shared pytest set-up: import paths and a worker factory that cleans up."""
+"""Shared pytest set-up: import paths, a worker factory that cleans up, a private shared-memory prefix."""
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ for path in (HERE.parent, HERE, HERE.parents[1] / "test" / "fixtures" / "python"
         sys.path.insert(0, str(path))
 
 from harness import Worker  # noqa: E402
+from snakepit_bridge import shm  # noqa: E402
 
 SHOWCASE = "snakepit_bridge.adapters.showcase.ShowcaseAdapter"
 
@@ -61,3 +63,14 @@ def grpc_spawn(tmp_path):
     yield _spawn
     for w in workers:
         w.close()
+
+
+@pytest.fixture
+def shm_prefix(monkeypatch):
+    """SNAKEPIT_SHM_PREFIX for this test (a 7-character run id, as the host's); its files are removed after."""
+    prefix = f"snakepit-t{os.getpid() % 1_000_000:06d}-"
+    monkeypatch.setenv("SNAKEPIT_SHM_PREFIX", prefix)
+    yield prefix
+    for name in os.listdir(shm.SHM_DIR):
+        if name.startswith(prefix):
+            os.unlink(os.path.join(shm.SHM_DIR, name))

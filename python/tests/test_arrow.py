@@ -27,14 +27,9 @@ def table(n=3):
 
 
 @pytest.fixture
-def zero_copy(monkeypatch):
-    prefix = f"snakepit-a{os.getpid() % 1_000_000:06d}-"
-    monkeypatch.setenv("SNAKEPIT_SHM_PREFIX", prefix)
-    monkeypatch.setenv("SNAKEPIT_ZERO_COPY_THRESHOLD", "4096")
-    yield prefix
-    for name in os.listdir(shm.SHM_DIR):
-        if name.startswith(prefix):
-            os.unlink(os.path.join(shm.SHM_DIR, name))
+def zero_copy(shm_prefix, monkeypatch):
+    monkeypatch.setenv("SNAKEPIT_ZERO_COPY_THRESHOLD", "4096")  # a few-row table's IPC stream is over 1 KiB: it stays inline
+    return shm_prefix
 
 
 def left(prefix):

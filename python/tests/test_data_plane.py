@@ -18,14 +18,9 @@ def roundtrip(value):
 
 
 @pytest.fixture
-def zero_copy(monkeypatch):
-    prefix = f"snakepit-t{os.getpid() % 1_000_000:06d}-"  # a 7-character run id, as the host's
-    monkeypatch.setenv("SNAKEPIT_SHM_PREFIX", prefix)
+def zero_copy(shm_prefix, monkeypatch):
     monkeypatch.setenv("SNAKEPIT_ZERO_COPY_THRESHOLD", "1024")
-    yield prefix
-    for name in os.listdir(shm.SHM_DIR):
-        if name.startswith(prefix):
-            os.unlink(os.path.join(shm.SHM_DIR, name))
+    return shm_prefix
 
 
 @dataclasses.dataclass
