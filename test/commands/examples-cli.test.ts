@@ -1,11 +1,10 @@
 // guides/cli.md's library example: PythonPackages and probePython on the development venv (nothing installed).
-import { execa } from 'execa';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runTsFile } from '../helpers/examples.js';
 
 describe('python environment example', () => {
   it('checks requirements, skips a needless install, reads lock metadata and probes the interpreter', async () => {
-    const r = await execa(process.execPath, ['--import', 'tsx', 'examples/python-env.ts'], { cwd: path.resolve('.'), reject: false, timeout: 60_000 });
+    const r = await runTsFile('examples/python-env.ts');
     expect(r.exitCode).toBe(0);
     expect(r.stdout.split('\n')).toEqual([
       'all installed: false',

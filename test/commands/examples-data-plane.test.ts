@@ -1,13 +1,10 @@
 // The data-plane guide's example, run through `snakepit run` (guides/data-plane.md): tensors, a
 // zero-copy ref, Arrow tables both ways (the same apache-arrow the script imports), the payload limit.
-import { execa } from 'execa';
-import path from 'node:path';
 import { expect, it } from 'vitest';
-
-const BIN = path.resolve('bin/run.js');
+import { runExample } from '../helpers/examples.js';
 
 it('examples/data-plane.ts with examples/data-plane.config.ts', async () => {
-  const r = await execa(process.execPath, [BIN, 'run', 'examples/data-plane.ts', '--config', 'examples/data-plane.config.ts'], { cwd: path.resolve('.'), reject: false, timeout: 90_000 });
+  const r = await runExample('examples/data-plane.ts', { config: 'examples/data-plane.config.ts', timeoutMs: 90_000 });
   expect(r.stderr).toBe('');
   expect(r.exitCode).toBe(0);
   expect(r.stdout.split('\n')).toEqual([

@@ -1,11 +1,10 @@
 // guides/getting-started.md's library example (Snakepit.start ... stop, no CLI), run with plain node + tsx.
-import { execa } from 'execa';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runTsFile } from '../helpers/examples.js';
 
 describe('getting-started example', () => {
   it('runs calls, an abort, streams, a session, a typed error and stats, then stops', async () => {
-    const r = await execa(process.execPath, ['--import', 'tsx', 'examples/getting-started.ts'], { cwd: path.resolve('.'), reject: false, timeout: 60_000 });
+    const r = await runTsFile('examples/getting-started.ts');
     expect(r.exitCode).toBe(0);
     // The aborted call may be counted or not, depending on whether it reached a worker.
     const lines = r.stdout.split('\n').map((line) => line.replace(/^stats \{ requests: \d+,/, 'stats { requests: N,'));
@@ -27,7 +26,7 @@ describe('getting-started example', () => {
 
 describe('script-mode example', () => {
   it('runAsScript starts, runs the function, stops, and resolves with its result', async () => {
-    const r = await execa(process.execPath, ['--import', 'tsx', 'examples/script-mode.ts'], { cwd: path.resolve('.'), reject: false, timeout: 60_000 });
+    const r = await runTsFile('examples/script-mode.ts');
     expect(r.exitCode).toBe(0);
     expect(r.stdout.trim()).toBe('total 3');
   });

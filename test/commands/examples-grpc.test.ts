@@ -1,18 +1,11 @@
 // The gRPC guide's example, run through `snakepit run` as guides/grpc.md tells users to: spawned gRPC
 // workers (calls, a cancelled stream, sessions), then a hand-started worker attached with its token.
-import { execa } from 'execa';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const BIN = path.resolve('bin/run.js');
+import { runExample } from '../helpers/examples.js';
 
 describe('grpc example', () => {
   it('examples/grpc.ts: spawned gRPC workers, an attached worker, a wrong token refused', async () => {
-    const r = await execa(process.execPath, [BIN, 'run', 'examples/grpc.ts', '--config', 'examples/grpc.config.ts'], {
-      cwd: path.resolve('.'),
-      reject: false,
-      timeout: 60_000,
-    });
+    const r = await runExample('examples/grpc.ts', { config: 'examples/grpc.config.ts' });
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     const out = r.stdout.split('\n').map((line) => line.replace(/ {2,}/, ' '));

@@ -1,18 +1,11 @@
 // Examples of the thread-profile and serialization guides (guides/threading.md, guides/graceful-serialization.md),
 // run as the guides tell users to: `snakepit run` for the TypeScript ones, the venv's Python for the Python ones.
-import { execa } from 'execa';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const BIN = path.resolve('bin/run.js');
-const PYTHON = path.resolve('.venv/bin/python');
-const run = (...args: string[]) => execa(process.execPath, [BIN, 'run', ...args], { cwd: path.resolve('.'), reject: false, timeout: 60_000 });
-const python = (...args: string[]) =>
-  execa(PYTHON, args, { cwd: path.resolve('.'), reject: false, timeout: 60_000, env: { PYTHONPATH: path.resolve('python') } });
+import { runExample, runPython } from '../helpers/examples.js';
 
 describe('guide examples: threading', () => {
   it('examples/threading.ts with examples/threading.config.ts: the thread pools serve the showcase and MyAdapter', async () => {
-    const r = await run('examples/threading.ts', '--config', 'examples/threading.config.ts');
+    const r = await runExample('examples/threading.ts', { config: 'examples/threading.config.ts' });
     expect(r.exitCode).toBe(0);
     const hpc = JSON.parse(/^hpc stats (\{.*\})$/m.exec(r.stdout)?.[1] ?? 'null') as { thread_safe: boolean; max_workers: number; total_computations: number };
     expect(hpc).toMatchObject({ thread_safe: true, max_workers: 8, total_computations: 1 });
@@ -25,7 +18,7 @@ describe('guide examples: threading', () => {
   });
 
   it('examples/python/thread_safety.py: the checker sees the unlocked counter and nothing in MyAdapter', async () => {
-    const r = await python('examples/python/thread_safety.py');
+    const r = await runPython('examples/python/thread_safety.py');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^checker \{'request_count': 100, 'unsafe_writes': \{\}\}$/m);
     expect(r.stdout).toMatch(/^race \{'unsafe_writes': \['Counters\.unlocked'\]\}$/m);
@@ -33,7 +26,7 @@ describe('guide examples: threading', () => {
   });
 
   it('examples/python/torch_adapter.py compiles (it runs only where PyTorch is installed)', async () => {
-    const r = await python('-m', 'py_compile', 'examples/python/torch_adapter.py');
+    const r = await runPython('-m', 'py_compile', 'examples/python/torch_adapter.py');
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
   });
@@ -41,7 +34,7 @@ describe('guide examples: threading', () => {
 
 describe('guide examples: graceful serialization', () => {
   it('examples/graceful-serialization.ts with its config: mapped values, the marker, and strict failing the call', async () => {
-    const r = await run('examples/graceful-serialization.ts', '--config', 'examples/graceful-serialization.config.ts');
+    const r = await runExample('examples/graceful-serialization.ts', { config: 'examples/graceful-serialization.config.ts' });
     expect(r.exitCode).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual([
       'when: "2024-01-02T03:04:05+00:00"',
@@ -60,7 +53,7 @@ describe('guide examples: graceful serialization', () => {
 
 describe('guide examples: production', () => {
   it('examples/production.ts with examples/production.config.ts: the readiness probe and the ops events', async () => {
-    const r = await run('examples/production.ts', '--config', 'examples/production.config.ts');
+    const r = await runExample('examples/production.ts', { config: 'examples/production.config.ts' });
     expect(r.exitCode).toBe(0);
     const probe = /^probe 200 (\[.*\])$/m.exec(r.stdout)?.[1];
     const pools = JSON.parse(probe ?? 'null') as { name: string; status: string; workers: number; size: number }[];

@@ -1,28 +1,24 @@
 // The observability guide's examples, run through `snakepit run` (guides/observability.md).
-import { execa } from 'execa';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const BIN = path.resolve('bin/run.js');
-const run = (...args: string[]) => execa(process.execPath, [BIN, 'run', ...args], { cwd: path.resolve('.'), reject: false, timeout: 60_000 });
+import { runExample } from '../helpers/examples.js';
 
 describe('observability examples', () => {
   it('the slow-call logger reports only the slow call, with its correlation id', async () => {
-    const r = await run('examples/observability-slow-calls.ts');
+    const r = await runExample('examples/observability-slow-calls.ts');
     expect(r.exitCode).toBe(0);
     expect(r.stdout.match(/^slow call/gm)).toHaveLength(1);
     expect(r.stdout).toMatch(/^slow call sleep ok in \d+ ms \[pool \w+, correlation order-1234\]$/m);
   });
 
   it('the queue-depth alert fires once the queue is deep enough', async () => {
-    const r = await run('examples/observability-queue-alert.ts');
+    const r = await runExample('examples/observability-queue-alert.ts');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^ALERT pool \w+: 3 calls waiting for a worker$/m);
     expect(r.stdout).toMatch(/^alerted: true$/m);
   });
 
   it('the Prometheus endpoint serves call counts by tool and exceptions by code', async () => {
-    const r = await run('examples/observability-prometheus.ts');
+    const r = await runExample('examples/observability-prometheus.ts');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^snakepit_call_duration_seconds_count\{pool="\w+",tool="add",outcome="ok"\} 5$/m);
     expect(r.stdout).toMatch(/^snakepit_call_exceptions_total\{pool="\w+",tool="raise_error",code="python_error"\} 1$/m);
@@ -30,7 +26,7 @@ describe('observability examples', () => {
   });
 
   it('examples/observability.ts with examples/observability.config.ts: handlers, Python events, correlation ids, log sink', async () => {
-    const r = await run('examples/observability.ts', '--config', 'examples/observability.config.ts');
+    const r = await runExample('examples/observability.ts', { config: 'examples/observability.config.ts' });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^catalogued events: \d+$/m);
     expect(r.stdout).toMatch(/^python saw correlation id req-42$/m);

@@ -1,18 +1,11 @@
 // guides/python-adapters.md's example: a custom adapter (examples/python/my_adapter.py) with a
 // streaming tool and a host tool called from Python, run through `snakepit run`.
-import { execa } from 'execa';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const BIN = path.resolve('bin/run.js');
+import { runExample } from '../helpers/examples.js';
 
 describe('custom adapter example', () => {
   it('calls tools, streams, calls a host tool from Python and keeps session state', async () => {
-    const r = await execa(process.execPath, [BIN, 'run', 'examples/custom-adapter.ts', '--config', 'examples/custom-adapter.config.ts'], {
-      cwd: path.resolve('.'),
-      reject: false,
-      timeout: 60_000,
-    });
+    const r = await runExample('examples/custom-adapter.ts', { config: 'examples/custom-adapter.config.ts' });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^add \{ result: 5 \}$/m);
     expect(r.stdout).toMatch(/^mean 2\.5$/m);

@@ -1,14 +1,10 @@
 // The fault-tolerance and hardware examples run through `snakepit run`, as the guides tell users to.
-import { execa } from 'execa';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const BIN = path.resolve('bin/run.js');
-const run = (...args: string[]) => execa(process.execPath, [BIN, 'run', ...args], { cwd: path.resolve('.'), reject: false, timeout: 60_000 });
+import { runExample } from '../helpers/examples.js';
 
 describe('guide examples', () => {
   it('examples/fault-tolerance.ts with examples/fault-tolerance.config.ts: typed errors, breaker, retry, batch, health', async () => {
-    const r = await run('examples/fault-tolerance.ts', '--config', 'examples/fault-tolerance.config.ts');
+    const r = await runExample('examples/fault-tolerance.ts', { config: 'examples/fault-tolerance.config.ts' });
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     const lines = (pattern: RegExp) => r.stdout.match(new RegExp(pattern.source, 'gm')) ?? [];
@@ -36,7 +32,7 @@ describe('guide examples', () => {
   });
 
   it('examples/hardware.ts: detection, selection with fallback, identity, the device sent to Python', async () => {
-    const r = await run('examples/hardware.ts');
+    const r = await runExample('examples/hardware.ts');
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     const accelerator = /^accelerator\s+"(cpu|cuda|mps|rocm)"$/m.exec(r.stdout)?.[1];

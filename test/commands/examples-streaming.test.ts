@@ -1,17 +1,10 @@
 // The streaming guide's example, run through `snakepit run` as guides/streaming.md tells users to.
-import { execa } from 'execa';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const BIN = path.resolve('bin/run.js');
+import { runExample } from '../helpers/examples.js';
 
 describe('streaming example', () => {
   it('examples/streaming.ts: iteration, callback, break, abort, errors, async generators, sessions, backpressure', async () => {
-    const r = await execa(process.execPath, [BIN, 'run', 'examples/streaming.ts', '--config', 'examples/streaming.config.ts'], {
-      cwd: path.resolve('.'),
-      reject: false,
-      timeout: 60_000,
-    });
+    const r = await runExample('examples/streaming.ts', { config: 'examples/streaming.config.ts' });
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     const lines = r.stdout.split('\n').map((line) => line.replace(/ {2,}/, ' '));

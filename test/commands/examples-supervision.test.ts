@@ -1,18 +1,11 @@
 // The supervision guide's example, run through `snakepit run` as guides/supervision.md tells users to:
 // a worker killed mid-call (idempotent retry), a frozen worker found by heartbeats, recycling, the run id.
-import { execa } from 'execa';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const BIN = path.resolve('bin/run.js');
+import { runExample } from '../helpers/examples.js';
 
 describe('supervision example', () => {
   it('examples/supervision.ts: crash and replacement, heartbeat kill, recycling, run id', async () => {
-    const r = await execa(process.execPath, [BIN, 'run', 'examples/supervision.ts', '--config', 'examples/supervision.config.ts'], {
-      cwd: path.resolve('.'),
-      reject: false,
-      timeout: 60_000,
-    });
+    const r = await runExample('examples/supervision.ts', { config: 'examples/supervision.config.ts' });
     expect(r.exitCode).toBe(0);
     const out = r.stdout.split('\n').map((line) => line.replace(/ {2,}/, ' ')).join('\n');
     expect(out).toMatch(/^retried call \{"slept_ms":500,"pid":\d+\}$/m);

@@ -2,15 +2,16 @@
 import { execa } from 'execa';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runExample } from '../helpers/examples.js';
 import { processAlive } from '../helpers/pool.js';
 
 const BIN = path.resolve('bin/run.js');
 const SCRIPTS = path.resolve('test/fixtures/scripts');
-const run = (args: string[], cwd = SCRIPTS) => execa(process.execPath, [BIN, 'run', ...args], { cwd, reject: false, timeout: 60_000 });
+const run = (args: string[]) => execa(process.execPath, [BIN, 'run', ...args], { cwd: SCRIPTS, reject: false, timeout: 60_000 });
 
 describe('snakepit run', () => {
   it('runs the host tools example: Python calls Node both ways, state shared', async () => {
-    const r = await run(['examples/host-tools.ts'], path.resolve('.'));
+    const r = await runExample('examples/host-tools.ts');
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^valid input\s+\{"success":true/m);
     expect(r.stdout).toMatch(/^invalid input\s+\{"error":"validation failed"/m);
@@ -31,7 +32,7 @@ describe('snakepit run', () => {
   });
 
   it('stops every worker on Ctrl-C and exits 130', async () => {
-    const child = execa(process.execPath, [BIN, 'run', 'waits.ts'], { cwd: SCRIPTS, reject: false, timeout: 60_000 });
+    const child = run(['waits.ts']);
     const pids = await new Promise<number[]>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => {
         const m = /pids=([\d,]+)/.exec(d.toString());
