@@ -2,7 +2,7 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Snakepit, type SnakepitConfigInput } from '../../src/index.js';
+import { Snakepit, type SnakepitConfigInput, type StartOptions } from '../../src/index.js';
 import type { LogRecord } from '../../src/logger.js';
 
 export const FIXTURES = path.resolve('test/fixtures/python');
@@ -16,15 +16,22 @@ export interface TestInstance {
   logs: LogRecord[];
 }
 
-/** Starts an instance with fixture adapters on PYTHONPATH and logs captured instead of printed. */
-export async function startPool(pool: Record<string, unknown> = {}, top: Record<string, unknown> = {}): Promise<TestInstance> {
+/**
+ * Starts an instance with fixture adapters on PYTHONPATH and logs captured instead of printed.
+ * `pool` is merged into the one pool, `top` into the config, `options` go to Snakepit.start (logCategories…).
+ */
+export async function startPool(
+  pool: Record<string, unknown> = {},
+  top: Record<string, unknown> = {},
+  options: Omit<StartOptions, 'logSink' | 'logger'> = {},
+): Promise<TestInstance> {
   const logs: LogRecord[] = [];
   const config = {
     logLevel: 'debug',
     pools: [{ name: 'default', poolSize: 1, transport: TRANSPORT, pythonPath: [FIXTURES], ...pool }],
     ...top,
   } as SnakepitConfigInput;
-  const sp = await Snakepit.start(config, { logSink: (r) => logs.push(r) });
+  const sp = await Snakepit.start(config, { ...options, logSink: (r) => logs.push(r) });
   return { sp, logs };
 }
 

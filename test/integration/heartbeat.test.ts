@@ -2,11 +2,10 @@
 // replaced; a busy one is not; one miss is not enough; listWorkers shows the heartbeat fields.
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Snakepit, WorkerError, type WorkerInfo } from '../../src/index.js';
-import type { LogRecord } from '../../src/logger.js';
+import { WorkerError, type Snakepit, type WorkerInfo } from '../../src/index.js';
 import type { HeartbeatMiss } from '../../src/worker/heartbeat.js';
 import type { WorkerExit } from '../../src/worker/worker.js';
-import { FIXTURES, processAlive, startPool, TRANSPORT, waitForFullPool } from '../helpers/pool.js';
+import { processAlive, startPool, waitForFullPool } from '../helpers/pool.js';
 
 const ADAPTER = 'heartbeat_adapter.HeartbeatAdapter';
 /** Fast detection: two pings of 200 ms missed in a row, about half a second. */
@@ -100,11 +99,9 @@ describe('heartbeats', () => {
   });
 
   it("category 'heartbeat' at info shows heartbeat logs while the other categories stay at error", async () => {
-    const logs: LogRecord[] = [];
-    sp = await Snakepit.start(
-      { logLevel: 'error', pools: [{ name: 'default', poolSize: 1, transport: TRANSPORT, pythonPath: [FIXTURES], adapter: ADAPTER, heartbeat: { ...FAST, maxMissedHeartbeats: 3 } }] },
-      { logSink: (r) => logs.push(r), logCategories: { heartbeat: 'info' } },
-    );
+    const started = await startPool({ adapter: ADAPTER, heartbeat: { ...FAST, maxMissedHeartbeats: 3 } }, { logLevel: 'error' }, { logCategories: { heartbeat: 'info' } });
+    sp = started.sp;
+    const { logs } = started;
     const pool = sp.pool();
     const [worker] = sp.listWorkers();
     const missed = once(pool, 'worker:heartbeat-missed', { signal: AbortSignal.timeout(EVENT_TIMEOUT_MS) });

@@ -1,15 +1,11 @@
 // Category `bridge` on real workers: a host tool's failure is logged with the Python call's
 // correlation id, and the category's own level decides what reaches the sink.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Snakepit, SnakepitError, type LogRecord, type LogLevelInput } from '../../src/index.js';
-import { FIXTURES, TRANSPORT } from '../helpers/pool.js';
+import { SnakepitError, type LogLevelInput, type Snakepit } from '../../src/index.js';
+import { startPool, type TestInstance } from '../helpers/pool.js';
 
-async function start(logLevel: 'error' | 'debug', bridge: LogLevelInput): Promise<{ sp: Snakepit; logs: LogRecord[] }> {
-  const logs: LogRecord[] = [];
-  const sp = await Snakepit.start(
-    { logLevel, pools: [{ name: 'default', poolSize: 1, transport: TRANSPORT, pythonPath: [FIXTURES], adapter: 'host_adapter.HostAdapter' }] },
-    { logSink: (r) => logs.push(r), logCategories: { bridge } },
-  );
+async function start(logLevel: 'error' | 'debug', bridge: LogLevelInput): Promise<TestInstance> {
+  const { sp, logs } = await startPool({ adapter: 'host_adapter.HostAdapter' }, { logLevel }, { logCategories: { bridge } });
   sp.registerTool('flaky', () => {
     throw new SnakepitError('backend refused', { code: 'device_not_available', category: 'pool', details: { token: 't0k3n' } });
   }, { exposedToPython: true });
