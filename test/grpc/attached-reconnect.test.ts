@@ -8,37 +8,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Snakepit, telemetry, type TelemetryEventName } from '../../src/index.js';
 import { startAttachedWorker, type AttachedWorker } from '../helpers/attached.js';
 import { FIXTURES } from '../helpers/pool.js';
-
-type Seen = { event: TelemetryEventName; measurements: Record<string, number>; metadata: Record<string, unknown> };
-
-/** Records events; `until(pred)` resolves once the record matches (bounded). */
-function record(names: readonly TelemetryEventName[]) {
-  const seen: Seen[] = [];
-  let check: (() => void) | undefined;
-  const id = `attached-${Math.random()}`;
-  telemetry.attach(id, names, (event, measurements, metadata) => {
-    seen.push({ event, measurements, metadata: metadata as Record<string, unknown> });
-    check?.();
-  });
-  return {
-    seen,
-    names: () => seen.map((e) => e.event),
-    until: (pred: (s: Seen[]) => boolean, what: string, timeoutMs = 20_000) =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${what} did not happen within ${timeoutMs} ms`)), timeoutMs);
-        check = () => pred(seen) && (clearTimeout(timer), resolve());
-        check();
-      }),
-    stop: () => telemetry.detach(id),
-  };
-}
+import { recordTelemetry, type TelemetryRecorder } from '../helpers/telemetry.js';
 
 const CONNECTION: TelemetryEventName[] = ['snakepit.grpc.connection.established', 'snakepit.grpc.connection.lost', 'snakepit.grpc.connection.reconnected'];
 
 describe('attached workers: reconnection and telemetry control', () => {
   let dir: string;
   const started: AttachedWorker[] = [];
-  let rec: ReturnType<typeof record> | undefined;
+  let rec: TelemetryRecorder | undefined;
   let sp: Snakepit | undefined;
   const startWorker = async (name: string, listen: string, adapter = 'telemetry_adapter.TelemetryAdapter') => {
     const worker = await startAttachedWorker({ dir, name, listen, adapter });
@@ -63,7 +40,7 @@ describe('attached workers: reconnection and telemetry control', () => {
 
   it('a killed worker replaced on the same address: lost, then established and reconnected, and calls succeed', async () => {
     const first = await startWorker('first', '127.0.0.1:0');
-    rec = record(CONNECTION);
+    rec = recordTelemetry(CONNECTION);
     sp = await Snakepit.start(
       {
         pools: [{
@@ -77,10 +54,10 @@ describe('attached workers: reconnection and telemetry control', () => {
     expect(await sp.execute('pid')).toBe(first.pid);
     first.child.kill('SIGKILL');
     await first.child;
-    await rec.until((s) => s.some((e) => e.event === 'snakepit.grpc.connection.lost'), 'lost');
+    await rec.untilEvent('snakepit.grpc.connection.lost');
     // Another process serves the same address (as a restarted service would).
     const second = await startWorker('second', first.address);
-    await rec.until((s) => s.some((e) => e.event === 'snakepit.grpc.connection.reconnected'), 'reconnected');
+    await rec.untilEvent('snakepit.grpc.connection.reconnected');
     expect(rec.names()).toEqual([
       'snakepit.grpc.connection.established',
       'snakepit.grpc.connection.lost',
@@ -114,7 +91,7 @@ describe('attached workers: reconnection and telemetry control', () => {
       { pools: [{ name: 'default', transport: 'grpc', pythonPath: [FIXTURES], workers: [{ address: worker.address }] }] },
       { logSink: () => {} },
     );
-    rec = record(['snakepit.python.custom']);
+    rec = recordTelemetry(['snakepit.python.custom']);
     expect(telemetry.control.setSampling(0, 'default')).toBe(1);
     await telemetry.control.settled();
     await sp.execute('emit_many', { n: 5 }, { correlationId: 'silenced' });

@@ -1,19 +1,11 @@
 // Cleanup events: the start's sweep of dead runs, Snakepit.reapOrphans() and Snakepit.cleanup().
 import { afterEach, describe, expect, it } from 'vitest';
-import { Snakepit, telemetry, type TelemetryEventName } from '../../src/index.js';
+import { Snakepit } from '../../src/index.js';
 import { startPool } from '../helpers/pool.js';
-
-type Seen = { event: TelemetryEventName; measurements: Record<string, number>; metadata: Record<string, unknown> };
-
-function record(names: TelemetryEventName[]) {
-  const seen: Seen[] = [];
-  const id = `cleanup-test-${Math.random()}`;
-  telemetry.attach(id, names, (event, measurements, metadata) => seen.push({ event, measurements, metadata: metadata as Record<string, unknown> }));
-  return { seen, stop: () => telemetry.detach(id) };
-}
+import { recordTelemetry, type TelemetryRecorder } from '../helpers/telemetry.js';
 
 describe('cleanup events', () => {
-  let rec: ReturnType<typeof record> | undefined;
+  let rec: TelemetryRecorder | undefined;
   afterEach(async () => {
     rec?.stop();
     rec = undefined;
@@ -21,7 +13,7 @@ describe('cleanup events', () => {
   });
 
   it('a start sweeps dead runs and reports it with trigger startup', async () => {
-    rec = record(['snakepit.cleanup.orphans_reaped']);
+    rec = recordTelemetry(['snakepit.cleanup.orphans_reaped']);
     const { sp } = await startPool();
     expect(rec.seen).toHaveLength(1);
     expect(rec.seen[0]!.metadata).toMatchObject({ trigger: 'startup' });
@@ -29,7 +21,7 @@ describe('cleanup events', () => {
   });
 
   it('Snakepit.reapOrphans() reports its counts with trigger manual', async () => {
-    rec = record(['snakepit.cleanup.orphans_reaped']);
+    rec = recordTelemetry(['snakepit.cleanup.orphans_reaped']);
     const report = await Snakepit.reapOrphans();
     expect(rec.seen).toEqual([
       expect.objectContaining({
@@ -41,7 +33,7 @@ describe('cleanup events', () => {
 
   it('Snakepit.cleanup() reports the instances it stopped', async () => {
     await startPool();
-    rec = record(['snakepit.cleanup.completed']);
+    rec = recordTelemetry(['snakepit.cleanup.completed']);
     const result = await Snakepit.cleanup();
     expect(result.stopped).toBe(1);
     expect(rec.seen).toHaveLength(1);

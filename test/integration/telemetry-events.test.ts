@@ -1,30 +1,8 @@
 // The telemetry bus: exact event sequences of calls, queue timeouts, streams and crashes, on real workers.
 import { afterEach, describe, expect, it } from 'vitest';
-import { telemetry, type Snakepit, type TelemetryEventName } from '../../src/index.js';
+import type { Snakepit, TelemetryEventName } from '../../src/index.js';
 import { startPool, TRANSPORT } from '../helpers/pool.js';
-
-/** Records events under one handler id; `until(name)` resolves when `name` arrives (bounded). */
-function record(names: readonly TelemetryEventName[]) {
-  const seen: { event: TelemetryEventName; measurements: Record<string, number>; metadata: Record<string, unknown> }[] = [];
-  const waiters: { name: TelemetryEventName; resolve: () => void }[] = [];
-  const id = `test-${Math.random()}`;
-  telemetry.attach(id, names, (event, measurements, metadata) => {
-    seen.push({ event, measurements, metadata: metadata as Record<string, unknown> });
-    for (const w of waiters.filter((w) => w.name === event)) w.resolve();
-  });
-  return {
-    seen,
-    names: () => seen.map((e) => e.event),
-    until: (name: TelemetryEventName, timeoutMs = 20_000) =>
-      seen.some((e) => e.event === name)
-        ? Promise.resolve()
-        : new Promise<void>((resolve, reject) => {
-            const timer = setTimeout(() => reject(new Error(`no ${name} within ${timeoutMs} ms`)), timeoutMs);
-            waiters.push({ name, resolve: () => (clearTimeout(timer), resolve()) });
-          }),
-    stop: () => telemetry.detach(id),
-  };
-}
+import { recordTelemetry, type TelemetryRecorder } from '../helpers/telemetry.js';
 
 const CALL: TelemetryEventName[] = ['snakepit.call.start', 'snakepit.call.stop', 'snakepit.call.exception'];
 const QUEUE: TelemetryEventName[] = ['snakepit.pool.queue.enqueued', 'snakepit.pool.queue.dequeued', 'snakepit.pool.queue.timeout'];
@@ -39,7 +17,7 @@ const WORKER: TelemetryEventName[] = [
 
 describe('telemetry events', () => {
   let sp: Snakepit | undefined;
-  let rec: ReturnType<typeof record> | undefined;
+  let rec: TelemetryRecorder | undefined;
   afterEach(async () => {
     rec?.stop();
     rec = undefined;
@@ -49,7 +27,7 @@ describe('telemetry events', () => {
 
   it('a successful call: start then stop, with a duration and one correlation id', async () => {
     ({ sp } = await startPool());
-    rec = record([...CALL, ...QUEUE]);
+    rec = recordTelemetry([...CALL, ...QUEUE]);
     await sp.execute('ping', {}, { correlationId: 'corr-1' });
     expect(rec.names()).toEqual(['snakepit.call.start', 'snakepit.call.stop']);
     expect(rec.seen[1]!.measurements.durationMs).toBeGreaterThan(0);
@@ -61,7 +39,7 @@ describe('telemetry events', () => {
 
   it('a call without a correlation id gets a fresh one', async () => {
     ({ sp } = await startPool());
-    rec = record(CALL);
+    rec = recordTelemetry(CALL);
     await sp.execute('ping');
     const [start, stop] = rec.seen;
     expect(start!.metadata.correlationId).toMatch(/^[0-9a-f-]{36}$/);
@@ -70,7 +48,7 @@ describe('telemetry events', () => {
 
   it('a failed call: start then exception with the error code', async () => {
     ({ sp } = await startPool());
-    rec = record(CALL);
+    rec = recordTelemetry(CALL);
     await expect(sp.execute('raise_error', { type: 'ValueError' })).rejects.toMatchObject({ code: 'python_error' });
     expect(rec.names()).toEqual(['snakepit.call.start', 'snakepit.call.exception']);
     expect(rec.seen[1]!.metadata).toMatchObject({ code: 'python_error', tool: 'raise_error' });
@@ -81,7 +59,7 @@ describe('telemetry events', () => {
     ({ sp } = await startPool({ poolQueueTimeoutMs: 200 }));
     const controller = new AbortController();
     const busy = sp.execute('sleep', { ms: 30_000 }, { signal: controller.signal }).catch(() => undefined);
-    rec = record([...CALL, ...QUEUE]);
+    rec = recordTelemetry([...CALL, ...QUEUE]);
     await expect(sp.execute('ping')).rejects.toMatchObject({ code: 'queue_timeout' });
     expect(rec.names()).toEqual(['snakepit.call.start', 'snakepit.pool.queue.enqueued', 'snakepit.pool.queue.timeout', 'snakepit.call.exception']);
     expect(rec.seen[1]!.measurements.queueDepth).toBe(1);
@@ -94,7 +72,7 @@ describe('telemetry events', () => {
     ({ sp } = await startPool());
     const controller = new AbortController();
     const busy = sp.execute('sleep', { ms: 30_000 }, { signal: controller.signal }).catch(() => undefined);
-    rec = record([...CALL, ...QUEUE]);
+    rec = recordTelemetry([...CALL, ...QUEUE]);
     const queued = sp.execute('ping');
     controller.abort();
     await busy;
@@ -105,7 +83,7 @@ describe('telemetry events', () => {
 
   it('a stream: start, opened, one message per chunk, closed, stop', async () => {
     ({ sp } = await startPool());
-    rec = record([...CALL, ...STREAM]);
+    rec = recordTelemetry([...CALL, ...STREAM]);
     const chunks: unknown[] = [];
     for await (const chunk of sp.stream('stream_progress', { steps: 3, delay_ms: 1 })) chunks.push(chunk);
     const messages = Array.from({ length: chunks.length }, () => 'snakepit.stream.message');
@@ -114,7 +92,7 @@ describe('telemetry events', () => {
   });
 
   it.runIf(TRANSPORT === 'grpc')('a spawned gRPC worker: connection established at start, lost at stop', async () => {
-    rec = record(['snakepit.grpc.connection.established', 'snakepit.grpc.connection.lost']);
+    rec = recordTelemetry(['snakepit.grpc.connection.established', 'snakepit.grpc.connection.lost']);
     ({ sp } = await startPool());
     const [worker] = sp.listWorkers();
     expect(rec.seen).toEqual([{ event: 'snakepit.grpc.connection.established', measurements: { durationMs: expect.any(Number) }, metadata: { workerId: worker!.id, attached: false, address: expect.stringMatching(/^unix:/), pid: worker!.pid } }]);
@@ -126,7 +104,7 @@ describe('telemetry events', () => {
 
   it('a session: created, then ended with its reason and call count', async () => {
     ({ sp } = await startPool());
-    rec = record(['snakepit.session.created', 'snakepit.session.ended']);
+    rec = recordTelemetry(['snakepit.session.created', 'snakepit.session.ended']);
     await sp.session('tel-s1').execute('ping');
     expect(sp.sessions.delete('tel-s1')).toBe(true);
     expect(rec.names()).toEqual(['snakepit.session.created', 'snakepit.session.ended']);
@@ -135,9 +113,9 @@ describe('telemetry events', () => {
 
   it('a worker crash: the call fails, the worker terminates and a replacement is spawned', async () => {
     ({ sp } = await startPool({ adapter: 'crash_adapter.CrashAdapter' }));
-    rec = record([...CALL, ...WORKER]);
+    rec = recordTelemetry([...CALL, ...WORKER]);
     await expect(sp.execute('crash', { code: 3 })).rejects.toMatchObject({ code: 'worker_crashed' });
-    await rec.until('snakepit.pool.worker.restarted');
+    await rec.untilEvent('snakepit.pool.worker.restarted');
     expect(rec.names()).toEqual([
       'snakepit.call.start',
       'snakepit.pool.worker.terminated',

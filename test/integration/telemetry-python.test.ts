@@ -3,29 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { telemetry, type Snakepit, type TelemetryEventName } from '../../src/index.js';
 import { startPool } from '../helpers/pool.js';
-
-type Seen = { event: TelemetryEventName; measurements: Record<string, number>; metadata: Record<string, unknown> };
-
-/** Records events; `until(pred)` resolves once a recorded event matches (bounded). */
-function record(names: readonly TelemetryEventName[]) {
-  const seen: Seen[] = [];
-  let check: (() => void) | undefined;
-  const id = `py-${Math.random()}`;
-  telemetry.attach(id, names, (event, measurements, metadata) => {
-    seen.push({ event, measurements, metadata: metadata as Record<string, unknown> });
-    check?.();
-  });
-  return {
-    seen,
-    until: (pred: (s: Seen[]) => boolean, timeoutMs = 10_000) =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('expected events did not arrive')), timeoutMs);
-        check = () => pred(seen) && (clearTimeout(timer), resolve());
-        check();
-      }),
-    stop: () => telemetry.detach(id),
-  };
-}
+import { recordTelemetry, type TelemetryRecorder } from '../helpers/telemetry.js';
 
 const PY: TelemetryEventName[] = [
   'snakepit.python.tool.execution.start',
@@ -39,7 +17,7 @@ const PY: TelemetryEventName[] = [
 
 describe('Python telemetry', () => {
   let sp: Snakepit | undefined;
-  let rec: ReturnType<typeof record> | undefined;
+  let rec: TelemetryRecorder | undefined;
   afterEach(async () => {
     rec?.stop();
     rec = undefined;
@@ -50,10 +28,10 @@ describe('Python telemetry', () => {
 
   it("a span arrives with its duration and the call's correlation id, nested spans linked", async () => {
     ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
-    rec = record(PY);
+    rec = recordTelemetry(PY);
     const seenInPython = await sp.execute('traced', { label: 'x' }, { correlationId: 'corr-py-1' });
     expect(seenInPython).toBe('corr-py-1');
-    await rec.until((s) => s.some((e) => e.event === 'snakepit.python.tool.execution.stop'));
+    await rec.untilEvent('snakepit.python.tool.execution.stop');
     expect(rec.seen.map((e) => e.event)).toEqual([
       'snakepit.python.tool.execution.start',
       'snakepit.python.span.start',
@@ -70,21 +48,21 @@ describe('Python telemetry', () => {
 
   it('a span around a raising block emits exception with the error type', async () => {
     ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
-    rec = record(PY);
+    rec = recordTelemetry(PY);
     await expect(sp.execute('failing_span')).rejects.toMatchObject({ code: 'python_error' });
-    await rec.until((s) => s.some((e) => e.event === 'snakepit.python.tool.execution.exception'));
+    await rec.untilEvent('snakepit.python.tool.execution.exception');
     expect(rec.seen.map((e) => e.event)).toEqual(['snakepit.python.tool.execution.start', 'snakepit.python.tool.execution.exception']);
     expect(rec.seen[1]!.metadata.kind).toBe('ValueError');
   });
 
   it('an unknown Python event name is counted and dropped, creating no channel', async () => {
     ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
-    rec = record(PY);
+    rec = recordTelemetry(PY);
     const before = telemetry.control.dropped();
     const names = [...telemetry.events()];
     await sp.execute('emit_unknown');
     // The catalogued event is sent after the unknown one: once it is here, the unknown one was handled.
-    await rec.until((s) => s.some((e) => e.event === 'snakepit.python.custom'));
+    await rec.untilEvent('snakepit.python.custom');
     expect(telemetry.control.dropped()).toBe(before + 1);
     expect(rec.seen.find((e) => e.event === 'snakepit.telemetry.dropped')?.metadata.name).toBe('snakepit.python.definitely.not.catalogued');
     expect(telemetry.events()).toEqual(names);
@@ -108,7 +86,7 @@ describe('Python telemetry', () => {
 
   it('resource sampling reports each worker\'s memory and CPU, then stops', async () => {
     ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
-    rec = record(['snakepit.python.memory.sampled', 'snakepit.python.cpu.sampled']);
+    rec = recordTelemetry(['snakepit.python.memory.sampled', 'snakepit.python.cpu.sampled']);
     telemetry.control.sampleResources(50, 'default');
     await rec.until((s) => s.some((e) => e.event === 'snakepit.python.memory.sampled') && s.some((e) => e.event === 'snakepit.python.cpu.sampled'));
     telemetry.control.sampleResources(0, 'default');
@@ -120,7 +98,7 @@ describe('Python telemetry', () => {
 
   it("sampling 0 silences a worker's events without restarting it; 1 brings them back", async () => {
     ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
-    rec = record(['snakepit.python.custom']);
+    rec = recordTelemetry(['snakepit.python.custom']);
     const pid = await sp.execute('pid');
     expect(telemetry.control.setSampling(0, 'default')).toBe(1);
     // Applied once settled (gRPC workers answer ConfigureTelemetry; a pipe frame precedes the next call).
