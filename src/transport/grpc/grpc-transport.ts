@@ -104,6 +104,8 @@ export class GrpcTransport implements Transport {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #failure: Error | undefined;
+  /** The last telemetry setting sent: the next waits for it (see configureTelemetry). */
+  #telemetryChain: Promise<unknown> = Promise.resolve();
   #onFailure: ((error: Error) => void) | undefined;
   readonly #processBound: boolean;
   readonly #payload: PayloadOptions;
@@ -245,6 +247,14 @@ export class GrpcTransport implements Transport {
    * worker's settings once applied.
    */
   configureTelemetry(control: Record<string, unknown>, timeoutMs = CONTROL_DEADLINE_MS): Promise<Record<string, unknown>> {
+    // One at a time: the worker serves control RPCs on several threads, so two in flight could
+    // apply in either order (a start's settings overtaking the change sent just after).
+    const sent = this.#telemetryChain.then(() => this.#configureTelemetryNow(control, timeoutMs));
+    this.#telemetryChain = sent.catch(() => undefined);
+    return sent;
+  }
+
+  #configureTelemetryNow(control: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
       if (this.#failure) return reject(this.#failure);
       this.#client.ConfigureTelemetry!({ control: encode(control) }, this.#metadata(), { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: { settings: Buffer }) =>

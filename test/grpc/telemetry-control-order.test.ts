@@ -1,0 +1,51 @@
+// Telemetry settings sent to a gRPC worker one after another must apply in that order: the worker
+// serves control RPCs on several threads, so two in flight could be applied in either order.
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { decode, encode } from '../../src/transport/codec.js';
+import { GrpcTransport } from '../../src/transport/grpc/grpc-transport.js';
+import { services } from '../../src/transport/grpc/proto.js';
+
+let server: grpc.Server;
+let address: string;
+const arrived: unknown[] = [];
+let inFlight = 0;
+let maxInFlight = 0;
+
+beforeAll(async () => {
+  server = new grpc.Server();
+  const { BridgeService } = services();
+  const unimplemented = (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback({ code: grpc.status.UNIMPLEMENTED });
+  const handlers: Record<string, unknown> = {};
+  for (const name of Object.keys(BridgeService.service)) handlers[name] = unimplemented;
+  // The first setting is answered late: a second one sent meanwhile would be in flight with it.
+  handlers.ConfigureTelemetry = (call: grpc.ServerUnaryCall<{ control: Buffer }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+    const control = decode(call.request.control);
+    arrived.push(control);
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    const answer = () => {
+      inFlight--;
+      callback(null, { settings: encode(control) });
+    };
+    if (arrived.length === 1) setTimeout(answer, 200);
+    else answer();
+  };
+  server.addService(BridgeService.service, handlers as grpc.UntypedServiceImplementation);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
+  );
+  address = `127.0.0.1:${port}`;
+});
+
+afterAll(() => server.forceShutdown());
+
+it('sends one setting at a time, in the order given', async () => {
+  const transport = new GrpcTransport({ workerId: 'w-order', address, connectTimeoutMs: 5_000 });
+  transport.ready.catch(() => {}); // Describe is unimplemented here: only the control RPCs matter
+  const settings = [{ resourceIntervalMs: 0 }, { resourceIntervalMs: 50 }, { sampling: 0.5 }];
+  const answers = await Promise.all(settings.map((s) => transport.configureTelemetry(s)));
+  expect(arrived).toEqual(settings);
+  expect(maxInFlight).toBe(1);
+  expect(answers).toEqual(settings);
+  transport.shutdown();
+});
