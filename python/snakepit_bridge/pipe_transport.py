@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from .dispatcher import StreamAborted, error_map
 from . import telemetry
@@ -99,6 +99,10 @@ class FrameReader:
         return frame
 
 
+def _nothing() -> None:
+    pass
+
+
 class FrameWriter:
     """Thread-safe writer: one lock, whole frames, written immediately."""
 
@@ -106,6 +110,8 @@ class FrameWriter:
         self.fd = fd
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
+        # Called after each write (the inbox's watch_now: a busy writer may wait for input next).
+        self.on_write: Callable[[], None] = _nothing
 
     def encode(self, frame: Any) -> bytes:
         """Encode one frame body; raises ``ValueError`` if it is over the limit
@@ -131,6 +137,7 @@ class FrameWriter:
                 while len(rest):
                     n = os.write(fd, rest)
                     rest = rest[n:]
+        self.on_write()
 
     def send(self, frame: Any) -> None:
         """Encode and write one frame."""

@@ -85,6 +85,8 @@ class PipeWorker:
         self.host = self.runtime.host = PipeHostChannel(self.control.writer)
         self.inbox = make_inbox(self.control.reader, self._handle_frame,
                                 self._host_gone, self.control.read_failed)
+        # A busy main thread that writes (a host request, a chunk) may wait for input next.
+        writer.on_write = self.inbox.watch_now
 
     def start(self) -> None:
         runtime, control = self.runtime, self.control

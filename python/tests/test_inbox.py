@@ -56,3 +56,60 @@ def test_watcher_reads_a_frame_already_waiting_when_a_call_starts():
     finally:
         os.close(w)
         os.close(r)
+
+
+def _ping_inbox(r, seen, cls=LeaderInbox):
+    def handle(f):
+        if f.get("t") == "ping":
+            seen.set()
+        return None
+
+    return cls(FrameReader(r), handle, lambda: None, lambda exc: None)
+
+
+def test_a_long_call_gets_the_watcher_after_the_timer_ticks():
+    # fd 3 is not watched when a call starts (pipelined calls would wake the watcher for
+    # nothing); once the call has lasted a whole tick the watcher reads it.
+    r, w = os.pipe()
+    seen = threading.Event()
+    inbox = _ping_inbox(r, seen)
+    assert inbox._timer is not None  # Linux: the timerfd is there
+    inbox.start()
+    try:
+        inbox.begin_busy()
+        os.write(w, frame({"t": "ping", "id": 1}))
+        assert seen.wait(2.0)
+        inbox.end_busy()
+    finally:
+        os.close(w)
+        os.close(r)
+
+
+class SlowTickInbox(LeaderInbox):
+    TICK_S = 3600.0  # never ticks within the test: only watch_now() can arm the watch
+
+
+def test_watch_now_lets_the_watcher_read_before_any_tick():
+    # A busy main thread that writes (a host request, a chunk) may wait for input next:
+    # the writer's hook (watch_now) arms the watch at once.
+    r, w = os.pipe()
+    seen = threading.Event()
+    inbox = _ping_inbox(r, seen, SlowTickInbox)
+    inbox.start()
+    try:
+        inbox.begin_busy()
+        inbox.watch_now()
+        os.write(w, frame({"t": "ping", "id": 1}))
+        assert seen.wait(2.0)
+        inbox.end_busy()
+        # The next call starts unwatched again, and watch_now() arms it again.
+        seen.clear()
+        inbox.begin_busy()
+        assert not inbox._watching
+        inbox.watch_now()
+        os.write(w, frame({"t": "ping", "id": 2}))
+        assert seen.wait(2.0)
+        inbox.end_busy()
+    finally:
+        os.close(w)
+        os.close(r)
