@@ -14,7 +14,7 @@
   ``_asdict()``, dataclass/public ``__dict__`` fields, else a structured marker
   ``{"__snakepit_unserializable__": True, "type", "repr"}``). The policy is
   ``SNAKEPIT_SERIALIZATION`` = ``graceful`` (default), ``repr`` (bare repr
-  text) or ``strict`` (``SerializationError``, code ``unserializable``).
+  text) or ``strict`` (``SerializationError``, code ``unserializable``): ``graceful.py``.
 """
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ from typing import Any, Sequence, Tuple, Union
 
 from . import arrow, shm
 from .errors import SnakepitToolError
+from .graceful import MARKER_KEY, SerializationError
+from .graceful import public_fields as _public_fields, safe_repr as _safe_repr, unserializable as _unserializable
 
 import msgpack
 from msgpack import ExtType
@@ -46,25 +48,12 @@ TENSOR_DTYPES = frozenset(
      "uint8", "uint16", "uint32", "uint64", "bool"]
 )
 _MAX_DEPTH = 100  # well under msgpack's nest limit (512)
-MARKER_KEY = "__snakepit_unserializable__"
-_REPR_MAX = 500  # characters of repr kept in a marker
-
-
-class SerializationError(SnakepitToolError, ValueError):
-    """A value does not serialise and the policy is ``strict`` (code ``unserializable``)."""
-
-    default_code = "unserializable"
 
 
 class PayloadTooLargeError(SnakepitToolError, ValueError):
     """An encoded value is over ``SNAKEPIT_MAX_PAYLOAD_BYTES`` (code ``payload_too_large``)."""
 
     default_code = "payload_too_large"
-
-
-def _policy() -> str:
-    value = os.environ.get("SNAKEPIT_SERIALIZATION", "graceful")
-    return value if value in ("graceful", "repr", "strict") else "graceful"
 
 
 @dataclasses.dataclass
@@ -107,34 +96,6 @@ def _ndarray_ext(arr: Any, np: Any) -> Any:
         return _tensor_ext(name, arr.shape, memoryview(arr.T.reshape(-1).view(np.uint8)), "F")
     flat = np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
     return _tensor_ext(name, arr.shape, memoryview(flat))
-
-
-def _public_fields(o: Any) -> Any:
-    fields = {k: v for k, v in vars(o).items() if not k.startswith("_")}
-    return fields if fields else _unserializable(o)
-
-
-def _safe_repr(o: Any) -> str:
-    try:
-        return repr(o)
-    except Exception:
-        return f"<unrepresentable {type(o).__name__}>"
-
-
-def _unserializable(o: Any) -> Any:
-    """What an object with no mapping becomes, by policy: marker, repr text, or an error."""
-    policy = _policy()
-    text = _safe_repr(o)
-    if policy == "repr":
-        return text
-    kind = type(o)
-    type_name = f"{kind.__module__}.{kind.__qualname__}" if kind.__module__ != "builtins" else kind.__qualname__
-    if policy == "strict":
-        raise SerializationError(f"{type_name} is not serialisable (SNAKEPIT_SERIALIZATION=strict)",
-                                 details={"type": type_name})
-    if len(text) > _REPR_MAX:
-        text = text[:_REPR_MAX] + "..."
-    return {MARKER_KEY: True, "type": type_name, "repr": text}
 
 
 def _convert(o: Any) -> Any:
