@@ -1,31 +1,27 @@
-/** A named pool of Python workers: start-up in batches, FIFO queue, placement, timeouts, abort, crash handling, recycling. */
+/** A named pool of Python workers: start-up in batches, crash handling, recycling, health; calls go through its Dispatcher. */
 import { EventEmitter, once } from 'node:events';
 import { blockedWorkers } from '../bridge/call-chain.js';
-import { AbortError, PoolError, TimeoutError, ValidationError } from '../errors.js';
+import { PoolError, TimeoutError, ValidationError } from '../errors.js';
 import type { ChunkHandler, ToolSpec } from '../transport/types.js';
 import type { Worker, WorkerExit } from '../worker/worker.js';
-import { CrashBarrier, avoidTainted, describeExit, isLive, withCrashInfo } from './crash-barrier.js';
+import { CrashBarrier, describeExit, isLive } from './crash-barrier.js';
+import { Dispatcher, type CallCounters } from './dispatcher.js';
 import { HealthTracker, type PoolHealth } from './health.js';
 import { LifecycleManager, type RecycleOutcome } from './lifecycle.js';
 import { toInfo, type PoolEvents, type PoolOptions, type PoolStats, type WorkerInfo } from './pool-types.js';
 import { Replacements } from './replacements.js';
-import { place, reentrantCandidates } from './scheduler.js';
 import { Endpoints, cleanupSessionOn, startInBatches, startPoolWorker } from './worker-ops.js';
 import { PoolCircuit } from '../resilience/pool-circuit.js';
 import { FifoTaskQueue } from './task-queue.js';
-import { Task, type CallOptions, type TaskHooks } from './task.js';
-import { callDequeued, callEnqueued, callQueueTimeout, poolSaturated, traceCall } from '../telemetry/call-events.js';
+import { Task, type CallOptions } from './task.js';
+import { traceCall } from '../telemetry/call-events.js';
 
 export type { PoolEvents, PoolOptions, PoolStats, WorkerInfo } from './pool-types.js';
 
-/** Slack between the cancel grace and the transport deadline that backs up a call timeout. */
-const TRANSPORT_DEADLINE_MARGIN_MS = 1_000;
 const NO_RECYCLING = { ttlMs: Infinity, maxRequests: Infinity, memoryThresholdMb: undefined, checkIntervalMs: 5_000 };
 
 /** Tool names per worker `tools` list (the list a handshake gave), for the per-call unknown-tool check. */
 const toolNameSets = new WeakMap<readonly ToolSpec[], Set<string>>();
-
-const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
 /**
  * A pool of identical workers. Each worker fills a numbered slot; a replacement (after a crash,
@@ -45,9 +41,10 @@ export class Pool extends EventEmitter<PoolEvents> {
   readonly #lifecycle: LifecycleManager;
   readonly #replacements: Replacements;
   readonly #circuit: PoolCircuit;
+  readonly #dispatcher: Dispatcher;
   #state: 'new' | 'starting' | 'ready' | 'stopping' | 'stopped' = 'new';
   #nextWorker = 1;
-  #stats = { requests: 0, errors: 0, queueTimeouts: 0, poolSaturated: 0, retries: 0, streamHolds: 0 };
+  readonly #stats: CallCounters = { requests: 0, errors: 0, queueTimeouts: 0, poolSaturated: 0, retries: 0, streamHolds: 0 };
   #streamsHeld = 0;
   readonly #onStreamHeld = (held: boolean): void => {
     if (held) {
@@ -69,11 +66,23 @@ export class Pool extends EventEmitter<PoolEvents> {
       workers: () => this.#workers,
       spawnReplacement: (old) => this.#spawnWorker(slotOf(old)),
       handOver: (old, fresh) => this.#handOver(old, fresh),
-      resume: (old) => this.#drainTo(old),
+      resume: (old) => this.#dispatcher.drainTo(old),
       vacate: (old) => this.#replacements.vacate(slotOf(old)),
       recycled: (old, reason) => this.emit('worker:recycled', toInfo(old), reason),
       gracefulShutdownTimeoutMs: options.gracefulShutdownTimeoutMs,
       logger: options.logger.child({ pool: options.name, category: 'lifecycle' }),
+    });
+    this.#dispatcher = new Dispatcher({
+      name: this.name,
+      options,
+      workers: this.#workers,
+      queue: this.#queue,
+      sessions: this.#sessions,
+      slots: this.#slots,
+      counters: this.#stats,
+      barrier: this.#barrier,
+      health: this.#health,
+      lifecycle: this.#lifecycle,
     });
     this.#replacements = new Replacements({
       spawn: (slot) => this.#spawnWorker(slot, true),
@@ -156,22 +165,13 @@ export class Pool extends EventEmitter<PoolEvents> {
       );
     }
     const timeoutMs = options.timeoutMs ?? (onChunk ? this.#options.defaultStreamTimeoutMs : this.#options.defaultTimeoutMs);
-    const task = new Task(tool, args, options, onChunk, timeoutMs, this.#taskHooks);
+    const task = new Task(tool, args, options, onChunk, timeoutMs, this.#dispatcher.taskHooks);
     if (task.flow) task.flow.onHeld = this.#onStreamHeld;
     task.blockedWorkers = blockedWorkers();
     bind?.(task);
-    if (!task.settled) this.#admit(task);
+    if (!task.settled) this.#dispatcher.admit(task);
     return task.promise;
   }
-
-  /** One hooks object for every task of the pool: no closures per call. */
-  readonly #taskHooks: TaskHooks = {
-    onTimeout: (t) =>
-      this.#interrupt(t, new TimeoutError(`Call to ${t.tool} timed out after ${t.timeoutMs} ms`, 'call_timeout', t.timeoutMs, { tool: t.tool, pool: this.name })),
-    onAbort: (t, reason) => this.#interrupt(t, new AbortError(reason, t.worker ? 'running' : 'queued')),
-    // The caller's own error, as thrown (the worker did nothing wrong: it is only cancelled).
-    onChunkError: (t, error) => this.#interrupt(t, error as Error),
-  };
 
   /** Tool names of the first ready worker (undefined before any is ready), as a set kept per tools list. */
   #toolNames(): ReadonlySet<string> | undefined {
@@ -293,118 +293,6 @@ export class Pool extends EventEmitter<PoolEvents> {
     return this.#workers.filter(isLive).length >= this.#options.size - this.#health.removedSlots;
   }
 
-  #admit(task: Task): void {
-    if (this.#health.failFast(this.#workers.some(isLive))) return task.fail(this.#health.unhealthyError(this.name));
-    const bound = task.sessionId === undefined ? undefined : this.#sessions.get(task.sessionId);
-    const candidates = task.blockedWorkers ? reentrantCandidates(this.#workers, task.blockedWorkers, bound, this.#options.affinity) : this.#workers;
-    if (candidates === 'deadlock') {
-      this.#stats.errors++;
-      return task.fail(
-        new PoolError(`Call to ${task.tool} from a host tool would wait for the worker that waits for that host tool (pool ${this.name})`, 'reentrant_deadlock', {
-          pool: this.name,
-          tool: task.tool,
-          ...(bound === undefined ? {} : { workerId: bound }),
-        }),
-      );
-    }
-    let placement = place(this.#untainted(candidates, bound), bound, this.#options.affinity);
-    // A strict session whose worker is being recycled waits for the replacement, which takes the session over.
-    const recycling = placement.kind === 'busy' ? this.#workers.find((w) => w.id === bound) : undefined;
-    if (recycling && this.#lifecycle.isRecycling(recycling)) placement = { kind: 'queue', workerId: recycling.id };
-    switch (placement.kind) {
-      case 'run':
-        return this.#run(task, placement.worker);
-      case 'busy':
-        this.#stats.errors++;
-        return task.fail(new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is busy`, 'session_worker_busy', { pool: this.name, workerId: placement.workerId, sessionId: task.sessionId }));
-      case 'gone':
-        this.#sessions.delete(task.sessionId as string);
-        this.#stats.errors++;
-        return task.fail(new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is gone`, 'session_worker_unavailable', { pool: this.name, workerId: placement.workerId, sessionId: task.sessionId }));
-      case 'queue':
-        if (this.#queue.size >= this.#options.maxQueueSize) {
-          this.#stats.poolSaturated++;
-          poolSaturated(this.name, task, this.#queue.size, this.#options.maxQueueSize);
-          return task.fail(new PoolError(`Pool ${this.name} queue is full (${this.#options.maxQueueSize})`, 'pool_saturated', { pool: this.name, maxQueueSize: this.#options.maxQueueSize }));
-        }
-        task.requiredWorkerId = placement.workerId;
-        this.#queue.push(task);
-        callEnqueued(this.name, task, this.#queue.size);
-        task.startQueueTimer(this.#options.queueTimeoutMs, () => {
-          this.#queue.remove(task);
-          this.#stats.queueTimeouts++;
-          callQueueTimeout(this.name, task);
-          task.fail(new TimeoutError(`Call to ${task.tool} waited in the queue of pool ${this.name} for ${this.#options.queueTimeoutMs} ms`, 'queue_timeout', this.#options.queueTimeoutMs, { pool: this.name, tool: task.tool }));
-        });
-    }
-  }
-
-  #run(task: Task, worker: Worker): void {
-    this.#stats.requests++;
-    let restore: Record<string, unknown> | undefined;
-    if (task.sessionId !== undefined) {
-      this.#sessions.set(task.sessionId, worker.id);
-      restore = this.#options.onSessionDispatch?.(task.sessionId, worker);
-    }
-    // The transport deadline only backs up the pool's own timeout: it must fall well after the
-    // cancel grace, whose kill is what frees a worker stuck in a call that ignores cancellation.
-    const deadlineMs =
-      task.deadlineAt === Infinity ? undefined : Math.max(0, task.deadlineAt - Date.now()) + 2 * this.#options.cancelGraceMs + TRANSPORT_DEADLINE_MARGIN_MS;
-    const handle = worker.call(
-      { tool: task.tool, args: task.args, sessionId: task.sessionId, metadata: task.metadata, correlationId: task.correlationId, deadlineMs, restore },
-      task.chunkSink,
-      task.flow,
-    );
-    task.markRunning(worker, handle.id);
-    handle.result.then(
-      (value) => task.succeed(value),
-      (error: unknown) => {
-        if (restore !== undefined) this.#options.onSessionRestoreLost?.(task.sessionId as string, worker);
-        if (task.settled) return;
-        // The worker's exit was handled (synchronously) before this rejection: its crash is known.
-        const err = withCrashInfo(toError(error), this.#barrier.crashOf(worker));
-        if (this.#barrier.retryAllowed(task, err)) {
-          this.#options.logger.info(`Retrying idempotent call to ${task.tool} after ${worker.id} crashed`, { pool: this.name, workerId: worker.id });
-          this.#stats.retries++;
-          task.prepareRetry();
-          return this.#admit(task);
-        }
-        this.#stats.errors++;
-        task.fail(err);
-      },
-    );
-  }
-
-  /** Timeout or abort: reject first, then clean up (leave the queue, or cancel in Python). */
-  #interrupt(task: Task, error: Error): void {
-    if (task.settled) return;
-    this.#stats.errors++;
-    task.fail(error);
-    if (task.worker && task.callId !== undefined) task.worker.cancel(task.callId, this.#options.cancelGraceMs);
-    else this.#queue.remove(task);
-  }
-
-  /** A worker has a free slot: give it the oldest call it may take (none while its slot is tainted and others serve). */
-  #drainTo(worker: Worker): void {
-    if (this.#queue.size === 0 || !this.#untainted(this.#workers).includes(worker)) return;
-    while (worker.available && this.#queue.size > 0) {
-      const task = this.#queue.takeFirst(
-        (t) => (t.requiredWorkerId === undefined || t.requiredWorkerId === worker.id) && (!t.blockedWorkers?.has(worker) || worker.hasFreeSlot),
-      );
-      if (!task) return;
-      task.clearQueueTimer();
-      callDequeued(this.name, task, worker.id, this.#queue.size);
-      this.#run(task, worker);
-    }
-  }
-
-  /** `workers` minus those of tainted slots, unless no untainted worker is live (a session's own worker stays). */
-  #untainted(workers: readonly Worker[], keepId?: string): readonly Worker[] {
-    if (!this.#barrier.options.enabled) return workers;
-    const now = Date.now();
-    return avoidTainted(workers, (w) => this.#barrier.isTainted(this.#slots.get(w), now), keepId);
-  }
-
   /** Starts a worker for `slot`; `restart`: it replaces one that died (counted in `health().restarts`). */
   async #spawnWorker(slot: number, restart = false): Promise<Worker> {
     const id = `${this.name}-${this.#nextWorker++}`;
@@ -420,7 +308,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       this.#barrier.track(worker);
       worker.on('idle', () => {
         this.#lifecycle.afterCall(worker);
-        this.#drainTo(worker);
+        this.#dispatcher.drainTo(worker);
         if (this.#isIdle()) this.emit('idle');
       });
       worker.on('drained', () => this.#isIdle() && this.emit('idle'));
@@ -429,7 +317,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       worker.on('heartbeat-recovered', (before) => this.emit('worker:heartbeat-recovered', toInfo(worker), before));
       if (restart) this.#health.restarts++;
       this.emit('worker:ready', toInfo(worker));
-      this.#drainTo(worker);
+      this.#dispatcher.drainTo(worker);
       this.#updateHealth();
       return worker;
     } catch (error) {
@@ -442,7 +330,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   #handOver(old: Worker, fresh: Worker): void {
     for (const [session, workerId] of this.#sessions) if (workerId === old.id) this.#sessions.set(session, fresh.id);
     for (const task of this.#queue.values()) if (task.requiredWorkerId === old.id) task.requiredWorkerId = fresh.id;
-    this.#drainTo(fresh);
+    this.#dispatcher.drainTo(fresh);
   }
 
   #onWorkerExit(worker: Worker, exit: WorkerExit): void {
@@ -475,7 +363,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     } else {
       log('warn', 'starting a replacement');
       // Once the taint expires, the slot's worker takes queued calls again.
-      const untaint = () => this.#workers.filter((w) => this.#slots.get(w) === slot).forEach((w) => this.#drainTo(w));
+      const untaint = () => this.#workers.filter((w) => this.#slots.get(w) === slot).forEach((w) => this.#dispatcher.drainTo(w));
       if (this.#barrier.isTainted(slot)) this.#replacements.later(this.#barrier.options.taintMs, untaint);
       this.#replacements.vacate(slot);
     }
