@@ -1,33 +1,31 @@
 /** The public facade: pools from config, calls, streams, sessions, stats, stop. */
 import { loadConfig, resolveConfig, type ResolvedConfig, type SnakepitConfigInput } from './config/index.js';
-import { ControlServer, type ControlEndpointInfo } from './control/server.js';
-import { PoolError, ValidationError } from './errors.js';
-import { Logger, pinoSink, type LogLevelInput, type LogSink, type PinoLike } from './logger.js';
-import { setTelemetryLogger } from './telemetry/bus.js';
-import { Pool, type PoolStats, type WorkerInfo } from './pool/pool.js';
+import type { ControlEndpointInfo } from './control/server.js';
+import { ValidationError } from './errors.js';
+import type { LogLevelInput, LogSink, PinoLike } from './logger.js';
+import type { Pool, PoolStats, WorkerInfo } from './pool/pool.js';
 import type { RecycleOutcome } from './pool/lifecycle.js';
 import { combineHealth, type InstanceHealth, type PoolHealth } from './pool/health.js';
 import { sumStats } from './pool/pool-types.js';
 import type { CallOptions, StreamCallOptions } from './pool/task.js';
-import { buildPoolOptions, type PoolContext } from './pool/pool-options.js';
-import { closeRegistry, liveProcessIds, openRun, ownRunIds, type OpenRun } from './process/live-processes.js';
+import { liveProcessIds, openRun, ownRunIds, type OpenRun } from './process/live-processes.js';
 import { traceCleanup, traceReap } from './telemetry/cleanup-events.js';
 import { killLeftovers, reapDeadRuns, type ReapOptions, type ReapReport } from './process/reaper.js';
 import { setSignalHandling } from './process/signals.js';
 import { runScriptMode, SCRIPT_DEFAULTS, stopBounded, untilAborted, type CleanupResult, type ScriptModeOptions } from './script-mode.js';
-import { GrpcHostResources } from './transport/grpc/host-resources.js';
-import { pidAlive, shmAvailable, sweepShm } from './transport/shm.js';
-import { loadArrow } from './transport/arrow.js';
+import { shmAvailable } from './transport/shm.js';
 import { ZeroCopyRef } from './transport/codec.js';
 import type { Tensor } from './tensor.js';
 import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
 import { Session } from './session/session.js';
-import { bridgeSessions, startBridged } from './telemetry/pool-bridge.js';
-import { SessionHub } from './session/session-hub.js';
 import type { SessionStore } from './session/session-store.js';
+import { InstanceResources } from './instance-resources.js';
+import { adoptAsDefault, runningInstances, trackInstance, untrackInstance } from './running-instances.js';
 import { ChunkChannel } from './stream-iterator.js';
 import { StreamFlow } from './transport/stream-flow.js';
 import type { ToolSpec } from './transport/types.js';
+
+export { getDefaultInstance, setDefaultInstance } from './running-instances.js';
 
 /** Options of one call through the facade. */
 export interface ExecuteOptions extends CallOptions {
@@ -75,72 +73,22 @@ export interface RunAsScriptOptions extends StartOptions, ScriptModeOptions {
 /** Grace for a cancelled call to stop in Python before its worker is killed and replaced. */
 export const DEFAULT_CANCEL_GRACE_MS = 2_000;
 
-// The default instance lives on globalThis so that a second copy of this module (a script loaded
-// through another loader, a duplicated install) still sees the instance `snakepit run` set.
-const DEFAULT_KEY = Symbol.for('snakepit.defaultInstance');
-const globals = globalThis as { [DEFAULT_KEY]?: Snakepit | undefined };
-const running = new Set<Snakepit>();
-
 /** A running set of pools. Create with `Snakepit.start()`; always `stop()` it. */
 export class Snakepit {
   /** This instance's run id: on every worker's command line, for orphan reaping. */
   readonly runId: string;
   readonly config: ResolvedConfig;
-  readonly #pools = new Map<string, Pool>();
-  readonly #logger: Logger;
+  readonly #resources: InstanceResources;
+  readonly #pools: Map<string, Pool>;
   readonly #options: StartOptions;
-  readonly #hub: SessionHub;
-  #grpc: GrpcHostResources | undefined;
   #stopping: Promise<void> | undefined;
-  #sweep: ReapReport | undefined;
-  #control: ControlServer | undefined;
 
   private constructor(config: ResolvedConfig, options: StartOptions, run: OpenRun) {
     this.config = config;
     this.runId = run.runId;
-    this.#logger = new Logger(config.logLevel, options.logSink ?? (options.logger ? pinoSink(options.logger) : undefined), {}, options.logCategories);
-    // Handlers that throw are reported to the latest instance's logger.
-    setTelemetryLogger(this.#logger);
     this.#options = options;
-    if (run.registryError) this.#logger.warn(`Worker registry disabled (orphans of a crash will not be reaped): ${run.registryError.message}`);
-    this.#hub = new SessionHub({
-      sessionTtlMs: config.sessionTtlMs,
-      sessionCleanupIntervalMs: config.sessionCleanupIntervalMs,
-      hostToolTimeoutMs: config.hostToolTimeoutMs,
-      logger: this.#logger,
-      pools: () => this.#pools,
-    });
-  }
-
-  /** Reaps dead runs' workers (when enabled), then host endpoint (for gRPC pools), pools, workers. */
-  async #start(): Promise<void> {
-    // The optional apache-arrow is ESM: loaded here, while the sweep runs, so the codec can decode Arrow tables synchronously.
-    const arrow = loadArrow();
-    if (this.config.rogueCleanup.enabled) this.#sweep = await traceReap('startup', () => reapDeadRuns({ logger: this.#logger.child({ category: 'lifecycle' }), protectedRunIds: ownRunIds() }));
-    // Shared-memory files of a crashed host or worker: their creator (pid in the name) is gone.
-    const own = new Set(ownRunIds());
-    sweepShm((runId, pid) => !own.has(runId) && !pidAlive(pid));
-    if (this.config.pools.some((p) => p.transport === 'grpc')) {
-      this.#grpc = await GrpcHostResources.create({ runId: this.runId, config: this.config, logger: this.#logger });
-    }
-    this.#hub.start();
-    await arrow; // before workers spawn: their env says whether the host can take Arrow tables
-    const context: PoolContext = {
-      runId: this.runId,
-      cwd: this.#options.cwd ?? process.cwd(),
-      logger: this.#logger,
-      grpc: this.#grpc?.poolContext,
-      hostRequests: this.#hub.hostRequests,
-      onSessionDispatch: this.#hub.onSessionDispatch,
-      onSessionRestoreLost: this.#hub.onSessionRestoreLost,
-      crashBarrier: this.config.crashBarrier,
-      circuitBreaker: this.config.circuitBreaker,
-      dataPlane: { zeroCopy: this.config.zeroCopy, maxPayloadBytes: this.config.maxPayloadBytes, serialization: this.config.serialization },
-    };
-    for (const pool of this.config.pools) this.#pools.set(pool.name, new Pool(buildPoolOptions(pool, context)));
-    bridgeSessions(this.#hub.store);
-    await Promise.all([...this.#pools.values()].map((p) => startBridged(p)));
-    if (this.config.controlEndpoint) this.#control = await ControlServer.start(this, { port: this.config.controlPort });
+    this.#resources = new InstanceResources(config, options, run);
+    this.#pools = this.#resources.pools;
   }
 
   /**
@@ -156,17 +104,17 @@ export class Snakepit {
         : resolveConfig(config);
     options.signal?.throwIfAborted();
     const instance = new Snakepit(resolved, options, openRun());
-    running.add(instance);
+    trackInstance(instance);
     syncSignalHandling();
     try {
-      await untilAborted(instance.#start(), options.signal);
+      await untilAborted(instance.#resources.start(instance), options.signal);
     } catch (error) {
       await instance.stop();
       // A worker still in its handshake when the start was abandoned is not in its pool yet.
       await killLeftovers(liveProcessIds(instance.runId), 1_000);
       throw error;
     }
-    globals[DEFAULT_KEY] ??= instance;
+    adoptAsDefault(instance);
     return instance;
   }
 
@@ -191,7 +139,7 @@ export class Snakepit {
    */
   static cleanup(options: { timeoutMs?: number; shutdownTimeoutMs?: number; cleanupTimeoutMs?: number } = {}): Promise<CleanupResult> {
     return traceCleanup(() =>
-      stopBounded([...running], {
+      stopBounded(runningInstances(), {
         gracefulTimeoutMs: options.timeoutMs,
         shutdownTimeoutMs: options.shutdownTimeoutMs ?? SCRIPT_DEFAULTS.shutdownTimeoutMs,
         cleanupTimeoutMs: options.cleanupTimeoutMs ?? SCRIPT_DEFAULTS.cleanupTimeoutMs,
@@ -224,12 +172,12 @@ export class Snakepit {
 
   /** What the start-up sweep for dead runs' workers did (undefined when `rogueCleanup` is off). */
   get startupSweep(): ReapReport | undefined {
-    return this.#sweep;
+    return this.#resources.startupSweep;
   }
 
   /** Where the control endpoint (`snakepit status`, `/metrics`) listens; undefined when `controlEndpoint: false`. */
   get controlEndpoint(): ControlEndpointInfo | undefined {
-    return this.#control?.info;
+    return this.#resources.controlEndpoint;
   }
 
   /** Whether this instance asked for SIGINT/SIGTERM handling. */
@@ -304,12 +252,12 @@ export class Snakepit {
    * @param options.ttlMs idle time before the session expires @default config `sessionTtlMs` (1 h)
    */
   session(sessionId: string, options: { pool?: string; ttlMs?: number; metadata?: Record<string, unknown> } = {}): Session {
-    return new Session(this, sessionId, options.pool, this.#hub.backend(sessionId, options));
+    return new Session(this, sessionId, options.pool, this.#resources.hub.backend(sessionId, options));
   }
 
   /** The host's sessions: list, stats, expiry sweep, per-session info. */
   get sessions(): SessionStore {
-    return this.#hub.store;
+    return this.#resources.hub.store;
   }
 
   /**
@@ -318,18 +266,18 @@ export class Snakepit {
    * against `parameters` (the original's list, or a zod schema) before `fn` runs.
    */
   registerTool<A extends Record<string, unknown> = Record<string, unknown>>(name: string, fn: HostToolFn<A>, options: RegisterToolOptions = {}): this {
-    this.#hub.registry.register(name, fn as HostToolFn, options);
+    this.#resources.hub.registry.register(name, fn as HostToolFn, options);
     return this;
   }
 
   /** Removes a global host tool; false when there was none. */
   unregisterTool(name: string): boolean {
-    return this.#hub.registry.unregister(name);
+    return this.#resources.hub.registry.unregister(name);
   }
 
   /** Host tools visible to a session (or the global ones), exposed to Python or not. */
   hostTools(sessionId?: string): HostToolSpec[] {
-    return this.#hub.registry.list(sessionId).map((t) => t.spec());
+    return this.#resources.hub.registry.list(sessionId).map((t) => t.spec());
   }
 
   /** Python tools of a pool, as its workers reported them at start-up. */
@@ -404,16 +352,9 @@ export class Snakepit {
    */
   stop(options: { timeoutMs?: number | undefined } = {}): Promise<void> {
     this.#stopping ??= (async () => {
-      await this.#control?.stop();
-      await this.#hub.stop();
-      await Promise.all([...this.#pools.values()].map((p) => p.stop(options.timeoutMs)));
-      await this.#grpc?.stop();
-      // Workers are gone: any shm file of this run left (a worker's unread result) is garbage.
-      sweepShm((runId) => runId === this.runId);
-      closeRegistry(this.runId);
-      running.delete(this);
+      await this.#resources.stop(options.timeoutMs);
+      untrackInstance(this);
       syncSignalHandling();
-      if (globals[DEFAULT_KEY] === this) globals[DEFAULT_KEY] = undefined;
     })();
     return this.#stopping;
   }
@@ -435,20 +376,6 @@ export class Snakepit {
 
 /** Signal handlers are on while an instance that wants them runs (see `StartOptions.handleSignals`). */
 function syncSignalHandling(): void {
-  const wanted = [...running].some((sp) => sp.handlesSignals);
+  const wanted = runningInstances().some((sp) => sp.handlesSignals);
   setSignalHandling(wanted, () => Snakepit.cleanup());
-}
-
-/** The instance module-level functions use: set by `snakepit run` or the first `start()`. */
-export function getDefaultInstance(): Snakepit {
-  const instance = globals[DEFAULT_KEY];
-  if (!instance) {
-    throw new PoolError('No Snakepit instance is running: call Snakepit.start() or use `snakepit run`', 'pool_not_started');
-  }
-  return instance;
-}
-
-/** Makes `sp` the instance module-level functions use. */
-export function setDefaultInstance(sp: Snakepit | undefined): void {
-  globals[DEFAULT_KEY] = sp;
 }
