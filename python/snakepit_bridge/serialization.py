@@ -239,11 +239,7 @@ def pack(value: Any) -> bytes:
 
 
 def _max_payload() -> int:
-    try:
-        value = int(shm.env_value("SNAKEPIT_MAX_PAYLOAD_BYTES", b"SNAKEPIT_MAX_PAYLOAD_BYTES") or "")
-    except ValueError:
-        return 0
-    return max(value, 0)
+    return shm.env_int("SNAKEPIT_MAX_PAYLOAD_BYTES", b"SNAKEPIT_MAX_PAYLOAD_BYTES") or 0
 
 
 _WALK_MAX_ITEMS = 4096  # longer lists are not searched for large binaries (walking them costs)

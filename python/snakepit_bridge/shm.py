@@ -46,17 +46,13 @@ def env_value(name: str, key: bytes) -> Optional[str]:
     return os.environ.get(name)
 
 
-def _env_int(name: str, key: bytes) -> Optional[int]:
-    if _ENV_BYTES is not None:
-        raw = _ENV_BYTES.get(key)
-        if raw is None:
-            return None
-    else:
-        raw = os.environ.get(name)
-        if raw is None:
-            return None
+def env_int(name: str, key: bytes) -> Optional[int]:
+    """A positive integer setting, else None (unset, not a number, or <= 0); fast as ``env_value``."""
+    raw = _ENV_BYTES.get(key) if _ENV_BYTES is not None else os.environ.get(name)
+    if raw is None:
+        return None
     try:
-        value = int(raw)
+        value = int(raw)  # int() takes the bytes as they are: no decode
     except ValueError:
         return None
     return value if value > 0 else None
@@ -64,7 +60,7 @@ def _env_int(name: str, key: bytes) -> Optional[int]:
 
 def threshold() -> Optional[int]:
     """The export threshold in bytes, or None when zero-copy is off (no env, or no /dev/shm)."""
-    value = _env_int("SNAKEPIT_ZERO_COPY_THRESHOLD", b"SNAKEPIT_ZERO_COPY_THRESHOLD")
+    value = env_int("SNAKEPIT_ZERO_COPY_THRESHOLD", b"SNAKEPIT_ZERO_COPY_THRESHOLD")
     if value is None or not env_value("SNAKEPIT_SHM_PREFIX", b"SNAKEPIT_SHM_PREFIX") or not _shm_dir_exists():
         return None
     return value
