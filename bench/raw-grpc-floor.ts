@@ -1,12 +1,13 @@
 /** The gRPC floor: a grpc-js client calling a bare grpcio server (bench/python/raw_grpc_echo.py). */
 import * as grpc from '@grpc/grpc-js';
-import { mkdtempSync, readFileSync, rmSync, watch } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { decode, encode } from '../src/transport/codec.js';
 import { channelOptions, services } from '../src/transport/grpc/proto.js';
 import { bridgePythonPath } from '../src/python/runtime.js';
+import { waitForReadyFile } from './ready-file.js';
 
 type Client = grpc.Client & { ExecuteTool: (req: object, cb: (e: grpc.ServiceError | null, r: { value: Buffer }) => void) => void };
 
@@ -25,21 +26,7 @@ export class RawGrpcEcho {
       stdio: 'inherit',
       env: { ...process.env, PYTHONPATH: bridgePythonPath() },
     });
-    const address = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('raw grpc echo did not start')), 20_000);
-      const check = () => {
-        try {
-          const { address } = JSON.parse(readFileSync(readyFile, 'utf8')) as { address: string };
-          clearTimeout(timer);
-          watcher.close();
-          resolve(address);
-        } catch {
-          /* not yet */
-        }
-      };
-      const watcher = watch(dir, check);
-      check();
-    });
+    const { address } = await waitForReadyFile<{ address: string }>(readyFile, 'raw grpc echo');
     const client = new (services().BridgeService)(address, grpc.credentials.createInsecure(), channelOptions()) as unknown as Client;
     return new RawGrpcEcho(child, client, dir);
   }

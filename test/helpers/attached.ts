@@ -1,7 +1,7 @@
 // Starts a gRPC worker by hand, as a user would on another box, for attached-worker tests.
 import { execa, type ResultPromise } from 'execa';
-import { readFileSync, watch } from 'node:fs';
 import path from 'node:path';
+import { waitForReadyFile } from '../../bench/ready-file.js';
 import { bridgePythonPath, resolvePythonExecutable } from '../../src/python/runtime.js';
 import { FIXTURES } from './pool.js';
 
@@ -22,23 +22,6 @@ export async function startAttachedWorker(options: { dir: string; name: string; 
     { env: { ...process.env, PYTHONPATH: [bridgePythonPath(), FIXTURES].join(path.delimiter), ...options.env }, reject: false, stdio: 'ignore' },
   );
   // The ready file is written atomically (renamed into place): wait for it, with a bound.
-  const info = await new Promise<{ address: string; pid: number }>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      watcher.close();
-      reject(new Error('attached worker did not become ready'));
-    }, 20_000);
-    const check = () => {
-      try {
-        const parsed = JSON.parse(readFileSync(readyFile, 'utf8')) as { address: string; pid: number };
-        clearTimeout(timer);
-        watcher.close();
-        resolve(parsed);
-      } catch {
-        /* not there yet */
-      }
-    };
-    const watcher = watch(dir, check);
-    check();
-  });
+  const info = await waitForReadyFile<{ address: string; pid: number }>(readyFile, 'attached worker');
   return { child, ...info };
 }
