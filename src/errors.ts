@@ -119,18 +119,18 @@ export function isSnakepitError(value: unknown): value is SnakepitError {
 
 /** Bad input: config, arguments, unknown tool or pool. */
 export class ValidationError extends SnakepitError {
-  constructor(message: string, code: ErrorCode, details?: Record<string, unknown>) {
-    super(message, { code, category: 'validation', details });
+  constructor(message: string, code: ErrorCode, details?: Record<string, unknown>, cause?: unknown) {
+    super(message, { code, category: 'validation', details, cause });
   }
 }
 
 /** A config file or object that does not match the schema. `issues` lists every problem. */
 export class ConfigError extends ValidationError {
   readonly issues: readonly ConfigIssue[];
-  constructor(issues: readonly ConfigIssue[], source?: string) {
+  constructor(issues: readonly ConfigIssue[], source?: string, cause?: unknown) {
     const where = source ? ` in ${source}` : '';
     const lines = issues.map((i) => `  - ${i.message}`).join('\n');
-    super(`Invalid Snakepit config${where}:\n${lines}`, 'invalid_config', { issues, source });
+    super(`Invalid Snakepit config${where}:\n${lines}`, 'invalid_config', { issues, source }, cause);
     this.issues = issues;
   }
 }
@@ -145,8 +145,8 @@ export interface ConfigIssue {
 
 /** Queue full, pool not started or stopped, session worker busy. */
 export class PoolError extends SnakepitError {
-  constructor(message: string, code: ErrorCode, details?: Record<string, unknown>) {
-    super(message, { code, category: 'pool', details });
+  constructor(message: string, code: ErrorCode, details?: Record<string, unknown>, cause?: unknown) {
+    super(message, { code, category: 'pool', details, cause });
   }
 }
 

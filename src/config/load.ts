@@ -78,7 +78,7 @@ export async function readConfigFile(file: string): Promise<unknown> {
     const expected = (ext === '.ts' || ext === '.cts') && !(await inModulePackage(file))
       ? `a module that loads without errors (a ${ext} config in a CommonJS package is compiled to CommonJS, which cannot load ESM-only packages such as snakepit: name it snakepit.config.mts or set "type": "module" in package.json)`
       : 'a module that loads without errors';
-    throw withCause(new ConfigError([loadIssue(expected, errorText(error))], file), error);
+    throw new ConfigError([loadIssue(expected, errorText(error))], file, error);
   }
   const value = pickExport(mod);
   if (value === undefined) {
@@ -114,7 +114,7 @@ function parseJson(file: string, text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw withCause(new ConfigError([loadIssue('valid JSON', errorText(error))], file), error);
+    throw new ConfigError([loadIssue('valid JSON', errorText(error))], file, error);
   }
 }
 
@@ -124,12 +124,6 @@ function loadIssue(expected: string, received: string) {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error);
-}
-
-// ConfigError's constructor takes no `cause`; set it the way `Error` itself would, non-enumerable.
-function withCause<E extends Error>(error: E, cause: unknown): E {
-  Object.defineProperty(error, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
-  return error;
 }
 
 /** Whether the nearest package.json above `file` says `"type": "module"`. */

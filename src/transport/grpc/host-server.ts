@@ -197,12 +197,11 @@ function toSpecMessage(spec: HostToolWireSpec) {
 
 /** grpc-js reports a busy port as "No address added out of total 1 resolved": name the address and the fix. */
 function bindError(address: string, cause: Error): PoolError {
-  const error = new PoolError(
+  return new PoolError(
     `The host's gRPC endpoint cannot listen on ${address} (${cause.message}): choose a free grpcPort, or leave it unset to use a Unix socket`,
     'host_bind_failed',
     { address, reason: cause.message },
+    cause,
   );
-  Object.defineProperty(error, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
-  return error;
 }
 
