@@ -32,14 +32,9 @@ export class StreamFlow {
     this.onHeld?.(held);
   }
 
-  /** The transport of the current attempt listens (a retried call attaches anew). */
+  /** The transport of the current attempt listens (a retried call attaches anew, replacing it). */
   attach(link: FlowLink): void {
     this.#link = link;
-  }
-
-  /** That attempt ended. */
-  detach(link: FlowLink): void {
-    if (this.#link === link) this.#link = undefined;
   }
 
   received(): void {
