@@ -223,15 +223,10 @@ export class Snakepit {
     const streamOptions: StreamCallOptions = { ...options, signal, flow };
     Promise.resolve()
       .then(() => this.#pool(options.pool).execute(tool, args, streamOptions, (data) => channel.push(data as T)))
+      .finally(() => flow?.hold(false))
       .then(
-        () => {
-          flow?.hold(false);
-          channel.end();
-        },
-        (error: unknown) => {
-          flow?.hold(false);
-          channel.end(error);
-        },
+        () => channel.end(),
+        (error: unknown) => channel.end(error),
       );
     return channel;
   }
