@@ -222,24 +222,12 @@ export class GrpcTransport implements Transport {
     this.#client.CancelTool!({ call_id: id }, this.#metadata(), { deadline: Date.now() + 5_000 }, () => {});
   }
 
-  ping(timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.#failure) return reject(this.#failure);
-      this.#client.Ping!({ message: 'ping' }, this.#metadata(), { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null) => {
-        if (error) reject(errorFromStatus(error, { workerId: this.#workerId, rpc: 'Ping', timeoutMs }));
-        else resolve();
-      });
-    });
+  async ping(timeoutMs: number): Promise<void> {
+    await this.#unary('Ping', { message: 'ping' }, timeoutMs);
   }
 
-  cleanupSession(sessionId: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (this.#failure) return reject(this.#failure);
-      const deadline = Date.now() + CLEANUP_SESSION_DEADLINE_MS;
-      this.#client.CleanupSession!({ session_id: sessionId }, this.#metadata(), { deadline }, (error: grpc.ServiceError | null) =>
-        error ? reject(errorFromStatus(error, { workerId: this.#workerId, rpc: 'CleanupSession', timeoutMs: CLEANUP_SESSION_DEADLINE_MS })) : resolve(),
-      );
-    });
+  async cleanupSession(sessionId: string): Promise<void> {
+    await this.#unary('CleanupSession', { session_id: sessionId }, CLEANUP_SESSION_DEADLINE_MS);
   }
 
   /**
@@ -254,13 +242,17 @@ export class GrpcTransport implements Transport {
     return sent;
   }
 
-  #configureTelemetryNow(control: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+  async #configureTelemetryNow(control: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+    const { settings } = await this.#unary<{ settings: Buffer }>('ConfigureTelemetry', { control: encode(control) }, timeoutMs);
+    return settings.length > 0 ? (decode(settings) as Record<string, unknown>) : {};
+  }
+
+  /** One unary control RPC with a deadline; a failed connection or status rejects as a typed error. */
+  #unary<R = unknown>(rpc: 'Ping' | 'CleanupSession' | 'ConfigureTelemetry', request: object, timeoutMs: number): Promise<R> {
     return new Promise((resolve, reject) => {
       if (this.#failure) return reject(this.#failure);
-      this.#client.ConfigureTelemetry!({ control: encode(control) }, this.#metadata(), { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: { settings: Buffer }) =>
-        error
-          ? reject(errorFromStatus(error, { workerId: this.#workerId, rpc: 'ConfigureTelemetry', timeoutMs }))
-          : resolve(response.settings.length > 0 ? (decode(response.settings) as Record<string, unknown>) : {}),
+      this.#client[rpc]!(request, this.#metadata(), { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: R) =>
+        error ? reject(errorFromStatus(error, { workerId: this.#workerId, rpc, timeoutMs })) : resolve(response),
       );
     });
   }
