@@ -72,9 +72,11 @@ describe('stream backpressure', () => {
   });
 
   it('executeStream (a callback cannot fall behind) and execute are not held', async () => {
+    const holdsBefore = sp.stats().streamHolds;
     let seen = 0;
     await sp.executeStream('numbered', { count: 1_000, pad: 10, progress_file: path.join(dir, 'callback') }, () => seen++);
     expect(seen).toBe(1_000);
     expect(await sp.execute<unknown[]>('numbered', { count: 100, pad: 1, progress_file: path.join(dir, 'unary') })).toHaveLength(100);
+    expect(sp.stats().streamHolds).toBe(holdsBefore);
   });
 });
