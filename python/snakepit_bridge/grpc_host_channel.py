@@ -11,7 +11,7 @@ anything else (``UNAVAILABLE``, ``UNAUTHENTICATED``...) -> ``host_unavailable``.
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 import grpc
 
