@@ -54,11 +54,24 @@ export class FrameReader {
   }
 }
 
-/** Writes one frame (length header, then body) to `stream`; cork/uncork makes it one writev. */
+/** Frames up to this size are copied behind their length header into one buffer. */
+const SMALL_FRAME_BYTES = 16 * 1024;
+
+/**
+ * Writes one frame (length header, then body) to `stream`. A small frame is one buffer, so a lone
+ * frame leaves by a plain write rather than a two-part writev; a large body is not copied, its
+ * header and body written under cork/uncork (one writev).
+ */
 export function writeFrame(stream: Writable, body: Buffer): void {
+  if (body.length <= SMALL_FRAME_BYTES) {
+    const frame = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+    frame.writeUInt32BE(body.length, 0);
+    body.copy(frame, HEADER_BYTES);
+    stream.write(frame);
+    return;
+  }
   const header = Buffer.allocUnsafe(HEADER_BYTES);
   header.writeUInt32BE(body.length, 0);
-  // Two writes, one syscall: no copy of large bodies into a joined buffer.
   stream.cork();
   stream.write(header);
   stream.write(body);

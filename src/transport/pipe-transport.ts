@@ -4,7 +4,7 @@ import { ValidationError, WorkerError } from '../errors.js';
 import { decode, encode, encodePayload, type PayloadOptions } from './codec.js';
 import { removeShm } from './shm.js';
 import { creditLink, type StreamFlow } from './stream-flow.js';
-import { DEFAULT_MAX_FRAME_BYTES, FrameReader } from './frame-reader.js';
+import { DEFAULT_MAX_FRAME_BYTES, FrameReader, writeFrame } from './frame-reader.js';
 import type { CallHandle, CallRequest, ChunkHandler, HostRequest, HostRequestHandler, ReadyInfo, Transport, WireError } from './types.js';
 import { fatalErrorFromWire, pythonErrorFromWire, wireErrorFromError } from './wire-error.js';
 import type { TelemetryControl, WirePythonEvent } from '../telemetry/python-events.js';
@@ -43,9 +43,6 @@ export interface PipeTransportOptions {
   /** Shared memory for large arguments, payload limit. @default inline, no limit of its own */
   payload?: PayloadOptions | undefined;
 }
-
-/** Frames up to this size are copied behind their length header into one buffer. */
-const SMALL_FRAME_BYTES = 16 * 1024;
 
 /** One worker's pipe connection: many calls in flight, matched by id. */
 export class PipeTransport implements Transport {
@@ -184,30 +181,18 @@ export class PipeTransport implements Transport {
   }
 
   /**
-   * Writes one frame (4-byte big-endian length, then the body). The stream stays corked until
-   * the end of the tick, so the frames of one tick (calls a burst of results freed, a call and
-   * its cancel) leave in one writev: each write to a pipe whose reader sleeps costs a wake-up,
-   * the largest part of the host's CPU per call. Order is kept (one stream, one queue).
+   * Writes one frame. The stream stays corked until the end of the tick, so the frames of one
+   * tick (calls a burst of results freed, a call and its cancel) leave in one writev: each write
+   * to a pipe whose reader sleeps costs a wake-up, the largest part of the host's CPU per call.
+   * Order is kept (one stream, one queue).
    */
   #write(body: Buffer): void {
-    const output = this.#output;
     if (!this.#corked) {
       this.#corked = true;
-      output.cork();
+      this.#output.cork();
       process.nextTick(this.#uncork);
     }
-    if (body.length <= SMALL_FRAME_BYTES) {
-      // One buffer per small frame: a lone frame then leaves by a plain write, not a two-part writev.
-      const frame = Buffer.allocUnsafe(4 + body.length);
-      frame.writeUInt32BE(body.length, 0);
-      body.copy(frame, 4);
-      output.write(frame);
-      return;
-    }
-    const header = Buffer.allocUnsafe(4);
-    header.writeUInt32BE(body.length, 0);
-    output.write(header);
-    output.write(body); // large: no copy into a joined buffer
+    writeFrame(this.#output, body);
   }
 
   #onData(chunk: Buffer): void {
