@@ -112,35 +112,32 @@ export class CallWindows {
 
   /** Records one finished call. */
   record(pool: string, durationMs: number, ok: boolean, endedAt: number = Date.now()): void {
-    let ring = this.#rings.get(pool);
-    if (!ring) this.#rings.set(pool, (ring = new CallRing(this.capacity, this.windowMs)));
-    ring.push(endedAt, durationMs, ok);
-  }
-
-  /** Times `call` into `pool`'s ring, passing its result or error through. */
-  track<T>(pool: string, call: () => Promise<T>): Promise<T> {
-    return this.timed(pool, performance.now(), call());
+    this.#ring(pool).push(endedAt, durationMs, ok);
   }
 
   /**
    * Records `result`'s duration from `startedAt` (a `performance.now()`) into `pool`'s ring when
-   * it settles, passing its value or error through: the per-call form of `track`, with no
-   * closure to call.
+   * it settles, passing its value or error through. The caller starts the call itself: no
+   * closure per call to hand in.
    */
   timed<T>(pool: string, startedAt: number, result: Promise<T>): Promise<T> {
-    let ring = this.#rings.get(pool);
-    if (!ring) this.#rings.set(pool, (ring = new CallRing(this.capacity, this.windowMs)));
-    const target = ring;
+    const ring = this.#ring(pool);
     return result.then(
       (value) => {
-        target.push(Date.now(), performance.now() - startedAt, true);
+        ring.push(Date.now(), performance.now() - startedAt, true);
         return value;
       },
       (error: unknown) => {
-        target.push(Date.now(), performance.now() - startedAt, false);
+        ring.push(Date.now(), performance.now() - startedAt, false);
         throw error;
       },
     );
+  }
+
+  #ring(pool: string): CallRing {
+    let ring = this.#rings.get(pool);
+    if (!ring) this.#rings.set(pool, (ring = new CallRing(this.capacity, this.windowMs)));
+    return ring;
   }
 
   /** Rates of `pool` over the window ending `now`. */

@@ -36,10 +36,10 @@ describe('CallWindows', () => {
     expect(new CallWindows().rates('none')).toMatchObject({ callsPerSec: 0, p50Ms: null, p99Ms: null });
   });
 
-  it('track passes results and errors through and records both', async () => {
+  it('timed passes results and errors through and records both', async () => {
     const w = new CallWindows();
-    await expect(w.track('a', async () => 42)).resolves.toBe(42);
-    await expect(w.track('a', async () => Promise.reject(new Error('x')))).rejects.toThrow();
+    await expect(w.timed('a', performance.now(), Promise.resolve(42))).resolves.toBe(42);
+    await expect(w.timed('a', performance.now(), Promise.reject(new Error('x')))).rejects.toThrow();
     expect(w.rates('a')).toMatchObject({ errors: 1 });
     expect(w.rates('a').callsPerSec).toBeGreaterThan(0);
   });
