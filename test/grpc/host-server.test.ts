@@ -108,6 +108,7 @@ describe('host gRPC server', () => {
       );
       expect(error).toBeInstanceOf(PoolError);
       expect(error).toMatchObject({ code: 'host_bind_failed', details: { address: `127.0.0.1:${port}` } });
+      expect((error as PoolError).cause).toBeInstanceOf(Error); // grpc-js's own error, kept
     } finally {
       await first.stop();
     }
