@@ -15,6 +15,7 @@ import { GrpcHostResources } from './transport/grpc/host-resources.js';
 import { pidAlive, sweepShm } from './transport/shm.js';
 import { loadArrow } from './transport/arrow.js';
 import { bridgeSessions, startBridged } from './telemetry/pool-bridge.js';
+import { observeCall } from './telemetry/call-events.js';
 import { SessionHub } from './session/session-hub.js';
 import type { StartOptions } from './snakepit.js';
 
@@ -81,9 +82,13 @@ export class InstanceResources {
       cwd: this.#cwd ?? process.cwd(),
       logger: this.logger,
       grpc: this.#grpc?.poolContext,
-      hostRequests: this.hub.hostRequests,
-      onSessionDispatch: this.hub.onSessionDispatch,
-      onSessionRestoreLost: this.hub.onSessionRestoreLost,
+      services: {
+        hostRequests: this.hub.hostRequests,
+        hostServer: this.#grpc?.server,
+        onSessionDispatch: this.hub.onSessionDispatch,
+        onSessionRestoreLost: this.hub.onSessionRestoreLost,
+        observeCall,
+      },
       crashBarrier: config.crashBarrier,
       circuitBreaker: config.circuitBreaker,
       dataPlane: { zeroCopy: config.zeroCopy, maxPayloadBytes: config.maxPayloadBytes, serialization: config.serialization },

@@ -22,6 +22,8 @@ import type { SessionStore } from './session/session-store.js';
 import { InstanceResources } from './instance-resources.js';
 import { adoptAsDefault, runningInstances, trackInstance, untrackInstance } from './running-instances.js';
 import { ChunkChannel } from './stream-iterator.js';
+import { withCallerStack } from './caller-stack.js';
+import { PoolHandle } from './pool-handle.js';
 import { StreamFlow } from './transport/stream-flow.js';
 import type { ToolSpec } from './transport/types.js';
 
@@ -80,6 +82,7 @@ export class Snakepit {
   readonly config: ResolvedConfig;
   readonly #resources: InstanceResources;
   readonly #pools: Map<string, Pool>;
+  readonly #handles = new WeakMap<Pool, PoolHandle>();
   readonly #options: StartOptions;
   #stopping: Promise<void> | undefined;
 
@@ -199,11 +202,12 @@ export class Snakepit {
    * Runs a Python tool and resolves with what it returned.
    * @example await sp.execute('add', { a: 10, b: 25 }) // { result: 35, ... }
    */
-  execute<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<T> {
+  async execute<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<T> {
     try {
-      return this.#pool(options.pool).execute(tool, args, options) as Promise<T>;
+      return (await this.#pool(options.pool).execute(tool, args, options)) as T;
     } catch (error) {
-      return Promise.reject(error as Error);
+      // Made here, in the caller's async chain: its stack reaches the caller's own line.
+      throw withCallerStack(error, new Error());
     }
   }
 
@@ -217,12 +221,12 @@ export class Snakepit {
   stream<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): AsyncIterableIterator<T> {
     const abandon = new AbortController();
     const pool = this.#pools.get(this.#poolKey(options.pool));
-    const flow = pool ? new StreamFlow(pool.streamHighWaterMark) : undefined;
+    const flow = pool ? new StreamFlow(pool.config.streamHighWaterMark) : undefined;
     const channel = new ChunkChannel<T>(() => abandon.abort(new Error('stream consumer stopped')), flow);
     const signal = options.signal ? AbortSignal.any([options.signal, abandon.signal]) : abandon.signal;
     const streamOptions: StreamCallOptions = { ...options, signal, flow };
     Promise.resolve()
-      .then(() => this.#pool(options.pool).execute(tool, args, streamOptions, (data) => channel.push(data as T)))
+      .then(() => this.#pool(options.pool).stream(tool, args, streamOptions, (data) => channel.push(data as T)))
       .finally(() => flow?.hold(false))
       .then(
         () => channel.end(),
@@ -238,7 +242,11 @@ export class Snakepit {
     onChunk: (chunk: T, info: ChunkInfo) => void,
     options: ExecuteOptions = {},
   ): Promise<void> {
-    await this.#pool(options.pool).execute(tool, args, options, (data, final) => onChunk(data as T, { final }));
+    try {
+      await this.#pool(options.pool).stream(tool, args, options, (data, final) => onChunk(data as T, { final }));
+    } catch (error) {
+      throw withCallerStack(error, new Error());
+    }
   }
 
   /**
@@ -275,20 +283,14 @@ export class Snakepit {
     return this.#resources.hub.registry.list(sessionId).map((t) => t.spec());
   }
 
-  /** Python tools of a pool, as its workers reported them at start-up. */
+  /** Python tools of a pool, as its workers reported them (same as `tools()`). */
   listTools(pool?: string): ToolSpec[] {
     return this.#pool(pool).tools();
   }
 
   /** One Python tool's spec; an unknown name throws `unknown_tool` listing the available ones. */
   describeTool(pool: string | undefined, name: string): ToolSpec {
-    const tools = this.#pool(pool).tools();
-    const tool = tools.find((t) => t.name === name);
-    if (!tool) {
-      const available = tools.map((t) => t.name).sort();
-      throw new ValidationError(`Unknown tool '${name}' (available: ${available.join(', ')})`, 'unknown_tool', { tool: name, pool: pool ?? null, available });
-    }
-    return tool;
+    return this.#pool(pool).describeTool(name);
   }
 
   /** Counters of one pool, or summed over all pools. */
@@ -336,9 +338,12 @@ export class Snakepit {
     return this.#pool(pool).tools();
   }
 
-  /** The engine's pool object (events, session bindings). */
-  pool(name?: string): Pool {
-    return this.#pool(name);
+  /** A pool's events, counters, health, workers, tools and session bindings. @default pool 'default' (or the only pool) */
+  pool(name?: string): PoolHandle {
+    const pool = this.#pool(name);
+    let handle = this.#handles.get(pool);
+    if (!handle) this.#handles.set(pool, (handle = new PoolHandle(pool)));
+    return handle;
   }
 
   /**

@@ -307,8 +307,23 @@ export const configSchema = z
   // `when`: also run when some field failed, so one run reports every problem.
   .superRefine((value, ctx) => checkPoolLayout(value, ctx), { when: (payload) => isRecord(payload.value) });
 
+/** Attached `workers` are reached over gRPC: a pool (or the legacy top level) with them needs `transport: 'grpc'`. */
+function checkAttachedTransport(pool: Record<string, unknown>, path: (string | number)[], ctx: z.core.$RefinementCtx): void {
+  if (pool.workers === undefined || pool.transport === 'grpc') return;
+  // Named at `transport` when it was given, else at `workers` (the field the user wrote).
+  const given = pool.transport !== undefined;
+  ctx.addIssue({
+    code: 'custom',
+    path: [...path, given ? 'transport' : 'workers'],
+    input: given ? pool.transport : pool.workers,
+    message: `attached \`workers\` need transport 'grpc'`,
+    params: { expected: "'grpc' (attached workers are reached over gRPC)" },
+  });
+}
+
 function checkPoolLayout(value: Record<string, unknown>, ctx: z.core.$RefinementCtx): void {
-  if (!Array.isArray(value.pools)) return;
+  if (!Array.isArray(value.pools)) return checkAttachedTransport(value, [], ctx);
+  value.pools.forEach((pool: unknown, index) => isRecord(pool) && checkAttachedTransport(pool, ['pools', index], ctx));
   for (const key of LEGACY_POOL_KEYS) {
     if (value[key] === undefined) continue;
     ctx.addIssue({

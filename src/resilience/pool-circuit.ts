@@ -1,10 +1,10 @@
 /**
  * A pool's circuit breaker (config `circuitBreaker`): once the pool keeps failing, its calls fail
- * fast with `circuit_open` instead of queueing for workers that crash or hang. Built so the pool
- * only has to route `execute` through `run()`.
+ * fast with `circuit_open` instead of queueing for workers that crash or hang. The pool lets it
+ * observe each call (`observe()`), like telemetry.
  */
 import { isSnakepitError } from '../errors.js';
-import { isCallbackError } from '../pool/task.js';
+import { isCallbackError, type CallObserver } from '../pool/task.js';
 import { CircuitBreaker, type CircuitBreakerStats } from './circuit-breaker.js';
 
 /** The pool config's `circuitBreaker` section (all fields resolved). */
@@ -41,11 +41,11 @@ export function isPoolFailure(error: unknown): boolean {
 }
 
 /**
- * The breaker of one pool, or a pass-through when `enabled` is false. The pool calls
- * `circuit.run(() => ...)` around each call (streams included) and shows `circuit.stats()`.
+ * The breaker of one pool, or nothing when `enabled` is false. The pool asks it to `observe()`
+ * each call (streams included) and shows `circuit.stats()`.
  * @example
  * const circuit = new PoolCircuit(config.circuitBreaker, 'default');
- * const result = await circuit.run(() => pool.execute('predict', args, options));
+ * task.observer = circuit.observe(); // throws CircuitOpenError while open
  */
 export class PoolCircuit {
   /** The breaker; undefined when the pool's circuit breaker is off. */
@@ -68,6 +68,14 @@ export class PoolCircuit {
   /** Runs one call through the breaker (`CircuitOpenError` while open); just runs it when off. */
   run<T>(call: () => Promise<T>): Promise<T> {
     return this.breaker ? this.breaker.call(call) : call();
+  }
+
+  /** Lets one call in and watches its outcome; throws `CircuitOpenError` while open; undefined when off. */
+  observe(): CallObserver | undefined {
+    const breaker = this.breaker;
+    if (!breaker) return undefined;
+    const ticket = breaker.enter();
+    return { settled: (_task, ok, outcome) => breaker.leave(ticket, ok, outcome) };
   }
 
   /** The breaker's stats, or undefined when off. */
