@@ -3,6 +3,7 @@
  * fast with `circuit_open` instead of queueing for workers that crash or hang. The pool lets it
  * observe each call (`observe()`), like telemetry.
  */
+import { POOL_FAILURE_CODES } from '../error-table.js';
 import { isSnakepitError } from '../errors.js';
 import { isCallbackError, type CallObserver } from '../pool/task.js';
 import { CircuitBreaker, type CircuitBreakerStats } from './circuit-breaker.js';
@@ -17,22 +18,12 @@ export interface PoolCircuitConfig {
 
 /**
  * Error codes that say "the pool is failing", as opposed to "this call was wrong": worker deaths
- * and hangs, deadlines, an unreachable or unhealthy pool, broken transports. A Python exception
- * raised by the tool does not count (the worker answered), nor does bad input, an error thrown by
- * the caller's chunk callback, the caller's own abort or cancellation, or a full queue (load, not
- * failure: `poolMaxQueueSize` already sheds it).
+ * and hangs, deadlines, an unreachable or unhealthy pool, broken transports (the error table's
+ * `poolFailure` rows). A Python exception raised by the tool does not count (the worker answered),
+ * nor does bad input, an error thrown by the caller's chunk callback, the caller's own abort or
+ * cancellation, or a full queue (load, not failure: `poolMaxQueueSize` already sheds it).
  */
-export const POOL_FAILURE_CODES: ReadonlySet<string> = new Set([
-  'worker_crashed',
-  'worker_hung',
-  'worker_start_failed',
-  'protocol_error',
-  'unauthenticated',
-  'call_timeout',
-  'queue_timeout',
-  'pool_unhealthy',
-  'host_unavailable',
-]);
+export { POOL_FAILURE_CODES };
 
 /** True for an error that counts against a pool's circuit (see {@link POOL_FAILURE_CODES}). */
 export function isPoolFailure(error: unknown): boolean {

@@ -1,6 +1,7 @@
 /** gRPC status <-> SnakepitError, in both directions, in this one module. */
 import { status as Status, type ServiceError, type StatusObject } from '@grpc/grpc-js';
-import { isSnakepitError, PoolError, TimeoutError, ValidationError, WorkerError, type SnakepitError } from '../../errors.js';
+import { grpcStatusOf } from '../../error-table.js';
+import { isSnakepitError, TimeoutError, ValidationError, WorkerError, type SnakepitError } from '../../errors.js';
 import { decode, encode } from '../codec.js';
 import type { WireError } from '../types.js';
 import { wireErrorFromError } from '../wire-error.js';
@@ -29,19 +30,10 @@ export function errorFromStatus(error: ServiceError | StatusObject, context: { w
   }
 }
 
-/** The status a host service answers with when a handler fails. */
+/** The status a host service answers with when a handler fails (the error table's, by code and category). */
 export function statusFromError(error: unknown): { code: Status; details: string } {
   if (!isSnakepitError(error)) return { code: Status.INTERNAL, details: error instanceof Error ? error.message : String(error) };
-  switch (error.category) {
-    case 'validation':
-      return { code: error.code === 'unknown_tool' ? Status.NOT_FOUND : Status.INVALID_ARGUMENT, details: error.message };
-    case 'timeout':
-      return { code: Status.DEADLINE_EXCEEDED, details: error.message };
-    case 'pool':
-      return { code: error instanceof PoolError && error.code === 'pool_saturated' ? Status.RESOURCE_EXHAUSTED : Status.UNAVAILABLE, details: error.message };
-    default:
-      return { code: Status.INTERNAL, details: error.message };
-  }
+  return { code: Status[grpcStatusOf(error.code, error.category)], details: error.message };
 }
 
 /** ErrorInfo (Python's error map on the gRPC wire) as the transport-neutral WireError. */
