@@ -129,10 +129,10 @@ class DrainInterceptor(grpc.ServerInterceptor):
             behavior = handler.unary_stream
             wrapped = functools.partial(_stream, self._drain, behavior)
             make = grpc.unary_stream_rpc_method_handler
-        # The process profile runs ExecuteTool on the main thread through the method's own pool.
-        pool = getattr(behavior, "experimental_thread_pool", None)
-        if pool is not None:
-            wrapped.experimental_thread_pool = pool  # type: ignore[attr-defined]
+        # The wrapper drops the process profile's `experimental_thread_pool` (the main thread) on
+        # purpose: admission must be decided on a gRPC thread as the call arrives, not once the
+        # main thread is free (a refusal would wait for the calls it drains). ExecuteTool then
+        # hands the call to the main thread itself (one more thread switch per call).
         return make(wrapped, request_deserializer=handler.request_deserializer,
                     response_serializer=handler.response_serializer)
 
