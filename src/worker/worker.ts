@@ -326,6 +326,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       workerId: this.id,
       address,
       token,
+      security: endpoint.kind === 'attach' ? endpoint.security : undefined,
       connectTimeoutMs: this.options.startupTimeoutMs,
       processBound: endpoint.kind === 'spawn',
       payload: endpoint.payload,
