@@ -77,11 +77,11 @@ describe('attached workers over TLS', () => {
   });
 
   it('refuses plaintext to a non-loopback address before connecting, unless insecure', async () => {
-    // 192.0.2.0/24 is TEST-NET-1: nothing answers there, and nothing is sent.
-    await expect(start({ workers: [{ address: '192.0.2.10:50051' }] })).rejects.toMatchObject({
+    // 198.51.100.0/24 is TEST-NET-2; the check refuses before any packet is sent.
+    await expect(start({ workers: [{ address: '198.51.100.10:50051' }] })).rejects.toMatchObject({
       code: 'insecure_transport',
       category: 'validation',
-      details: { address: '192.0.2.10:50051', field: 'tls' },
+      details: { address: '198.51.100.10:50051', field: 'tls' },
     });
   });
 
