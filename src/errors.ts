@@ -54,6 +54,12 @@ export type ErrorCode =
   | 'protocol_error'
   // a gRPC worker refused the host's token (x-snakepit-token missing or wrong)
   | 'unauthenticated'
+  // TLS to an attached worker failed: details.reason says why (untrusted, expired, name_mismatch, ...)
+  | 'tls_failed'
+  // plaintext gRPC to a non-loopback address without `insecure: true`
+  | 'insecure_transport'
+  // the worker is draining (SIGTERM): it refused the call without starting it, so it can go elsewhere
+  | 'worker_draining'
   | 'aborted'
   | 'cancelled'
   // a gRPC worker refused a pipe `call` frame (a host bug: calls to it go over gRPC)

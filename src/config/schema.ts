@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { LogLevel } from '../logger.js';
 import { expecting } from './format-issues.js';
+import { securityShape } from './security-schema.js';
 
 // ---- building blocks (each carries the "expected" text its errors show) ----
 
@@ -149,6 +150,7 @@ const poolOwnShape = {
   )
     .optional()
     .describe('Attached workers (gRPC addresses) instead of spawned ones.'),
+  ...securityShape,
   /** How the host talks to workers: `'pipe'` (fast, local) or `'grpc'` (the original's). @default 'pipe' */
   transport: oneOf(['pipe', 'grpc']).default('pipe').describe('Host-worker transport.'),
 };

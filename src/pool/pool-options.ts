@@ -4,6 +4,8 @@ import type { Logger } from '../logger.js';
 import { resolvePythonExecutable } from '../python/runtime.js';
 import { buildWorkerEnv } from '../python/worker-env.js';
 import { dataPlaneEnv, payloadOptions, type DataPlaneConfig } from '../transport/data-plane.js';
+import { checkTarget, resolveSecurity, resolveToken } from '../transport/grpc/channel-security.js';
+import type { AttachedEndpoint } from '../worker/endpoints.js';
 import { withHeartbeatEnv } from '../worker/heartbeat.js';
 import { capacityStrategyNote, workerCapacity } from './capacity.js';
 import type { CrashBarrierOptions } from './crash-barrier.js';
@@ -54,7 +56,7 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
     circuitBreaker: context.circuitBreaker,
     services: { ...context.services, logger: context.logger.child({ category: 'pool' }) },
     endpoints: pool.workers
-      ? { kind: 'attach', workers: pool.workers.map((w) => ({ kind: 'attach', address: w.address, token: w.token, payload: payloadOptions(context.dataPlane, context.runId, false) })) }
+      ? { kind: 'attach', workers: attachedEndpoints(pool, pool.workers, payloadOptions(context.dataPlane, context.runId, false)) }
       : {
           kind: 'spawn',
           template: {
@@ -71,4 +73,14 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
           },
         },
   };
+}
+
+/** Attached workers with the pool's security: TLS read once, the pool's token where a worker sets none. */
+function attachedEndpoints(pool: ResolvedPoolConfig, workers: NonNullable<ResolvedPoolConfig['workers']>, payload: AttachedEndpoint['payload']): AttachedEndpoint[] {
+  const security = resolveSecurity(pool);
+  const token = resolveToken(pool);
+  return workers.map((w) => {
+    checkTarget(w.address, security, pool.name);
+    return { kind: 'attach', address: w.address, token: w.token ?? token, security, payload };
+  });
 }

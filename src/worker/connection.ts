@@ -92,6 +92,7 @@ export class Connection {
         workerId,
         address,
         token,
+        security: endpoint.kind === 'attach' ? endpoint.security : undefined,
         connectTimeoutMs: this.#options.startupTimeoutMs,
         processBound: endpoint.kind === 'spawn',
         payload: endpoint.payload,

@@ -108,13 +108,14 @@ describe('Replacements', () => {
     expect(r.vacant).toBe(1);
   });
 
-  it('gives up at once when the adapter cannot be imported', async () => {
+  // No retry storm against a worker that refuses our token or certificates: only the config can fix it.
+  it.each(['adapter_import', 'unauthenticated', 'tls_failed', 'insecure_transport'] as const)('gives up at once on %s', async (code) => {
     vi.useFakeTimers();
-    const { r, failed } = setup(() => Promise.reject(new WorkerError('import', 'adapter_import')));
+    const { r, failed } = setup(() => Promise.reject(new WorkerError('no', code)));
     r.vacate(0);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(failed).toHaveBeenCalledTimes(1);
-    expect(failed).toHaveBeenCalledWith(expect.objectContaining({ code: 'adapter_import' }), true);
+    expect(failed).toHaveBeenCalledWith(expect.objectContaining({ code }), true);
   });
 
   it('clear drops pending restarts', async () => {

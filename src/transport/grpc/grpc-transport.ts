@@ -10,7 +10,9 @@ import type { TelemetryControl } from '../../telemetry/python-events.js';
 import type { OutgoingCall, PythonRuntimeWire, ReadyInfo, ToolSpec, Transport, TransportEvents } from '../types.js';
 import { pythonErrorFromWire } from '../wire-error.js';
 import { channelOptions, CORRELATION_HEADER, type ErrorInfoMessage, services, TOKEN_HEADER } from './proto.js';
+import { channelCredentials, type ChannelSecurity, type TlsMaterial } from './channel-security.js';
 import { errorFromStatus, wireErrorFromInfo } from './status.js';
+import { probeTls } from './tls-probe.js';
 
 export interface GrpcTransportOptions {
   workerId: string;
@@ -18,6 +20,8 @@ export interface GrpcTransportOptions {
   address: string;
   /** Sent as `x-snakepit-token` when the worker requires one. */
   token?: string | undefined;
+  /** TLS (mTLS) to an attached worker, from the pool's `tls` (channel-security.ts). @default plaintext */
+  security?: ChannelSecurity | undefined;
   /** How long to wait for the channel and the Describe handshake. */
   connectTimeoutMs: number;
   /**
@@ -117,6 +121,7 @@ export class GrpcTransport implements Transport {
   readonly #endpointKey: object | undefined;
   /** The host is stopping the worker: the end of this connection is no loss. */
   #stopping = false;
+  readonly #tls: TlsMaterial | undefined;
 
   readonly #events: TransportEvents;
 
@@ -129,8 +134,10 @@ export class GrpcTransport implements Transport {
     this.#token = options.token;
     this.#address = options.address;
     this.#endpointKey = options.endpointKey;
+    this.#tls = options.security?.tls;
     const { BridgeService } = services();
-    this.#client = new BridgeService(options.address, grpc.credentials.createInsecure(), channelOptions()) as unknown as Client;
+    const { credentials, options: securityOptions } = channelCredentials(options.security);
+    this.#client = new BridgeService(options.address, credentials, { ...channelOptions(), ...securityOptions }) as unknown as Client;
     this.ready = this.#handshake(options.connectTimeoutMs);
     this.ready.catch(() => {
       const lost = this.#endpointKey && lostConnections.get(this.#endpointKey);
@@ -171,7 +178,7 @@ export class GrpcTransport implements Transport {
     const rpc = call.streaming ? 'ExecuteStreamingTool' : 'ExecuteTool';
     const fail = (error: grpc.ServiceError) => {
       if (!this.#pending.has(id)) return;
-      const settle = () => this.#end(id, false, errorFromStatus(error, { workerId: this.#workerId, rpc, timeoutMs: call.deadlineMs }));
+      const settle = () => this.#end(id, false, errorFromStatus(error, { workerId: this.#workerId, address: this.#address, rpc, timeoutMs: call.deadlineMs }));
       // A dropped connection to a spawned worker is most likely its death: let the exit speak.
       if (this.#processBound && error.code === grpc.status.UNAVAILABLE) setTimeout(settle, LOST_CALL_HOLD_MS).unref();
       else settle();
@@ -262,7 +269,7 @@ export class GrpcTransport implements Transport {
     return new Promise((resolve, reject) => {
       if (this.#failure) return reject(this.#failure);
       this.#client[rpc]!(request, this.#metadata(), { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: R) =>
-        error ? reject(errorFromStatus(error, { workerId: this.#workerId, rpc, timeoutMs })) : resolve(response),
+        error ? reject(errorFromStatus(error, { workerId: this.#workerId, address: this.#address, rpc, timeoutMs })) : resolve(response),
       );
     });
   }
@@ -304,12 +311,13 @@ export class GrpcTransport implements Transport {
   async #handshake(timeoutMs: number): Promise<ReadyInfo> {
     const startedAt = performance.now();
     const deadline = Date.now() + timeoutMs;
+    if (this.#tls) await this.#checkTls(timeoutMs);
     await new Promise<void>((resolve, reject) =>
-      this.#client.waitForReady(deadline, (error) => (error ? reject(new WorkerError(`Cannot connect to worker ${this.#workerId}: ${error.message}`, 'worker_start_failed', { workerId: this.#workerId })) : resolve())),
+      this.#client.waitForReady(deadline, (error) => (error ? reject(new WorkerError(`Cannot connect to worker ${this.#workerId}: ${error.message}`, 'worker_start_failed', { workerId: this.#workerId, address: this.#address })) : resolve())),
     );
     const info = await new Promise<DescribeMessage>((resolve, reject) =>
       this.#client.Describe!({ host_address: this.#host?.address ?? '', host_token: this.#host?.token ?? '' }, this.#metadata(), { deadline }, (error: grpc.ServiceError | null, response: DescribeMessage) =>
-        error ? reject(errorFromStatus(error, { workerId: this.#workerId, rpc: 'Describe' })) : resolve(response),
+        error ? reject(errorFromStatus(error, { workerId: this.#workerId, address: this.#address, rpc: 'Describe' })) : resolve(response),
       ),
     );
     if (this.#failure) throw this.#failure; // failed (e.g. start-up timeout) while Describe was under way
@@ -338,6 +346,21 @@ export class GrpcTransport implements Transport {
         }),
       ),
     };
+  }
+
+  /**
+   * A certificate problem fails the connection at once, typed, instead of the channel redialling
+   * until its deadline; a worker not answering yet is left to the channel's wait.
+   */
+  async #checkTls(timeoutMs: number): Promise<void> {
+    const probe = await probeTls(this.#address, this.#tls!, timeoutMs);
+    if (probe.ok === true || probe.ok === 'unreachable') return;
+    throw new WorkerError(`TLS to worker ${this.#workerId} at ${this.#address} failed (${probe.reason}): ${probe.message}`, 'tls_failed', {
+      workerId: this.#workerId,
+      address: this.#address,
+      reason: probe.reason,
+      tlsCode: probe.tlsCode,
+    });
   }
 
   /** `established`, then `reconnected` when this connection ends a loss of the same attached endpoint. */

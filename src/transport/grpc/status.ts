@@ -5,14 +5,18 @@ import { isSnakepitError, TimeoutError, ValidationError, WorkerError, type Snake
 import { decode, encode } from '../codec.js';
 import type { WireError } from '../types.js';
 import { wireErrorFromError } from '../wire-error.js';
-import type { ErrorInfoMessage } from './proto.js';
+import { REFUSED_HEADER, type ErrorInfoMessage } from './proto.js';
 
 /**
  * A failed RPC as a typed error. Keeps the caller's stack: grpc-js errors carry the stack of its
  * internals, the caller's is more useful.
  */
-export function errorFromStatus(error: ServiceError | StatusObject, context: { workerId: string; rpc: string; timeoutMs?: number }): SnakepitError {
-  const details = { workerId: context.workerId, rpc: context.rpc, grpcCode: Status[error.code], grpcDetails: error.details };
+export function errorFromStatus(error: ServiceError | StatusObject, context: { workerId: string; rpc: string; timeoutMs?: number; address?: string }): SnakepitError {
+  const details = { workerId: context.workerId, rpc: context.rpc, grpcCode: Status[error.code], grpcDetails: error.details, ...(context.address ? { address: context.address } : {}) };
+  // A draining worker (snakepit_bridge/drain.py) refuses before starting anything: the call may go elsewhere.
+  if (error.code === Status.UNAVAILABLE && error.metadata?.get(REFUSED_HEADER)[0] === 'draining') {
+    return new WorkerError(`Worker ${context.workerId} is draining and refused ${context.rpc}`, 'worker_draining', details);
+  }
   switch (error.code) {
     case Status.DEADLINE_EXCEEDED:
       return new TimeoutError(`${context.rpc} on worker ${context.workerId} passed its deadline`, 'call_timeout', context.timeoutMs ?? 0, details);
