@@ -6,7 +6,7 @@ import { removeShm } from '../shm.js';
 import { creditLink } from '../stream-flow.js';
 import type { HostRequest, HostRequestHandler, OutgoingCall, ReadyInfo, Transport, TransportEvents } from '../types.js';
 import { pythonErrorFromWire, wireErrorFromError } from '../wire-error.js';
-import type { WorkerFrame } from './frames.js';
+import type { HostFrame, WorkerFrame } from './frames.js';
 import type { CallFrame, PipeLink } from './pipe-link.js';
 
 interface Pending {
@@ -55,23 +55,21 @@ export class PipeTransport implements Transport {
       this.#endLater(id, failure);
       return id;
     }
+    const frame: HostFrame = {
+      t: 'call',
+      id,
+      tool: call.tool,
+      args: call.args,
+      session: call.sessionId ?? null,
+      meta: call.metadata ?? null,
+      corr: call.correlationId ?? null,
+      stream: call.streaming,
+      ...(call.restore === undefined ? {} : { restore: call.restore }),
+      ...(call.flow === undefined ? {} : { window: call.flow.highWaterMark }),
+    };
     let encoded;
     try {
-      encoded = encodePayload(
-        {
-          t: 'call',
-          id,
-          tool: call.tool,
-          args: call.args,
-          session: call.sessionId ?? null,
-          meta: call.metadata ?? null,
-          corr: call.correlationId ?? null,
-          stream: call.streaming,
-          ...(call.restore === undefined ? {} : { restore: call.restore }),
-          ...(call.flow === undefined ? {} : { window: call.flow.highWaterMark }),
-        },
-        this.#payload,
-      );
+      encoded = encodePayload(frame, this.#payload);
     } catch (error) {
       this.#endLater(id, error as Error); // over maxPayloadBytes, or /dev/shm full: nothing was sent
       return id;
