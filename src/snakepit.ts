@@ -16,18 +16,18 @@ import { runScriptMode, SCRIPT_DEFAULTS, stopBounded, untilAborted, type Cleanup
 import { shmAvailable } from './transport/shm.js';
 import { ZeroCopyRef } from './transport/codec.js';
 import type { Tensor } from './tensor.js';
-import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
+import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './host-tools/host-tool.js';
 import { Session } from './session/session.js';
 import type { SessionStore } from './session/session-store.js';
 import { InstanceResources } from './instance-resources.js';
-import { adoptAsDefault, runningInstances, trackInstance, untrackInstance } from './running-instances.js';
+import { adoptAsDefault, runningInstances, trackInstance, untrackInstance } from './default-instance.js';
 import { ChunkChannel } from './stream-iterator.js';
 import { withCallerStack } from './caller-stack.js';
 import { PoolHandle } from './pool-handle.js';
 import { StreamFlow } from './transport/stream-flow.js';
 import type { ToolSpec } from './transport/types.js';
 
-export { getDefaultInstance, setDefaultInstance } from './running-instances.js';
+export { getDefaultInstance, setDefaultInstance } from './default-instance.js';
 
 /** Options of one call through the facade. */
 export interface ExecuteOptions extends CallOptions {

@@ -1,7 +1,7 @@
 /** A named pool of Python workers: start-up in batches, calls (through its Dispatcher), crashes, recycling, health. */
 import { EventEmitter, once } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { blockedWorkers } from '../bridge/call-chain.js';
+import { blockedWorkers } from '../host-tools/call-chain.js';
 import type { ResolvedPoolConfig } from '../config/index.js';
 import { PoolError, TimeoutError } from '../errors.js';
 import { PoolCircuit } from '../resilience/pool-circuit.js';

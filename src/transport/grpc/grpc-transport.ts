@@ -55,7 +55,7 @@ const lostConnections = new WeakMap<object, LostConnection>();
 /** How long a call that lost its connection waits for the process exit to explain it. */
 const LOST_CALL_HOLD_MS = 2_000;
 /** A telemetry control message gets this long to be applied. */
-const CONTROL_DEADLINE_MS = 5_000;
+const TELEMETRY_SETTINGS_DEADLINE_MS = 5_000;
 /** A session's cleanup hook gets this long before the host gives up on it. */
 const CLEANUP_SESSION_DEADLINE_MS = 10_000;
 
@@ -251,7 +251,7 @@ export class GrpcTransport implements Transport {
    * Sends Python new telemetry settings (`BridgeService.ConfigureTelemetry`); resolves with the
    * worker's settings once applied.
    */
-  configureTelemetry(control: TelemetryControl, timeoutMs = CONTROL_DEADLINE_MS): Promise<Record<string, unknown>> {
+  configureTelemetry(control: TelemetryControl, timeoutMs = TELEMETRY_SETTINGS_DEADLINE_MS): Promise<Record<string, unknown>> {
     // One at a time: the worker serves control RPCs on several threads, so two in flight could
     // apply in either order (a start's settings overtaking the change sent just after).
     const sent = this.#telemetryChain.then(() => this.#configureTelemetryNow(control, timeoutMs));

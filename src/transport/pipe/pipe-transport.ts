@@ -32,8 +32,8 @@ export class PipeTransport implements Transport {
   readonly #payload: PayloadOptions;
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
-  /** Pings and session cleanups: control round trips, answered by id like calls. */
-  readonly #control = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  /** Pings and session cleanups: round trips answered by id like calls. */
+  readonly #roundTrips = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
 
   constructor(link: PipeLink, events: TransportEvents, options: PipeTransportOptions = {}) {
     this.#link = link;
@@ -92,10 +92,10 @@ export class PipeTransport implements Transport {
     const id = this.#nextId++;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#control.delete(id);
+        this.#roundTrips.delete(id);
         reject(new WorkerError(`Worker ${this.#link.workerId} did not answer a ping in ${timeoutMs} ms`, 'call_timeout', { workerId: this.#link.workerId }));
       }, timeoutMs);
-      this.#control.set(id, {
+      this.#roundTrips.set(id, {
         resolve: () => {
           clearTimeout(timer);
           resolve();
@@ -114,7 +114,7 @@ export class PipeTransport implements Transport {
     if (failure) return Promise.reject(failure);
     const id = this.#nextId++;
     return new Promise<void>((resolve, reject) => {
-      this.#control.set(id, { resolve, reject });
+      this.#roundTrips.set(id, { resolve, reject });
       this.#link.send({ t: 'session_cleanup', id, session: sessionId });
     });
   }
@@ -139,9 +139,9 @@ export class PipeTransport implements Transport {
   #failAll(error: Error): void {
     const ids = [...this.#pending.keys()];
     for (const id of ids) this.#end(id, false, error);
-    const control = [...this.#control.values()];
-    this.#control.clear();
-    for (const c of control) c.reject(error);
+    const roundTrips = [...this.#roundTrips.values()];
+    this.#roundTrips.clear();
+    for (const r of roundTrips) r.reject(error);
   }
 
   /** Removes call `id` (and its argument files) and reports its end. */
@@ -180,9 +180,9 @@ export class PipeTransport implements Transport {
           return;
         }
         // A session cleanup's failure (pings never fail in Python).
-        const control = this.#control.get(frame.id);
-        this.#control.delete(frame.id);
-        control?.reject(pythonErrorFromWire(frame.error, 'cleanup_session'));
+        const roundTrip = this.#roundTrips.get(frame.id);
+        this.#roundTrips.delete(frame.id);
+        roundTrip?.reject(pythonErrorFromWire(frame.error, 'cleanup_session'));
         return;
       }
       case 'pong':
@@ -194,8 +194,8 @@ export class PipeTransport implements Transport {
 
   /** A ping's pong or a session cleanup's result. */
   #answered(id: number): void {
-    this.#control.get(id)?.resolve();
-    this.#control.delete(id);
+    this.#roundTrips.get(id)?.resolve();
+    this.#roundTrips.delete(id);
   }
 
   /** Runs Python's host request and writes `host_reply`; a dead worker's late replies are dropped. */

@@ -27,7 +27,7 @@ export interface HostBridgeOptions {
   logger?: Logger;
 }
 
-export class HostBridge {
+export class HostRequests {
   readonly #logger: Logger;
 
   constructor(private readonly options: HostBridgeOptions) {
