@@ -1,5 +1,6 @@
 /** The public facade: pools from config, calls, streams, sessions, stats, stop. */
 import { loadConfig, resolveConfig, type ResolvedConfig, type SnakepitConfigInput } from './config/index.js';
+import { CANCEL_GRACE_MS_DEFAULT } from './config/schema.js';
 import type { ControlEndpointInfo } from './control/server.js';
 import { ValidationError } from './errors.js';
 import type { LogLevelInput, LogSink, PinoLike } from './logger.js';
@@ -73,7 +74,7 @@ export interface RunAsScriptOptions extends StartOptions, ScriptModeOptions {
 }
 
 /** Grace for a cancelled call to stop in Python before its worker is killed and replaced. */
-export const DEFAULT_CANCEL_GRACE_MS = 2_000;
+export const DEFAULT_CANCEL_GRACE_MS = CANCEL_GRACE_MS_DEFAULT;
 
 /** A running set of pools. Create with `Snakepit.start()`; always `stop()` it. */
 export class Snakepit {

@@ -412,3 +412,16 @@ export type ResolvedConfig = DeepReadonly<ResolvedConfigShape>;
 export function defineConfig(config: SnakepitConfigInput): SnakepitConfigInput {
   return config;
 }
+
+// ---- defaults, for code outside the config (the classes the original also exposes on their own) ----
+
+/** What the schema fills in for an empty config: the one home of these defaults. */
+const topDefaults = configSchema.parse({});
+const poolDefaults = poolSchema.parse({});
+
+/** The crash barrier's defaults (config `crashBarrier`). */
+export const CRASH_BARRIER_CONFIG_DEFAULTS = topDefaults.crashBarrier;
+/** The circuit breaker's defaults (config `circuitBreaker`). */
+export const CIRCUIT_BREAKER_CONFIG_DEFAULTS = topDefaults.circuitBreaker;
+/** Grace for a cancelled call before its worker is killed (config `cancelGraceMs`). */
+export const CANCEL_GRACE_MS_DEFAULT = poolDefaults.cancelGraceMs;

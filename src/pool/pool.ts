@@ -11,7 +11,7 @@ import { CallWindow, type CallRates } from './call-window.js';
 import { workerCapacity } from './capacity.js';
 import { avoidTainted, CrashBarrier, describeExit, isLive, withCrashInfo } from './crash-barrier.js';
 import { Dispatcher, type DispatchHost } from './dispatcher.js';
-import { HealthTracker, type PoolHealth } from './health.js';
+import { PoolHealthState, type PoolHealth } from './health.js';
 import { LifecycleManager, lifecycleOptions, type RecycleOutcome } from './lifecycle.js';
 import { toInfo, type PoolEvents, type PoolOptions, type PoolStats, type WorkerInfo } from './pool-types.js';
 import { Replacements } from './replacements.js';
@@ -34,7 +34,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   readonly #endpoints: Endpoints;
   readonly #slots = new WeakMap<Worker, number>();
   readonly #barrier: CrashBarrier;
-  readonly #health: HealthTracker;
+  readonly #health: PoolHealthState;
   readonly #lifecycle: LifecycleManager;
   readonly #replacements: Replacements;
   readonly #circuit: PoolCircuit;
@@ -63,7 +63,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.#endpoints = new Endpoints(options.endpoints, this.name);
     this.#barrier = new CrashBarrier(options.crashBarrier);
     this.#circuit = new PoolCircuit(options.circuitBreaker, this.name);
-    this.#health = new HealthTracker(this.#size);
+    this.#health = new PoolHealthState(this.#size);
     this.#tools = new ToolCatalog(this.name);
     const slotOf = (w: Worker) => this.#slots.get(w) as number;
     this.#lifecycle = new LifecycleManager(lifecycleOptions(config), {

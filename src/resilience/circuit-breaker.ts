@@ -1,5 +1,6 @@
 /** The circuit breaker of the original (`Snakepit.CircuitBreaker`): closed, open, half-open. */
 import { CircuitOpenError, isSnakepitError } from '../errors.js';
+import { CIRCUIT_BREAKER_CONFIG_DEFAULTS } from '../config/schema.js';
 import { emitResilienceEvent } from './events.js';
 import { nonNegative, positiveInt } from './validate.js';
 
@@ -45,8 +46,9 @@ export interface CircuitBreakerStats {
   lastFailureTime: number | null;
 }
 
-/** Same defaults as the original. */
-export const CIRCUIT_BREAKER_DEFAULTS = { failureThreshold: 5, resetTimeoutMs: 30_000, halfOpenMaxCalls: 1 } as const;
+const { enabled: _enabled, ...breakerDefaults } = CIRCUIT_BREAKER_CONFIG_DEFAULTS;
+/** Same defaults as the original: the config schema's `circuitBreaker` ones. */
+export const CIRCUIT_BREAKER_DEFAULTS = Object.freeze(breakerDefaults);
 
 /** A call let in by `CircuitBreaker.enter()`: the epoch it was admitted in, and whether it is a probe. */
 export interface CircuitTicket {
