@@ -1,12 +1,13 @@
 /**
- * The `telemetry` namespace: attach handlers to the event catalog, list it, control Python's
- * sampling, read metrics.
+ * The `telemetry` namespace: attach handlers to the event catalog (and your own event names),
+ * spans, control of Python's telemetry, metrics.
  * @example telemetry.attach('my-handler', ['snakepit.python.call.stop'], (event, measurements, metadata) => {});
  */
 import { attach, attachMany, detach, emit, enabled, events, handlers, setTelemetryLogger } from './bus.js';
 import { gpuProfiler } from './gpu-profiler.js';
 import { metrics } from './metrics.js';
 import { control } from './python-events.js';
+import { endSpan, endSpanException, span, startSpan } from './span.js';
 import { enableTracing, tracingEnabled } from './tracing.js';
 
 export const telemetry = {
@@ -17,6 +18,11 @@ export const telemetry = {
   handlers,
   enabled,
   emit,
+  /** Runs a function inside `<name>.start` / `.stop` / `.exception` events (the original's `Telemetry.Span`). */
+  span,
+  startSpan,
+  endSpan,
+  endSpanException,
   /** Python telemetry at runtime: sampling, filters, on/off (the original's `Telemetry.Control`). */
   control,
   /** prom-client metrics (created on first use). */
@@ -28,7 +34,8 @@ export const telemetry = {
   gpuProfiler,
 };
 
-export type { TelemetryHandler, TelemetryMessage } from './bus.js';
+export type { TelemetryHandler, TelemetryMessage, AppEventName, PayloadOf } from './bus.js';
+export type { SpanRef } from './span.js';
 export type { TelemetryControl } from './python-events.js';
 export type { SnakepitMetrics } from './metrics.js';
 export type { GpuProfilerOptions, GpuSample } from './gpu-profiler.js';
