@@ -53,8 +53,8 @@ console.log('python log line:', pythonLine?.level, pythonLine?.message, pythonLi
 // #endregion logging
 
 // #region gpu
-telemetry.attach('gpu', ['snakepit.gpu.sampled'], (_e, { memoryUsedMb, utilizationPercent }, { device }) => {
-  console.log(`${device}: ${memoryUsedMb} MiB, ${utilizationPercent}% busy`);
+telemetry.attach('gpu', ['snakepit.gpu.memory.sampled', 'snakepit.gpu.utilization.sampled'], (event, measurements, { device }) => {
+  console.log(`GPU ${device} ${event}:`, measurements); // { usedMb, totalMb, freeMb } / { gpuPercent, memoryPercent }
 });
 if (await telemetry.gpuProfiler.start({ intervalMs: 10_000 })) console.log('sampling GPUs');
 else console.log('no NVIDIA GPU to sample');

@@ -14,7 +14,8 @@ import { reapDeadRuns, type ReapReport } from './process/reaper.js';
 import { GrpcHostResources } from './transport/grpc/host-resources.js';
 import { pidAlive, sweepShm } from './transport/shm.js';
 import { loadArrow } from './transport/arrow.js';
-import { bridgeSessions, startBridged } from './telemetry/pool-bridge.js';
+import { startBridged, stopBridged } from './telemetry/pool-bridge.js';
+import { bridgeSessionAffinity, bridgeSessions } from './telemetry/session-events.js';
 import { SessionHub } from './session/session-hub.js';
 import type { StartOptions } from './snakepit.js';
 
@@ -90,7 +91,9 @@ export class InstanceResources {
     };
     for (const pool of config.pools) this.pools.set(pool.name, new Pool(buildPoolOptions(pool, context)));
     bridgeSessions(this.hub.store);
-    await Promise.all([...this.pools.values()].map((p) => startBridged(p)));
+    for (const p of this.pools.values()) bridgeSessionAffinity(this.hub.store, p);
+    const statusIntervalMs = config.poolStatusIntervalMs;
+    await Promise.all(config.pools.map((p) => startBridged(this.pools.get(p.name)!, { statusIntervalMs, memoryThresholdMb: p.memoryThresholdMb })));
     if (config.controlEndpoint) this.#control = await ControlServer.start(facade, { port: config.controlPort });
   }
 
@@ -98,6 +101,7 @@ export class InstanceResources {
   async stop(timeoutMs: number | undefined): Promise<void> {
     await this.#control?.stop();
     await this.hub.stop();
+    for (const p of this.pools.values()) stopBridged(p);
     await Promise.all([...this.pools.values()].map((p) => p.stop(timeoutMs)));
     await this.#grpc?.stop();
     // Workers are gone: any shm file of this run left (a worker's unread result) is garbage.

@@ -68,7 +68,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       handOver: (old, fresh) => this.#handOver(old, fresh),
       resume: (old) => this.#dispatcher.drainTo(old),
       vacate: (old) => this.#replacements.vacate(slotOf(old)),
-      recycled: (old, reason) => this.emit('worker:recycled', toInfo(old), reason),
+      recycled: (old, reason, _fresh, memoryMb) => this.emit('worker:recycled', toInfo(old), reason, memoryMb),
       gracefulShutdownTimeoutMs: options.gracefulShutdownTimeoutMs,
       logger: options.logger.child({ pool: options.name, category: 'lifecycle' }),
     });
@@ -206,13 +206,15 @@ export class Pool extends EventEmitter<PoolEvents> {
       recycled: this.#lifecycle.total,
       lifecycle,
       streamsHeld: this.#streamsHeld,
+      ...(this.#circuit.breaker ? { circuitBreaker: this.#circuit.breaker.stats() } : {}),
     };
   }
 
   /** Health status, crash and restart counts, and the last failure (with Python's stderr or traceback). */
   health(): PoolHealth {
     // A worker being recycled still serves its slot until its replacement is ready.
-    return this.#health.snapshot(this.#workers.filter((w) => isLive(w) || this.#lifecycle.isRecycling(w)).length);
+    const health = this.#health.snapshot(this.#workers.filter((w) => isLive(w) || this.#lifecycle.isRecycling(w)).length);
+    return this.#circuit.breaker ? { ...health, circuitBreaker: this.#circuit.breaker.state } : health;
   }
 
   /** A snapshot of each worker. */

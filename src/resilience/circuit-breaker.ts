@@ -1,6 +1,7 @@
 /** The circuit breaker of the original (`Snakepit.CircuitBreaker`): closed, open, half-open. */
 import { CircuitOpenError, isSnakepitError } from '../errors.js';
-import { emitResilienceEvent } from './events.js';
+import { performance } from 'node:perf_hooks';
+import { emitResilienceEvent, resilienceEventWanted } from './events.js';
 import { nonNegative, positiveInt } from './validate.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -102,17 +103,33 @@ export class CircuitBreaker {
    */
   async call<T>(fn: () => T | PromiseLike<T>): Promise<T> {
     const ticket = this.#admit();
+    if (resilienceEventWanted('circuit_breaker.call.allowed')) emitResilienceEvent('circuit_breaker.call.allowed', {}, { pool: this.name, state: ticket.probe ? 'half-open' : 'closed' });
+    // Timed only for someone listening: the breaker sits on every call of a pool that has one.
+    const startedAt = resilienceEventWanted('circuit_breaker.call.success') || resilienceEventWanted('circuit_breaker.call.failure') ? performance.now() : undefined;
     let value: T;
     try {
       value = await fn();
     } catch (error) {
       if (isAbort(error)) this.#release(ticket);
-      else if (this.#isFailure(error)) this.#failure(ticket);
-      else this.#success(ticket);
+      else if (this.#isFailure(error)) {
+        this.#failure(ticket);
+        if (startedAt !== undefined) this.#callEvent('circuit_breaker.call.failure', startedAt, error);
+      } else {
+        this.#success(ticket);
+        if (startedAt !== undefined) this.#callEvent('circuit_breaker.call.success', startedAt);
+      }
       throw error;
     }
     this.#success(ticket);
+    if (startedAt !== undefined) this.#callEvent('circuit_breaker.call.success', startedAt);
     return value;
+  }
+
+  #callEvent(name: 'circuit_breaker.call.success' | 'circuit_breaker.call.failure', startedAt: number, error?: unknown): void {
+    const durationMs = performance.now() - startedAt;
+    if (name === 'circuit_breaker.call.success') return emitResilienceEvent(name, { durationMs }, { pool: this.name });
+    const e = error as { code?: unknown; name?: unknown } | null;
+    emitResilienceEvent(name, { durationMs }, { pool: this.name, error: typeof e?.code === 'string' ? e.code : typeof e?.name === 'string' ? e.name : String(error) });
   }
 
   /**
@@ -181,6 +198,7 @@ export class CircuitBreaker {
       return { epoch: this.#epoch, probe: true };
     }
     this.#rejectedCount++;
+    if (resilienceEventWanted('circuit_breaker.call.rejected')) emitResilienceEvent('circuit_breaker.call.rejected', {}, { pool: this.name, state: this.#state });
     const retryAfterMs = this.retryAfterMs();
     const what = this.#state === 'open' ? 'open' : 'half-open with its probe calls in flight';
     throw new CircuitOpenError(`Circuit${this.name === undefined ? '' : ` ${this.name}`} is ${what}; calls fail fast`, {
@@ -216,12 +234,13 @@ export class CircuitBreaker {
   }
 
   #transition(to: CircuitState): void {
+    const from = this.#state;
     this.#state = to;
     this.#epoch++;
     this.#halfOpenCalls = 0;
     if (to === 'closed') this.#failureCount = 0;
     const metadata = { pool: this.name };
-    if (to === 'open') emitResilienceEvent('circuit_breaker.opened', { failureCount: this.#failureCount }, metadata);
+    if (to === 'open') emitResilienceEvent('circuit_breaker.opened', { failureCount: this.#failureCount }, { ...metadata, reason: from === 'half-open' ? 'probe_failed' : 'failure_threshold' });
     else if (to === 'closed') emitResilienceEvent('circuit_breaker.closed', {}, metadata);
     else emitResilienceEvent('circuit_breaker.half_open', {}, metadata);
   }

@@ -7,6 +7,7 @@
  * is the application's own, attached to and emitted like a catalogued one.
  */
 import diagnosticsChannel, { type Channel } from 'node:diagnostics_channel';
+import { describeValue } from '../config/format-issues.js';
 import { ValidationError } from '../errors.js';
 import { Logger } from '../logger.js';
 import { onResilienceEvent } from '../resilience/events.js';
@@ -54,7 +55,7 @@ const APP_NAME_TEXT = "a dot-separated event name like 'myapp.index.stop' (lette
 export function checkEventName(name: string): void {
   if (channels.has(name)) return;
   if (typeof name !== 'string' || !APP_NAME.test(name)) {
-    const received = typeof name === 'string' ? JSON.stringify(name) : `${String(name)} (${typeof name})`;
+    const received = describeValue(name);
     throw new ValidationError(`Expected ${APP_NAME_TEXT}, got ${received}`, 'invalid_argument', { field: 'name', expected: APP_NAME_TEXT, received });
   }
   if (name === 'snakepit' || name.startsWith('snakepit.')) {
@@ -150,5 +151,10 @@ export function telemetryLogger(): Logger {
   return logger;
 }
 
-// The resilience toolkit's hook predates the bus: forward its events under `snakepit.*`.
-onResilienceEvent('*', (name, measurements, metadata) => emit(`snakepit.${name}`, measurements as never, metadata as never));
+// The resilience toolkit has its own hook: forward its events under `snakepit.*`, asking only for
+// those someone listens to (its per-call events are then never built for nobody).
+onResilienceEvent(
+  '*',
+  (name, measurements, metadata) => emit(`snakepit.${name}`, measurements as never, metadata as never),
+  (name) => enabled(`snakepit.${name}`),
+);

@@ -61,8 +61,8 @@ describe('telemetry bus', () => {
   it("forwards the resilience toolkit's events under snakepit.*", () => {
     const got: unknown[] = [];
     attach('cb', ['snakepit.circuit_breaker.opened'], (_e, m, md) => got.push([m, md]));
-    emitResilienceEvent('circuit_breaker.opened', { failureCount: 3 }, { pool: 'p' });
-    expect(got).toEqual([[{ failureCount: 3 }, { pool: 'p' }]]);
+    emitResilienceEvent('circuit_breaker.opened', { failureCount: 3 }, { pool: 'p', reason: 'failure_threshold' });
+    expect(got).toEqual([[{ failureCount: 3 }, { pool: 'p', reason: 'failure_threshold' }]]);
   });
 
   it("attaches to and emits an application's own names; snakepit.* stays closed and malformed names are refused", () => {
