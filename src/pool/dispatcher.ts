@@ -13,6 +13,7 @@ import { place, reentrantCandidates } from './scheduler.js';
 import type { TaskQueue } from './task-queue.js';
 import type { Task, TaskHooks } from './task.js';
 import { callDequeued, callEnqueued, callQueueTimeout, poolSaturated } from '../telemetry/call-events.js';
+import { callFailed, callRetried } from '../telemetry/error-events.js';
 
 /** Slack between the cancel grace and the transport deadline that backs up a call timeout. */
 const TRANSPORT_DEADLINE_MARGIN_MS = 1_000;
@@ -161,9 +162,11 @@ export class Dispatcher {
           this.#options.logger.info(`Retrying idempotent call to ${task.tool} after ${worker.id} crashed`, { pool: this.#name, workerId: worker.id });
           this.#counters.retries++;
           task.prepareRetry();
+          callRetried(this.#name, task, err);
           return this.admit(task);
         }
         this.#counters.errors++;
+        callFailed(this.#name, task, err);
         task.fail(err);
       },
     );
