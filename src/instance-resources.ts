@@ -15,7 +15,7 @@ import { GrpcHostResources } from './transport/grpc/host-resources.js';
 import { pidAlive, sweepShm } from './transport/shm.js';
 import { loadArrow } from './transport/arrow.js';
 import { startBridged, stopBridged } from './telemetry/pool-bridge.js';
-import { bridgeSessionAffinity, bridgeSessions } from './telemetry/session-events.js';
+import { bridgeSessionAffinity, bridgeSessions, unbridgeSessions } from './telemetry/session-events.js';
 import { SessionHub } from './session/session-hub.js';
 import type { StartOptions } from './snakepit.js';
 
@@ -101,6 +101,7 @@ export class InstanceResources {
   async stop(timeoutMs: number | undefined): Promise<void> {
     await this.#control?.stop();
     await this.hub.stop();
+    unbridgeSessions(this.hub.store);
     for (const p of this.pools.values()) stopBridged(p);
     await Promise.all([...this.pools.values()].map((p) => p.stop(timeoutMs)));
     await this.#grpc?.stop();

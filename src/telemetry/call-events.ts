@@ -163,7 +163,7 @@ class CallTrace {
     const durationMs = performance.now() - this.startedAt;
     if (this.streamOn) emit('snakepit.stream.closed', { messages: this.messages, durationMs }, this.#withFields({ ok: false }));
     const workerId = (error as { details?: { workerId?: string } } | null)?.details?.workerId ?? this.task?.worker?.id;
-    emit('snakepit.call.exception', { durationMs }, this.#withFields({ workerId, code: errorCode(error), kind: (error as Error)?.name ?? 'Error' }));
+    emit('snakepit.call.exception', { durationMs }, this.#withFields({ workerId, code: errorCode(error), category: (error as { category?: string } | null)?.category, kind: (error as Error)?.name ?? 'Error' }));
   }
 }
 

@@ -57,7 +57,8 @@ export interface HostEventMap {
   'snakepit.pool.worker.recycled': Ev<{ memoryMb?: number; uptimeMs: number; requests: number }, WorkerMeta & { reason: string; memoryThresholdMb?: number }>;
   'snakepit.call.start': Ev<{ systemTime: number }, CallMeta>;
   'snakepit.call.stop': Ev<{ durationMs: number }, CallMeta & { workerId: string | undefined }>;
-  'snakepit.call.exception': Ev<{ durationMs: number }, CallMeta & { workerId: string | undefined; code: string | undefined; kind: string }>;
+  /** `category`: the error's (worker, timeout, python_error, grpc_error, validation, pool); undefined for a non-Snakepit error. */
+  'snakepit.call.exception': Ev<{ durationMs: number }, CallMeta & { workerId: string | undefined; code: string | undefined; category: string | undefined; kind: string }>;
   'snakepit.stream.opened': Ev<None, CallMeta>;
   'snakepit.stream.message': Ev<{ index: number }, CallMeta>;
   'snakepit.stream.closed': Ev<{ messages: number; durationMs: number }, CallMeta & { ok: boolean }>;

@@ -7,14 +7,21 @@
 import type { Pool } from '../pool/pool.js';
 import type { SessionRecord, SessionStore } from '../session/session-store.js';
 import { emit, enabled } from './bus.js';
+import { trackSessions, untrackSessions } from './metrics.js';
 
 /** Forwards a session store's events: `snakepit.session.created` and `snakepit.session.ended`. */
 export function bridgeSessions(store: SessionStore): void {
+  trackSessions(store);
   store.on('session:created', (record) => emit('snakepit.session.created', { ttlMs: record.ttlMs }, { sessionId: record.id }));
   store.on('session:ended', (record, reason) => {
     if (!enabled('snakepit.session.ended')) return;
     emit('snakepit.session.ended', { lifetimeMs: Date.now() - record.createdAt, calls: record.stats.calls }, { sessionId: record.id, reason });
   });
+}
+
+/** Stops counting a stopped instance's store in `snakepit_sessions`. */
+export function unbridgeSessions(store: SessionStore): void {
+  untrackSessions(store);
 }
 
 /**
