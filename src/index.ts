@@ -15,7 +15,7 @@ export type { LoadedConfig, LoadConfigOptions } from './config/load.js';
 export type { SessionStoreStats, SessionInfo, CreateSessionOptions } from './session/session-store.js';
 export type { ReapOptions } from './process/reaper.js';
 export type { ControlEndpointInfo } from './control/server.js';
-export type { SnakepitMetrics, TelemetryControl, GpuProfilerOptions } from './telemetry/index.js';
+export type { SnakepitMetrics, TelemetryControl, ControlTarget, TelemetryStreamInfo, PatternSampling, GpuProfilerOptions, GpuProfilerStats, GpuSample } from './telemetry/index.js';
 export type { HostEventMap, Measurements } from './telemetry/catalog.js';
 export type { CreateVenvOptions, ResolveInterpreterOptions, InterpreterSource } from './python/venv.js';
 export type { FindUvOptions } from './python/packages.js';
@@ -26,7 +26,7 @@ export { Tensor, type TensorDType, type TensorData, type TensorOrder } from './t
 export { ZeroCopyRef } from './transport/codec.js';
 export { ArrowIPC } from './transport/arrow.js';
 export { Logger, withLevel, pinoSink, redact, type LogLevel, type LogLevelInput, type LogCategory, type LogRecord, type LogSink, type PinoLike } from './logger.js';
-export { telemetry, PYTHON_EVENTS, EVENT_NAMES } from './telemetry/index.js';
+export { telemetry, PYTHON_EVENTS, EVENT_NAMES, PYTHON_MEASUREMENT_KEYS } from './telemetry/index.js';
 export type { TelemetryHandler, TelemetryMessage, TelemetryEventMap, TelemetryEventName, PythonEventName, AppEventName, SpanRef } from './telemetry/index.js';
 export type { PoolStats, WorkerInfo } from './pool/pool.js';
 export type { PoolHealth, InstanceHealth, HealthStatus, HealthError } from './pool/health.js';

@@ -23,21 +23,22 @@ export const telemetry = {
   startSpan,
   endSpan,
   endSpanException,
-  /** Python telemetry at runtime: sampling, filters, on/off (the original's `Telemetry.Control`). */
+  /** Python telemetry at runtime: sampling, filters, on/off per pool or worker, the worker streams (the original's `Telemetry.Control` and `GrpcStream`). */
   control,
   /** prom-client metrics (created on first use). */
   metrics,
   /** OpenTelemetry call spans (needs an SDK installed by the app to record anything). */
   tracing: { enable: enableTracing, enabled: tracingEnabled },
   setLogger: setTelemetryLogger,
-  /** Periodic nvidia-smi samples as `snakepit.gpu.sampled` (off until `start()`). */
+  /** Periodic nvidia-smi samples as `snakepit.gpu.memory.sampled` and three more (off until `start()`). */
   gpuProfiler,
 };
 
 export type { TelemetryHandler, TelemetryMessage, AppEventName, PayloadOf } from './bus.js';
 export type { SpanRef } from './span.js';
-export type { TelemetryControl } from './python-events.js';
+export type { TelemetryControl, ControlTarget, TelemetryStreamInfo, PatternSampling } from './python-events.js';
 export type { SnakepitMetrics } from './metrics.js';
-export type { GpuProfilerOptions, GpuSample } from './gpu-profiler.js';
+export type { GpuProfilerOptions, GpuSample, GpuProfilerStats } from './gpu-profiler.js';
 export type { TelemetryEventMap, TelemetryEventName, HostEventMap, PythonEventName, Measurements, Metadata } from './catalog.js';
 export { PYTHON_EVENTS, EVENT_NAMES } from './catalog.js';
+export { PYTHON_MEASUREMENT_KEYS } from './python-catalog.js';
