@@ -21,7 +21,8 @@ export interface FailedCall {
 /** Codes of the exceptions a tool raised (not bridge refusals such as `unknown_tool` or `cancelled`). */
 const RAISED = new Set(['python_error', 'shape_mismatch', 'dtype_mismatch', 'device_mismatch', 'out_of_memory']);
 
-const ERROR_EVENTS = [
+/** Every event `callFailed` may emit. */
+export const ERROR_EVENTS = [
   'snakepit.error.shape_mismatch',
   'snakepit.error.dimension_error',
   'snakepit.error.device',

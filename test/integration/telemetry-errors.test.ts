@@ -2,20 +2,12 @@
 // tool raised emits snakepit.error.* (catalogue names, measurements, metadata with the call's context) and
 // python.exception.mapped/unmapped; the metrics count them by kind, type and category.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { telemetry, type Snakepit, type TelemetryEventName } from '../../src/index.js';
+import { telemetry, type Snakepit } from '../../src/index.js';
+import { ERROR_EVENTS } from '../../src/telemetry/error-events.js';
 import { startPool } from '../helpers/pool.js';
 import { recordTelemetry, type TelemetryRecorder } from '../helpers/telemetry.js';
 
-const ERRORS: TelemetryEventName[] = [
-  'snakepit.error.shape_mismatch',
-  'snakepit.error.dimension_error',
-  'snakepit.error.device',
-  'snakepit.error.oom',
-  'snakepit.error.dtype_mismatch',
-  'snakepit.error.python_exception',
-  'snakepit.python.exception.mapped',
-  'snakepit.python.exception.unmapped',
-];
+const ERRORS = [...ERROR_EVENTS];
 
 let sp: Snakepit;
 let rec: TelemetryRecorder;
