@@ -10,7 +10,7 @@ import diagnosticsChannel, { type Channel } from 'node:diagnostics_channel';
 import { describeValue } from '../config/format-issues.js';
 import { ValidationError } from '../errors.js';
 import { Logger } from '../logger.js';
-import { onResilienceEvent } from '../resilience/events.js';
+import { onResilienceEvent, RESILIENCE_EVENTS, type ResilienceEventName } from '../resilience/events.js';
 import { EVENT_NAMES, type Measurements, type Metadata, type TelemetryEventMap, type TelemetryEventName } from './catalog.js';
 
 /** An application's own event name: any well-formed name outside `snakepit.*`. */
@@ -153,8 +153,10 @@ export function telemetryLogger(): Logger {
 
 // The resilience toolkit has its own hook: forward its events under `snakepit.*`, asking only for
 // those someone listens to (its per-call events are then never built for nobody).
+// Their bus channels, looked up once: the gate runs on every call through a pool's breaker.
+const resilienceChannels = new Map(RESILIENCE_EVENTS.map((name): [ResilienceEventName, Channel | undefined] => [name, channels.get(`snakepit.${name}`)]));
 onResilienceEvent(
   '*',
   (name, measurements, metadata) => emit(`snakepit.${name}`, measurements as never, metadata as never),
-  (name) => enabled(`snakepit.${name}`),
+  (name) => resilienceChannels.get(name)?.hasSubscribers === true,
 );
