@@ -28,10 +28,11 @@ export async function traceSpawn(pool: string, workerId: string, start: () => Pr
 }
 
 /** Emits one `snakepit.pool.status` snapshot of `pool` (when anyone listens). */
-function emitStatus(pool: Pool, trigger: 'interval' | 'health', status = pool.health().status): void {
+function emitStatus(pool: Pool, trigger: 'interval' | 'health', status?: string): void {
   if (!enabled('snakepit.pool.status')) return;
   const { workers, available, busy, queued } = pool.stats();
-  emit('snakepit.pool.status', { queueDepth: queued, availableWorkers: available, busyWorkers: busy, totalWorkers: workers }, { pool: pool.name, status, trigger });
+  const metadata = { pool: pool.name, status: status ?? pool.health().status, trigger };
+  emit('snakepit.pool.status', { queueDepth: queued, availableWorkers: available, busyWorkers: busy, totalWorkers: workers }, metadata);
 }
 
 /** Forwards `pool`'s events to the bus for as long as the pool lives. */
