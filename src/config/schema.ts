@@ -179,6 +179,11 @@ const globalShape = {
   sessionTtlMs: posInt().default(3_600_000).describe('Idle time after which a session expires, in ms.'),
   /** How often expired sessions are swept, in ms. @default 60000 */
   sessionCleanupIntervalMs: posInt().default(60_000).describe('Time between sweeps of expired sessions, in ms.'),
+  /**
+   * Time between two `snakepit.pool.status` snapshots of each pool (queue depth, available workers),
+   * in ms; emitted only while anyone listens to that event. @default 5000
+   */
+  poolStatusIntervalMs: posInt().default(5_000).describe('Time between snakepit.pool.status snapshots, in ms.'),
   /** Timeout of a host tool called from Python that sets none, in ms. @default 30000 */
   hostToolTimeoutMs: posInt().default(30_000).describe('Timeout of host tools called from Python, in ms.'),
   /** Heartbeat defaults for every pool; a pool's `heartbeat` overrides single fields. */

@@ -72,7 +72,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       handOver: (old, fresh) => this.#dispatcher.handOver(old, fresh),
       resume: (old) => this.#dispatcher.drainTo(old),
       vacate: (old) => this.#replacements.vacate(slotOf(old)),
-      recycled: (old, reason) => this.emit('worker:recycled', toInfo(old), reason),
+      recycled: (old, reason, _fresh, memoryMb) => this.emit('worker:recycled', toInfo(old), reason, memoryMb),
       gracefulShutdownTimeoutMs: config.gracefulShutdownTimeoutMs,
       logger: logger.child({ pool: this.name, category: 'lifecycle' }),
     });
@@ -194,6 +194,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       lifecycle: { ...this.#lifecycle.counts },
       streamsHeld: this.#streamsHeld,
       streamHolds: this.#streamHolds,
+      ...(this.#circuit.breaker ? { circuitBreaker: this.#circuit.breaker.stats() } : {}),
     };
   }
 
@@ -205,7 +206,8 @@ export class Pool extends EventEmitter<PoolEvents> {
   /** Health status, crash and restart counts, and the last failure (with Python's stderr or traceback). */
   health(): PoolHealth {
     // A worker being recycled still serves its slot until its replacement is ready.
-    return this.#health.snapshot(this.#workers.filter((w) => isLive(w) || this.#lifecycle.isRecycling(w)).length);
+    const health = this.#health.snapshot(this.#workers.filter((w) => isLive(w) || this.#lifecycle.isRecycling(w)).length);
+    return this.#circuit.breaker ? { ...health, circuitBreaker: this.#circuit.breaker.state } : health;
   }
 
   /** A snapshot of each worker. */

@@ -11,6 +11,7 @@ import type { HostRequest } from '../transport/types.js';
 import type { Worker } from '../worker/worker.js';
 import { type SessionBackend } from './session.js';
 import { SessionStore, type SessionEndReason, type SessionRecord } from './session-store.js';
+import { sessionDispatched } from '../telemetry/session-events.js';
 
 export interface SessionHubOptions {
   sessionTtlMs: number;
@@ -59,6 +60,7 @@ export class SessionHub {
   /** For the pools: a session's call goes to `worker`; returns the state to restore there, if any. */
   readonly onSessionDispatch = (sessionId: string, worker: Worker): Record<string, unknown> | undefined => {
     const record = this.store.ensure(sessionId);
+    sessionDispatched(record, worker);
     const firstTimeHere = this.store.recordDispatch(sessionId, worker.id, worker.pool);
     return firstTimeHere && record.state.size > 0 ? this.store.stateSnapshot(sessionId) : undefined;
   };

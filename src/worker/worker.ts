@@ -268,6 +268,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       onRecovered: (missedBefore) => this.emit('heartbeat-recovered', missedBefore),
       onDead: (miss) => this.kill(`heartbeat: ${miss.missed} missed`, 'worker_hung'),
       logger: this.options.logger.child({ workerId: this.id, pool: this.pool, category: 'heartbeat' }),
+      telemetry: { pool: this.pool, workerId: this.id },
     });
   }
 
