@@ -7,7 +7,7 @@ import { PoolError, TimeoutError } from '../errors.js';
 import { PoolCircuit } from '../resilience/pool-circuit.js';
 import type { ToolSpec } from '../transport/types.js';
 import type { Worker, WorkerExit } from '../worker/worker.js';
-import { CallWindow, type CallRates } from './call-window.js';
+import { CallRecord, type CallRates, type ToolDurations } from './call-window.js';
 import { workerCapacity } from './capacity.js';
 import { avoidTainted, CrashBarrier, describeExit, isLive, withCrashInfo } from './crash-barrier.js';
 import { Dispatcher, type DispatchHost } from './dispatcher.js';
@@ -15,7 +15,7 @@ import { PoolHealthState, type PoolHealth } from './health.js';
 import { LifecycleManager, lifecycleOptions, type RecycleOutcome } from './lifecycle.js';
 import { toInfo, type PoolEvents, type PoolOptions, type PoolStats, type WorkerInfo } from './pool-types.js';
 import { Replacements } from './replacements.js';
-import { combineObservers, Task, type CallOptions, type ChunkHandler, type StreamCallOptions } from './task.js';
+import { Task, type CallOptions, type ChunkHandler, type StreamCallOptions } from './task.js';
 import { ToolCatalog } from './tool-catalog.js';
 import { Endpoints, cleanupSessionOn, startInBatches, startPoolWorker } from './worker-ops.js';
 
@@ -40,8 +40,8 @@ export class Pool extends EventEmitter<PoolEvents> {
   readonly #circuit: PoolCircuit;
   readonly #dispatcher: Dispatcher;
   readonly #tools: ToolCatalog;
-  /** Recent calls: calls/s and latency percentiles for `snakepit status` (`recentCalls()`). */
-  readonly #recent = new CallWindow();
+  /** Every call's duration: the recent window (`recentCalls()`) and by tool (`callDurations()`). */
+  readonly #calls = new CallRecord();
   #state: 'new' | 'starting' | 'ready' | 'stopping' | 'stopped' = 'new';
   #nextWorker = 1;
   #streamsHeld = 0;
@@ -144,7 +144,8 @@ export class Pool extends EventEmitter<PoolEvents> {
     const task = new Task(tool, args, options, onChunk, timeoutMs, this.#dispatcher);
     if (task.flow) task.flow.onHeld = this.#onStreamHeld;
     task.blockedWorkers = blockedWorkers();
-    this.#observe(task);
+    // Telemetry and the circuit breaker watch the call; an open circuit fails it here.
+    this.#circuit.attach(task, this.#options.services.observeCall?.(this.name, task));
     if (task.settled) return task.promise;
     const refused = this.#refusal(tool);
     if (refused) task.fail(refused);
@@ -159,21 +160,6 @@ export class Pool extends EventEmitter<PoolEvents> {
       return new PoolError(`Pool ${this.name} is ${this.#state}`, code, { pool: this.name });
     }
     return this.#tools.refuse(tool);
-  }
-
-  /** Telemetry and the circuit breaker watch the call; an open circuit fails it here. */
-  #observe(task: Task): void {
-    const watched = this.#options.services.observeCall?.(this.name, task);
-    if (!this.#circuit.breaker) {
-      task.observer = watched;
-      return;
-    }
-    try {
-      task.observer = combineObservers(watched, this.#circuit.observe());
-    } catch (error) {
-      task.observer = watched;
-      task.fail(error as Error);
-    }
   }
 
   /** Counters and worker counts. */
@@ -200,7 +186,12 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** Calls per second and latency percentiles over the recent window. */
   recentCalls(now?: number): CallRates {
-    return this.#recent.rates(now);
+    return this.#calls.recent.rates(now);
+  }
+
+  /** Every call's duration by tool and outcome since the pool started (`snakepit_call_duration_seconds`). */
+  callDurations(): IterableIterator<ToolDurations> {
+    return this.#calls.durations.entries();
   }
 
   /** Health status, crash and restart counts, and the last failure (with Python's stderr or traceback). */
@@ -302,7 +293,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       },
       sessionDispatched: (sessionId, worker) => services.onSessionDispatch?.(sessionId, worker),
       sessionRestoreLost: (sessionId, worker) => services.onSessionRestoreLost?.(sessionId, worker),
-      settled: (task, ok) => this.#recent.record(performance.now() - task.startedAt, ok),
+      settled: (task, ok) => this.#calls.record(task.tool, performance.now() - task.startedAt, ok),
       recycleIfDue: (worker) => this.#lifecycle.afterCall(worker),
       checkIdle: () => {
         if (this.#isIdle()) this.emit('idle');

@@ -10,7 +10,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { Pool } from '../pool/pool.js';
 import type { SessionStore } from '../session/session-store.js';
 import { attach } from './bus.js';
-import { registerResilienceMetrics, summary } from './metrics-resilience.js';
+import { registerResilienceMetrics } from './metrics-resilience.js';
 import { registerResourceMetrics } from './metrics-resources.js';
 
 /** What `telemetry.metrics()` returns. */
@@ -66,7 +66,7 @@ export function metrics(): SnakepitMetrics {
   gauge('snakepit_pool_available_workers', 'Workers able to take a call now.', (p) => p.stats().available);
   gauge('snakepit_pool_busy_workers', 'Workers running a call.', (p) => p.stats().busy);
   gauge('snakepit_pool_workers', 'Live workers.', (p) => p.stats().workers);
-  const duration = summary(registry, 'snakepit_call_duration_seconds', 'Call duration (queue wait + run), by pool and tool.', ['pool', 'tool', 'outcome']);
+  registry.registerMetric(callDurations() as never);
   const exceptions = new Counter({
     name: 'snakepit_call_exceptions_total',
     help: 'Failed calls, by pool, tool and error code.',
@@ -76,9 +76,8 @@ export function metrics(): SnakepitMetrics {
   const spawns = new Counter({ name: 'snakepit_worker_spawns_total', help: 'Worker starts, by pool and result.', labelNames: ['pool', 'result'], registers: [registry] });
   const crashes = new Counter({ name: 'snakepit_worker_crashes_total', help: 'Workers that died unasked.', labelNames: ['pool'], registers: [registry] });
   const queueTimeouts = new Counter({ name: 'snakepit_queue_timeouts_total', help: 'Calls that timed out in the queue.', labelNames: ['pool'], registers: [registry] });
-  attach('snakepit-metrics', ['snakepit.call.stop', 'snakepit.call.exception'], (event, { durationMs }, meta) => {
-    duration.observe({ pool: meta.pool, tool: meta.tool, outcome: event === 'snakepit.call.stop' ? 'ok' : 'error' }, durationMs / 1000);
-    if (event === 'snakepit.call.exception') exceptions.inc({ pool: meta.pool, tool: meta.tool, code: (meta as { code?: string }).code ?? 'unknown' });
+  attach('snakepit-metrics', ['snakepit.call.exception'], (_event, _m, meta) => {
+    exceptions.inc({ pool: meta.pool, tool: meta.tool, code: (meta as { code?: string }).code ?? 'unknown' });
   });
   attach('snakepit-metrics-workers', ['snakepit.pool.worker.spawned', 'snakepit.pool.worker.spawn_failed', 'snakepit.worker.crash', 'snakepit.pool.queue.timeout'], (event, _m, meta) => {
     const pool = String(meta.pool);
@@ -90,4 +89,34 @@ export function metrics(): SnakepitMetrics {
   registerResourceMetrics(registry, stores);
   shared.instance = { registry, text: () => registry.metrics(), contentType: registry.contentType };
   return shared.instance;
+}
+
+const QUANTILES = [0.5, 0.9, 0.99];
+
+/**
+ * `snakepit_call_duration_seconds`: a summary read, at each scrape, from what the pools record
+ * of every call (`Pool.callDurations()`, the one source of call latency): quantiles, sum and count
+ * by pool, tool and outcome since each pool started.
+ */
+function callDurations() {
+  const name = 'snakepit_call_duration_seconds';
+  const help = 'Call duration (queue wait + run), by pool, tool and outcome.';
+  return {
+    name,
+    help,
+    type: 'summary',
+    aggregator: 'sum',
+    reset() {},
+    async get() {
+      const values: { labels: Record<string, string | number>; value: number; metricName?: string }[] = [];
+      for (const [pool, p] of pools) {
+        for (const d of p.callDurations()) {
+          const labels = { pool, tool: d.tool, outcome: d.ok ? 'ok' : 'error' };
+          for (const q of QUANTILES) values.push({ labels: { ...labels, quantile: q }, value: d.quantile(q) });
+          values.push({ metricName: `${name}_sum`, labels, value: d.sumSeconds }, { metricName: `${name}_count`, labels, value: d.count });
+        }
+      }
+      return { name, help, type: 'summary', aggregator: 'sum', values };
+    },
+  };
 }

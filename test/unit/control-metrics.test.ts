@@ -55,8 +55,8 @@ describe('CallWindow', () => {
 });
 
 describe('metricsText', () => {
-  it('exposes each family once with HELP/TYPE and one labelled series per pool', () => {
-    const text = metricsText(fakeInstance({ requests: 7, queued: 2, errors: 1 }));
+  it('exposes each family once with HELP/TYPE and one labelled series per pool', async () => {
+    const text = await metricsText(fakeInstance({ requests: 7, queued: 2, errors: 1 }));
     const series = Object.fromEntries(
       text
         .split('\n')
@@ -70,8 +70,8 @@ describe('metricsText', () => {
     expect(text).toContain('# TYPE snakepit_pool_workers_busy gauge');
   });
 
-  it('leaves out percentiles of a pool that had no calls', () => {
-    expect(metricsText(fakeInstance({ p50Ms: null }))).not.toMatch(/^snakepit_pool_latency_p50_ms\{/m);
+  it('leaves out percentiles of a pool that had no calls', async () => {
+    expect(await metricsText(fakeInstance({ p50Ms: null }))).not.toMatch(/^snakepit_pool_latency_p50_ms\{/m);
   });
 });
 
@@ -80,7 +80,7 @@ describe('exposition', () => {
 
   it('without telemetry.metrics() is the hand-written text alone', async () => {
     const snapshot = fakeInstance({ requests: 3 });
-    expect(await exposition(snapshot, undefined)).toBe(metricsText(snapshot));
+    expect(await exposition(snapshot, undefined)).toBe(await metricsText(snapshot));
   });
 
   it('with telemetry.metrics() adds its registry, each family exactly once', async () => {
