@@ -82,6 +82,7 @@ export class InstanceResources {
       logger: this.logger,
       grpc: this.#grpc?.poolContext,
       hostRequests: this.hub.hostRequests,
+      hostToolTimeoutMs: config.hostToolTimeoutMs,
       onSessionDispatch: this.hub.onSessionDispatch,
       onSessionRestoreLost: this.hub.onSessionRestoreLost,
       crashBarrier: config.crashBarrier,

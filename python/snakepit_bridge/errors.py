@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
+from . import wire_errors
+
 
 class SnakepitToolError(Exception):
     """A tool failure with a stable ``code`` and structured ``details``.
@@ -14,7 +16,7 @@ class SnakepitToolError(Exception):
                                 details={"available": ["count", "sum"]})
     """
 
-    default_code = "python_error"
+    default_code = wire_errors.PYTHON_ERROR
 
     def __init__(
         self,
@@ -32,7 +34,7 @@ class SnakepitToolError(Exception):
 class ToolCancelledError(SnakepitToolError):
     """Raised by a cooperative tool that noticed ``session_context.cancelled``."""
 
-    default_code = "cancelled"
+    default_code = wire_errors.CANCELLED
 
     def __init__(self, message: str = "the call was cancelled", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -55,7 +57,7 @@ class HostToolError(SnakepitToolError):
     ``host_type``/``host_traceback``: the host error's class name and stack text.
     """
 
-    default_code = "host_tool_error"
+    default_code = wire_errors.HOST_TOOL_ERROR
 
     def __init__(self, message: str = "", *, code: Optional[str] = None, details: Any = None,
                  host_type: Optional[str] = None, host_traceback: Optional[str] = None) -> None:

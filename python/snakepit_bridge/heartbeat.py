@@ -84,7 +84,7 @@ class Watchdog:
     """Records pings; ``check()`` decides, the thread started by ``start()`` calls it.
 
     ``on_lost(silence_s)`` runs once per silence; the default logs and, in
-    dependent mode, runs ``releases`` (e.g. ``Runtime.on_exit``: the gRPC
+    dependent mode, runs ``releases`` (e.g. ``WorkerCore.on_exit``: the gRPC
     socket file) and exits the process.
     """
 
@@ -174,7 +174,7 @@ class Watchdog:
 
 
 def exit_now(code: int) -> None:
-    """Flush logs and leave (``runtime.hard_exit``, imported late to avoid an import cycle)."""
-    from .runtime import hard_exit
+    """Flush logs and leave (``process.hard_exit``)."""
+    from .process import hard_exit
 
     hard_exit(code)

@@ -29,7 +29,7 @@ import uuid
 from decimal import Decimal
 from typing import Any, Sequence, Tuple, Union
 
-from . import arrow, shm
+from . import arrow, shm, wire_errors
 from .errors import SnakepitToolError
 from .graceful import MARKER_KEY, SerializationError
 from .graceful import public_fields as _public_fields, safe_repr as _safe_repr, unserializable as _unserializable
@@ -53,7 +53,7 @@ _MAX_DEPTH = 100  # well under msgpack's nest limit (512)
 class PayloadTooLargeError(SnakepitToolError, ValueError):
     """An encoded value is over ``SNAKEPIT_MAX_PAYLOAD_BYTES`` (code ``payload_too_large``)."""
 
-    default_code = "payload_too_large"
+    default_code = wire_errors.PAYLOAD_TOO_LARGE
 
 
 @dataclasses.dataclass

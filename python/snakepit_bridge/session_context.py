@@ -11,6 +11,7 @@ import asyncio
 import functools
 from typing import Any, Callable, Dict, Iterator, Mapping, MutableMapping, Optional
 
+from . import wire_errors
 from .errors import HostToolError
 
 __all__ = ["SessionContext", "HostTools", "SessionState"]
@@ -72,7 +73,7 @@ class SessionContext:
     def _request(self, op: str, payload: Dict[str, Any], timeout_ms: Optional[int] = None) -> Any:
         host = self._host
         if host is None:
-            raise HostToolError("this worker has no connection to the host", code="host_unavailable")
+            raise HostToolError("this worker has no connection to the host", code=wire_errors.HOST_UNAVAILABLE)
         return host.request(op, self.request_id, payload, host.wait_bound(timeout_ms), self)
 
     def call_host_tool(self, name: str, args: Optional[Mapping[str, Any]] = None, /, *,
@@ -82,8 +83,9 @@ class SessionContext:
         Arguments are ``args`` (a map, so that a parameter named ``timeout_ms``
         can be passed too) merged with ``kwargs``; they travel as full values
         (maps, lists, bytes, big ints, numpy arrays). ``timeout_ms``: the host's
-        limit for the tool (None: the host default, 30 s); Python gives up
-        itself 5 s after it (``host_tool_timeout``).
+        limit for the tool (None: the host default, its ``hostToolTimeoutMs``,
+        30 s unless configured); Python gives up itself 5 s after it
+        (``host_tool_timeout``).
 
         Works from sync tools and from threads they start. In an ``async`` tool
         it blocks the event loop while waiting: use ``acall_host_tool`` there.
@@ -197,7 +199,7 @@ class SessionState(MutableMapping):
 
     def _request(self, payload: Dict[str, Any]) -> Any:
         if self._ctx.session_id is None:  # the host would say the same, a round trip later
-            raise HostToolError("this call has no session, so no session state", code="no_session")
+            raise HostToolError("this call has no session, so no session state", code=wire_errors.NO_SESSION)
         return self._ctx._request("state", payload)
 
     def _load(self) -> Dict[str, Any]:

@@ -21,7 +21,7 @@ import os
 import platform
 import sys
 import sysconfig
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from . import thread_safety_checker as checks
 
@@ -68,22 +68,26 @@ def current_concurrency() -> int:
     return _concurrency
 
 
-def prepare(runtime: Any, tools: Dict[str, Callable[..., Any]]) -> Dict[str, Callable[..., Any]]:
-    """Start-up checks for ``runtime`` (adapter loaded); returns the tools to dispatch to."""
+def prepare(adapter_host: Any, tools: Dict[str, Callable[..., Any]],
+            on_exit: List[Callable[[], None]]) -> Dict[str, Callable[..., Any]]:
+    """Start-up checks for a loaded ``adapter_host.AdapterHost``; returns the tools to run.
+
+    ``on_exit``: where to add the checker's report at exit (checks on).
+    """
     global _concurrency
-    _concurrency = runtime.concurrency
-    mode = getattr(runtime, "thread_safety", "off")
-    adapter_cls = type(runtime.adapter)
-    if runtime.concurrency > 1:
-        _warn_gil(runtime.concurrency)
-        _check_declaration(adapter_cls, runtime.concurrency, mode)
+    concurrency = _concurrency = adapter_host.concurrency
+    mode = adapter_host.thread_safety
+    adapter = adapter_host.adapter
+    if concurrency > 1:
+        _warn_gil(concurrency)
+        _check_declaration(type(adapter), concurrency, mode)
     if mode == "off":
         return tools
     checker = checks.enable_checking(strict_mode=mode == "strict")
     checker.check_library_safety()
-    for hint in checks.check_common_pitfalls(runtime.adapter):
+    for hint in checks.check_common_pitfalls(adapter):
         log.warning("THREAD SAFETY: %s", hint)
-    runtime.on_exit.append(_log_report)
+    on_exit.append(_log_report)
     return {name: checks.monitored(name, fn) for name, fn in tools.items()}
 
 

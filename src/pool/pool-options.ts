@@ -25,6 +25,8 @@ export interface PoolContext {
   } | undefined;
   /** Answers workers' requests to the host (host tools, session state). */
   hostRequests?: PoolOptions['hostRequests'];
+  /** The instance's `hostToolTimeoutMs`, passed to workers so Python waits as long as the host. */
+  hostToolTimeoutMs?: number | undefined;
   /** The instance's `zeroCopy`, `maxPayloadBytes`, `serialization`; undefined: inline, no limit of its own. */
   dataPlane?: DataPlaneConfig | undefined;
   /** Session bookkeeping as a session's call is dispatched (and the state to restore). */
@@ -54,6 +56,7 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
       pythonLogLevel: pool.logLevel,
       threadsPerWorker: pool.threadsPerWorker,
       threadSafetyChecks: pool.threadSafetyChecks,
+      hostToolTimeoutMs: context.hostToolTimeoutMs,
     }),
     pool.heartbeat,
   ), context);

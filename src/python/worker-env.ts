@@ -30,6 +30,9 @@ export const THREAD_PROFILE_LIMIT_VARS: readonly string[] = Object.freeze([
 /** Read by the Python worker: `1` (log findings) or `strict` (raise them); see guides/threading.md. */
 export const THREAD_SAFETY_CHECKS_ENV = 'SNAKEPIT_THREAD_SAFETY_CHECKS';
 
+/** Read by the Python worker: how long a host tool may take when the call names no timeout (docs/protocol.md). */
+export const HOST_TOOL_TIMEOUT_ENV = 'SNAKEPIT_HOST_TOOL_TIMEOUT_MS';
+
 export interface WorkerEnvOptions {
   profile: 'process' | 'thread';
   adapterEnv: Readonly<Record<string, string>>;
@@ -40,6 +43,8 @@ export interface WorkerEnvOptions {
   threadsPerWorker?: number;
   /** Thread profile: turn on the worker's thread-safety checks. @default false */
   threadSafetyChecks?: boolean;
+  /** The instance's `hostToolTimeoutMs`: Python's wait bound for host tools without their own timeout. Unset: Python's 30 s. */
+  hostToolTimeoutMs?: number;
   base?: NodeJS.ProcessEnv;
 }
 
@@ -56,6 +61,7 @@ export function buildWorkerEnv(options: WorkerEnvOptions): Record<string, string
   // Line-buffered output so print() reaches the host log as it happens.
   env.PYTHONUNBUFFERED = '1';
   env.SNAKEPIT_LOG_LEVEL ??= options.pythonLogLevel;
+  if (options.hostToolTimeoutMs !== undefined) env[HOST_TOOL_TIMEOUT_ENV] = String(options.hostToolTimeoutMs);
   return env;
 }
 

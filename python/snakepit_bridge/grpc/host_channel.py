@@ -15,10 +15,11 @@ from typing import Any, Dict, List, Tuple
 
 import grpc
 
-from .errors import HostToolError
-from .grpc_transport import TOKEN_HEADER, max_message_bytes
-from .host_channel import HostChannel, Pending, unavailable
-from .serialization import pack, unpack
+from .. import wire_errors
+from ..errors import HostToolError
+from ..host_channel import HostChannel, Pending, unavailable
+from ..serialization import pack, unpack
+from .servicer import TOKEN_HEADER, max_message_bytes
 
 __all__ = ["GrpcHostChannel", "host_error", "tool_spec"]
 
@@ -63,9 +64,9 @@ def _rpc_error(exc: grpc.RpcError) -> HostToolError:
     details = exc.details() if hasattr(exc, "details") else str(exc)
     name = code.name if code is not None else "UNKNOWN"
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-        return HostToolError(f"the host did not answer in time ({details})", code="host_tool_timeout")
+        return HostToolError(f"the host did not answer in time ({details})", code=wire_errors.HOST_TOOL_TIMEOUT)
     if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
-        return HostToolError(f"request refused: {details}", code="invalid_host_tool_args")
+        return HostToolError(f"request refused: {details}", code=wire_errors.INVALID_HOST_TOOL_ARGS)
     return unavailable(f"HostService call failed: {name}: {details}")
 
 
@@ -73,6 +74,7 @@ class GrpcHostChannel(HostChannel):
     """Calls ``HostService`` at the address the host gave in ``Describe``."""
 
     def __init__(self, pb2: Any, pb2_grpc: Any) -> None:
+        super().__init__()
         self.pb2 = pb2
         self.pb2_grpc = pb2_grpc
         self._lock = threading.Lock()
@@ -147,7 +149,7 @@ class GrpcHostChannel(HostChannel):
             return pending.finish(error=unavailable("the request was cancelled"))
         except Exception as exc:  # noqa: BLE001 - an undecodable reply
             return pending.finish(error=HostToolError(
-                f"undecodable host reply: {type(exc).__name__}: {exc}", code="host_tool_error"))
+                f"undecodable host reply: {type(exc).__name__}: {exc}", code=wire_errors.HOST_TOOL_ERROR))
         pending.finish(value)
 
     def _abandon(self, pending: Pending) -> None:

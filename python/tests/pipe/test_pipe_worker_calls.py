@@ -55,7 +55,7 @@ def test_python_error_has_type_message_traceback(showcase):
     err = showcase.request("raise_error", {"message": "bad key", "type": "KeyError"})["error"]
     assert err["code"] == "python_error" and err["type"] == "KeyError"
     assert "bad key" in err["message"]
-    assert "raise_error" in err["traceback"] and "dispatcher.py" not in err["traceback"]
+    assert "raise_error" in err["traceback"] and "tool_runner.py" not in err["traceback"]
 
 
 def test_structured_tool_error(showcase):

@@ -32,7 +32,7 @@ import select
 import threading
 from typing import Any, Callable, Deque, List
 
-from .pipe_transport import FrameReader
+from .framing import FrameReader
 
 # handle(frame) answers control frames itself and returns the Call for a call.
 Handler = Callable[[Any], Any]

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, List, Optional
 
-from .dispatcher import StreamAborted, error_map
-from . import telemetry
-from .errors import ProtocolError
-from .serialization import pack_checked, unpack
+from ..errors import ProtocolError
+from ..serialization import pack_checked, unpack
 
-__all__ = ["FrameReader", "FrameWriter", "PipeReplies", "DEFAULT_MAX_FRAME_BYTES", "max_frame_bytes"]
+__all__ = ["FrameReader", "FrameWriter", "DEFAULT_MAX_FRAME_BYTES", "max_frame_bytes"]
 
 DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024
 # A pipe holds 64 KiB (Linux default), so a read never returns more. A larger request only
@@ -142,67 +140,3 @@ class FrameWriter:
     def send(self, frame: Any) -> None:
         """Encode and write one frame."""
         self.write_body(self.encode(frame))
-
-
-class PipeReplies:
-    """The reply sink of calls that arrived as ``call`` frames: answers go out as frames.
-
-    Shared by every pipe call (stateless but for the writer). ``BrokenPipeError``
-    propagates: the dispatcher treats it as "host gone".
-
-    ``hold_final(thread_id)``: that thread's last frame of a call (result, end or error) is kept
-    until ``release_final()``. The process profile's loop releases it once the main thread is
-    back at reading: sent earlier, the host's next call could arrive while the call still
-    counts as running and wake the inbox's watcher thread for nothing (a thread hand-off).
-    """
-
-    __slots__ = ("writer", "_hold_thread", "_held")
-
-    def __init__(self, writer: FrameWriter) -> None:
-        self.writer = writer
-        self._hold_thread: Optional[int] = None
-        self._held: Optional[bytes] = None
-
-    def hold_final(self, thread_id: int) -> None:
-        self._hold_thread = thread_id
-
-    def release_final(self) -> None:
-        """Write the held last frame, if any. Raises ``BrokenPipeError``."""
-        body = self._held
-        if body is not None:
-            self._held = None
-            self.writer.write_body(body)
-
-    def _send(self, frame: Dict[str, Any]) -> None:
-        if telemetry._buffer and frame["t"] != "chunk":
-            telemetry.flush()  # the call's events reach the host before its answer
-        writer = self.writer
-        try:
-            body = writer.encode(frame)
-        except ValueError as exc:  # over the frame limit: answer with an error instead
-            if frame["t"] == "error":
-                raise
-            err = error_map(exc)
-            if err["code"] == "python_error":  # a plain ValueError: the frame limit
-                err["type"] = "FrameTooLargeError"
-            body = writer.encode({"t": "error", "id": frame["id"], "error": err})
-            if frame["t"] == "chunk":
-                # The stream cannot go on; tell the dispatcher through the generator.
-                writer.write_body(body)
-                raise StreamAborted() from exc
-        if frame["t"] != "chunk" and self._hold_thread is not None and threading.get_ident() == self._hold_thread:
-            self._held = body
-            return
-        writer.write_body(body)
-
-    def result(self, call: Any, value: Any) -> None:
-        self._send({"t": "result", "id": call.id, "value": value})
-
-    def chunk(self, call: Any, data: Any, final: bool) -> None:
-        self._send({"t": "chunk", "id": call.id, "data": data, "final": final})
-
-    def end(self, call: Any) -> None:
-        self._send({"t": "end", "id": call.id})
-
-    def error(self, call: Any, err: Dict[str, Any]) -> None:
-        self._send({"t": "error", "id": call.id, "error": err})

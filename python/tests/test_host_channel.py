@@ -12,8 +12,9 @@ import pytest
 
 from fake_host import TOOL_SPECS, FakeGrpcHost, FakePipeHost, HostLogic
 from grpc_harness import pb2, pb2_grpc
+from snakepit_bridge import host_channel
 from snakepit_bridge.errors import HostToolError, SnakepitToolError, ToolCancelledError
-from snakepit_bridge.grpc_host_channel import GrpcHostChannel
+from snakepit_bridge.grpc.host_channel import GrpcHostChannel
 from snakepit_bridge.session_context import SessionContext
 
 CALL_ID = 41
@@ -118,6 +119,58 @@ def test_no_answer_times_out_then_late_reply_is_dropped(host):
     with pytest.raises(HostToolError) as info:
         ctx.call_host_tool("never", timeout_ms=50)
     assert info.value.code == "host_tool_timeout"
+
+
+@pytest.fixture(params=["pipe", "grpc"])
+def make_host(request):
+    """make_host() -> Host of the param's kind, made now (after the test set its environment)."""
+    made = []
+
+    def make():
+        made.append(Host(request.param))
+        return made[-1]
+
+    yield make
+    for h in made:
+        h.close()
+
+
+def test_default_wait_bound_follows_the_hosts_setting(make_host, monkeypatch):
+    monkeypatch.delenv(host_channel.ENV_HOST_TOOL_TIMEOUT_MS, raising=False)
+    assert make_host().channel.wait_bound(None) == 30 + host_channel.GRACE_S  # unset: 30 s (attached workers)
+    monkeypatch.setenv(host_channel.ENV_HOST_TOOL_TIMEOUT_MS, "60000")
+    channel = make_host().channel
+    assert channel.wait_bound(None) == 60 + host_channel.GRACE_S
+    assert channel.wait_bound(1500) == 1.5 + host_channel.GRACE_S  # a call's own timeout_ms wins
+    monkeypatch.setenv(host_channel.ENV_HOST_TOOL_TIMEOUT_MS, "soon")
+    assert make_host().channel.wait_bound(None) == 30 + host_channel.GRACE_S
+
+
+def test_an_answer_after_the_old_fixed_bound_arrives_within_the_hosts_timeout(make_host, monkeypatch):
+    # Scaled down: the old fixed bound (30 s + grace) becomes 0.2 s + 0.05 s, the host's
+    # hostToolTimeoutMs (60 s in the bug report) 30 s; the answer comes after the old bound.
+    monkeypatch.setattr(host_channel, "DEFAULT_HOST_TIMEOUT_MS", 200)
+    monkeypatch.setenv(host_channel.ENV_HOST_TOOL_TIMEOUT_MS, "30000")
+    host = make_host()
+    host.channel.grace_s = 0.05
+    old_bound_s = 0.2 + 0.05
+    t, outcome = run_in_thread(lambda: host.ctx().call_host_tool("hold", n=1))
+    assert host.logic.received.wait(5)
+    t.join(old_bound_s * 2)
+    assert t.is_alive() and not outcome  # still waiting past the old bound
+    host.logic.release()
+    t.join(5)
+    assert outcome == {"value": {"n": 1}}
+
+
+def test_no_answer_within_the_hosts_timeout_is_host_tool_timeout(make_host, monkeypatch):
+    monkeypatch.setenv(host_channel.ENV_HOST_TOOL_TIMEOUT_MS, "200")
+    host = make_host()
+    host.channel.grace_s = 0.05
+    with pytest.raises(HostToolError) as info:
+        host.ctx().call_host_tool("never")
+    assert info.value.code == "host_tool_timeout"
+    assert host.logic.ops("call")[0]["timeout_ms"] is None  # the bound came from the environment
 
 
 def test_cancel_while_waiting_raises_at_once(host):

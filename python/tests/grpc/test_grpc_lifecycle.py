@@ -204,7 +204,7 @@ def test_flags():
 
 
 def test_reported_address():
-    from snakepit_bridge.grpc_transport import reported_address
+    from snakepit_bridge.grpc.servicer import reported_address
 
     assert reported_address("127.0.0.1:0", 4321) == "127.0.0.1:4321"
     assert reported_address("0.0.0.0:0", 5) == "127.0.0.1:5"

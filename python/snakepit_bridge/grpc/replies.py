@@ -1,4 +1,4 @@
-"""gRPC side of the dispatcher's reply sinks.
+"""A gRPC call's reply sinks (the contract is in ``call.py``): answers become response messages.
 
 - ``UnaryReply``: the sink of one ``ExecuteTool``: keeps the response message.
 - ``StreamReply``: the sink of one ``ExecuteStreamingTool``: hands each
@@ -19,15 +19,16 @@ import collections
 import threading
 from typing import Any, Deque, Dict, Iterator
 
-from .dispatcher import StreamAborted, error_map
-from .serialization import PayloadTooLargeError, SerializationError, pack, pack_checked
+from .. import wire_errors
+from ..call import StreamAborted
+from ..serialization import PayloadTooLargeError, SerializationError, pack, pack_checked
 
 # Room for the response message's own field tags and lengths around a value.
 _ENVELOPE_BYTES = 16
 
 
 def error_message(pb2: Any, err: Dict[str, Any]) -> Any:
-    """An ``ErrorInfo`` from the dispatcher's error map."""
+    """An ``ErrorInfo`` from an error map (``wire_errors``)."""
     details = err.get("details")
     return pb2.ErrorInfo(
         type=str(err.get("type") or ""), message=str(err.get("message") or ""),
@@ -36,11 +37,7 @@ def error_message(pb2: Any, err: Dict[str, Any]) -> Any:
 
 
 def _too_large(size: int, limit: int) -> Dict[str, Any]:
-    err = error_map(ValueError(
-        f"encoded value is {size} bytes, over the limit of {limit} (SNAKEPIT_GRPC_MAX_MESSAGE_BYTES)"))
-    err["type"] = "FrameTooLargeError"
-    err["traceback"] = ""
-    return err
+    return wire_errors.too_large(size, limit, "SNAKEPIT_GRPC_MAX_MESSAGE_BYTES")
 
 
 def _pack_value(value: Any) -> Any:
@@ -48,13 +45,11 @@ def _pack_value(value: Any) -> Any:
     try:
         return pack_checked(value), None
     except (PayloadTooLargeError, SerializationError) as exc:
-        err = error_map(exc)
-        err["traceback"] = ""
-        return None, err
+        return None, wire_errors.unsendable(exc)
 
 
 class UnaryReply:
-    """Sink of one unary call; ``response`` is set once the dispatcher answered."""
+    """Sink of one unary call; ``response`` is set once the tool runner answered."""
 
     __slots__ = ("pb2", "limit", "response")
 
@@ -97,7 +92,7 @@ class StreamReply:
         self._finished = False  # the producer is done: nothing more will come
         self._closed = False  # the reader is gone: drop everything, stop the producer
 
-    # -- producer side (the dispatcher) ---------------------------------------
+    # -- producer side (the tool runner) ---------------------------------------
 
     def _put(self, message: Any) -> None:
         with self._cond:
@@ -138,7 +133,7 @@ class StreamReply:
             pass  # nobody is listening any more
 
     def finish(self) -> None:
-        """The producer is done (called after the dispatcher returned)."""
+        """The producer is done (called after the tool runner returned)."""
         with self._cond:
             self._finished = True
             self._cond.notify_all()

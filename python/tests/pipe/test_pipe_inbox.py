@@ -1,4 +1,4 @@
-"""LeaderInbox hand-over between the main thread and the watcher (inbox.py)."""
+"""LeaderInbox hand-over between the main thread and the watcher (pipe/inbox.py)."""
 import os
 import select
 import threading
@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from snakepit_bridge.inbox import LeaderInbox
-from snakepit_bridge.pipe_transport import FrameReader
+from snakepit_bridge.pipe.framing import FrameReader
+from snakepit_bridge.pipe.inbox import LeaderInbox
 from snakepit_bridge.serialization import pack
 
 pytestmark = pytest.mark.skipif(not hasattr(select, "epoll"), reason="LeaderInbox needs epoll")

@@ -1,6 +1,6 @@
-"""The gRPC front end: ``BridgeService`` over the same ``Runtime``/``Dispatcher`` as the pipe.
+"""The gRPC front end: ``BridgeService`` over the same ``WorkerCore``/``ToolRunner`` as the pipe.
 
-Threads (sync grpcio server; scheduling helpers in ``grpc_scheduling.py``):
+Threads (sync grpcio server; scheduling helpers in ``scheduling.py``):
 - process profile (concurrency 1): tool code runs on the main thread, one
   call at a time in arrival order, as over the pipe. grpcio hands each
   ``ExecuteTool`` RPC straight to the main thread (``MainThreadRunner`` is
@@ -13,20 +13,20 @@ Threads (sync grpcio server; scheduling helpers in ``grpc_scheduling.py``):
   Waiting calls each hold a pool thread, so the pool is sized well above N.
 - the session RPCs run on the ``snakepit-grpc`` pool (their hooks on the main
   thread in the process profile).
-- ``snakepit-control`` pool: ``Ping``, ``CancelTool``, ``Describe``,
-  ``Shutdown``, so a pool full of waiting calls never delays them (grpcio's
+- ``snakepit-service`` pool: ``Ping``, ``CancelTool``, ``Describe``,
+  ``Shutdown``, ``ConfigureTelemetry``, so a pool full of waiting calls never delays them (grpcio's
   per-method ``experimental_thread_pool``; with a grpcio lacking it they share
   the big pool, which still leaves them threads in practice).
 - asyncio loop: the main thread's in the process profile (as over the pipe),
-  its own thread in the thread profile (``Runtime``).
+  its own thread in the thread profile (``AdapterHost``).
 
 Host calls: ``Describe`` carries the host's ``HostService`` address and this
-worker's token; tools then call the host through ``grpc_host_channel``.
+worker's token; tools then call the host through ``host_channel``.
 
 Cancellation: ``CancelTool`` and a client that cancels its RPC (or whose
 deadline passes) both end in ``Call.cancel()``, exactly what the pipe's
 ``cancel`` frame does. A ``CancelTool`` that overtakes its call is kept for
-it (``runtime.EarlyCancels``).
+it (``call_table.EarlyCancels``).
 """
 from __future__ import annotations
 
@@ -41,13 +41,13 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import grpc
 
-from . import telemetry
-from .dispatcher import Call, error_map
-from .grpc_replies import StreamReply, UnaryReply, error_message, unpack_map
-from .grpc_scheduling import Gate, MainThreadRunner
-from .runtime import Runtime
-from .serialization import pack, unpack
-from .session_context import SessionContext
+from .. import telemetry, wire_errors
+from ..call import Call
+from ..core import WorkerCore
+from ..serialization import pack, unpack
+from ..session_context import SessionContext
+from .replies import StreamReply, UnaryReply, error_message, unpack_map
+from .scheduling import Gate, MainThreadRunner
 
 log = logging.getLogger("snakepit_bridge.grpc")
 
@@ -55,7 +55,7 @@ TOKEN_HEADER = "x-snakepit-token"
 CORRELATION_HEADER = "x-snakepit-correlation-id"
 SERVICE = "snakepit.bridge.v1.BridgeService"
 DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
-CONTROL_THREADS = 4
+SERVICE_THREADS = 4
 
 
 def max_message_bytes() -> int:
@@ -81,23 +81,23 @@ def handler_threads(concurrency: int) -> int:
 class BridgeServicer:
     """The ``BridgeService`` methods (registered by the generated ``add_..._to_server``)."""
 
-    def __init__(self, runtime: Runtime, pb2: Any, limit: int, control_pool: ThreadPoolExecutor,
-                 runner: Optional[MainThreadRunner]) -> None:
-        self.runtime = runtime
+    def __init__(self, core: WorkerCore, pb2: Any, limit: int, service_pool: ThreadPoolExecutor,
+                 main_thread: Optional[MainThreadRunner]) -> None:
+        self.core = core
         self.pb2 = pb2
         self.limit = limit
-        self.inflight = runtime.inflight
-        self.execute = runtime.dispatcher.execute  # type: ignore[union-attr]
-        self.runner = runner  # process profile: tool code runs on the main thread
+        self.inflight = core.calls.inflight
+        self.run_call = core.runner.run  # type: ignore[union-attr]
+        self.main_thread = main_thread  # process profile: tool code runs on the main thread
         # Thread profile: admission; admitted streams run on the stream pool (at
         # most `concurrency`, plus one spare for a stream whose predecessor's
         # thread is on its way back).
-        self.gate = Gate(runtime.concurrency) if runner is None else None
-        self.stream_pool = ThreadPoolExecutor(runtime.concurrency + 1, thread_name_prefix="snakepit-stream")
+        self.gate = Gate(core.concurrency) if main_thread is None else None
+        self.stream_pool = ThreadPoolExecutor(core.concurrency + 1, thread_name_prefix="snakepit-stream")
         self._main_ident = threading.main_thread().ident
-        if runner is not None:
+        if main_thread is not None:
             behavior = functools.partial(type(self).ExecuteTool, self)
-            behavior.experimental_thread_pool = runner  # type: ignore[attr-defined]
+            behavior.experimental_thread_pool = main_thread  # type: ignore[attr-defined]
             self.ExecuteTool = behavior  # type: ignore[method-assign]
         self.sessions: Dict[str, Dict[str, Any]] = {}
         self.sessions_lock = threading.Lock()
@@ -105,7 +105,7 @@ class BridgeServicer:
         for name in ("Ping", "CancelTool", "Describe", "Shutdown", "ConfigureTelemetry"):
             # partial objects take attributes, bound methods do not.
             behavior = functools.partial(getattr(type(self), name), self)
-            behavior.experimental_thread_pool = control_pool  # type: ignore[attr-defined]
+            behavior.experimental_thread_pool = service_pool  # type: ignore[attr-defined]
             setattr(self, name, behavior)
 
     # -- calls ------------------------------------------------------------------
@@ -117,17 +117,15 @@ class BridgeServicer:
             meta = unpack_map(unpack, request.metadata, "metadata")
             restore = unpack_map(unpack, request.restore_state, "restore_state") if request.has_restore else None
         except Exception as exc:  # noqa: BLE001 - any decoding failure is the caller's
-            err = error_map(exc, "invalid_args")
-            err["traceback"] = ""
-            return None, err
+            return None, wire_errors.invalid_args(exc)
         if "correlation_id" not in meta:
             for key, value in context.invocation_metadata():
                 if key == CORRELATION_HEADER:
                     meta["correlation_id"] = value
                     break
-        ctx = SessionContext(request.session_id or None, meta, request.call_id, self.runtime.host)
+        ctx = SessionContext(request.session_id or None, meta, request.call_id, self.core.host)
         call = Call(request.call_id, request.tool_name, args, stream, ctx, out, restore)
-        self.runtime.register(call)  # now CancelTool finds it (waiting at the gate, or running)
+        self.core.calls.register(call)  # now CancelTool finds it (waiting at the gate, or running)
         # Fires when the RPC ends for any reason; only matters while the call
         # is still ours (the client cancelled, or its deadline passed).
         gone = functools.partial(self._rpc_ended, call)
@@ -148,16 +146,16 @@ class BridgeServicer:
         gate = self.gate
         if gate is None:  # process profile
             if threading.get_ident() == self._main_ident:
-                self.execute(call)  # grpcio handed us the RPC on the main thread
+                self.run_call(call)  # grpcio handed us the RPC on the main thread
             else:  # a grpcio without per-method pools: hand the call over
-                self.runner.run(self.execute, call)  # type: ignore[union-attr]
+                self.main_thread.run(self.run_call, call)  # type: ignore[union-attr]
         elif gate.enter(call):
             try:
-                self.execute(call)
+                self.run_call(call)
             finally:
                 gate.leave()
         else:
-            self.execute(call)  # cancelled while queued: answers `cancelled` at once, runs nothing
+            self.run_call(call)  # cancelled while queued: answers `cancelled` at once, runs nothing
         return call.out.response
 
     def ExecuteStreamingTool(self, request: Any, context: Any) -> Iterator[Any]:
@@ -168,7 +166,7 @@ class BridgeServicer:
             return
         gate = self.gate
         if gate is None:  # process profile: in line with the unary calls on the main thread
-            self.runner.submit(self._produce, call, False)  # type: ignore[union-attr]
+            self.main_thread.submit(self._produce, call, False)  # type: ignore[union-attr]
         elif gate.enter(call):
             self.stream_pool.submit(self._produce, call, True)
         else:
@@ -178,23 +176,23 @@ class BridgeServicer:
 
     def _produce(self, call: Call, admitted: bool) -> None:
         try:
-            self.execute(call)
+            self.run_call(call)
         finally:
             if admitted:
                 self.gate.leave()  # type: ignore[union-attr]
             call.out.finish()
 
     def CancelTool(self, request: Any, context: Any) -> Any:
-        return self.pb2.CancelToolResponse(found=self.runtime.cancel(request.call_id))
+        return self.pb2.CancelToolResponse(found=self.core.calls.cancel(request.call_id))
 
-    # -- control ----------------------------------------------------------------
+    # -- service RPCs (on their own pool) -------------------------------------------
 
     def Ping(self, request: Any, context: Any) -> Any:
-        self.runtime.heartbeat.note_ping()
+        self.core.heartbeat.note_ping()
         return self.pb2.PingResponse(message="pong", server_time=time.time())
 
     def _describe_message(self) -> Any:
-        pb2, info = self.pb2, self.runtime.describe()
+        pb2, info = self.pb2, self.core.describe()
         tools = []
         for spec in info["tools"]:
             params = []
@@ -212,10 +210,10 @@ class BridgeServicer:
         return pb2.DescribeResponse(
             protocol=info["protocol"], pid=info["pid"], adapter=info["adapter"], tools=tools,
             python=info["python"], concurrency=info["concurrency"],
-            worker_id=self.runtime.worker_id or "", runtime=pb2.PythonRuntime(**info["runtime"]))
+            worker_id=self.core.worker_id or "", runtime=pb2.PythonRuntime(**info["runtime"]))
 
     def Describe(self, request: Any, context: Any) -> Any:
-        host = self.runtime.host
+        host = self.core.host
         if host is not None:  # where tools call the host from now on ("" = nowhere)
             host.configure(request.host_address, request.host_token)
         return self.described
@@ -223,16 +221,16 @@ class BridgeServicer:
     def ConfigureTelemetry(self, request: Any, context: Any) -> Any:
         """The pipe's ``telemetry_control`` frame as an RPC: apply, answer the settings now in force."""
         try:
-            control = unpack_map(unpack, request.control, "control")
+            changes = unpack_map(unpack, request.control, "control")
         except Exception as exc:  # noqa: BLE001
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        telemetry.configure(control)
+        telemetry.configure(changes)
         return self.pb2.TelemetryControlResponse(settings=pack(telemetry.settings()))
 
     def Shutdown(self, request: Any, context: Any) -> Any:
         # The same path as the pipe's `shutdown` frame, once this answer is out.
-        if not context.add_callback(self.runtime.shutdown.request):
-            self.runtime.shutdown.request()
+        if not context.add_callback(self.core.shutdown.request):
+            self.core.shutdown.request()
         return self.pb2.ShutdownResponse()
 
     # -- sessions -----------------------------------------------------------------
@@ -265,10 +263,10 @@ class BridgeServicer:
     def _hook(self, context: Any, name: str, *args: Any) -> None:
         """Run an optional adapter session hook; its failure fails the RPC (INTERNAL)."""
         try:
-            if self.runner is not None:  # with the tools, on the main thread
-                self.runner.run(self.runtime.call_hook, name, None, *args)
+            if self.main_thread is not None:  # with the tools, on the main thread
+                self.main_thread.run(self.core.adapter_host.call_hook, name, None, *args)
             else:
-                self.runtime.call_hook(name, None, *args)
+                self.core.adapter_host.call_hook(name, None, *args)
         except Exception as exc:  # noqa: BLE001
             log.warning("adapter %s(%r) failed: %s: %s", name, args[0], type(exc).__name__, exc)
             context.abort(grpc.StatusCode.INTERNAL, f"{name} failed: {type(exc).__name__}: {exc}")
@@ -316,8 +314,8 @@ def reported_address(listen: str, port: int) -> str:
     return f"{host}:{port}"
 
 
-def start_server(runtime: Runtime, pb2: Any, pb2_grpc: Any, listen: str, token: Optional[str],
-                 runner: Optional[MainThreadRunner]) -> Tuple[Any, str, BridgeServicer]:
+def start_server(core: WorkerCore, pb2: Any, pb2_grpc: Any, listen: str, token: Optional[str],
+                 main_thread: Optional[MainThreadRunner]) -> Tuple[Any, str, BridgeServicer]:
     """Build, bind and start the server; returns ``(server, reported address, servicer)``."""
     limit = max_message_bytes()
     options: List[Tuple[str, Any]] = [
@@ -326,10 +324,10 @@ def start_server(runtime: Runtime, pb2: Any, pb2_grpc: Any, listen: str, token: 
         # A fixed port taken by another process must fail, not be shared.
         ("grpc.so_reuseport", 0),
     ]
-    control_pool = ThreadPoolExecutor(CONTROL_THREADS, thread_name_prefix="snakepit-control")
-    servicer = BridgeServicer(runtime, pb2, limit, control_pool, runner)
+    service_pool = ThreadPoolExecutor(SERVICE_THREADS, thread_name_prefix="snakepit-service")
+    servicer = BridgeServicer(core, pb2, limit, service_pool, main_thread)
     server = grpc.server(
-        ThreadPoolExecutor(handler_threads(runtime.concurrency), thread_name_prefix="snakepit-grpc"),
+        ThreadPoolExecutor(handler_threads(core.concurrency), thread_name_prefix="snakepit-grpc"),
         interceptors=[TokenInterceptor(token)] if token else None,
         options=options)
     pb2_grpc.add_BridgeServiceServicer_to_server(servicer, server)

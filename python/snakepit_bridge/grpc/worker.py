@@ -23,11 +23,13 @@ import threading
 import traceback
 from typing import Any, Dict, Optional
 
-from . import telemetry
-from .control import ControlChannel
-from .grpc_scheduling import MainThreadRunner
-from .inbox import ThreadInbox
-from .runtime import EXIT_ADAPTER_IMPORT, Runtime, hard_exit, set_parent_death_signal
+from .. import telemetry, wire_errors
+from ..core import WorkerCore
+from ..pipe import frames
+from ..pipe.control import ControlChannel
+from ..pipe.inbox import ThreadInbox
+from ..process import EXIT_ADAPTER_IMPORT, hard_exit, set_parent_death_signal
+from .scheduling import MainThreadRunner
 
 log = logging.getLogger("snakepit_bridge.server")
 
@@ -49,72 +51,77 @@ def write_ready_file(path: str, info: Dict[str, Any]) -> None:
 
 
 class GrpcWorker:
+    """A worker serving ``BridgeService``; ``control``: the host spawned it (fds 3/4 open)."""
+
     def __init__(self, args: argparse.Namespace, control: bool) -> None:
         self.args = args
         # Process profile: tools and the asyncio loop on the main thread, as
         # over the pipe; thread profile: tools on gRPC threads, loop in its own.
         process_profile = args.max_concurrency == 1
-        self.runner = MainThreadRunner() if process_profile else None
-        self.runtime = Runtime(args.adapter, args.max_concurrency, loop_threaded=not process_profile,
+        self.main_thread = MainThreadRunner() if process_profile else None
+        self.core = WorkerCore(args.adapter, args.max_concurrency, loop_threaded=not process_profile,
                                worker_id=args.worker_id,
                                thread_safety=getattr(args, "thread_safety_check", "off"))
-        self.runtime.remember_early_cancels()
-        self.control: Optional[ControlChannel] = ControlChannel(self.runtime) if control else None
+        self.core.calls.remember_early_cancels()
+        self.control: Optional[ControlChannel] = ControlChannel(self.core) if control else None
         self._owned_paths: list = []  # socket file / folder to remove on exit
 
     def run(self) -> None:
-        runtime, control = self.runtime, self.control
-        runtime.on_exit.append(self._remove_owned)
+        core, control = self.core, self.control
+        core.on_exit.append(self._remove_owned)
         if control is not None:
             control.prepare_fds()
-        runtime.shutdown.install()  # SIGTERM/SIGINT from the host's stop() run cleanup()
+        core.shutdown.install()  # SIGTERM/SIGINT from the host's stop() run cleanup()
         if control is not None:
             set_parent_death_signal()
             # Reads fd 3 from now on: pings are answered and a dead host is
             # noticed during a slow import/initialize too.
-            ThreadInbox(control.reader, self._handle_frame, control.host_gone, control.read_failed).start()
+            routes = {**control.routes(), "call": self._on_call_frame}
+            ThreadInbox(control.reader, lambda frame: self._route(routes, frame),
+                        control.host_gone, control.read_failed).start()
         try:
-            from . import codegen
+            from .. import codegen
 
             pb2, pb2_grpc = codegen.load()
-            from .grpc_host_channel import GrpcHostChannel
+            from .host_channel import GrpcHostChannel
 
             # Addressed by the host's Describe; until then host requests fail (host_unavailable).
-            runtime.host = host = GrpcHostChannel(pb2, pb2_grpc)
+            core.host = host = GrpcHostChannel(pb2, pb2_grpc)
             # Telemetry goes up HostService.StreamTelemetry (batched; see telemetry.py).
-            worker_id = runtime.worker_id or ""
+            worker_id = core.worker_id or ""
             telemetry.install_sink(lambda events: host.send_telemetry(events, worker_id))
         except BaseException as exc:  # noqa: BLE001
-            self._fatal(exc, "grpc_unavailable")
+            self._fatal(exc, wire_errors.GRPC_UNAVAILABLE)
         try:
-            runtime.load(self._host_gone)
+            core.load(self._host_gone)
         except BaseException as exc:  # noqa: BLE001 - report anything, even SystemExit
-            self._fatal(exc, "adapter_import")
+            self._fatal(exc, wire_errors.ADAPTER_IMPORT)
         try:
-            from .grpc_transport import start_server
+            from .servicer import start_server
 
             listen = self._listen_address()
-            self.server, address, _ = start_server(runtime, pb2, pb2_grpc, listen,
+            self.server, address, _ = start_server(core, pb2, pb2_grpc, listen,
                                                    os.environ.get("SNAKEPIT_WORKER_TOKEN") or None,
-                                                   self.runner)
+                                                   self.main_thread)
             if address.startswith("unix:"):  # bound by us now: ours to remove on exit
                 self._owned_paths.append(address[len("unix:"):])
         except BaseException as exc:  # noqa: BLE001
-            self._fatal(exc, "listen_failed")
+            self._fatal(exc, wire_errors.LISTEN_FAILED)
+        spec = core.adapter_host.adapter_spec
         if self.args.ready_file:
             write_ready_file(self.args.ready_file, {
-                "address": address, "pid": os.getpid(), "worker_id": runtime.worker_id})
+                "address": address, "pid": os.getpid(), "worker_id": core.worker_id})
         if control is not None:
-            control.send({"t": "ready", **runtime.describe(), "address": address})
+            control.send(frames.ready({**core.describe(), "address": address}))
         else:
-            sys.stderr.write(f"snakepit_bridge.server: {runtime.adapter_spec} serving gRPC on {address}\n")
+            sys.stderr.write(f"snakepit_bridge.server: {spec} serving gRPC on {address}\n")
             sys.stderr.flush()
-        log.info("worker %s ready on %s: %s (%d tools, concurrency %d)", runtime.worker_id, address,
-                 runtime.adapter_spec, len(runtime.specs), runtime.concurrency)
+        log.info("worker %s ready on %s: %s (%d tools, concurrency %d)", core.worker_id, address,
+                 spec, len(core.adapter_host.specs), core.concurrency)
         # Either way the shutdown path (signal handler, watcher) exits the process.
-        if self.runner is not None:
+        if self.main_thread is not None:
             try:
-                self.runner.serve_forever()
+                self.main_thread.serve_forever()
             except SystemExit as exc:  # a tool called sys.exit(): leave now, as over the pipe
                 hard_exit(exc.code if isinstance(exc.code, int) else 1)
         forever = threading.Event()
@@ -143,19 +150,23 @@ class GrpcWorker:
                 except OSError:
                     pass
 
-    def _handle_frame(self, frame: Dict[str, Any]) -> None:
-        control = self.control
-        assert control is not None
-        if frame.get("t") == "call":
-            control.unexpected_call(frame)
+    def _route(self, routes: Dict[str, Any], frame: Dict[str, Any]) -> None:
+        route = routes.get(frame.get("t"))  # type: ignore[arg-type]
+        if route is None:
+            self.control.on_unknown(frame)  # type: ignore[union-attr]
         else:
-            control.handle_control(frame)
+            route(frame)
+
+    def _on_call_frame(self, frame: Dict[str, Any]) -> None:
+        """Calls go over gRPC: a ``call`` frame on the control pipe is answered with an error."""
+        self.control.send(frames.error(frame.get("id"), wire_errors.wrong_transport()))  # type: ignore[union-attr]
 
     def _host_gone(self) -> None:
-        # Only the pipe sink raises BrokenPipeError out of the dispatcher; over gRPC nothing does.
-        log.warning("dispatcher reported a broken pipe in gRPC mode; ignoring")
+        # Only the pipe sink raises BrokenPipeError out of the tool runner; over gRPC nothing does.
+        log.warning("the tool runner reported a broken pipe in gRPC mode; ignoring")
 
     def _fatal(self, exc: BaseException, code: str) -> None:
+        """Report a start-up failure (``fatal`` frame, or stderr when attached) and exit 3."""
         if self.control is not None:
             self._remove_owned()
             self.control.fatal(exc, code)  # exits 3

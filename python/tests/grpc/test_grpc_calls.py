@@ -84,7 +84,7 @@ def test_python_exception_error_info(worker):
     r = worker.stub.ExecuteTool(request(1, "raise_error", {"message": "bad key", "type": "KeyError"}))
     err = r.error
     assert err.code == "python_error" and err.type == "KeyError" and "bad key" in err.message
-    assert "raise_error" in err.traceback and "dispatcher.py" not in err.traceback
+    assert "raise_error" in err.traceback and "tool_runner.py" not in err.traceback
     assert err.details == b""
     r = worker.stub.ExecuteTool(request(2, "process_list", {"items": [1], "operation": "avg"}))
     assert r.error.code == "unknown_operation"
