@@ -46,6 +46,7 @@ from ..call import Call
 from ..core import WorkerCore
 from ..serialization import pack, unpack
 from ..session_context import SessionContext
+from ..shm import env_int
 from .replies import StreamReply, UnaryReply, error_message, unpack_map
 from .scheduling import Gate, MainThreadRunner
 
@@ -60,22 +61,12 @@ SERVICE_THREADS = 4
 
 def max_message_bytes() -> int:
     """``SNAKEPIT_GRPC_MAX_MESSAGE_BYTES`` or 256 MiB (send and receive)."""
-    try:
-        value = int(os.environ.get("SNAKEPIT_GRPC_MAX_MESSAGE_BYTES", ""))
-        return value if value > 0 else DEFAULT_MAX_MESSAGE_BYTES
-    except ValueError:
-        return DEFAULT_MAX_MESSAGE_BYTES
+    return env_int("SNAKEPIT_GRPC_MAX_MESSAGE_BYTES", b"SNAKEPIT_GRPC_MAX_MESSAGE_BYTES") or DEFAULT_MAX_MESSAGE_BYTES
 
 
 def handler_threads(concurrency: int) -> int:
     """``SNAKEPIT_GRPC_THREADS`` or enough for many queued calls beyond the running ones."""
-    try:
-        value = int(os.environ.get("SNAKEPIT_GRPC_THREADS", ""))
-        if value > 0:
-            return value
-    except ValueError:
-        pass
-    return max(32, 4 * concurrency + 8)
+    return env_int("SNAKEPIT_GRPC_THREADS", b"SNAKEPIT_GRPC_THREADS") or max(32, 4 * concurrency + 8)
 
 
 class BridgeServicer:

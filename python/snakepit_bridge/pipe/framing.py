@@ -10,6 +10,7 @@ from typing import Any, Callable, List, Optional
 
 from ..errors import ProtocolError
 from ..serialization import pack_checked, unpack
+from ..shm import env_int
 
 __all__ = ["FrameReader", "FrameWriter", "DEFAULT_MAX_FRAME_BYTES", "max_frame_bytes"]
 
@@ -24,11 +25,7 @@ _BIG_FRAME = 64 * 1024
 
 def max_frame_bytes() -> int:
     """The frame size limit: ``SNAKEPIT_MAX_FRAME_BYTES`` or 256 MiB."""
-    try:
-        value = int(os.environ.get("SNAKEPIT_MAX_FRAME_BYTES", ""))
-        return value if value > 0 else DEFAULT_MAX_FRAME_BYTES
-    except ValueError:
-        return DEFAULT_MAX_FRAME_BYTES
+    return env_int("SNAKEPIT_MAX_FRAME_BYTES", b"SNAKEPIT_MAX_FRAME_BYTES") or DEFAULT_MAX_FRAME_BYTES
 
 
 class FrameReader:
