@@ -15,7 +15,7 @@ import logging
 import os
 import platform
 import threading
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from . import thread_profile
 from .base_adapter import build_tool_spec, discover_tool_names
@@ -43,6 +43,25 @@ def resolve_adapter_class(spec: str) -> Any:
     return target
 
 
+def wire_spec(spec: Any) -> Any:
+    """A tool spec from ``get_tools()`` as plain data: a plain dict as it is, a ``ToolRegistration``
+    (or any mapping, or an object with the original's attributes) as a plain dict."""
+    if type(spec) is dict:
+        return spec
+    get = spec.get if isinstance(spec, Mapping) else (lambda key, default=None: getattr(spec, key, default))
+    params = []
+    for p in get("parameters", None) or []:
+        pget = p.get if isinstance(p, Mapping) else (lambda key, default=None, p=p: getattr(p, key, default))
+        param = {"name": str(pget("name", "")), "type": str(pget("type", None) or "any"),
+                 "required": bool(pget("required", False))}
+        if isinstance(p, Mapping) and "default" in p:
+            param["default"] = p["default"]
+        params.append(param)
+    return {"name": str(get("name", "")), "description": str(get("description", None) or ""),
+            "parameters": params, "supports_streaming": bool(get("supports_streaming", False)),
+            "required_variables": list(get("required_variables", None) or [])}
+
+
 class AdapterHost:
     """The adapter instance, its asyncio loop, its tools and specs.
 
@@ -62,6 +81,8 @@ class AdapterHost:
         asyncio.set_event_loop(self.loop)
         self.adapter: Any = None
         self.specs: List[Dict[str, Any]] = []
+        # The adapter's own execute_tool(tool_name=, arguments=, context=), if it has one.
+        self.route: Optional[Callable[..., Any]] = None
         self.set_context: Callable[[SessionContext], None] = self._set_context_attribute
 
     def load(self, host: Any) -> Dict[str, Callable[..., Any]]:
@@ -74,14 +95,18 @@ class AdapterHost:
         setter = getattr(adapter, "set_session_context", None)
         if callable(setter):  # resolved once: it runs before every call
             self.set_context = setter
-        self.set_context(SessionContext(None, {}, None, host))
+        self.set_context(SessionContext.for_call(None, {}, None, host))
         self.call_hook("initialize", None)
         tools = {name: getattr(adapter, name) for name in discover_tool_names(type(adapter))}
         get_tools = getattr(adapter, "get_tools", None)
         if callable(get_tools):
-            self.specs = list(get_tools())
+            self.specs = [wire_spec(spec) for spec in get_tools()]
         else:
             self.specs = [build_tool_spec(name, fn) for name, fn in sorted(tools.items())]
+        # The original's servers sent every call to execute_tool: one the adapter defines gets
+        # each call whose name is not one of its @tool methods.
+        route = getattr(adapter, "execute_tool", None)
+        self.route = route if callable(route) and "execute_tool" not in tools else None
         return tools
 
     def start_loop(self) -> None:
@@ -91,9 +116,12 @@ class AdapterHost:
 
     def describe(self) -> Dict[str, Any]:
         """The ``ready`` frame's fields (also the gRPC ``Describe`` answer)."""
-        return {"protocol": PROTOCOL_VERSION, "pid": os.getpid(), "adapter": self.adapter_spec,
+        info = {"protocol": PROTOCOL_VERSION, "pid": os.getpid(), "adapter": self.adapter_spec,
                 "tools": self.specs, "python": platform.python_version(),
                 "concurrency": self.concurrency, "runtime": thread_profile.runtime_info()}
+        if self.route is not None:  # names beyond `tools` are routed by the adapter: the host must not refuse them
+            info["dynamic_tools"] = True
+        return info
 
     def _set_context_attribute(self, ctx: SessionContext) -> None:
         # An adapter without set_session_context (not a BaseAdapter) gets the attribute.

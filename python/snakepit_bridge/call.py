@@ -2,9 +2,10 @@
 
 A transport turns its wire format into a ``Call`` (pipe: ``pipe.worker``; gRPC:
 ``grpc.servicer``) and hands it to the ``ToolRunner``. The call carries its sink as
-``call.out``, an object with ``result(call, value)``, ``chunk(call, data, final)``,
-``end(call)`` and ``error(call, err_map)``; ``chunk`` may raise ``StreamAborted``
-when the stream cannot go on (its error is already out).
+``call.out``, an object with ``result(call, value)``, ``chunk(call, data, final,
+metadata)`` (``metadata``: the chunk's map, or None), ``end(call)`` and
+``error(call, err_map)``; ``chunk`` may raise ``StreamAborted`` when the stream cannot
+go on (its error is already out).
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ class Call:
     pipe ``session_cleanup`` job, whose ``args`` hold ``session_id``.
     """
 
-    __slots__ = ("id", "tool", "args", "stream", "ctx", "cancel_hook", "out", "restore", "flow")
+    __slots__ = ("id", "tool", "args", "stream", "ctx", "cancel_hook", "out", "restore", "flow", "failed")
 
     def __init__(self, call_id: Any, tool: Any, args: Dict[str, Any], stream: bool,
                  ctx: SessionContext, out: Any, restore: Optional[Dict[str, Any]] = None) -> None:
@@ -47,6 +48,8 @@ class Call:
         self.restore = restore
         # Pipe streams of a consumer that buffers: the host's credit (see StreamCredit).
         self.flow: Optional[StreamCredit] = None
+        # The error map the call was answered with, if it failed (for the bridge's call events).
+        self.failed: Optional[Dict[str, Any]] = None
 
     def cancel(self) -> None:
         """Mark cancelled (seen by polling tools and generators), cancel the task if any."""

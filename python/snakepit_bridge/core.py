@@ -9,7 +9,7 @@ all end in ``WorkerCore.shutdown``) and the heartbeat watchdog.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from . import thread_profile
 from .adapter_host import AdapterHost
@@ -26,7 +26,8 @@ class WorkerCore:
     """One worker's adapter, calls, runner, shutdown path and watchdog."""
 
     def __init__(self, adapter_spec: str, concurrency: int, loop_threaded: bool,
-                 worker_id: Optional[str] = None, thread_safety: str = "off") -> None:
+                 worker_id: Optional[str] = None, thread_safety: str = "off",
+                 heartbeat: Optional[Mapping[str, Any]] = None) -> None:
         self.worker_id = worker_id
         self.concurrency = concurrency
         self.adapter_host = AdapterHost(adapter_spec, concurrency, loop_threaded, thread_safety)
@@ -39,7 +40,8 @@ class WorkerCore:
         self.on_exit: List[Callable[[], None]] = []
         self.shutdown = Shutdown(self._cleanup, self.calls.cancel_all, hard_exit)
         # Fed by whoever answers pings (pipe/control.py, grpc/servicer.py); off without the env vars.
-        self.heartbeat = Watchdog(HeartbeatSettings.from_env(), releases=self.on_exit)
+        # ``heartbeat``: the original's --heartbeat-* flags, adjusting the host's settings.
+        self.heartbeat = Watchdog(HeartbeatSettings.resolve(heartbeat), releases=self.on_exit)
 
     def load(self, on_host_gone: Callable[[], None]) -> None:
         """Load the adapter, prepare the thread profile, start the runner; raises on failure."""

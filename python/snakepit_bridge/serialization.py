@@ -37,7 +37,7 @@ from .graceful import public_fields as _public_fields, safe_repr as _safe_repr, 
 import msgpack
 from msgpack import ExtType
 
-__all__ = ["Tensor", "pack", "pack_checked", "unpack", "TENSOR_DTYPES", "EXT_BIGINT", "EXT_TENSOR",
+__all__ = ["Tensor", "TypeSerializer", "pack", "pack_checked", "unpack", "TENSOR_DTYPES", "EXT_BIGINT", "EXT_TENSOR",
            "to_wire_safe", "SerializationError", "PayloadTooLargeError", "MARKER_KEY"]
 
 EXT_TENSOR = 2
@@ -379,3 +379,6 @@ def unpack(data: Any) -> Any:
     return msgpack.unpackb(
         data, raw=False, strict_map_key=False, ext_hook=_ext_hook, timestamp=3
     )
+
+# The original's typed-Any serializer, for adapter code that imports it from here.
+from .type_serializer import TypeSerializer  # noqa: E402

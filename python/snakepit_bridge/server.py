@@ -47,7 +47,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help="gRPC: write {address, pid, worker_id} as JSON here once serving")
     p.add_argument("--health-check", action="store_true",
                    help="import the adapter, print OK (exit 0) or the traceback (exit 1)")
+    _add_heartbeat_flags(p)
     args, unknown = p.parse_known_args(argv)
+    args.heartbeat = {key: value for key, value in (
+        ("enabled", True if args.heartbeat_enabled else None), ("interval_ms", args.heartbeat_interval_ms),
+        ("timeout_ms", args.heartbeat_timeout_ms), ("max_missed_heartbeats", args.heartbeat_max_missed),
+        ("initial_delay_ms", args.heartbeat_initial_delay_ms), ("dependent", args.heartbeat_dependent),
+    ) if value is not None} or None
     args.unknown = unknown
     args.max_concurrency = max(1, args.max_concurrency)
     args.thread_safety_check = checks_mode(args.thread_safety_check)
@@ -57,6 +63,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if args.transport is None:
         args.transport = "grpc" if args.listen is not None else "pipe"
     return args
+
+
+def _add_heartbeat_flags(p: argparse.ArgumentParser) -> None:
+    """The original gRPC server's heartbeat flags: they adjust the watchdog (heartbeat.py)."""
+    p.add_argument("--heartbeat-enabled", action="store_true", help="watch for the host's pings")
+    for name in ("interval-ms", "timeout-ms", "max-missed", "initial-delay-ms"):
+        p.add_argument(f"--heartbeat-{name}", type=int, default=None)
+    p.add_argument("--heartbeat-dependent", dest="heartbeat_dependent", action="store_true", default=None,
+                   help="exit (code 5) when the host stops pinging (the default)")
+    p.add_argument("--heartbeat-independent", dest="heartbeat_dependent", action="store_false",
+                   help="keep serving when the host stops pinging")
 
 
 def health_check(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ import types
 from typing import Any, Callable, Dict, List, Optional
 
 from . import telemetry, wire_errors
+from .telemetry import call_events
 from .call import SESSION_CLEANUP, Call, StreamAborted
 from .call_table import CallTable
 from .errors import ToolCancelledError
@@ -40,11 +41,14 @@ class ToolRunner:
         # The session hooks run through the same code for both transports.
         self.call_hook = adapter_host.call_hook
         self._set_context = adapter_host.set_context
+        # The adapter's execute_tool: it gets every call whose name is not one of `tools`.
+        self.route = adapter_host.route
 
     # -- answers out ---------------------------------------------------------
 
     @staticmethod
     def _send_error(call: Call, err: Dict[str, Any]) -> None:
+        call.failed = err
         call.out.error(call, err)
 
     def _send_cancelled(self, call: Call, exc: Optional[BaseException] = None) -> None:
@@ -55,6 +59,8 @@ class ToolRunner:
     def run(self, call: Call) -> None:
         """Run one call to completion and write its answer(s)."""
         token = telemetry.bind_call(call.ctx.request_metadata.get("correlation_id"))
+        # The bridge's own call events, only while the host asks for them (one attribute read otherwise).
+        observed = call_events.begin(call.tool) if telemetry.host.call_events else None
         try:
             self._run(call)
         except BrokenPipeError:  # only the pipe sink raises it out of _run
@@ -63,6 +69,8 @@ class ToolRunner:
             log.exception("failed to answer call %r", call.id)
         finally:
             self.inflight.pop(call.id, None)
+            if observed is not None:
+                call_events.end(observed, call.failed)
             telemetry.reset_call(token)
 
     def _run(self, call: Call) -> None:
@@ -72,20 +80,26 @@ class ToolRunner:
         if call.restore is not None and not self._restore(call):
             return None
         fn = self.tools.get(call.tool)
+        route = None
         if fn is None:
             if call.tool is SESSION_CLEANUP:
                 return self._cleanup_session(call)
-            return self._send_error(call, wire_errors.unknown_tool(call.tool, self.tools))
+            route = self.route
+            if route is None:
+                return self._send_error(call, wire_errors.unknown_tool(call.tool, self.tools))
         try:
             self._set_context(ctx)
-            try:
-                result = fn(**call.args)
-            except TypeError as exc:
-                # Only check binding on failure: free on the fast path, and a
-                # TypeError raised inside the tool stays a python_error.
-                if not _binds(fn, call.args):
-                    return self._send_error(call, wire_errors.invalid_args(exc))
-                raise
+            if route is not None:  # the adapter routes this name itself (its "not found" is its own)
+                result = route(tool_name=call.tool, arguments=call.args, context=ctx)
+            else:
+                try:
+                    result = fn(**call.args)
+                except TypeError as exc:
+                    # Only check binding on failure: free on the fast path, and a
+                    # TypeError raised inside the tool stays a python_error.
+                    if not _binds(fn, call.args):
+                        return self._send_error(call, wire_errors.invalid_args(exc))
+                    raise
             if type(result) not in _PLAIN:  # the usual answer (a dict, a str...) skips these checks
                 if isinstance(result, types.GeneratorType):
                     result = self._iterate_sync(call, result)
@@ -175,8 +189,8 @@ class ToolRunner:
         chunk = call.out.chunk
 
         def emit(item: Any) -> None:
-            data, final = unwrap_chunk(item)
-            chunk(call, data, final)
+            data, final, metadata = unwrap_chunk(item)
+            chunk(call, data, final, metadata)
 
         return emit, collected
 

@@ -27,6 +27,7 @@ UNSERIALIZABLE = "unserializable"
 ARROW_UNAVAILABLE = "arrow_unavailable"
 # -- start-up (the ``fatal`` frame) ---------------------------------------------
 ADAPTER_IMPORT = "adapter_import"
+ADAPTER_NOT_THREAD_SAFE = "adapter_not_thread_safe"
 GRPC_UNAVAILABLE = "grpc_unavailable"
 LISTEN_FAILED = "listen_failed"
 # -- requests to the host, raised in the tool as HostToolError -------------------
@@ -47,6 +48,7 @@ CODES: Dict[str, str] = {
     UNSERIALIZABLE: "a value has no wire mapping and SNAKEPIT_SERIALIZATION is strict",
     ARROW_UNAVAILABLE: "an Arrow table met a side without its Arrow library",
     ADAPTER_IMPORT: "(fatal) the adapter could not be imported, instantiated or initialized",
+    ADAPTER_NOT_THREAD_SAFE: "(fatal) a thread-profile worker's adapter does not declare __thread_safe__ = True",
     GRPC_UNAVAILABLE: "(fatal) the gRPC stubs cannot be generated or imported",
     LISTEN_FAILED: "(fatal) the gRPC address cannot be bound",
     HOST_TOOL_ERROR: "a host request failed without a code of the host's (an undecodable reply)",
@@ -80,7 +82,8 @@ def _map(type_name: str, message: str, trace: str, code: str, details: Any = Non
 
 def from_exception(exc: BaseException, code: str = PYTHON_ERROR, details: Any = None, *,
                    with_traceback: bool = True) -> ErrorMap:
-    """The map of an exception; a ``SnakepitToolError`` brings its own ``code`` and ``details``."""
+    """The map of an exception; a ``SnakepitToolError`` brings its own ``code`` and ``details``
+    (and may name its ``type`` on the wire with ``wire_type``)."""
     from .errors import SnakepitToolError  # late: errors.py takes its codes from here
 
     if isinstance(exc, SnakepitToolError):
@@ -88,7 +91,8 @@ def from_exception(exc: BaseException, code: str = PYTHON_ERROR, details: Any = 
         message = exc.message
     else:
         message = str(exc)
-    return _map(type(exc).__name__, message, format_traceback(exc) if with_traceback else "", code, details)
+    type_name = getattr(exc, "wire_type", None) or type(exc).__name__
+    return _map(type_name, message, format_traceback(exc) if with_traceback else "", code, details)
 
 
 def invalid_args(exc: BaseException) -> ErrorMap:
@@ -131,5 +135,6 @@ def wrong_transport() -> ErrorMap:
 
 
 def startup_failure(exc: BaseException, code: str) -> ErrorMap:
-    """The map of a ``fatal`` frame (``ADAPTER_IMPORT``, ``GRPC_UNAVAILABLE``, ``LISTEN_FAILED``)."""
-    return _map(type(exc).__name__, str(exc), format_traceback(exc), code)
+    """The map of a ``fatal`` frame (``ADAPTER_IMPORT``, ``GRPC_UNAVAILABLE``, ``LISTEN_FAILED``); an
+    exception with a ``startup_code`` (``ADAPTER_NOT_THREAD_SAFE``) brings its own."""
+    return _map(type(exc).__name__, str(exc), format_traceback(exc), getattr(exc, "startup_code", None) or code)

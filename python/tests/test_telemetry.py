@@ -80,7 +80,7 @@ def test_configure_telemetry_rpc_applies_and_answers_the_settings(grpc_spawn):
     w.ready()
     answer = w.stub.ConfigureTelemetry(pb2.TelemetryControl(control=pack({"sampling": 0, "deny": ["memory.sampled"]})), timeout=10)
     assert unpack(answer.settings) == {"sampling": 0.0, "allow": None, "deny": ["snakepit.python.memory.sampled"],
-                                       "enabled": True, "resourceIntervalMs": 0}
+                                       "enabled": True, "callEvents": False, "resourceIntervalMs": 0}
     # Keys left out keep their value; the worker keeps serving.
     kept = unpack(w.stub.ConfigureTelemetry(pb2.TelemetryControl(control=pack({"enabled": False})), timeout=10).settings)
     assert (kept["sampling"], kept["enabled"]) == (0.0, False)

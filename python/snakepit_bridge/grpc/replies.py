@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import Any, Deque, Dict, Iterator
+from typing import Any, Deque, Dict, Iterator, Optional
 
 from .. import wire_errors
 from ..call import StreamAborted
@@ -69,7 +69,7 @@ class UnaryReply:
     def error(self, call: Any, err: Dict[str, Any]) -> None:
         self.response = self.pb2.ExecuteToolResponse(error=error_message(self.pb2, err))
 
-    def chunk(self, call: Any, data: Any, final: bool) -> None:  # pragma: no cover - unary calls collect
+    def chunk(self, call: Any, data: Any, final: bool, metadata: Any = None) -> None:  # pragma: no cover - unary calls collect
         raise AssertionError("a unary call does not stream")
 
     def end(self, call: Any) -> None:  # pragma: no cover
@@ -109,7 +109,7 @@ class StreamReply:
             if self._sent_count < mine:
                 raise StreamAborted()  # closed before it went out
 
-    def chunk(self, call: Any, data: Any, final: bool) -> None:
+    def chunk(self, call: Any, data: Any, final: bool, metadata: Optional[Dict[str, Any]] = None) -> None:
         body, err = _pack_value(data)
         if err is not None:
             self.error(call, err)
@@ -117,7 +117,8 @@ class StreamReply:
         if len(body) + _ENVELOPE_BYTES > self.limit:
             self.error(call, _too_large(len(body), self.limit))
             raise StreamAborted()  # the stream cannot go on
-        self._put(self.pb2.ToolChunk(data=body, is_final=final))
+        extra = pack(metadata) if metadata else b""
+        self._put(self.pb2.ToolChunk(data=body, is_final=final, metadata=extra))
 
     def result(self, call: Any, value: Any) -> None:
         # A non-generator tool called as a stream: its value is the one, final chunk.

@@ -114,7 +114,7 @@ class BridgeServicer:
                 if key == CORRELATION_HEADER:
                     meta["correlation_id"] = value
                     break
-        ctx = SessionContext(request.session_id or None, meta, request.call_id, self.core.host)
+        ctx = SessionContext.for_call(request.session_id or None, meta, request.call_id, self.core.host)
         call = Call(request.call_id, request.tool_name, args, stream, ctx, out, restore)
         self.core.calls.register(call)  # now CancelTool finds it (waiting at the gate, or running)
         # Fires when the RPC ends for any reason; only matters while the call
@@ -201,7 +201,8 @@ class BridgeServicer:
         return pb2.DescribeResponse(
             protocol=info["protocol"], pid=info["pid"], adapter=info["adapter"], tools=tools,
             python=info["python"], concurrency=info["concurrency"],
-            worker_id=self.core.worker_id or "", runtime=pb2.PythonRuntime(**info["runtime"]))
+            worker_id=self.core.worker_id or "", runtime=pb2.PythonRuntime(**info["runtime"]),
+            dynamic_tools=bool(info.get("dynamic_tools")))
 
     def Describe(self, request: Any, context: Any) -> Any:
         host = self.core.host

@@ -61,7 +61,8 @@ class GrpcWorker:
         self.main_thread = MainThreadRunner() if process_profile else None
         self.core = WorkerCore(args.adapter, args.max_concurrency, loop_threaded=not process_profile,
                                worker_id=args.worker_id,
-                               thread_safety=getattr(args, "thread_safety_check", "off"))
+                               thread_safety=getattr(args, "thread_safety_check", "off"),
+                               heartbeat=getattr(args, "heartbeat", None))
         self.core.calls.remember_early_cancels()
         self.control: Optional[ControlChannel] = ControlChannel(self.core) if control else None
         self._owned_paths: list = []  # socket file / folder to remove on exit
@@ -167,6 +168,7 @@ class GrpcWorker:
 
     def _fatal(self, exc: BaseException, code: str) -> None:
         """Report a start-up failure (``fatal`` frame, or stderr when attached) and exit 3."""
+        code = getattr(exc, "startup_code", None) or code
         if self.control is not None:
             self._remove_owned()
             self.control.fatal(exc, code)  # exits 3

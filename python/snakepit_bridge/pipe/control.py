@@ -88,9 +88,10 @@ class ControlChannel:
 
     def fatal(self, exc: BaseException, code: str = wire_errors.ADAPTER_IMPORT) -> None:
         """Report a start-up failure as a ``fatal`` frame and exit 3."""
-        log.error("worker failed to start (%s): %s: %s", code, type(exc).__name__, exc)
+        err = wire_errors.startup_failure(exc, code)
+        log.error("worker failed to start (%s): %s: %s", err["code"], type(exc).__name__, exc)
         try:
-            self.send(frames.fatal(wire_errors.startup_failure(exc, code)))
+            self.send(frames.fatal(err))
         finally:
             hard_exit(EXIT_ADAPTER_IMPORT)
 

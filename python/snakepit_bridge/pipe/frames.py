@@ -105,11 +105,15 @@ class ResultFrame(TypedDict):
     value: Any
 
 
-class ChunkFrame(TypedDict):
+class _ChunkKeys(TypedDict):
     t: Literal["chunk"]
     id: Any
     data: Any
     final: bool
+
+
+class ChunkFrame(_ChunkKeys, total=False):
+    metadata: Dict[str, Any]  # a chunk object's .metadata, when it has one
 
 
 class EndFrame(TypedDict):
@@ -158,8 +162,10 @@ def result(call_id: Any, value: Any) -> ResultFrame:
     return {"t": "result", "id": call_id, "value": value}
 
 
-def chunk(call_id: Any, data: Any, final: bool) -> ChunkFrame:
-    return {"t": "chunk", "id": call_id, "data": data, "final": final}
+def chunk(call_id: Any, data: Any, final: bool, metadata: Optional[Dict[str, Any]] = None) -> ChunkFrame:
+    if metadata is None:
+        return {"t": "chunk", "id": call_id, "data": data, "final": final}
+    return {"t": "chunk", "id": call_id, "data": data, "final": final, "metadata": metadata}
 
 
 def end(call_id: Any) -> EndFrame:

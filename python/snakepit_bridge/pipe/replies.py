@@ -63,8 +63,8 @@ class PipeReplies:
     def result(self, call: Any, value: Any) -> None:
         self._send(frames.result(call.id, value))
 
-    def chunk(self, call: Any, data: Any, final: bool) -> None:
-        self._send(frames.chunk(call.id, data, final))
+    def chunk(self, call: Any, data: Any, final: bool, metadata: Optional[Dict[str, Any]] = None) -> None:
+        self._send(frames.chunk(call.id, data, final, metadata))
 
     def end(self, call: Any) -> None:
         self._send(frames.end(call.id))

@@ -44,7 +44,7 @@ def call_from_frame(frame: Dict[str, Any], out: Any, host: Any = None) -> Call:
     if traceparent and "traceparent" not in meta:
         meta["traceparent"] = traceparent
     restore = get("restore")
-    ctx = SessionContext(get("session"), meta, call_id, host)
+    ctx = SessionContext.for_call(get("session"), meta, call_id, host)
     stream = bool(get("stream"))
     call = Call(call_id, get("tool"), get("args") or {}, stream, ctx, out,
                 restore if type(restore) is dict else None)
@@ -58,7 +58,7 @@ def call_from_frame(frame: Dict[str, Any], out: Any, host: Any = None) -> Call:
 def cleanup_from_frame(frame: Dict[str, Any], out: Any, host: Any = None) -> Call:
     """A job from a ``session_cleanup`` frame: the runner calls the adapter's ``cleanup_session``."""
     session = frame.get("session")
-    ctx = SessionContext(session, {}, frame.get("id"), host)
+    ctx = SessionContext.for_call(session, {}, frame.get("id"), host)
     return Call(frame.get("id"), SESSION_CLEANUP, {"session_id": session}, False, ctx, out)
 
 
@@ -74,7 +74,8 @@ class PipeWorker:
     def __init__(self, args: argparse.Namespace) -> None:
         self.concurrency = args.max_concurrency
         self.core = WorkerCore(args.adapter, self.concurrency, loop_threaded=self.concurrency > 1,
-                               worker_id=args.worker_id, thread_safety=args.thread_safety_check)
+                               worker_id=args.worker_id, thread_safety=args.thread_safety_check,
+                               heartbeat=getattr(args, "heartbeat", None))
         self.control = ControlChannel(self.core)
         writer = self.control.writer
         self.replies = PipeReplies(writer)
