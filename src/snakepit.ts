@@ -37,6 +37,8 @@ export interface ExecuteOptions extends CallOptions {
 export interface ChunkInfo {
   /** True when Python marked the chunk `is_final`. */
   final: boolean;
+  /** The yielded chunk object's `.metadata` map, when it has one (absent otherwise). */
+  metadata?: Record<string, unknown>;
 }
 
 /** How to start an instance besides the config itself. */
@@ -238,7 +240,7 @@ export class Snakepit {
     onChunk: (chunk: T, info: ChunkInfo) => void,
     options: ExecuteOptions = {},
   ): Promise<void> {
-    await this.#pool(options.pool).execute(tool, args, options, (data, final) => onChunk(data as T, { final }));
+    await this.#pool(options.pool).execute(tool, args, options, (data, final, metadata) => onChunk(data as T, metadata ? { final, metadata } : { final }));
   }
 
   /**

@@ -56,6 +56,7 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
       pythonLogLevel: pool.logLevel,
       threadsPerWorker: pool.threadsPerWorker,
       threadSafetyChecks: pool.threadSafetyChecks,
+      requireThreadSafeAdapter: pool.requireThreadSafeAdapter,
       hostToolTimeoutMs: context.hostToolTimeoutMs,
     }),
     pool.heartbeat,

@@ -173,11 +173,15 @@ export class Pool extends EventEmitter<PoolEvents> {
     return task.promise;
   }
 
-  /** Tool names of the first ready worker (undefined before any is ready), as a set kept per tools list. */
+  /**
+   * Tool names of the first ready worker, as a set kept per tools list; undefined before any is
+   * ready, and for an adapter that routes names itself (`dynamic_tools`: Python answers unknown ones).
+   */
   #toolNames(): ReadonlySet<string> | undefined {
     let tools: ToolSpec[] | undefined;
     for (const w of this.#workers) {
       if (w.readyInfo) {
+        if (w.readyInfo.dynamic_tools) return undefined;
         tools = w.tools;
         break;
       }
@@ -314,7 +318,10 @@ export class Pool extends EventEmitter<PoolEvents> {
       worker.on('drained', () => this.#isIdle() && this.emit('idle'));
       worker.once('exit', (exit) => this.#onWorkerExit(worker, exit));
       worker.on('heartbeat-missed', (miss) => this.emit('worker:heartbeat-missed', toInfo(worker), miss));
-      worker.on('heartbeat-recovered', (before) => this.emit('worker:heartbeat-recovered', toInfo(worker), before));
+      worker.on('heartbeat-recovered', (before) => {
+        this.emit('worker:heartbeat-recovered', toInfo(worker), before);
+        this.#dispatcher.drainTo(worker); // an unresponsive worker (heartbeat.dependent: false) takes calls again
+      });
       if (restart) this.#health.restarts++;
       this.emit('worker:ready', toInfo(worker));
       this.#dispatcher.drainTo(worker);

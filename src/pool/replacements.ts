@@ -78,7 +78,7 @@ export class Replacements {
           this.#failures++;
           const err = error instanceof Error ? error : new Error(String(error));
           // An adapter that cannot even import will not get better by retrying in a loop.
-          const hopeless = (isSnakepitError(err) && err.code === 'adapter_import') || this.#failures >= MAX_CONSECUTIVE_RESTART_FAILURES;
+          const hopeless = (isSnakepitError(err) && (err.code === 'adapter_import' || err.code === 'adapter_not_thread_safe')) || this.#failures >= MAX_CONSECUTIVE_RESTART_FAILURES;
           this.#hooks.failed(err, hopeless);
           if (!hopeless) this.#schedule(Math.min(RESTART_BACKOFF_BASE_MS * 2 ** this.#failures, RESTART_BACKOFF_MAX_MS));
         },

@@ -93,11 +93,11 @@ export class Task {
     this.idempotent = options.idempotent ?? false;
     this.flow = (options as StreamCallOptions).flow;
     this.chunkSink = onChunk
-      ? (data, final) => {
+      ? (data, final, metadata) => {
           if (this.settled) return;
           this.chunks++;
           try {
-            onChunk(data, final);
+            onChunk(data, final, metadata);
           } catch (error) {
             if (typeof error === 'object' && error !== null) callbackErrors.add(error);
             hooks.onChunkError(this, error);

@@ -74,9 +74,9 @@ export function traceCall(
   let chunkSink = onChunk;
   if (streamOn && onChunk) {
     emit('snakepit.stream.opened', {}, trace.metadata);
-    chunkSink = (data, final) => {
+    chunkSink = (data, final, metadata) => {
       emit('snakepit.stream.message', { index: trace.messages++ }, trace.metadata);
-      onChunk(data, final);
+      onChunk(data, final, metadata);
     };
   }
   // The pool hands back its task: the worker that ran the call is known once it settles.

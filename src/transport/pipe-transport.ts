@@ -22,7 +22,7 @@ type InboundFrame =
   | ({ t: 'ready' } & ReadyInfo)
   | { t: 'fatal'; error: WireError }
   | { t: 'result'; id: number; value: unknown }
-  | { t: 'chunk'; id: number; data: unknown; final: boolean }
+  | { t: 'chunk'; id: number; data: unknown; final: boolean; metadata?: Record<string, unknown> }
   | { t: 'end'; id: number }
   | { t: 'error'; id: number; error: WireError }
   | { t: 'pong'; id: number }
@@ -216,7 +216,7 @@ export class PipeTransport implements Transport {
         return;
       }
       case 'chunk':
-        this.#pending.get(frame.id)?.onChunk?.(frame.data, frame.final);
+        this.#pending.get(frame.id)?.onChunk?.(frame.data, frame.final, frame.metadata);
         return;
       case 'end':
         this.#take(frame.id)?.resolve(undefined);

@@ -22,6 +22,8 @@ export interface ReadyInfo {
   address?: string;
   /** The worker's interpreter and its threading (absent from workers that predate it). */
   runtime?: PythonRuntimeWire;
+  /** The adapter routes tool names itself (its own `execute_tool`): names beyond `tools` may be called. */
+  dynamic_tools?: boolean;
 }
 
 /** What a worker reports about its interpreter (wire names; see `src/python/profile-advice.ts`). */
@@ -57,8 +59,8 @@ export type HostRequest =
 /** Answers Python's host requests: resolves with the reply value, rejects with the error to send back. */
 export type HostRequestHandler = (request: HostRequest) => Promise<unknown>;
 
-/** Receives streamed items as Python yields them. */
-export type ChunkHandler = (data: unknown, final: boolean) => void;
+/** Receives streamed items as Python yields them; `metadata`: the chunk object's `.metadata` map, when it has one. */
+export type ChunkHandler = (data: unknown, final: boolean, metadata?: Record<string, unknown>) => void;
 
 /** A call in flight: its wire id and its outcome. */
 export interface CallHandle {

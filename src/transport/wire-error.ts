@@ -24,9 +24,12 @@ export function pythonErrorFromWire(error: WireError, tool?: string): PythonErro
   return new PythonError(message, { exceptionType: error.type, pythonTraceback: error.traceback ?? '', code, details });
 }
 
+/** Start-up failures Python names itself; any other `fatal` is `worker_start_failed`. */
+const FATAL_CODES = new Set<ErrorCode>(['adapter_import', 'adapter_not_thread_safe']);
+
 /** A start-up failure (`fatal` frame) as a `WorkerError` carrying the Python traceback. */
 export function fatalErrorFromWire(error: WireError, workerId: string): WorkerError {
-  const code: ErrorCode = error.code === 'adapter_import' ? 'adapter_import' : 'worker_start_failed';
+  const code: ErrorCode = FATAL_CODES.has(error.code as ErrorCode) ? (error.code as ErrorCode) : 'worker_start_failed';
   return new WorkerError(`Worker ${workerId} failed to start: ${error.type}: ${error.message}`, code, {
     ...error.details,
     workerId,

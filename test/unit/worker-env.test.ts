@@ -8,6 +8,7 @@ import { bridgePythonPath } from '../../src/python/runtime.js';
 import {
   buildWorkerEnv,
   HOST_TOOL_TIMEOUT_ENV,
+  REQUIRE_THREAD_SAFE_ENV,
   PROCESS_PROFILE_THREAD_LIMITS,
   THREAD_PROFILE_LIMIT_VARS,
   THREAD_SAFETY_CHECKS_ENV,
@@ -86,6 +87,20 @@ describe('thread-safety checks', () => {
   });
 });
 
+describe('thread-safety declaration', () => {
+  it.each([
+    ['required by default', undefined, '1'],
+    ['required', true, '1'],
+    ['opted out', false, '0'],
+  ] as const)('thread profile: %s', (_label, requireThreadSafeAdapter, expected) => {
+    expect(build({ profile: 'thread', requireThreadSafeAdapter, base: { [REQUIRE_THREAD_SAFE_ENV]: '0' } })[REQUIRE_THREAD_SAFE_ENV]).toBe(expected);
+  });
+
+  it('process profile leaves it out (one call at a time needs no declaration)', () => {
+    expect(build({ profile: 'process', requireThreadSafeAdapter: false })).not.toHaveProperty(REQUIRE_THREAD_SAFE_ENV);
+  });
+});
+
 describe('PYTHONPATH', () => {
   it('is the bridge alone with nothing else given', () => {
     expect(pythonPathOf(build())).toEqual([bridgePythonPath()]);
@@ -149,6 +164,7 @@ describe('other variables', () => {
       PYTHONPATH: bridgePythonPath(),
       PYTHONUNBUFFERED: '1',
       SNAKEPIT_LOG_LEVEL: 'info',
+      SNAKEPIT_REQUIRE_THREAD_SAFE: '1',
     });
   });
 

@@ -72,6 +72,7 @@ interface DescribeMessage {
   concurrency: number;
   /** null from workers that predate the field (`defaults: true` gives null for messages). */
   runtime?: PythonRuntimeWire | null;
+  dynamic_tools?: boolean;
 }
 
 interface OutcomeMessage {
@@ -85,6 +86,8 @@ interface ChunkMessage {
   data?: Buffer;
   error?: ErrorInfoMessage;
   is_final: boolean;
+  /** msgpack map (empty: none). */
+  metadata?: Buffer;
 }
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => grpc.ClientUnaryCall & grpc.ClientReadableStream<unknown>>;
@@ -193,7 +196,7 @@ export class GrpcTransport implements Transport {
       let failed = false;
       call.on('data', (chunk: ChunkMessage) => {
         if (chunk.item === 'error' && chunk.error) streamError = pythonErrorFromWire(wireErrorFromInfo(chunk.error), request.tool);
-        else if (chunk.data) onChunk(decode(chunk.data), chunk.is_final);
+        else if (chunk.data) onChunk(decode(chunk.data), chunk.is_final, chunk.metadata?.length ? (decode(chunk.metadata) as Record<string, unknown>) : undefined);
       });
       call.on('error', (error: grpc.ServiceError) => {
         failed = true;
@@ -320,6 +323,7 @@ export class GrpcTransport implements Transport {
       python: info.python,
       concurrency: info.concurrency,
       ...(info.runtime ? { runtime: { version: info.runtime.version, gil_enabled: info.runtime.gil_enabled, free_threading: info.runtime.free_threading } } : {}),
+      ...(info.dynamic_tools ? { dynamic_tools: true } : {}),
       tools: info.tools.map(
         (t): ToolSpec => ({
           name: t.name,
