@@ -31,6 +31,14 @@ interface Attachment {
 
 const channels = new Map<string, Channel>(EVENT_NAMES.map((name) => [name, diagnosticsChannel.channel(name)]));
 const attachments = new Map<string, Attachment>();
+/** Run after every attach/detach (python-events.ts turns Python's own call events on while they have handlers). */
+const subscriptionHooks = new Set<() => void>();
+
+/** Calls `hook` after each `attach`/`detach` (its return removes it). */
+export function onSubscriptionChange(hook: () => void): () => void {
+  subscriptionHooks.add(hook);
+  return () => subscriptionHooks.delete(hook);
+}
 let logger = new Logger('warn').child({ category: 'telemetry' });
 
 const channelOf = (name: TelemetryEventName): Channel => {
@@ -70,6 +78,7 @@ export function attach<N extends TelemetryEventName>(id: string, names: N | read
   };
   for (const name of list) channelOf(name).subscribe(listener);
   attachments.set(id, { names: list, listener });
+  for (const hook of subscriptionHooks) hook();
 }
 
 /** Same as `attach`: the original's `attach_many` (one handler, many names). */
@@ -81,6 +90,7 @@ export function detach(id: string): boolean {
   if (!attachment) return false;
   attachments.delete(id);
   for (const name of attachment.names) channelOf(name).unsubscribe(attachment.listener);
+  for (const hook of subscriptionHooks) hook();
   return true;
 }
 

@@ -6,7 +6,7 @@
  * Only catalogued `snakepit.python.*` names are published: anything else is counted and dropped,
  * so a worker can never create channels.
  */
-import { emit, enabled, telemetryLogger } from './bus.js';
+import { emit, enabled, onSubscriptionChange, telemetryLogger } from './bus.js';
 import { pythonEventName, type PythonEventName } from './catalog.js';
 
 /** One event as Python sends it (pipe `telemetry` frame item, or a decoded gRPC TelemetryEvent). */
@@ -30,6 +30,12 @@ export interface TelemetryControl {
   enabled?: boolean;
   /** Emit `snakepit.python.memory.sampled` (`rssBytes`) and `cpu.sampled` (`cpuPercent`) this often; 0 = off. @default 0 */
   resourceIntervalMs?: number;
+  /**
+   * Python's own `snakepit.python.call.start|stop|exception` around every call. Set for you: on
+   * while a handler is attached to one of them, off otherwise (each costs the worker a few µs per call).
+   * @default false
+   */
+  callEvents?: boolean;
 }
 
 /** A worker that can take telemetry settings (the Worker class implements it). */
@@ -114,6 +120,19 @@ export const control = {
   /** Python events dropped because their name is not catalogued (since start). */
   dropped: () => dropped,
 };
+
+/** The names of Python's own per-call events (see `TelemetryControl.callEvents`). */
+const CALL_EVENTS = ['snakepit.python.call.start', 'snakepit.python.call.stop', 'snakepit.python.call.exception'] as const;
+let callEventsOn = false;
+
+/** Turns Python's own call events on while a handler listens to one of them, off when none does. */
+function syncCallEvents(): void {
+  const wanted = CALL_EVENTS.some((name) => enabled(name));
+  if (wanted === callEventsOn) return;
+  callEventsOn = wanted;
+  configure({ callEvents: wanted });
+}
+onSubscriptionChange(syncCallEvents);
 
 const numbers = (raw: Record<string, unknown> | null | undefined): Record<string, number> => {
   const out: Record<string, number> = {};

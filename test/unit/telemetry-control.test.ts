@@ -1,5 +1,6 @@
 // telemetry.control: settings reach running workers (and later ones); settled() waits for their acks.
 import { afterEach, describe, expect, it } from 'vitest';
+import { attach, detach } from '../../src/telemetry/bus.js';
 import { configure, registerWorker, settled, type ControllableWorker, type TelemetryControl } from '../../src/telemetry/python-events.js';
 
 /** A worker whose acks the test releases by hand; `told` records what it was sent. */
@@ -51,5 +52,25 @@ describe('telemetry.control', () => {
     unregister.push(registerWorker(late.worker));
     expect(late.told).toEqual([expect.objectContaining({ sampling: 0.5, deny: ['memory.sampled'] })]);
     late.acks[0]!.resolve();
+  });
+
+  it("turns Python's own call events on while a handler listens to one of them, off after the last detach", () => {
+    configure({ sampling: 1 }); // so registering sends exactly one settings message first
+    const w = fakeWorker('w', 'p', 'acks');
+    unregister.push(registerWorker(w.worker));
+    const told = () => w.told.slice(1); // after the settings it got when it registered
+    attach('unit-other', ['snakepit.python.custom'], () => {});
+    expect(told()).toEqual([]); // no call-event handler: nothing changes
+    attach('unit-calls-1', ['snakepit.python.call.stop'], () => {});
+    attach('unit-calls-2', ['snakepit.python.call.start', 'snakepit.python.call.exception'], () => {});
+    expect(told()).toEqual([{ callEvents: true }]); // once, for the first
+    detach('unit-calls-1');
+    expect(told()).toHaveLength(1); // unit-calls-2 still listens
+    detach('unit-calls-2');
+    detach('unit-other');
+    expect(told()).toEqual([{ callEvents: true }, { callEvents: false }]);
+    const late = fakeWorker('late', 'p', 'acks');
+    unregister.push(registerWorker(late.worker));
+    expect(late.told).toEqual([expect.objectContaining({ callEvents: false })]); // later workers get the setting
   });
 });

@@ -1,11 +1,13 @@
-"""The bridge's own events around every tool call: ``python.call.*`` and ``tool.execution.*``.
+"""The bridge's own events around every tool call: ``python.call.start|stop|exception``.
 
 As the original catalogued them: ``start`` with ``count`` (and ``system_time``, ns),
 ``stop`` with ``duration`` (ns), ``duration_ms`` and ``count``, ``exception`` with
 ``duration``, ``duration_ms``, ``count`` and the error's ``error_type``/``code`` in the
 metadata (``command`` and ``tool`` name the tool). Sent only while the host asks for
 them (``callEvents`` in its telemetry settings, which it sets while a handler listens
-to one of them): each call then carries four more events.
+to one of them): each call then carries two more events. ``tool.execution.*`` stay the
+adapter's own (``telemetry.span("tool.execution", ...)``), as in the original, whose
+showcase emitted them itself: a bridge copy would count such tools twice.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from . import emit
 
-_NAMES = ("python.call", "tool.execution")
+_NAMES = ("python.call",)
 
 
 def begin(tool: Any) -> Optional[Tuple[Dict[str, Any], int]]:
