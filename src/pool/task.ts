@@ -97,7 +97,8 @@ export class Task {
           if (this.settled) return;
           this.chunks++;
           try {
-            onChunk(data, final, metadata);
+            if (metadata === undefined) onChunk(data, final);
+            else onChunk(data, final, metadata);
           } catch (error) {
             if (typeof error === 'object' && error !== null) callbackErrors.add(error);
             hooks.onChunkError(this, error);

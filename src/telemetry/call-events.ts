@@ -76,7 +76,8 @@ export function traceCall(
     emit('snakepit.stream.opened', {}, trace.metadata);
     chunkSink = (data, final, metadata) => {
       emit('snakepit.stream.message', { index: trace.messages++ }, trace.metadata);
-      onChunk(data, final, metadata);
+      if (metadata === undefined) onChunk(data, final);
+      else onChunk(data, final, metadata);
     };
   }
   // The pool hands back its task: the worker that ran the call is known once it settles.
