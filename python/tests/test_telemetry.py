@@ -197,3 +197,11 @@ def test_call_events_are_off_until_the_host_asks(sent):
     assert stop["measurements"]["count"] == 1 and stop["measurements"]["duration"] >= 0
     assert stop["metadata"] == {"command": "predict", "tool": "predict"}
     assert (exc["metadata"]["error_type"], exc["metadata"]["code"]) == ("KeyError", "python_error")
+
+
+def test_the_originals_module_paths():
+    from snakepit_bridge.telemetry import manager
+    from snakepit_bridge.telemetry.backends.base import TelemetryBackend
+    from snakepit_bridge.telemetry.backends.stderr import StderrBackend
+
+    assert manager.get_backend is telemetry.get_backend and issubclass(StderrBackend, TelemetryBackend)
