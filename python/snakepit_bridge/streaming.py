@@ -33,8 +33,9 @@ class StreamChunk:
         )
 
 
-# Yielded values that are never chunk objects (exact types): no attribute look-ups for them.
-_PLAIN = frozenset((dict, list, tuple, str, bytes, int, float, bool, type(None)))
+# Values that are never chunk objects, generators or awaitables (exact types: a subclass may be).
+PLAIN_TYPES = frozenset((dict, list, tuple, str, bytes, int, float, bool, type(None)))
+_PLAIN = PLAIN_TYPES
 _MISSING = object()
 
 

@@ -20,7 +20,7 @@ from .call import SESSION_CLEANUP, Call, StreamAborted
 from .call_table import CallTable
 from .errors import ToolCancelledError
 from .session_context import SessionContext
-from .streaming import unwrap_chunk
+from .streaming import PLAIN_TYPES, unwrap_chunk
 
 log = logging.getLogger("snakepit_bridge.tool_runner")
 
@@ -241,8 +241,7 @@ class ToolRunner:
 
 
 _STREAMED = object()  # marker: the answer went out as chunks + end
-# Result types that are never a generator or an awaitable (exact types: a subclass may be).
-_PLAIN = frozenset((dict, list, tuple, str, bytes, int, float, bool, type(None)))
+_PLAIN = PLAIN_TYPES  # results that skip the generator/awaitable checks
 
 
 def _binds(fn: Callable[..., Any], args: Dict[str, Any]) -> bool:

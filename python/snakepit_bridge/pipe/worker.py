@@ -83,6 +83,7 @@ class PipeWorker:
         telemetry.install_sink(lambda events: writer.send(frames.telemetry(events)))
         # Host requests share fd 4 with the answers; their replies come on fd 3.
         self.host = self.core.host = PipeHostChannel(writer)
+        self._inflight = self.core.calls.inflight
         self._routes: Dict[str, Callable[[Any], Optional[Call]]] = {
             **self.control.routes(), **{kind: getattr(self, name) for kind, name in self.ROUTES.items()}}
         self.inbox = make_inbox(self.control.reader, self._route,
@@ -146,18 +147,18 @@ class PipeWorker:
         return route(frame)
 
     def _on_call(self, frame: Dict[str, Any]) -> Call:
-        return self._register(call_from_frame(frame, self.replies, self.host))
+        call = call_from_frame(frame, self.replies, self.host)
+        self._inflight[call.id] = call  # registered now, so a cancel can find it queued
+        return call
 
     def _on_session_cleanup(self, frame: Dict[str, Any]) -> Call:
         # Runs like a call: in order, on the executor.
-        return self._register(cleanup_from_frame(frame, self.replies, self.host))
+        call = cleanup_from_frame(frame, self.replies, self.host)
+        self._inflight[call.id] = call
+        return call
 
     def _on_host_reply(self, frame: Dict[str, Any]) -> None:
         self.host.deliver(frame)  # wakes the thread waiting for it
-
-    def _register(self, call: Call) -> Call:
-        self.core.calls.inflight[call.id] = call  # registered now, so a cancel can find it queued
-        return call
 
     def _host_gone(self) -> None:
         self.host.close()  # release threads waiting for host replies
