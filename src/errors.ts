@@ -1,4 +1,5 @@
 /** Error family of Snakepit: one base class with a stable `code` and `category`. */
+import { pythonCategory } from './error-table.js';
 
 /** Broad class of a failure, as in the original's `Snakepit.Error` categories. */
 export type ErrorCategory = 'worker' | 'timeout' | 'python_error' | 'grpc_error' | 'validation' | 'pool';
@@ -55,8 +56,16 @@ export type ErrorCode =
   | 'protocol_error'
   // a gRPC worker refused the host's token (x-snakepit-token missing or wrong)
   | 'unauthenticated'
+  // TLS to an attached worker failed: details.reason says why (untrusted, expired, name_mismatch, ...)
+  | 'tls_failed'
+  // plaintext gRPC to a non-loopback address without `insecure: true`
+  | 'insecure_transport'
+  // the worker is draining (SIGTERM): it refused the call without starting it, so it can go elsewhere
+  | 'worker_draining'
   | 'aborted'
   | 'cancelled'
+  // a gRPC worker refused a pipe `call` frame (a host bug: calls to it go over gRPC)
+  | 'wrong_transport'
   // python
   | 'python_error'
   // python: ML errors recognised in the exception message (see python-errors/ml-parser.ts)
@@ -189,7 +198,7 @@ export class PythonError extends SnakepitError {
   ) {
     super(message, {
       code: info.code ?? 'python_error',
-      category: info.code === 'unknown_tool' || info.code === 'invalid_args' ? 'validation' : 'python_error',
+      category: pythonCategory(info.code ?? 'python_error'),
       details: { ...info.details, exceptionType: info.exceptionType },
     });
     this.exceptionType = info.exceptionType;

@@ -3,10 +3,10 @@ export { Snakepit, getDefaultInstance, setDefaultInstance, DEFAULT_CANCEL_GRACE_
 export type { ExecuteOptions, ChunkInfo, StartOptions, RunAsScriptOptions } from './snakepit.js';
 export type { CleanupResult, ScriptModeOptions } from './script-mode.js';
 export type { ReapReport } from './process/reaper.js';
-export { execute, stream, executeStream, session, registerTool, stats, listWorkers } from './default-instance.js';
+export { execute, stream, executeStream, session, registerTool, stats, listWorkers } from './module-calls.js';
 export { Session, SessionState, type SessionCallOptions } from './session/session.js';
 export type { SessionStore, SessionRecord, SessionStats } from './session/session-store.js';
-export type { HostToolFn, HostToolContext, HostToolParameter, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
+export type { HostToolFn, HostToolContext, HostToolParameter, HostToolSpec, RegisterToolOptions } from './host-tools/host-tool.js';
 export { defineConfig, resolveConfig, loadConfig } from './config/index.js';
 export type { SnakepitConfigInput, ResolvedConfig, ResolvedPoolConfig } from './config/index.js';
 // Option and result types of the public functions above and below (so the API reference can show them).

@@ -14,7 +14,8 @@ import { reapDeadRuns, type ReapReport } from './process/reaper.js';
 import { GrpcHostResources } from './transport/grpc/host-resources.js';
 import { pidAlive, sweepShm } from './transport/shm.js';
 import { loadArrow } from './transport/arrow.js';
-import { bridgeSessions, startBridged } from './telemetry/pool-bridge.js';
+import { forwardSessionEvents, startObserved } from './telemetry/pool-events.js';
+import { observeCall } from './telemetry/call-events.js';
 import { SessionHub } from './session/session-hub.js';
 import type { StartOptions } from './snakepit.js';
 
@@ -81,17 +82,21 @@ export class InstanceResources {
       cwd: this.#cwd ?? process.cwd(),
       logger: this.logger,
       grpc: this.#grpc?.poolContext,
-      hostRequests: this.hub.hostRequests,
-      hostToolTimeoutMs: config.hostToolTimeoutMs,
-      onSessionDispatch: this.hub.onSessionDispatch,
-      onSessionRestoreLost: this.hub.onSessionRestoreLost,
+      services: {
+        hostRequests: this.hub.hostRequests,
+        hostServer: this.#grpc?.server,
+        onSessionDispatch: this.hub.onSessionDispatch,
+        onSessionRestoreLost: this.hub.onSessionRestoreLost,
+        observeCall,
+      },
       crashBarrier: config.crashBarrier,
       circuitBreaker: config.circuitBreaker,
+      hostToolTimeoutMs: config.hostToolTimeoutMs,
       dataPlane: { zeroCopy: config.zeroCopy, maxPayloadBytes: config.maxPayloadBytes, serialization: config.serialization },
     };
     for (const pool of config.pools) this.pools.set(pool.name, new Pool(buildPoolOptions(pool, context)));
-    bridgeSessions(this.hub.store);
-    await Promise.all([...this.pools.values()].map((p) => startBridged(p)));
+    forwardSessionEvents(this.hub.store);
+    await Promise.all([...this.pools.values()].map((p) => startObserved(p)));
     if (config.controlEndpoint) this.#control = await ControlServer.start(facade, { port: config.controlPort });
   }
 

@@ -42,8 +42,8 @@ export interface PoolHealth {
   size: number;
 }
 
-/** Counts and the give-up flag behind `PoolHealth`. */
-export class HealthTracker {
+/** A pool's health bookkeeping (crash and restart counts, the give-up flag, the last failure) behind `PoolHealth`; not to be confused with the standalone `HealthMonitor` (crash rate, the original's API) or a worker's `HeartbeatMonitor` (pings). */
+export class PoolHealthState {
   crashes = 0;
   restarts = 0;
   removedSlots = 0;

@@ -3,7 +3,7 @@
  * lived too long, served too many calls or hold too much memory, without failing a call.
  */
 import { readFile } from 'node:fs/promises';
-import type { WorkerTtl } from '../config/index.js';
+import type { ResolvedPoolConfig, WorkerTtl } from '../config/index.js';
 import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Worker } from '../worker/worker.js';
@@ -53,6 +53,16 @@ export interface RecycleHooks {
   recycled(old: Worker, reason: RecycleReason, fresh: Worker): void;
   gracefulShutdownTimeoutMs: number;
   logger: Logger;
+}
+
+/** A pool's recycling rules from its config. */
+export function lifecycleOptions(config: Pick<ResolvedPoolConfig, 'workerTtl' | 'workerMaxRequests' | 'memoryThresholdMb' | 'lifecycleCheckIntervalMs'>): LifecycleOptions {
+  return {
+    ttlMs: ttlToMs(config.workerTtl),
+    maxRequests: config.workerMaxRequests === 'infinity' ? Infinity : config.workerMaxRequests,
+    memoryThresholdMb: config.memoryThresholdMb,
+    checkIntervalMs: config.lifecycleCheckIntervalMs,
+  };
 }
 
 /** `workerTtl` in ms (Infinity for `'infinity'`). */

@@ -1,5 +1,6 @@
 /** The circuit breaker of the original (`Snakepit.CircuitBreaker`): closed, open, half-open. */
 import { CircuitOpenError, isSnakepitError } from '../errors.js';
+import { CIRCUIT_BREAKER_CONFIG_DEFAULTS } from '../config/schema.js';
 import { emitResilienceEvent } from './events.js';
 import { nonNegative, positiveInt } from './validate.js';
 
@@ -45,8 +46,15 @@ export interface CircuitBreakerStats {
   lastFailureTime: number | null;
 }
 
-/** Same defaults as the original. */
-export const CIRCUIT_BREAKER_DEFAULTS = { failureThreshold: 5, resetTimeoutMs: 30_000, halfOpenMaxCalls: 1 } as const;
+const { enabled: _enabled, ...breakerDefaults } = CIRCUIT_BREAKER_CONFIG_DEFAULTS;
+/** Same defaults as the original: the config schema's `circuitBreaker` ones. */
+export const CIRCUIT_BREAKER_DEFAULTS = Object.freeze(breakerDefaults);
+
+/** A call let in by `CircuitBreaker.enter()`: the epoch it was admitted in, and whether it is a probe. */
+export interface CircuitTicket {
+  readonly epoch: number;
+  readonly probe: boolean;
+}
 
 /** True for the caller's own cancellation: neither a failure nor a success of the service. */
 export function isAbort(error: unknown): boolean {
@@ -101,18 +109,32 @@ export class CircuitBreaker {
    * calling `fn` while the circuit is open; otherwise settles as `fn` does and records the outcome.
    */
   async call<T>(fn: () => T | PromiseLike<T>): Promise<T> {
-    const ticket = this.#admit();
+    const ticket = this.enter();
     let value: T;
     try {
       value = await fn();
     } catch (error) {
-      if (isAbort(error)) this.#release(ticket);
-      else if (this.#isFailure(error)) this.#failure(ticket);
-      else this.#success(ticket);
+      this.leave(ticket, false, error);
       throw error;
     }
-    this.#success(ticket);
+    this.leave(ticket, true);
     return value;
+  }
+
+  /**
+   * Lets one call in (taking a probe slot while half-open) or throws `CircuitOpenError`. Pair it
+   * with `leave(ticket, ...)` when the call ends: `call()` for work that is not a promise of yours.
+   */
+  enter(): CircuitTicket {
+    return this.#admit();
+  }
+
+  /** Records the outcome of a call let in by `enter()`; the caller's own abort counts as neither. */
+  leave(ticket: CircuitTicket, ok: boolean, error?: unknown): void {
+    if (ok) this.#success(ticket);
+    else if (isAbort(error)) this.#release(ticket);
+    else if (this.#isFailure(error)) this.#failure(ticket);
+    else this.#success(ticket);
   }
 
   /**
@@ -173,7 +195,7 @@ export class CircuitBreaker {
   }
 
   /** Takes a slot or throws. The ticket ties the outcome to the epoch it was admitted in. */
-  #admit(): { epoch: number; probe: boolean } {
+  #admit(): CircuitTicket {
     this.#refresh();
     if (this.#state === 'closed') return { epoch: this.#epoch, probe: false };
     if (this.#state === 'half-open' && this.#halfOpenCalls < this.halfOpenMaxCalls) {
@@ -191,14 +213,14 @@ export class CircuitBreaker {
     });
   }
 
-  #success(ticket: { epoch: number; probe: boolean } | undefined): void {
+  #success(ticket: CircuitTicket | undefined): void {
     if (ticket && ticket.epoch !== this.#epoch) return;
     this.#successCount++;
     this.#failureCount = 0;
     if (this.#state === 'half-open') this.#transition('closed');
   }
 
-  #failure(ticket: { epoch: number; probe: boolean } | undefined): void {
+  #failure(ticket: CircuitTicket | undefined): void {
     if (ticket && ticket.epoch !== this.#epoch) return;
     this.#failureCount++;
     this.#totalFailures++;
@@ -206,7 +228,7 @@ export class CircuitBreaker {
     if (this.#state === 'half-open' || (this.#state === 'closed' && this.#failureCount >= this.failureThreshold)) this.#transition('open');
   }
 
-  #release(ticket: { epoch: number; probe: boolean }): void {
+  #release(ticket: CircuitTicket): void {
     if (ticket.probe && ticket.epoch === this.#epoch) this.#halfOpenCalls--;
   }
 

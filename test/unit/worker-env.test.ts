@@ -195,7 +195,7 @@ describe('host tool timeout', () => {
 
   it.each([[undefined, '30000'], [60_000, '60000']])('a spawned pool\'s workers get the config value (hostToolTimeoutMs %s)', (hostToolTimeoutMs, expected) => {
     const config = resolveConfig({ poolSize: 1, ...(hostToolTimeoutMs === undefined ? {} : { hostToolTimeoutMs }) });
-    const options = buildPoolOptions(config.pools[0]!, { runId: 'r1', cwd: process.cwd(), logger: new Logger('none'), hostToolTimeoutMs: config.hostToolTimeoutMs });
+    const options = buildPoolOptions(config.pools[0]!, { runId: 'r1', cwd: process.cwd(), logger: new Logger('none'), services: {}, hostToolTimeoutMs: config.hostToolTimeoutMs });
     expect(options.endpoints.kind).toBe('spawn');
     if (options.endpoints.kind === 'spawn') expect(options.endpoints.template.env[HOST_TOOL_TIMEOUT_ENV]).toBe(expected);
   });

@@ -50,6 +50,29 @@ def write_ready_file(path: str, info: Dict[str, Any]) -> None:
         raise
 
 
+def install_host_channel(core: WorkerCore, pb2: Any, pb2_grpc: Any) -> None:
+    """Host requests and telemetry go to the host's ``HostService`` (addressed by its ``Describe``)."""
+    from .host_channel import GrpcHostChannel
+
+    # Until the host's Describe names its address, host requests fail (host_unavailable).
+    core.host = host = GrpcHostChannel(pb2, pb2_grpc)
+    # Telemetry goes up HostService.StreamTelemetry (batched; see telemetry/host_backend.py).
+    worker_id = core.worker_id or ""
+    telemetry.install_sink(lambda events: host.send_telemetry(events, worker_id))
+
+
+def serve_forever(main_thread: Optional[MainThreadRunner]) -> None:
+    """The main thread's life once serving: tool code (process profile) or waiting; the shutdown path exits."""
+    if main_thread is not None:
+        try:
+            main_thread.serve_forever()
+        except SystemExit as exc:  # a tool called sys.exit(): leave now, as over the pipe
+            hard_exit(exc.code if isinstance(exc.code, int) else 1)
+    forever = threading.Event()
+    while True:
+        forever.wait()
+
+
 class GrpcWorker:
     """A worker serving ``BridgeService``; ``control``: the host spawned it (fds 3/4 open)."""
 
@@ -84,13 +107,7 @@ class GrpcWorker:
             from .. import codegen
 
             pb2, pb2_grpc = codegen.load()
-            from .host_channel import GrpcHostChannel
-
-            # Addressed by the host's Describe; until then host requests fail (host_unavailable).
-            core.host = host = GrpcHostChannel(pb2, pb2_grpc)
-            # Telemetry goes up HostService.StreamTelemetry (batched; see telemetry.py).
-            worker_id = core.worker_id or ""
-            telemetry.install_sink(lambda events: host.send_telemetry(events, worker_id))
+            install_host_channel(core, pb2, pb2_grpc)
         except BaseException as exc:  # noqa: BLE001
             self._fatal(exc, wire_errors.GRPC_UNAVAILABLE)
         try:
@@ -119,15 +136,7 @@ class GrpcWorker:
             sys.stderr.flush()
         log.info("worker %s ready on %s: %s (%d tools, concurrency %d)", core.worker_id, address,
                  spec, len(core.adapter_host.specs), core.concurrency)
-        # Either way the shutdown path (signal handler, watcher) exits the process.
-        if self.main_thread is not None:
-            try:
-                self.main_thread.serve_forever()
-            except SystemExit as exc:  # a tool called sys.exit(): leave now, as over the pipe
-                hard_exit(exc.code if isinstance(exc.code, int) else 1)
-        forever = threading.Event()
-        while True:
-            forever.wait()
+        serve_forever(self.main_thread)
 
     def _listen_address(self) -> str:
         listen = self.args.listen

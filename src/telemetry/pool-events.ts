@@ -28,7 +28,7 @@ export async function traceSpawn(pool: string, workerId: string, start: () => Pr
 }
 
 /** Forwards `pool`'s events to the bus for as long as the pool lives. */
-export function bridgePool(pool: Pool): void {
+export function forwardPoolEvents(pool: Pool): void {
   const name = pool.name;
   trackPool(pool);
   // Slots whose worker crashed: the next worker:ready of the pool is their replacement.
@@ -67,15 +67,15 @@ export function bridgePool(pool: Pool): void {
 }
 
 /** Starts `pool` with its events bridged, then emits `snakepit.pool.initialized`. */
-export async function startBridged(pool: Pool): Promise<void> {
-  bridgePool(pool);
+export async function startObserved(pool: Pool): Promise<void> {
+  forwardPoolEvents(pool);
   const startedAt = performance.now();
   await pool.start();
   emit('snakepit.pool.initialized', { durationMs: performance.now() - startedAt, workers: pool.stats().workers }, { pool: pool.name });
 }
 
 /** Forwards a session store's events: `snakepit.session.created` and `snakepit.session.ended`. */
-export function bridgeSessions(store: SessionStore): void {
+export function forwardSessionEvents(store: SessionStore): void {
   store.on('session:created', (record) => emit('snakepit.session.created', { ttlMs: record.ttlMs }, { sessionId: record.id }));
   store.on('session:ended', (record, reason) => {
     if (!enabled('snakepit.session.ended')) return;
