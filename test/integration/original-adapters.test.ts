@@ -2,10 +2,10 @@
 // execute_tool router, private chunk objects, the 3-argument span, logging_config imports, positional
 // @tool arguments, numpy/psutil tools, per-session counters, binary payloads, host tools. Runs per transport.
 import { createHash } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { PythonError, telemetry, ValidationError, type ChunkInfo, type Snakepit, type LogRecord } from '../../src/index.js';
 import { startPool } from '../helpers/pool.js';
-import { recordTelemetry, type TelemetryRecorder } from '../helpers/telemetry.js';
+import { recordTelemetry } from '../helpers/telemetry.js';
 
 const SHOWCASE = 'original_style.showcase_adapter.ShowcaseAdapter';
 const TEMPLATE = 'original_style.template_adapter.TemplateAdapter';
@@ -13,10 +13,7 @@ const TEMPLATE = 'original_style.template_adapter.TemplateAdapter';
 describe('adapters written for the original', () => {
   let sp: Snakepit | undefined;
   let logs: LogRecord[] = [];
-  let rec: TelemetryRecorder | undefined;
   afterEach(async () => {
-    rec?.stop();
-    rec = undefined;
     await sp?.stop();
     sp = undefined;
   });
@@ -96,7 +93,8 @@ describe('adapters written for the original', () => {
 
   it("the 3-argument span and emit reach the bus with the call's correlation id; the bridge's call events when listened to", async () => {
     const s = await start(SHOWCASE);
-    rec = recordTelemetry(['snakepit.python.tool.execution.start', 'snakepit.python.tool.execution.stop', 'snakepit.python.call.start', 'snakepit.python.call.stop']);
+    const rec = recordTelemetry(['snakepit.python.tool.execution.start', 'snakepit.python.tool.execution.stop', 'snakepit.python.call.start', 'snakepit.python.call.stop']);
+    onTestFinished(() => rec.stop());
     await telemetry.control.settled(); // the worker now sends its own call events (a handler listens)
     const out = await s.execute<{ correlation_id: string; enabled: boolean }>('telemetry_demo', { operation: 'x' }, { correlationId: 'corr-orig-1' });
     expect(out).toMatchObject({ correlation_id: 'corr-orig-1', enabled: true });

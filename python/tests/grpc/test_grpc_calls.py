@@ -4,6 +4,7 @@ import pytest
 
 from conftest import SHOWCASE
 from grpc_harness import pb2
+from harness import assert_echoed, echo_args
 from snakepit_bridge.serialization import pack, unpack
 
 FIXTURE = "grpc_fixture_adapter.GrpcFixtureAdapter"
@@ -49,17 +50,10 @@ def test_describe(worker):
 
 
 def test_values_round_trip(worker):
-    args = {"i": 1, "f": 1.5, "big": 2**100, "neg": -(2**70), "b": b"\x00\x01",
-            "nested": {"l": [1, None, True]}, "arr": np.arange(6, dtype=np.int16).reshape(2, 3)}
+    args = echo_args()
     r = worker.stub.ExecuteTool(request(1, "echo", args), timeout=10)
     assert r.WhichOneof("outcome") == "value"
-    echoed = unpack(r.value)["echoed"]
-    arr = echoed.pop("arr")
-    expected = dict(args)
-    expected.pop("arr")
-    assert echoed == expected
-    assert isinstance(arr, np.ndarray) and arr.dtype == np.int16
-    np.testing.assert_array_equal(arr, args["arr"])
+    assert_echoed(unpack(r.value)["echoed"], args)
     out = worker.stub.ExecuteTool(request(2, "make_tensor", {"n": 6, "dtype": "float64", "shape": [2, 3]}))
     np.testing.assert_array_equal(unpack(out.value), np.arange(6, dtype=np.float64).reshape(2, 3))
 

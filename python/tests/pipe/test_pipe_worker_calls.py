@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import SHOWCASE
+from harness import assert_echoed, echo_args
 
 
 def is_answer(cid):
@@ -20,15 +21,8 @@ def test_unary_result(showcase):
 
 
 def test_values_roundtrip_through_echo(showcase):
-    args = {"i": 1, "f": 1.5, "big": 2**100, "neg": -(2**70), "b": b"\x00\x01",
-            "nested": {"l": [1, None, True]}, "arr": np.arange(6, dtype=np.int16).reshape(2, 3)}
-    echoed = showcase.request("echo", args)["value"]["echoed"]
-    arr = echoed.pop("arr")
-    expected = dict(args)
-    expected.pop("arr")
-    assert echoed == expected
-    assert isinstance(arr, np.ndarray) and arr.dtype == np.int16
-    np.testing.assert_array_equal(arr, args["arr"])
+    args = echo_args()
+    assert_echoed(showcase.request("echo", args)["value"]["echoed"], args)
 
 
 def test_tensor_results_and_arguments(showcase):
