@@ -39,6 +39,8 @@ export const ERROR_TABLE: Readonly<Partial<Record<ErrorCode, ErrorRule>>> = {
   invalid_args: { ...keep, pythonCategory: 'validation' },
   cancelled: keep,
   adapter_import: { ...keep, fatal: true },
+  // A thread-profile worker's adapter does not declare __thread_safe__ = True (requireThreadSafeAdapter).
+  adapter_not_thread_safe: { ...keep, fatal: true },
   session_restore_failed: keep,
   payload_too_large: keep,
   unserializable: keep,

@@ -51,6 +51,8 @@ export type ErrorCode =
   | 'pool_unhealthy'
   | 'worker_start_failed'
   | 'adapter_import'
+  // a thread-profile pool's adapter does not declare __thread_safe__ = True (requireThreadSafeAdapter)
+  | 'adapter_not_thread_safe'
   | 'protocol_error'
   // a gRPC worker refused the host's token (x-snakepit-token missing or wrong)
   | 'unauthenticated'

@@ -92,6 +92,7 @@ export class InstanceResources {
       },
       crashBarrier: config.crashBarrier,
       circuitBreaker: config.circuitBreaker,
+      hostToolTimeoutMs: config.hostToolTimeoutMs,
       dataPlane: { zeroCopy: config.zeroCopy, maxPayloadBytes: config.maxPayloadBytes, serialization: config.serialization },
     };
     for (const pool of config.pools) this.pools.set(pool.name, new Pool(buildPoolOptions(pool, context)));

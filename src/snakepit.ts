@@ -40,6 +40,8 @@ export interface ExecuteOptions extends CallOptions {
 export interface ChunkInfo {
   /** True when Python marked the chunk `is_final`. */
   final: boolean;
+  /** The yielded chunk object's `.metadata` map, when it has one (absent otherwise). */
+  metadata?: Record<string, unknown>;
 }
 
 /** How to start an instance besides the config itself. */
@@ -244,7 +246,7 @@ export class Snakepit {
     options: ExecuteOptions = {},
   ): Promise<void> {
     try {
-      await this.#pool(options.pool).stream(tool, args, options, (data, final) => onChunk(data as T, { final }));
+      await this.#pool(options.pool).stream(tool, args, options, (data, final, metadata) => onChunk(data as T, metadata ? { final, metadata } : { final }));
     } catch (error) {
       throw withCallerStack(error, new Error());
     }

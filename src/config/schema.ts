@@ -59,7 +59,7 @@ const heartbeatShape = {
   /** Delay before the first ping, in ms. @default 0 */
   initialDelayMs: nonNegInt().default(0).describe('Delay before the first ping, in ms.'),
   /** Whether the Python worker exits when it stops hearing from the host. @default true */
-  dependent: z.boolean().default(true).describe('Whether the worker exits when it stops hearing from the host.'),
+  dependent: z.boolean().default(true).describe('Whether the worker exits when it stops hearing from the host, and the host kills a worker that misses maxMissedHeartbeats pings (false: marked unresponsive, no new calls until it answers).'),
 };
 
 /** Heartbeat settings; the top-level `heartbeat` is the default for every pool. */
@@ -94,6 +94,15 @@ const poolOwnShape = {
   threadsPerWorker: posInt().default(10).describe("Threads per worker for the 'thread' profile."),
   /** Runtime thread-safety checks in the Python worker (for development). @default false */
   threadSafetyChecks: z.boolean().default(false).describe('Runtime thread-safety checks in Python.'),
+  /**
+   * Thread profile: refuse (`adapter_not_thread_safe`) an adapter class that does not declare
+   * `__thread_safe__ = True`, as the original did. `false` accepts the risk: such an adapter
+   * starts with a warning. @default true
+   */
+  requireThreadSafeAdapter: z
+    .boolean()
+    .default(true)
+    .describe("Thread profile: refuse an adapter that does not declare __thread_safe__ = True (false: warn and run it)."),
   /** Workers started per batch while the pool starts. @default 8 */
   startupBatchSize: posInt().default(8).describe('Workers started per batch at pool start.'),
   /** Pause between start-up batches, in ms; spreads the load of many imports. @default 750 */

@@ -28,6 +28,8 @@ export interface PoolContext {
   crashBarrier?: CrashBarrierOptions | undefined;
   /** The instance's `circuitBreaker` config, one breaker per pool. */
   circuitBreaker?: PoolOptions['circuitBreaker'];
+  /** The instance's `hostToolTimeoutMs`, passed to workers so Python waits as long as the host. */
+  hostToolTimeoutMs?: number | undefined;
 }
 
 function withDataPlaneEnv(env: Record<string, string>, context: PoolContext): Record<string, string> {
@@ -45,6 +47,8 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
       pythonLogLevel: pool.logLevel,
       threadsPerWorker: pool.threadsPerWorker,
       threadSafetyChecks: pool.threadSafetyChecks,
+      requireThreadSafeAdapter: pool.requireThreadSafeAdapter,
+      hostToolTimeoutMs: context.hostToolTimeoutMs,
     }),
     pool.heartbeat,
   ), context);

@@ -342,7 +342,10 @@ export class Pool extends EventEmitter<PoolEvents> {
       worker.on('drained', () => this.#isIdle() && this.emit('idle'));
       worker.once('exit', (exit) => this.#onWorkerExit(worker, exit));
       worker.on('heartbeat-missed', (miss) => this.emit('worker:heartbeat-missed', toInfo(worker), miss));
-      worker.on('heartbeat-recovered', (before) => this.emit('worker:heartbeat-recovered', toInfo(worker), before));
+      worker.on('heartbeat-recovered', (before) => {
+        this.emit('worker:heartbeat-recovered', toInfo(worker), before);
+        this.#dispatcher.drainTo(worker); // an unresponsive worker (heartbeat.dependent: false) takes calls again
+      });
       if (restart) this.#health.restarts++;
       this.emit('worker:ready', toInfo(worker));
       this.#dispatcher.drainTo(worker);

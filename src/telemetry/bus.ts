@@ -42,6 +42,14 @@ interface Attachment {
 
 const channels = new Map<string, Channel>(EVENT_NAMES.map((name) => [name, diagnosticsChannel.channel(name)]));
 const attachments = new Map<string, Attachment>();
+/** Run after every attach/detach (python-events.ts turns Python's own call events on while they have handlers). */
+const subscriptionHooks = new Set<() => void>();
+
+/** Calls `hook` after each `attach`/`detach` (its return removes it). */
+export function onSubscriptionChange(hook: () => void): () => void {
+  subscriptionHooks.add(hook);
+  return () => subscriptionHooks.delete(hook);
+}
 let logger = new Logger('warn').child({ category: 'telemetry' });
 
 const APP_NAME = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -105,6 +113,7 @@ export function attach<N extends string>(id: string, names: (N & EventName<N>) |
   };
   for (const name of list) subscribe(name, listener);
   attachments.set(id, { names: list, listener });
+  for (const hook of subscriptionHooks) hook();
 }
 
 // Application channels go through the module functions: they keep a subscribed channel alive
@@ -128,6 +137,7 @@ export function detach(id: string): boolean {
     if (channel) channel.unsubscribe(attachment.listener);
     else diagnosticsChannel.unsubscribe(name, attachment.listener);
   }
+  for (const hook of subscriptionHooks) hook();
   return true;
 }
 

@@ -94,13 +94,14 @@ export type MeasurementCheck = { ok: true; measurements: Record<string, number> 
 
 /**
  * Validates and renames a Python event's measurements. Booleans count as 0/1 (as the original's
- * Python sends them); a free-form event (`custom`, `span.*`) only needs numbers.
+ * Python sends them); integers beyond 2^53 (`time.time_ns()`) arrive as bigints and become numbers;
+ * a free-form event (`custom`, `span.*`) only needs numbers.
  */
 export function pythonMeasurements(name: PythonEventName, raw: Record<string, unknown> | null | undefined): MeasurementCheck {
   const free = FREE_FORM.has(name);
   const out: Record<string, number> = {};
   for (const [key, given] of Object.entries(raw ?? {})) {
-    const value = typeof given === 'boolean' ? Number(given) : given;
+    const value = typeof given === 'boolean' || typeof given === 'bigint' ? Number(given) : given;
     const known = MEASUREMENT_KEYS.get(key);
     if (!known && !free) return { ok: false, reason: 'unknown_measurement_key', key };
     if (typeof value !== 'number' || !Number.isFinite(value)) {

@@ -25,6 +25,12 @@ export interface TelemetryControl {
   enabled?: boolean;
   /** Emit `snakepit.python.memory.sampled` (`rssBytes`) and `cpu.sampled` (`cpuPercent`) this often; 0 = off. @default 0 */
   resourceIntervalMs?: number;
+  /**
+   * Python's own `snakepit.python.call.start|stop|exception` around every call. Set for you: on
+   * while a handler is attached to one of them, off otherwise (each costs the worker a few µs per call).
+   * @default false
+   */
+  callEvents?: boolean;
 }
 
 /** Where a change applies: all pools (and workers started later) when left out, a pool by name, or one running worker. */
@@ -80,7 +86,7 @@ interface Stream {
   lastEventAt: number | null;
 }
 
-const DEFAULTS = { sampling: 1, allow: null, deny: [], enabled: true, resourceIntervalMs: 0 } as const;
+const DEFAULTS = { sampling: 1, allow: null, deny: [], enabled: true, resourceIntervalMs: 0, callEvents: false } as const;
 const KEYS = new Set(Object.keys(DEFAULTS));
 
 const streams = new Map<string, Stream>();
@@ -101,8 +107,10 @@ function validate(control: unknown): TelemetryControl {
   if (c.sampling !== undefined) fraction('sampling', c.sampling as number);
   if (c.allow !== undefined && c.allow !== null) expandPatterns(c.allow, 'allow');
   if (c.deny !== undefined) expandPatterns(c.deny, 'deny');
-  if (c.enabled !== undefined && typeof c.enabled !== 'boolean') {
-    throw new ValidationError(`Expected \`enabled\` to be a boolean, got ${describeValue(c.enabled)}`, 'invalid_argument', { field: 'enabled', expected: 'a boolean', received: describeValue(c.enabled) });
+  for (const field of ['enabled', 'callEvents'] as const) {
+    if (c[field] !== undefined && typeof c[field] !== 'boolean') {
+      throw new ValidationError(`Expected \`${field}\` to be a boolean, got ${describeValue(c[field])}`, 'invalid_argument', { field, expected: 'a boolean', received: describeValue(c[field]) });
+    }
   }
   const interval = c.resourceIntervalMs;
   if (interval !== undefined && (!Number.isInteger(interval) || (interval as number) < 0)) {
@@ -171,6 +179,7 @@ function effective(worker: ControllableWorker): TelemetryStreamInfo['settings'] 
     deny: merged.deny ?? [],
     enabled: merged.enabled ?? DEFAULTS.enabled,
     resourceIntervalMs: merged.resourceIntervalMs ?? DEFAULTS.resourceIntervalMs,
+    callEvents: merged.callEvents ?? DEFAULTS.callEvents,
     samplingPatterns,
   };
 }

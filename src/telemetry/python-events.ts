@@ -4,7 +4,7 @@
  * with allowlisted measurement keys are published; anything else is counted and dropped, so a
  * worker can never create channels. The runtime control of what Python sends is python-control.ts.
  */
-import { emit, enabled, telemetryLogger } from './bus.js';
+import { emit, enabled, onSubscriptionChange, telemetryLogger } from './bus.js';
 import { pythonEventName, pythonMeasurements, type PythonEventName } from './python-catalog.js';
 import { admit, configure, countDropped, poolOf, reset, setSampling, settled, streamsInfo, type ControlTarget } from './python-control.js';
 
@@ -46,6 +46,19 @@ function drop(workerId: string, name: string, reason: 'unknown_event' | 'unknown
   if (enabled('snakepit.telemetry.dropped')) emit('snakepit.telemetry.dropped', { count: dropped }, { workerId, name, reason, ...(key === undefined ? {} : { key }) });
   telemetryLogger().debug(`Dropped Python event '${name}': ${reason}${key === undefined ? '' : ` (${key})`}`, { workerId });
 }
+
+/** The names of Python's own per-call events (see `TelemetryControl.callEvents`). */
+const CALL_EVENTS = ['snakepit.python.call.start', 'snakepit.python.call.stop', 'snakepit.python.call.exception'] as const;
+let callEventsOn = false;
+
+/** Turns Python's own call events on while a handler listens to one of them, off when none does. */
+function syncCallEvents(): void {
+  const wanted = CALL_EVENTS.some((name) => enabled(name));
+  if (wanted === callEventsOn) return;
+  callEventsOn = wanted;
+  configure({ callEvents: wanted });
+}
+onSubscriptionChange(syncCallEvents);
 
 /** Publishes a batch from worker `workerId` (pool looked up when not given). */
 export function foldPythonEvents(pool: string | undefined, workerId: string, events: readonly WirePythonEvent[]): void {

@@ -57,8 +57,8 @@ export interface OutgoingCall {
   readonly deadlineMs: number | undefined;
   /** The session's state, sent with its first call on a worker new to it (`on_session_restore`). */
   readonly restore: Record<string, unknown> | undefined;
-  /** One streamed item, as Python yielded it. */
-  chunk(data: unknown, final: boolean): void;
+  /** One streamed item, as Python yielded it; `metadata`: the chunk object's `.metadata` map, when it has one. */
+  chunk(data: unknown, final: boolean, metadata?: Record<string, unknown>): void;
 }
 
 /** What a transport tells its worker: one event per call, as it ends. */

@@ -19,7 +19,12 @@ export interface HeartbeatSettings {
   readonly maxMissedHeartbeats: number;
   /** Delay between the worker becoming ready and the first ping, in ms. @default 0 */
   readonly initialDelayMs: number;
-  /** Whether the Python worker exits (code 5) when the host stops pinging it. @default true */
+  /**
+   * Whether worker and host depend on each other: the Python worker exits (code 5) when the host
+   * stops pinging it, and the host kills a worker that misses `maxMissedHeartbeats` pings in a row.
+   * False: neither; the host marks such a worker unresponsive (no new calls) until it answers again.
+   * @default true
+   */
   readonly dependent: boolean;
 }
 
@@ -50,8 +55,10 @@ export interface HeartbeatHooks {
   onMissed?(miss: HeartbeatMiss): void;
   /** A pong after at least one miss. */
   onRecovered?(missedBefore: number): void;
-  /** `maxMissedHeartbeats` misses in a row: the monitor has stopped; the caller kills the worker. */
+  /** `maxMissedHeartbeats` misses in a row (dependent): the monitor has stopped; the caller kills the worker. */
   onDead(miss: HeartbeatMiss): void;
+  /** `maxMissedHeartbeats` misses in a row (not dependent): the monitor keeps pinging; `onRecovered` follows a pong. */
+  onUnresponsive?(miss: HeartbeatMiss): void;
   logger?: Logger | undefined;
   /** Whose heartbeat this is, for its telemetry events (none without it). */
   telemetry?: HeartbeatTarget | undefined;
@@ -156,10 +163,15 @@ export class HeartbeatMonitor {
     const miss: HeartbeatMiss = { missed: this.#missed, maxMissed, ...outcome };
     this.hooks.logger?.warn(`Heartbeat missed (${this.#missed}/${maxMissed}, ${outcome.reason}${outcome.error ? `: ${outcome.error.message}` : ''})`);
     this.hooks.onMissed?.(miss);
-    if (this.#missed >= maxMissed && !this.#stopped) {
+    if (this.#missed < maxMissed || this.#stopped) return;
+    if (this.settings.dependent) {
       heartbeatMonitorFailure(this.hooks.telemetry, this.#missed, outcome.reason);
       this.stop();
       this.hooks.onDead(miss);
+    } else if (this.#missed === maxMissed) {
+      heartbeatMonitorFailure(this.hooks.telemetry, this.#missed, outcome.reason);
+      this.hooks.logger?.warn(`Worker unresponsive after ${maxMissed} missed heartbeats; not killed (heartbeat.dependent is false), no new calls until it answers`);
+      this.hooks.onUnresponsive?.(miss);
     }
   }
 }

@@ -76,6 +76,7 @@ interface DescribeMessage {
   concurrency: number;
   /** null from workers that predate the field (`defaults: true` gives null for messages). */
   runtime?: PythonRuntimeWire | null;
+  dynamic_tools?: boolean;
 }
 
 interface OutcomeMessage {
@@ -89,6 +90,8 @@ interface ChunkMessage {
   data?: Buffer;
   error?: ErrorInfoMessage;
   is_final: boolean;
+  /** msgpack map (empty: none). */
+  metadata?: Buffer;
 }
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => grpc.ClientUnaryCall & grpc.ClientReadableStream<unknown>>;
@@ -200,7 +203,7 @@ export class GrpcTransport implements Transport {
     let failed = false;
     rpcCall.on('data', (chunk: ChunkMessage) => {
       if (chunk.item === 'error' && chunk.error) streamError = pythonErrorFromWire(wireErrorFromInfo(chunk.error), call.tool);
-      else if (chunk.data && this.#pending.has(id)) call.chunk(decode(chunk.data), chunk.is_final);
+      else if (chunk.data && this.#pending.has(id)) call.chunk(decode(chunk.data), chunk.is_final, chunk.metadata?.length ? (decode(chunk.metadata) as Record<string, unknown>) : undefined);
     });
     rpcCall.on('error', (error: grpc.ServiceError) => {
       failed = true;
@@ -331,6 +334,7 @@ export class GrpcTransport implements Transport {
       python: info.python,
       concurrency: info.concurrency,
       ...(info.runtime ? { runtime: { version: info.runtime.version, gil_enabled: info.runtime.gil_enabled, free_threading: info.runtime.free_threading } } : {}),
+      ...(info.dynamic_tools ? { dynamic_tools: true } : {}),
       tools: info.tools.map(
         (t): ToolSpec => ({
           name: t.name,

@@ -166,7 +166,7 @@ export class PipeTransport implements Transport {
         return;
       }
       case 'chunk':
-        this.#pending.get(frame.id)?.call.chunk(frame.data, frame.final);
+        this.#pending.get(frame.id)?.call.chunk(frame.data, frame.final, frame.metadata);
         return;
       case 'end':
         this.#end(frame.id, true, undefined);

@@ -36,6 +36,7 @@ describe('defaults', () => {
     ['pythonPath', []],
     ['threadsPerWorker', 10],
     ['threadSafetyChecks', false],
+    ['requireThreadSafeAdapter', true],
     ['startupBatchSize', 8],
     ['startupBatchDelayMs', 750],
     ['workerTtl', 'infinity'],

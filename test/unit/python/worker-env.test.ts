@@ -1,9 +1,14 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../../src/config/index.js';
+import { Logger } from '../../../src/logger.js';
+import { buildPoolOptions } from '../../../src/pool/pool-options.js';
 import { bridgePythonPath } from '../../../src/python/runtime.js';
 import {
   buildWorkerEnv,
+  HOST_TOOL_TIMEOUT_ENV,
+  REQUIRE_THREAD_SAFE_ENV,
   PROCESS_PROFILE_THREAD_LIMITS,
   THREAD_PROFILE_LIMIT_VARS,
   THREAD_SAFETY_CHECKS_ENV,
@@ -82,6 +87,20 @@ describe('thread-safety checks', () => {
   });
 });
 
+describe('thread-safety declaration', () => {
+  it.each([
+    ['required by default', undefined, '1'],
+    ['required', true, '1'],
+    ['opted out', false, '0'],
+  ] as const)('thread profile: %s', (_label, requireThreadSafeAdapter, expected) => {
+    expect(build({ profile: 'thread', requireThreadSafeAdapter, base: { [REQUIRE_THREAD_SAFE_ENV]: '0' } })[REQUIRE_THREAD_SAFE_ENV]).toBe(expected);
+  });
+
+  it('process profile leaves it out (one call at a time needs no declaration)', () => {
+    expect(build({ profile: 'process', requireThreadSafeAdapter: false })).not.toHaveProperty(REQUIRE_THREAD_SAFE_ENV);
+  });
+});
+
 describe('PYTHONPATH', () => {
   it('is the bridge alone with nothing else given', () => {
     expect(pythonPathOf(build())).toEqual([bridgePythonPath()]);
@@ -145,6 +164,7 @@ describe('other variables', () => {
       PYTHONPATH: bridgePythonPath(),
       PYTHONUNBUFFERED: '1',
       SNAKEPIT_LOG_LEVEL: 'info',
+      SNAKEPIT_REQUIRE_THREAD_SAFE: '1',
     });
   });
 
@@ -159,5 +179,24 @@ describe('other variables', () => {
   it('uses process.env when no base is given', () => {
     const env = buildWorkerEnv({ profile: 'thread', adapterEnv: {}, pythonPath: [], pythonLogLevel: 'info' });
     expect(env.PATH).toBe(process.env.PATH);
+  });
+});
+
+describe('host tool timeout', () => {
+  it('sets SNAKEPIT_HOST_TOOL_TIMEOUT_MS from hostToolTimeoutMs, over inherited and adapterEnv values', () => {
+    expect(build({ hostToolTimeoutMs: 60_000 })[HOST_TOOL_TIMEOUT_ENV]).toBe('60000');
+    const env = build({ hostToolTimeoutMs: 45_000, base: { [HOST_TOOL_TIMEOUT_ENV]: '1' }, adapterEnv: { [HOST_TOOL_TIMEOUT_ENV]: '2' } });
+    expect(env[HOST_TOOL_TIMEOUT_ENV]).toBe('45000');
+  });
+
+  it('leaves it out without hostToolTimeoutMs (Python then waits its own 30 s)', () => {
+    expect(build()).not.toHaveProperty(HOST_TOOL_TIMEOUT_ENV);
+  });
+
+  it.each([[undefined, '30000'], [60_000, '60000']])('a spawned pool\'s workers get the config value (hostToolTimeoutMs %s)', (hostToolTimeoutMs, expected) => {
+    const config = resolveConfig({ poolSize: 1, ...(hostToolTimeoutMs === undefined ? {} : { hostToolTimeoutMs }) });
+    const options = buildPoolOptions(config.pools[0]!, { runId: 'r1', cwd: process.cwd(), logger: new Logger('none'), services: {}, hostToolTimeoutMs: config.hostToolTimeoutMs });
+    expect(options.endpoints.kind).toBe('spawn');
+    if (options.endpoints.kind === 'spawn') expect(options.endpoints.template.env[HOST_TOOL_TIMEOUT_ENV]).toBe(expected);
   });
 });

@@ -1,6 +1,9 @@
 // telemetry.control: settings reach running workers (and later ones) per pool or worker; settled() waits for their acks;
 // values are validated, glob patterns expand to catalogued names, pattern rates and filters apply as events arrive.
 import { afterEach, describe, expect, it } from 'vitest';
+import { attach, detach } from '../../../src/telemetry/bus.js';
+// Loaded for its side effect: it turns Python's own call events on and off as handlers come and go.
+import '../../../src/telemetry/python-events.js';
 import { admit, configure, registerWorker, reset, setSampling, settled, streamsInfo, type ControllableWorker, type TelemetryControl } from '../../../src/telemetry/python-control.js';
 
 /** A worker whose acks the test releases by hand; `told` records what it was sent. */
@@ -44,6 +47,26 @@ describe('telemetry.control', () => {
     b.acks[0]!.reject(new Error('worker gone')); // a refusal never fails settled()
     await waiting;
     expect(done).toBe(true);
+  });
+
+  it("turns Python's own call events on while a handler listens to one of them, off after the last detach", () => {
+    configure({ sampling: 1 }); // so registering sends exactly one settings message first
+    const w = fakeWorker('w', 'p', 'acks');
+    unregister.push(registerWorker(w.worker));
+    const told = () => w.told.slice(1); // after the settings it got when it registered
+    attach('unit-other', ['snakepit.python.memory.sampled'], () => {});
+    expect(told()).toEqual([]); // no call-event handler: nothing changes
+    attach('unit-calls-1', ['snakepit.python.call.stop'], () => {});
+    attach('unit-calls-2', ['snakepit.python.call.start', 'snakepit.python.call.exception'], () => {});
+    expect(told()).toEqual([{ callEvents: true }]); // once, for the first
+    detach('unit-calls-1');
+    expect(told()).toHaveLength(1); // unit-calls-2 still listens
+    detach('unit-calls-2');
+    detach('unit-other');
+    expect(told()).toEqual([{ callEvents: true }, { callEvents: false }]);
+    const late = fakeWorker('late', 'p', 'acks');
+    unregister.push(registerWorker(late.worker));
+    expect(late.told).toEqual([expect.objectContaining({ callEvents: false })]); // later workers get the setting
   });
 
   it("gives a worker that starts later its pool's settings", () => {

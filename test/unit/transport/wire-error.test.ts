@@ -91,6 +91,7 @@ describe('pythonErrorFromWire translation', () => {
 describe('fatalErrorFromWire', () => {
   it.each([
     ['adapter_import', 'adapter_import'],
+    ['adapter_not_thread_safe', 'adapter_not_thread_safe'],
     [undefined, 'worker_start_failed'],
     ['python_error', 'worker_start_failed'],
     ['unknown_tool', 'worker_start_failed'],

@@ -9,7 +9,7 @@ type Answer = 'pong' | 'slow' | 'hang' | 'fail' | 'timeout-error';
 
 /** A monitor whose pings answer from `answers` (last one repeats), recording what it reports. */
 function monitor(settings: Partial<HeartbeatSettings> = {}, answers: Answer[] = ['pong']) {
-  const log = { pings: 0, outstanding: 0, maxOutstanding: 0, missed: [] as HeartbeatMiss[], recovered: [] as number[], dead: [] as HeartbeatMiss[] };
+  const log = { pings: 0, outstanding: 0, maxOutstanding: 0, missed: [] as HeartbeatMiss[], recovered: [] as number[], dead: [] as HeartbeatMiss[], unresponsive: [] as HeartbeatMiss[] };
   const ping = () => {
     const answer = answers[Math.min(log.pings, answers.length - 1)]!;
     log.pings++;
@@ -29,6 +29,7 @@ function monitor(settings: Partial<HeartbeatSettings> = {}, answers: Answer[] = 
     onMissed: (miss) => log.missed.push(miss),
     onRecovered: (n) => log.recovered.push(n),
     onDead: (miss) => log.dead.push(miss),
+    onUnresponsive: (miss) => log.unresponsive.push(miss),
   });
   return { m, log };
 }
@@ -62,6 +63,18 @@ describe('HeartbeatMonitor', () => {
     expect(log.dead).toEqual([{ missed: 3, maxMissed: 3, reason: 'timeout' }]);
     expect(m.stopped).toBe(true);
     expect(log.pings).toBe(3); // nothing after death
+  });
+
+  it('dependent: false never kills: the worker is reported unresponsive once per streak, pinged on, and recovers on a pong', async () => {
+    const { m, log } = monitor({ dependent: false }, ['hang', 'hang', 'hang', 'hang', 'hang', 'pong', 'hang', 'hang', 'hang']);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(log.dead).toEqual([]);
+    expect(m.stopped).toBe(false);
+    expect(log.missed.slice(0, 9).map((x) => x.missed)).toEqual([1, 2, 3, 4, 5, 1, 2, 3, 4]); // the 6th ping ponged
+    expect(log.pings).toBeGreaterThan(10); // still pinging long after maxMissedHeartbeats
+    expect(log.unresponsive.map((x) => x.missed)).toEqual([3, 3]);
+    expect(log.recovered).toEqual([5]);
+    m.stop();
   });
 
   it('never overlaps pings: a slow pong or a timeout delays the next ping until it settles', async () => {
