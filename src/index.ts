@@ -1,6 +1,6 @@
 /** Public entry point of the `snakepit` package. */
 export { Snakepit, getDefaultInstance, setDefaultInstance, DEFAULT_CANCEL_GRACE_MS } from './snakepit.js';
-export type { ExecuteOptions, ChunkInfo, StartOptions, RunAsScriptOptions } from './snakepit.js';
+export type { ExecuteOptions, ChunkInfo, StartOptions, RunAsScriptOptions, SessionOptions } from './snakepit.js';
 export type { CleanupResult, ScriptModeOptions } from './script-mode.js';
 export type { ReapReport } from './process/reaper.js';
 export { execute, stream, executeStream, session, registerTool, stats, listWorkers } from './default-instance.js';
@@ -34,6 +34,11 @@ export type { CrashInfo, CrashReason } from './pool/crash-barrier.js';
 export type { RecycleReason, RecycleCounts, RecycleOutcome } from './pool/lifecycle.js';
 export type { CallOptions } from './pool/task.js';
 export type { ToolSpec, PythonRuntimeWire } from './transport/types.js';
+export type {
+  SnakepitToolRegistry, ToolEntry, UntypedToolEntry, PyInt, UnserializableValue, HasToolTypes, PoolName, DefaultPool, ToolName, ToolArgs, ToolResult, ToolChunk,
+  ResultTypeArgument, ResultFromGeneratedTypes, CallResult, CallChunk, CallRest, PoolOptions,
+} from './typed/registry.js';
+export type { AdapterTypeSpec, ToolTypeSpec, TypeNode, ParamSpec, FieldSpec, ObjectNode, EnumNode, LiteralValue, ScalarKind, Definitions } from './typed/type-spec.js';
 export { adviseProfile, libraryThreadSafety, runtimeInfoFromWire, LIBRARY_THREAD_SAFETY } from './python/profile-advice.js';
 export type { ProfileAdvice, ProfileAdviceOptions, ProfilePoolSettings, PythonRuntimeInfo, ThreadSafety, Workload } from './python/profile-advice.js';
 export type { AffinityMode } from './pool/scheduler.js';

@@ -24,6 +24,7 @@ import { adoptAsDefault, runningInstances, trackInstance, untrackInstance } from
 import { ChunkChannel } from './stream-iterator.js';
 import { StreamFlow } from './transport/stream-flow.js';
 import type { ToolSpec } from './transport/types.js';
+import type { CallChunk, CallRest, CallResult, DefaultPool, PoolName, PoolOptions, ResultFromGeneratedTypes, ResultTypeArgument, ToolArgs, ToolName } from './typed/registry.js';
 
 export { getDefaultInstance, setDefaultInstance } from './running-instances.js';
 
@@ -31,6 +32,15 @@ export { getDefaultInstance, setDefaultInstance } from './running-instances.js';
 export interface ExecuteOptions extends CallOptions {
   /** Pool to run in. @default 'default' (or the only pool) */
   pool?: string;
+}
+
+/** Options of `sp.session(id, options)`. */
+export interface SessionOptions {
+  /** Pool whose workers serve the session. @default 'default' (or the only pool) */
+  pool?: string;
+  /** Idle time before the session expires, in ms. @default config `sessionTtlMs` (1 h) */
+  ttlMs?: number;
+  metadata?: Record<string, unknown>;
 }
 
 /** Extra information passed with each streamed chunk. */
@@ -199,9 +209,13 @@ export class Snakepit {
    * Runs a Python tool and resolves with what it returned.
    * @example await sp.execute('add', { a: 10, b: 25 }) // { result: 35, ... }
    */
-  execute<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<T> {
+  execute<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(
+    tool: K,
+    ...rest: CallRest<P, K, PoolOptions<P, ExecuteOptions>>
+  ): Promise<CallResult<T, P, K>>;
+  execute(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<unknown> {
     try {
-      return this.#pool(options.pool).execute(tool, args, options) as Promise<T>;
+      return this.#pool(options.pool).execute(tool, args, options);
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -214,15 +228,19 @@ export class Snakepit {
    * item until the loop has taken half of them.
    * @example for await (const chunk of sp.stream('stream_progress', { steps: 5 })) console.log(chunk)
    */
-  stream<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): AsyncIterableIterator<T> {
+  stream<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(
+    tool: K,
+    ...rest: CallRest<P, K, PoolOptions<P, ExecuteOptions>>
+  ): AsyncIterableIterator<CallChunk<T, P, K>>;
+  stream(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): AsyncIterableIterator<unknown> {
     const abandon = new AbortController();
     const pool = this.#pools.get(this.#poolKey(options.pool));
     const flow = pool ? new StreamFlow(pool.streamHighWaterMark) : undefined;
-    const channel = new ChunkChannel<T>(() => abandon.abort(new Error('stream consumer stopped')), flow);
+    const channel = new ChunkChannel<unknown>(() => abandon.abort(new Error('stream consumer stopped')), flow);
     const signal = options.signal ? AbortSignal.any([options.signal, abandon.signal]) : abandon.signal;
     const streamOptions: StreamCallOptions = { ...options, signal, flow };
     Promise.resolve()
-      .then(() => this.#pool(options.pool).execute(tool, args, streamOptions, (data) => channel.push(data as T)))
+      .then(() => this.#pool(options.pool).execute(tool, args, streamOptions, (data) => channel.push(data)))
       .finally(() => flow?.hold(false))
       .then(
         () => channel.end(),
@@ -232,13 +250,14 @@ export class Snakepit {
   }
 
   /** Runs a streaming tool, calling `onChunk` for each chunk; resolves after the last one. */
-  async executeStream<T = unknown>(
-    tool: string,
-    args: Record<string, unknown>,
-    onChunk: (chunk: T, info: ChunkInfo) => void,
-    options: ExecuteOptions = {},
-  ): Promise<void> {
-    await this.#pool(options.pool).execute(tool, args, options, (data, final) => onChunk(data as T, { final }));
+  executeStream<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(
+    tool: K,
+    args: ToolArgs<P, K>,
+    onChunk: (chunk: CallChunk<T, P, K>, info: ChunkInfo) => void,
+    options?: PoolOptions<P, ExecuteOptions>,
+  ): Promise<void>;
+  async executeStream(tool: string, args: Record<string, unknown>, onChunk: (chunk: unknown, info: ChunkInfo) => void, options: ExecuteOptions = {}): Promise<void> {
+    await this.#pool(options.pool).execute(tool, args, options, (data, final) => onChunk(data, { final }));
   }
 
   /**
@@ -246,7 +265,8 @@ export class Snakepit {
    * session host tools. Creates the session on the host if it does not exist.
    * @param options.ttlMs idle time before the session expires @default config `sessionTtlMs` (1 h)
    */
-  session(sessionId: string, options: { pool?: string; ttlMs?: number; metadata?: Record<string, unknown> } = {}): Session {
+  session<P extends PoolName = DefaultPool>(sessionId: string, options?: PoolOptions<P, SessionOptions>): Session<P>;
+  session(sessionId: string, options: SessionOptions = {}): Session {
     return new Session(this, sessionId, options.pool, this.#resources.hub.backend(sessionId, options));
   }
 
