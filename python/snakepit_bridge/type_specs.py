@@ -232,6 +232,14 @@ def _json_safe(value: Any) -> bool:
     return False
 
 
+def _user_traceback(exc: BaseException) -> str:
+    """The traceback without this module's and importlib's own frames: where the adapter failed."""
+    tb = traceback.TracebackException.from_exception(exc)
+    tb.stack = traceback.StackSummary.from_list(
+        [f for f in tb.stack if f.filename != __file__ and "importlib" not in f.filename])
+    return "".join(tb.format())
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m snakepit_bridge.type_specs", description=__doc__.split("\n")[0])
     parser.add_argument("--adapter", required=True, help="adapter class, package.module.Class")
@@ -244,7 +252,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         result, code = describe_adapter(args.adapter), 0
     except BaseException as exc:  # SystemExit from an adapter module is an import failure too
         result = {"version": SPEC_VERSION, "adapter": args.adapter,
-                  "error": {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}}
+                  "error": {"type": type(exc).__name__, "message": str(exc), "traceback": _user_traceback(exc)}}
         code = 3
     out.write(json.dumps(result, sort_keys=True, default=repr))
     out.write("\n")
