@@ -50,6 +50,8 @@ export interface PoolOptions {
   crashBarrier?: CrashBarrierOptions | undefined;
   /** Circuit breaker (the instance's `circuitBreaker` config): a failing pool fails fast. @default off */
   circuitBreaker?: PoolCircuitConfig | undefined;
+  /** Check arguments against the tools' parameter types (workers' handshake `types`) before queueing. @default false */
+  validateArgs?: boolean | undefined;
   /** The call that carried a restore failed: the worker may not have restored the session. */
   onSessionRestoreLost?: ((sessionId: string, worker: Worker) => void) | undefined;
 }

@@ -15,6 +15,7 @@ import { PoolCircuit } from '../resilience/pool-circuit.js';
 import { FifoTaskQueue } from './task-queue.js';
 import { Task, type CallOptions } from './task.js';
 import { traceCall } from '../telemetry/call-events.js';
+import { checkToolArgs } from '../typed/validate-args.js';
 
 export type { PoolEvents, PoolOptions, PoolStats, WorkerInfo } from './pool-types.js';
 
@@ -164,6 +165,8 @@ export class Pool extends EventEmitter<PoolEvents> {
         new ValidationError(`Unknown tool '${tool}' in pool ${this.name} (available: ${available.join(', ')})`, 'unknown_tool', { tool, pool: this.name, available }),
       );
     }
+    const invalid = this.#options.validateArgs ? checkToolArgs(this.tools(), tool, args, this.name) : undefined;
+    if (invalid) return Promise.reject(invalid);
     const timeoutMs = options.timeoutMs ?? (onChunk ? this.#options.defaultStreamTimeoutMs : this.#options.defaultTimeoutMs);
     const task = new Task(tool, args, options, onChunk, timeoutMs, this.#dispatcher.taskHooks);
     if (task.flow) task.flow.onHeld = this.#onStreamHeld;
