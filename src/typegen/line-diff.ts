@@ -23,14 +23,14 @@ export function lineDiff(before: string, after: string, labels: { before: string
     if (i < a.length && j < b.length && a[i] === b[j]) {
       ops.push({ op: ' ', line: a[i++]! });
       j++;
-    } else if (j < b.length && (i === a.length || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) ops.push({ op: '+', line: b[j++]! });
+    } else if (j < b.length && (i === a.length || lcs[i]![j + 1]! > lcs[i + 1]![j]!)) ops.push({ op: '+', line: b[j++]! });
     else ops.push({ op: '-', line: a[i++]! });
   }
   const keep = ops.map((o, k) => o.op !== ' ' || ops.slice(Math.max(0, k - CONTEXT_LINES), k + CONTEXT_LINES + 1).some((n) => n.op !== ' '));
   const out = [`--- ${labels.before}`, `+++ ${labels.after}`];
   ops.forEach((o, k) => {
     if (keep[k]) out.push(`${o.op}${o.line}`);
-    else if (keep[k - 1]) out.push('…');
+    else if (k === 0 || keep[k - 1]) out.push('…');
   });
   return out.join('\n');
 }

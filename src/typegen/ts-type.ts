@@ -42,6 +42,12 @@ export class TsTypeWriter {
 
   /** The type text; `indent` is the indentation of the line the type starts on. */
   write(type: WireType, indent = ''): string {
+    const text = this.#text(type, indent);
+    // Notes on what the bridge did to a value (`datetime` -> ISO text, an object -> its fields) stay visible.
+    return 'why' in type && type.why && type.t !== 'unknown' && type.t !== 'never' && type.t !== 'array' ? `${text} /* ${commentText(type.why)} */` : text;
+  }
+
+  #text(type: WireType, indent: string): string {
     switch (type.t) {
       case 'string':
       case 'number':

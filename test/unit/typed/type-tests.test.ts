@@ -3,31 +3,11 @@
 // with its diagnostic code. Each generated example file compiles on its own.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { typecheck as diagnose } from '../../helpers/typecheck.js';
 
 const ROOT = path.resolve('.');
 const MISTAKES = 'test/types/typed/typed-mistakes.ts';
-
-function compilerOptions(): ts.CompilerOptions {
-  const parsed = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(String(d.messageText)); } });
-  // No outDir: with one, `import 'snakepit'` (dist/src/index.d.ts) would be mapped back to src/.
-  // skipLibCheck off: the generated .d.ts files are what is checked.
-  return { ...parsed!.options, noEmit: true, outDir: undefined, skipLibCheck: false };
-}
-
-/** Diagnostics of `files` only (not of the libraries they use): `file:line code`. */
-function diagnose(files: readonly string[]): { file: string; line: number; code: number; text: string }[] {
-  const program = ts.createProgram(files.map((f) => path.join(ROOT, f)), compilerOptions());
-  const out = [...program.getGlobalDiagnostics(), ...program.getOptionsDiagnostics()].map((d) => ({ file: '', line: 0, code: d.code, text: ts.flattenDiagnosticMessageText(d.messageText, '\n') }));
-  for (const file of files) {
-    const source = program.getSourceFile(path.join(ROOT, file))!;
-    for (const d of [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)]) {
-      out.push({ file, line: source.getLineAndCharacterOfPosition(d.start ?? 0).line + 1, code: d.code, text: ts.flattenDiagnosticMessageText(d.messageText, '\n') });
-    }
-  }
-  return out;
-}
 
 /** The `// ✗ <code>` markers of a file: line -> code. */
 function markers(file: string): Map<number, number> {
