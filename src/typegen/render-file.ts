@@ -19,7 +19,7 @@ export interface TypesFileInput {
 }
 
 /** Names `snakepit` exports that an alias must not shadow, and built-ins a reader would confuse. */
-const RESERVED = new Set(['PyInt', 'Tensor', 'UnserializableValue', 'UntypedToolEntry', 'Array', 'Record', 'Promise', 'Map', 'Set', 'Date', 'Object', 'String', 'Number', 'Boolean', 'Error', 'Uint8Array', 'Function', 'Symbol']);
+const RESERVED = new Set(['PyInt', 'Tensor', 'UnserializableValue', 'UntypedToolEntry', 'ZeroCopyRef', 'Array', 'Record', 'Promise', 'Map', 'Set', 'Date', 'Object', 'String', 'Number', 'Boolean', 'Error', 'Uint8Array', 'Function', 'Symbol']);
 const TOKEN = /\u0000(\d+)\u0000/g;
 
 /** Renders the file. Same input, same bytes: pools and tools sorted, aliases named from Python's names. */
@@ -87,7 +87,7 @@ function paramDoc(p: ParamSpec): string | undefined {
 }
 
 function importsOf(text: string): string {
-  const used = ['PyInt', 'Tensor', 'UnserializableValue', 'UntypedToolEntry'].filter((name) => new RegExp(`\\b${name}\\b`).test(text));
+  const used = ['PyInt', 'Tensor', 'UnserializableValue', 'UntypedToolEntry', 'ZeroCopyRef'].filter((name) => new RegExp(`\\b${name}\\b`).test(text));
   return used.length > 0 ? used.join(', ') : 'SnakepitToolRegistry';
 }
 

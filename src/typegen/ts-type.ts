@@ -57,11 +57,14 @@ export class TsTypeWriter {
       case 'int':
         return 'PyInt';
       case 'bytes':
-        return 'Uint8Array';
+        return this.direction === 'arg' ? 'Uint8Array | ZeroCopyRef' : 'Uint8Array';
       case 'marker':
         return 'UnserializableValue';
-      case 'tensor':
-        return type.dtype ? `Tensor<${quote(type.dtype)}>` : 'Tensor';
+      case 'tensor': {
+        // An argument may also be a value put in shared memory once (`sp.zeroCopy(value)`).
+        const tensor = type.dtype ? `Tensor<${quote(type.dtype)}>` : 'Tensor';
+        return this.direction === 'arg' ? `${tensor} | ZeroCopyRef` : tensor;
+      }
       case 'unknown':
         return type.why ? `unknown /* ${commentText(type.why)} */` : 'unknown';
       case 'never':
