@@ -1,7 +1,7 @@
 /** Module-level calls on the default instance (set by `snakepit run` or the first `Snakepit.start()`). */
 import type { HostToolFn, RegisterToolOptions } from './bridge/host-tool.js';
-import type { Session } from './session/session.js';
-import { getDefaultInstance, type ChunkInfo, type ExecuteOptions, type SessionOptions } from './snakepit.js';
+import type { Session, SessionOptions } from './session/session.js';
+import { getDefaultInstance, type ChunkInfo, type ExecuteOptions } from './snakepit.js';
 import type { CallChunk, CallRest, CallResult, DefaultPool, PoolName, PoolOptions, ResultFromGeneratedTypes, ResultTypeArgument, ToolArgs, ToolName } from './typed/registry.js';
 
 /** `execute` on the default instance. */

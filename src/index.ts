@@ -1,10 +1,10 @@
 /** Public entry point of the `snakepit` package. */
 export { Snakepit, getDefaultInstance, setDefaultInstance, DEFAULT_CANCEL_GRACE_MS } from './snakepit.js';
-export type { ExecuteOptions, ChunkInfo, StartOptions, RunAsScriptOptions, SessionOptions } from './snakepit.js';
+export type { ExecuteOptions, ChunkInfo, StartOptions, RunAsScriptOptions } from './snakepit.js';
 export type { CleanupResult, ScriptModeOptions } from './script-mode.js';
 export type { ReapReport } from './process/reaper.js';
 export { execute, stream, executeStream, session, registerTool, stats, listWorkers } from './default-instance.js';
-export { Session, SessionState, type SessionCallOptions } from './session/session.js';
+export { Session, SessionState, type SessionCallOptions, type SessionOptions } from './session/session.js';
 export type { SessionStore, SessionRecord, SessionStats } from './session/session-store.js';
 export type { HostToolFn, HostToolContext, HostToolParameter, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
 export { defineConfig, resolveConfig, loadConfig } from './config/index.js';
@@ -38,6 +38,7 @@ export type {
   SnakepitToolRegistry, ToolEntry, UntypedToolEntry, PyInt, UnserializableValue, HasToolTypes, PoolName, DefaultPool, ToolName, ToolArgs, ToolResult, ToolChunk,
   ResultTypeArgument, ResultFromGeneratedTypes, CallResult, CallChunk, CallRest, PoolOptions,
 } from './typed/registry.js';
+export { PythonWatcher, DEFAULT_WATCH_DEBOUNCE_MS, type WatchOptions, type WatchEvents } from './watch/python-watcher.js';
 export type { AdapterTypeSpec, ToolTypeSpec, TypeNode, ParamSpec, FieldSpec, ObjectNode, EnumNode, LiteralValue, ScalarKind, Definitions } from './typed/type-spec.js';
 export { adviseProfile, libraryThreadSafety, runtimeInfoFromWire, LIBRARY_THREAD_SAFETY } from './python/profile-advice.js';
 export type { ProfileAdvice, ProfileAdviceOptions, ProfilePoolSettings, PythonRuntimeInfo, ThreadSafety, Workload } from './python/profile-advice.js';

@@ -17,13 +17,14 @@ import { shmAvailable } from './transport/shm.js';
 import { ZeroCopyRef } from './transport/codec.js';
 import type { Tensor } from './tensor.js';
 import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
-import { Session } from './session/session.js';
+import { Session, type SessionOptions } from './session/session.js';
 import type { SessionStore } from './session/session-store.js';
 import { InstanceResources } from './instance-resources.js';
 import { adoptAsDefault, runningInstances, trackInstance, untrackInstance } from './running-instances.js';
 import { ChunkChannel } from './stream-iterator.js';
 import { StreamFlow } from './transport/stream-flow.js';
 import type { ToolSpec } from './transport/types.js';
+import { PythonWatcher, type WatchOptions } from './watch/python-watcher.js';
 import type { CallChunk, CallRest, CallResult, DefaultPool, PoolName, PoolOptions, ResultFromGeneratedTypes, ResultTypeArgument, ToolArgs, ToolName } from './typed/registry.js';
 
 export { getDefaultInstance, setDefaultInstance } from './running-instances.js';
@@ -32,15 +33,6 @@ export { getDefaultInstance, setDefaultInstance } from './running-instances.js';
 export interface ExecuteOptions extends CallOptions {
   /** Pool to run in. @default 'default' (or the only pool) */
   pool?: string;
-}
-
-/** Options of `sp.session(id, options)`. */
-export interface SessionOptions {
-  /** Pool whose workers serve the session. @default 'default' (or the only pool) */
-  pool?: string;
-  /** Idle time before the session expires, in ms. @default config `sessionTtlMs` (1 h) */
-  ttlMs?: number;
-  metadata?: Record<string, unknown>;
 }
 
 /** Extra information passed with each streamed chunk. */
@@ -72,6 +64,13 @@ export interface StartOptions {
    * nothing else in the process listens for that signal. @default true
    */
   handleSignals?: boolean;
+  /**
+   * Development: watch the pools' Python sources (`pythonPath`); on a change, check the adapters
+   * import, replace the workers on the recycle path (no call fails) and regenerate the types
+   * (`typesOut`). A change that does not import keeps the old workers and reports the traceback.
+   * `sp.watcher` emits what happens. @default false
+   */
+  watch?: boolean | WatchOptions;
 }
 
 /** Options of `Snakepit.runAsScript`. */
@@ -92,6 +91,7 @@ export class Snakepit {
   readonly #pools: Map<string, Pool>;
   readonly #options: StartOptions;
   #stopping: Promise<void> | undefined;
+  #watcher: PythonWatcher | undefined;
 
   private constructor(config: ResolvedConfig, options: StartOptions, run: OpenRun) {
     this.config = config;
@@ -125,6 +125,7 @@ export class Snakepit {
       throw error;
     }
     adoptAsDefault(instance);
+    if (options.watch) instance.#watcher = new PythonWatcher(instance, options.cwd ?? process.cwd(), options.watch === true ? {} : options.watch);
     return instance;
   }
 
@@ -193,6 +194,11 @@ export class Snakepit {
   /** Whether this instance asked for SIGINT/SIGTERM handling. */
   get handlesSignals(): boolean {
     return this.#options.handleSignals !== false;
+  }
+
+  /** The Python source watcher of the `watch` start option (events `change`, `reloaded`, `types`, `failed`). */
+  get watcher(): PythonWatcher | undefined {
+    return this.#watcher;
   }
 
   /** Names of the pools. */
@@ -366,6 +372,7 @@ export class Snakepit {
    * after each pool's `gracefulShutdownTimeoutMs` (or `timeoutMs` when given).
    */
   stop(options: { timeoutMs?: number | undefined } = {}): Promise<void> {
+    this.#watcher?.close();
     this.#stopping ??= (async () => {
       await this.#resources.stop(options.timeoutMs);
       untrackInstance(this);

@@ -4,6 +4,15 @@ import type { ChunkInfo, ExecuteOptions, Snakepit } from '../snakepit.js';
 import type { SessionRecord } from './session-store.js';
 import type { CallChunk, CallRest, CallResult, DefaultPool, ResultFromGeneratedTypes, ResultTypeArgument, ToolArgs, ToolName } from '../typed/registry.js';
 
+/** Options of `sp.session(id, options)`. */
+export interface SessionOptions {
+  /** Pool whose workers serve the session. @default 'default' (or the only pool) */
+  pool?: string;
+  /** Idle time before the session expires, in ms. @default config `sessionTtlMs` (1 h) */
+  ttlMs?: number;
+  metadata?: Record<string, unknown>;
+}
+
 /** Options of a call made through a session (the session id and pool are fixed). */
 export type SessionCallOptions = Omit<ExecuteOptions, 'sessionId' | 'pool'>;
 
