@@ -7,32 +7,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PythonError, type PythonWatcher, type Snakepit, type WatchEvents } from '../../src/index.js';
 import { startPool } from '../helpers/pool.js';
+import { watchedAdapter } from '../helpers/watched-adapter.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sp-watch-'));
 const ADAPTER_FILE = path.join(dir, 'watched_adapter.py');
 const TYPES_FILE = path.join(dir, 'tools.d.ts');
-
-/** The adapter at `version`; each version has its own length (Python's bytecode cache checks size and mtime). */
-function adapter(version: number, extra = ''): string {
-  return [
-    'import time',
-    'from snakepit_bridge.base_adapter import BaseAdapter, tool',
-    '',
-    `VERSION = "v${version}${'.'.repeat(version)}"`,
-    '',
-    'class WatchedAdapter(BaseAdapter):',
-    '    @tool',
-    '    def version(self) -> str:',
-    '        return VERSION',
-    '',
-    '    @tool',
-    '    def slow(self, ms: int = 300) -> str:',
-    '        time.sleep(ms / 1000)',
-    '        return VERSION',
-    extra,
-    '',
-  ].join('\n');
-}
 
 function next<K extends keyof WatchEvents>(watcher: PythonWatcher, event: K): Promise<WatchEvents[K]> {
   return once(watcher as never, event, { signal: AbortSignal.timeout(45_000) }) as Promise<WatchEvents[K]>;
@@ -43,7 +22,7 @@ describe('watch', () => {
   let watcher: PythonWatcher;
 
   beforeAll(async () => {
-    writeFileSync(ADAPTER_FILE, adapter(1));
+    writeFileSync(ADAPTER_FILE, watchedAdapter(1));
     ({ sp } = await startPool({ adapter: 'watched_adapter.WatchedAdapter', pythonPath: [dir], poolSize: 2 }, {}, { watch: { debounceMs: 50, typesOut: TYPES_FILE, report: false } }));
     watcher = sp.watcher!;
   });
@@ -54,7 +33,7 @@ describe('watch', () => {
     const reloaded = next(watcher, 'reloaded');
     const typed = next(watcher, 'types');
     const inflight = sp.execute('slow', { ms: 400 });
-    writeFileSync(ADAPTER_FILE, adapter(2, '    @tool\n    def added(self, n: int) -> int:\n        return n + 1\n'));
+    writeFileSync(ADAPTER_FILE, watchedAdapter(2, '    @tool\n    def added(self, n: int) -> int:\n        return n + 1\n'));
     const during = Array.from({ length: 20 }, () => sp.execute('version'));
     const [{ pool, workers }] = await reloaded;
     expect({ pool, workers }).toEqual({ pool: 'default', workers: 2 });
@@ -71,7 +50,7 @@ describe('watch', () => {
   it('keeps the old workers serving when the edit does not import, and reports the traceback', async () => {
     const before = sp.listWorkers('default').map((w) => w.id);
     const failed = next(watcher, 'failed');
-    writeFileSync(ADAPTER_FILE, `${adapter(3)}\n    def broken(self:\n`);
+    writeFileSync(ADAPTER_FILE, `${watchedAdapter(3)}\n    def broken(self:\n`);
     const [{ pool, error }] = await failed;
     expect(pool).toBe('default');
     expect(error).toBeInstanceOf(PythonError);
@@ -81,7 +60,7 @@ describe('watch', () => {
     expect(await sp.execute('version')).toBe('v2..');
 
     const reloaded = next(watcher, 'reloaded');
-    writeFileSync(ADAPTER_FILE, adapter(4));
+    writeFileSync(ADAPTER_FILE, watchedAdapter(4));
     await reloaded;
     expect(await sp.execute('version')).toBe('v4....');
   });
