@@ -5,6 +5,7 @@ import { execute, session, stream, type Snakepit } from 'snakepit';
 declare const sp: Snakepit;
 
 export async function mistakes(): Promise<void> {
+  // #region mistakes
   await execute('ad', { a: 1, b: 2 }); // ✗ 2345 (no tool 'ad')
   await execute('add', { a: 1 }); // ✗ 2345 (b missing)
   await execute('add', { a: 1, b: 2, c: 3 }); // ✗ 2353 (no parameter c)
@@ -19,5 +20,6 @@ export async function mistakes(): Promise<void> {
   const units: number = (await execute('quote', { sku: 'A-100' })).quantity; // ✗ 2322 (an int may be a bigint)
   for await (const sku of stream('restock', { skus: [] })) sku.toFixed(); // ✗ 2551 (a chunk is a string)
   (await sp.execute('find', { query: 'x' }))[0]?.tags.push(1); // ✗ 2345 (tags are strings)
+  // #endregion mistakes
   void [text, price, units];
 }
