@@ -1,7 +1,7 @@
 // Type tests: without generated tool types every call is typed exactly as before the registry existed.
 // Compiled by `tsc -p tsconfig.json` and by test/unit/typed/type-tests.test.ts (which expects no diagnostics).
 import { expectTypeOf } from 'vitest';
-import { execute, executeStream, session, stream, type Session, type Snakepit } from '../../src/index.js';
+import { execute, executeStream, session, stream, type ExecuteOptions, type Session, type Snakepit } from '../../src/index.js';
 
 declare const sp: Snakepit;
 declare const dynamicTool: string;
@@ -21,6 +21,10 @@ export async function untypedCalls(): Promise<void> {
   const fromContext: Promise<number> = sp.execute('x');
   await executeStream('x', {}, (chunk: { n: number }) => expectTypeOf(chunk.n).toEqualTypeOf<number>());
   await sp.session('s').executeStream('x', args, (chunk: string, info) => expectTypeOf(info.final).toEqualTypeOf<boolean>() && chunk);
+  // The methods still fit a plain function type, and explicit type arguments still set the chunk type.
+  const plain: (tool: string, args?: Record<string, unknown>, options?: ExecuteOptions) => Promise<unknown> = sp.execute.bind(sp);
+  await sp.executeStream<{ n: number }>('x', {}, (chunk) => expectTypeOf(chunk).toEqualTypeOf<{ n: number }>());
+  void plain;
   // @ts-expect-error arguments are an object
   await sp.execute('x', 5);
   // @ts-expect-error the tool name is a string
