@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { decode, encode } from '../src/transport/codec.js';
-import { FrameReader, writeFrame } from '../src/transport/frame-reader.js';
+import { FrameReader, writeFrame } from '../src/transport/pipe/framing.js';
 
 /** One raw echo process with many requests in flight, matched by id. */
 export class RawEcho {

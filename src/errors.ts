@@ -1,4 +1,5 @@
 /** Error family of Snakepit: one base class with a stable `code` and `category`. */
+import { pythonCategory } from './error-table.js';
 
 /** Broad class of a failure, as in the original's `Snakepit.Error` categories. */
 export type ErrorCategory = 'worker' | 'timeout' | 'python_error' | 'grpc_error' | 'validation' | 'pool';
@@ -53,8 +54,16 @@ export type ErrorCode =
   | 'protocol_error'
   // a gRPC worker refused the host's token (x-snakepit-token missing or wrong)
   | 'unauthenticated'
+  // TLS to an attached worker failed: details.reason says why (untrusted, expired, name_mismatch, ...)
+  | 'tls_failed'
+  // plaintext gRPC to a non-loopback address without `insecure: true`
+  | 'insecure_transport'
+  // the worker is draining (SIGTERM): it refused the call without starting it, so it can go elsewhere
+  | 'worker_draining'
   | 'aborted'
   | 'cancelled'
+  // a gRPC worker refused a pipe `call` frame (a host bug: calls to it go over gRPC)
+  | 'wrong_transport'
   // python
   | 'python_error'
   // python: ML errors recognised in the exception message (see python-errors/ml-parser.ts)
@@ -164,16 +173,33 @@ export class WorkerError extends SnakepitError {
   readonly workerId: string | undefined;
   readonly exitCode: number | null | undefined;
   readonly signal: string | null | undefined;
+  /** `category`: `grpc_error` for a {@link GrpcError} (a worker failure seen through gRPC). @default 'worker' */
   constructor(
     message: string,
     code: ErrorCode,
     details: Record<string, unknown> & { workerId?: string; exitCode?: number | null; signal?: string | null } = {},
     cause?: unknown,
+    category: 'worker' | 'grpc_error' = 'worker',
   ) {
-    super(message, { code, category: 'worker', details, cause });
+    super(message, { code, category, details, cause });
     this.workerId = details.workerId;
     this.exitCode = details.exitCode;
     this.signal = details.signal;
+  }
+}
+
+/**
+ * A gRPC call to a worker failed at the gRPC level: category `grpc_error` with `grpcStatus`, the
+ * status name (`UNAVAILABLE`, `UNAUTHENTICATED`, …), as the original's `Snakepit.Error.grpc_error`.
+ * The code says what it means for the call: `worker_crashed` (the worker is unreachable),
+ * `unauthenticated` (it refused the host's token) or `protocol_error` (a status Snakepit does not
+ * expect). A `WorkerError` too: retries and the crash barrier treat it as the worker failure it is.
+ */
+export class GrpcError extends WorkerError {
+  readonly grpcStatus: string;
+  constructor(message: string, code: ErrorCode, grpcStatus: string, details: Record<string, unknown> & { workerId?: string } = {}, cause?: unknown) {
+    super(message, code, { ...details, grpcStatus }, cause, 'grpc_error');
+    this.grpcStatus = grpcStatus;
   }
 }
 
@@ -187,7 +213,7 @@ export class PythonError extends SnakepitError {
   ) {
     super(message, {
       code: info.code ?? 'python_error',
-      category: info.code === 'unknown_tool' || info.code === 'invalid_args' ? 'validation' : 'python_error',
+      category: pythonCategory(info.code ?? 'python_error'),
       details: { ...info.details, exceptionType: info.exceptionType },
     });
     this.exceptionType = info.exceptionType;

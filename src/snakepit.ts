@@ -1,5 +1,6 @@
 /** The public facade: pools from config, calls, streams, sessions, stats, stop. */
 import { loadConfig, resolveConfig, type ResolvedConfig, type SnakepitConfigInput } from './config/index.js';
+import { CANCEL_GRACE_MS_DEFAULT } from './config/schema.js';
 import type { ControlEndpointInfo } from './control/server.js';
 import { ValidationError } from './errors.js';
 import type { LogLevelInput, LogSink, PinoLike } from './logger.js';
@@ -16,18 +17,20 @@ import { runScriptMode, SCRIPT_DEFAULTS, stopBounded, untilAborted, type Cleanup
 import { shmAvailable } from './transport/shm.js';
 import { ZeroCopyRef } from './transport/codec.js';
 import type { Tensor } from './tensor.js';
-import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
+import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './host-tools/host-tool.js';
 import { Session, type SessionOptions } from './session/session.js';
 import type { SessionStore } from './session/session-store.js';
 import { InstanceResources } from './instance-resources.js';
-import { adoptAsDefault, runningInstances, trackInstance, untrackInstance } from './running-instances.js';
+import { adoptAsDefault, runningInstances, trackInstance, untrackInstance } from './default-instance.js';
 import { ChunkChannel } from './stream-iterator.js';
+import { withCallerStack } from './caller-stack.js';
+import { PoolHandle } from './pool-handle.js';
 import { StreamFlow } from './transport/stream-flow.js';
 import type { ToolSpec } from './transport/types.js';
 import { PythonWatcher, type WatchOptions } from './watch/python-watcher.js';
 import type { CallChunk, CallRest, CallResult, DefaultPool, PoolName, PoolOptions, ResultFromGeneratedTypes, ResultTypeArgument, ToolArgs, ToolName } from './typed/registry.js';
 
-export { getDefaultInstance, setDefaultInstance } from './running-instances.js';
+export { getDefaultInstance, setDefaultInstance } from './default-instance.js';
 
 /** Options of one call through the facade. */
 export interface ExecuteOptions extends CallOptions {
@@ -80,7 +83,7 @@ export interface RunAsScriptOptions extends StartOptions, ScriptModeOptions {
 }
 
 /** Grace for a cancelled call to stop in Python before its worker is killed and replaced. */
-export const DEFAULT_CANCEL_GRACE_MS = 2_000;
+export const DEFAULT_CANCEL_GRACE_MS = CANCEL_GRACE_MS_DEFAULT;
 
 /** A running set of pools. Create with `Snakepit.start()`; always `stop()` it. */
 export class Snakepit {
@@ -89,6 +92,7 @@ export class Snakepit {
   readonly config: ResolvedConfig;
   readonly #resources: InstanceResources;
   readonly #pools: Map<string, Pool>;
+  readonly #handles = new WeakMap<Pool, PoolHandle>();
   readonly #options: StartOptions;
   #stopping: Promise<void> | undefined;
   #watcher: PythonWatcher | undefined;
@@ -219,11 +223,12 @@ export class Snakepit {
     tool: K,
     ...rest: CallRest<P, K, PoolOptions<P, ExecuteOptions>>
   ): Promise<CallResult<T, P, K>>;
-  execute(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<unknown> {
+  async execute(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<unknown> {
     try {
-      return this.#pool(options.pool).execute(tool, args, options);
+      return await this.#pool(options.pool).execute(tool, args, options);
     } catch (error) {
-      return Promise.reject(error as Error);
+      // Made here, in the caller's async chain: its stack reaches the caller's own line.
+      throw withCallerStack(error, new Error());
     }
   }
 
@@ -241,12 +246,12 @@ export class Snakepit {
   stream(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): AsyncIterableIterator<unknown> {
     const abandon = new AbortController();
     const pool = this.#pools.get(this.#poolKey(options.pool));
-    const flow = pool ? new StreamFlow(pool.streamHighWaterMark) : undefined;
+    const flow = pool ? new StreamFlow(pool.config.streamHighWaterMark) : undefined;
     const channel = new ChunkChannel<unknown>(() => abandon.abort(new Error('stream consumer stopped')), flow);
     const signal = options.signal ? AbortSignal.any([options.signal, abandon.signal]) : abandon.signal;
     const streamOptions: StreamCallOptions = { ...options, signal, flow };
     Promise.resolve()
-      .then(() => this.#pool(options.pool).execute(tool, args, streamOptions, (data) => channel.push(data)))
+      .then(() => this.#pool(options.pool).stream(tool, args, streamOptions, (data) => channel.push(data)))
       .finally(() => flow?.hold(false))
       .then(
         () => channel.end(),
@@ -263,7 +268,11 @@ export class Snakepit {
     options?: PoolOptions<P, ExecuteOptions>,
   ): Promise<void>;
   async executeStream(tool: string, args: Record<string, unknown>, onChunk: (chunk: unknown, info: ChunkInfo) => void, options: ExecuteOptions = {}): Promise<void> {
-    await this.#pool(options.pool).execute(tool, args, options, (data, final) => onChunk(data, { final }));
+    try {
+      await this.#pool(options.pool).stream(tool, args, options, (data, final) => onChunk(data, { final }));
+    } catch (error) {
+      throw withCallerStack(error, new Error());
+    }
   }
 
   /**
@@ -301,20 +310,14 @@ export class Snakepit {
     return this.#resources.hub.registry.list(sessionId).map((t) => t.spec());
   }
 
-  /** Python tools of a pool, as its workers reported them at start-up. */
+  /** Python tools of a pool, as its workers reported them (same as `tools()`). */
   listTools(pool?: string): ToolSpec[] {
     return this.#pool(pool).tools();
   }
 
   /** One Python tool's spec; an unknown name throws `unknown_tool` listing the available ones. */
   describeTool(pool: string | undefined, name: string): ToolSpec {
-    const tools = this.#pool(pool).tools();
-    const tool = tools.find((t) => t.name === name);
-    if (!tool) {
-      const available = tools.map((t) => t.name).sort();
-      throw new ValidationError(`Unknown tool '${name}' (available: ${available.join(', ')})`, 'unknown_tool', { tool: name, pool: pool ?? null, available });
-    }
-    return tool;
+    return this.#pool(pool).describeTool(name);
   }
 
   /** Counters of one pool, or summed over all pools. */
@@ -362,9 +365,12 @@ export class Snakepit {
     return this.#pool(pool).tools();
   }
 
-  /** The engine's pool object (events, session bindings). */
-  pool(name?: string): Pool {
-    return this.#pool(name);
+  /** A pool's events, counters, health, workers, tools and session bindings. @default pool 'default' (or the only pool) */
+  pool(name?: string): PoolHandle {
+    const pool = this.#pool(name);
+    let handle = this.#handles.get(pool);
+    if (!handle) this.#handles.set(pool, (handle = new PoolHandle(pool)));
+    return handle;
   }
 
   /**

@@ -7,6 +7,13 @@ declare module 'snakepit' {
     pools: {
       /** Pool `default`: adapter `telemetry_adapter.TelemetryAdapter`. */
       default: {
+        /** Multiply two matrices */
+        multiply: {
+          args: { a: readonly unknown[]; b: readonly unknown[] };
+          result: unknown[];
+          chunk: unknown[];
+          streaming: false;
+        };
         /** Predict */
         predict: {
           args: { x: number };

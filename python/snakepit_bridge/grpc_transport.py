@@ -37,7 +37,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import grpc
 
@@ -318,8 +318,15 @@ def reported_address(listen: str, port: int) -> str:
 
 
 def start_server(runtime: Runtime, pb2: Any, pb2_grpc: Any, listen: str, token: Optional[str],
-                 runner: Optional[MainThreadRunner]) -> Tuple[Any, str, BridgeServicer]:
-    """Build, bind and start the server; returns ``(server, reported address, servicer)``."""
+                 runner: Optional[MainThreadRunner], credentials: Any = None,
+                 interceptors: Sequence[Any] = (),
+                 register: Optional[Callable[[Any], None]] = None) -> Tuple[Any, str, BridgeServicer]:
+    """Build, bind and start the server; returns ``(server, reported address, servicer)``.
+
+    ``credentials`` (``grpc.ServerCredentials``): TLS on the port instead of plaintext;
+    ``interceptors`` run after the token check; ``register(server)`` adds further services
+    before the start (the container server's health service, ``serve.py``).
+    """
     limit = max_message_bytes()
     options: List[Tuple[str, Any]] = [
         ("grpc.max_send_message_length", limit),
@@ -331,10 +338,13 @@ def start_server(runtime: Runtime, pb2: Any, pb2_grpc: Any, listen: str, token: 
     servicer = BridgeServicer(runtime, pb2, limit, control_pool, runner)
     server = grpc.server(
         ThreadPoolExecutor(handler_threads(runtime.concurrency), thread_name_prefix="snakepit-grpc"),
-        interceptors=[TokenInterceptor(token)] if token else None,
+        interceptors=([TokenInterceptor(token)] if token else []) + list(interceptors) or None,
         options=options)
     pb2_grpc.add_BridgeServiceServicer_to_server(servicer, server)
-    port = server.add_insecure_port(listen)  # raises (recent grpcio) or returns 0 on failure
+    if register is not None:
+        register(server)
+    # Both raise (recent grpcio) or return 0 on failure.
+    port = server.add_secure_port(listen, credentials) if credentials is not None else server.add_insecure_port(listen)
     if not port:
         raise OSError(f"cannot listen on {listen!r}")
     server.start()

@@ -48,6 +48,29 @@ def write_ready_file(path: str, info: Dict[str, Any]) -> None:
         raise
 
 
+def install_host_channel(runtime: Runtime, pb2: Any, pb2_grpc: Any) -> None:
+    """Host requests and telemetry go to the host's ``HostService`` (addressed by its ``Describe``)."""
+    from .grpc_host_channel import GrpcHostChannel
+
+    # Until the host's Describe names its address, host requests fail (host_unavailable).
+    runtime.host = host = GrpcHostChannel(pb2, pb2_grpc)
+    # Telemetry goes up HostService.StreamTelemetry (batched; see telemetry.py).
+    worker_id = runtime.worker_id or ""
+    telemetry.install_sink(lambda events: host.send_telemetry(events, worker_id))
+
+
+def serve_forever(runner: Optional[MainThreadRunner]) -> None:
+    """The main thread's life once serving: tool code (process profile) or waiting; the shutdown path exits."""
+    if runner is not None:
+        try:
+            runner.serve_forever()
+        except SystemExit as exc:  # a tool called sys.exit(): leave now, as over the pipe
+            hard_exit(exc.code if isinstance(exc.code, int) else 1)
+    forever = threading.Event()
+    while True:
+        forever.wait()
+
+
 class GrpcWorker:
     def __init__(self, args: argparse.Namespace, control: bool) -> None:
         self.args = args
@@ -77,13 +100,7 @@ class GrpcWorker:
             from . import codegen
 
             pb2, pb2_grpc = codegen.load()
-            from .grpc_host_channel import GrpcHostChannel
-
-            # Addressed by the host's Describe; until then host requests fail (host_unavailable).
-            runtime.host = host = GrpcHostChannel(pb2, pb2_grpc)
-            # Telemetry goes up HostService.StreamTelemetry (batched; see telemetry.py).
-            worker_id = runtime.worker_id or ""
-            telemetry.install_sink(lambda events: host.send_telemetry(events, worker_id))
+            install_host_channel(runtime, pb2, pb2_grpc)
         except BaseException as exc:  # noqa: BLE001
             self._fatal(exc, "grpc_unavailable")
         try:
@@ -111,15 +128,7 @@ class GrpcWorker:
             sys.stderr.flush()
         log.info("worker %s ready on %s: %s (%d tools, concurrency %d)", runtime.worker_id, address,
                  runtime.adapter_spec, len(runtime.specs), runtime.concurrency)
-        # Either way the shutdown path (signal handler, watcher) exits the process.
-        if self.runner is not None:
-            try:
-                self.runner.serve_forever()
-            except SystemExit as exc:  # a tool called sys.exit(): leave now, as over the pipe
-                hard_exit(exc.code if isinstance(exc.code, int) else 1)
-        forever = threading.Event()
-        while True:
-            forever.wait()
+        serve_forever(self.runner)
 
     def _listen_address(self) -> str:
         listen = self.args.listen

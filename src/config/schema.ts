@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { LogLevel } from '../logger.js';
 import { expecting } from './format-issues.js';
+import { securityShape } from './security-schema.js';
 
 // ---- building blocks (each carries the "expected" text its errors show) ----
 
@@ -149,6 +150,7 @@ const poolOwnShape = {
   )
     .optional()
     .describe('Attached workers (gRPC addresses) instead of spawned ones.'),
+  ...securityShape,
   /** How the host talks to workers: `'pipe'` (fast, local) or `'grpc'` (the original's). @default 'pipe' */
   transport: oneOf(['pipe', 'grpc']).default('pipe').describe('Host-worker transport.'),
 };
@@ -179,6 +181,11 @@ const globalShape = {
   sessionTtlMs: posInt().default(3_600_000).describe('Idle time after which a session expires, in ms.'),
   /** How often expired sessions are swept, in ms. @default 60000 */
   sessionCleanupIntervalMs: posInt().default(60_000).describe('Time between sweeps of expired sessions, in ms.'),
+  /**
+   * Time between two `snakepit.pool.status` snapshots of each pool (queue depth, available workers),
+   * in ms; emitted only while anyone listens to that event. @default 5000
+   */
+  poolStatusIntervalMs: posInt().default(5_000).describe('Time between snakepit.pool.status snapshots, in ms.'),
   /** Timeout of a host tool called from Python that sets none, in ms. @default 30000 */
   hostToolTimeoutMs: posInt().default(30_000).describe('Timeout of host tools called from Python, in ms.'),
   /** Heartbeat defaults for every pool; a pool's `heartbeat` overrides single fields. */
@@ -311,8 +318,23 @@ export const configSchema = z
   // `when`: also run when some field failed, so one run reports every problem.
   .superRefine((value, ctx) => checkPoolLayout(value, ctx), { when: (payload) => isRecord(payload.value) });
 
+/** Attached `workers` are reached over gRPC: a pool (or the legacy top level) with them needs `transport: 'grpc'`. */
+function checkAttachedTransport(pool: Record<string, unknown>, path: (string | number)[], ctx: z.core.$RefinementCtx): void {
+  if (pool.workers === undefined || pool.transport === 'grpc') return;
+  // Named at `transport` when it was given, else at `workers` (the field the user wrote).
+  const given = pool.transport !== undefined;
+  ctx.addIssue({
+    code: 'custom',
+    path: [...path, given ? 'transport' : 'workers'],
+    input: given ? pool.transport : pool.workers,
+    message: `attached \`workers\` need transport 'grpc'`,
+    params: { expected: "'grpc' (attached workers are reached over gRPC)" },
+  });
+}
+
 function checkPoolLayout(value: Record<string, unknown>, ctx: z.core.$RefinementCtx): void {
-  if (!Array.isArray(value.pools)) return;
+  if (!Array.isArray(value.pools)) return checkAttachedTransport(value, [], ctx);
+  value.pools.forEach((pool: unknown, index) => isRecord(pool) && checkAttachedTransport(pool, ['pools', index], ctx));
   for (const key of LEGACY_POOL_KEYS) {
     if (value[key] === undefined) continue;
     ctx.addIssue({
@@ -399,3 +421,16 @@ export type ResolvedConfig = DeepReadonly<ResolvedConfigShape>;
 export function defineConfig(config: SnakepitConfigInput): SnakepitConfigInput {
   return config;
 }
+
+// ---- defaults, for code outside the config (the classes the original also exposes on their own) ----
+
+/** What the schema fills in for an empty config: the one home of these defaults. */
+const topDefaults = configSchema.parse({});
+const poolDefaults = poolSchema.parse({});
+
+/** The crash barrier's defaults (config `crashBarrier`). */
+export const CRASH_BARRIER_CONFIG_DEFAULTS = topDefaults.crashBarrier;
+/** The circuit breaker's defaults (config `circuitBreaker`). */
+export const CIRCUIT_BREAKER_CONFIG_DEFAULTS = topDefaults.circuitBreaker;
+/** Grace for a cancelled call before its worker is killed (config `cancelGraceMs`). */
+export const CANCEL_GRACE_MS_DEFAULT = poolDefaults.cancelGraceMs;

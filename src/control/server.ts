@@ -11,8 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ensurePrivateDir } from '../process/registry.js';
 import { runsRoot } from '../process/run-dir.js';
-import { CallWindows } from './call-window.js';
-import { metricsIfCreated } from '../telemetry/metrics.js';
+import { metrics } from '../telemetry/metrics.js';
 import { exposition, METRICS_CONTENT_TYPE } from './metrics-text.js';
 import { takeSnapshot, type InstanceSnapshot, type SnapshotSource } from './snapshot.js';
 
@@ -41,9 +40,7 @@ export interface ControlEndpointInfo {
 }
 
 /** An instance the endpoint can snapshot and whose pools' calls it can time. */
-export interface ControlSource extends SnapshotSource {
-  pool(name: string): { execute(...args: never[]): Promise<unknown> };
-}
+export type ControlSource = SnapshotSource;
 
 /** Options of `ControlServer.start`. */
 export interface ControlServerOptions {
@@ -65,15 +62,13 @@ export class ControlServer {
     this.#tokenFile = tokenFile;
   }
 
-  /** Times `source`'s pool calls from now on and serves its snapshots. */
+  /** Serves `source`'s snapshots. */
   static async start(source: ControlSource, options: ControlServerOptions = {}): Promise<ControlServer> {
     const root = options.root ?? runsRoot();
     ensurePrivateDir(root);
     ensurePrivateDir(controlDir(root));
-    const calls = new CallWindows();
-    instrument(source, calls);
     const startedAt = new Date().toISOString();
-    const snapshot = (): Promise<InstanceSnapshot> => takeSnapshot(source, calls, startedAt);
+    const snapshot = (): Promise<InstanceSnapshot> => takeSnapshot(source, startedAt);
 
     const socketPath = controlSocketPath(source.runId, root);
     rmSync(socketPath, { force: true });
@@ -109,24 +104,12 @@ export class ControlServer {
   }
 }
 
-/**
- * Wraps each pool's `execute` so every call — facade, stream and session calls alike, which all
- * end there — is timed into `calls`, without the engine knowing about the control endpoint.
- */
-function instrument(source: ControlSource, calls: CallWindows): void {
-  for (const name of source.poolNames) {
-    const pool = source.pool(name) as { execute: (tool: unknown, args: unknown, options: unknown, onChunk: unknown) => Promise<unknown> };
-    const execute = pool.execute.bind(pool);
-    // Fixed arity and no closure per call: this wraps every call of the pool.
-    pool.execute = (tool, args, options, onChunk) => calls.timed(name, performance.now(), execute(tool, args, options, onChunk));
-  }
-}
-
 async function handle(req: http.IncomingMessage, res: http.ServerResponse, snapshot: () => Promise<InstanceSnapshot>): Promise<void> {
   const route = `${req.method ?? 'GET'} ${new URL(req.url ?? '/', 'http://control').pathname}`;
   try {
     if (route === 'GET /status') return send(res, 200, 'application/json', JSON.stringify(await snapshot()));
-    if (route === 'GET /metrics') return send(res, 200, METRICS_CONTENT_TYPE, await exposition(await snapshot(), metricsIfCreated()));
+    // The first scrape creates the metrics registry: from then on its counters run (an instance nobody scrapes pays nothing).
+    if (route === 'GET /metrics') return send(res, 200, METRICS_CONTENT_TYPE, await exposition(await snapshot(), metrics()));
     send(res, 404, 'application/json', JSON.stringify({ error: { code: 'not_found', routes: ['GET /status', 'GET /metrics'] } }));
   } catch (error) {
     send(res, 500, 'application/json', JSON.stringify({ error: { code: 'internal', message: (error as Error).message } }));

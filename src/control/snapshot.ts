@@ -3,7 +3,7 @@ import type { PoolHealth } from '../pool/health.js';
 import { readRssMb } from '../pool/lifecycle.js';
 import type { PoolStats, WorkerInfo } from '../pool/pool-types.js';
 import type { ResolvedConfig } from '../config/index.js';
-import type { CallRates, CallWindows } from './call-window.js';
+import type { CallRates } from '../pool/call-window.js';
 
 /** Bumped when a field changes meaning, so `snakepit status` can tell an older host. */
 export const SNAPSHOT_VERSION = 1;
@@ -49,10 +49,11 @@ export interface SnapshotSource {
   stats(pool: string): PoolStats;
   health(pool: string): PoolHealth;
   listWorkers(pool: string): WorkerInfo[];
+  pool(name: string): { recentCalls(): CallRates };
 }
 
 /** Takes a snapshot of `source`; RSS is read from /proc for every worker with a pid. */
-export async function takeSnapshot(source: SnapshotSource, calls: CallWindows, startedAt: string): Promise<InstanceSnapshot> {
+export async function takeSnapshot(source: SnapshotSource, startedAt: string): Promise<InstanceSnapshot> {
   const pools = await Promise.all(
     source.poolNames.map(async (name): Promise<PoolSnapshot> => {
       const config = source.config.pools.find((p) => p.name === name);
@@ -68,7 +69,7 @@ export async function takeSnapshot(source: SnapshotSource, calls: CallWindows, s
         size: health.size,
         stats: source.stats(name),
         health,
-        calls: calls.rates(name),
+        calls: source.pool(name).recentCalls(),
         workers,
       };
     }),

@@ -1,187 +1,245 @@
 /**
- * A pool's call path from admission to settlement: placement (sessions, taints, re-entrant calls),
- * the FIFO queue and its limits, running on a worker, retries after a crash, timeouts and aborts.
- * It works on the pool's own state (workers, queue, sessions, counters), shared by reference.
+ * A pool's calls from admission to settlement: placement (sessions, taints, re-entrant calls),
+ * the FIFO queue and its limits, running on a worker, the worker's report of the call's end,
+ * retries after a crash, timeouts and aborts. It owns the queue, the session bindings and the
+ * call counters; the pool speaks to it in verbs.
  */
 import { AbortError, PoolError, TimeoutError } from '../errors.js';
-import type { Worker } from '../worker/worker.js';
-import { avoidTainted, isLive, withCrashInfo, type CrashBarrier } from './crash-barrier.js';
-import type { HealthTracker } from './health.js';
-import type { LifecycleManager } from './lifecycle.js';
-import type { PoolOptions, PoolStats } from './pool-types.js';
-import { place, reentrantCandidates } from './scheduler.js';
-import type { TaskQueue } from './task-queue.js';
+import type { Logger } from '../logger.js';
+import type { OutgoingCall } from '../transport/types.js';
+import type { Worker, WorkerOwner } from '../worker/worker.js';
+import type { PoolStats } from './pool-types.js';
+import { place, reentrantCandidates, type AffinityMode } from './scheduler.js';
+import { FifoTaskQueue } from './task-queue.js';
 import type { Task, TaskHooks } from './task.js';
 import { callDequeued, callEnqueued, callQueueTimeout, poolSaturated } from '../telemetry/call-events.js';
+import { callFailed, callRetried } from '../telemetry/error-events.js';
 
 /** Slack between the cancel grace and the transport deadline that backs up a call timeout. */
 const TRANSPORT_DEADLINE_MARGIN_MS = 1_000;
 
 const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
 
-/** The pool's call counters (the part of `PoolStats` the pool keeps itself). */
-export type CallCounters = Pick<PoolStats, 'requests' | 'errors' | 'queueTimeouts' | 'poolSaturated' | 'retries' | 'streamHolds'>;
+/** The pool's call counters (the part of `PoolStats` the dispatcher keeps). */
+export type CallCounters = Pick<PoolStats, 'requests' | 'errors' | 'queueTimeouts' | 'poolSaturated' | 'retries'>;
 
-/** The pool state the dispatcher reads and changes; every member is the pool's own object. */
-export interface DispatchState {
-  name: string;
-  options: PoolOptions;
-  workers: readonly Worker[];
-  queue: TaskQueue<Task>;
-  /** Session id → the worker id it is bound to. */
-  sessions: Map<string, string>;
-  slots: WeakMap<Worker, number>;
-  counters: CallCounters;
-  barrier: CrashBarrier;
-  health: HealthTracker;
-  lifecycle: LifecycleManager;
+/** Which counter a failure adds to: `errors` for most; none for a pool's stop (nothing failed). */
+type FailureCounter = 'errors' | 'queueTimeouts' | 'poolSaturated' | null;
+
+/** The pool's settings the dispatcher applies (config names). */
+export interface DispatchSettings {
+  readonly affinity: AffinityMode;
+  readonly poolMaxQueueSize: number;
+  readonly poolQueueTimeoutMs: number;
+  readonly cancelGraceMs: number;
 }
 
-/** One per pool: every call shares its hooks object and methods (a class, so the hot path makes no closures for them). */
-export class Dispatcher {
-  readonly #name: string;
-  readonly #options: PoolOptions;
-  readonly #workers: readonly Worker[];
-  readonly #queue: TaskQueue<Task>;
-  readonly #sessions: Map<string, string>;
-  readonly #slots: WeakMap<Worker, number>;
-  readonly #counters: CallCounters;
-  readonly #barrier: CrashBarrier;
-  readonly #health: HealthTracker;
-  readonly #lifecycle: LifecycleManager;
+/** What the dispatcher asks of its pool, as verbs. */
+export interface DispatchHost {
+  readonly name: string;
+  readonly settings: DispatchSettings;
+  readonly logger: Logger;
+  /** The pool's workers, in slot order. */
+  workers(): readonly Worker[];
+  /** `workers` minus those the crash barrier avoids now (a session's own worker `keepId` stays). */
+  untainted(workers: readonly Worker[], keepId?: string): readonly Worker[];
+  /** True while `worker` is being replaced (recycling). */
+  isRecycling(worker: Worker): boolean;
+  /** The `pool_unhealthy` error when calls must fail at once, else undefined. */
+  unhealthy(): PoolError | undefined;
+  /** The call's error with what the crash barrier knows of its worker's death, and whether it may run again. */
+  afterFailure(task: Task, worker: Worker, error: Error): { error: Error; retry: boolean };
+  /** A session's call goes to `worker`: the state to restore with it, if the worker is new to the session. */
+  sessionDispatched(sessionId: string, worker: Worker): Record<string, unknown> | undefined;
+  /** The call that carried a session restore failed: the worker may not have restored it. */
+  sessionRestoreLost(sessionId: string, worker: Worker): void;
+  /** A call settled, however it ended (the record of recent calls). */
+  settled(task: Task, ok: boolean): void;
+  /** A call ended on `worker`: recycle it now if it is due (before it takes another call). */
+  recycleIfDue(worker: Worker): void;
+  /** The queue may have moved: tell those waiting for the pool to be idle. */
+  checkIdle(): void;
+}
 
-  constructor(state: DispatchState) {
-    this.#name = state.name;
-    this.#options = state.options;
-    this.#workers = state.workers;
-    this.#queue = state.queue;
-    this.#sessions = state.sessions;
-    this.#slots = state.slots;
-    this.#counters = state.counters;
-    this.#barrier = state.barrier;
-    this.#health = state.health;
-    this.#lifecycle = state.lifecycle;
+/** One per pool: every task shares it as its hooks (no closures per call). */
+export class Dispatcher implements TaskHooks, WorkerOwner {
+  readonly counters: CallCounters = { requests: 0, errors: 0, queueTimeouts: 0, poolSaturated: 0, retries: 0 };
+  readonly #queue = new FifoTaskQueue<Task>();
+  /** Session id → the worker id it is bound to. */
+  readonly #sessions = new Map<string, string>();
+  readonly #host: DispatchHost;
+
+  constructor(host: DispatchHost) {
+    this.#host = host;
   }
 
-  /** One hooks object for every task of the pool: no closures per call. */
-  readonly taskHooks: TaskHooks = {
-    onTimeout: (t) =>
-      this.#interrupt(t, new TimeoutError(`Call to ${t.tool} timed out after ${t.timeoutMs} ms`, 'call_timeout', t.timeoutMs, { tool: t.tool, pool: this.#name })),
-    onAbort: (t, reason) => this.#interrupt(t, new AbortError(reason, t.worker ? 'running' : 'queued')),
-    // The caller's own error, as thrown (the worker did nothing wrong: it is only cancelled).
-    onChunkError: (t, error) => this.#interrupt(t, error as Error),
-  };
+  /** Calls waiting for a worker. */
+  get queued(): number {
+    return this.#queue.size;
+  }
 
   /** Runs `task` now, queues it, or fails it (unhealthy pool, deadlock, strict session, full queue). */
   admit(task: Task): void {
-    if (this.#health.failFast(this.#workers.some(isLive))) return task.fail(this.#health.unhealthyError(this.#name));
+    const host = this.#host;
+    const unhealthy = host.unhealthy();
+    if (unhealthy) return this.#fail(task, unhealthy, null);
+    const workers = host.workers();
+    const { affinity } = host.settings;
     const bound = task.sessionId === undefined ? undefined : this.#sessions.get(task.sessionId);
-    const candidates = task.blockedWorkers ? reentrantCandidates(this.#workers, task.blockedWorkers, bound, this.#options.affinity) : this.#workers;
+    const candidates = task.blockedWorkers ? reentrantCandidates(workers, task.blockedWorkers, bound, affinity) : workers;
     if (candidates === 'deadlock') {
-      this.#counters.errors++;
-      return task.fail(
-        new PoolError(`Call to ${task.tool} from a host tool would wait for the worker that waits for that host tool (pool ${this.#name})`, 'reentrant_deadlock', {
-          pool: this.#name,
-          tool: task.tool,
-          ...(bound === undefined ? {} : { workerId: bound }),
-        }),
-      );
+      const details = { pool: host.name, tool: task.tool, ...(bound === undefined ? {} : { workerId: bound }) };
+      return this.#fail(task, new PoolError(`Call to ${task.tool} from a host tool would wait for the worker that waits for that host tool (pool ${host.name})`, 'reentrant_deadlock', details));
     }
-    let placement = place(this.#untainted(candidates, bound), bound, this.#options.affinity);
+    let placement = place(host.untainted(candidates, bound), bound, affinity);
     // A strict session whose worker is being recycled waits for the replacement, which takes the session over.
-    const recycling = placement.kind === 'busy' ? this.#workers.find((w) => w.id === bound) : undefined;
-    if (recycling && this.#lifecycle.isRecycling(recycling)) placement = { kind: 'queue', workerId: recycling.id };
+    const recycling = placement.kind === 'busy' ? workers.find((w) => w.id === bound) : undefined;
+    if (recycling && host.isRecycling(recycling)) placement = { kind: 'queue', workerId: recycling.id };
+    const session = { pool: host.name, sessionId: task.sessionId };
     switch (placement.kind) {
       case 'run':
         return this.#run(task, placement.worker);
       case 'busy':
-        this.#counters.errors++;
-        return task.fail(new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is busy`, 'session_worker_busy', { pool: this.#name, workerId: placement.workerId, sessionId: task.sessionId }));
+        return this.#fail(task, new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is busy`, 'session_worker_busy', { ...session, workerId: placement.workerId }));
       case 'gone':
         this.#sessions.delete(task.sessionId as string);
-        this.#counters.errors++;
-        return task.fail(new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is gone`, 'session_worker_unavailable', { pool: this.#name, workerId: placement.workerId, sessionId: task.sessionId }));
+        return this.#fail(task, new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is gone`, 'session_worker_unavailable', { ...session, workerId: placement.workerId }));
       case 'queue':
-        if (this.#queue.size >= this.#options.maxQueueSize) {
-          this.#counters.poolSaturated++;
-          poolSaturated(this.#name, task, this.#queue.size, this.#options.maxQueueSize);
-          return task.fail(new PoolError(`Pool ${this.#name} queue is full (${this.#options.maxQueueSize})`, 'pool_saturated', { pool: this.#name, maxQueueSize: this.#options.maxQueueSize }));
-        }
-        task.requiredWorkerId = placement.workerId;
-        this.#queue.push(task);
-        callEnqueued(this.#name, task, this.#queue.size);
-        task.startQueueTimer(this.#options.queueTimeoutMs, () => {
-          this.#queue.remove(task);
-          this.#counters.queueTimeouts++;
-          callQueueTimeout(this.#name, task);
-          task.fail(new TimeoutError(`Call to ${task.tool} waited in the queue of pool ${this.#name} for ${this.#options.queueTimeoutMs} ms`, 'queue_timeout', this.#options.queueTimeoutMs, { pool: this.#name, tool: task.tool }));
-        });
+        return this.#enqueue(task, placement.workerId);
     }
   }
 
-  /** A worker has a free slot: give it the oldest call it may take (none while its slot is tainted and others serve). */
+  /** A worker has a free slot: give it the oldest calls it may take (none while its slot is tainted and others serve). */
   drainTo(worker: Worker): void {
-    if (this.#queue.size === 0 || !this.#untainted(this.#workers).includes(worker)) return;
+    if (this.#queue.size === 0 || !this.#host.untainted(this.#host.workers()).includes(worker)) return;
     while (worker.available && this.#queue.size > 0) {
       const task = this.#queue.takeFirst(
         (t) => (t.requiredWorkerId === undefined || t.requiredWorkerId === worker.id) && (!t.blockedWorkers?.has(worker) || worker.hasFreeSlot),
       );
       if (!task) return;
       task.clearQueueTimer();
-      callDequeued(this.#name, task, worker.id, this.#queue.size);
+      callDequeued(this.#host.name, task, worker.id, this.#queue.size);
       this.#run(task, worker);
     }
   }
 
+  /**
+   * The worker's one event per call: the call settles (or runs again elsewhere after a crash)
+   * before the worker takes its next call, so a caller hears of its call before the queue moves.
+   */
+  callEnded(worker: Worker, call: OutgoingCall, ok: boolean, outcome: unknown): void {
+    const task = call as Task; // a pool's workers only ever run its tasks
+    if (ok) task.succeed(outcome);
+    else this.#failed(task, worker, toError(outcome));
+    this.#host.recycleIfDue(worker);
+    this.drainTo(worker);
+    this.#host.checkIdle();
+  }
+
+  /** Fails every queued call with `error` (the pool stops, or became unhealthy). */
+  failQueued(error: Error, counted: boolean): void {
+    for (const task of this.#queue.drain()) this.#fail(task, error, counted ? 'errors' : null);
+  }
+
+  /** Fails the calls strict affinity pinned to `workerId` (it is gone: they can never run). */
+  failPinnedTo(workerId: string, error: Error): void {
+    for (let task; (task = this.#queue.takeFirst((t) => t.requiredWorkerId === workerId)); ) this.#fail(task, error);
+  }
+
+  /** Recycling: sessions and calls pinned to `old` go to `fresh`. */
+  handOver(old: Worker, fresh: Worker): void {
+    for (const [session, workerId] of this.#sessions) if (workerId === old.id) this.#sessions.set(session, fresh.id);
+    for (const task of this.#queue.values()) if (task.requiredWorkerId === old.id) task.requiredWorkerId = fresh.id;
+    this.drainTo(fresh);
+  }
+
+  /** The worker a session is bound to, if any. */
+  sessionWorker(sessionId: string): string | undefined {
+    return this.#sessions.get(sessionId);
+  }
+
+  /** Forgets a session's worker binding. */
+  releaseSession(sessionId: string): void {
+    this.#sessions.delete(sessionId);
+  }
+
+  onTimeout(task: Task): void {
+    this.#interrupt(task, new TimeoutError(`Call to ${task.tool} timed out after ${task.timeoutMs} ms`, 'call_timeout', task.timeoutMs, { tool: task.tool, pool: this.#host.name }));
+  }
+
+  onAbort(task: Task, reason: unknown): void {
+    this.#interrupt(task, new AbortError(reason, task.worker ? 'running' : 'queued'));
+  }
+
+  /** The caller's own error, as thrown (the worker did nothing wrong: it is only cancelled). */
+  onChunkError(task: Task, error: unknown): void {
+    this.#interrupt(task, error as Error);
+  }
+
+  onSettled(task: Task, ok: boolean): void {
+    this.#host.settled(task, ok);
+  }
+
+  #enqueue(task: Task, workerId: string | undefined): void {
+    const { name, settings } = this.#host;
+    if (this.#queue.size >= settings.poolMaxQueueSize) {
+      poolSaturated(name, task, this.#queue.size, settings.poolMaxQueueSize);
+      const error = new PoolError(`Pool ${name} queue is full (${settings.poolMaxQueueSize})`, 'pool_saturated', { pool: name, maxQueueSize: settings.poolMaxQueueSize });
+      return this.#fail(task, error, 'poolSaturated');
+    }
+    task.requiredWorkerId = workerId;
+    this.#queue.push(task);
+    callEnqueued(name, task, this.#queue.size);
+    task.startQueueTimer(settings.poolQueueTimeoutMs, () => {
+      this.#queue.remove(task);
+      callQueueTimeout(name, task);
+      const waitedMs = settings.poolQueueTimeoutMs;
+      this.#fail(task, new TimeoutError(`Call to ${task.tool} waited in the queue of pool ${name} for ${waitedMs} ms`, 'queue_timeout', waitedMs, { pool: name, tool: task.tool }), 'queueTimeouts');
+    });
+  }
+
   #run(task: Task, worker: Worker): void {
-    this.#counters.requests++;
-    let restore: Record<string, unknown> | undefined;
+    this.counters.requests++;
+    task.restore = undefined;
     if (task.sessionId !== undefined) {
       this.#sessions.set(task.sessionId, worker.id);
-      restore = this.#options.onSessionDispatch?.(task.sessionId, worker);
+      task.restore = this.#host.sessionDispatched(task.sessionId, worker);
     }
     // The transport deadline only backs up the pool's own timeout: it must fall well after the
     // cancel grace, whose kill is what frees a worker stuck in a call that ignores cancellation.
-    const deadlineMs =
-      task.deadlineAt === Infinity ? undefined : Math.max(0, task.deadlineAt - Date.now()) + 2 * this.#options.cancelGraceMs + TRANSPORT_DEADLINE_MARGIN_MS;
-    const handle = worker.call(
-      { tool: task.tool, args: task.args, sessionId: task.sessionId, metadata: task.metadata, correlationId: task.correlationId, deadlineMs, restore },
-      task.chunkSink,
-      task.flow,
-    );
-    task.markRunning(worker, handle.id);
-    handle.result.then(
-      (value) => task.succeed(value),
-      (error: unknown) => {
-        if (restore !== undefined) this.#options.onSessionRestoreLost?.(task.sessionId as string, worker);
-        if (task.settled) return;
-        // The worker's exit was handled (synchronously) before this rejection: its crash is known.
-        const err = withCrashInfo(toError(error), this.#barrier.crashOf(worker));
-        if (this.#barrier.retryAllowed(task, err)) {
-          this.#options.logger.info(`Retrying idempotent call to ${task.tool} after ${worker.id} crashed`, { pool: this.#name, workerId: worker.id });
-          this.#counters.retries++;
-          task.prepareRetry();
-          return this.admit(task);
-        }
-        this.#counters.errors++;
-        task.fail(err);
-      },
-    );
+    task.deadlineMs =
+      task.deadlineAt === Infinity ? undefined : Math.max(0, task.deadlineAt - Date.now()) + 2 * this.#host.settings.cancelGraceMs + TRANSPORT_DEADLINE_MARGIN_MS;
+    task.markRunning(worker, worker.call(task));
+  }
+
+  /** The call failed on `worker`: run it again elsewhere when the crash barrier allows, else fail it. */
+  #failed(task: Task, worker: Worker, error: Error): void {
+    if (task.restore !== undefined) this.#host.sessionRestoreLost(task.sessionId as string, worker);
+    if (task.settled) return;
+    const verdict = this.#host.afterFailure(task, worker, error);
+    if (!verdict.retry) {
+      callFailed(this.#host.name, task, verdict.error);
+      return this.#fail(task, verdict.error);
+    }
+    this.#host.logger.info(`Retrying idempotent call to ${task.tool} after ${worker.id} crashed`, { pool: this.#host.name, workerId: worker.id });
+    this.counters.retries++;
+    task.prepareRetry();
+    callRetried(this.#host.name, task, verdict.error);
+    this.admit(task);
   }
 
   /** Timeout or abort: reject first, then clean up (leave the queue, or cancel in Python). */
   #interrupt(task: Task, error: Error): void {
     if (task.settled) return;
-    this.#counters.errors++;
-    task.fail(error);
-    if (task.worker && task.callId !== undefined) task.worker.cancel(task.callId, this.#options.cancelGraceMs);
+    this.#fail(task, error);
+    if (task.worker && task.callId !== undefined) task.worker.cancel(task.callId, this.#host.settings.cancelGraceMs);
     else this.#queue.remove(task);
   }
 
-  /** `workers` minus those of tainted slots, unless no untainted worker is live (a session's own worker stays). */
-  #untainted(workers: readonly Worker[], keepId?: string): readonly Worker[] {
-    if (!this.#barrier.options.enabled) return workers;
-    const now = Date.now();
-    return avoidTainted(workers, (w) => this.#barrier.isTainted(this.#slots.get(w), now), keepId);
+  /** The one place a call fails, counted once. */
+  #fail(task: Task, error: Error, counter: FailureCounter = 'errors'): void {
+    if (task.settled) return;
+    if (counter) this.counters[counter]++;
+    task.fail(error);
   }
 }

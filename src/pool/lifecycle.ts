@@ -3,7 +3,7 @@
  * lived too long, served too many calls or hold too much memory, without failing a call.
  */
 import { readFile } from 'node:fs/promises';
-import type { WorkerTtl } from '../config/index.js';
+import type { ResolvedPoolConfig, WorkerTtl } from '../config/index.js';
 import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Worker } from '../worker/worker.js';
@@ -49,10 +49,20 @@ export interface RecycleHooks {
   resume(old: Worker): void;
   /** No replacement could start and `old` died meanwhile: its slot needs an ordinary restart. */
   vacate(old: Worker): void;
-  /** `old` is gone and `fresh` serves in its place. */
-  recycled(old: Worker, reason: RecycleReason, fresh: Worker): void;
+  /** `old` is gone and `fresh` serves in its place; `memoryMb`: `old`'s RSS when the recycle began (undefined where unreadable). */
+  recycled(old: Worker, reason: RecycleReason, fresh: Worker, memoryMb: number | undefined): void;
   gracefulShutdownTimeoutMs: number;
   logger: Logger;
+}
+
+/** A pool's recycling rules from its config. */
+export function lifecycleOptions(config: Pick<ResolvedPoolConfig, 'workerTtl' | 'workerMaxRequests' | 'memoryThresholdMb' | 'lifecycleCheckIntervalMs'>): LifecycleOptions {
+  return {
+    ttlMs: ttlToMs(config.workerTtl),
+    maxRequests: config.workerMaxRequests === 'infinity' ? Infinity : config.workerMaxRequests,
+    memoryThresholdMb: config.memoryThresholdMb,
+    checkIntervalMs: config.lifecycleCheckIntervalMs,
+  };
 }
 
 /** `workerTtl` in ms (Infinity for `'infinity'`). */
@@ -213,6 +223,7 @@ export class LifecycleManager {
 
   async #replace(old: Worker, reason: RecycleReason, onReplaced?: () => void): Promise<RecycleOutcome> {
     old.drain();
+    const memoryMb = old.pid === undefined || old.attached ? undefined : await readRssMb(old.pid);
     let fresh: Worker;
     try {
       fresh = await this.#hooks.spawnReplacement(old);
@@ -226,7 +237,7 @@ export class LifecycleManager {
     await whenDrained(old);
     await old.stop(this.#hooks.gracefulShutdownTimeoutMs);
     this.counts[reason]++;
-    this.#hooks.recycled(old, reason, fresh);
+    this.#hooks.recycled(old, reason, fresh, memoryMb);
     return { workerId: old.id, replacementId: fresh.id, reason };
   }
 }

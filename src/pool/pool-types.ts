@@ -1,59 +1,44 @@
 /** The pool's public shapes: what it needs (options), what it reports (stats, worker snapshots, events). */
+import type { ResolvedPoolConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
+import type { CircuitBreakerStats } from '../resilience/circuit-breaker.js';
 import type { PoolCircuitConfig } from '../resilience/pool-circuit.js';
 import type { HostRequest } from '../transport/types.js';
-import type { HeartbeatMiss, HeartbeatSettings } from '../worker/heartbeat.js';
+import type { HeartbeatMiss } from '../worker/heartbeat.js';
 import type { AttachedEndpoint, HostServerRef, SpawnedEndpoint, Worker, WorkerExit } from '../worker/worker.js';
 import type { CrashBarrierOptions, CrashInfo } from './crash-barrier.js';
 import type { PoolHealth } from './health.js';
-import type { LifecycleOptions, RecycleCounts, RecycleReason } from './lifecycle.js';
-import type { AffinityMode } from './scheduler.js';
+import type { RecycleCounts, RecycleReason } from './lifecycle.js';
+import type { CallObserver, Task } from './task.js';
 
-/** What a pool needs, resolved from config by the facade. */
-export interface PoolOptions {
-  name: string;
-  size: number;
-  /** Calls one worker runs at once (1 for the process profile). */
-  capacityPerWorker: number;
-  /** Calls queued inside each worker beyond those it runs. */
-  pipelineDepth: number;
-  affinity: AffinityMode;
-  queueTimeoutMs: number;
-  maxQueueSize: number;
-  startupTimeoutMs: number;
-  startupBatchSize: number;
-  startupBatchDelayMs: number;
-  gracefulShutdownTimeoutMs: number;
-  defaultTimeoutMs: number;
-  defaultStreamTimeoutMs: number;
-  /** Chunks of one `stream()` buffered on the host before Python waits. */
-  streamHighWaterMark: number;
-  cancelGraceMs: number;
-  /** Where workers come from: spawned from one template, or attached to running ones (one slot each). */
-  endpoints: { kind: 'spawn'; template: SpawnedEndpoint } | { kind: 'attach'; workers: readonly AttachedEndpoint[] };
-  maxMessageBytes?: number;
+/** What every pool of an instance gets from it: logging, host requests, sessions, the gRPC host. */
+export interface PoolServices {
   logger: Logger;
   /** Answers workers' requests to the host (host tools, session state). */
   hostRequests?: ((worker: Worker, request: HostRequest) => Promise<unknown>) | undefined;
   /** gRPC workers register with this server to call the host back. */
   hostServer?: HostServerRef | undefined;
-  /** Heartbeat settings for every worker of the pool. @default off */
-  heartbeat?: HeartbeatSettings | undefined;
   /**
    * Called as a session's call goes to a worker; returns the session state to send along when
    * the worker must restore it (it has not served the session before).
    */
   onSessionDispatch?: ((sessionId: string, worker: Worker) => Record<string, unknown> | undefined) | undefined;
-  /** When workers are recycled. @default never */
-  lifecycle?: LifecycleOptions | undefined;
+  /** The call that carried a restore failed: the worker may not have restored the session. */
+  onSessionRestoreLost?: ((sessionId: string, worker: Worker) => void) | undefined;
+  /** Watches each call from its admission (telemetry); undefined when nobody listens. */
+  observeCall?: ((pool: string, task: Task) => CallObserver | undefined) | undefined;
+}
+
+/** What a pool needs: its resolved config (by the config's own names), where its workers come from, the instance's services. */
+export interface PoolOptions {
+  config: ResolvedPoolConfig;
+  /** Where workers come from: spawned from one template, or attached to running ones (one slot each). */
+  endpoints: { kind: 'spawn'; template: SpawnedEndpoint } | { kind: 'attach'; workers: readonly AttachedEndpoint[] };
   /** Crash barrier (the instance's `crashBarrier` config). @default off */
   crashBarrier?: CrashBarrierOptions | undefined;
   /** Circuit breaker (the instance's `circuitBreaker` config): a failing pool fails fast. @default off */
   circuitBreaker?: PoolCircuitConfig | undefined;
-  /** Check arguments against the tools' parameter types (workers' handshake `types`) before queueing. @default false */
-  validateArgs?: boolean | undefined;
-  /** The call that carried a restore failed: the worker may not have restored the session. */
-  onSessionRestoreLost?: ((sessionId: string, worker: Worker) => void) | undefined;
+  services: PoolServices;
 }
 
 /** Counters in the original's shape. */
@@ -76,6 +61,8 @@ export interface PoolStats {
   streamsHeld: number;
   /** Times a stream was held so, in all. */
   streamHolds: number;
+  /** The pool's circuit breaker (config `circuitBreaker`): state and counters; absent when it is off. */
+  circuitBreaker?: CircuitBreakerStats;
 }
 
 /** A worker as `listWorkers()` shows it. */
@@ -109,8 +96,8 @@ export interface PoolEvents {
   'worker:heartbeat-missed': [WorkerInfo, HeartbeatMiss];
   /** A pong came after `missedBefore` misses in a row. */
   'worker:heartbeat-recovered': [WorkerInfo, number];
-  /** A worker was replaced by a fresh one (it is gone, the replacement is ready). */
-  'worker:recycled': [WorkerInfo, RecycleReason];
+  /** A worker was replaced by a fresh one (it is gone, the replacement is ready); `memoryMb`: its RSS when the recycle began. */
+  'worker:recycled': [WorkerInfo, RecycleReason, memoryMb: number | undefined];
   /** A worker died without the host asking it to stop (also host kills: heartbeat, ignored cancel). */
   'worker:crash': [WorkerInfo, CrashInfo];
   /** The crash barrier removed a worker slot for good: the pool is one worker smaller. */
@@ -127,7 +114,7 @@ export function sumStats(all: readonly PoolStats[]): PoolStats {
     lifecycle: { ttl: 0, max_requests: 0, memory: 0, manual: 0 },
   };
   for (const s of all) {
-    for (const key of Object.keys(total) as (keyof PoolStats)[]) if (key !== 'lifecycle') total[key] += s[key];
+    for (const key of Object.keys(total) as (keyof PoolStats)[]) if (key !== 'lifecycle' && key !== 'circuitBreaker') total[key] += s[key];
     for (const reason of Object.keys(total.lifecycle) as RecycleReason[]) total.lifecycle[reason] += s.lifecycle[reason];
   }
   return total;

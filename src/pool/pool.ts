@@ -1,28 +1,26 @@
-/** A named pool of Python workers: start-up in batches, crash handling, recycling, health; calls go through its Dispatcher. */
+/** A named pool of Python workers: start-up in batches, calls (through its Dispatcher), crashes, recycling, health. */
 import { EventEmitter, once } from 'node:events';
-import { blockedWorkers } from '../bridge/call-chain.js';
-import { PoolError, TimeoutError, ValidationError } from '../errors.js';
-import type { ChunkHandler, ToolSpec } from '../transport/types.js';
+import { performance } from 'node:perf_hooks';
+import { blockedWorkers } from '../host-tools/call-chain.js';
+import type { ResolvedPoolConfig } from '../config/index.js';
+import { PoolError, TimeoutError } from '../errors.js';
+import { PoolCircuit } from '../resilience/pool-circuit.js';
+import type { ToolSpec } from '../transport/types.js';
 import type { Worker, WorkerExit } from '../worker/worker.js';
-import { CrashBarrier, describeExit, isLive } from './crash-barrier.js';
-import { Dispatcher, type CallCounters } from './dispatcher.js';
-import { HealthTracker, type PoolHealth } from './health.js';
-import { LifecycleManager, type RecycleOutcome } from './lifecycle.js';
+import { CallWindow, type CallRates } from './call-window.js';
+import { workerCapacity } from './capacity.js';
+import { avoidTainted, CrashBarrier, describeExit, isLive, withCrashInfo } from './crash-barrier.js';
+import { Dispatcher, type DispatchHost } from './dispatcher.js';
+import { PoolHealthState, type PoolHealth } from './health.js';
+import { LifecycleManager, lifecycleOptions, type RecycleOutcome } from './lifecycle.js';
 import { toInfo, type PoolEvents, type PoolOptions, type PoolStats, type WorkerInfo } from './pool-types.js';
 import { Replacements } from './replacements.js';
-import { Endpoints, cleanupSessionOn, startInBatches, startPoolWorker } from './worker-ops.js';
-import { PoolCircuit } from '../resilience/pool-circuit.js';
-import { FifoTaskQueue } from './task-queue.js';
-import { Task, type CallOptions } from './task.js';
-import { traceCall } from '../telemetry/call-events.js';
+import { combineObservers, Task, type CallOptions, type ChunkHandler, type StreamCallOptions } from './task.js';
+import { ToolCatalog } from './tool-catalog.js';
 import { checkToolArgs } from '../typed/validate-args.js';
+import { Endpoints, cleanupSessionOn, startInBatches, startPoolWorker } from './worker-ops.js';
 
 export type { PoolEvents, PoolOptions, PoolStats, WorkerInfo } from './pool-types.js';
-
-const NO_RECYCLING = { ttlMs: Infinity, maxRequests: Infinity, memoryThresholdMb: undefined, checkIntervalMs: 5_000 };
-
-/** Tool names per worker `tools` list (the list a handshake gave), for the per-call unknown-tool check. */
-const toolNameSets = new WeakMap<readonly ToolSpec[], Set<string>>();
 
 /**
  * A pool of identical workers. Each worker fills a numbered slot; a replacement (after a crash,
@@ -31,60 +29,55 @@ const toolNameSets = new WeakMap<readonly ToolSpec[], Set<string>>();
  */
 export class Pool extends EventEmitter<PoolEvents> {
   readonly name: string;
+  readonly config: ResolvedPoolConfig;
   readonly #options: PoolOptions;
   readonly #workers: Worker[] = [];
-  readonly #queue = new FifoTaskQueue<Task>();
-  readonly #sessions = new Map<string, string>();
   readonly #endpoints: Endpoints;
   readonly #slots = new WeakMap<Worker, number>();
   readonly #barrier: CrashBarrier;
-  readonly #health: HealthTracker;
+  readonly #health: PoolHealthState;
   readonly #lifecycle: LifecycleManager;
   readonly #replacements: Replacements;
   readonly #circuit: PoolCircuit;
   readonly #dispatcher: Dispatcher;
+  readonly #tools: ToolCatalog;
+  /** Recent calls: calls/s and latency percentiles for `snakepit status` (`recentCalls()`). */
+  readonly #recent = new CallWindow();
   #state: 'new' | 'starting' | 'ready' | 'stopping' | 'stopped' = 'new';
   #nextWorker = 1;
-  readonly #stats: CallCounters = { requests: 0, errors: 0, queueTimeouts: 0, poolSaturated: 0, retries: 0, streamHolds: 0 };
   #streamsHeld = 0;
+  #streamHolds = 0;
   readonly #onStreamHeld = (held: boolean): void => {
     if (held) {
       this.#streamsHeld++;
-      this.#stats.streamHolds++;
+      this.#streamHolds++;
     } else this.#streamsHeld--;
   };
 
   constructor(options: PoolOptions) {
     super();
-    this.name = options.name;
+    const config = options.config;
+    this.name = config.name;
+    this.config = config;
     this.#options = options;
-    this.#endpoints = new Endpoints(options.endpoints, options.name);
+    const logger = options.services.logger;
+    this.#endpoints = new Endpoints(options.endpoints, this.name);
     this.#barrier = new CrashBarrier(options.crashBarrier);
-    this.#circuit = new PoolCircuit(options.circuitBreaker, options.name);
-    this.#health = new HealthTracker(options.size);
+    this.#circuit = new PoolCircuit(options.circuitBreaker, this.name);
+    this.#health = new PoolHealthState(this.#size);
+    this.#tools = new ToolCatalog(this.name);
     const slotOf = (w: Worker) => this.#slots.get(w) as number;
-    this.#lifecycle = new LifecycleManager(options.lifecycle ?? NO_RECYCLING, {
+    this.#lifecycle = new LifecycleManager(lifecycleOptions(config), {
       workers: () => this.#workers,
       spawnReplacement: (old) => this.#spawnWorker(slotOf(old)),
-      handOver: (old, fresh) => this.#handOver(old, fresh),
+      handOver: (old, fresh) => this.#dispatcher.handOver(old, fresh),
       resume: (old) => this.#dispatcher.drainTo(old),
       vacate: (old) => this.#replacements.vacate(slotOf(old)),
-      recycled: (old, reason) => this.emit('worker:recycled', toInfo(old), reason),
-      gracefulShutdownTimeoutMs: options.gracefulShutdownTimeoutMs,
-      logger: options.logger.child({ pool: options.name, category: 'lifecycle' }),
+      recycled: (old, reason, _fresh, memoryMb) => this.emit('worker:recycled', toInfo(old), reason, memoryMb),
+      gracefulShutdownTimeoutMs: config.gracefulShutdownTimeoutMs,
+      logger: logger.child({ pool: this.name, category: 'lifecycle' }),
     });
-    this.#dispatcher = new Dispatcher({
-      name: this.name,
-      options,
-      workers: this.#workers,
-      queue: this.#queue,
-      sessions: this.#sessions,
-      slots: this.#slots,
-      counters: this.#stats,
-      barrier: this.#barrier,
-      health: this.#health,
-      lifecycle: this.#lifecycle,
-    });
+    this.#dispatcher = new Dispatcher(this.#dispatchHost(slotOf));
     this.#replacements = new Replacements({
       spawn: (slot) => this.#spawnWorker(slot, true),
       active: () => this.#state === 'ready',
@@ -92,7 +85,7 @@ export class Pool extends EventEmitter<PoolEvents> {
         this.#health.recordError(error);
         this.emit('worker:restart-failed', error);
         if (!gaveUp) return;
-        this.#options.logger.error(`Pool ${this.name} gave up replacing workers: ${error.message}`, { pool: this.name });
+        logger.error(`Pool ${this.name} gave up replacing workers: ${error.message}`, { pool: this.name });
         this.#health.gaveUp = true;
         this.#updateHealth();
       },
@@ -102,10 +95,10 @@ export class Pool extends EventEmitter<PoolEvents> {
   /** Starts every worker, in batches; rejects (after stopping the rest) if any cannot start. */
   async start(): Promise<void> {
     this.#state = 'starting';
-    const { size, startupBatchSize, startupBatchDelayMs } = this.#options;
+    const { startupBatchSize, startupBatchDelayMs } = this.config;
     try {
       await startInBatches(
-        size,
+        this.#size,
         startupBatchSize,
         startupBatchDelayMs,
         (slot) => this.#spawnWorker(slot),
@@ -119,11 +112,6 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.#state = 'ready';
     this.#health.changed(this.#workers.length);
     this.#lifecycle.start();
-  }
-
-  /** Chunks of one `stream()` buffered on the host before Python waits (config `streamHighWaterMark`). */
-  get streamHighWaterMark(): number {
-    return this.#options.streamHighWaterMark;
   }
 
   /** Resolves once every worker slot is filled by a ready worker; rejects after `timeoutMs`. */
@@ -142,53 +130,51 @@ export class Pool extends EventEmitter<PoolEvents> {
     while (!this.#isIdle()) await once(this, 'idle');
   }
 
-  /**
-   * Runs a tool. With `onChunk`, runs it as a stream and resolves after the last chunk. With the
-   * circuit breaker on, a pool that keeps failing rejects at once with `circuit_open`.
-   */
-  execute(tool: string, args: Record<string, unknown>, options: CallOptions = {}, onChunk?: ChunkHandler): Promise<unknown> {
-    return traceCall(this.name, tool, options, onChunk, (opts, sink, bind) =>
-      // No breaker (the default): no extra closure on the per-call path.
-      this.#circuit.breaker ? this.#circuit.run(() => this.#execute(tool, args, opts, sink, bind)) : this.#execute(tool, args, opts, sink, bind),
-    );
+  /** Runs a tool: make the task, let observers watch it, admit it. With the circuit breaker on, a failing pool rejects at once with `circuit_open`. */
+  execute(tool: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<unknown> {
+    return this.#call(tool, args, options, undefined);
   }
 
-  #execute(tool: string, args: Record<string, unknown>, options: CallOptions, onChunk: ChunkHandler | undefined, bind?: (task: Task) => void): Promise<unknown> {
-    if (this.#state !== 'ready') {
-      const code = this.#state === 'stopping' || this.#state === 'stopped' ? 'pool_stopped' : 'pool_not_started';
-      return Promise.reject(new PoolError(`Pool ${this.name} is ${this.#state}`, code, { pool: this.name }));
-    }
-    const tools = this.#toolNames();
-    if (tools && !tools.has(tool)) {
-      const available = [...tools].sort();
-      return Promise.reject(
-        new ValidationError(`Unknown tool '${tool}' in pool ${this.name} (available: ${available.join(', ')})`, 'unknown_tool', { tool, pool: this.name, available }),
-      );
-    }
-    const invalid = this.#options.validateArgs ? checkToolArgs(this.tools(), tool, args, this.name) : undefined;
-    if (invalid) return Promise.reject(invalid);
-    const timeoutMs = options.timeoutMs ?? (onChunk ? this.#options.defaultStreamTimeoutMs : this.#options.defaultTimeoutMs);
-    const task = new Task(tool, args, options, onChunk, timeoutMs, this.#dispatcher.taskHooks);
+  /** Runs a tool as a stream: `onChunk` gets each chunk; resolves after the last one. */
+  stream(tool: string, args: Record<string, unknown>, options: StreamCallOptions, onChunk: ChunkHandler): Promise<void> {
+    return this.#call(tool, args, options, onChunk) as Promise<void>;
+  }
+
+  #call(tool: string, args: Record<string, unknown>, options: CallOptions, onChunk: ChunkHandler | undefined): Promise<unknown> {
+    const timeoutMs = options.timeoutMs ?? (onChunk ? this.config.defaultStreamTimeoutMs : this.config.defaultTimeoutMs);
+    const task = new Task(tool, args, options, onChunk, timeoutMs, this.#dispatcher);
     if (task.flow) task.flow.onHeld = this.#onStreamHeld;
     task.blockedWorkers = blockedWorkers();
-    bind?.(task);
-    if (!task.settled) this.#dispatcher.admit(task);
+    this.#observe(task);
+    if (task.settled) return task.promise;
+    const refused = this.#refusal(tool) ?? (this.config.validateArgs ? checkToolArgs(this.tools(), tool, args, this.name) : undefined);
+    if (refused) task.fail(refused);
+    else this.#dispatcher.admit(task);
     return task.promise;
   }
 
-  /** Tool names of the first ready worker (undefined before any is ready), as a set kept per tools list. */
-  #toolNames(): ReadonlySet<string> | undefined {
-    let tools: ToolSpec[] | undefined;
-    for (const w of this.#workers) {
-      if (w.readyInfo) {
-        tools = w.tools;
-        break;
-      }
+  /** Why a call to `tool` cannot be taken at all (pool not running, no such tool), else undefined. */
+  #refusal(tool: string): Error | undefined {
+    if (this.#state !== 'ready') {
+      const code = this.#state === 'stopping' || this.#state === 'stopped' ? 'pool_stopped' : 'pool_not_started';
+      return new PoolError(`Pool ${this.name} is ${this.#state}`, code, { pool: this.name });
     }
-    if (!tools) return undefined;
-    let names = toolNameSets.get(tools);
-    if (!names) toolNameSets.set(tools, (names = new Set(tools.map((t) => t.name))));
-    return names;
+    return this.#tools.refuse(tool);
+  }
+
+  /** Telemetry and the circuit breaker watch the call; an open circuit fails it here. */
+  #observe(task: Task): void {
+    const watched = this.#options.services.observeCall?.(this.name, task);
+    if (!this.#circuit.breaker) {
+      task.observer = watched;
+      return;
+    }
+    try {
+      task.observer = combineObservers(watched, this.#circuit.observe());
+    } catch (error) {
+      task.observer = watched;
+      task.fail(error as Error);
+    }
   }
 
   /** Counters and worker counts. */
@@ -199,23 +185,30 @@ export class Pool extends EventEmitter<PoolEvents> {
       if (w.hasFreeSlot) available++;
       if (w.inflight > 0) busy++;
     }
-    const lifecycle = { ...this.#lifecycle.counts };
     return {
-      ...this.#stats,
-      queued: this.#queue.size,
+      ...this.#dispatcher.counters,
+      queued: this.#dispatcher.queued,
       workers: this.#workers.length,
       available,
       busy,
       recycled: this.#lifecycle.total,
-      lifecycle,
+      lifecycle: { ...this.#lifecycle.counts },
       streamsHeld: this.#streamsHeld,
+      streamHolds: this.#streamHolds,
+      ...(this.#circuit.breaker ? { circuitBreaker: this.#circuit.breaker.stats() } : {}),
     };
+  }
+
+  /** Calls per second and latency percentiles over the recent window. */
+  recentCalls(now?: number): CallRates {
+    return this.#recent.rates(now);
   }
 
   /** Health status, crash and restart counts, and the last failure (with Python's stderr or traceback). */
   health(): PoolHealth {
     // A worker being recycled still serves its slot until its replacement is ready.
-    return this.#health.snapshot(this.#workers.filter((w) => isLive(w) || this.#lifecycle.isRecycling(w)).length);
+    const health = this.#health.snapshot(this.#workers.filter((w) => isLive(w) || this.#lifecycle.isRecycling(w)).length);
+    return this.#circuit.breaker ? { ...health, circuitBreaker: this.#circuit.breaker.state } : health;
   }
 
   /** A snapshot of each worker. */
@@ -225,7 +218,12 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** Tools the workers reported at their handshake. */
   tools(): ToolSpec[] {
-    return this.#workers[0]?.tools ?? [];
+    return this.#tools.list();
+  }
+
+  /** One tool's spec; an unknown name throws `unknown_tool` listing the available ones. */
+  describeTool(name: string): ToolSpec {
+    return this.#tools.describe(name);
   }
 
   /**
@@ -243,7 +241,7 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** Forgets a session's worker binding. */
   releaseSession(sessionId: string): void {
-    this.#sessions.delete(sessionId);
+    this.#dispatcher.releaseSession(sessionId);
   }
 
   /**
@@ -251,30 +249,66 @@ export class Pool extends EventEmitter<PoolEvents> {
    * forgets the session's binding. Failures are logged: an ended session must not fail anything.
    */
   async cleanupSession(sessionId: string, workerIds: Iterable<string>): Promise<void> {
-    this.#sessions.delete(sessionId);
-    await cleanupSessionOn(this.#workers, sessionId, workerIds, this.#options.logger);
+    this.#dispatcher.releaseSession(sessionId);
+    await cleanupSessionOn(this.#workers, sessionId, workerIds, this.#options.services.logger);
   }
 
   /** The worker a session is bound to, if any. */
   sessionWorker(sessionId: string): string | undefined {
-    return this.#sessions.get(sessionId);
+    return this.#dispatcher.sessionWorker(sessionId);
   }
 
   /**
    * Stops taking calls, fails queued ones, and stops every worker: SIGTERM, then SIGKILL after
    * `gracefulTimeoutMs` (default: the pool's `gracefulShutdownTimeoutMs`).
    */
-  async stop(gracefulTimeoutMs = this.#options.gracefulShutdownTimeoutMs): Promise<void> {
+  async stop(gracefulTimeoutMs = this.config.gracefulShutdownTimeoutMs): Promise<void> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopping';
     this.#lifecycle.stop();
     this.#replacements.clear();
-    const stopped = new PoolError(`Pool ${this.name} stopped`, 'pool_stopped', { pool: this.name });
-    for (const task of this.#queue.drain()) task.fail(stopped);
+    this.#dispatcher.failQueued(new PoolError(`Pool ${this.name} stopped`, 'pool_stopped', { pool: this.name }), false);
     // Calls already running get the same grace to finish before their workers are told to stop.
     await this.#drain(gracefulTimeoutMs);
     await Promise.all(this.#workers.map((w) => w.stop(gracefulTimeoutMs)));
     this.#state = 'stopped';
+  }
+
+  /** Slots: the attached workers' count, or `poolSize`. */
+  get #size(): number {
+    const endpoints = this.#options.endpoints;
+    return endpoints.kind === 'attach' ? endpoints.workers.length : this.config.poolSize;
+  }
+
+  /** What the dispatcher asks of the pool. */
+  #dispatchHost(slotOf: (w: Worker) => number): DispatchHost {
+    const { config } = this;
+    const { services } = this.#options;
+    return {
+      name: this.name,
+      settings: config,
+      logger: services.logger,
+      workers: () => this.#workers,
+      untainted: (workers, keepId) => {
+        if (!this.#barrier.options.enabled) return workers;
+        const now = Date.now();
+        return avoidTainted(workers, (w) => this.#barrier.isTainted(slotOf(w), now), keepId);
+      },
+      isRecycling: (w) => this.#lifecycle.isRecycling(w),
+      unhealthy: () => (this.#health.failFast(this.#workers.some(isLive)) ? this.#health.unhealthyError(this.name) : undefined),
+      // The worker's exit was handled before its calls ended: its crash is known.
+      afterFailure: (task, worker, error) => {
+        const withCrash = withCrashInfo(error, this.#barrier.crashOf(worker));
+        return { error: withCrash, retry: this.#barrier.retryAllowed(task, withCrash) };
+      },
+      sessionDispatched: (sessionId, worker) => services.onSessionDispatch?.(sessionId, worker),
+      sessionRestoreLost: (sessionId, worker) => services.onSessionRestoreLost?.(sessionId, worker),
+      settled: (task, ok) => this.#recent.record(performance.now() - task.startedAt, ok),
+      recycleIfDue: (worker) => this.#lifecycle.afterCall(worker),
+      checkIdle: () => {
+        if (this.#isIdle()) this.emit('idle');
+      },
+    };
   }
 
   /** Waits until no call is in flight, or `timeoutMs` passed. */
@@ -289,31 +323,32 @@ export class Pool extends EventEmitter<PoolEvents> {
   }
 
   #isIdle(): boolean {
-    return this.#queue.size === 0 && this.#workers.every((w) => w.inflight === 0);
+    return this.#dispatcher.queued === 0 && this.#workers.every((w) => w.inflight === 0);
   }
 
   #isFull(): boolean {
-    return this.#workers.filter(isLive).length >= this.#options.size - this.#health.removedSlots;
+    return this.#workers.filter(isLive).length >= this.#size - this.#health.removedSlots;
   }
 
   /** Starts a worker for `slot`; `restart`: it replaces one that died (counted in `health().restarts`). */
   async #spawnWorker(slot: number, restart = false): Promise<Worker> {
     const id = `${this.name}-${this.#nextWorker++}`;
     const endpoint = this.#endpoints.take();
+    const { config } = this;
     try {
-      const worker = await startPoolWorker(this.#options, id, endpoint);
+      const worker = await startPoolWorker(
+        { config, services: this.#options.services, capacity: workerCapacity(config), owner: this.#dispatcher },
+        id,
+        endpoint,
+      );
       if (this.#state === 'stopping' || this.#state === 'stopped') {
-        await worker.stop(this.#options.gracefulShutdownTimeoutMs);
+        await worker.stop(config.gracefulShutdownTimeoutMs);
         throw new PoolError(`Pool ${this.name} stopped`, 'pool_stopped');
       }
       this.#workers.push(worker);
       this.#slots.set(worker, slot);
       this.#barrier.track(worker);
-      worker.on('idle', () => {
-        this.#lifecycle.afterCall(worker);
-        this.#dispatcher.drainTo(worker);
-        if (this.#isIdle()) this.emit('idle');
-      });
+      if (worker.readyInfo) this.#tools.learn(worker.readyInfo);
       worker.on('drained', () => this.#isIdle() && this.emit('idle'));
       worker.once('exit', (exit) => this.#onWorkerExit(worker, exit));
       worker.on('heartbeat-missed', (miss) => this.emit('worker:heartbeat-missed', toInfo(worker), miss));
@@ -329,13 +364,6 @@ export class Pool extends EventEmitter<PoolEvents> {
     }
   }
 
-  /** Recycling: sessions and calls queued for the old worker go to its replacement. */
-  #handOver(old: Worker, fresh: Worker): void {
-    for (const [session, workerId] of this.#sessions) if (workerId === old.id) this.#sessions.set(session, fresh.id);
-    for (const task of this.#queue.values()) if (task.requiredWorkerId === old.id) task.requiredWorkerId = fresh.id;
-    this.#dispatcher.drainTo(fresh);
-  }
-
   #onWorkerExit(worker: Worker, exit: WorkerExit): void {
     const index = this.#workers.indexOf(worker);
     if (index >= 0) this.#workers.splice(index, 1);
@@ -343,12 +371,11 @@ export class Pool extends EventEmitter<PoolEvents> {
     const info = toInfo(worker);
     this.emit('worker:exit', info, exit);
     // Calls that strict affinity pinned to this worker can never run now.
-    const gone = new PoolError(`Worker ${worker.id} exited while session calls waited for it`, 'session_worker_unavailable', { pool: this.name, workerId: worker.id });
-    for (let task; (task = this.#queue.takeFirst((t) => t.requiredWorkerId === worker.id)); ) {
-      this.#stats.errors++;
-      task.fail(gone);
-    }
-    // Its calls have failed with it: no 'idle' from this worker will follow.
+    this.#dispatcher.failPinnedTo(
+      worker.id,
+      new PoolError(`Worker ${worker.id} exited while session calls waited for it`, 'session_worker_unavailable', { pool: this.name, workerId: worker.id }),
+    );
+    // Its calls fail with it: no call of this worker will end normally.
     if (this.#isIdle()) this.emit('idle');
     // Stopped on purpose (pool stop, or the end of a recycle): nothing to replace.
     if (this.#state !== 'ready' || (exit.expected && exit.reason === undefined)) return;
@@ -356,7 +383,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.#health.recordCrash(worker.id, crash);
     this.emit('worker:crash', info, crash);
     const slot = this.#slots.get(worker) as number;
-    const log = (level: 'warn' | 'error', then: string) => this.#options.logger[level](`${describeExit(worker.id, crash)}; ${then}`, { pool: this.name });
+    const log = (level: 'warn' | 'error', then: string) => this.#options.services.logger[level](`${describeExit(worker.id, crash)}; ${then}`, { pool: this.name });
     // While recycling, its replacement is already starting; if that fails, the recycle vacates the slot.
     if (this.#lifecycle.isRecycling(worker)) log('warn', 'its replacement is already starting');
     else if (this.#barrier.onCrash(slot, Date.now()) === 'remove') {
@@ -378,10 +405,6 @@ export class Pool extends EventEmitter<PoolEvents> {
     if (this.#state !== 'ready') return;
     const changed = this.#health.changed(this.health().workers);
     if (changed) this.emit('health', changed);
-    if (!this.#health.failFast(this.#workers.some(isLive))) return;
-    for (const task of this.#queue.drain()) {
-      this.#stats.errors++;
-      task.fail(this.#health.unhealthyError(this.name));
-    }
+    if (this.#health.failFast(this.#workers.some(isLive))) this.#dispatcher.failQueued(this.#health.unhealthyError(this.name), true);
   }
 }

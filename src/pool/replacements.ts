@@ -4,6 +4,8 @@ import { isSnakepitError } from '../errors.js';
 /** After this many failed replacements in a row the pool stops respawning (no crash storm). */
 export const MAX_CONSECUTIVE_RESTART_FAILURES = 5;
 const RESTART_BACKOFF_BASE_MS = 200;
+/** Start failures that a retry cannot cure (the config or the adapter must change): no second try. */
+const PERMANENT_START_FAILURES: ReadonlySet<string> = new Set(['adapter_import', 'unauthenticated', 'tls_failed', 'insecure_transport']);
 const RESTART_BACKOFF_MAX_MS = 10_000;
 
 /** What the restarter needs from its pool. */
@@ -77,8 +79,9 @@ export class Replacements {
           this.#vacant.push(slot);
           this.#failures++;
           const err = error instanceof Error ? error : new Error(String(error));
-          // An adapter that cannot even import will not get better by retrying in a loop.
-          const hopeless = (isSnakepitError(err) && err.code === 'adapter_import') || this.#failures >= MAX_CONSECUTIVE_RESTART_FAILURES;
+          // An adapter that cannot even import, or a worker refusing our token or certificates,
+          // will not get better by retrying in a loop.
+          const hopeless = (isSnakepitError(err) && PERMANENT_START_FAILURES.has(err.code)) || this.#failures >= MAX_CONSECUTIVE_RESTART_FAILURES;
           this.#hooks.failed(err, hopeless);
           if (!hopeless) this.#schedule(Math.min(RESTART_BACKOFF_BASE_MS * 2 ** this.#failures, RESTART_BACKOFF_MAX_MS));
         },

@@ -1,6 +1,8 @@
-/** One call's life in a pool: its promise, deadline, abort wiring and where it runs. */
+/** One call's life in a pool: its promise, deadline, abort wiring, observer and where it runs. */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { StreamFlow } from '../transport/stream-flow.js';
-import type { ChunkHandler } from '../transport/types.js';
+import type { OutgoingCall } from '../transport/types.js';
 import type { Worker } from '../worker/worker.js';
 
 /** Per-call options. */
@@ -13,7 +15,7 @@ export interface CallOptions {
   sessionId?: string;
   /** Passed to Python as `session_context.request_metadata`. */
   metadata?: Record<string, unknown>;
-  /** Sent with the call (gRPC: the `x-snakepit-correlation-id` header) to tie logs together. */
+  /** Sent with the call (gRPC: the `x-snakepit-correlation-id` header) to tie logs together. @default a fresh id */
   correlationId?: string;
   /**
    * The call may run twice without harm. With the crash barrier on (config `crashBarrier.enabled`,
@@ -29,11 +31,25 @@ export interface StreamCallOptions extends CallOptions {
   flow?: StreamFlow | undefined;
 }
 
+/** Receives streamed items as Python yields them. */
+export type ChunkHandler = (data: unknown, final: boolean) => void;
+
+/** What the pool's dispatcher does when a task's own timer, signal or consumer fires. */
 export interface TaskHooks {
   onTimeout(task: Task): void;
   onAbort(task: Task, reason: unknown): void;
   /** The caller's chunk callback threw: the call fails with that error and is cancelled in Python. */
   onChunkError(task: Task, error: unknown): void;
+  /** The call settled (the pool's record of recent calls). */
+  onSettled?(task: Task, ok: boolean): void;
+}
+
+/** Watches one call from outside the pool (telemetry, the circuit breaker); told before the caller. */
+export interface CallObserver {
+  /** A chunk reached the caller. */
+  chunk?(task: Task): void;
+  /** The call settled, before its promise does. Never throws into the pool. */
+  settled(task: Task, ok: boolean, outcome: unknown): void;
 }
 
 /** Errors thrown by callers' chunk callbacks: theirs, not the pool's (the circuit breaker ignores them). */
@@ -44,17 +60,28 @@ export function isCallbackError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && callbackErrors.has(error);
 }
 
+// A random UUID per process, its last group replaced by a counter: ids stay unique and
+// UUID-shaped, and a call costs a counter bump instead of a random UUID.
+const ID_PREFIX = randomUUID().slice(0, 24);
+let idCounter = 0;
+
+/** A new correlation id: UUID-shaped, this process's random prefix and a call counter. */
+export const newCorrelationId = (): string => ID_PREFIX + (++idCounter).toString(16).padStart(12, '0');
+
 const fireTimeout = (hooks: TaskHooks, task: Task): void => hooks.onTimeout(task);
 
-/** A call from admission to settlement. Settles exactly once; later outcomes are ignored. */
-export class Task {
+/**
+ * A call from admission to settlement; also what its worker's transport sends (`OutgoingCall`).
+ * Settles exactly once; later outcomes are ignored.
+ */
+export class Task implements OutgoingCall {
   readonly promise: Promise<unknown>;
   readonly sessionId: string | undefined;
-  readonly metadata: Record<string, unknown> | undefined;
-  readonly correlationId: string | undefined;
+  /** Python's `request_metadata` (an observer may add the trace context before it is sent). */
+  metadata: Record<string, unknown> | undefined;
+  readonly correlationId: string;
   readonly idempotent: boolean;
-  /** `onChunk`, counting the chunks it delivered; none after the call settled, and a throw fails the call (not the worker). */
-  readonly chunkSink: ChunkHandler | undefined;
+  readonly streaming: boolean;
   /** The consumer's buffer level, for the transport's flow control (`sp.stream()` only). */
   readonly flow: StreamFlow | undefined;
   /** Chunks delivered so far. */
@@ -66,12 +93,19 @@ export class Task {
   /** The call's whole timeout, in ms (Infinity for none). */
   readonly timeoutMs: number;
   settled = false;
+  /** When the call was made (`performance.now()`). */
+  readonly startedAt = performance.now();
   /** Set when strict affinity pins a queued call to one worker. */
   requiredWorkerId: string | undefined;
   /** Workers blocked in the host-tool chain this call comes from: it may use them only on a free slot. */
   blockedWorkers: ReadonlySet<object> | undefined;
   worker: Worker | undefined;
   callId: number | undefined;
+  /** This attempt's transport deadline and session state to restore (set as it is sent). */
+  deadlineMs: number | undefined;
+  restore: Record<string, unknown> | undefined;
+  /** Told of chunks and of the settlement (telemetry, circuit breaker). */
+  observer: CallObserver | undefined;
   #resolve!: (value: unknown) => void;
   #reject!: (error: Error) => void;
   #callTimer: NodeJS.Timeout | undefined;
@@ -85,25 +119,15 @@ export class Task {
     options: CallOptions,
     readonly onChunk: ChunkHandler | undefined,
     timeoutMs: number,
-    hooks: TaskHooks,
+    private readonly hooks: TaskHooks,
   ) {
     this.sessionId = options.sessionId;
     this.metadata = options.metadata;
-    this.correlationId = options.correlationId;
+    // An empty id is no id: it could not tie anything together.
+    this.correlationId = options.correlationId || newCorrelationId();
     this.idempotent = options.idempotent ?? false;
+    this.streaming = onChunk !== undefined;
     this.flow = (options as StreamCallOptions).flow;
-    this.chunkSink = onChunk
-      ? (data, final) => {
-          if (this.settled) return;
-          this.chunks++;
-          try {
-            onChunk(data, final);
-          } catch (error) {
-            if (typeof error === 'object' && error !== null) callbackErrors.add(error);
-            hooks.onChunkError(this, error);
-          }
-        }
-      : undefined;
     this.timeoutMs = timeoutMs;
     this.deadlineAt = Number.isFinite(timeoutMs) ? Date.now() + timeoutMs : Infinity;
     this.promise = new Promise((resolve, reject) => {
@@ -122,6 +146,20 @@ export class Task {
     }
     // setTimeout's extra arguments: no closure per call.
     if (Number.isFinite(timeoutMs)) this.#callTimer = setTimeout(fireTimeout, timeoutMs, hooks, this);
+  }
+
+  /** One streamed item: to the caller's `onChunk`, counted; none after the call settled, and a throw fails the call (not the worker). */
+  chunk(data: unknown, final: boolean): void {
+    if (this.settled || !this.onChunk) return;
+    this.chunks++;
+    try {
+      this.onChunk(data, final);
+    } catch (error) {
+      if (typeof error === 'object' && error !== null) callbackErrors.add(error);
+      this.hooks.onChunkError(this, error);
+      return;
+    }
+    this.observer?.chunk?.(this);
   }
 
   markRunning(worker: Worker, callId: number): void {
@@ -145,18 +183,17 @@ export class Task {
     this.#queueTimer = undefined;
   }
 
-  /** Told once as the task settles, before its promise (the call's telemetry, with no promise in between). */
-  onSettled: ((ok: boolean, outcome: unknown) => void) | undefined;
-
   succeed(value: unknown): void {
     if (!this.#settle()) return;
-    this.onSettled?.(true, value);
+    this.hooks.onSettled?.(this, true);
+    this.observer?.settled(this, true, value);
     this.#resolve(value);
   }
 
   fail(error: Error): void {
     if (!this.#settle()) return;
-    this.onSettled?.(false, error);
+    this.hooks.onSettled?.(this, false);
+    this.observer?.settled(this, false, error);
     this.#reject(error);
   }
 
@@ -168,4 +205,19 @@ export class Task {
     if (this.#abortListener) this.#signal?.removeEventListener('abort', this.#abortListener);
     return true;
   }
+}
+
+/** One observer made of two (either may be absent). */
+export function combineObservers(a: CallObserver | undefined, b: CallObserver | undefined): CallObserver | undefined {
+  if (!a || !b) return a ?? b;
+  return {
+    chunk(task) {
+      a.chunk?.(task);
+      b.chunk?.(task);
+    },
+    settled(task, ok, outcome) {
+      a.settled(task, ok, outcome);
+      b.settled(task, ok, outcome);
+    },
+  };
 }

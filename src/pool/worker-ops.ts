@@ -1,25 +1,38 @@
 /** What a pool does to its workers in bulk: start one with the pool's settings, start many in batches, clean up a session. */
 import { PoolError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { Worker, type AttachedEndpoint, type SpawnedEndpoint } from '../worker/worker.js';
-import type { PoolOptions } from './pool-types.js';
-import { traceSpawn } from '../telemetry/pool-bridge.js';
+import type { ResolvedPoolConfig } from '../config/index.js';
+import { Worker, type AttachedEndpoint, type SpawnedEndpoint, type WorkerOwner } from '../worker/worker.js';
+import type { PoolOptions, PoolServices } from './pool-types.js';
+import { traceSpawn } from '../telemetry/pool-events.js';
+
+/** What starting one of a pool's workers takes. */
+export interface PoolWorkerSpec {
+  config: ResolvedPoolConfig;
+  services: PoolServices;
+  /** Calls one worker runs at once (`workerCapacity(config)`). */
+  capacity: number;
+  owner: WorkerOwner;
+}
 
 /** Spawns (or attaches to) worker `id` and resolves once it is ready. */
-export function startPoolWorker(options: PoolOptions, id: string, endpoint: SpawnedEndpoint | AttachedEndpoint): Promise<Worker> {
-  return traceSpawn(options.name, id, () => Worker.start({
-    id,
-    endpoint,
-    startupTimeoutMs: options.startupTimeoutMs,
-    ...(options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes }),
-    pool: options.name,
-    capacity: options.capacityPerWorker,
-    pipelineDepth: options.pipelineDepth,
-    logger: options.logger,
-    hostRequests: options.hostRequests,
-    hostServer: options.hostServer,
-    heartbeat: options.heartbeat,
-  }));
+export function startPoolWorker(spec: PoolWorkerSpec, id: string, endpoint: SpawnedEndpoint | AttachedEndpoint): Promise<Worker> {
+  const { config, services } = spec;
+  return traceSpawn(config.name, id, () =>
+    Worker.start({
+      id,
+      endpoint,
+      startupTimeoutMs: config.poolStartupTimeoutMs,
+      pool: config.name,
+      capacity: spec.capacity,
+      pipelineDepth: config.pipelineDepth,
+      logger: services.logger,
+      hostRequests: services.hostRequests,
+      hostServer: config.transport === 'grpc' ? services.hostServer : undefined,
+      heartbeat: config.heartbeat,
+      owner: spec.owner,
+    }),
+  );
 }
 
 /**

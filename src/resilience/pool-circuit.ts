@@ -1,10 +1,11 @@
 /**
  * A pool's circuit breaker (config `circuitBreaker`): once the pool keeps failing, its calls fail
- * fast with `circuit_open` instead of queueing for workers that crash or hang. Built so the pool
- * only has to route `execute` through `run()`.
+ * fast with `circuit_open` instead of queueing for workers that crash or hang. The pool lets it
+ * observe each call (`observe()`), like telemetry.
  */
+import { POOL_FAILURE_CODES } from '../error-table.js';
 import { isSnakepitError } from '../errors.js';
-import { isCallbackError } from '../pool/task.js';
+import { isCallbackError, type CallObserver } from '../pool/task.js';
 import { CircuitBreaker, type CircuitBreakerStats } from './circuit-breaker.js';
 
 /** The pool config's `circuitBreaker` section (all fields resolved). */
@@ -17,22 +18,12 @@ export interface PoolCircuitConfig {
 
 /**
  * Error codes that say "the pool is failing", as opposed to "this call was wrong": worker deaths
- * and hangs, deadlines, an unreachable or unhealthy pool, broken transports. A Python exception
- * raised by the tool does not count (the worker answered), nor does bad input, an error thrown by
- * the caller's chunk callback, the caller's own abort or cancellation, or a full queue (load, not
- * failure: `poolMaxQueueSize` already sheds it).
+ * and hangs, deadlines, an unreachable or unhealthy pool, broken transports (the error table's
+ * `poolFailure` rows). A Python exception raised by the tool does not count (the worker answered),
+ * nor does bad input, an error thrown by the caller's chunk callback, the caller's own abort or
+ * cancellation, or a full queue (load, not failure: `poolMaxQueueSize` already sheds it).
  */
-export const POOL_FAILURE_CODES: ReadonlySet<string> = new Set([
-  'worker_crashed',
-  'worker_hung',
-  'worker_start_failed',
-  'protocol_error',
-  'unauthenticated',
-  'call_timeout',
-  'queue_timeout',
-  'pool_unhealthy',
-  'host_unavailable',
-]);
+export { POOL_FAILURE_CODES };
 
 /** True for an error that counts against a pool's circuit (see {@link POOL_FAILURE_CODES}). */
 export function isPoolFailure(error: unknown): boolean {
@@ -41,11 +32,11 @@ export function isPoolFailure(error: unknown): boolean {
 }
 
 /**
- * The breaker of one pool, or a pass-through when `enabled` is false. The pool calls
- * `circuit.run(() => ...)` around each call (streams included) and shows `circuit.stats()`.
+ * The breaker of one pool, or nothing when `enabled` is false. The pool asks it to `observe()`
+ * each call (streams included) and shows `circuit.stats()`.
  * @example
  * const circuit = new PoolCircuit(config.circuitBreaker, 'default');
- * const result = await circuit.run(() => pool.execute('predict', args, options));
+ * task.observer = circuit.observe(); // throws CircuitOpenError while open
  */
 export class PoolCircuit {
   /** The breaker; undefined when the pool's circuit breaker is off. */
@@ -68,6 +59,14 @@ export class PoolCircuit {
   /** Runs one call through the breaker (`CircuitOpenError` while open); just runs it when off. */
   run<T>(call: () => Promise<T>): Promise<T> {
     return this.breaker ? this.breaker.call(call) : call();
+  }
+
+  /** Lets one call in and watches its outcome; throws `CircuitOpenError` while open; undefined when off. */
+  observe(): CallObserver | undefined {
+    const breaker = this.breaker;
+    if (!breaker) return undefined;
+    const ticket = breaker.enter();
+    return { settled: (_task, ok, outcome) => breaker.leave(ticket, ok, outcome) };
   }
 
   /** The breaker's stats, or undefined when off. */

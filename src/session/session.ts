@@ -1,5 +1,5 @@
 /** A session: calls that share `session_context.session_id`, stick to one worker, and own state and host tools. */
-import type { HostTool, HostToolFn, HostToolSpec, RegisterToolOptions } from '../bridge/host-tool.js';
+import type { HostTool, HostToolFn, HostToolSpec, RegisterToolOptions } from '../host-tools/host-tool.js';
 import type { ChunkInfo, ExecuteOptions, Snakepit } from '../snakepit.js';
 import type { SessionRecord } from './session-store.js';
 import type { CallChunk, CallRest, CallResult, DefaultPool, ResultFromGeneratedTypes, ResultTypeArgument, ToolArgs, ToolName } from '../typed/registry.js';

@@ -1,40 +1,21 @@
 /**
  * A call's events: `snakepit.call.start` → (queue events) → `stream.*` → `call.stop` or
- * `call.exception`, all with the call's correlation id. Every call gets a correlation id (the
- * caller's `correlationId`, or a fresh UUID-shaped id) so that Python and logs can tie back to it.
+ * `call.exception`, all with the call's correlation id, from an observer the pool attaches to
+ * the call's task (`observeCall`), and the queue events the dispatcher emits.
  */
-import { randomUUID } from 'node:crypto';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
-import type { CallOptions } from '../pool/task.js';
-import type { ChunkHandler } from '../transport/types.js';
+import type { CallObserver, Task } from '../pool/task.js';
 import { emit, enabled } from './bus.js';
 import { startCallSpan, tracingEnabled } from './tracing.js';
 
-/** What the queue hooks need from a task (the pool's `Task` has these). */
+/** What the queue events read from a task. */
 interface CallLike {
   readonly tool: string;
   readonly correlationId: string | undefined;
   readonly sessionId: string | undefined;
-  readonly chunkSink: ChunkHandler | undefined;
+  readonly streaming: boolean;
 }
-
-/** What the call's events read from the pool's task: the worker it last ran on, and its settlement. */
-interface RunningLike {
-  readonly worker: { readonly id: string } | undefined;
-  readonly promise?: Promise<unknown>;
-  readonly settled?: boolean;
-  /** Set by the events: the task calls it as it settles, before its promise. */
-  onSettled?: ((ok: boolean, outcome: unknown) => void) | undefined;
-}
-
-// A random UUID per process, its last group replaced by a counter: ids stay unique and
-// UUID-shaped, and a call costs a counter bump instead of a random UUID.
-const ID_PREFIX = randomUUID().slice(0, 24);
-let idCounter = 0;
-
-/** A new correlation id: UUID-shaped, this process's random prefix and a call counter. */
-export const newCorrelationId = (): string => ID_PREFIX + (++idCounter).toString(16).padStart(12, '0');
 
 const enqueuedAt = new WeakMap<object, number>();
 
@@ -42,7 +23,7 @@ const meta = (pool: string, task: CallLike) => ({
   pool,
   tool: task.tool,
   correlationId: task.correlationId as string,
-  stream: task.chunkSink !== undefined,
+  stream: task.streaming,
   ...(task.sessionId === undefined ? {} : { sessionId: task.sessionId }),
 });
 
@@ -52,52 +33,20 @@ const errorCode = (error: unknown): string | undefined => {
 };
 
 /**
- * Runs one call with its events. `run` gets the options with the correlation id filled in and
- * the chunk handler (wrapped to count stream messages when anyone listens).
+ * The observer of one call's events, or undefined when nobody listens (zero cost: no payload,
+ * no timing). The trace context, when tracing is on, goes into the call's metadata for Python.
  */
-export function traceCall(
-  pool: string,
-  tool: string,
-  options: CallOptions,
-  onChunk: ChunkHandler | undefined,
-  run: (options: CallOptions, onChunk: ChunkHandler | undefined, bind?: (task: RunningLike) => void) => Promise<unknown>,
-): Promise<unknown> {
-  const opts = options.correlationId === undefined ? { ...options, correlationId: newCorrelationId() } : options;
-  const stream = onChunk !== undefined;
+export function observeCall(pool: string, task: Task): CallObserver | undefined {
+  const stream = task.streaming;
   const startOn = startChannel.hasSubscribers;
   const endOn = stopChannel.hasSubscribers || exceptionChannel.hasSubscribers;
   const streamOn = stream && (enabled('snakepit.stream.opened') || enabled('snakepit.stream.message') || enabled('snakepit.stream.closed'));
-  const span = tracingEnabled() ? startCallSpan(pool, tool, opts, stream) : undefined;
-  // Zero cost with no subscribers: no payload, no timing, no extra promise.
-  if (!startOn && !endOn && !streamOn && !span) return run(opts, onChunk);
-  const trace = new CallTrace(pool, tool, opts.correlationId as string, stream, opts.sessionId, streamOn, span);
-  let chunkSink = onChunk;
-  if (streamOn && onChunk) {
-    emit('snakepit.stream.opened', {}, trace.metadata);
-    chunkSink = (data, final) => {
-      emit('snakepit.stream.message', { index: trace.messages++ }, trace.metadata);
-      onChunk(data, final);
-    };
-  }
-  // The pool hands back its task: the worker that ran the call is known once it settles.
-  const promise = run(span?.options ?? opts, chunkSink, trace.bind);
-  const task = trace.task;
-  if (task && task.promise === promise && task.settled === false) {
-    // The caller gets the task's own promise: the task tells the events as it settles, so no
-    // promise (and no microtask hop) is added to a call while anyone listens.
-    task.onSettled = trace.settled;
-    return promise;
-  }
-  return promise.then(
-    (value) => {
-      trace.stop();
-      return value;
-    },
-    (error: unknown) => {
-      trace.exception(error);
-      throw error;
-    },
-  );
+  const span = tracingEnabled() ? startCallSpan(pool, task.tool, task, stream) : undefined;
+  if (!startOn && !endOn && !streamOn && !span) return undefined;
+  if (span?.traceparent) task.metadata = { ...task.metadata, traceparent: span.traceparent };
+  const trace = new CallTrace(pool, task.tool, task.correlationId, stream, task.sessionId, streamOn, span);
+  if (streamOn) emit('snakepit.stream.opened', {}, trace.metadata);
+  return trace;
 }
 
 const startChannel = diagnosticsChannel.channel('snakepit.call.start');
@@ -109,23 +58,24 @@ const exceptionChannel = diagnosticsChannel.channel('snakepit.call.exception');
  * exception metadata are fresh objects (a handler may keep the start's), written out in full
  * rather than spread: this runs on every call while anyone listens.
  */
-class CallTrace {
+class CallTrace implements CallObserver {
   readonly metadata: { pool: string; tool: string; correlationId: string; stream: boolean; sessionId?: string };
   readonly startedAt: number;
   messages = 0;
-  task: RunningLike | undefined;
-  readonly bind = (task: RunningLike): void => {
-    this.task = task;
-  };
-  readonly settled = (ok: boolean, outcome: unknown): void => {
+
+  chunk(): void {
+    if (this.streamOn) emit('snakepit.stream.message', { index: this.messages++ }, this.metadata);
+  }
+
+  settled(task: Task, ok: boolean, outcome: unknown): void {
     // Observing never breaks a call (handlers are guarded by the bus; this guards the rest).
     try {
-      if (ok) this.stop();
-      else this.exception(outcome);
+      if (ok) this.stop(task);
+      else this.exception(task, outcome);
     } catch {
       // nothing to do: the call's outcome stands
     }
-  };
+  }
 
   constructor(
     readonly pool: string,
@@ -148,22 +98,22 @@ class CallTrace {
     return Object.assign(base, extra);
   }
 
-  stop(): void {
+  stop(task: Task): void {
     this.span?.end();
     const durationMs = performance.now() - this.startedAt;
     if (this.streamOn) emit('snakepit.stream.closed', { messages: this.messages, durationMs }, this.#withFields({ ok: true }));
     if (!stopChannel.hasSubscribers) return;
     const { pool, tool, correlationId, stream, sessionId } = this;
-    const workerId = this.task?.worker?.id;
+    const workerId = task.worker?.id;
     emit('snakepit.call.stop', { durationMs }, sessionId === undefined ? { pool, tool, correlationId, stream, workerId } : { pool, tool, correlationId, stream, sessionId, workerId });
   }
 
-  exception(error: unknown): void {
+  exception(task: Task, error: unknown): void {
     this.span?.end(error);
     const durationMs = performance.now() - this.startedAt;
     if (this.streamOn) emit('snakepit.stream.closed', { messages: this.messages, durationMs }, this.#withFields({ ok: false }));
-    const workerId = (error as { details?: { workerId?: string } } | null)?.details?.workerId ?? this.task?.worker?.id;
-    emit('snakepit.call.exception', { durationMs }, this.#withFields({ workerId, code: errorCode(error), kind: (error as Error)?.name ?? 'Error' }));
+    const workerId = (error as { details?: { workerId?: string } } | null)?.details?.workerId ?? task.worker?.id;
+    emit('snakepit.call.exception', { durationMs }, this.#withFields({ workerId, code: errorCode(error), category: (error as { category?: string } | null)?.category, kind: (error as Error)?.name ?? 'Error' }));
   }
 }
 

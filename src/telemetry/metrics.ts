@@ -1,12 +1,17 @@
 /**
- * Prometheus metrics with prom-client: the original's set (queue depth, available workers, call
- * duration summary by tool, exceptions by type, spawns), in a registry of our own (never
- * prom-client's global one). Nothing is attached until `metrics()` is first called, so an app
- * that does not scrape pays nothing.
+ * Prometheus metrics with prom-client: everything the original measures (pool gauges, call
+ * durations by tool, exceptions, spawns and crashes here; circuit breakers, retries, heartbeats,
+ * errors by category in metrics-resilience.ts; hardware, GPU, sessions and recycling in
+ * metrics-resources.ts), in a registry of our own (never prom-client's global one). Nothing is
+ * attached until `metrics()` is first called (by the app, or the control endpoint's first
+ * `/metrics` scrape), so an app that does not scrape pays nothing.
  */
-import { Counter, Gauge, Registry, Summary } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { Pool } from '../pool/pool.js';
+import type { SessionStore } from '../session/session-store.js';
 import { attach } from './bus.js';
+import { registerResilienceMetrics, summary } from './metrics-resilience.js';
+import { registerResourceMetrics } from './metrics-resources.js';
 
 /** What `telemetry.metrics()` returns. */
 export interface SnakepitMetrics {
@@ -23,17 +28,23 @@ export interface SnakepitMetrics {
 const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('snakepit.telemetry.metrics')] ??= {
   pools: new Map<string, Pool>(),
   instance: undefined,
-}) as { pools: Map<string, Pool>; instance: SnakepitMetrics | undefined };
+}) as { pools: Map<string, Pool>; stores?: Set<SessionStore>; instance: SnakepitMetrics | undefined };
 const pools = shared.pools;
+const stores = (shared.stores ??= new Set<SessionStore>());
 
 /** Pools whose gauges are reported (the latest pool of a name wins). */
 export function trackPool(pool: Pool): void {
   pools.set(pool.name, pool);
 }
 
-/** The metrics if `metrics()` has been called (the control endpoint adds them to its `/metrics`). */
-export function metricsIfCreated(): SnakepitMetrics | undefined {
-  return shared.instance;
+/** Session stores whose live sessions `snakepit_sessions` counts (until `untrackSessions`). */
+export function trackSessions(store: SessionStore): void {
+  stores.add(store);
+}
+
+/** Stops counting a stopped instance's sessions. */
+export function untrackSessions(store: SessionStore): void {
+  stores.delete(store);
 }
 
 /** The metrics, created (and their handlers attached) on the first call. */
@@ -55,15 +66,7 @@ export function metrics(): SnakepitMetrics {
   gauge('snakepit_pool_available_workers', 'Workers able to take a call now.', (p) => p.stats().available);
   gauge('snakepit_pool_busy_workers', 'Workers running a call.', (p) => p.stats().busy);
   gauge('snakepit_pool_workers', 'Live workers.', (p) => p.stats().workers);
-  const duration = new Summary({
-    name: 'snakepit_call_duration_seconds',
-    help: 'Call duration (queue wait + run), by pool and tool.',
-    labelNames: ['pool', 'tool', 'outcome'],
-    percentiles: [0.5, 0.9, 0.99],
-    maxAgeSeconds: 600,
-    ageBuckets: 5,
-    registers: [registry],
-  });
+  const duration = summary(registry, 'snakepit_call_duration_seconds', 'Call duration (queue wait + run), by pool and tool.', ['pool', 'tool', 'outcome']);
   const exceptions = new Counter({
     name: 'snakepit_call_exceptions_total',
     help: 'Failed calls, by pool, tool and error code.',
@@ -83,6 +86,8 @@ export function metrics(): SnakepitMetrics {
     else if (event === 'snakepit.pool.queue.timeout') queueTimeouts.inc({ pool });
     else spawns.inc({ pool, result: event === 'snakepit.pool.worker.spawned' ? 'ok' : 'failed' });
   });
+  registerResilienceMetrics(registry, pools);
+  registerResourceMetrics(registry, stores);
   shared.instance = { registry, text: () => registry.metrics(), contentType: registry.contentType };
   return shared.instance;
 }

@@ -5,7 +5,6 @@
  * tracing is off until `enableTracing()`, so calls pay nothing by default.
  */
 import { SpanKind, SpanStatusCode, context, isSpanContextValid, trace, type Span } from '@opentelemetry/api';
-import type { CallOptions } from '../pool/task.js';
 
 let on = false;
 
@@ -26,20 +25,18 @@ export function traceparentOf(span: Span): string | undefined {
   return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
 }
 
-/** Starts a call's span; returns the options to send (with `traceparent`) and how to end it. */
-export function startCallSpan(pool: string, tool: string, options: CallOptions, stream: boolean): { options: CallOptions; end(error?: unknown): void } {
+/** Starts a call's span; returns its `traceparent` (to send with the call) and how to end it. */
+export function startCallSpan(pool: string, tool: string, call: { correlationId?: string | undefined }, stream: boolean): { traceparent: string | undefined; end(error?: unknown): void } {
   const span = trace.getTracer('snakepit').startSpan(
     `snakepit.call ${tool}`,
     {
       kind: SpanKind.CLIENT,
-      attributes: { 'snakepit.pool': pool, 'snakepit.tool': tool, 'snakepit.stream': stream, 'snakepit.correlation_id': options.correlationId ?? '' },
+      attributes: { 'snakepit.pool': pool, 'snakepit.tool': tool, 'snakepit.stream': stream, 'snakepit.correlation_id': call.correlationId ?? '' },
     },
     context.active(),
   );
-  const traceparent = traceparentOf(span);
-  const withContext = traceparent ? { ...options, metadata: { ...options.metadata, traceparent } } : options;
   return {
-    options: withContext,
+    traceparent: traceparentOf(span),
     end(error?: unknown) {
       if (error !== undefined) {
         const code = (error as { code?: unknown } | null)?.code;

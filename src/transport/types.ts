@@ -1,5 +1,6 @@
 /** The transport seam: the only thing a Worker uses to talk to its Python process. */
 import type { HandshakeToolTypes } from '../typed/type-spec.js';
+import type { TelemetryControl } from '../telemetry/python-events.js';
 import type { StreamFlow } from './stream-flow.js';
 
 /** A Python tool as the worker describes it in its handshake. */
@@ -21,6 +22,8 @@ export interface ReadyInfo {
   tools: ToolSpec[];
   python: string;
   concurrency: number;
+  /** The adapter routes tool names itself (`execute_tool`): names beyond `tools` may exist. */
+  dynamic_tools?: boolean;
   /** gRPC workers: the address their BridgeService listens on. */
   address?: string;
   /** The worker's interpreter and its threading (absent from workers that predate it). */
@@ -37,18 +40,37 @@ export interface PythonRuntimeWire {
   free_threading: boolean;
 }
 
-/** One tool call as it goes on the wire. */
-export interface CallRequest {
-  tool: string;
-  args: Record<string, unknown>;
-  sessionId?: string | undefined;
-  metadata?: Record<string, unknown> | undefined;
+/**
+ * One call as a worker's transport sends it: what to send and where its chunks go. The pool's
+ * task is one (no object is built per call). The transport reports the call's end once, through
+ * {@link TransportEvents.ended}.
+ */
+export interface OutgoingCall {
+  readonly tool: string;
+  readonly args: Record<string, unknown>;
+  readonly sessionId: string | undefined;
+  readonly metadata: Record<string, unknown> | undefined;
   /** Sent as `x-snakepit-correlation-id` where the transport has headers. */
-  correlationId?: string | undefined;
-  /** A transport-level deadline (the pool's own timeout handling fires first). */
-  deadlineMs?: number | undefined;
+  readonly correlationId: string | undefined;
+  /** A streaming call: chunks go to `chunk()`. */
+  readonly streaming: boolean;
+  /** The consumer's buffer level, for flow control (`sp.stream()` only). */
+  readonly flow: StreamFlow | undefined;
+  /** A transport-level deadline for this attempt (the pool's own timeout fires first). */
+  readonly deadlineMs: number | undefined;
   /** The session's state, sent with its first call on a worker new to it (`on_session_restore`). */
-  restore?: Record<string, unknown> | undefined;
+  readonly restore: Record<string, unknown> | undefined;
+  /** One streamed item, as Python yielded it. */
+  chunk(data: unknown, final: boolean): void;
+}
+
+/** What a transport tells its worker: one event per call, as it ends. */
+export interface TransportEvents {
+  /**
+   * Call `id` ended: `ok` with the tool's value (unary) or `undefined` after the last chunk
+   * (stream), else with the error. Once per call, never synchronously inside `call()`.
+   */
+  ended(id: number, ok: boolean, outcome: unknown): void;
 }
 
 /** A request from Python to the host (docs/protocol.md, "Calls from Python to the host"). */
@@ -60,16 +82,6 @@ export type HostRequest =
 /** Answers Python's host requests: resolves with the reply value, rejects with the error to send back. */
 export type HostRequestHandler = (request: HostRequest) => Promise<unknown>;
 
-/** Receives streamed items as Python yields them. */
-export type ChunkHandler = (data: unknown, final: boolean) => void;
-
-/** A call in flight: its wire id and its outcome. */
-export interface CallHandle {
-  readonly id: number;
-  /** Resolves with the tool's value (unary) or `undefined` after the last chunk (stream). */
-  readonly result: Promise<unknown>;
-}
-
 /** The error map Python sends in `error` and `fatal` frames. */
 export interface WireError {
   type: string;
@@ -79,26 +91,25 @@ export interface WireError {
   details?: Record<string, unknown>;
 }
 
-/** A bidirectional connection to one Python worker. */
+/**
+ * The connection to one Python worker, shaped by what its `Worker` calls. Two implementations:
+ * `PipeTransport` (fds 3/4) and `GrpcTransport`; `connectTransport` (worker/connect.ts) picks.
+ */
 export interface Transport {
-  readonly kind: 'pipe' | 'grpc';
-  /** Resolves on the worker's `ready` frame; rejects on `fatal`, failure or close. */
+  /** Resolves with the worker's description once it can take calls; rejects on `fatal`, failure or close. */
   readonly ready: Promise<ReadyInfo>;
-  /**
-   * Sends a call; `onChunk` makes it a streaming call. With `flow` (a consumer that buffers
-   * chunks), Python waits while `flow.highWaterMark` chunks wait on the host.
-   */
-  call(request: CallRequest, onChunk?: ChunkHandler, flow?: StreamFlow): CallHandle;
-  /** Asks Python to cancel a running call (cooperative; the call still settles). */
+  /** Sends a call and returns its wire id; its end comes through `TransportEvents.ended`. */
+  call(call: OutgoingCall): number;
+  /** Asks Python to cancel call `id` (cooperative; the call still ends through `ended`). */
   cancel(id: number): void;
   /** Round trip to the worker's control thread; rejects after `timeoutMs`. */
   ping(timeoutMs: number): Promise<void>;
-  /** Asks the worker to run `cleanup()` and exit. */
-  shutdown(): void;
   /** Runs the adapter's `cleanup_session(session_id)` hook, if any (a session ended). */
   cleanupSession(sessionId: string): Promise<void>;
-  /** Fails every pending call and the handshake with `error`; further calls fail at once. */
+  /** New telemetry settings for Python; resolves once they apply (pipe: at once, frames keep their order). */
+  configureTelemetry(control: TelemetryControl): Promise<unknown>;
+  /** The host is stopping this worker: the connection's end is no loss. */
+  stopping(): void;
+  /** Ends every call in flight and the handshake with `error`; later calls end with it at once. */
   fail(error: Error): void;
-  /** Number of calls awaiting an outcome. */
-  readonly pendingCount: number;
 }

@@ -1,9 +1,9 @@
 /** Turns Python's error maps into typed errors, in one place. */
+import { keptFromFatal, keptFromPython } from '../error-table.js';
 import { type ErrorCode, isSnakepitError, PythonError, WorkerError } from '../errors.js';
 import { parsePythonError } from '../python-errors/translate.js';
 import type { WireError } from './types.js';
 
-const BRIDGE_CODES = new Set<ErrorCode>(['unknown_tool', 'invalid_args', 'cancelled', 'python_error', 'adapter_import', 'session_restore_failed', 'payload_too_large', 'unserializable', 'arrow_unavailable']);
 
 /**
  * A Python exception (or bridge refusal) as a `PythonError`; codes the bridge does not own stay in
@@ -11,7 +11,7 @@ const BRIDGE_CODES = new Set<ErrorCode>(['unknown_tool', 'invalid_args', 'cancel
  * message is a shape/dtype/device/OOM failure, a `ShapeMismatchError` etc. (see python-errors/).
  */
 export function pythonErrorFromWire(error: WireError, tool?: string): PythonError {
-  const known = error.code !== undefined && BRIDGE_CODES.has(error.code as ErrorCode);
+  const known = error.code !== undefined && keptFromPython(error.code);
   const details: Record<string, unknown> = { ...error.details, ...(tool === undefined ? {} : { tool }) };
   if (error.code !== undefined && !known) details.code = error.code;
   let message = `${error.type}: ${error.message}`;
@@ -26,7 +26,7 @@ export function pythonErrorFromWire(error: WireError, tool?: string): PythonErro
 
 /** A start-up failure (`fatal` frame) as a `WorkerError` carrying the Python traceback. */
 export function fatalErrorFromWire(error: WireError, workerId: string): WorkerError {
-  const code: ErrorCode = error.code === 'adapter_import' ? 'adapter_import' : 'worker_start_failed';
+  const code = (keptFromFatal(error.code) ? error.code : 'worker_start_failed') as ErrorCode;
   return new WorkerError(`Worker ${workerId} failed to start: ${error.type}: ${error.message}`, code, {
     ...error.details,
     workerId,

@@ -1,6 +1,7 @@
 /** Where a worker comes from (spawned or attached), how it ends, and the spawned worker's command line. */
 import path from 'node:path';
 import type { PayloadOptions } from '../transport/codec.js';
+import type { ChannelSecurity } from '../transport/grpc/channel-security.js';
 
 /** Lifecycle: starting → ready ⇄ busy → draining → stopped. */
 export type WorkerState = 'starting' | 'ready' | 'busy' | 'draining' | 'stopped';
@@ -39,6 +40,8 @@ export interface AttachedEndpoint {
   kind: 'attach';
   address: string;
   token?: string | undefined;
+  /** TLS/mTLS from the pool's `tls`, or plaintext (allowed off loopback only with `insecure`). */
+  security?: ChannelSecurity | undefined;
   /** Payload limit (attached workers never get shared memory). */
   payload?: PayloadOptions | undefined;
 }

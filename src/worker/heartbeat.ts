@@ -3,7 +3,9 @@
  * hung after too many missed pings in a row. Also the environment that tells the Python side
  * (`snakepit_bridge/heartbeat.py`) how often to expect pings.
  */
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../logger.js';
+import { heartbeatMonitorFailure, heartbeatPingSent, heartbeatPongReceived, type HeartbeatTarget } from '../telemetry/heartbeat-events.js';
 
 /** Heartbeat settings of a pool (the resolved `heartbeat` config). */
 export interface HeartbeatSettings {
@@ -51,6 +53,8 @@ export interface HeartbeatHooks {
   /** `maxMissedHeartbeats` misses in a row: the monitor has stopped; the caller kills the worker. */
   onDead(miss: HeartbeatMiss): void;
   logger?: Logger | undefined;
+  /** Whose heartbeat this is, for its telemetry events (none without it). */
+  telemetry?: HeartbeatTarget | undefined;
 }
 
 /**
@@ -99,8 +103,11 @@ export class HeartbeatMonitor {
     this.#timer = undefined;
     const { pingIntervalMs, timeoutMs } = this.settings;
     const sentAt = Date.now();
+    const sentAtMs = performance.now();
+    heartbeatPingSent(this.hooks.telemetry);
     const outcome = await this.#pingOnce(timeoutMs);
     if (this.#stopped) return;
+    if (outcome === 'pong') heartbeatPongReceived(this.hooks.telemetry, performance.now() - sentAtMs);
     if (outcome === 'pong') this.#onPong();
     else this.#onMiss(outcome);
     this.#schedule(Math.max(0, sentAt + pingIntervalMs - Date.now()));
@@ -150,6 +157,7 @@ export class HeartbeatMonitor {
     this.hooks.logger?.warn(`Heartbeat missed (${this.#missed}/${maxMissed}, ${outcome.reason}${outcome.error ? `: ${outcome.error.message}` : ''})`);
     this.hooks.onMissed?.(miss);
     if (this.#missed >= maxMissed && !this.#stopped) {
+      heartbeatMonitorFailure(this.hooks.telemetry, this.#missed, outcome.reason);
       this.stop();
       this.hooks.onDead(miss);
     }

@@ -1,19 +1,24 @@
-/** One Python worker: readiness handshake, calls through its transport, cancel graces, stop and kill. */
+/** One Python worker: readiness handshake, calls and their ends, cancel graces, stop and kill. */
 import { EventEmitter } from 'node:events';
 import { TimeoutError, WorkerError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { GrpcTransport } from '../transport/grpc/grpc-transport.js';
-import { PipeTransport } from '../transport/pipe-transport.js';
-import { foldPythonEvents, type TelemetryControl } from '../telemetry/python-events.js';
+import type { TelemetryControl } from '../telemetry/python-events.js';
 import { sweepShm } from '../transport/shm.js';
-import type { HostRegistration } from '../transport/grpc/host-server.js';
-import type { StreamFlow } from '../transport/stream-flow.js';
-import type { CallHandle, CallRequest, ChunkHandler, HostRequest, ReadyInfo, ToolSpec, Transport } from '../transport/types.js';
+import type { HostRequest, OutgoingCall, ReadyInfo, ToolSpec } from '../transport/types.js';
+import { CancelGraces } from './cancel-graces.js';
+import { Connection, type HostServerRef } from './connection.js';
 import { HeartbeatMonitor, type HeartbeatMiss, type HeartbeatSettings, type HeartbeatStatus } from './heartbeat.js';
 import { spawnArgs, spawnEnv, type AttachedEndpoint, type SpawnedEndpoint, type WorkerExit, type WorkerState } from './endpoints.js';
 import { WorkerProcess } from './worker-process.js';
 
 export type { AttachedEndpoint, SpawnedEndpoint, WorkerExit, WorkerState } from './endpoints.js';
+export type { HostServerRef } from './connection.js';
+
+/** Who hears of a worker's calls as they end (the pool's dispatcher): one event per call. */
+export interface WorkerOwner {
+  /** `call` ended on `worker` (its slot is already free): `ok` with the value, else with the error. */
+  callEnded(worker: Worker, call: OutgoingCall, ok: boolean, outcome: unknown): void;
+}
 
 /** Everything needed to start one worker. */
 export interface WorkerOptions {
@@ -25,8 +30,9 @@ export interface WorkerOptions {
   capacity: number;
   /** Calls it may hold queued in its pipe beyond `capacity`. @default 0 */
   pipelineDepth?: number;
-  maxMessageBytes?: number;
   logger: Logger;
+  /** Hears of each call's end. @default none */
+  owner?: WorkerOwner | undefined;
   /** Answers the worker's requests to the host (host tools, session state). */
   hostRequests?: ((worker: Worker, request: HostRequest) => Promise<unknown>) | undefined;
   /** gRPC workers call the host back through this server; they register there for a token. */
@@ -35,16 +41,8 @@ export interface WorkerOptions {
   heartbeat?: HeartbeatSettings | undefined;
 }
 
-/** The part of the host's gRPC server a worker needs. */
-export interface HostServerRef {
-  readonly address: string;
-  registerWorker(handler: (request: HostRequest) => Promise<unknown>, identity?: { id: string; pool: string }): HostRegistration;
-}
-
 interface WorkerEvents {
   exit: [WorkerExit];
-  /** A call slot became free. */
-  idle: [];
   'heartbeat-missed': [HeartbeatMiss];
   /** A pong after `missedBefore` misses in a row. */
   'heartbeat-recovered': [missedBefore: number];
@@ -70,20 +68,17 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readyInfo: ReadyInfo | undefined;
   readonly exited: Promise<WorkerExit>;
   readonly #process: WorkerProcess | undefined;
-  /** The spawned worker's pipes: its whole protocol (pipe) or its control channel (grpc). */
-  readonly #control: PipeTransport | undefined;
-  #transport: Transport | undefined;
+  readonly #connection: Connection;
+  readonly #owner: WorkerOwner | undefined;
   #resolveDetached: (() => void) | undefined;
-  readonly #cancelTimers = new Map<number, NodeJS.Timeout>();
-  /** Ids in flight, in send order (Python starts them in this order, `capacity` at a time), with their request (session, correlation id). */
-  readonly #inflightIds = new Map<number, CallRequest>();
-  #hostRegistration: HostRegistration | undefined;
-  /** Cancelled calls still waiting in the pipe: their grace starts when they start. */
-  readonly #deferredCancels = new Map<number, number>();
+  /** Calls in flight by wire id, in send order (Python starts them in this order, `capacity` at a time). */
+  readonly #calls = new Map<number, OutgoingCall>();
+  readonly #graces: CancelGraces;
   #killReason: string | undefined;
   #killCode: 'worker_crashed' | 'worker_hung' = 'worker_crashed';
   #stopRequested = false;
   #heartbeat: HeartbeatMonitor | undefined;
+  #startupError: WorkerError | undefined;
 
   private constructor(readonly options: WorkerOptions) {
     super();
@@ -91,29 +86,30 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.pool = options.pool;
     this.capacity = options.capacity;
     this.pipelineDepth = options.pipelineDepth ?? 0;
+    this.#owner = options.owner;
     const endpoint = options.endpoint;
     this.attached = endpoint.kind === 'attach';
     const logger = options.logger.child({ workerId: options.id, pool: options.pool, category: 'worker' });
     if (endpoint.kind === 'spawn') {
       this.#process = new WorkerProcess({ python: endpoint.python, args: spawnArgs(endpoint, this.id, this.capacity), env: spawnEnv(endpoint), cwd: endpoint.cwd, logger });
-      this.#control = new PipeTransport({
-        workerId: this.id,
-        output: this.#process.toPython,
-        input: this.#process.fromPython,
-        hostRequests: endpoint.transport === 'pipe' ? this.#hostHandler() : undefined,
-        onTelemetry: (events) => foldPythonEvents(this.pool, this.id, events),
-        payload: endpoint.payload,
-      });
-      if (endpoint.transport === 'pipe') this.#transport = this.#control;
-      // A broken pipe protocol leaves a process that can no longer be talked to: replace it.
-      this.#control.onFailure((error) => {
-        if (this.state === 'stopped' || this.state === 'starting') return;
-        // gRPC: the control channel is how cancels and shutdown reach Python; its calls fail with it.
-        if (this.#transport && this.#transport !== this.#control) this.#transport.fail(error);
-        this.state = 'draining'; // no new calls while the kill lands
-        this.kill(`protocol failure: ${error.message}`);
-      });
     }
+    this.#graces = new CancelGraces({
+      has: (id) => this.#calls.has(id),
+      isRunning: (id) => this.#isRunning(id),
+      expired: (id, graceMs) => this.kill(`call ${id} ignored cancellation for ${graceMs} ms`),
+    });
+    const answer = options.hostRequests;
+    this.#connection = new Connection({
+      workerId: this.id,
+      pool: this.pool,
+      endpoint,
+      process: this.#process,
+      events: { ended: (id, ok, outcome) => this.#ended(id, ok, outcome) },
+      hostRequests: answer ? (request) => answer(this, request) : undefined,
+      hostServer: options.hostServer,
+      startupTimeoutMs: options.startupTimeoutMs,
+      onFailure: (error) => this.#connectionFailed(error),
+    });
     this.exited = this.#watchExit();
   }
 
@@ -144,30 +140,28 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return this.inflight / this.capacity;
   }
 
-  /** Sends a call. The returned handle's `result` settles when Python answers or the worker dies. */
-  call(request: CallRequest, onChunk?: ChunkHandler, flow?: StreamFlow): CallHandle {
+  /** Sends a call and returns its wire id; its end reaches the owner (`WorkerOwner.callEnded`). */
+  call(call: OutgoingCall): number {
     this.inflight++;
     this.state = 'busy';
     this.lastActiveAt = Date.now();
-    const handle = this.#transport!.call(request, onChunk, flow);
-    this.#inflightIds.set(handle.id, request);
-    const settle = () => {
-      const timer = this.#cancelTimers.get(handle.id);
-      if (timer) {
-        clearTimeout(timer);
-        this.#cancelTimers.delete(handle.id);
-      }
-      this.#inflightIds.delete(handle.id);
-      if (this.#deferredCancels.size > 0) this.#startDeferredGraces();
-      this.inflight--;
-      this.requests++;
-      this.lastActiveAt = Date.now();
-      if (this.state === 'busy' && this.inflight === 0) this.state = 'ready';
-      if (this.state === 'ready' || this.state === 'busy') this.emit('idle');
-      else if (this.state === 'draining' && this.inflight === 0) this.emit('drained');
-    };
-    handle.result.then(settle, settle);
-    return handle;
+    const id = this.#connection.transport!.call(call);
+    this.#calls.set(id, call);
+    return id;
+  }
+
+  /** The transport's one event per call: free the slot, then tell the owner. */
+  #ended(id: number, ok: boolean, outcome: unknown): void {
+    const call = this.#calls.get(id);
+    if (!call) return;
+    this.#calls.delete(id);
+    this.#graces.ended(id);
+    this.inflight--;
+    this.requests++;
+    this.lastActiveAt = Date.now();
+    if (this.state === 'busy' && this.inflight === 0) this.state = 'ready';
+    this.#owner?.callEnded(this, call, ok, outcome);
+    if (this.state === 'draining' && this.inflight === 0) this.emit('drained');
   }
 
   /** Stops taking calls (recycling); those in flight finish. False unless it was ready or busy. */
@@ -185,16 +179,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   /**
-   * Asks Python to stop a running call; if it has not let go within `graceMs`, the worker is
-   * killed so a runaway call never keeps capacity (the pool replaces it).
+   * Asks Python to stop call `id`; if it has not let go within `graceMs` of starting to run, the
+   * worker is killed so a runaway call never keeps capacity (the pool replaces it).
    */
   cancel(id: number, graceMs: number): void {
-    if (this.#cancelTimers.has(id) || this.#deferredCancels.has(id) || !this.#inflightIds.has(id)) return;
-    this.#transport?.cancel(id);
-    // A call still queued in the pipe is skipped by Python when reached; its grace starts then,
-    // so cancelling it never kills a worker that is busy with another, legitimately long call.
-    if (this.#isRunning(id)) this.#startGrace(id, graceMs);
-    else this.#deferredCancels.set(id, graceMs);
+    if (this.#graces.has(id) || !this.#calls.has(id)) return;
+    this.#connection.transport?.cancel(id);
+    this.#graces.start(id, graceMs);
   }
 
   /**
@@ -203,19 +194,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * is how the host learns their session without taking Python's word for it.
    */
   callContext(id: number): { sessionId: string | undefined; correlationId: string | undefined } | undefined {
-    const request = this.#inflightIds.get(id);
-    return request ? { sessionId: request.sessionId, correlationId: request.correlationId } : undefined;
+    const call = this.#calls.get(id);
+    return call ? { sessionId: call.sessionId, correlationId: call.correlationId } : undefined;
   }
 
   /** Runs the adapter's `cleanup_session` hook for a session that ended. */
   cleanupSession(sessionId: string): Promise<void> {
-    if (!this.#transport || this.state === 'stopped') return Promise.resolve();
-    return this.#transport.cleanupSession(sessionId);
-  }
-
-  #hostHandler(): ((request: HostRequest) => Promise<unknown>) | undefined {
-    const answer = this.options.hostRequests;
-    return answer ? (request) => answer(this, request) : undefined;
+    const transport = this.#connection.transport;
+    if (!transport || this.state === 'stopped') return Promise.resolve();
+    return transport.cleanupSession(sessionId);
   }
 
   /** Last pong and misses in a row (null / 0 while heartbeats are off or before the first pong). */
@@ -229,16 +216,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * which the calls after it follow in order. Undefined when the worker cannot be told.
    */
   telemetryControl(control: TelemetryControl): Promise<unknown> | undefined {
-    if (this.state === 'stopped') return undefined;
-    if (this.#transport instanceof GrpcTransport) return this.#transport.configureTelemetry({ ...control });
-    if (!this.#control) return undefined;
-    this.#control.telemetryControl(control);
-    return Promise.resolve();
+    const transport = this.#connection.transport;
+    if (this.state === 'stopped' || !transport) return undefined;
+    return transport.configureTelemetry({ ...control });
   }
 
   /** Liveness round trip through the transport. */
   ping(timeoutMs: number): Promise<void> {
-    return this.#transport ? this.#transport.ping(timeoutMs) : Promise.reject(new WorkerError(`Worker ${this.id} is not connected`, 'worker_crashed', { workerId: this.id }));
+    const transport = this.#connection.transport;
+    return transport ? transport.ping(timeoutMs) : Promise.reject(new WorkerError(`Worker ${this.id} is not connected`, 'worker_crashed', { workerId: this.id }));
   }
 
   /**
@@ -249,9 +235,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.state !== 'stopped') this.state = 'draining';
     this.#stopRequested = true;
     this.#heartbeat?.stop();
-    if (this.#transport instanceof GrpcTransport) this.#transport.markStopping();
+    this.#connection.transport?.stopping();
     if (this.#process) await this.#process.stop(gracefulTimeoutMs);
-    else this.#detach(new WorkerError(`Worker ${this.id} was disconnected`, 'pool_stopped', { workerId: this.id }));
+    else this.#detach();
     return this.exited;
   }
 
@@ -263,7 +249,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.#killReason === undefined) [this.#killReason, this.#killCode] = [reason, code];
     this.#heartbeat?.stop();
     if (this.#process) this.#process.kill();
-    else this.#detach(new WorkerError(`Worker ${this.id} was disconnected: ${reason}`, this.#killCode, { workerId: this.id, reason }));
+    else this.#detach();
+  }
+
+  /** The connection broke for good: a spawned worker is killed (no new calls meanwhile), an attached one let go. */
+  #connectionFailed(error: Error): void {
+    if (!this.#process) return this.#detach();
+    if (this.state === 'stopped' || this.state === 'starting') return;
+    this.state = 'draining';
+    this.kill(`protocol failure: ${error.message}`);
   }
 
   #startHeartbeat(settings: HeartbeatSettings | undefined): void {
@@ -274,69 +268,18 @@ export class Worker extends EventEmitter<WorkerEvents> {
       onRecovered: (missedBefore) => this.emit('heartbeat-recovered', missedBefore),
       onDead: (miss) => this.kill(`heartbeat: ${miss.missed} missed`, 'worker_hung'),
       logger: this.options.logger.child({ workerId: this.id, pool: this.pool, category: 'heartbeat' }),
+      telemetry: { pool: this.pool, workerId: this.id },
     });
   }
 
+  /** Call `id` is among the first `capacity` calls in flight: Python runs it now. */
   #isRunning(id: number): boolean {
     let position = 0;
-    for (const inflightId of this.#inflightIds.keys()) {
+    for (const inflightId of this.#calls.keys()) {
       if (inflightId === id) return true;
       if (++position >= this.capacity) return false;
     }
     return false;
-  }
-
-  #startDeferredGraces(): void {
-    for (const [id, graceMs] of this.#deferredCancels) {
-      if (!this.#inflightIds.has(id)) this.#deferredCancels.delete(id);
-      else if (this.#isRunning(id)) {
-        this.#deferredCancels.delete(id);
-        this.#startGrace(id, graceMs);
-      }
-    }
-  }
-
-  #startGrace(id: number, graceMs: number): void {
-    const timer = setTimeout(() => {
-      this.#cancelTimers.delete(id);
-      this.kill(`call ${id} ignored cancellation for ${graceMs} ms`);
-    }, graceMs);
-    timer.unref();
-    this.#cancelTimers.set(id, timer);
-  }
-
-  /** Pipe: the ready frame. gRPC: the control channel's ready frame gives the address, then Describe. */
-  async #connect(): Promise<ReadyInfo> {
-    const endpoint = this.options.endpoint;
-    if (endpoint.kind === 'spawn' && endpoint.transport === 'pipe') return this.#control!.ready;
-    let address: string;
-    let token: string | undefined;
-    if (endpoint.kind === 'spawn') {
-      const control = await this.#control!.ready;
-      if (!control.address) throw new WorkerError(`Worker ${this.id} did not report its gRPC address`, 'protocol_error', { workerId: this.id });
-      address = control.address;
-      token = endpoint.workerToken;
-    } else {
-      address = endpoint.address;
-      token = endpoint.token;
-    }
-    const handler = this.#hostHandler();
-    if (handler && this.options.hostServer) this.#hostRegistration = this.options.hostServer.registerWorker(handler, { id: this.id, pool: this.pool });
-    const grpcTransport = new GrpcTransport({
-      workerId: this.id,
-      address,
-      token,
-      connectTimeoutMs: this.options.startupTimeoutMs,
-      processBound: endpoint.kind === 'spawn',
-      payload: endpoint.payload,
-      endpointKey: endpoint.kind === 'attach' ? endpoint : undefined,
-      host: this.#hostRegistration ? { address: this.options.hostServer!.address, token: this.#hostRegistration.token } : undefined,
-      ...(this.options.maxMessageBytes === undefined ? {} : { maxMessageBytes: this.options.maxMessageBytes }),
-    });
-    this.#transport = grpcTransport;
-    // A spawned worker's death is seen through its process; an attached one's through its channel.
-    if (endpoint.kind === 'attach') grpcTransport.onFailure((error) => this.#detach(error));
-    return grpcTransport.ready;
   }
 
   async #handshake(timeoutMs: number): Promise<void> {
@@ -348,7 +291,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       );
     });
     try {
-      const info = await Promise.race([this.#connect(), timeout]);
+      const info = await Promise.race([this.#connection.connect(), timeout]);
       this.readyInfo = info;
       this.tools = info.tools;
       this.state = 'ready';
@@ -364,11 +307,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
   }
 
-  #startupError: WorkerError | undefined;
-
   /** Ends an attached worker's life (its process is not ours to watch). */
-  #detach(error: Error): void {
-    this.#transport?.fail(error);
+  #detach(): void {
     this.#resolveDetached?.();
   }
 
@@ -388,30 +328,32 @@ export class Worker extends EventEmitter<WorkerEvents> {
       sweepShm((runId, creator) => runId === endpoint.runId && creator === pid);
     }
     this.#heartbeat?.stop();
-    for (const timer of this.#cancelTimers.values()) clearTimeout(timer);
-    this.#cancelTimers.clear();
+    this.#graces.clear();
     const result: WorkerExit = {
       ...exit,
       expected: this.#stopRequested || this.#killReason !== undefined,
       ...(this.#killReason === undefined ? {} : { reason: this.#killReason }),
     };
-    const details = { workerId: this.id, exitCode: exit.exitCode, signal: exit.signal, ...(result.reason ? { reason: result.reason } : {}) };
-    const error = wasStarting
-      ? new WorkerError(
-          `Worker ${this.id} exited during start-up (code ${String(exit.exitCode)}, signal ${String(exit.signal)})`,
-          'worker_start_failed',
-          { ...details, stderr: this.#process?.startupStderr ?? '' },
-        )
-      : new WorkerError(
-          `Worker ${this.id} ${this.#process ? 'exited' : 'was disconnected'}${result.reason ? ` (${result.reason})` : ''} with code ${String(exit.exitCode)}, signal ${String(exit.signal)}`,
-          this.#killCode,
-          details,
-        );
+    const error = this.#exitError(exit, result, wasStarting);
     if (wasStarting && this.#process && this.#killReason === undefined) this.#startupError = error;
-    this.#control?.fail(error);
-    this.#transport?.fail(error);
-    this.#hostRegistration?.unregister();
+    // The exit first (the pool learns the crash), then the calls that die with it: a call's
+    // retry decision needs the crash.
     this.emit('exit', result);
+    this.#connection.close(error);
     return result;
+  }
+
+  #exitError(exit: { exitCode: number | null; signal: string | null }, result: WorkerExit, wasStarting: boolean): WorkerError {
+    const details = { workerId: this.id, exitCode: exit.exitCode, signal: exit.signal, ...(result.reason ? { reason: result.reason } : {}) };
+    if (wasStarting) {
+      return new WorkerError(`Worker ${this.id} exited during start-up (code ${String(exit.exitCode)}, signal ${String(exit.signal)})`, 'worker_start_failed', {
+        ...details,
+        stderr: this.#process?.startupStderr ?? '',
+      });
+    }
+    const how = this.#process ? 'exited' : 'was disconnected';
+    // An attached worker let go by the host's stop is no crash: its calls end with `pool_stopped`.
+    const code = !this.#process && this.#killReason === undefined ? 'pool_stopped' : this.#killCode;
+    return new WorkerError(`Worker ${this.id} ${how}${result.reason ? ` (${result.reason})` : ''} with code ${String(exit.exitCode)}, signal ${String(exit.signal)}`, code, details);
   }
 }

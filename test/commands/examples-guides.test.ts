@@ -61,7 +61,7 @@ describe('guide examples: production', () => {
       ['default', 'healthy', true],
       ['hpc', 'healthy', true],
     ]);
-    expect(r.stdout).toMatch(/^\[ops\] snakepit\.pool\.worker\.recycled \{"pool":"default","workerId":"default-\d+","reason":"manual"\}$/m);
+    expect(r.stdout).toMatch(/^\[ops\] snakepit\.pool\.worker\.recycled \{"pool":"default","workerId":"default-\d+","reason":"manual","memoryThresholdMb":\d+\}$/m);
     expect(r.stdout).toMatch(/^after recycle healthy true$/m);
   });
 });

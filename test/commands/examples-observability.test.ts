@@ -25,7 +25,7 @@ describe('observability examples', () => {
     expect(r.stdout).toMatch(/^snakepit_pool_queue_depth\{pool="\w+"\} 0$/m);
   });
 
-  it('examples/observability.ts with examples/observability.config.ts: handlers, Python events, correlation ids, log sink', async () => {
+  it('examples/observability.ts with examples/observability.config.ts: handlers, Python events, control and streams, spans and app events, error events, correlation ids, log sink', async () => {
     const r = await runExample('examples/observability.ts', { config: 'examples/observability.config.ts' });
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^catalogued events: \d+$/m);
@@ -34,8 +34,15 @@ describe('observability examples', () => {
     expect(r.stdout).toMatch(/^snakepit\.python\.tool\.execution\.stop \{"model":"bert"\}$/m);
     expect(r.stdout).toMatch(/^snakepit\.python\.custom \{"items":3,"stage":"post"\}$/m);
     expect(r.stdout).toMatch(/^python log line: warn .*low confidence for x=1 req-43$/m);
+    expect(r.stdout).toMatch(/^stream default\/default-1: enabled false, \d+ events received$/m);
+    expect(r.stdout).toMatch(/^myapp\.report\.stop \{"rows":2,"spanId":"\w+"\}$/m);
+    expect(r.stdout).toMatch(/^myapp\.cache\.miss \{"count":1,"key":"report:2024"\}$/m);
+    expect(r.stdout).toMatch(/^report rows: 2$/m);
+    expect(r.stdout).toMatch(/^snakepit\.error\.shape_mismatch \{"tool":"multiply","code":"shape_mismatch","dimension":0,"operation":"matmul"\}$/m);
+    expect(r.stdout).toMatch(/^call failed: shape_mismatch$/m);
     expect(r.stdout).toMatch(/^(no NVIDIA GPU to sample|sampling GPUs)$/m);
     expect(r.stdout).toMatch(/^tracing enabled: true$/m);
     expect(r.stdout).toMatch(/^lifecycle events seen: true$/m);
+    expect(r.stdout).toMatch(/^status snapshots seen: true$/m);
   });
 });

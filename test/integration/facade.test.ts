@@ -84,6 +84,6 @@ describe('config errors at start', () => {
   });
 
   it('refuses attached workers without the grpc transport', async () => {
-    await expect(Snakepit.start({ transport: 'pipe', workers: [{ address: '127.0.0.1:1' }] }, quiet)).rejects.toMatchObject({ code: 'invalid_config', details: { field: 'transport' } });
+    await expect(Snakepit.start({ transport: 'pipe', workers: [{ address: '127.0.0.1:1' }] }, quiet)).rejects.toMatchObject({ code: 'invalid_config', issues: [{ path: 'transport' }] });
   });
 });

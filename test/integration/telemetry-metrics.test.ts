@@ -1,8 +1,10 @@
-// prom-client metrics fed by the bus, and OpenTelemetry call spans with traceparent carried to Python.
+// prom-client metrics fed by the bus (and served by the control endpoint's /metrics), host-side spans and
+// application events around real calls, and OpenTelemetry call spans with traceparent carried to Python.
 import { trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { telemetry, type Snakepit } from '../../src/index.js';
 import { startPool } from '../helpers/pool.js';
+import { getText } from '../../src/control/discover.js';
 
 /** A tracer provider that records what the API hands it (no SDK needed). */
 function fakeProvider() {
@@ -43,6 +45,64 @@ describe('metrics and tracing', () => {
     expect(text).toMatch(/snakepit_call_exceptions_total\{pool="default",tool="raise_error",code="python_error"\} 1/);
     expect(text).toMatch(/snakepit_worker_spawns_total\{pool="default",result="ok"\} 1/);
     expect(m.contentType).toContain('text/plain');
+  });
+
+  it("exposes what the original measures, with Prometheus names and units, in telemetry.metrics() and the control endpoint's /metrics", async () => {
+    ({ sp } = await startPool({ heartbeat: { pingIntervalMs: 50 } }));
+    const m = telemetry.metrics();
+    const session = sp.session('metrics-s1');
+    await session.execute('ping');
+    await expect(sp.execute('raise_error')).rejects.toMatchObject({ code: 'python_error' });
+    const pongs = new Promise<void>((resolve) => telemetry.attach('metrics-pong', ['snakepit.heartbeat.pong_received'], () => resolve()));
+    await pongs;
+    telemetry.detach('metrics-pong');
+    const own = await m.text();
+    const served = await getText(sp.controlEndpoint!.socketPath, '/metrics');
+    for (const text of [own, served]) {
+      expect(text).toMatch(/^snakepit_heartbeat_pings_total\{pool="default"\} [1-9]/m);
+      expect(text).toMatch(/^snakepit_heartbeat_latency_seconds_count\{pool="default"\} [1-9]/m);
+      expect(text).toMatch(/^snakepit_errors_total\{pool="default",category="python_error"\} [1-9]/m);
+      expect(text).toMatch(/^snakepit_sessions [1-9]/m);
+      expect(text).toMatch(/^snakepit_sessions_created_total [1-9]/m);
+      expect(text).toMatch(/^snakepit_session_affinity_total\{pool="default",event="assigned"\} [1-9]/m);
+      expect(text).toMatch(/^# TYPE snakepit_circuit_breaker_state gauge$/m);
+      expect(text).toMatch(/^# TYPE snakepit_retry_backoff_seconds summary$/m);
+      expect(text).toMatch(/^# TYPE snakepit_gpu_memory_used_bytes gauge$/m);
+      expect(text).toMatch(/^# TYPE snakepit_hardware_detect_duration_seconds summary$/m);
+      expect(text).toMatch(/^# TYPE snakepit_worker_recycles_total counter$/m);
+      const types = text.split('\n').filter((l) => l.startsWith('# TYPE '));
+      expect(new Set(types).size).toBe(types.length);
+    }
+  });
+
+  it('a host span around real calls: start then stop with its duration, exception with the code of a failed call', async () => {
+    ({ sp } = await startPool());
+    const seen: [string, Record<string, number>, Record<string, unknown>][] = [];
+    telemetry.attach('app-span', ['myapp.batch.start', 'myapp.batch.stop', 'myapp.batch.exception'], (event, m, md) => seen.push([event, m, md]));
+    try {
+      const results = await telemetry.span('myapp.batch', () => Promise.all([sp!.execute('ping'), sp!.execute('ping')]), { items: 2 });
+      expect(results).toHaveLength(2);
+      await expect(telemetry.span('myapp.batch', () => sp!.execute('raise_error'), { items: 1 })).rejects.toMatchObject({ code: 'python_error' });
+    } finally {
+      telemetry.detach('app-span');
+    }
+    expect(seen.map(([event]) => event)).toEqual(['myapp.batch.start', 'myapp.batch.stop', 'myapp.batch.start', 'myapp.batch.exception']);
+    expect(seen[1]![1].durationMs).toBeGreaterThan(0);
+    expect(seen[1]![2]).toMatchObject({ items: 2 });
+    expect(seen[3]![2]).toMatchObject({ items: 1, code: 'python_error', kind: expect.stringMatching(/^Python/) });
+  });
+
+  it("an application's own event reaches its handler next to the catalogue's", async () => {
+    ({ sp } = await startPool());
+    const seen: string[] = [];
+    telemetry.attach('app-events', ['myapp.operation.stop', 'snakepit.call.stop'], (event) => seen.push(event));
+    try {
+      await sp.execute('ping');
+      telemetry.emit('myapp.operation.stop', { durationMs: 1 }, { step: 'after-ping' });
+    } finally {
+      telemetry.detach('app-events');
+    }
+    expect(seen).toEqual(['snakepit.call.stop', 'myapp.operation.stop']);
   });
 
   it('one client span per call, ended with an error status on failure, traceparent in Python request metadata', async () => {

@@ -46,7 +46,20 @@ describe('CircuitBreaker', () => {
     expect(isSnakepitError(error)).toBe(true);
     expect(error).toMatchObject({ code: 'circuit_open', category: 'pool', retryAfterMs: 30_000, details: { name: 'ml', state: 'open', failureCount: 3 } });
     expect(breaker.stats().rejectedCount).toBe(1);
-    expect(events).toEqual([['circuit_breaker.opened', { failureCount: 3 }, { pool: 'ml' }]]);
+    const transitions = events.filter(([name]) => !name.startsWith('circuit_breaker.call.'));
+    expect(transitions).toEqual([['circuit_breaker.opened', { failureCount: 3 }, { pool: 'ml', reason: 'failure_threshold' }]]);
+    // Each call's own events: three let through and failed, then one refused while open.
+    const calls = events.filter(([name]) => name.startsWith('circuit_breaker.call.'));
+    expect(calls.map(([name, , metadata]) => [name, metadata])).toEqual([
+      ['circuit_breaker.call.allowed', { pool: 'ml', state: 'closed' }],
+      ['circuit_breaker.call.failure', { pool: 'ml', error: 'worker_crashed' }],
+      ['circuit_breaker.call.allowed', { pool: 'ml', state: 'closed' }],
+      ['circuit_breaker.call.failure', { pool: 'ml', error: 'worker_crashed' }],
+      ['circuit_breaker.call.allowed', { pool: 'ml', state: 'closed' }],
+      ['circuit_breaker.call.failure', { pool: 'ml', error: 'worker_crashed' }],
+      ['circuit_breaker.call.rejected', { pool: 'ml', state: 'open' }],
+    ]);
+    expect((calls[1]![1] as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(0);
   });
 
   it('counts failures in a row: a success in between resets the count', async () => {
@@ -69,7 +82,16 @@ describe('CircuitBreaker', () => {
     await expect(breaker.call(ok)).resolves.toBe('ok');
     expect(breaker.state).toBe('closed');
     expect(breaker.stats().failureCount).toBe(0);
-    expect(events.map(([name]) => name)).toEqual(['circuit_breaker.opened', 'circuit_breaker.half_open', 'circuit_breaker.closed']);
+    expect(events.map(([name]) => name)).toEqual([
+      'circuit_breaker.call.allowed',
+      'circuit_breaker.opened',
+      'circuit_breaker.call.failure',
+      'circuit_breaker.half_open',
+      'circuit_breaker.call.allowed',
+      'circuit_breaker.closed',
+      'circuit_breaker.call.success',
+    ]);
+    expect(events[4]![2]).toEqual({ pool: 'p', state: 'half-open' }); // the probe
   });
 
   it('reopens when the probe fails, for another full resetTimeoutMs', async () => {
@@ -81,6 +103,11 @@ describe('CircuitBreaker', () => {
     expect(breaker.retryAfterMs()).toBe(1_000);
     vi.advanceTimersByTime(500);
     await expect(breaker.call(ok)).rejects.toBeInstanceOf(CircuitOpenError);
+    const opened = events.filter(([name]) => name === 'circuit_breaker.opened').map(([, , metadata]) => metadata);
+    expect(opened).toEqual([
+      { pool: undefined, reason: 'failure_threshold' },
+      { pool: undefined, reason: 'probe_failed' },
+    ]);
   });
 
   it('lets only halfOpenMaxCalls probes run at once while half-open', async () => {

@@ -1,47 +1,47 @@
 // The control endpoint's pure parts: the call window (calls/s, percentiles), the Prometheus text, the sparkline.
 import { describe, expect, it } from 'vitest';
-import { CallWindows, percentile } from '../../src/control/call-window.js';
+import { CallWindow, percentile } from '../../src/pool/call-window.js';
 import { exposition, metricsText } from '../../src/control/metrics-text.js';
 import { metrics } from '../../src/telemetry/metrics.js';
 import { sparkline } from '../../src/ui/sparkline.js';
 import { fakeInstance } from '../helpers/status-fixtures.js';
 
-describe('CallWindows', () => {
+describe('CallWindow', () => {
   it('given calls in and out of the window, counts only recent ones', () => {
-    const w = new CallWindows(100, 10_000);
+    const w = new CallWindow(100, 10_000);
     // Half a second into a second: the window spans 9.5 s (this one and the 9 before it).
     const now = 1_000_500;
-    w.record('a', 5, true, now - 20_000);
-    for (let i = 1; i <= 19; i++) w.record('a', i, i !== 19, now - 1_000);
-    expect(w.rates('a', now)).toEqual({ callsPerSec: 2, p50Ms: 10, p99Ms: 19, errors: 1, windowMs: 10_000 });
+    w.record(5, true, now - 20_000);
+    for (let i = 1; i <= 19; i++) w.record(i, i !== 19, now - 1_000);
+    expect(w.rates(now)).toEqual({ callsPerSec: 2, p50Ms: 10, p99Ms: 19, errors: 1, windowMs: 10_000 });
   });
 
   it('counts every call but takes percentiles from the last `capacity` ones', () => {
-    const w = new CallWindows(4, 10_000);
+    const w = new CallWindow(4, 10_000);
     // A first call just outside the window: the rate divides by the whole window (9.5 s here).
-    w.record('a', 0, true, 91_600);
-    for (let i = 0; i < 19; i++) w.record('a', i, true, 100_500);
-    expect(w.rates('a', 101_500).callsPerSec).toBe(2);
-    expect(w.rates('a', 101_500).p50Ms).toBe(16);
+    w.record(0, true, 91_600);
+    for (let i = 0; i < 19; i++) w.record(i, true, 100_500);
+    expect(w.rates(101_500).callsPerSec).toBe(2);
+    expect(w.rates(101_500).p50Ms).toBe(16);
   });
 
   it('divides by the age of the first call while it is younger than the window (at least 1 s)', () => {
-    const w = new CallWindows(100, 10_000);
-    for (let i = 0; i < 30; i++) w.record('a', 1, true, 10_000);
-    expect(w.rates('a', 12_000).callsPerSec).toBe(15);
-    expect(w.rates('a', 10_200).callsPerSec).toBe(30);
+    const w = new CallWindow(100, 10_000);
+    for (let i = 0; i < 30; i++) w.record(1, true, 10_000);
+    expect(w.rates(12_000).callsPerSec).toBe(15);
+    expect(w.rates(10_200).callsPerSec).toBe(30);
   });
 
   it('reports no latency for a pool without calls', () => {
-    expect(new CallWindows().rates('none')).toMatchObject({ callsPerSec: 0, p50Ms: null, p99Ms: null });
+    expect(new CallWindow().rates()).toMatchObject({ callsPerSec: 0, p50Ms: null, p99Ms: null });
   });
 
-  it('timed passes results and errors through and records both', async () => {
-    const w = new CallWindows();
-    await expect(w.timed('a', performance.now(), Promise.resolve(42))).resolves.toBe(42);
-    await expect(w.timed('a', performance.now(), Promise.reject(new Error('x')))).rejects.toThrow();
-    expect(w.rates('a')).toMatchObject({ errors: 1 });
-    expect(w.rates('a').callsPerSec).toBeGreaterThan(0);
+  it('records successes and failures', () => {
+    const w = new CallWindow();
+    w.record(1, true);
+    w.record(2, false);
+    expect(w.rates()).toMatchObject({ errors: 1 });
+    expect(w.rates().callsPerSec).toBeGreaterThan(0);
   });
 
   it.each([

@@ -10,11 +10,16 @@ const untilAborted = (signal: AbortSignal) => new Promise<never>((_, reject) => 
 
 describe('Executor', () => {
   let events: [string, unknown][];
+  let metadata: unknown[];
   let off: () => void;
   beforeEach(() => {
     vi.useFakeTimers();
     events = [];
-    off = onResilienceEvent('*', (name, measurements) => events.push([name, measurements]));
+    metadata = [];
+    off = onResilienceEvent('*', (name, measurements, meta) => {
+      events.push([name, measurements]);
+      metadata.push(meta);
+    });
   });
   afterEach(() => {
     off();
@@ -55,9 +60,9 @@ describe('Executor', () => {
   });
 
   describe('executeWithRetry', () => {
-    it('retries retriable errors with the backoff and emits retry.attempt', async () => {
+    it('retries retriable errors with the backoff and emits retry.attempt, retry.backoff and retry.success with its pool', async () => {
       const fn = vi.fn().mockRejectedValueOnce(timeout()).mockRejectedValueOnce(timeout()).mockResolvedValue('done');
-      const p = executeWithRetry(fn);
+      const p = executeWithRetry(fn, { pool: 'ml', operation: 'predict' });
       await vi.advanceTimersByTimeAsync(99);
       expect(fn).toHaveBeenCalledTimes(1);
       await vi.advanceTimersByTimeAsync(1);
@@ -67,8 +72,14 @@ describe('Executor', () => {
       expect(fn.mock.calls.map((c) => c[1])).toEqual([1, 2, 3]);
       expect(events).toEqual([
         ['retry.attempt', { attempt: 1, delayMs: 100 }],
+        ['retry.backoff', { delayMs: 100 }],
         ['retry.attempt', { attempt: 2, delayMs: 200 }],
+        ['retry.backoff', { delayMs: 200 }],
+        ['retry.success', { attempts: 3, totalDurationMs: expect.any(Number) }],
       ]);
+      expect(metadata[0]).toMatchObject({ pool: 'ml', operation: 'predict' });
+      expect(metadata[1]).toEqual({ pool: 'ml', attempt: 1 });
+      expect(metadata[4]).toEqual({ pool: 'ml', operation: 'predict' });
     });
 
     it('gives up after maxAttempts with the last error and emits retry.exhausted', async () => {
@@ -78,7 +89,8 @@ describe('Executor', () => {
       const assertion = expect(p).rejects.toBe(errors[1]);
       await vi.advanceTimersByTimeAsync(10);
       await assertion;
-      expect(events.at(-1)).toEqual(['retry.exhausted', { attempts: 2 }]);
+      expect(events.at(-1)).toEqual(['retry.exhausted', { attempts: 2, totalDurationMs: expect.any(Number) }]);
+      expect(metadata.at(-1)).toEqual({ pool: undefined, operation: undefined, lastError: errors[1] });
     });
 
     it("does not retry what the original's execute_with_retry does not (worker crashes by default)", async () => {

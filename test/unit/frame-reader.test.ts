@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_FRAME_BYTES, FrameReader, writeFrame } from '../../src/transport/frame-reader.js';
+import { DEFAULT_MAX_FRAME_BYTES, FrameReader, writeFrame } from '../../src/transport/pipe/framing.js';
 
 /** `body` with its 4-byte big-endian length header (built here so the reader is tested independently). */
 function frame(body: Buffer): Buffer {

@@ -1,8 +1,8 @@
 // The host bridge takes a request's session from the call it names on the asking worker, never from Python.
 import { describe, expect, it } from 'vitest';
-import { HostBridge, type AskingWorker } from '../../src/bridge/host-bridge.js';
-import { blockedWorkers } from '../../src/bridge/call-chain.js';
-import { ToolRegistry } from '../../src/bridge/tool-registry.js';
+import { HostRequests, type AskingWorker } from '../../src/host-tools/host-requests.js';
+import { blockedWorkers } from '../../src/host-tools/call-chain.js';
+import { ToolRegistry } from '../../src/host-tools/tool-registry.js';
 import { SessionStore } from '../../src/session/session-store.js';
 import { SnakepitError } from '../../src/errors.js';
 import { Logger, REDACTED, type LogRecord } from '../../src/logger.js';
@@ -10,7 +10,7 @@ import { Logger, REDACTED, type LogRecord } from '../../src/logger.js';
 function setup() {
   const registry = new ToolRegistry();
   const sessions = new SessionStore({ defaultTtlMs: 60_000, cleanupIntervalMs: 60_000 });
-  const bridge = new HostBridge({ registry, sessions, hostToolTimeoutMs: 1_000 });
+  const bridge = new HostRequests({ registry, sessions, hostToolTimeoutMs: 1_000 });
   // Worker w1 runs call 1 in session s1 and call 2 without a session.
   const calls = new Map<number, string | undefined>([
     [1, 's1'],
@@ -25,7 +25,7 @@ function setup() {
   return { bridge, worker, sessions };
 }
 
-describe('HostBridge', () => {
+describe('HostRequests', () => {
   it("runs a tool in the session of the named call, with the worker marked blocked", async () => {
     const { bridge, worker, sessions } = setup();
     await expect(bridge.handle(worker, { op: 'call', callId: 1, tool: 'mine', args: {}, timeoutMs: undefined })).resolves.toBe('s1 tool');
@@ -61,14 +61,14 @@ describe('HostBridge', () => {
   });
 });
 
-describe('HostBridge logs (category bridge)', () => {
+describe('HostRequests logs (category bridge)', () => {
   /** A bridge whose records land in `records`; `bridge` category at `level`, everything else at error. */
   function logged(level: 'debug' | 'warn' | 'none') {
     const records: LogRecord[] = [];
     const logger = new Logger('error', (r) => records.push(r), {}, { bridge: level });
     const registry = new ToolRegistry(logger);
     const sessions = new SessionStore({ defaultTtlMs: 60_000, cleanupIntervalMs: 60_000 });
-    const bridge = new HostBridge({ registry, sessions, hostToolTimeoutMs: 1_000, logger });
+    const bridge = new HostRequests({ registry, sessions, hostToolTimeoutMs: 1_000, logger });
     const worker: AskingWorker = { id: 'w1', pool: 'default', callContext: (id) => (id === 1 ? { sessionId: undefined, correlationId: 'corr-7' } : undefined) };
     registry.register('ok', () => 1, { exposedToPython: true });
     registry.register('boom', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { HostTool, type HostToolContext, type HostToolParameter } from '../../src/bridge/host-tool.js';
+import { HostTool, type HostToolContext, type HostToolParameter } from '../../src/host-tools/host-tool.js';
 import { isSnakepitError, ValidationError } from '../../src/errors.js';
 
 const echo = (args: unknown) => args;

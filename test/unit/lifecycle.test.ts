@@ -108,7 +108,7 @@ describe('LifecycleManager.recycle', () => {
     old.finishCall();
     await done;
     expect(old.stopped).toBe(true);
-    expect(hooks.recycled).toHaveBeenCalledWith(old, 'manual', expect.anything());
+    expect(hooks.recycled).toHaveBeenCalledWith(old, 'manual', expect.anything(), undefined);
     expect(manager.counts).toEqual({ ttl: 0, max_requests: 0, memory: 0, manual: 1 });
     expect(manager.total).toBe(1);
     expect(manager.isRecycling(asWorker(old))).toBe(false);

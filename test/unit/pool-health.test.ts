@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WorkerError } from '../../src/errors.js';
-import { combineHealth, HealthTracker } from '../../src/pool/health.js';
+import { combineHealth, PoolHealthState } from '../../src/pool/health.js';
 import { sumStats, type PoolStats } from '../../src/pool/pool-types.js';
 import { MAX_CONSECUTIVE_RESTART_FAILURES, Replacements } from '../../src/pool/replacements.js';
 
@@ -8,22 +8,22 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('HealthTracker', () => {
+describe('PoolHealthState', () => {
   it('healthy at full size, degraded below it or with removed slots, unhealthy after giving up or with no slot left', () => {
-    const h = new HealthTracker(2);
+    const h = new PoolHealthState(2);
     expect(h.status(2)).toBe('healthy');
     expect(h.status(1)).toBe('degraded');
     h.removedSlots = 1;
     expect(h.status(1)).toBe('degraded');
     h.removedSlots = 2;
     expect(h.status(0)).toBe('unhealthy');
-    const g = new HealthTracker(2);
+    const g = new PoolHealthState(2);
     g.gaveUp = true;
     expect(g.status(2)).toBe('unhealthy');
   });
 
   it('keeps the last error with what Python said', () => {
-    const h = new HealthTracker(1);
+    const h = new PoolHealthState(1);
     h.recordError(new WorkerError('no start', 'worker_start_failed', { workerId: 'w-1', stderr: 'line 1\nline 2' }));
     expect(h.lastError).toMatchObject({ code: 'worker_start_failed', stderr: 'line 1\nline 2' });
     expect(h.lastError).not.toHaveProperty('pythonTraceback');
@@ -33,14 +33,14 @@ describe('HealthTracker', () => {
   });
 
   it('reports a status change once', () => {
-    const h = new HealthTracker(1);
+    const h = new PoolHealthState(1);
     expect(h.changed(1)).toBeUndefined();
     expect(h.changed(0)).toMatchObject({ status: 'degraded', workers: 0, size: 1 });
     expect(h.changed(0)).toBeUndefined();
   });
 
   it('fails fast only when unhealthy with no live worker', () => {
-    const h = new HealthTracker(2);
+    const h = new PoolHealthState(2);
     expect(h.failFast(false)).toBe(false);
     h.gaveUp = true;
     expect(h.failFast(true)).toBe(false);
@@ -51,10 +51,10 @@ describe('HealthTracker', () => {
 
 describe('combineHealth', () => {
   it('takes the worst status, sums counts, keeps the latest error', () => {
-    const a = new HealthTracker(2);
+    const a = new PoolHealthState(2);
     a.recordCrash('a-1', { reason: 'signal', signal: 'SIGSEGV', exitCode: null });
     a.lastError!.at = 1;
-    const b = new HealthTracker(1);
+    const b = new PoolHealthState(1);
     b.gaveUp = true;
     b.recordError(new WorkerError('import', 'adapter_import', { pythonTraceback: 'Traceback ...' }));
     const all = combineHealth({ a: a.snapshot(2), b: b.snapshot(0) });
@@ -108,13 +108,14 @@ describe('Replacements', () => {
     expect(r.vacant).toBe(1);
   });
 
-  it('gives up at once when the adapter cannot be imported', async () => {
+  // No retry storm against a worker that refuses our token or certificates: only the config can fix it.
+  it.each(['adapter_import', 'unauthenticated', 'tls_failed', 'insecure_transport'] as const)('gives up at once on %s', async (code) => {
     vi.useFakeTimers();
-    const { r, failed } = setup(() => Promise.reject(new WorkerError('import', 'adapter_import')));
+    const { r, failed } = setup(() => Promise.reject(new WorkerError('no', code)));
     r.vacate(0);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(failed).toHaveBeenCalledTimes(1);
-    expect(failed).toHaveBeenCalledWith(expect.objectContaining({ code: 'adapter_import' }), true);
+    expect(failed).toHaveBeenCalledWith(expect.objectContaining({ code }), true);
   });
 
   it('clear drops pending restarts', async () => {

@@ -6,8 +6,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PythonError, WorkerError } from '../../src/errors.js';
 import { encode } from '../../src/transport/codec.js';
-import { FrameReader } from '../../src/transport/frame-reader.js';
-import { PipeTransport } from '../../src/transport/pipe-transport.js';
+import { FrameReader } from '../../src/transport/pipe/framing.js';
+import { PipeLink } from '../../src/transport/pipe/pipe-link.js';
+import { PipeTransport } from '../../src/transport/pipe/pipe-transport.js';
+import { outgoingCall, transportCalls } from '../helpers/transport-calls.js';
 
 const MAX = 64 * 1024;
 
@@ -98,14 +100,15 @@ function harness() {
   const input = new PassThrough();
   const output = new PassThrough();
   output.resume(); // the frames we send: discarded
-  const transport = new PipeTransport({ workerId: 'w-prop', input, output, maxFrameBytes: MAX });
+  const calls = transportCalls();
+  const transport = new PipeTransport(new PipeLink({ workerId: 'w-prop', input, output, maxFrameBytes: MAX }), calls.events);
   let outcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
-  const { result } = transport.call({ tool: 'echo', args: {} });
+  const result = calls.call(transport, outgoingCall({ tool: 'echo', args: {} }));
   const settled = result.then(
     (value) => (outcome = { ok: true, value }),
     (error: unknown) => (outcome = { ok: false, error }),
   );
-  return { input, transport, settled, outcome: () => outcome };
+  return { input, transport, calls, settled, outcome: () => outcome };
 }
 
 /** Feeds chunks synchronously; a throw out of `write` would be an uncaught exception in production. */
@@ -181,7 +184,7 @@ describe('PipeTransport: bad input', () => {
         expect(o.ok).toBe(false);
         expectProtocolError((o as { error: unknown }).error);
         // Failed for good: later calls and pings are refused with the same typed error.
-        await expect(h.transport.call({ tool: 'echo', args: {} }).result).rejects.toMatchObject({ code: 'protocol_error' });
+        await expect(h.calls.call(h.transport, outgoingCall({ tool: 'echo', args: {} }))).rejects.toMatchObject({ code: 'protocol_error' });
         await expect(h.transport.ping(1000)).rejects.toMatchObject({ code: 'protocol_error' });
       }),
       { numRuns: 200 },

@@ -226,14 +226,14 @@ describe('retries and chunks', () => {
   it('counts the chunks it forwards', () => {
     const onChunk = vi.fn();
     const task = new Task('s', {}, {}, onChunk, 1_000, hooks());
-    task.chunkSink!('a', false);
-    task.chunkSink!('b', true);
+    task.chunk('a', false);
+    task.chunk('b', true);
     expect(task.chunks).toBe(2);
     expect(onChunk.mock.calls).toEqual([
       ['a', false],
       ['b', true],
     ]);
-    expect(new Task('u', {}, {}, undefined, 1_000, hooks()).chunkSink).toBeUndefined();
+    expect(new Task('u', {}, {}, undefined, 1_000, hooks()).streaming).toBe(false);
   });
 });
 
@@ -245,15 +245,15 @@ describe('chunk callback', () => {
     });
     const h = hooks();
     const task = new Task('tool', {}, {}, onChunk, 1_000, h);
-    task.chunkSink!(1, false);
-    task.chunkSink!(2, false);
+    task.chunk(1, false);
+    task.chunk(2, false);
     expect(h.onChunkError).toHaveBeenCalledWith(task, mine);
     expect(isCallbackError(mine)).toBe(true);
     expect(isPoolFailure(mine)).toBe(false);
     expect(isPoolFailure(new Error('other'))).toBe(true);
     task.fail(mine);
     task.promise.catch(() => {});
-    task.chunkSink!(3, false);
+    task.chunk(3, false);
     expect(onChunk.mock.calls.map((c) => c[0])).toEqual([1, 2]);
     expect(task.chunks).toBe(2);
   });

@@ -1,4 +1,4 @@
-// The telemetry bus: attach/detach by id, a throwing handler is detached, catalog-only names, resilience forwarding.
+// The telemetry bus: attach/detach by id, a throwing handler is detached, a closed catalogue for snakepit.*, application names, resilience forwarding.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emitResilienceEvent } from '../../src/resilience/events.js';
@@ -61,7 +61,38 @@ describe('telemetry bus', () => {
   it("forwards the resilience toolkit's events under snakepit.*", () => {
     const got: unknown[] = [];
     attach('cb', ['snakepit.circuit_breaker.opened'], (_e, m, md) => got.push([m, md]));
-    emitResilienceEvent('circuit_breaker.opened', { failureCount: 3 }, { pool: 'p' });
-    expect(got).toEqual([[{ failureCount: 3 }, { pool: 'p' }]]);
+    emitResilienceEvent('circuit_breaker.opened', { failureCount: 3 }, { pool: 'p', reason: 'failure_threshold' });
+    expect(got).toEqual([[{ failureCount: 3 }, { pool: 'p', reason: 'failure_threshold' }]]);
+  });
+
+  it("attaches to and emits an application's own names; snakepit.* stays closed and malformed names are refused", () => {
+    const got: unknown[] = [];
+    attach('app', ['myapp.operation.stop', 'myapp.cache-miss'], (event, m, md) => got.push([event, m, md]));
+    expect(enabled('myapp.operation.stop')).toBe(true);
+    expect(enabled('myapp.operation.start')).toBe(false);
+    emit('myapp.operation.stop', { durationMs: 3 }, { user: 42 });
+    emit('myapp.cache-miss', {}, {});
+    emit('myapp.operation.start', { systemTime: 1 }, {}); // nobody listens: a no-op
+    expect(got).toEqual([
+      ['myapp.operation.stop', { durationMs: 3 }, { user: 42 }],
+      ['myapp.cache-miss', {}, {}],
+    ]);
+    // The same channel a raw diagnostics_channel subscriber sees.
+    const raw: unknown[] = [];
+    const onRaw = (message: unknown) => raw.push(message);
+    diagnosticsChannel.subscribe('myapp.operation.stop', onRaw);
+    emit('myapp.operation.stop', { durationMs: 1 }, {});
+    diagnosticsChannel.unsubscribe('myapp.operation.stop', onRaw);
+    expect(raw).toEqual([{ event: 'myapp.operation.stop', measurements: { durationMs: 1 }, metadata: {} }]);
+    expect(detach('app')).toBe(true);
+    expect(enabled('myapp.operation.stop')).toBe(false);
+    expect(events()).not.toContain('myapp.operation.stop');
+
+    expect(() => emit('snakepit.not.catalogued' as string, {}, {})).toThrow(expect.objectContaining({ code: 'unknown_event' }));
+    for (const bad of ['', 'my app.stop', 'myapp..stop', '.myapp', 'myapp.stop.']) {
+      expect(() => attach('bad', [bad], () => {}), bad).toThrow(expect.objectContaining({ code: 'invalid_argument', details: expect.objectContaining({ field: 'name' }) }));
+      expect(() => emit(bad, {}, {}), bad).toThrow(expect.objectContaining({ code: 'invalid_argument' }));
+    }
+    expect(handlers()).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { HostToolContext } from '../../src/bridge/host-tool.js';
-import { ToolRegistry } from '../../src/bridge/tool-registry.js';
+import type { HostToolContext } from '../../src/host-tools/host-tool.js';
+import { ToolRegistry } from '../../src/host-tools/tool-registry.js';
 import { isSnakepitError, PoolError, SnakepitError, TimeoutError, ValidationError } from '../../src/errors.js';
 
 const noop = () => undefined;

@@ -4,12 +4,15 @@ import * as grpc from '@grpc/grpc-js';
 import { WorkerError } from '../../errors.js';
 import { decode, encode, encodePayload, type PayloadOptions } from '../codec.js';
 import { removeShm } from '../shm.js';
-import { pauseLink, type StreamFlow } from '../stream-flow.js';
+import { pauseLink } from '../stream-flow.js';
 import { emit, enabled } from '../../telemetry/bus.js';
-import type { CallHandle, CallRequest, ChunkHandler, PythonRuntimeWire, ReadyInfo, ToolSpec, Transport } from '../types.js';
+import type { TelemetryControl } from '../../telemetry/python-events.js';
+import type { OutgoingCall, PythonRuntimeWire, ReadyInfo, ToolSpec, Transport, TransportEvents } from '../types.js';
 import { pythonErrorFromWire } from '../wire-error.js';
 import { channelOptions, CORRELATION_HEADER, type ErrorInfoMessage, services, TOKEN_HEADER } from './proto.js';
+import { channelCredentials, type ChannelSecurity, type TlsMaterial } from './channel-security.js';
 import { errorFromStatus, wireErrorFromInfo } from './status.js';
+import { probeTls } from './tls-probe.js';
 
 export interface GrpcTransportOptions {
   workerId: string;
@@ -17,7 +20,8 @@ export interface GrpcTransportOptions {
   address: string;
   /** Sent as `x-snakepit-token` when the worker requires one. */
   token?: string | undefined;
-  maxMessageBytes?: number;
+  /** TLS (mTLS) to an attached worker, from the pool's `tls` (channel-security.ts). @default plaintext */
+  security?: ChannelSecurity | undefined;
   /** How long to wait for the channel and the Describe handshake. */
   connectTimeoutMs: number;
   /**
@@ -51,7 +55,7 @@ const lostConnections = new WeakMap<object, LostConnection>();
 /** How long a call that lost its connection waits for the process exit to explain it. */
 const LOST_CALL_HOLD_MS = 2_000;
 /** A telemetry control message gets this long to be applied. */
-const CONTROL_DEADLINE_MS = 5_000;
+const TELEMETRY_SETTINGS_DEADLINE_MS = 5_000;
 /** A session's cleanup hook gets this long before the host gives up on it. */
 const CLEANUP_SESSION_DEADLINE_MS = 10_000;
 
@@ -90,8 +94,9 @@ interface ChunkMessage {
 type Client = grpc.Client & Record<string, (...args: unknown[]) => grpc.ClientUnaryCall & grpc.ClientReadableStream<unknown>>;
 
 interface Pending {
-  reject: (error: Error) => void;
   call: grpc.ClientUnaryCall | grpc.ClientReadableStream<unknown>;
+  /** Shared-memory files of the call's arguments: removed when the call ends. */
+  shmFiles: string[];
 }
 
 /** One connection to a worker's BridgeService. */
@@ -116,8 +121,12 @@ export class GrpcTransport implements Transport {
   readonly #endpointKey: object | undefined;
   /** The host is stopping the worker: the end of this connection is no loss. */
   #stopping = false;
+  readonly #tls: TlsMaterial | undefined;
 
-  constructor(options: GrpcTransportOptions) {
+  readonly #events: TransportEvents;
+
+  constructor(options: GrpcTransportOptions, events: TransportEvents) {
+    this.#events = events;
     this.#workerId = options.workerId;
     this.#processBound = options.processBound ?? false;
     this.#payload = options.payload ?? {};
@@ -125,8 +134,10 @@ export class GrpcTransport implements Transport {
     this.#token = options.token;
     this.#address = options.address;
     this.#endpointKey = options.endpointKey;
+    this.#tls = options.security?.tls;
     const { BridgeService } = services();
-    this.#client = new BridgeService(options.address, grpc.credentials.createInsecure(), channelOptions(options.maxMessageBytes)) as unknown as Client;
+    const { credentials, options: securityOptions } = channelCredentials(options.security);
+    this.#client = new BridgeService(options.address, credentials, { ...channelOptions(), ...securityOptions }) as unknown as Client;
     this.ready = this.#handshake(options.connectTimeoutMs);
     this.ready.catch(() => {
       const lost = this.#endpointKey && lostConnections.get(this.#endpointKey);
@@ -134,83 +145,89 @@ export class GrpcTransport implements Transport {
     });
   }
 
-  get pendingCount(): number {
-    return this.#pending.size;
-  }
-
   /** Called once when the transport fails for good (the channel broke, or `fail()`). */
   onFailure(listener: (error: Error) => void): void {
     this.#onFailure = listener;
   }
 
-  call(request: CallRequest, onChunk?: ChunkHandler, flow?: StreamFlow): CallHandle {
+  call(call: OutgoingCall): number {
     const id = this.#nextId++;
-    let shmFiles: string[] = [];
-    const result = new Promise<unknown>((resolve, reject) => {
-      if (this.#failure) return reject(this.#failure);
-      let args: Buffer;
-      try {
-        ({ body: args, shmFiles } = encodePayload(request.args, this.#payload));
-      } catch (error) {
-        return reject(error as Error); // over maxPayloadBytes, or /dev/shm full: nothing was sent
-      }
-      const message = {
-        call_id: id,
-        tool_name: request.tool,
-        args,
-        session_id: request.sessionId ?? '',
-        metadata: request.metadata === undefined ? Buffer.alloc(0) : encode(request.metadata),
-        has_restore: request.restore !== undefined,
-        restore_state: request.restore === undefined ? Buffer.alloc(0) : encode(request.restore),
-      };
-      const metadata = this.#metadata(request.correlationId);
-      const callOptions: grpc.CallOptions = request.deadlineMs === undefined ? {} : { deadline: Date.now() + request.deadlineMs };
-      const rpc = onChunk ? 'ExecuteStreamingTool' : 'ExecuteTool';
-      const fail = (error: grpc.ServiceError) => {
-        if (!this.#pending.has(id)) return;
-        const settle = () => {
-          if (this.#pending.delete(id)) reject(errorFromStatus(error, { workerId: this.#workerId, rpc, timeoutMs: request.deadlineMs }));
-        };
-        // A dropped connection to a spawned worker is most likely its death: let the exit speak.
-        if (this.#processBound && error.code === grpc.status.UNAVAILABLE) setTimeout(settle, LOST_CALL_HOLD_MS).unref();
-        else settle();
-      };
-      if (!onChunk) {
-        const call = this.#client.ExecuteTool!(message, metadata, callOptions, (error: grpc.ServiceError | null, response: OutcomeMessage) => {
-          if (error) return fail(error);
-          if (!this.#pending.delete(id)) return;
-          if (response.outcome === 'error' && response.error) reject(pythonErrorFromWire(wireErrorFromInfo(response.error), request.tool));
-          else resolve(response.value && response.value.length > 0 ? decode(response.value) : null);
-        });
-        this.#pending.set(id, { reject, call });
-        return;
-      }
-      const call = this.#client.ExecuteStreamingTool!(message, metadata, callOptions) as grpc.ClientReadableStream<ChunkMessage>;
-      // Flow control: HTTP/2's own. A paused response stream stops reading, its window fills, and
-      // Python's producer (which waits for each send) stops before its next item.
-      if (flow) flow.attach(pauseLink(flow, call));
-      let streamError: Error | undefined;
-      let failed = false;
-      call.on('data', (chunk: ChunkMessage) => {
-        if (chunk.item === 'error' && chunk.error) streamError = pythonErrorFromWire(wireErrorFromInfo(chunk.error), request.tool);
-        else if (chunk.data) onChunk(decode(chunk.data), chunk.is_final);
+    if (this.#failure) {
+      this.#endLater(id, this.#failure);
+      return id;
+    }
+    let args: Buffer;
+    let shmFiles: string[];
+    try {
+      ({ body: args, shmFiles } = encodePayload(call.args, this.#payload));
+    } catch (error) {
+      this.#endLater(id, error as Error); // over maxPayloadBytes, or /dev/shm full: nothing was sent
+      return id;
+    }
+    const message = {
+      call_id: id,
+      tool_name: call.tool,
+      args,
+      session_id: call.sessionId ?? '',
+      metadata: call.metadata === undefined ? Buffer.alloc(0) : encode(call.metadata),
+      has_restore: call.restore !== undefined,
+      restore_state: call.restore === undefined ? Buffer.alloc(0) : encode(call.restore),
+    };
+    const metadata = this.#metadata(call.correlationId);
+    const callOptions: grpc.CallOptions = call.deadlineMs === undefined ? {} : { deadline: Date.now() + call.deadlineMs };
+    const rpc = call.streaming ? 'ExecuteStreamingTool' : 'ExecuteTool';
+    const fail = (error: grpc.ServiceError) => {
+      if (!this.#pending.has(id)) return;
+      const settle = () => this.#end(id, false, errorFromStatus(error, { workerId: this.#workerId, address: this.#address, rpc, timeoutMs: call.deadlineMs }));
+      // A dropped connection to a spawned worker is most likely its death: let the exit speak.
+      if (this.#processBound && error.code === grpc.status.UNAVAILABLE) setTimeout(settle, LOST_CALL_HOLD_MS).unref();
+      else settle();
+    };
+    if (!call.streaming) {
+      const rpcCall = this.#client.ExecuteTool!(message, metadata, callOptions, (error: grpc.ServiceError | null, response: OutcomeMessage) => {
+        if (error) return fail(error);
+        if (response.outcome === 'error' && response.error) this.#end(id, false, pythonErrorFromWire(wireErrorFromInfo(response.error), call.tool));
+        else this.#end(id, true, response.value && response.value.length > 0 ? decode(response.value) : null);
       });
-      call.on('error', (error: grpc.ServiceError) => {
-        failed = true;
-        fail(error);
-      });
-      // grpc-js ends the stream after an error too; the error (maybe held) decides then.
-      call.on('end', () => {
-        if (failed || !this.#pending.delete(id)) return;
-        if (streamError) reject(streamError);
-        else resolve(undefined);
-      });
-      this.#pending.set(id, { reject, call });
+      this.#pending.set(id, { call: rpcCall, shmFiles });
+      return id;
+    }
+    const rpcCall = this.#client.ExecuteStreamingTool!(message, metadata, callOptions) as grpc.ClientReadableStream<ChunkMessage>;
+    // Flow control: HTTP/2's own. A paused response stream stops reading, its window fills, and
+    // Python's producer (which waits for each send) stops before its next item.
+    if (call.flow) call.flow.attach(pauseLink(call.flow, rpcCall));
+    let streamError: Error | undefined;
+    let failed = false;
+    rpcCall.on('data', (chunk: ChunkMessage) => {
+      if (chunk.item === 'error' && chunk.error) streamError = pythonErrorFromWire(wireErrorFromInfo(chunk.error), call.tool);
+      else if (chunk.data && this.#pending.has(id)) call.chunk(decode(chunk.data), chunk.is_final);
     });
-    // The arguments' shm files live until the call ends, however it ends.
-    const release = () => shmFiles.forEach(removeShm);
-    result.then(release, release);
-    return { id, result };
+    rpcCall.on('error', (error: grpc.ServiceError) => {
+      failed = true;
+      fail(error);
+    });
+    // grpc-js ends the stream after an error too; the error (maybe held) decides then.
+    rpcCall.on('end', () => {
+      if (failed) return;
+      if (streamError) this.#end(id, false, streamError);
+      else this.#end(id, true, undefined);
+    });
+    this.#pending.set(id, { call: rpcCall, shmFiles });
+    return id;
+  }
+
+  /** A call that could not be sent still ends through `ended`, after `call()` returned its id. */
+  #endLater(id: number, error: Error): void {
+    queueMicrotask(() => this.#events.ended(id, false, error));
+  }
+
+  /** Removes call `id` (its argument files too: they live until the call ends) and reports its end. */
+  #end(id: number, ok: boolean, outcome: unknown): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    for (const name of pending.shmFiles) removeShm(name);
+    this.#events.ended(id, ok, outcome);
   }
 
   cancel(id: number): void {
@@ -234,7 +251,7 @@ export class GrpcTransport implements Transport {
    * Sends Python new telemetry settings (`BridgeService.ConfigureTelemetry`); resolves with the
    * worker's settings once applied.
    */
-  configureTelemetry(control: Record<string, unknown>, timeoutMs = CONTROL_DEADLINE_MS): Promise<Record<string, unknown>> {
+  configureTelemetry(control: TelemetryControl, timeoutMs = TELEMETRY_SETTINGS_DEADLINE_MS): Promise<Record<string, unknown>> {
     // One at a time: the worker serves control RPCs on several threads, so two in flight could
     // apply in either order (a start's settings overtaking the change sent just after).
     const sent = this.#telemetryChain.then(() => this.#configureTelemetryNow(control, timeoutMs));
@@ -242,7 +259,7 @@ export class GrpcTransport implements Transport {
     return sent;
   }
 
-  async #configureTelemetryNow(control: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+  async #configureTelemetryNow(control: TelemetryControl, timeoutMs: number): Promise<Record<string, unknown>> {
     const { settings } = await this.#unary<{ settings: Buffer }>('ConfigureTelemetry', { control: encode(control) }, timeoutMs);
     return settings.length > 0 ? (decode(settings) as Record<string, unknown>) : {};
   }
@@ -252,29 +269,22 @@ export class GrpcTransport implements Transport {
     return new Promise((resolve, reject) => {
       if (this.#failure) return reject(this.#failure);
       this.#client[rpc]!(request, this.#metadata(), { deadline: Date.now() + timeoutMs }, (error: grpc.ServiceError | null, response: R) =>
-        error ? reject(errorFromStatus(error, { workerId: this.#workerId, rpc, timeoutMs })) : resolve(response),
+        error ? reject(errorFromStatus(error, { workerId: this.#workerId, address: this.#address, rpc, timeoutMs })) : resolve(response),
       );
     });
   }
 
   /** The host is stopping this worker: `lost` will say `pool_stopped`, and no reconnection is awaited. */
-  markStopping(): void {
+  stopping(): void {
     this.#stopping = true;
-  }
-
-  shutdown(): void {
-    if (this.#failure) return;
-    this.#client.Shutdown!({}, this.#metadata(), { deadline: Date.now() + 2_000 }, () => {});
   }
 
   fail(error: Error): void {
     if (this.#failure) return;
     this.#failure = error;
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const p of pending) {
-      p.reject(error);
-      p.call.cancel();
+    for (const [id, p] of [...this.#pending]) {
+      this.#end(id, false, error);
+      p.call.cancel(); // after: the RPC's own CANCELLED then finds nothing to end
     }
     this.#client.close();
     if (this.#connected) {
@@ -301,12 +311,13 @@ export class GrpcTransport implements Transport {
   async #handshake(timeoutMs: number): Promise<ReadyInfo> {
     const startedAt = performance.now();
     const deadline = Date.now() + timeoutMs;
+    if (this.#tls) await this.#checkTls(timeoutMs);
     await new Promise<void>((resolve, reject) =>
-      this.#client.waitForReady(deadline, (error) => (error ? reject(new WorkerError(`Cannot connect to worker ${this.#workerId}: ${error.message}`, 'worker_start_failed', { workerId: this.#workerId })) : resolve())),
+      this.#client.waitForReady(deadline, (error) => (error ? reject(new WorkerError(`Cannot connect to worker ${this.#workerId}: ${error.message}`, 'worker_start_failed', { workerId: this.#workerId, address: this.#address })) : resolve())),
     );
     const info = await new Promise<DescribeMessage>((resolve, reject) =>
       this.#client.Describe!({ host_address: this.#host?.address ?? '', host_token: this.#host?.token ?? '' }, this.#metadata(), { deadline }, (error: grpc.ServiceError | null, response: DescribeMessage) =>
-        error ? reject(errorFromStatus(error, { workerId: this.#workerId, rpc: 'Describe' })) : resolve(response),
+        error ? reject(errorFromStatus(error, { workerId: this.#workerId, address: this.#address, rpc: 'Describe' })) : resolve(response),
       ),
     );
     if (this.#failure) throw this.#failure; // failed (e.g. start-up timeout) while Describe was under way
@@ -336,6 +347,21 @@ export class GrpcTransport implements Transport {
         }),
       ),
     };
+  }
+
+  /**
+   * A certificate problem fails the connection at once, typed, instead of the channel redialling
+   * until its deadline; a worker not answering yet is left to the channel's wait.
+   */
+  async #checkTls(timeoutMs: number): Promise<void> {
+    const probe = await probeTls(this.#address, this.#tls!, timeoutMs);
+    if (probe.ok === true || probe.ok === 'unreachable') return;
+    throw new WorkerError(`TLS to worker ${this.#workerId} at ${this.#address} failed (${probe.reason}): ${probe.message}`, 'tls_failed', {
+      workerId: this.#workerId,
+      address: this.#address,
+      reason: probe.reason,
+      tlsCode: probe.tlsCode,
+    });
   }
 
   /** `established`, then `reconnected` when this connection ends a loss of the same attached endpoint. */

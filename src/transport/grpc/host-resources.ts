@@ -22,7 +22,7 @@ export class GrpcHostResources {
         tcp: options.config.grpcPort === undefined ? undefined : { host: options.config.grpcHost, port: options.config.grpcPort },
         logger: options.logger.child({ category: 'grpc' }),
       });
-      return new GrpcHostResources(runDir, server, { socketDir: runDir, workerToken: randomBytes(32).toString('hex'), host: server });
+      return new GrpcHostResources(runDir, server, { socketDir: runDir, workerToken: randomBytes(32).toString('hex') });
     } catch (error) {
       removeRunDir(runDir);
       throw error;

@@ -6,6 +6,8 @@ import { packageRoot } from '../../python/runtime.js';
 
 /** Metadata header carrying the per-run token. */
 export const TOKEN_HEADER = 'x-snakepit-token';
+/** Trailing metadata of a call a worker refused without running it (`draining`). */
+export const REFUSED_HEADER = 'x-snakepit-refused';
 /** Metadata header carrying a correlation id. */
 export const CORRELATION_HEADER = 'x-snakepit-correlation-id';
 

@@ -1,11 +1,11 @@
 /**
  * Pool and worker lifecycle events on the bus, derived from the pool's own EventEmitter events so
  * that the pool needs no telemetry code: spawn (timed around `Worker.start`), terminated,
- * restarted, recycled, heartbeat, crash barrier, status, initialized.
+ * restarted, recycled, heartbeat, crash barrier, status (on health changes and periodically),
+ * initialized.
  */
 import { performance } from 'node:perf_hooks';
 import type { Pool } from '../pool/pool.js';
-import type { SessionStore } from '../session/session-store.js';
 import type { Worker } from '../worker/worker.js';
 import { emit, enabled } from './bus.js';
 import { trackPool } from './metrics.js';
@@ -27,8 +27,16 @@ export async function traceSpawn(pool: string, workerId: string, start: () => Pr
   }
 }
 
+/** Emits one `snakepit.pool.status` snapshot of `pool` (when anyone listens). */
+function emitStatus(pool: Pool, trigger: 'interval' | 'health', status?: string): void {
+  if (!enabled('snakepit.pool.status')) return;
+  const { workers, available, busy, queued } = pool.stats();
+  const metadata = { pool: pool.name, status: status ?? pool.health().status, trigger };
+  emit('snakepit.pool.status', { queueDepth: queued, availableWorkers: available, busyWorkers: busy, totalWorkers: workers }, metadata);
+}
+
 /** Forwards `pool`'s events to the bus for as long as the pool lives. */
-export function bridgePool(pool: Pool): void {
+export function forwardPoolEvents(pool: Pool, memoryThresholdMb?: number): void {
   const name = pool.name;
   trackPool(pool);
   // Slots whose worker crashed: the next worker:ready of the pool is their replacement.
@@ -54,31 +62,38 @@ export function bridgePool(pool: Pool): void {
     crashed--;
     emit('snakepit.pool.worker.restarted', {}, { pool: name, workerId: info.id });
   });
-  pool.on('worker:recycled', (info, reason) => emit('snakepit.pool.worker.recycled', {}, { pool: name, workerId: info.id, reason }));
+  pool.on('worker:recycled', (info, reason, memoryMb) => {
+    if (!enabled('snakepit.pool.worker.recycled')) return;
+    const measurements = { uptimeMs: Date.now() - info.startedAt, requests: info.requests, ...(memoryMb === undefined ? {} : { memoryMb }) };
+    emit('snakepit.pool.worker.recycled', measurements, { pool: name, workerId: info.id, reason, ...(memoryThresholdMb === undefined ? {} : { memoryThresholdMb }) });
+  });
   pool.on('worker:heartbeat-missed', (info, miss) =>
     emit('snakepit.heartbeat.missed', { missed: miss.missed }, { pool: name, workerId: info.id, maxMissed: miss.maxMissed }),
   );
   pool.on('worker:heartbeat-recovered', (info, before) => emit('snakepit.heartbeat.recovered', { missedBefore: before }, { pool: name, workerId: info.id }));
-  pool.on('health', (health) => {
-    if (!enabled('snakepit.pool.status')) return;
-    const { workers, available, busy, queued } = pool.stats();
-    emit('snakepit.pool.status', { workers, available, busy, queued }, { pool: name, status: health.status });
-  });
+  pool.on('health', (health) => emitStatus(pool, 'health', health.status));
 }
 
-/** Starts `pool` with its events bridged, then emits `snakepit.pool.initialized`. */
-export async function startBridged(pool: Pool): Promise<void> {
-  bridgePool(pool);
+/** Status timers of the observed pools, cleared by `stopObserved`. */
+const statusTimers = new WeakMap<Pool, NodeJS.Timeout>();
+
+/**
+ * Starts `pool` with its events forwarded, then emits `snakepit.pool.initialized` and from then on a
+ * `snakepit.pool.status` snapshot every `statusIntervalMs` while anyone listens (the timer is
+ * unref'd: it never keeps the process alive).
+ */
+export async function startObserved(pool: Pool, options: { statusIntervalMs: number; memoryThresholdMb?: number | undefined }): Promise<void> {
+  forwardPoolEvents(pool, options.memoryThresholdMb);
   const startedAt = performance.now();
   await pool.start();
   emit('snakepit.pool.initialized', { durationMs: performance.now() - startedAt, workers: pool.stats().workers }, { pool: pool.name });
+  const timer = setInterval(() => emitStatus(pool, 'interval'), options.statusIntervalMs);
+  timer.unref();
+  statusTimers.set(pool, timer);
 }
 
-/** Forwards a session store's events: `snakepit.session.created` and `snakepit.session.ended`. */
-export function bridgeSessions(store: SessionStore): void {
-  store.on('session:created', (record) => emit('snakepit.session.created', { ttlMs: record.ttlMs }, { sessionId: record.id }));
-  store.on('session:ended', (record, reason) => {
-    if (!enabled('snakepit.session.ended')) return;
-    emit('snakepit.session.ended', { lifetimeMs: Date.now() - record.createdAt, calls: record.stats.calls }, { sessionId: record.id, reason });
-  });
+/** Stops `pool`'s periodic status (before the pool stops). */
+export function stopObserved(pool: Pool): void {
+  clearInterval(statusTimers.get(pool));
+  statusTimers.delete(pool);
 }

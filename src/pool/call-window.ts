@@ -1,5 +1,5 @@
 /**
- * Recent calls per pool, for the control endpoint's calls/s and latency percentiles: per-second
+ * A pool's recent calls, for `snakepit status` (calls/s and latency percentiles): per-second
  * counters over the window (exact counts at any rate) and a small ring of the last `capacity`
  * durations (a sample of the latest calls for the percentiles), so its cost is fixed however busy
  * the pool is.
@@ -25,7 +25,7 @@ export interface CallRates {
 }
 
 /** A fixed ring of (end time, duration, ok) for one pool, plus calls and errors per second. */
-class CallRing {
+export class CallWindow {
   readonly #ends: Float64Array;
   readonly #durations: Float64Array;
   readonly #ok: Uint8Array;
@@ -37,7 +37,14 @@ class CallRing {
   #count = 0;
   #firstAt = Infinity;
 
-  constructor(capacity: number, windowMs: number) {
+  /**
+   * @param capacity calls kept for the percentiles @default DEFAULT_CALL_RING_SIZE
+   * @param windowMs window of `rates` @default DEFAULT_CALL_WINDOW_MS
+   */
+  constructor(
+    capacity = DEFAULT_CALL_RING_SIZE,
+    readonly windowMs = DEFAULT_CALL_WINDOW_MS,
+  ) {
     this.#ends = new Float64Array(capacity);
     this.#durations = new Float64Array(capacity);
     this.#ok = new Uint8Array(capacity);
@@ -47,7 +54,8 @@ class CallRing {
     this.#errors = new Uint32Array(buckets);
   }
 
-  push(endedAt: number, durationMs: number, ok: boolean): void {
+  /** Records one finished call. */
+  record(durationMs: number, ok: boolean, endedAt: number = Date.now()): void {
     this.#firstAt = Math.min(this.#firstAt, endedAt);
     const second = Math.floor(endedAt / 1_000);
     const b = second % this.#seconds.length;
@@ -65,7 +73,9 @@ class CallRing {
     this.#count = Math.min(this.#count + 1, this.#ends.length);
   }
 
-  rates(now: number, windowMs: number): CallRates {
+  /** Rates over the window ending `now`. */
+  rates(now: number = Date.now()): CallRates {
+    const windowMs = this.windowMs;
     const durations: number[] = [];
     for (let i = 0; i < this.#count; i++) if (now - this.#ends[i]! <= windowMs) durations.push(this.#durations[i]!);
     durations.sort((a, b) => a - b);
@@ -95,53 +105,4 @@ function round2<T extends number | null>(value: T): T {
 export function percentile(sorted: readonly number[], q: number): number | null {
   if (sorted.length === 0) return null;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-/** Call durations of several pools, by pool name. */
-export class CallWindows {
-  readonly #rings = new Map<string, CallRing>();
-
-  /**
-   * @param capacity calls kept per pool @default DEFAULT_CALL_RING_SIZE
-   * @param windowMs window of `rates` @default DEFAULT_CALL_WINDOW_MS
-   */
-  constructor(
-    readonly capacity = DEFAULT_CALL_RING_SIZE,
-    readonly windowMs = DEFAULT_CALL_WINDOW_MS,
-  ) {}
-
-  /** Records one finished call. */
-  record(pool: string, durationMs: number, ok: boolean, endedAt: number = Date.now()): void {
-    this.#ring(pool).push(endedAt, durationMs, ok);
-  }
-
-  /**
-   * Records `result`'s duration from `startedAt` (a `performance.now()`) into `pool`'s ring when
-   * it settles, passing its value or error through. The caller starts the call itself: no
-   * closure per call to hand in.
-   */
-  timed<T>(pool: string, startedAt: number, result: Promise<T>): Promise<T> {
-    const ring = this.#ring(pool);
-    return result.then(
-      (value) => {
-        ring.push(Date.now(), performance.now() - startedAt, true);
-        return value;
-      },
-      (error: unknown) => {
-        ring.push(Date.now(), performance.now() - startedAt, false);
-        throw error;
-      },
-    );
-  }
-
-  #ring(pool: string): CallRing {
-    let ring = this.#rings.get(pool);
-    if (!ring) this.#rings.set(pool, (ring = new CallRing(this.capacity, this.windowMs)));
-    return ring;
-  }
-
-  /** Rates of `pool` over the window ending `now`. */
-  rates(pool: string, now: number = Date.now()): CallRates {
-    return this.#rings.get(pool)?.rates(now, this.windowMs) ?? { callsPerSec: 0, p50Ms: null, p99Ms: null, errors: 0, windowMs: this.windowMs };
-  }
 }

@@ -1,6 +1,5 @@
+/** Pipe framing, both directions: each frame is a 4-byte big-endian length, then the msgpack body. */
 import type { Writable } from 'node:stream';
-
-/** Splits a byte stream into length-prefixed frames (4-byte big-endian length, then the body). */
 
 /** Frames larger than this are a protocol error (matches SNAKEPIT_MAX_FRAME_BYTES in Python). */
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;

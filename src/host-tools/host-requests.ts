@@ -11,14 +11,14 @@ import { runBlocking } from './call-chain.js';
 import type { HostToolSpec } from './host-tool.js';
 import type { ToolRegistry } from './tool-registry.js';
 
-/** The asking worker, as far as the bridge needs it. */
+/** The asking worker, as far as answering it needs. */
 export interface AskingWorker {
   readonly id: string;
   readonly pool: string;
   callContext(callId: number): { sessionId: string | undefined; correlationId?: string | undefined } | undefined;
 }
 
-export interface HostBridgeOptions {
+export interface HostRequestsOptions {
   registry: ToolRegistry;
   sessions: SessionStore;
   /** Timeout of host tools when neither Python nor the tool sets one. */
@@ -27,10 +27,10 @@ export interface HostBridgeOptions {
   logger?: Logger;
 }
 
-export class HostBridge {
+export class HostRequests {
   readonly #logger: Logger;
 
-  constructor(private readonly options: HostBridgeOptions) {
+  constructor(private readonly options: HostRequestsOptions) {
     this.#logger = (options.logger ?? new Logger('none')).child({ category: 'bridge' });
   }
 

@@ -1,0 +1,21 @@
+/**
+ * A rejected call points at the caller's line: the error gets the caller's frames, taken from an
+ * `Error` made in the facade's async method (V8's async stack traces reach the awaiting caller).
+ * Made only on failure: the success path costs no stack capture.
+ */
+import { isSnakepitError } from './errors.js';
+
+/** Errors already given a caller's frames: one error object may fail several calls (a worker's death). */
+const decorated = new WeakSet<object>();
+
+/**
+ * Appends `here`'s frames (the facade method and its callers) to `error`'s stack, as grpc-js does
+ * ("for call at"). Only our own errors: a caller's own error keeps its stack as thrown.
+ */
+export function withCallerStack(error: unknown, here: Error): unknown {
+  if (!isSnakepitError(error) || decorated.has(error)) return error;
+  decorated.add(error);
+  const frames = (here.stack ?? '').split('\n').slice(1);
+  if (frames.length > 0) error.stack = `${error.stack ?? `${error.name}: ${error.message}`}\nfor call at\n${frames.join('\n')}`;
+  return error;
+}

@@ -1,0 +1,83 @@
+/**
+ * Every frame of the pipe protocol (docs/protocol.md), typed both ways: what the host sends
+ * (`HostFrame`) and what a worker sends (`WorkerFrame`). Python's `snakepit_bridge/pipe/frames.py`
+ * is the other half; a test compares the two lists.
+ */
+import type { TelemetryControl, WirePythonEvent } from '../../telemetry/python-events.js';
+import type { ReadyInfo, WireError } from '../types.js';
+
+/** Host → worker. */
+export type HostFrame =
+  | {
+      t: 'call';
+      id: number;
+      tool: string;
+      args: Record<string, unknown>;
+      session: string | null;
+      meta: Record<string, unknown> | null;
+      corr: string | null;
+      stream: boolean;
+      /** The session's state to restore first (`on_session_restore`). */
+      restore?: Record<string, unknown>;
+      /** Flow control: chunks Python may send beyond those granted by `credit` frames. */
+      window?: number;
+    }
+  | { t: 'cancel'; id: number }
+  | { t: 'credit'; id: number; n: number }
+  | { t: 'ping'; id: number }
+  | { t: 'session_cleanup'; id: number; session: string }
+  | ({ t: 'telemetry_control' } & TelemetryControl)
+  | { t: 'host_reply'; id: number; value?: unknown; error?: WireError }
+  | { t: 'shutdown' };
+
+/** Worker → host. */
+export type WorkerFrame =
+  | ({ t: 'ready' } & ReadyInfo)
+  | { t: 'fatal'; error: WireError }
+  | { t: 'result'; id: number; value: unknown }
+  | { t: 'chunk'; id: number; data: unknown; final: boolean }
+  | { t: 'end'; id: number }
+  | { t: 'error'; id: number; error: WireError }
+  | { t: 'pong'; id: number }
+  | { t: 'telemetry'; events: WirePythonEvent[] }
+  | {
+      t: 'host';
+      id: number;
+      /** The call this request is made for (null: none, e.g. from `initialize()`). */
+      call: number | null;
+      op: string;
+      tool?: string;
+      args?: Record<string, unknown>;
+      timeout_ms?: number | null;
+      action?: string;
+      key?: string;
+      value?: unknown;
+    };
+
+// Records keyed by the unions' tags: adding a frame to a union without listing it here fails to compile.
+const HOST_FRAMES: Record<HostFrame['t'], true> = {
+  call: true,
+  cancel: true,
+  credit: true,
+  ping: true,
+  session_cleanup: true,
+  telemetry_control: true,
+  host_reply: true,
+  shutdown: true,
+};
+const WORKER_FRAMES: Record<WorkerFrame['t'], true> = {
+  ready: true,
+  fatal: true,
+  result: true,
+  chunk: true,
+  end: true,
+  error: true,
+  pong: true,
+  telemetry: true,
+  host: true,
+};
+
+/** The `t` of every frame the host sends. */
+export const HOST_FRAME_TYPES: readonly HostFrame['t'][] = Object.keys(HOST_FRAMES) as HostFrame['t'][];
+/** The `t` of every frame a worker sends. */
+export const WORKER_FRAME_TYPES: readonly WorkerFrame['t'][] = Object.keys(WORKER_FRAMES) as WorkerFrame['t'][];

@@ -1,0 +1,232 @@
+/** The pipe transport: a pipe worker's calls, pings and host requests over its `PipeLink`. */
+import { ValidationError, WorkerError } from '../../errors.js';
+import type { TelemetryControl } from '../../telemetry/python-events.js';
+import { encodePayload, type PayloadOptions } from '../codec.js';
+import { removeShm } from '../shm.js';
+import { creditLink } from '../stream-flow.js';
+import type { HostRequest, HostRequestHandler, OutgoingCall, ReadyInfo, Transport, TransportEvents } from '../types.js';
+import { pythonErrorFromWire, wireErrorFromError } from '../wire-error.js';
+import type { HostFrame, WorkerFrame } from './frames.js';
+import type { CallFrame, PipeLink } from './pipe-link.js';
+
+interface Pending {
+  call: OutgoingCall;
+  /** Shared-memory files of the call's arguments: removed when the call ends. */
+  shmFiles: string[] | undefined;
+}
+
+type HostFrameIn = Extract<WorkerFrame, { t: 'host' }>;
+
+export interface PipeTransportOptions {
+  /** Answers Python's requests to the host; without it they fail with `host_unavailable`. */
+  hostRequests?: HostRequestHandler | undefined;
+  /** Shared memory for large arguments, payload limit. @default inline, no limit of its own */
+  payload?: PayloadOptions | undefined;
+}
+
+/** One worker's calls over its pipes: many in flight, matched by id. */
+export class PipeTransport implements Transport {
+  readonly #link: PipeLink;
+  readonly #events: TransportEvents;
+  readonly #hostRequests: HostRequestHandler | undefined;
+  readonly #payload: PayloadOptions;
+  #nextId = 1;
+  readonly #pending = new Map<number, Pending>();
+  /** Pings and session cleanups: round trips answered by id like calls. */
+  readonly #roundTrips = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+
+  constructor(link: PipeLink, events: TransportEvents, options: PipeTransportOptions = {}) {
+    this.#link = link;
+    this.#events = events;
+    this.#hostRequests = options.hostRequests;
+    this.#payload = options.payload ?? {};
+    link.readCalls((frame) => this.#onFrame(frame));
+    link.onFailure((error) => this.#failAll(error));
+  }
+
+  get ready(): Promise<ReadyInfo> {
+    return this.#link.ready;
+  }
+
+  call(call: OutgoingCall): number {
+    const id = this.#nextId++;
+    const failure = this.#link.failure;
+    if (failure) {
+      this.#endLater(id, failure);
+      return id;
+    }
+    const frame: HostFrame = {
+      t: 'call',
+      id,
+      tool: call.tool,
+      args: call.args,
+      session: call.sessionId ?? null,
+      meta: call.metadata ?? null,
+      corr: call.correlationId ?? null,
+      stream: call.streaming,
+      ...(call.restore === undefined ? {} : { restore: call.restore }),
+      ...(call.flow === undefined ? {} : { window: call.flow.highWaterMark }),
+    };
+    let encoded;
+    try {
+      encoded = encodePayload(frame, this.#payload);
+    } catch (error) {
+      this.#endLater(id, error as Error); // over maxPayloadBytes, or /dev/shm full: nothing was sent
+      return id;
+    }
+    this.#pending.set(id, { call, shmFiles: encoded.shmFiles });
+    this.#link.write(encoded.body);
+    const flow = call.flow;
+    // Flow control: Python sends at most `window` chunks beyond those granted by `credit` frames.
+    if (flow) flow.attach(creditLink(flow, (n) => this.#pending.has(id) && this.#link.send({ t: 'credit', id, n })));
+    return id;
+  }
+
+  cancel(id: number): void {
+    if (this.#pending.has(id)) this.#link.send({ t: 'cancel', id });
+  }
+
+  ping(timeoutMs: number): Promise<void> {
+    const failure = this.#link.failure;
+    if (failure) return Promise.reject(failure);
+    const id = this.#nextId++;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#roundTrips.delete(id);
+        reject(new WorkerError(`Worker ${this.#link.workerId} did not answer a ping in ${timeoutMs} ms`, 'call_timeout', { workerId: this.#link.workerId }));
+      }, timeoutMs);
+      this.#roundTrips.set(id, {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      this.#link.send({ t: 'ping', id });
+    });
+  }
+
+  cleanupSession(sessionId: string): Promise<void> {
+    const failure = this.#link.failure;
+    if (failure) return Promise.reject(failure);
+    const id = this.#nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.#roundTrips.set(id, { resolve, reject });
+      this.#link.send({ t: 'session_cleanup', id, session: sessionId });
+    });
+  }
+
+  /** A `telemetry_control` frame: the calls sent after it follow it in order, so it applies at once. */
+  configureTelemetry(control: TelemetryControl): Promise<unknown> {
+    this.#link.send({ t: 'telemetry_control', ...control });
+    return Promise.resolve();
+  }
+
+  stopping(): void {}
+
+  fail(error: Error): void {
+    this.#link.fail(error);
+  }
+
+  /** A call that could not be sent still ends through `ended`, after `call()` returned its id. */
+  #endLater(id: number, error: Error): void {
+    queueMicrotask(() => this.#events.ended(id, false, error));
+  }
+
+  #failAll(error: Error): void {
+    const ids = [...this.#pending.keys()];
+    for (const id of ids) this.#end(id, false, error);
+    const roundTrips = [...this.#roundTrips.values()];
+    this.#roundTrips.clear();
+    for (const r of roundTrips) r.reject(error);
+  }
+
+  /** Removes call `id` (and its argument files) and reports its end. */
+  #end(id: number, ok: boolean, outcome: unknown): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    for (const name of pending.shmFiles ?? []) removeShm(name);
+    this.#events.ended(id, ok, outcome);
+  }
+
+  #onFrame(frame: CallFrame): void {
+    switch (frame.t) {
+      case 'result': {
+        const pending = this.#pending.get(frame.id);
+        if (!pending) return this.#answered(frame.id);
+        // A tool that does not stream, called as a stream: its value is the one, final chunk (as over gRPC).
+        if (pending.call.streaming) {
+          pending.call.chunk(frame.value, true);
+          this.#end(frame.id, true, undefined);
+        } else this.#end(frame.id, true, frame.value);
+        return;
+      }
+      case 'chunk':
+        this.#pending.get(frame.id)?.call.chunk(frame.data, frame.final);
+        return;
+      case 'end':
+        this.#end(frame.id, true, undefined);
+        return;
+      case 'error': {
+        const pending = this.#pending.get(frame.id);
+        if (pending) {
+          // Built before the call leaves the table: a malformed error map fails the link, and
+          // that must still reach this call.
+          this.#end(frame.id, false, pythonErrorFromWire(frame.error, pending.call.tool));
+          return;
+        }
+        // A session cleanup's failure (pings never fail in Python).
+        const roundTrip = this.#roundTrips.get(frame.id);
+        this.#roundTrips.delete(frame.id);
+        roundTrip?.reject(pythonErrorFromWire(frame.error, 'cleanup_session'));
+        return;
+      }
+      case 'pong':
+        return this.#answered(frame.id);
+      case 'host':
+        this.#answerHost(frame);
+    }
+  }
+
+  /** A ping's pong or a session cleanup's result. */
+  #answered(id: number): void {
+    this.#roundTrips.get(id)?.resolve();
+    this.#roundTrips.delete(id);
+  }
+
+  /** Runs Python's host request and writes `host_reply`; a dead worker's late replies are dropped. */
+  #answerHost(frame: HostFrameIn): void {
+    const request = hostRequestFromFrame(frame);
+    const handler = this.#hostRequests;
+    const answer = !handler
+      ? Promise.reject(new WorkerError('This worker has no host to call', 'host_unavailable', { workerId: this.#link.workerId }))
+      : request
+        ? Promise.resolve().then(() => handler(request))
+        : Promise.reject(new ValidationError(`Unknown host request op '${String(frame.op)}'`, 'invalid_argument', { op: frame.op }));
+    answer.then(
+      (value) => this.#link.send({ t: 'host_reply', id: frame.id, value: value ?? null }),
+      (error: unknown) => this.#link.send({ t: 'host_reply', id: frame.id, error: wireErrorFromError(error) }),
+    );
+  }
+}
+
+const STATE_ACTIONS = new Set(['get_all', 'set', 'delete', 'clear']);
+
+function hostRequestFromFrame(frame: HostFrameIn): HostRequest | undefined {
+  const callId = typeof frame.call === 'number' ? frame.call : undefined;
+  switch (frame.op) {
+    case 'call':
+      return { op: 'call', callId, tool: String(frame.tool), args: frame.args ?? {}, timeoutMs: frame.timeout_ms ?? undefined };
+    case 'list':
+      return { op: 'list', callId };
+    case 'state':
+      if (!STATE_ACTIONS.has(String(frame.action))) return undefined;
+      return { op: 'state', callId, action: frame.action as 'get_all', key: frame.key, value: frame.value };
+    default:
+      return undefined;
+  }
+}

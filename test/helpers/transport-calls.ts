@@ -1,0 +1,35 @@
+// Calls through a bare transport, as promises: the transport reports each call's end as one event.
+import type { OutgoingCall, Transport, TransportEvents } from '../../src/transport/types.js';
+
+/** An OutgoingCall with defaults: unary, no session, no flow. */
+export function outgoingCall(fields: Partial<OutgoingCall> & Pick<OutgoingCall, 'tool' | 'args'>): OutgoingCall {
+  return {
+    sessionId: undefined,
+    metadata: undefined,
+    correlationId: undefined,
+    streaming: false,
+    flow: undefined,
+    deadlineMs: undefined,
+    restore: undefined,
+    chunk: () => {},
+    ...fields,
+  };
+}
+
+/** The events a transport reports to, and `call()` turning a sent call into a promise of its outcome. */
+export function transportCalls(): { events: TransportEvents; call(transport: Pick<Transport, 'call'>, call: OutgoingCall): Promise<unknown> } {
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  return {
+    events: {
+      ended(id, ok, outcome) {
+        const w = waiting.get(id);
+        waiting.delete(id);
+        if (ok) w?.resolve(outcome);
+        else w?.reject(outcome);
+      },
+    },
+    call(transport, call) {
+      return new Promise((resolve, reject) => waiting.set(transport.call(call), { resolve, reject }));
+    },
+  };
+}
