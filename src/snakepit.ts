@@ -68,10 +68,8 @@ export interface StartOptions {
    */
   handleSignals?: boolean;
   /**
-   * Development: watch the pools' Python sources (`pythonPath`); on a change, check the adapters
-   * import, replace the workers on the recycle path (no call fails) and regenerate the types
-   * (`typesOut`). A change that does not import keeps the old workers and reports the traceback.
-   * `sp.watcher` emits what happens. @default false
+   * Development: on a change of the pools' Python sources, replace their workers on the recycle path and
+   * regenerate `typesOut`; an edit that does not import keeps the old workers (guides/typed-tools.md). @default false
    */
   watch?: boolean | WatchOptions;
 }
@@ -219,10 +217,7 @@ export class Snakepit {
    * Runs a Python tool and resolves with what it returned.
    * @example await sp.execute('add', { a: 10, b: 25 }) // { result: 35, ... }
    */
-  execute<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(
-    tool: K,
-    ...rest: CallRest<P, K, PoolOptions<P, ExecuteOptions>>
-  ): Promise<CallResult<T, P, K>>;
+  execute<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(tool: K, ...rest: CallRest<P, K, PoolOptions<P, ExecuteOptions>>): Promise<CallResult<T, P, K>>;
   async execute(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<unknown> {
     try {
       return await this.#pool(options.pool).execute(tool, args, options);
@@ -239,10 +234,7 @@ export class Snakepit {
    * item until the loop has taken half of them.
    * @example for await (const chunk of sp.stream('stream_progress', { steps: 5 })) console.log(chunk)
    */
-  stream<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(
-    tool: K,
-    ...rest: CallRest<P, K, PoolOptions<P, ExecuteOptions>>
-  ): AsyncIterableIterator<CallChunk<T, P, K>>;
+  stream<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(tool: K, ...rest: CallRest<P, K, PoolOptions<P, ExecuteOptions>>): AsyncIterableIterator<CallChunk<T, P, K>>;
   stream(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): AsyncIterableIterator<unknown> {
     const abandon = new AbortController();
     const pool = this.#pools.get(this.#poolKey(options.pool));
