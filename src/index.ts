@@ -4,7 +4,7 @@ export type { ExecuteOptions, ChunkInfo, StartOptions, RunAsScriptOptions } from
 export type { CleanupResult, ScriptModeOptions } from './script-mode.js';
 export type { ReapReport } from './process/reaper.js';
 export { execute, stream, executeStream, session, registerTool, stats, listWorkers } from './module-calls.js';
-export { Session, SessionState, type SessionCallOptions } from './session/session.js';
+export { Session, SessionState, type SessionCallOptions, type SessionOptions } from './session/session.js';
 export type { SessionStore, SessionRecord, SessionStats } from './session/session-store.js';
 export type { HostToolFn, HostToolContext, HostToolParameter, HostToolSpec, RegisterToolOptions } from './host-tools/host-tool.js';
 export { defineConfig, resolveConfig, loadConfig } from './config/index.js';
@@ -34,6 +34,12 @@ export type { CrashInfo, CrashReason } from './pool/crash-barrier.js';
 export type { RecycleReason, RecycleCounts, RecycleOutcome } from './pool/lifecycle.js';
 export type { CallOptions } from './pool/task.js';
 export type { ToolSpec, PythonRuntimeWire } from './transport/types.js';
+export type {
+  SnakepitToolRegistry, ToolEntry, UntypedToolEntry, PyInt, UnserializableValue, HasToolTypes, PoolName, DefaultPool, ToolName, ToolArgs, ToolResult, ToolChunk,
+  ResultTypeArgument, ResultFromGeneratedTypes, CallResult, CallChunk, CallRest, PoolOptions,
+} from './typed/registry.js';
+export { PythonWatcher, DEFAULT_WATCH_DEBOUNCE_MS, type WatchOptions, type WatchEvents } from './watch/python-watcher.js';
+export type { AdapterTypeSpec, ToolTypeSpec, TypeNode, ParamSpec, FieldSpec, ObjectNode, EnumNode, LiteralValue, ScalarKind, Definitions } from './typed/type-spec.js';
 export { adviseProfile, libraryThreadSafety, runtimeInfoFromWire, LIBRARY_THREAD_SAFETY } from './python/profile-advice.js';
 export type { ProfileAdvice, ProfileAdviceOptions, ProfilePoolSettings, PythonRuntimeInfo, ThreadSafety, Workload } from './python/profile-advice.js';
 export type { AffinityMode } from './pool/scheduler.js';

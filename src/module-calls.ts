@@ -1,25 +1,41 @@
 /** Module-level calls on the default instance (set by `snakepit run` or the first `Snakepit.start()`). */
 import type { HostToolFn, RegisterToolOptions } from './host-tools/host-tool.js';
-import type { Session } from './session/session.js';
+import type { Session, SessionOptions } from './session/session.js';
 import { getDefaultInstance, type ChunkInfo, type ExecuteOptions } from './snakepit.js';
+import type { CallChunk, CallRest, CallResult, DefaultPool, PoolName, PoolOptions, ResultFromGeneratedTypes, ResultTypeArgument, ToolArgs, ToolName } from './typed/registry.js';
 
 /** `execute` on the default instance. */
-export function execute<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<T> {
-  return getDefaultInstance().execute<T>(tool, args, options);
+export function execute<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(
+  tool: K,
+  ...rest: CallRest<P, K, PoolOptions<P, ExecuteOptions>>
+): Promise<CallResult<T, P, K>>;
+export function execute(tool: string, args?: Record<string, unknown>, options?: ExecuteOptions): Promise<unknown> {
+  return getDefaultInstance().execute(tool, args, options);
 }
 
 /** `stream` on the default instance. */
-export function stream<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): AsyncIterableIterator<T> {
-  return getDefaultInstance().stream<T>(tool, args, options);
+export function stream<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(
+  tool: K,
+  ...rest: CallRest<P, K, PoolOptions<P, ExecuteOptions>>
+): AsyncIterableIterator<CallChunk<T, P, K>>;
+export function stream(tool: string, args?: Record<string, unknown>, options?: ExecuteOptions): AsyncIterableIterator<unknown> {
+  return getDefaultInstance().stream(tool, args, options);
 }
 
 /** `executeStream` on the default instance. */
-export function executeStream<T = unknown>(tool: string, args: Record<string, unknown>, onChunk: (chunk: T, info: ChunkInfo) => void, options: ExecuteOptions = {}): Promise<void> {
-  return getDefaultInstance().executeStream<T>(tool, args, onChunk, options);
+export function executeStream<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(
+  tool: K,
+  args: ToolArgs<P, K>,
+  onChunk: (chunk: CallChunk<T, P, K>, info: ChunkInfo) => void,
+  options?: PoolOptions<P, ExecuteOptions>,
+): Promise<void>;
+export function executeStream(tool: string, args: Record<string, unknown>, onChunk: (chunk: unknown, info: ChunkInfo) => void, options?: ExecuteOptions): Promise<void> {
+  return getDefaultInstance().executeStream(tool, args, onChunk, options);
 }
 
 /** `session` on the default instance. */
-export function session(sessionId: string, options: { pool?: string; ttlMs?: number; metadata?: Record<string, unknown> } = {}): Session {
+export function session<P extends PoolName = DefaultPool>(sessionId: string, options?: PoolOptions<P, SessionOptions>): Session<P>;
+export function session(sessionId: string, options?: SessionOptions): Session {
   return getDefaultInstance().session(sessionId, options);
 }
 

@@ -18,7 +18,7 @@ import { shmAvailable } from './transport/shm.js';
 import { ZeroCopyRef } from './transport/codec.js';
 import type { Tensor } from './tensor.js';
 import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './host-tools/host-tool.js';
-import { Session } from './session/session.js';
+import { Session, type SessionOptions } from './session/session.js';
 import type { SessionStore } from './session/session-store.js';
 import { InstanceResources } from './instance-resources.js';
 import { adoptAsDefault, runningInstances, trackInstance, untrackInstance } from './default-instance.js';
@@ -27,6 +27,8 @@ import { withCallerStack } from './caller-stack.js';
 import { PoolHandle } from './pool-handle.js';
 import { StreamFlow } from './transport/stream-flow.js';
 import type { ToolSpec } from './transport/types.js';
+import { PythonWatcher, type WatchOptions } from './watch/python-watcher.js';
+import type { CallChunk, CallRest, CallResult, DefaultPool, PoolName, PoolOptions, ResultFromGeneratedTypes, ResultTypeArgument, ToolArgs, ToolName } from './typed/registry.js';
 
 export { getDefaultInstance, setDefaultInstance } from './default-instance.js';
 
@@ -67,6 +69,11 @@ export interface StartOptions {
    * nothing else in the process listens for that signal. @default true
    */
   handleSignals?: boolean;
+  /**
+   * Development: on a change of the pools' Python sources, replace their workers on the recycle path and
+   * regenerate `typesOut`; an edit that does not import keeps the old workers (guides/typed-tools.md). @default false
+   */
+  watch?: boolean | WatchOptions;
 }
 
 /** Options of `Snakepit.runAsScript`. */
@@ -88,6 +95,7 @@ export class Snakepit {
   readonly #handles = new WeakMap<Pool, PoolHandle>();
   readonly #options: StartOptions;
   #stopping: Promise<void> | undefined;
+  #watcher: PythonWatcher | undefined;
 
   private constructor(config: ResolvedConfig, options: StartOptions, run: OpenRun) {
     this.config = config;
@@ -121,6 +129,7 @@ export class Snakepit {
       throw error;
     }
     adoptAsDefault(instance);
+    if (options.watch) instance.#watcher = new PythonWatcher(instance, options.cwd ?? process.cwd(), options.watch === true ? {} : options.watch);
     return instance;
   }
 
@@ -191,6 +200,11 @@ export class Snakepit {
     return this.#options.handleSignals !== false;
   }
 
+  /** The Python source watcher of the `watch` start option (events `change`, `reloaded`, `types`, `failed`). */
+  get watcher(): PythonWatcher | undefined {
+    return this.#watcher;
+  }
+
   /** Names of the pools. */
   get poolNames(): string[] {
     return [...this.#pools.keys()];
@@ -205,9 +219,10 @@ export class Snakepit {
    * Runs a Python tool and resolves with what it returned.
    * @example await sp.execute('add', { a: 10, b: 25 }) // { result: 35, ... }
    */
-  async execute<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<T> {
+  execute<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(tool: K, ...rest: CallRest<P, K, PoolOptions<P, ExecuteOptions>>): Promise<CallResult<T, P, K>>;
+  async execute(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<unknown> {
     try {
-      return (await this.#pool(options.pool).execute(tool, args, options)) as T;
+      return await this.#pool(options.pool).execute(tool, args, options);
     } catch (error) {
       // Made here, in the caller's async chain: its stack reaches the caller's own line.
       throw withCallerStack(error, new Error());
@@ -221,15 +236,16 @@ export class Snakepit {
    * item until the loop has taken half of them.
    * @example for await (const chunk of sp.stream('stream_progress', { steps: 5 })) console.log(chunk)
    */
-  stream<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): AsyncIterableIterator<T> {
+  stream<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(tool: K, ...rest: CallRest<P, K, PoolOptions<P, ExecuteOptions>>): AsyncIterableIterator<CallChunk<T, P, K>>;
+  stream(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): AsyncIterableIterator<unknown> {
     const abandon = new AbortController();
     const pool = this.#pools.get(this.#poolKey(options.pool));
     const flow = pool ? new StreamFlow(pool.config.streamHighWaterMark) : undefined;
-    const channel = new ChunkChannel<T>(() => abandon.abort(new Error('stream consumer stopped')), flow);
+    const channel = new ChunkChannel<unknown>(() => abandon.abort(new Error('stream consumer stopped')), flow);
     const signal = options.signal ? AbortSignal.any([options.signal, abandon.signal]) : abandon.signal;
     const streamOptions: StreamCallOptions = { ...options, signal, flow };
     Promise.resolve()
-      .then(() => this.#pool(options.pool).stream(tool, args, streamOptions, (data) => channel.push(data as T)))
+      .then(() => this.#pool(options.pool).stream(tool, args, streamOptions, (data) => channel.push(data)))
       .finally(() => flow?.hold(false))
       .then(
         () => channel.end(),
@@ -239,14 +255,15 @@ export class Snakepit {
   }
 
   /** Runs a streaming tool, calling `onChunk` for each chunk; resolves after the last one. */
-  async executeStream<T = unknown>(
-    tool: string,
-    args: Record<string, unknown>,
-    onChunk: (chunk: T, info: ChunkInfo) => void,
-    options: ExecuteOptions = {},
-  ): Promise<void> {
+  executeStream<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(
+    tool: K,
+    args: ToolArgs<P, K>,
+    onChunk: (chunk: CallChunk<T, P, K>, info: ChunkInfo) => void,
+    options?: PoolOptions<P, ExecuteOptions>,
+  ): Promise<void>;
+  async executeStream(tool: string, args: Record<string, unknown>, onChunk: (chunk: unknown, info: ChunkInfo) => void, options: ExecuteOptions = {}): Promise<void> {
     try {
-      await this.#pool(options.pool).stream(tool, args, options, (data, final, metadata) => onChunk(data as T, metadata ? { final, metadata } : { final }));
+      await this.#pool(options.pool).stream(tool, args, options, (data, final, metadata) => onChunk(data, metadata ? { final, metadata } : { final }));
     } catch (error) {
       throw withCallerStack(error, new Error());
     }
@@ -257,7 +274,8 @@ export class Snakepit {
    * session host tools. Creates the session on the host if it does not exist.
    * @param options.ttlMs idle time before the session expires @default config `sessionTtlMs` (1 h)
    */
-  session(sessionId: string, options: { pool?: string; ttlMs?: number; metadata?: Record<string, unknown> } = {}): Session {
+  session<P extends PoolName = DefaultPool>(sessionId: string, options?: PoolOptions<P, SessionOptions>): Session<P>;
+  session(sessionId: string, options: SessionOptions = {}): Session {
     return new Session(this, sessionId, options.pool, this.#resources.hub.backend(sessionId, options));
   }
 
@@ -354,6 +372,7 @@ export class Snakepit {
    * after each pool's `gracefulShutdownTimeoutMs` (or `timeoutMs` when given).
    */
   stop(options: { timeoutMs?: number | undefined } = {}): Promise<void> {
+    this.#watcher?.close();
     this.#stopping ??= (async () => {
       await this.#resources.stop(options.timeoutMs);
       untrackInstance(this);

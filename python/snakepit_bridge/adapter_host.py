@@ -57,9 +57,13 @@ def wire_spec(spec: Any) -> Any:
         if isinstance(p, Mapping) and "default" in p:
             param["default"] = p["default"]
         params.append(param)
-    return {"name": str(get("name", "")), "description": str(get("description", None) or ""),
-            "parameters": params, "supports_streaming": bool(get("supports_streaming", False)),
-            "required_variables": list(get("required_variables", None) or [])}
+    out = {"name": str(get("name", "")), "description": str(get("description", None) or ""),
+           "parameters": params, "supports_streaming": bool(get("supports_streaming", False)),
+           "required_variables": list(get("required_variables", None) or [])}
+    types = get("types", None)  # parameter types, for the host's validateArgs (SNAKEPIT_TOOL_TYPES)
+    if types is not None:
+        out["types"] = types
+    return out
 
 
 class AdapterHost:

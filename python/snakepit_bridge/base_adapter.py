@@ -15,6 +15,7 @@ import dataclasses
 import inspect
 import json
 import logging
+import os
 import typing
 from typing import Any, Callable, Dict, List, Optional
 
@@ -167,13 +168,17 @@ def build_tool_spec(name: str, fn: Callable[..., Any]) -> Dict[str, Any]:
         or inspect.isgeneratorfunction(unwrapped)
         or inspect.isasyncgenfunction(unwrapped)
     )
-    return {
+    spec = {
         "name": name,
         "description": description,
         "parameters": params,
         "supports_streaming": streaming,
         "required_variables": list(getattr(meta, "required_variables", None) or []),
     }
+    if os.environ.get("SNAKEPIT_TOOL_TYPES") == "1":  # the host validates arguments (validateArgs)
+        from .type_specs import wire_types  # imports this module: imported when first needed
+        spec["types"] = wire_types(fn)
+    return spec
 
 
 def discover_tool_names(cls: type) -> List[str]:

@@ -177,6 +177,8 @@ const sharedShape = {
   capacityStrategy: oneOf(['pool', 'profile', 'hybrid']).default('pool').describe('How worker capacity is managed.'),
   /** Log level of the host and (as `SNAKEPIT_LOG_LEVEL`) of the Python workers. @default 'warn' */
   logLevel: logLevel().default('warn').describe("Log level; 'warning' is accepted for 'warn'."),
+  /** Check call arguments on the host against the tools' parameter types before dispatch (`invalid_args`). @default false */
+  validateArgs: z.boolean().default(false).describe('Check arguments against the tool specs on the host before dispatch.'),
   /** Python interpreter. `SNAKEPIT_PYTHON` overrides it (as in the original); unset: the project's `.venv`, then the one `snakepit setup` made, then `python3`. */
   pythonExecutable: nonEmptyString().optional().describe('Python interpreter path.'),
 };
@@ -218,6 +220,8 @@ const globalShape = {
   controlPort: expecting(z.number().int().min(0).max(65_535), 'an integer from 0 to 65535')
     .optional()
     .describe('TCP port of the control endpoint (token required); unset = socket only.'),
+  /** Where `snakepit gen types` writes the tool declarations; watch mode regenerates it. Unset: `snakepit-tools.d.ts`, not regenerated. */
+  typesOut: nonEmptyString().optional().describe('Declaration file of the generated tool types (watch mode regenerates it).'),
   /** Send large binaries through shared memory instead of the transport. */
   zeroCopy: z
     .strictObject({

@@ -52,6 +52,8 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
     }),
     pool.heartbeat,
   ), context);
+  // validateArgs needs each tool's parameter types in the workers' handshake (docs/protocol.md).
+  if (pool.validateArgs) env.SNAKEPIT_TOOL_TYPES = '1';
   const capacityNote = capacityStrategyNote(pool);
   if (capacityNote) context.logger.warn(capacityNote, { pool: pool.name });
   return {

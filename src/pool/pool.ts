@@ -17,6 +17,7 @@ import { toInfo, type PoolEvents, type PoolOptions, type PoolStats, type WorkerI
 import { Replacements } from './replacements.js';
 import { Task, type CallOptions, type ChunkHandler, type StreamCallOptions } from './task.js';
 import { ToolCatalog } from './tool-catalog.js';
+import { checkToolArgs } from '../typed/validate-args.js';
 import { Endpoints, cleanupSessionOn, startInBatches, startPoolWorker } from './worker-ops.js';
 
 export type { PoolEvents, PoolOptions, PoolStats, WorkerInfo } from './pool-types.js';
@@ -147,7 +148,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     // Telemetry and the circuit breaker watch the call; an open circuit fails it here.
     this.#circuit.attach(task, this.#options.services.observeCall?.(this.name, task));
     if (task.settled) return task.promise;
-    const refused = this.#refusal(tool);
+    const refused = this.#refusal(tool) ?? (this.config.validateArgs ? checkToolArgs(this.tools(), tool, args, this.name) : undefined);
     if (refused) task.fail(refused);
     else this.#dispatcher.admit(task);
     return task.promise;

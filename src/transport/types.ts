@@ -1,4 +1,5 @@
 /** The transport seam: the only thing a Worker uses to talk to its Python process. */
+import type { HandshakeToolTypes } from '../typed/type-spec.js';
 import type { TelemetryControl } from '../telemetry/python-events.js';
 import type { StreamFlow } from './stream-flow.js';
 
@@ -9,6 +10,8 @@ export interface ToolSpec {
   parameters: { name: string; type: string; required: boolean; default?: unknown }[];
   supports_streaming: boolean;
   required_variables: string[];
+  /** Parameter types, sent by workers of pools with `validateArgs` (`SNAKEPIT_TOOL_TYPES=1`). */
+  types?: HandshakeToolTypes;
 }
 
 /** What the worker reports once it can take calls. */

@@ -197,7 +197,8 @@ class BridgeServicer:
             tools.append(pb2.ToolSpec(
                 name=str(spec.get("name", "")), description=str(spec.get("description") or ""),
                 parameters=params, supports_streaming=bool(spec.get("supports_streaming")),
-                required_variables=[str(v) for v in spec.get("required_variables") or []]))
+                required_variables=[str(v) for v in spec.get("required_variables") or []],
+                types=pack(spec["types"]) if "types" in spec else b""))
         return pb2.DescribeResponse(
             protocol=info["protocol"], pid=info["pid"], adapter=info["adapter"], tools=tools,
             python=info["python"], concurrency=info["concurrency"],

@@ -71,7 +71,7 @@ interface DescribeMessage {
   protocol: number;
   pid: number;
   adapter: string;
-  tools: { name: string; description: string; parameters: ParameterMessage[]; supports_streaming: boolean; required_variables: string[] }[];
+  tools: { name: string; description: string; parameters: ParameterMessage[]; supports_streaming: boolean; required_variables: string[]; types?: Buffer }[];
   python: string;
   concurrency: number;
   /** null from workers that predate the field (`defaults: true` gives null for messages). */
@@ -341,6 +341,7 @@ export class GrpcTransport implements Transport {
           description: t.description,
           supports_streaming: t.supports_streaming,
           required_variables: t.required_variables,
+          ...(t.types?.length ? { types: decode(t.types) as ToolSpec['types'] } : {}),
           parameters: t.parameters.map((p) => ({
             name: p.name,
             type: p.type,
