@@ -47,11 +47,33 @@ class EarlyCancels:
 
 
 class CallTable:
-    """Call id -> ``Call`` for the calls queued or running; the runner removes a call when it ends."""
+    """Call id -> ``Call`` for the calls queued or running; the runner removes a call when it ends.
+
+    ``waiting``: the calls received and not started yet. Starting a call and recalling it (the
+    host takes it back for another worker) both pop it from there: a ``dict.pop`` is atomic, so
+    exactly one of them wins, with no lock on the call path.
+    """
 
     def __init__(self) -> None:
         self.inflight: Dict[Any, Call] = {}
+        self.waiting: Dict[Any, Call] = {}
         self._early: Optional[EarlyCancels] = None
+
+    def enqueue(self, call: Call) -> None:
+        """A call arrived and waits for its turn (pipe: in arrival order)."""
+        self.inflight[call.id] = call
+        self.waiting[call.id] = call
+
+    def start(self, call: Call) -> bool:
+        """The call's turn came: True when it is still here to run (not recalled or cancelled while waiting)."""
+        return self.waiting.pop(call.id, None) is not None
+
+    def take_back(self, call_id: Any) -> Optional[Call]:
+        """Removes a call that has not started (a recall, or a cancel of a waiting call); None once it started."""
+        call = self.waiting.pop(call_id, None)
+        if call is not None:
+            self.inflight.pop(call_id, None)
+        return call
 
     def remember_early_cancels(self) -> None:
         """gRPC: a cancel may arrive before its call; keep it for then."""

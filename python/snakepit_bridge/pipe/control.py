@@ -39,7 +39,7 @@ class ControlChannel:
     ``ROUTES``: frame type -> the method that handles it (``routes()`` binds them).
     """
 
-    ROUTES = {"ping": "_on_ping", "cancel": "_on_cancel", "credit": "_on_credit",
+    ROUTES = {"ping": "_on_ping", "cancel": "_on_cancel", "recall": "_on_recall", "credit": "_on_credit",
               "shutdown": "_on_shutdown", "telemetry_control": "_on_telemetry_control"}
 
     def __init__(self, core: Any) -> None:
@@ -70,7 +70,18 @@ class ControlChannel:
         self.writer.send(frames.pong(frame.get("id")))
 
     def _on_cancel(self, frame: Any) -> None:
-        self.core.calls.cancel(frame.get("id"))
+        call_id = frame.get("id")
+        # A call still waiting is answered now and never runs: its slot frees at once on the host.
+        waiting = self.core.calls.take_back(call_id)
+        if waiting is not None:
+            waiting.ctx._mark_cancelled()
+            self.send(frames.error(call_id, wire_errors.cancelled(call_id, waiting.tool)))
+            return
+        self.core.calls.cancel(call_id)
+
+    def _on_recall(self, frame: Any) -> None:
+        call_id = frame.get("id")
+        self.send(frames.recalled(call_id, self.core.calls.take_back(call_id) is not None))
 
     def _on_credit(self, frame: Any) -> None:
         self.core.calls.grant(frame.get("id"), frame.get("n"))

@@ -36,6 +36,12 @@ class CancelFrame(TypedDict):
     id: int
 
 
+class RecallFrame(TypedDict):
+    """The host takes back a call it sent, if it has not started (another worker is free)."""
+    t: Literal["recall"]
+    id: int
+
+
 class CreditFrame(TypedDict):
     t: Literal["credit"]
     id: int
@@ -76,7 +82,7 @@ class SessionCleanupFrame(TypedDict):
 INBOUND: Dict[str, type] = {
     "call": CallFrame, "cancel": CancelFrame, "credit": CreditFrame, "ping": PingFrame,
     "shutdown": ShutdownFrame, "telemetry_control": TelemetryControlFrame,
-    "host_reply": HostReplyFrame, "session_cleanup": SessionCleanupFrame,
+    "host_reply": HostReplyFrame, "session_cleanup": SessionCleanupFrame, "recall": RecallFrame,
 }
 
 # -- worker -> host (fd 4) ------------------------------------------------------------
@@ -132,6 +138,14 @@ class PongFrame(TypedDict):
     id: Any
 
 
+class RecalledFrame(TypedDict):
+    """The answer to ``recall``: ``returned`` when the call had not started (it is gone from the
+    worker, never to be answered), else it runs and ends as usual."""
+    t: Literal["recalled"]
+    id: Any
+    returned: bool
+
+
 class TelemetryFrame(TypedDict):
     t: Literal["telemetry"]
     events: List[Dict[str, Any]]
@@ -180,6 +194,10 @@ def pong(ping_id: Any) -> PongFrame:
     return {"t": "pong", "id": ping_id}
 
 
+def recalled(call_id: Any, returned: bool) -> RecalledFrame:
+    return {"t": "recalled", "id": call_id, "returned": returned}
+
+
 def telemetry(events: List[Dict[str, Any]]) -> TelemetryFrame:
     return {"t": "telemetry", "events": events}
 
@@ -192,7 +210,7 @@ def host_request(request_id: int, call_id: Any, op: str, payload: Dict[str, Any]
 
 OUTBOUND: Dict[str, Callable[..., Dict[str, Any]]] = {
     "ready": ready, "fatal": fatal, "result": result, "chunk": chunk, "end": end,
-    "error": error, "pong": pong, "telemetry": telemetry, "host": host_request,
+    "error": error, "pong": pong, "telemetry": telemetry, "host": host_request, "recalled": recalled,
 }
 
 HOST_TO_WORKER = tuple(sorted(INBOUND))

@@ -83,7 +83,7 @@ class PipeWorker:
         telemetry.install_sink(lambda events: writer.send(frames.telemetry(events)))
         # Host requests share fd 4 with the answers; their replies come on fd 3.
         self.host = self.core.host = PipeHostChannel(writer)
-        self._inflight = self.core.calls.inflight
+        self._enqueue = self.core.calls.enqueue
         self._routes: Dict[str, Callable[[Any], Optional[Call]]] = {
             **self.control.routes(), **{kind: getattr(self, name) for kind, name in self.ROUTES.items()}}
         self.inbox = make_inbox(self.control.reader, self._route,
@@ -118,8 +118,11 @@ class PipeWorker:
             replies = self.replies
             replies.hold_final(threading.get_ident())
             release = replies.release_final
+            start = self.core.calls.start
             while True:
                 call = next_call()
+                if not start(call):  # recalled or cancelled while it waited: already answered
+                    continue
                 begin()
                 try:
                     run(call)
@@ -133,8 +136,14 @@ class PipeWorker:
         # runs in its own thread (AdapterHost.start_loop) so async tools and pool
         # threads run side by side.
         pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="snakepit-tool")
+        start = self.core.calls.start
+
+        def start_and_run(call: Call) -> None:
+            if start(call):  # not recalled or cancelled while it waited in the pool's queue
+                run(call)
+
         while True:
-            pool.submit(run, inbox.next_call())
+            pool.submit(start_and_run, inbox.next_call())
 
     # -- routing (on the thread reading fd 3) -------------------------------------------
 
@@ -148,13 +157,13 @@ class PipeWorker:
 
     def _on_call(self, frame: Dict[str, Any]) -> Call:
         call = call_from_frame(frame, self.replies, self.host)
-        self._inflight[call.id] = call  # registered now, so a cancel can find it queued
+        self._enqueue(call)  # registered now, so a cancel or a recall can find it waiting
         return call
 
     def _on_session_cleanup(self, frame: Dict[str, Any]) -> Call:
         # Runs like a call: in order, on the executor.
         call = cleanup_from_frame(frame, self.replies, self.host)
-        self._inflight[call.id] = call
+        self._enqueue(call)
         return call
 
     def _on_host_reply(self, frame: Dict[str, Any]) -> None:

@@ -149,10 +149,29 @@ def test_cancel_cooperative_sync_tool_and_queued_call(showcase):
     queued = showcase.call("add", {"a": 1, "b": 2})
     showcase.send({"t": "cancel", "id": queued})
     showcase.send({"t": "cancel", "id": slow})
-    frames = showcase.recv_until(is_answer(queued), timeout=10)
-    answers = {f["id"]: f for f in frames if f["t"] == "error"}
+    answers: dict = {}
+    showcase.recv_until(lambda f: f["t"] == "error" and answers.setdefault(f["id"], f) is not None and len(answers) == 2, timeout=10)
     assert answers[slow]["error"]["code"] == "cancelled"
     assert answers[queued]["error"]["code"] == "cancelled"
+    # The call still waiting is answered at once (it never runs), before the running one lets go.
+    assert list(answers) == [queued, slow]
+
+
+def test_recall_returns_a_waiting_call_and_leaves_a_running_one(showcase):
+    # A stream that yields once, then sleeps 1.5 s (then sees its cancel): its first chunk proves it is running.
+    slow = showcase.call("stream_progress", {"steps": 2, "delay_ms": 1500}, stream=True)
+    showcase.recv_until(lambda f: f["t"] == "chunk" and f["id"] == slow)
+    waiting = showcase.call("add", {"a": 1, "b": 2})
+    showcase.send({"t": "recall", "id": waiting})
+    assert showcase.recv_until(lambda f: f["t"] == "recalled")[-1] == {"t": "recalled", "id": waiting, "returned": True}
+    showcase.send({"t": "recall", "id": slow})
+    assert showcase.recv_until(lambda f: f["t"] == "recalled")[-1] == {"t": "recalled", "id": slow, "returned": False}
+    showcase.send({"t": "cancel", "id": slow})
+    showcase.recv_until(is_answer(slow))
+    # The recalled call never runs and is never answered: the next answer is a new call's.
+    follow = showcase.call("add", {"a": 2, "b": 2})
+    answer = showcase.recv_until(lambda f: f["t"] in ("result", "error"))[-1]
+    assert answer["id"] == follow and answer["value"]["result"] == 4
 
 
 def test_cancel_of_unknown_call_is_ignored(showcase):

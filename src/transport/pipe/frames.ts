@@ -23,6 +23,8 @@ export type HostFrame =
       window?: number;
     }
   | { t: 'cancel'; id: number }
+  /** Takes back a call sent but not started (another worker is free). */
+  | { t: 'recall'; id: number }
   | { t: 'credit'; id: number; n: number }
   | { t: 'ping'; id: number }
   | { t: 'session_cleanup'; id: number; session: string }
@@ -39,6 +41,8 @@ export type WorkerFrame =
   | { t: 'end'; id: number }
   | { t: 'error'; id: number; error: WireError }
   | { t: 'pong'; id: number }
+  /** The answer to `recall`: `returned` when the call had not started (it is gone), else it runs on. */
+  | { t: 'recalled'; id: number; returned: boolean }
   | { t: 'telemetry'; events: WirePythonEvent[] }
   | {
       t: 'host';
@@ -58,6 +62,7 @@ export type WorkerFrame =
 const HOST_FRAMES: Record<HostFrame['t'], true> = {
   call: true,
   cancel: true,
+  recall: true,
   credit: true,
   ping: true,
   session_cleanup: true,
@@ -73,6 +78,7 @@ const WORKER_FRAMES: Record<WorkerFrame['t'], true> = {
   end: true,
   error: true,
   pong: true,
+  recalled: true,
   telemetry: true,
   host: true,
 };

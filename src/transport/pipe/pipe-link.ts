@@ -131,6 +131,7 @@ export class PipeLink {
       case 'end':
       case 'error':
       case 'pong':
+      case 'recalled':
       case 'host':
         if (!this.#onCallFrame) throw new Error(`unexpected '${frame.t}' frame from a gRPC worker's pipes`);
         this.#onCallFrame(frame);
