@@ -30,7 +30,9 @@ export function formatIssues(issues: readonly Issue[], schema: z.core.$ZodType, 
 
 function formatIssue(issue: Issue, prefix: Path, schema: z.core.$ZodType, root: unknown): ConfigIssue[] {
   const path = [...prefix, ...issue.path];
-  const received = 'input' in issue ? issue.input : valueAt(root, path);
+  // A refinement's issue carries the whole refined object as its input (zod fills it in); the
+  // value the user wrote at the issue's own path is what the message must show.
+  const received = 'input' in issue && !(issue.code === 'custom' && path.length > 0) ? issue.input : valueAt(root, path);
 
   if (issue.code === 'unrecognized_keys') {
     const known = objectKeysAt(schema, path);

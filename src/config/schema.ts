@@ -313,7 +313,7 @@ function checkPoolLayout(value: Record<string, unknown>, ctx: z.core.$Refinement
     if (value[key] === undefined) continue;
     ctx.addIssue({
       code: 'custom',
-      path: [key], // no `input`: the formatter shows the raw value, not the half-parsed one
+      path: [key], // the formatter shows the raw value at this path
       message: `${key} is a per-pool option and cannot be at the top level together with pools`,
       params: { expected: 'unset at the top level when `pools` is given (move it into a pool)' },
     });

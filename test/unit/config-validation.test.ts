@@ -130,6 +130,14 @@ describe('unknown options', () => {
     expect(issue!.message).toContain('`pingIntervalMs`');
   });
 
+  it('names the offending key and its value when a pool option sits at the top level beside pools', () => {
+    const error = errorOf({ pools: [{ name: 'a' }], poolSize: 3, adapterEnv: { A: 'b' } });
+    expect(error.issues).toEqual([
+      expect.objectContaining({ path: 'poolSize', received: '3 (number)' }),
+      expect.objectContaining({ path: 'adapterEnv', received: '{"A":"b"} (object)' }),
+    ]);
+  });
+
   it('rejects a pool name at the top level (the legacy pool is always "default")', () => {
     expect(errorOf({ name: 'main', poolSize: 2 }).issues.map((i) => i.path)).toEqual(['name']);
   });
