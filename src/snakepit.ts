@@ -190,8 +190,8 @@ export class Snakepit {
     return [...this.#pools.keys()];
   }
 
-  /** Resolves once the pool has all its workers ready. @default pool 'default', timeoutMs 15000 */
-  awaitReady(pool = 'default', timeoutMs = 15_000): Promise<void> {
+  /** Resolves once the pool has all its workers ready. @default pool 'default' (or the only pool), timeoutMs 15000 */
+  awaitReady(pool?: string, timeoutMs = 15_000): Promise<void> {
     return this.#pool(pool).awaitReady(timeoutMs);
   }
 

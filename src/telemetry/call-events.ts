@@ -62,7 +62,8 @@ export function traceCall(
   onChunk: ChunkHandler | undefined,
   run: (options: CallOptions, onChunk: ChunkHandler | undefined, bind?: (task: RunningLike) => void) => Promise<unknown>,
 ): Promise<unknown> {
-  const opts = options.correlationId === undefined ? { ...options, correlationId: newCorrelationId() } : options;
+  // An empty id ties nothing together: it gets a fresh one, like an absent one.
+  const opts = options.correlationId ? options : { ...options, correlationId: newCorrelationId() };
   const stream = onChunk !== undefined;
   const startOn = startChannel.hasSubscribers;
   const endOn = stopChannel.hasSubscribers || exceptionChannel.hasSubscribers;
