@@ -1,8 +1,9 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { SnakepitCommand } from '../src/cli/base-command.js';
 import { runScript } from '../src/cli/run-script.js';
 
 /** Thin command: parse, delegate to runScript, exit with the script's code. */
-export default class Run extends Command {
+export default class Run extends SnakepitCommand {
   static override description = 'Start the pools from snakepit.config.*, run a TS/JS script with the default instance set, then stop every worker.';
   static override examples = ['<%= config.bin %> run examples/quickstart.ts --config examples/quickstart.config.ts', '<%= config.bin %> run job.ts --config prod.config.ts -- --input data.csv'];
   static override strict = false;

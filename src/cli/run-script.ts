@@ -1,8 +1,12 @@
 /** `snakepit run`: start pools from config, run a script with the default instance, always stop. */
+import { statSync } from 'node:fs';
+import { register as registerHooks } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
+import { ValidationError } from '../errors.js';
 import { setDefaultInstance, Snakepit } from '../snakepit.js';
+import type { EntryHooksData } from './entry-hooks.js';
 
 export interface RunScriptOptions {
   script: string;
@@ -26,6 +30,10 @@ const SIGNAL_EXIT_CODES: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, S
 export async function runScript(options: RunScriptOptions): Promise<number> {
   const cwd = options.cwd ?? process.cwd();
   const scriptPath = path.resolve(cwd, options.script);
+  // Before any worker starts: Node's own answer is a loader stack naming run-script.js.
+  if (statSync(scriptPath, { throwIfNoEntry: false })?.isFile() !== true) {
+    throw new ValidationError(`Script not found: ${scriptPath}`, 'script_not_found', { script: options.script, path: scriptPath });
+  }
   // A script that waits forever never returns to script mode: a signal stops the workers
   // (also while the pools start) and exits here. A second signal finds no listener: Node's
   // default kills the process, and the exit hook SIGKILLs the worker groups.
@@ -53,18 +61,34 @@ export async function runScript(options: RunScriptOptions): Promise<number> {
 /** Imports the script with the instance as the default one; resolves with its exit code. */
 async function runModule(sp: Snakepit, scriptPath: string, scriptArgs: string[]): Promise<number> {
   setDefaultInstance(sp);
+  const entryUrl = pathToFileURL(scriptPath).href;
   const unregister = register();
+  // Registered after tsx so that it runs first and sees tsx's answer (hooks chain last-in first).
+  registerHooks<EntryHooksData>(new URL('./entry-hooks.js', import.meta.url), { data: { entryUrl } });
   const savedArgv = process.argv;
   process.argv = [process.argv[0] ?? 'node', scriptPath, ...scriptArgs];
   try {
-    const mod = (await import(pathToFileURL(scriptPath).href)) as { default?: unknown };
+    const mod = (await import(entryUrl)) as { default?: unknown };
     if (typeof mod.default === 'function') await (mod.default as (sp: Snakepit) => unknown)(sp);
     return typeof process.exitCode === 'number' ? process.exitCode : Number(process.exitCode ?? 0);
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    const hint = commonJsHint(error, scriptPath);
+    if (hint) process.stderr.write(`${hint}\n`);
     return 1;
   } finally {
     process.argv = savedArgv;
     await unregister();
   }
+}
+
+/** What to change when a CommonJS script met the ES module scope its entry always gets. */
+function commonJsHint(error: unknown, scriptPath: string): string | undefined {
+  const name = error instanceof ReferenceError ? /^(require|module|exports|__dirname|__filename) is not defined in ES module scope/.exec(error.message)?.[1] : undefined;
+  if (name === undefined) return undefined;
+  // Renaming it .cts is no general way out: on Node 20 a TypeScript CommonJS file cannot require() 'snakepit' (ESM).
+  return (
+    `snakepit run loads ${path.basename(scriptPath)} as an ES module, where \`${name}\` does not exist: ` +
+    'write it with import/export (import.meta.dirname and import.meta.filename replace __dirname and __filename)'
+  );
 }
