@@ -14,6 +14,7 @@ import { reapDeadRuns, type ReapReport } from './process/reaper.js';
 import { GrpcHostResources } from './transport/grpc/host-resources.js';
 import { pidAlive, sweepShm } from './transport/shm.js';
 import { loadArrow } from './transport/arrow.js';
+import { assertPythonExecutable } from './python/runtime.js';
 import { bridgeSessions, startBridged } from './telemetry/pool-bridge.js';
 import { SessionHub } from './session/session-hub.js';
 import type { StartOptions } from './snakepit.js';
@@ -65,6 +66,8 @@ export class InstanceResources {
    */
   async start(facade: ControlSource): Promise<void> {
     const config = this.#config;
+    // A missing interpreter would otherwise surface as every worker failing to start with no output.
+    for (const pool of config.pools) if (!pool.workers) assertPythonExecutable(pool.pythonExecutable, this.#cwd ?? process.cwd(), pool.adapterEnv.PATH);
     // The optional apache-arrow is ESM: loaded here, while the sweep runs, so the codec can decode Arrow tables synchronously.
     const arrow = loadArrow();
     if (config.rogueCleanup.enabled) this.#sweep = await traceReap('startup', () => reapDeadRuns({ logger: this.logger.child({ category: 'lifecycle' }), protectedRunIds: ownRunIds() }));

@@ -1,7 +1,8 @@
 /** Where the Python interpreter and the bridge package are. */
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PackageError } from '../errors.js';
 
 let cachedRoot: string | undefined;
 
@@ -26,18 +27,55 @@ export function bridgePythonPath(): string {
   return path.join(packageRoot(), 'python');
 }
 
+/** Where the interpreter of `locatePython` came from. */
+export type PythonSource = 'SNAKEPIT_PYTHON' | 'pythonExecutable' | 'project .venv' | 'package .venv' | 'PATH';
+
 /**
  * The Python to run workers with: `SNAKEPIT_PYTHON` (wins, as in the original), then the pool's
  * `pythonExecutable`, then a `.venv`
  * in the working directory, then the one `snakepit setup` made in the package, then `python3`.
  */
 export function resolvePythonExecutable(explicit?: string, cwd = process.cwd()): string {
+  return locatePython(explicit, cwd).executable;
+}
+
+/** `resolvePythonExecutable` with where the answer came from (for error messages). */
+export function locatePython(explicit?: string, cwd = process.cwd()): { executable: string; source: PythonSource } {
   const fromEnv = process.env.SNAKEPIT_PYTHON;
-  if (fromEnv) return fromEnv;
-  if (explicit) return explicit;
-  for (const base of [cwd, packageRoot()]) {
+  if (fromEnv) return { executable: fromEnv, source: 'SNAKEPIT_PYTHON' };
+  if (explicit) return { executable: explicit, source: 'pythonExecutable' };
+  for (const [base, source] of [[cwd, 'project .venv'], [packageRoot(), 'package .venv']] as const) {
     const candidate = path.join(base, '.venv', 'bin', 'python');
-    if (existsSync(candidate)) return candidate;
+    if (existsSync(candidate)) return { executable: candidate, source };
   }
-  return 'python3';
+  return { executable: 'python3', source: 'PATH' };
+}
+
+/**
+ * Checks, without running it, that the interpreter a pool will spawn exists and is executable:
+ * a path (relative ones from `cwd`, as the spawn sees them), or a bare name found on `searchPath`.
+ * @throws {PackageError} `python_not_found` naming the path tried, where it came from, and the fix.
+ */
+export function assertPythonExecutable(explicit: string | undefined, cwd: string, searchPath = process.env.PATH ?? ''): void {
+  const { executable, source } = locatePython(explicit, cwd);
+  const candidates = executable.includes('/')
+    ? [path.resolve(cwd, executable)]
+    : searchPath.split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, executable));
+  if (candidates.some(isExecutableFile)) return;
+  const tried = executable.includes('/') ? candidates[0]! : `${executable} (not on PATH)`;
+  throw new PackageError(
+    `Python interpreter not found: ${tried}, from ${source}`,
+    'python_not_found',
+    'Run `npx snakepit setup` to create .venv, or set SNAKEPIT_PYTHON (or pythonExecutable) to a Python >= 3.9',
+    { executable, path: tried, source },
+  );
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
