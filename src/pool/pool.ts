@@ -15,6 +15,7 @@ import { PoolCircuit } from '../resilience/pool-circuit.js';
 import { FifoTaskQueue } from './task-queue.js';
 import { Task, type CallOptions } from './task.js';
 import { traceCall } from '../telemetry/call-events.js';
+import { callArgsError } from '../transport/encodable.js';
 
 export type { PoolEvents, PoolOptions, PoolStats, WorkerInfo } from './pool-types.js';
 
@@ -157,6 +158,8 @@ export class Pool extends EventEmitter<PoolEvents> {
       const code = this.#state === 'stopping' || this.#state === 'stopped' ? 'pool_stopped' : 'pool_not_started';
       return Promise.reject(new PoolError(`Pool ${this.name} is ${this.#state}`, code, { pool: this.name }));
     }
+    const badArgs = callArgsError(tool, args);
+    if (badArgs) return Promise.reject(badArgs);
     const tools = this.#toolNames();
     if (tools && !tools.has(tool)) {
       const available = [...tools].sort();

@@ -4,6 +4,7 @@ import { PayloadTooLargeError, ValidationError } from '../errors.js';
 import { emit, enabled } from '../telemetry/bus.js';
 import { Tensor, type TensorDType, type TensorOrder } from '../tensor.js';
 import { ARROW_EXT_TYPE, ARROW_SHM_DTYPE, arrowFromIPC, ArrowIPC, arrowToIPC, isArrowTable } from './arrow.js';
+import { FUNCTION_FOUND, MAX_NESTING_DEPTH, nestsDeeperThan, unencodableError } from './encodable.js';
 import { exportBytes, importBytes, removeShm, SHM_EXT_TYPE, type ZeroCopySettings } from './shm.js';
 
 /** ext type of a tensor: `[dtype, shape, bytes]`, or `[dtype, shape, bytes, 'F']` in Fortran order. */
@@ -157,11 +158,41 @@ const packr = new Packr({
   useBigIntExtension: true,
   encodeUndefinedAsNil: true,
   mapsAsObjects: true,
+  // msgpackr would write a function as nil: the call would lose it silently.
+  writeFunction: () => {
+    throw FUNCTION_FOUND;
+  },
 });
 
-/** Encodes one frame body. */
+/** Values an extension encodes whole: leaves for the diagnosis of a failed encode. */
+const encodedByExtension = (v: object): boolean => v instanceof Tensor || v instanceof ZeroCopyRef || v instanceof ArrowIPC || v instanceof ArrowTableLike;
+
+/**
+ * `packr.pack` with values that cannot cross turned into `invalid_args` naming where they sit
+ * (see encodable.ts). The normal path adds a try block and, for bodies long enough to nest past
+ * Python's limit (over 1024 bytes), one walk of the value's containers.
+ */
+function pack(value: unknown, argsKey?: string): Buffer {
+  let body: Buffer;
+  try {
+    body = packr.pack(value);
+  } catch (error) {
+    // Stack overflow (a cycle, or nesting past the JS stack), msgpackr's "Unknown type: symbol", a function.
+    const encodeFailure = error === FUNCTION_FOUND || error instanceof RangeError || (error instanceof Error && error.message.startsWith('Unknown type'));
+    throw (encodeFailure && unencodableError(value, error, encodedByExtension, argsKey)) || error;
+  }
+  if (body.byteLength > MAX_NESTING_DEPTH && nestsDeeperThan(value, MAX_NESTING_DEPTH, encodedByExtension)) {
+    throw unencodableError(value, undefined, encodedByExtension, argsKey) ?? new ValidationError(`Cannot send a value nested deeper than ${MAX_NESTING_DEPTH} levels`, 'invalid_args', { path: '', reason: 'too_deep' });
+  }
+  return body;
+}
+
+/**
+ * Encodes one frame body.
+ * @throws {ValidationError} `invalid_args` (with `details.path`, `details.reason`) for a value that cannot cross.
+ */
 export function encode(value: unknown): Buffer {
-  return packr.pack(value);
+  return pack(value);
 }
 
 /** Decodes one frame body (shared-memory references are read and their files removed). */
@@ -187,9 +218,11 @@ export interface EncodedPayload {
 
 /**
  * Encodes a payload, exporting large buffers to shared memory, and checks the total against
- * `maxPayloadBytes` before anything is sent. Throws `PayloadTooLargeError` (its files removed).
+ * `maxPayloadBytes` before anything is sent. Throws `PayloadTooLargeError` (its files removed), or
+ * `invalid_args` for a value that cannot cross; `argsKey` names the call's args in `value` (the
+ * pipe's frame) so that the error's `details.path` starts from them (`message.self`).
  */
-export function encodePayload(value: unknown, options: PayloadOptions): EncodedPayload {
+export function encodePayload(value: unknown, options: PayloadOptions, argsKey?: string): EncodedPayload {
   const files: string[] = [];
   let shmBytes = 0;
   try {
@@ -225,7 +258,7 @@ export function encodePayload(value: unknown, options: PayloadOptions): EncodedP
     let body: Buffer;
     refsAllowed = zc !== undefined;
     try {
-      body = packr.pack(zc ? replaceLarge(value, exportIfLarge, 0) : value);
+      body = zc ? pack(replaceLarge(value, exportIfLarge, 0), argsKey) : pack(value, argsKey);
     } finally {
       refsAllowed = false;
     }

@@ -108,9 +108,9 @@ export class PipeTransport implements Transport {
           ...(request.restore === undefined ? {} : { restore: request.restore }),
           // Flow control: Python sends at most `window` chunks beyond those granted by `credit` frames.
           ...(flow === undefined ? {} : { window: flow.highWaterMark }),
-        }, this.#payload);
+        }, this.#payload, 'args');
       } catch (error) {
-        return reject(error as Error); // over maxPayloadBytes, or /dev/shm full: nothing was sent
+        return reject(error as Error); // over maxPayloadBytes, a value that cannot cross: nothing was sent
       }
       this.#pending.set(id, { tool: request.tool, resolve, reject, onChunk, shmFiles: encoded.shmFiles });
       this.#write(encoded.body);
