@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { SnakepitCommand } from '../src/cli/base-command.js';
-import { runScript } from '../src/cli/run-script.js';
+import { parseLogCategories, runScript } from '../src/cli/run-script.js';
 
 /** Thin command: parse, delegate to runScript, exit with the script's code. */
 export default class Run extends SnakepitCommand {
@@ -8,12 +8,16 @@ export default class Run extends SnakepitCommand {
   static override examples = ['<%= config.bin %> run examples/quickstart.ts --config examples/quickstart.config.ts', '<%= config.bin %> run job.ts --config prod.config.ts -- --input data.csv'];
   static override strict = false;
   static override args = { script: Args.string({ required: true, description: 'script to run (.ts, .mts, .js, .mjs)' }) };
-  static override flags = { config: Flags.string({ char: 'c', description: 'config file (default: snakepit.config.* in the cwd)' }) };
+  static override flags = {
+    config: Flags.string({ char: 'c', description: 'config file (default: snakepit.config.* in the cwd)' }),
+    'log-categories': Flags.string({ description: 'log levels per category (python=debug,heartbeat=none), or the categories that log below warn (lifecycle,grpc)' }),
+  };
 
   async run(): Promise<void> {
     const { args, flags, argv } = await this.parse(Run);
     const scriptArgs = (argv as string[]).slice(1);
-    const code = await runScript({ script: args.script, scriptArgs, ...(flags.config ? { configFile: flags.config } : {}) });
+    const logCategories = flags['log-categories'] === undefined ? undefined : parseLogCategories(flags['log-categories']);
+    const code = await runScript({ script: args.script, scriptArgs, ...(flags.config ? { configFile: flags.config } : {}), ...(logCategories ? { logCategories } : {}) });
     // Exit explicitly: a script may leave timers or sockets that would keep Node alive.
     this.exit(code);
   }

@@ -4,7 +4,7 @@
  */
 import type { ResolvedConfig } from './config/index.js';
 import { ControlServer, type ControlEndpointInfo, type ControlSource } from './control/server.js';
-import { Logger, pinoSink } from './logger.js';
+import { Logger, pinoSink, resolveLogLevels } from './logger.js';
 import { setTelemetryLogger } from './telemetry/bus.js';
 import { Pool } from './pool/pool.js';
 import { buildPoolOptions, type PoolContext } from './pool/pool-options.js';
@@ -37,7 +37,8 @@ export class InstanceResources {
     this.#config = config;
     this.#runId = run.runId;
     this.#cwd = options.cwd;
-    this.logger = new Logger(config.logLevel, options.logSink ?? (options.logger ? pinoSink(options.logger) : undefined), {}, options.logCategories);
+    const levels = resolveLogLevels(config.logLevel, config.logCategories, options.logCategories);
+    this.logger = new Logger(levels.level, options.logSink ?? (options.logger ? pinoSink(options.logger) : undefined), {}, levels.categories);
     // Handlers that throw are reported to the latest instance's logger.
     setTelemetryLogger(this.logger);
     if (run.registryError) this.logger.warn(`Worker registry disabled (orphans of a crash will not be reaped): ${run.registryError.message}`);
@@ -91,7 +92,13 @@ export class InstanceResources {
       circuitBreaker: config.circuitBreaker,
       dataPlane: { zeroCopy: config.zeroCopy, maxPayloadBytes: config.maxPayloadBytes, serialization: config.serialization },
     };
-    for (const pool of config.pools) this.pools.set(pool.name, new Pool(buildPoolOptions(pool, context)));
+    // A `python` category level is also what Python logs at (its SNAKEPIT_LOG_LEVEL): Python would
+    // otherwise drop below the pool's `logLevel` what the host was told to show.
+    const pythonLevel = this.logger.categoryLevels().python;
+    for (const pool of config.pools) {
+      const own = pythonLevel === undefined ? pool : { ...pool, logLevel: pythonLevel === 'warning' ? 'warn' : pythonLevel };
+      this.pools.set(pool.name, new Pool(buildPoolOptions(own, context)));
+    }
     bridgeSessions(this.hub.store);
     await Promise.all([...this.pools.values()].map((p) => startBridged(p)));
     if (config.controlEndpoint) this.#control = await ControlServer.start(facade, { port: config.controlPort });

@@ -2,7 +2,7 @@
 import { loadConfig, resolveConfig, type ResolvedConfig, type SnakepitConfigInput } from './config/index.js';
 import type { ControlEndpointInfo } from './control/server.js';
 import { ValidationError } from './errors.js';
-import type { LogLevelInput, LogSink, PinoLike } from './logger.js';
+import type { LogCategoriesInput, LogSink, PinoLike } from './logger.js';
 import type { Pool, PoolStats, WorkerInfo } from './pool/pool.js';
 import type { RecycleOutcome } from './pool/lifecycle.js';
 import { combineHealth, type InstanceHealth, type PoolHealth } from './pool/health.js';
@@ -51,10 +51,11 @@ export interface StartOptions {
   logger?: PinoLike;
   /**
    * Levels per category (`pool`, `worker`, `grpc`, `bridge`, `lifecycle`, `heartbeat`,
-   * `telemetry`, `python`, …) over the config's `logLevel`. @default {}
+   * `telemetry`, `python`, …) over the config's `logLevel` and `logCategories`; or the original's
+   * list of the categories that log below `warn`. @default {}
    * @example { python: 'debug', heartbeat: 'none' }
    */
-  logCategories?: Record<string, LogLevelInput>;
+  logCategories?: LogCategoriesInput;
   /** Aborting it while the pools start stops them and rejects with the signal's reason. */
   signal?: AbortSignal;
   /**

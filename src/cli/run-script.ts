@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
 import { ValidationError } from '../errors.js';
+import type { LogCategoriesInput, LogLevelInput } from '../logger.js';
 import { setDefaultInstance, Snakepit } from '../snakepit.js';
 import type { EntryHooksData } from './entry-hooks.js';
 
@@ -16,6 +17,33 @@ export interface RunScriptOptions {
   cwd?: string;
   /** Longest wait for the pools to start, in ms. @default no bound beyond each worker's `poolStartupTimeoutMs` */
   startTimeoutMs?: number;
+  /** Log levels per category over the config's (`--log-categories`). */
+  logCategories?: LogCategoriesInput;
+}
+
+const LEVELS: readonly string[] = ['debug', 'info', 'warn', 'warning', 'error', 'none'];
+
+/**
+ * `--log-categories`: `python=debug,heartbeat=none` (levels per category) or `lifecycle,grpc` (the
+ * original's list: only these log below warn).
+ * @throws {ValidationError} `invalid_argument` naming the entry that is neither form.
+ */
+export function parseLogCategories(spec: string): LogCategoriesInput {
+  const entries = spec.split(',').map((e) => e.trim()).filter(Boolean);
+  if (entries.every((e) => !e.includes('='))) return entries;
+  const levels: Record<string, LogLevelInput> = {};
+  for (const entry of entries) {
+    const [category, level] = entry.split('=', 2) as [string, string | undefined];
+    if (!category || level === undefined || !LEVELS.includes(level)) {
+      throw new ValidationError(
+        `--log-categories: expected category=level (level one of ${LEVELS.join(', ')}) or a list of categories, got "${entry}"`,
+        'invalid_argument',
+        { flag: '--log-categories', entry },
+      );
+    }
+    levels[category] = level as LogLevelInput;
+  }
+  return levels;
 }
 
 /** Exit code for a run ended by SIGINT/SIGTERM (128 + signal number, as shells do). */
@@ -50,6 +78,7 @@ export async function runScript(options: RunScriptOptions): Promise<number> {
       cwd,
       configFile: options.configFile,
       timeoutMs: options.startTimeoutMs ?? Infinity,
+      ...(options.logCategories === undefined ? {} : { logCategories: options.logCategories }),
     });
   } finally {
     setDefaultInstance(undefined);

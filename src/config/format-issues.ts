@@ -30,9 +30,7 @@ export function formatIssues(issues: readonly Issue[], schema: z.core.$ZodType, 
 
 function formatIssue(issue: Issue, prefix: Path, schema: z.core.$ZodType, root: unknown): ConfigIssue[] {
   const path = [...prefix, ...issue.path];
-  // A refinement's issue carries the whole refined object as its input (zod fills it in); the
-  // value the user wrote at the issue's own path is what the message must show.
-  const received = 'input' in issue && !(issue.code === 'custom' && path.length > 0) ? issue.input : valueAt(root, path);
+  const received = 'input' in issue ? issue.input : valueAt(root, path);
 
   if (issue.code === 'unrecognized_keys') {
     const known = objectKeysAt(schema, path);
@@ -221,8 +219,9 @@ function schemaAt(s: z.core.$ZodType, path: Path): z.core.$ZodType | undefined {
     const field = (s.shape as Record<string, z.core.$ZodType>)[head];
     return field && schemaAt(field, rest);
   }
-  if (s instanceof z.ZodArray) return schemaAt(s.element, rest);
-  if (s instanceof z.ZodRecord) return schemaAt(s.valueType, rest);
+  // Arrays take indexes and records names: in a union of both (`logCategories`) the path picks the branch.
+  if (s instanceof z.ZodArray) return typeof head === 'number' ? schemaAt(s.element, rest) : undefined;
+  if (s instanceof z.ZodRecord) return typeof head === 'string' ? schemaAt(s.valueType, rest) : undefined;
   if (s instanceof z.ZodUnion) {
     for (const option of s.options as readonly z.core.$ZodType[]) {
       const found = schemaAt(option, path);

@@ -164,8 +164,8 @@ const sharedShape = {
   poolStartupTimeoutMs: posInt().default(10_000).describe('Longest time a worker may take to start, in ms.'),
   /** How capacity is shared: per pool, per profile across pools, or both. @default 'pool' */
   capacityStrategy: oneOf(['pool', 'profile', 'hybrid']).default('pool').describe('How worker capacity is managed.'),
-  /** Log level of the host and (as `SNAKEPIT_LOG_LEVEL`) of the Python workers. @default 'warn' */
-  logLevel: logLevel().default('warn').describe("Log level; 'warning' is accepted for 'warn'."),
+  /** Log level of the host and (as `SNAKEPIT_LOG_LEVEL`) of the Python workers; quiet by default, as the original. @default 'error' */
+  logLevel: logLevel().default('error').describe("Log level; 'warning' is accepted for 'warn'."),
   /** Python interpreter. `SNAKEPIT_PYTHON` overrides it (as in the original); unset: the project's `.venv`, then the one `snakepit setup` made, then `python3`. */
   pythonExecutable: nonEmptyString().optional().describe('Python interpreter path.'),
 };
@@ -179,6 +179,17 @@ const globalShape = {
   sessionCleanupIntervalMs: posInt().default(60_000).describe('Time between sweeps of expired sessions, in ms.'),
   /** Timeout of a host tool called from Python that sets none, in ms. @default 30000 */
   hostToolTimeoutMs: posInt().default(30_000).describe('Timeout of host tools called from Python, in ms.'),
+  /**
+   * Log levels per category over `logLevel` (`{ python: 'debug', heartbeat: 'none' }`), or the
+   * original's list (`['lifecycle', 'grpc']`: only those categories log below `warn`).
+   * `Snakepit.start`'s `logCategories` option and `snakepit run --log-categories` go over it. @default {}
+   */
+  logCategories: expecting(
+    z.union([z.record(nonEmptyString(), logLevel()), z.array(nonEmptyString())]),
+    "an object of category levels ({ python: 'debug' }) or an array of category names",
+  )
+    .default(() => ({}))
+    .describe('Log levels per category, or a list of the categories that log below warn.'),
   /** Heartbeat defaults for every pool; a pool's `heartbeat` overrides single fields. */
   heartbeat: heartbeatSchema.prefault({}).describe('Heartbeat defaults for every pool.'),
   /** Address the host's gRPC server (calls from Python, `grpc` transport) binds. @default '127.0.0.1' */
@@ -313,7 +324,9 @@ function checkPoolLayout(value: Record<string, unknown>, ctx: z.core.$Refinement
     if (value[key] === undefined) continue;
     ctx.addIssue({
       code: 'custom',
-      path: [key], // the formatter shows the raw value at this path
+      path: [key],
+      // Without it zod reports the whole refined config as the received value.
+      input: value[key],
       message: `${key} is a per-pool option and cannot be at the top level together with pools`,
       params: { expected: 'unset at the top level when `pools` is given (move it into a pool)' },
     });
