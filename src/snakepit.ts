@@ -14,6 +14,7 @@ import { killLeftovers, reapDeadRuns, type ReapOptions, type ReapReport } from '
 import { setSignalHandling } from './process/signals.js';
 import { runScriptMode, SCRIPT_DEFAULTS, stopBounded, untilAborted, type CleanupResult, type ScriptModeOptions } from './script-mode.js';
 import { shmAvailable } from './transport/shm.js';
+import { emit } from './telemetry/bus.js';
 import { ZeroCopyRef } from './transport/codec.js';
 import type { Tensor } from './tensor.js';
 import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
@@ -160,15 +161,23 @@ export class Snakepit {
   /**
    * Puts `value` in shared memory once, to pass the returned ref as an argument (anywhere in `args`)
    * to many calls without writing it again; Python gets it as for an automatic transfer (`bytes`, or
-   * an ndarray over the mapping). Close it with `ref.close()`; `stop()` removes what is left. Needs
-   * `zeroCopy.enabled` and `/dev/shm`, and only spawned workers can read it.
+   * an ndarray over the mapping). Close it with `ref.close()`; `stop()` removes what is left. Without
+   * `zeroCopy.enabled` or a writable `/dev/shm` it falls back to a copy in memory (`ref.copy`, event
+   * `snakepit.zero_copy.fallback`), sent inline, as is any ref sent to an attached worker.
    * @example const w = sp.zeroCopy(weights); try { await Promise.all(xs.map((x) => sp.execute('apply', { w, x }))); } finally { w.close(); }
    */
   zeroCopy(value: Uint8Array | Tensor): ZeroCopyRef {
-    if (!this.config.zeroCopy.enabled || !shmAvailable()) {
-      throw new ValidationError('sp.zeroCopy() needs zeroCopy.enabled and /dev/shm', 'invalid_argument', { zeroCopy: this.config.zeroCopy.enabled });
+    let reason = !this.config.zeroCopy.enabled ? 'disabled' : !shmAvailable() ? 'no_shm' : undefined;
+    if (reason === undefined) {
+      try {
+        return ZeroCopyRef.export(this.runId, value);
+      } catch (error) {
+        reason = (error as NodeJS.ErrnoException).code ?? 'export_failed'; // /dev/shm full or not writable
+      }
     }
-    return ZeroCopyRef.export(this.runId, value);
+    const ref = ZeroCopyRef.copy(value);
+    emit('snakepit.zero_copy.fallback', { bytes: ref.size }, { reason });
+    return ref;
   }
 
   /** What the start-up sweep for dead runs' workers did (undefined when `rogueCleanup` is off). */
