@@ -25,6 +25,7 @@ export * from './errors.js';
 export { Tensor, type TensorDType, type TensorData, type TensorOrder } from './tensor.js';
 export { ZeroCopyRef } from './transport/codec.js';
 export { ArrowIPC } from './transport/arrow.js';
+export { ProcessRegistry, ProcessKiller, type RegistrySnapshot, type RegisteredRun, type RegisteredWorker, type RegistryOptions } from './process/process-registry.js';
 export { Logger, withLevel, setProcessLevel, getProcessLevel, clearProcessLevel, pinoSink, redact, type LogCategoriesInput, type LogLevel, type LogLevelInput, type LogCategory, type LogRecord, type LogSink, type PinoLike } from './logger.js';
 export { telemetry, PYTHON_EVENTS, EVENT_NAMES } from './telemetry/index.js';
 export type { TelemetryHandler, TelemetryMessage, TelemetryEventMap, TelemetryEventName, PythonEventName } from './telemetry/index.js';
