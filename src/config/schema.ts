@@ -91,6 +91,18 @@ const poolOwnShape = {
   pythonPath: stringArray().default(() => []).describe('Extra PYTHONPATH entries.'),
   /** Thread pool size per worker when `workerProfile` is `'thread'`; capacity = poolSize * threadsPerWorker. @default 10 */
   threadsPerWorker: posInt().default(10).describe("Threads per worker for the 'thread' profile."),
+  /**
+   * Thread limits of the numeric libraries in each worker (the original's `python_thread_limits`):
+   * `openblas`, `omp`, `mkl`, `numexpr` and `veclib` (macOS Accelerate), each the value of its
+   * `*_NUM_THREADS` variable. Unset fields: 1 for the process profile (the original's defaults map),
+   * `threadsPerWorker` for the thread profile; `adapterEnv` still wins. @default {}
+   */
+  threadLimits: expecting(
+    z.strictObject({ openblas: posInt().optional(), omp: posInt().optional(), mkl: posInt().optional(), numexpr: posInt().optional(), veclib: posInt().optional() }),
+    'an object of integers >= 1 for openblas, omp, mkl, numexpr, veclib',
+  )
+    .default(() => ({}))
+    .describe('Thread limits of the numeric libraries (openblas, omp, mkl, numexpr, veclib).'),
   /** Runtime thread-safety checks in the Python worker (for development). @default false */
   threadSafetyChecks: z.boolean().default(false).describe('Runtime thread-safety checks in Python.'),
   /** Workers started per batch while the pool starts. @default 8 */
@@ -190,6 +202,17 @@ const globalShape = {
   )
     .default(() => ({}))
     .describe('Log levels per category, or a list of the categories that log below warn.'),
+  /** The project's own Python environment: what `snakepit setup` installs and `snakepit doctor` checks. */
+  python: z
+    .strictObject({
+      /**
+       * Your requirements files (paths from the working directory), installed by a bare `snakepit setup`
+       * together with the bridge's and checked by `snakepit doctor`. @default []
+       */
+      requirements: stringArray().default(() => []).describe("The project's requirements files, for snakepit setup and doctor."),
+    })
+    .prefault({})
+    .describe("The project's Python requirements."),
   /** Heartbeat defaults for every pool; a pool's `heartbeat` overrides single fields. */
   heartbeat: heartbeatSchema.prefault({}).describe('Heartbeat defaults for every pool.'),
   /** Address the host's gRPC server (calls from Python, `grpc` transport) binds. @default '127.0.0.1' */

@@ -54,6 +54,7 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
       pythonLogLevel: pool.logLevel,
       threadsPerWorker: pool.threadsPerWorker,
       threadSafetyChecks: pool.threadSafetyChecks,
+      threadLimits: pool.threadLimits,
     }),
     pool.heartbeat,
   ), context);
