@@ -1,6 +1,6 @@
 // The getting-started path, as a new user takes it: a clean checkout packs without a manual build (`prepare`),
 // the tarball installs into a fresh project, then `snakepit setup`, `gen adapter` and a script through `snakepit run`.
-import { execa, type Options } from 'execa';
+import { execa } from 'execa';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,8 +14,8 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 // npm's own variables (set when the suite runs under `npm test`) would point the inner npm at this repository.
 const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.toLowerCase().startsWith('npm_')));
-const run = (file: string, args: string[], cwd: string, extra: Options = {}) =>
-  execa(file, args, { cwd, env, extendEnv: false, reject: false, timeout: 240_000, ...extra });
+const run = (file: string, args: string[], cwd: string, extraEnv: Record<string, string> = {}) =>
+  execa(file, args, { cwd, env: { ...env, ...extraEnv }, extendEnv: false, reject: false, timeout: 240_000 });
 
 /** The working tree as a fresh checkout has it: tracked and new files, nothing ignored (no dist/, node_modules/, .venv/). */
 function checkout(dest: string): void {
@@ -60,8 +60,7 @@ describe('installing the package as a new user does', () => {
     expect(install.exitCode, install.stderr).toBe(0);
     // uv installs the Python wheels from its cache (pip would download them again): as test/commands/setup.test.ts.
     const uv = await findUv({ python: path.join(ROOT, '.venv/bin/python') });
-    const setupEnv = { env: { ...env, ...(uv ? { SNAKEPIT_UV: uv } : {}) } };
-    const setup = await timed('snakepit setup', () => run('npx', ['snakepit', 'setup'], app, setupEnv));
+    const setup = await timed('snakepit setup', () => run('npx', ['snakepit', 'setup'], app, uv ? { SNAKEPIT_UV: uv } : {}));
     expect(setup.exitCode, setup.stderr + setup.stdout).toBe(0);
     expect(setup.stdout).toContain('Python environment ready');
 
