@@ -1,13 +1,12 @@
 /** `snakepit run`: start pools from config, run a script with the default instance, always stop. */
 import { statSync } from 'node:fs';
-import { register as registerHooks } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { register } from 'tsx/esm/api';
 import { ValidationError } from '../errors.js';
 import type { LogCategoriesInput, LogLevelInput } from '../logger.js';
 import { setDefaultInstance, Snakepit } from '../snakepit.js';
-import type { EntryHooksData } from './entry-hooks.js';
+import { loadAsEsm } from '../esm-entry-hooks.js';
 
 export interface RunScriptOptions {
   script: string;
@@ -92,8 +91,7 @@ async function runModule(sp: Snakepit, scriptPath: string, scriptArgs: string[])
   setDefaultInstance(sp);
   const entryUrl = pathToFileURL(scriptPath).href;
   const unregister = register();
-  // Registered after tsx so that it runs first and sees tsx's answer (hooks chain last-in first).
-  registerHooks<EntryHooksData>(new URL('./entry-hooks.js', import.meta.url), { data: { entryUrl } });
+  loadAsEsm(entryUrl); // after tsx's hooks: it sees their answer
   const savedArgv = process.argv;
   process.argv = [process.argv[0] ?? 'node', scriptPath, ...scriptArgs];
   try {

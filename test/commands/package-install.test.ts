@@ -51,11 +51,10 @@ describe('installing the package as a new user does', () => {
     const [{ filename }] = JSON.parse(pack.stdout) as [{ filename: string }];
     const tarball = path.join(base, filename);
 
-    // 2. The getting-started guide: npm init, ESM package, install, setup.
+    // 2. The getting-started guide: npm init (a CommonJS package: npm 11 writes "type": "commonjs"), install, setup.
     const app = path.join(base, 'myapp');
     mkdirSync(app);
     expect((await run('npm', ['init', '-y'], app)).exitCode).toBe(0);
-    expect((await run('npm', ['pkg', 'set', 'type=module'], app)).exitCode).toBe(0);
     const install = await timed('npm install', () => run('npm', ['install', tarball, '--no-audit', '--no-fund', '--prefer-offline'], app));
     expect(install.exitCode, install.stderr).toBe(0);
     // uv installs the Python wheels from its cache (pip would download them again): as test/commands/setup.test.ts.
