@@ -4,45 +4,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import type { LogLevel } from '../logger.js';
 import { expecting } from './format-issues.js';
-
-// ---- building blocks (each carries the "expected" text its errors show) ----
-
-const posInt = () => expecting(z.number().int().min(1), 'an integer >= 1');
-const nonNegInt = () => expecting(z.number().int().min(0), 'an integer >= 0');
-const nonEmptyString = () => expecting(z.string().min(1), 'a non-empty string');
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  expecting(z.enum(values), `one of ${values.map((v) => `'${v}'`).join(' | ')}`);
-const stringArray = () => expecting(z.array(z.string()), 'an array of strings');
-
-const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'none'] as const satisfies readonly LogLevel[];
-// The original (and Python's logging) spell it `warning`; accept that spelling, store ours.
-const logLevel = () =>
-  expecting(z.enum([...LOG_LEVELS, 'warning']), `one of ${LOG_LEVELS.map((l) => `'${l}'`).join(' | ')}`).transform(
-    (level): LogLevel => (level === 'warning' ? 'warn' : level),
-  );
-
-const pythonClassPath = () =>
-  expecting(z.string().regex(/^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$/), "a Python class path like 'package.module.ClassName'");
-
-const envRecord = () =>
-  expecting(
-    z.record(expecting(z.string().regex(/^[^=\0]+$/), "an environment variable name (non-empty, no '=')"), z.string()),
-    'an object of string values',
-  );
-
-const workerTtl = () =>
-  expecting(
-    z.union([
-      z.literal('infinity'),
-      z.strictObject({ value: posInt(), unit: oneOf(['seconds', 'minutes', 'hours']) }),
-    ]),
-    "'infinity' or { value: integer >= 1, unit: 'seconds' | 'minutes' | 'hours' }",
-  );
-
-const infinityOrPosInt = () =>
-  expecting(z.union([z.literal('infinity'), posInt()]), "'infinity' or an integer >= 1");
+import { envRecord, infinityOrPosInt, logLevel, nonEmptyString, nonNegInt, oneOf, posInt, pythonClassPath, stringArray, workerTtl } from './schema-fields.js';
 
 // ---- heartbeat ----
 
