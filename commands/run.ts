@@ -1,8 +1,9 @@
-import { Args, Command, Flags } from '@oclif/core';
-import { runScript } from '../src/cli/run-script.js';
+import { Args, Flags } from '@oclif/core';
+import { SnakepitCommand } from '../src/cli/base-command.js';
+import { parseLogCategories, runScript } from '../src/cli/run-script.js';
 
 /** Thin command: parse, delegate to runScript, exit with the script's code. */
-export default class Run extends Command {
+export default class Run extends SnakepitCommand {
   static override description = 'Start the pools from snakepit.config.*, run a TS/JS script with the default instance set, then stop every worker.';
   static override examples = [
     '<%= config.bin %> run examples/quickstart.ts --config examples/quickstart.config.ts',
@@ -14,12 +15,14 @@ export default class Run extends Command {
   static override flags = {
     config: Flags.string({ char: 'c', description: 'config file (default: snakepit.config.* in the cwd)' }),
     watch: Flags.boolean({ char: 'w', default: false, description: "reload the workers when the pools' Python sources change, and regenerate the types (the config's typesOut)" }),
+    'log-categories': Flags.string({ description: 'log levels per category (python=debug,heartbeat=none), or the categories that log below warn (lifecycle,grpc)' }),
   };
 
   async run(): Promise<void> {
     const { args, flags, argv } = await this.parse(Run);
     const scriptArgs = (argv as string[]).slice(1);
-    const code = await runScript({ script: args.script, scriptArgs, watch: flags.watch, ...(flags.config ? { configFile: flags.config } : {}) });
+    const logCategories = flags['log-categories'] === undefined ? undefined : parseLogCategories(flags['log-categories']);
+    const code = await runScript({ script: args.script, scriptArgs, watch: flags.watch, ...(flags.config ? { configFile: flags.config } : {}), ...(logCategories ? { logCategories } : {}) });
     // Exit explicitly: a script may leave timers or sockets that would keep Node alive.
     this.exit(code);
   }

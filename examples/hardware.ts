@@ -47,6 +47,8 @@ show('identity', identity);
 const lockFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'hw-')), 'hardware.lock');
 await writeFile(lockFile, JSON.stringify(identity, null, 2));
 show('lock file gpus', JSON.parse(await readFile(lockFile, 'utf8')).gpuCount);
+// A lock file shared with the original (Elixir) Snakepit: its four snake_case keys.
+show('original keys', await Hardware.identity({ keys: 'snake_case' })); // { platform, accelerator, cpu_features, gpu_count }
 // #endregion identity
 
 // #region workload

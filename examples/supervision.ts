@@ -2,7 +2,7 @@
 // (mirrors guides/supervision.md): a killed worker, a frozen worker, recycling, and the run id on every worker.
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
-import { isSnakepitError, type Snakepit } from 'snakepit';
+import { isSnakepitError, ProcessKiller, ProcessRegistry, type Snakepit } from 'snakepit';
 
 const show = (label: string, value: unknown) => console.log(`${label.padEnd(20)} ${JSON.stringify(value)}`);
 const codeOf = (error: unknown) => (isSnakepitError(error) ? error.code : String(error));
@@ -67,6 +67,14 @@ export default async function main(sp: Snakepit): Promise<void> {
     show('run id on argv', argv[argv.indexOf('--snakepit-run-id') + 1] === sp.runId);
   }
   // #endregion run-id
+
+  // #region registry
+  // The registry every host keeps (the original's ProcessRegistry): this run, its workers, dead runs.
+  const { runs, deadRuns } = ProcessRegistry.snapshot();
+  const mine = runs.find((r) => r.runId === sp.runId)!;
+  show('registry', { own: mine.own, hostAlive: mine.hostAlive, workers: mine.workers.length, allAlive: mine.workers.every((w) => w.alive) });
+  for (const runId of deadRuns) await ProcessKiller.killByRunId(runId); // what the next start would reap
+  // #endregion registry
 }
 
 function pick<T extends object, K extends keyof T>(obj: T, ...keys: K[]): Pick<T, K> {

@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'unknown_call'
   | 'file_exists'
   | 'unknown_worker'
+  // `snakepit run <script>`: no file at that path
+  | 'script_not_found'
   | 'device_not_available'
   | 'no_device'
   // data plane: a payload over maxPayloadBytes; a value the strict serialization policy refuses

@@ -4,7 +4,7 @@
  */
 import type { ResolvedConfig } from './config/index.js';
 import { ControlServer, type ControlEndpointInfo, type ControlSource } from './control/server.js';
-import { Logger, pinoSink } from './logger.js';
+import { Logger, pinoSink, resolveLogLevels } from './logger.js';
 import { setTelemetryLogger } from './telemetry/bus.js';
 import { Pool } from './pool/pool.js';
 import { buildPoolOptions, type PoolContext } from './pool/pool-options.js';
@@ -17,6 +17,7 @@ import { loadArrow } from './transport/arrow.js';
 import { startObserved, stopObserved } from './telemetry/pool-events.js';
 import { forwardSessionAffinity, forwardSessionEvents, stopSessionEvents } from './telemetry/session-events.js';
 import { observeCall } from './telemetry/call-events.js';
+import { assertPythonExecutable } from './python/runtime.js';
 import { SessionHub } from './session/session-hub.js';
 import type { StartOptions } from './snakepit.js';
 
@@ -38,7 +39,8 @@ export class InstanceResources {
     this.#config = config;
     this.#runId = run.runId;
     this.#cwd = options.cwd;
-    this.logger = new Logger(config.logLevel, options.logSink ?? (options.logger ? pinoSink(options.logger) : undefined), {}, options.logCategories);
+    const levels = resolveLogLevels(config.logLevel, config.logCategories, options.logCategories);
+    this.logger = new Logger(levels.level, options.logSink ?? (options.logger ? pinoSink(options.logger) : undefined), {}, levels.categories);
     // Handlers that throw are reported to the latest instance's logger.
     setTelemetryLogger(this.logger);
     if (run.registryError) this.logger.warn(`Worker registry disabled (orphans of a crash will not be reaped): ${run.registryError.message}`);
@@ -67,6 +69,8 @@ export class InstanceResources {
    */
   async start(facade: ControlSource): Promise<void> {
     const config = this.#config;
+    // A missing interpreter would otherwise surface as every worker failing to start with no output.
+    for (const pool of config.pools) if (!pool.workers) assertPythonExecutable(pool.pythonExecutable, this.#cwd ?? process.cwd(), pool.adapterEnv.PATH);
     // The optional apache-arrow is ESM: loaded here, while the sweep runs, so the codec can decode Arrow tables synchronously.
     const arrow = loadArrow();
     if (config.rogueCleanup.enabled) this.#sweep = await traceReap('startup', () => reapDeadRuns({ logger: this.logger.child({ category: 'lifecycle' }), protectedRunIds: ownRunIds() }));
@@ -95,7 +99,13 @@ export class InstanceResources {
       hostToolTimeoutMs: config.hostToolTimeoutMs,
       dataPlane: { zeroCopy: config.zeroCopy, maxPayloadBytes: config.maxPayloadBytes, serialization: config.serialization },
     };
-    for (const pool of config.pools) this.pools.set(pool.name, new Pool(buildPoolOptions(pool, context)));
+    // A `python` category level is also what Python logs at (its SNAKEPIT_LOG_LEVEL): Python would
+    // otherwise drop below the pool's `logLevel` what the host was told to show.
+    const pythonLevel = this.logger.categoryLevels().python;
+    for (const pool of config.pools) {
+      const own = pythonLevel === undefined ? pool : { ...pool, logLevel: pythonLevel === 'warning' ? 'warn' : pythonLevel };
+      this.pools.set(pool.name, new Pool(buildPoolOptions(own, context)));
+    }
     forwardSessionEvents(this.hub.store);
     for (const p of this.pools.values()) forwardSessionAffinity(this.hub.store, p);
     const statusIntervalMs = config.poolStatusIntervalMs;

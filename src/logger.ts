@@ -72,11 +72,57 @@ const scoped = new AsyncLocalStorage<{ level: LogLevelInput; category: string | 
 
 /**
  * Runs `fn` with `level` in force (for `category` only, or all) in its whole async scope: the
- * original's `with_level`. Other concurrent work keeps its levels.
+ * original's `with_level`. Other concurrent work keeps its levels; it wins over `setProcessLevel`.
  * @example await withLevel('debug', () => sp.execute('flaky'), 'worker')
  */
 export function withLevel<T>(level: LogLevelInput, fn: () => T, category?: LogCategory): T {
   return scoped.run({ level, category }, fn);
+}
+
+// `setProcessLevel` overrides for every logger of the process: per category, and '' for all.
+const processLevels = new Map<string, LogLevelInput>();
+
+/**
+ * Sets a level for every logger in this process (every instance), over config and categories and
+ * until `clearProcessLevel`: the original's `set_process_level` (Node's process is the unit an
+ * Erlang process was there). A `withLevel` scope still wins. `category` limits it to one.
+ * @example setProcessLevel('debug'); ...; clearProcessLevel();
+ */
+export function setProcessLevel(level: LogLevelInput, category?: LogCategory): void {
+  if (!(level in RANK)) throw new TypeError(`Unknown log level ${JSON.stringify(level)} (one of ${Object.keys(RANK).join(', ')})`);
+  processLevels.set(category ?? '', level === 'warning' ? 'warn' : level);
+}
+
+/** The process-wide level `setProcessLevel` set (for `category`, else for all), or undefined. */
+export function getProcessLevel(category?: LogCategory): LogLevel | undefined {
+  return (processLevels.get(category ?? '') ?? (category === undefined ? undefined : processLevels.get(''))) as LogLevel | undefined;
+}
+
+/** Removes the process-wide level of `category`, or every one when no category is given. */
+export function clearProcessLevel(category?: LogCategory): void {
+  if (category === undefined) processLevels.clear();
+  else processLevels.delete(category);
+}
+
+/** `logCategories` as the config and `Snakepit.start` take it: levels per category, or the original's list. */
+export type LogCategoriesInput = Readonly<Record<string, LogLevelInput>> | readonly string[];
+
+/**
+ * The logger's base level and category levels from `logLevel` and `logCategories` sources (later
+ * ones win). The list form is the original's whitelist: the listed categories log at `level`,
+ * the others only warnings and errors.
+ */
+export function resolveLogLevels(level: LogLevelInput, ...sources: (LogCategoriesInput | undefined)[]): { level: LogLevelInput; categories: Record<string, LogLevelInput> } {
+  let base = level;
+  const categories: Record<string, LogLevelInput> = {};
+  for (const source of sources) {
+    if (source === undefined) continue;
+    if (Array.isArray(source)) {
+      if (RANK[base] < RANK.warn) base = 'warn';
+      for (const category of source as readonly string[]) categories[category] = level;
+    } else Object.assign(categories, source);
+  }
+  return { level: base, categories };
 }
 
 /** A logger with a minimum level, per-category levels and a sink. */
@@ -117,6 +163,10 @@ export class Logger {
   #threshold(category: unknown): number {
     const override = scoped.getStore();
     if (override && (override.category === undefined || override.category === category)) return RANK[override.level];
+    if (processLevels.size > 0) {
+      const processWide = (typeof category === 'string' ? processLevels.get(category) : undefined) ?? processLevels.get('');
+      if (processWide !== undefined) return RANK[processWide];
+    }
     const own = typeof category === 'string' ? this.#shared.categories.get(category) : undefined;
     return RANK[own ?? this.level];
   }

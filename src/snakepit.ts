@@ -3,7 +3,7 @@ import { loadConfig, resolveConfig, type ResolvedConfig, type SnakepitConfigInpu
 import { CANCEL_GRACE_MS_DEFAULT } from './config/schema.js';
 import type { ControlEndpointInfo } from './control/server.js';
 import { ValidationError } from './errors.js';
-import type { LogLevelInput, LogSink, PinoLike } from './logger.js';
+import type { LogCategoriesInput, LogSink, PinoLike } from './logger.js';
 import type { Pool, PoolStats, WorkerInfo } from './pool/pool.js';
 import type { RecycleOutcome } from './pool/lifecycle.js';
 import { combineHealth, type InstanceHealth, type PoolHealth } from './pool/health.js';
@@ -15,6 +15,7 @@ import { killLeftovers, reapDeadRuns, type ReapOptions, type ReapReport } from '
 import { setSignalHandling } from './process/signals.js';
 import { runScriptMode, SCRIPT_DEFAULTS, stopBounded, untilAborted, type CleanupResult, type ScriptModeOptions } from './script-mode.js';
 import { shmAvailable } from './transport/shm.js';
+import { emit } from './telemetry/bus.js';
 import { ZeroCopyRef } from './transport/codec.js';
 import type { Tensor } from './tensor.js';
 import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './host-tools/host-tool.js';
@@ -58,10 +59,11 @@ export interface StartOptions {
   logger?: PinoLike;
   /**
    * Levels per category (`pool`, `worker`, `grpc`, `bridge`, `lifecycle`, `heartbeat`,
-   * `telemetry`, `python`, …) over the config's `logLevel`. @default {}
+   * `telemetry`, `python`, …) over the config's `logLevel` and `logCategories`; or the original's
+   * list of the categories that log below `warn`. @default {}
    * @example { python: 'debug', heartbeat: 'none' }
    */
-  logCategories?: Record<string, LogLevelInput>;
+  logCategories?: LogCategoriesInput;
   /** Aborting it while the pools start stops them and rejects with the signal's reason. */
   signal?: AbortSignal;
   /**
@@ -174,15 +176,23 @@ export class Snakepit {
   /**
    * Puts `value` in shared memory once, to pass the returned ref as an argument (anywhere in `args`)
    * to many calls without writing it again; Python gets it as for an automatic transfer (`bytes`, or
-   * an ndarray over the mapping). Close it with `ref.close()`; `stop()` removes what is left. Needs
-   * `zeroCopy.enabled` and `/dev/shm`, and only spawned workers can read it.
+   * an ndarray over the mapping). Close it with `ref.close()`; `stop()` removes what is left. Without
+   * `zeroCopy.enabled` or a writable `/dev/shm` it falls back to a copy in memory (`ref.copy`, event
+   * `snakepit.zero_copy.fallback`), sent inline, as is any ref sent to an attached worker.
    * @example const w = sp.zeroCopy(weights); try { await Promise.all(xs.map((x) => sp.execute('apply', { w, x }))); } finally { w.close(); }
    */
   zeroCopy(value: Uint8Array | Tensor): ZeroCopyRef {
-    if (!this.config.zeroCopy.enabled || !shmAvailable()) {
-      throw new ValidationError('sp.zeroCopy() needs zeroCopy.enabled and /dev/shm', 'invalid_argument', { zeroCopy: this.config.zeroCopy.enabled });
+    let reason = !this.config.zeroCopy.enabled ? 'disabled' : !shmAvailable() ? 'no_shm' : undefined;
+    if (reason === undefined) {
+      try {
+        return ZeroCopyRef.export(this.runId, value);
+      } catch (error) {
+        reason = (error as NodeJS.ErrnoException).code ?? 'export_failed'; // /dev/shm full or not writable
+      }
     }
-    return ZeroCopyRef.export(this.runId, value);
+    const ref = ZeroCopyRef.copy(value);
+    emit('snakepit.zero_copy.fallback', { bytes: ref.size }, { reason });
+    return ref;
   }
 
   /** What the start-up sweep for dead runs' workers did (undefined when `rogueCleanup` is off). */
@@ -210,8 +220,8 @@ export class Snakepit {
     return [...this.#pools.keys()];
   }
 
-  /** Resolves once the pool has all its workers ready. @default pool 'default', timeoutMs 15000 */
-  awaitReady(pool = 'default', timeoutMs = 15_000): Promise<void> {
+  /** Resolves once the pool has all its workers ready. @default pool 'default' (or the only pool), timeoutMs 15000 */
+  awaitReady(pool?: string, timeoutMs = 15_000): Promise<void> {
     return this.#pool(pool).awaitReady(timeoutMs);
   }
 

@@ -35,10 +35,15 @@ def test_every_code_has_a_constant_and_a_when():
     assert all(when for when in wire_errors.CODES.values())
 
 
+# Files whose strings may equal a code without being one: the type specs' kinds ("unserializable"
+# is the kind of a result the serialization policy turns into a marker, not an error code).
+_NOT_ERROR_MAPS = {"wire_errors.py", "type_nodes.py"}
+
+
 def test_no_code_is_written_as_a_literal_outside_wire_errors():
     found = []
     for path, tree in _sources():
-        if path.name == "wire_errors.py":
+        if path.name in _NOT_ERROR_MAPS:
             continue
         docs = {id(d) for d in _docstrings(tree)}
         for node in ast.walk(tree):

@@ -1,6 +1,17 @@
 /** `snakepit setup` on screen: the setup steps as a listr2 task list. */
 import { Listr } from 'listr2';
+import { loadConfig } from '../config/index.js';
 import { planSetup, type SetupOptions, type SetupReport } from '../python/setup.js';
+
+/**
+ * The requirements files a setup installs: the config's `python.requirements` (so a bare `snakepit
+ * setup` in a fresh clone installs the project's own), then the `-r` ones. No config file: `-r` only.
+ * @throws {ConfigError} for a config that does not load.
+ */
+export async function setupRequirements(cwd: string, configFile: string | undefined, flags: readonly string[]): Promise<string[]> {
+  const { config } = await loadConfig({ cwd, file: configFile });
+  return [...new Set([...config.python.requirements, ...flags])];
+}
 
 /**
  * Runs every setup step under listr2 (a live list on a terminal, plain lines otherwise, nothing

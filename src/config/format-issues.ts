@@ -219,8 +219,9 @@ function schemaAt(s: z.core.$ZodType, path: Path): z.core.$ZodType | undefined {
     const field = (s.shape as Record<string, z.core.$ZodType>)[head];
     return field && schemaAt(field, rest);
   }
-  if (s instanceof z.ZodArray) return schemaAt(s.element, rest);
-  if (s instanceof z.ZodRecord) return schemaAt(s.valueType, rest);
+  // Arrays take indexes and records names: in a union of both (`logCategories`) the path picks the branch.
+  if (s instanceof z.ZodArray) return typeof head === 'number' ? schemaAt(s.element, rest) : undefined;
+  if (s instanceof z.ZodRecord) return typeof head === 'string' ? schemaAt(s.valueType, rest) : undefined;
   if (s instanceof z.ZodUnion) {
     for (const option of s.options as readonly z.core.$ZodType[]) {
       const found = schemaAt(option, path);

@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, ValidationError } from '../errors.js';
+import { loadAsEsm } from '../esm-entry-hooks.js';
 import { describeValue } from './format-issues.js';
 import { resolveConfig } from './resolve.js';
 import type { ResolvedConfig } from './schema.js';
@@ -75,8 +76,9 @@ export async function readConfigFile(file: string): Promise<unknown> {
   try {
     mod = await importModule(file, ext);
   } catch (error) {
-    const expected = (ext === '.ts' || ext === '.cts') && !(await inModulePackage(file))
-      ? `a module that loads without errors (a ${ext} config in a CommonJS package is compiled to CommonJS, which cannot load ESM-only packages such as snakepit: name it snakepit.config.mts or set "type": "module" in package.json)`
+    // A .ts config is loaded as a module whatever the package type; a .cts one is CommonJS by name.
+    const expected = ext === '.cts'
+      ? 'a module that loads without errors (a .cts config is CommonJS, which cannot load ESM-only packages such as snakepit: name it snakepit.config.ts)'
       : 'a module that loads without errors';
     throw new ConfigError([loadIssue(expected, errorText(error))], file, error);
   }
@@ -93,6 +95,9 @@ async function importModule(file: string, ext: string): Promise<Record<string, u
   if (ext === '.ts' || ext === '.mts' || ext === '.cts') {
     // Loaded lazily: tsx installs loader hooks, which only TypeScript configs need.
     const { tsImport } = await import('tsx/esm/api');
+    // `import { defineConfig } from 'snakepit'` in a CommonJS package (npm init's default): tsx
+    // would compile it to CommonJS, which cannot load the ESM-only package; as a module it can.
+    if (ext === '.ts') loadAsEsm(url);
     return (await tsImport(url, { parentURL: import.meta.url })) as Record<string, unknown>;
   }
   return (await import(url)) as Record<string, unknown>;
@@ -124,18 +129,6 @@ function loadIssue(expected: string, received: string) {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error);
-}
-
-/** Whether the nearest package.json above `file` says `"type": "module"`. */
-async function inModulePackage(file: string): Promise<boolean> {
-  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
-    try {
-      const pkg = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as { type?: unknown };
-      return pkg.type === 'module';
-    } catch {
-      if (path.dirname(dir) === dir) return false;
-    }
-  }
 }
 
 async function isFile(file: string): Promise<boolean> {

@@ -4,46 +4,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import type { LogLevel } from '../logger.js';
 import { expecting } from './format-issues.js';
 import { securityShape } from './security-schema.js';
-
-// ---- building blocks (each carries the "expected" text its errors show) ----
-
-const posInt = () => expecting(z.number().int().min(1), 'an integer >= 1');
-const nonNegInt = () => expecting(z.number().int().min(0), 'an integer >= 0');
-const nonEmptyString = () => expecting(z.string().min(1), 'a non-empty string');
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  expecting(z.enum(values), `one of ${values.map((v) => `'${v}'`).join(' | ')}`);
-const stringArray = () => expecting(z.array(z.string()), 'an array of strings');
-
-const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'none'] as const satisfies readonly LogLevel[];
-// The original (and Python's logging) spell it `warning`; accept that spelling, store ours.
-const logLevel = () =>
-  expecting(z.enum([...LOG_LEVELS, 'warning']), `one of ${LOG_LEVELS.map((l) => `'${l}'`).join(' | ')}`).transform(
-    (level): LogLevel => (level === 'warning' ? 'warn' : level),
-  );
-
-const pythonClassPath = () =>
-  expecting(z.string().regex(/^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$/), "a Python class path like 'package.module.ClassName'");
-
-const envRecord = () =>
-  expecting(
-    z.record(expecting(z.string().regex(/^[^=\0]+$/), "an environment variable name (non-empty, no '=')"), z.string()),
-    'an object of string values',
-  );
-
-const workerTtl = () =>
-  expecting(
-    z.union([
-      z.literal('infinity'),
-      z.strictObject({ value: posInt(), unit: oneOf(['seconds', 'minutes', 'hours']) }),
-    ]),
-    "'infinity' or { value: integer >= 1, unit: 'seconds' | 'minutes' | 'hours' }",
-  );
-
-const infinityOrPosInt = () =>
-  expecting(z.union([z.literal('infinity'), posInt()]), "'infinity' or an integer >= 1");
+import { envRecord, infinityOrPosInt, logLevel, nonEmptyString, nonNegInt, oneOf, posInt, pythonClassPath, stringArray, workerTtl } from './schema-fields.js';
 
 // ---- heartbeat ----
 
@@ -92,6 +55,18 @@ const poolOwnShape = {
   pythonPath: stringArray().default(() => []).describe('Extra PYTHONPATH entries.'),
   /** Thread pool size per worker when `workerProfile` is `'thread'`; capacity = poolSize * threadsPerWorker. @default 10 */
   threadsPerWorker: posInt().default(10).describe("Threads per worker for the 'thread' profile."),
+  /**
+   * Thread limits of the numeric libraries in each worker (the original's `python_thread_limits`):
+   * `openblas`, `omp`, `mkl`, `numexpr` and `veclib` (macOS Accelerate), each the value of its
+   * `*_NUM_THREADS` variable. Unset fields: 1 for the process profile (the original's defaults map),
+   * `threadsPerWorker` for the thread profile; `adapterEnv` still wins. @default {}
+   */
+  threadLimits: expecting(
+    z.strictObject({ openblas: posInt().optional(), omp: posInt().optional(), mkl: posInt().optional(), numexpr: posInt().optional(), veclib: posInt().optional() }),
+    'an object of integers >= 1 for openblas, omp, mkl, numexpr, veclib',
+  )
+    .default(() => ({}))
+    .describe('Thread limits of the numeric libraries (openblas, omp, mkl, numexpr, veclib).'),
   /** Runtime thread-safety checks in the Python worker (for development). @default false */
   threadSafetyChecks: z.boolean().default(false).describe('Runtime thread-safety checks in Python.'),
   /**
@@ -175,8 +150,8 @@ const sharedShape = {
   poolStartupTimeoutMs: posInt().default(10_000).describe('Longest time a worker may take to start, in ms.'),
   /** How capacity is shared: per pool, per profile across pools, or both. @default 'pool' */
   capacityStrategy: oneOf(['pool', 'profile', 'hybrid']).default('pool').describe('How worker capacity is managed.'),
-  /** Log level of the host and (as `SNAKEPIT_LOG_LEVEL`) of the Python workers. @default 'warn' */
-  logLevel: logLevel().default('warn').describe("Log level; 'warning' is accepted for 'warn'."),
+  /** Log level of the host and (as `SNAKEPIT_LOG_LEVEL`) of the Python workers; quiet by default, as the original. @default 'error' */
+  logLevel: logLevel().default('error').describe("Log level; 'warning' is accepted for 'warn'."),
   /** Check call arguments on the host against the tools' parameter types before dispatch (`invalid_args`). @default false */
   validateArgs: z.boolean().default(false).describe('Check arguments against the tool specs on the host before dispatch.'),
   /** Python interpreter. `SNAKEPIT_PYTHON` overrides it (as in the original); unset: the project's `.venv`, then the one `snakepit setup` made, then `python3`. */
@@ -197,6 +172,28 @@ const globalShape = {
   poolStatusIntervalMs: posInt().default(5_000).describe('Time between snakepit.pool.status snapshots, in ms.'),
   /** Timeout of a host tool called from Python that sets none, in ms. @default 30000 */
   hostToolTimeoutMs: posInt().default(30_000).describe('Timeout of host tools called from Python, in ms.'),
+  /**
+   * Log levels per category over `logLevel` (`{ python: 'debug', heartbeat: 'none' }`), or the
+   * original's list (`['lifecycle', 'grpc']`: only those categories log below `warn`).
+   * `Snakepit.start`'s `logCategories` option and `snakepit run --log-categories` go over it. @default {}
+   */
+  logCategories: expecting(
+    z.union([z.record(nonEmptyString(), logLevel()), z.array(nonEmptyString())]),
+    "an object of category levels ({ python: 'debug' }) or an array of category names",
+  )
+    .default(() => ({}))
+    .describe('Log levels per category, or a list of the categories that log below warn.'),
+  /** The project's own Python environment: what `snakepit setup` installs and `snakepit doctor` checks. */
+  python: z
+    .strictObject({
+      /**
+       * Your requirements files (paths from the working directory), installed by a bare `snakepit setup`
+       * together with the bridge's and checked by `snakepit doctor`. @default []
+       */
+      requirements: stringArray().default(() => []).describe("The project's requirements files, for snakepit setup and doctor."),
+    })
+    .prefault({})
+    .describe("The project's Python requirements."),
   /** Heartbeat defaults for every pool; a pool's `heartbeat` overrides single fields. */
   heartbeat: heartbeatSchema.prefault({}).describe('Heartbeat defaults for every pool.'),
   /** Address the host's gRPC server (calls from Python, `grpc` transport) binds. @default '127.0.0.1' */
@@ -348,7 +345,9 @@ function checkPoolLayout(value: Record<string, unknown>, ctx: z.core.$Refinement
     if (value[key] === undefined) continue;
     ctx.addIssue({
       code: 'custom',
-      path: [key], // no `input`: the formatter shows the raw value, not the half-parsed one
+      path: [key],
+      // Without it zod reports the whole refined config as the received value.
+      input: value[key],
       message: `${key} is a per-pool option and cannot be at the top level together with pools`,
       params: { expected: 'unset at the top level when `pools` is given (move it into a pool)' },
     });

@@ -6,7 +6,8 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { linuxProc, type ProcReader } from '../process/proc.js';
+import type { ProcReader } from '../process/proc.js';
+import { systemProc } from '../process/process-table.js';
 import { hostAlive, readRecord, recordPath, registryDir } from '../process/registry.js';
 import { runsRoot } from '../process/run-dir.js';
 import { isRunId } from '../process/run-id.js';
@@ -29,7 +30,7 @@ export interface DiscoverOptions {
 }
 
 /** Control sockets in `root` whose host is not known to be dead. */
-export function listControlSockets(root: string = runsRoot(), proc: ProcReader = linuxProc): string[] {
+export function listControlSockets(root: string = runsRoot(), proc: ProcReader = systemProc()): string[] {
   let names: string[];
   try {
     names = readdirSync(controlDir(root));

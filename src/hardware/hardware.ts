@@ -8,7 +8,7 @@ import { detectCuda } from './cuda.js';
 import { detectMps } from './mps.js';
 import { detectRocm } from './rocm.js';
 import { describeDevice, selectDevice, selectDeviceWithFallback, type DeviceInfo } from './selector.js';
-import type { Accelerator, Capabilities, DetectOptions, Device, DevicePreference, HardwareIdentity, HardwareInfo } from './types.js';
+import type { Accelerator, Capabilities, DetectOptions, Device, DevicePreference, HardwareIdentity, HardwareInfo, IdentityOptions, OriginalHardwareIdentity } from './types.js';
 import { traceDetect, traceSelect } from '../telemetry/hardware-events.js';
 
 /** A probe that hangs (a wedged driver) must not hold a caller for long. */
@@ -36,8 +36,13 @@ export interface HardwareApi {
   selectWithFallback(preferences: readonly DevicePreference[]): Promise<Device>;
   /** Name, memory and compute capability of a selected device. */
   deviceInfo(device: Device): Promise<DeviceInfo>;
-  /** What a lock file records about this machine. */
-  identity(): Promise<HardwareIdentity>;
+  /**
+   * What a lock file records about this machine. `{ keys: 'snake_case' }` gives the original's
+   * map (`platform`, `accelerator`, `cpu_features`, `gpu_count`) for lock files shared with it.
+   * @example await writeFile('hardware.lock', JSON.stringify(await Hardware.identity()));
+   */
+  identity(options?: { keys?: 'camelCase' }): Promise<HardwareIdentity>;
+  identity(options: { keys: 'snake_case' }): Promise<OriginalHardwareIdentity>;
   /** Forgets the cached detection; the next call detects again. */
   clearCache(): void;
 }
@@ -53,7 +58,10 @@ export function createHardware(options: DetectOptions = {}): HardwareApi {
     select: (preference) => traceSelect(preference, async () => selectDevice(await detect(), preference)),
     selectWithFallback: (preferences) => traceSelect(preferences, async () => selectDeviceWithFallback(await detect(), preferences)),
     deviceInfo: async (device) => describeDevice(await detect(), device),
-    identity: async () => identityOf(await detect()),
+    identity: (async (opts?: IdentityOptions) => {
+      const identity = identityOf(await detect());
+      return opts?.keys === 'snake_case' ? originalIdentityOf(identity) : identity;
+    }) as HardwareApi['identity'],
     clearCache: () => {
       cached = undefined;
     },
@@ -110,6 +118,11 @@ export function capabilitiesOf(info: HardwareInfo): Capabilities {
     cudnnVersion: info.cuda?.cudnnVersion ?? null,
     cudnn: info.cuda?.cudnnVersion != null,
   };
+}
+
+/** Our identity under the original's keys (it records these four only). */
+export function originalIdentityOf(identity: HardwareIdentity): OriginalHardwareIdentity {
+  return { platform: identity.platform, accelerator: identity.accelerator, cpu_features: identity.cpuFeatures, gpu_count: identity.gpuCount };
 }
 
 /** `identity()` of a detection. */

@@ -103,6 +103,23 @@ export interface HardwareIdentity {
   driverVersion: string | null;
 }
 
+/**
+ * `identity({ keys: 'snake_case' })`: the original's identity map (`Snakepit.Hardware.identity/0`),
+ * key for key, so a `hardware.lock` written here matches one the original wrote on the same machine.
+ */
+export interface OriginalHardwareIdentity {
+  platform: string;
+  accelerator: Accelerator;
+  cpu_features: CpuFeature[];
+  gpu_count: number;
+}
+
+/** Options of `identity()`. */
+export interface IdentityOptions {
+  /** `'camelCase'`: our keys (with versions); `'snake_case'`: the original's four keys. @default 'camelCase' */
+  keys?: 'camelCase' | 'snake_case';
+}
+
 /** Where detection looks; every field has a default, tests point them at fakes. */
 export interface DetectOptions {
   /** Environment of the probes: `PATH` finds nvidia-smi, rocm-smi and nvcc; `CUDA_HOME`/`CUDA_PATH`, `ROCM_PATH` the version files. @default process.env */

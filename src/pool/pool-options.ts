@@ -49,6 +49,7 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
       threadSafetyChecks: pool.threadSafetyChecks,
       requireThreadSafeAdapter: pool.requireThreadSafeAdapter,
       hostToolTimeoutMs: context.hostToolTimeoutMs,
+      threadLimits: pool.threadLimits,
     }),
     pool.heartbeat,
   ), context);

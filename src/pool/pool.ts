@@ -19,6 +19,7 @@ import { Task, type CallOptions, type ChunkHandler, type StreamCallOptions } fro
 import { ToolCatalog } from './tool-catalog.js';
 import { checkToolArgs } from '../typed/validate-args.js';
 import { Endpoints, cleanupSessionOn, startInBatches, startPoolWorker } from './worker-ops.js';
+import { callArgsError } from '../transport/encodable.js';
 
 export type { PoolEvents, PoolOptions, PoolStats, WorkerInfo } from './pool-types.js';
 
@@ -148,19 +149,19 @@ export class Pool extends EventEmitter<PoolEvents> {
     // Telemetry and the circuit breaker watch the call; an open circuit fails it here.
     this.#circuit.attach(task, this.#options.services.observeCall?.(this.name, task));
     if (task.settled) return task.promise;
-    const refused = this.#refusal(tool) ?? (this.config.validateArgs ? checkToolArgs(this.tools(), tool, args, this.name) : undefined);
+    const refused = this.#refusal(tool, args);
     if (refused) task.fail(refused);
     else this.#dispatcher.admit(task);
     return task.promise;
   }
 
-  /** Why a call to `tool` cannot be taken at all (pool not running, no such tool), else undefined. */
-  #refusal(tool: string): Error | undefined {
+  /** Why a call cannot be taken at all (pool not running, args not an object, no such tool, args not matching its types), else undefined. */
+  #refusal(tool: string, args: Record<string, unknown>): Error | undefined {
     if (this.#state !== 'ready') {
       const code = this.#state === 'stopping' || this.#state === 'stopped' ? 'pool_stopped' : 'pool_not_started';
       return new PoolError(`Pool ${this.name} is ${this.#state}`, code, { pool: this.name });
     }
-    return this.#tools.refuse(tool);
+    return callArgsError(tool, args) ?? this.#tools.refuse(tool) ?? (this.config.validateArgs ? checkToolArgs(this.tools(), tool, args, this.name) : undefined);
   }
 
   /** Counters and worker counts. */

@@ -15,7 +15,7 @@ export interface CallOptions {
   sessionId?: string;
   /** Passed to Python as `session_context.request_metadata`. */
   metadata?: Record<string, unknown>;
-  /** Sent with the call (gRPC: the `x-snakepit-correlation-id` header) to tie logs together. @default a fresh id */
+  /** Sent with the call (gRPC: the `x-snakepit-correlation-id` header) to tie logs together; unset or `''`: a fresh id. */
   correlationId?: string;
   /**
    * The call may run twice without harm. With the crash barrier on (config `crashBarrier.enabled`,

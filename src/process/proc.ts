@@ -86,12 +86,26 @@ export const linuxProc: ProcReader = {
   },
 };
 
+/**
+ * Whether two start times come from the same kind of reader and can be compared: /proc's ticks
+ * after boot and `ps`'s times (`ps:<epoch seconds>`) cannot. Whoever cannot compare must not
+ * conclude "another process" (a live host would be taken for dead).
+ */
+export function comparableStartTimes(a: string, b: string): boolean {
+  return a.startsWith('ps:') === b.startsWith('ps:');
+}
+
+/** A start time as a number, for ordering (same kind only, see `comparableStartTimes`). */
+export function startTimeNumber(startTime: string): bigint {
+  return BigInt(startTime.startsWith('ps:') ? startTime.slice(3) : startTime);
+}
+
 /** Whether `pid` is a live (not zombie) process; with `startTime`, also that it is the same process. */
 export function isAlive(proc: ProcReader, pid: number, startTime?: string): boolean {
   if (!proc.available) return signalZeroAlive(pid);
   const stat = proc.stat(pid);
   if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
-  return startTime === undefined || stat.startTime === startTime;
+  return startTime === undefined || !comparableStartTimes(stat.startTime, startTime) || stat.startTime === startTime;
 }
 
 /** Liveness without /proc: signal 0 (EPERM still means it exists). */

@@ -8,7 +8,8 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
-import { isAlive, linuxProc, type ProcReader } from './proc.js';
+import { comparableStartTimes, isAlive, startTimeNumber, type ProcReader } from './proc.js';
+import { systemProc } from './process-table.js';
 import { hostAlive, listRecords, readRecord, recordPath, registryDir, removeStaleAsideFiles, runtimeDir, type RunRecord } from './registry.js';
 import { extractRunId, isRunId } from './run-id.js';
 
@@ -117,7 +118,7 @@ function strandedMembers(proc: ProcReader, runId: string, pgid: number, workerSt
   if (reused()) return found;
   for (const pid of pids) {
     const stat = proc.stat(pid);
-    if (!stat || pid === pgid || stat.pgrp !== pgid || stat.state === 'Z' || BigInt(stat.startTime) < BigInt(workerStart)) continue;
+    if (!stat || pid === pgid || stat.pgrp !== pgid || stat.state === 'Z' || !comparableStartTimes(stat.startTime, workerStart) || startTimeNumber(stat.startTime) < startTimeNumber(workerStart)) continue;
     if (me !== undefined && proc.uid(pid) !== me) continue;
     const seen = stat.startTime;
     found.push({ pid, runId, group: false, startTime: seen, verify: () => stillStranded(pid, seen) });
@@ -130,7 +131,7 @@ function strandedMembers(proc: ProcReader, runId: string, pgid: number, workerSt
  * reports what it did. Never rejects: a sweep that cannot read something skips it.
  */
 export async function reapDeadRuns(options: ReapOptions = {}): Promise<ReapReport> {
-  const proc = options.proc ?? linuxProc;
+  const proc = options.proc ?? systemProc();
   const root = options.root ?? runtimeDir();
   const dir = registryDir(root);
   const report: ReapReport = { deadRuns: [], terminated: [], killed: [], resisted: [] };
@@ -208,6 +209,29 @@ function scanProcesses(proc: ProcReader, dir: string, liveRuns: Set<string>): Ta
   return found;
 }
 
+/**
+ * Stops every worker of run `runId` (the original's `ProcessKiller.kill_by_run_id`): this user's
+ * processes whose command line carries that run id, found in the process table, SIGTERM to their
+ * group, SIGKILL after `graceMs`. Whoever hosts the run sees its workers die (and replaces them).
+ */
+export async function killRun(runId: string, options: Pick<ReapOptions, 'proc' | 'graceMs' | 'killWaitMs' | 'kill'> = {}): Promise<Omit<ReapReport, 'deadRuns'>> {
+  const proc = options.proc ?? systemProc();
+  const report: ReapReport = { deadRuns: [], terminated: [], killed: [], resisted: [] };
+  if (!proc.available) return report; // nothing can be verified: signal nothing
+  const targets: Target[] = [];
+  for (const pid of proc.pids()) {
+    const argv = proc.cmdline(pid);
+    if (pid === process.pid || !argv?.includes(WORKER_MARKER)) continue;
+    const stat = proc.stat(pid);
+    if (!stat || !carriesRunId(proc, pid, runId, stat.startTime)) continue;
+    const seen = stat.startTime;
+    targets.push({ pid, runId, group: stat.pgrp === pid, startTime: seen, verify: () => carriesRunId(proc, pid, runId, seen) });
+  }
+  await terminate(targets, proc, options, report);
+  const { deadRuns: _none, ...rest } = report;
+  return rest;
+}
+
 const REAPER_PARENTS = new Set(['init', 'systemd', 'tini', 'dumb-init', 'docker-init', 'catatonit', 's6-svscan']);
 
 /** True when `ppid` is a live process other than init or a known subreaper (orphans end up there). */
@@ -218,7 +242,7 @@ function hasLiveHostParent(proc: ProcReader, ppid: number): boolean {
 }
 
 /** SIGTERM, wait up to the grace, SIGKILL the rest, wait again; fills the report. */
-async function terminate(targets: Target[], proc: ProcReader, options: ReapOptions, report: ReapReport): Promise<void> {
+async function terminate(targets: Target[], proc: ProcReader, options: Pick<ReapOptions, 'graceMs' | 'killWaitMs' | 'kill'>, report: ReapReport): Promise<void> {
   const kill = options.kill ?? defaultKill;
   for (const t of targets) {
     kill(t.pid, 'SIGTERM', t.group);
@@ -252,7 +276,7 @@ export async function waitGone<T extends { pid: number; startTime?: string | nul
  * each group, wait up to `killWaitMs` for them to vanish. Returns the pids killed and those that
  * survived (a process stuck in the kernel cannot die until it leaves the kernel).
  */
-export async function killLeftovers(pids: number[], killWaitMs: number, proc: ProcReader = linuxProc): Promise<{ killed: number[]; resisted: number[] }> {
+export async function killLeftovers(pids: number[], killWaitMs: number, proc: ProcReader = systemProc()): Promise<{ killed: number[]; resisted: number[] }> {
   const alive = pids.filter((pid) => isAlive(proc, pid));
   for (const pid of alive) killGroup(pid);
   const resisted = await waitGone(alive.map((pid) => ({ pid })), proc, killWaitMs);

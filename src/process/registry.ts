@@ -9,7 +9,8 @@ import { accessSync, chmodSync, constants, lstatSync, mkdirSync, openSync, close
 import os from 'node:os';
 import path from 'node:path';
 import { isRunId } from './run-id.js';
-import { linuxProc, ownStartTime, type ProcReader } from './proc.js';
+import { comparableStartTimes, ownStartTime, type ProcReader } from './proc.js';
+import { systemProc } from './process-table.js';
 
 /** A worker process as recorded. */
 export interface WorkerRecord {
@@ -18,6 +19,8 @@ export interface WorkerRecord {
   pgid: number;
   /** /proc start time, to tell it from a later process that reuses the pid; null without /proc. */
   startTime: string | null;
+  /** When it was recorded (ISO 8601); absent in files of older versions. */
+  startedAt?: string;
 }
 
 /** One run's file. */
@@ -153,7 +156,7 @@ export function removeStaleAsideFiles(dir: string, ageMs = 60_000, now = Date.no
 }
 
 /** Whether the host of `record` is still running (same pid and, with /proc, same start time). */
-export function hostAlive(record: RunRecord, proc: ProcReader = linuxProc): boolean {
+export function hostAlive(record: RunRecord, proc: ProcReader = systemProc()): boolean {
   if (!proc.available) {
     try {
       process.kill(record.hostPid, 0);
@@ -164,7 +167,8 @@ export function hostAlive(record: RunRecord, proc: ProcReader = linuxProc): bool
   }
   const stat = proc.stat(record.hostPid);
   if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
-  return record.hostStartTime === null || stat.startTime === record.hostStartTime;
+  // Start times of another reader kind (a file written with /proc, read with ps) cannot tell: alive.
+  return record.hostStartTime === null || !comparableStartTimes(record.hostStartTime, stat.startTime) || stat.startTime === record.hostStartTime;
 }
 
 /** The file of one live run, kept in step with its workers as they spawn and exit. */
@@ -187,7 +191,7 @@ export class RunRegistry {
    * Claims `runId` in `dir` by creating its file exclusively; undefined when that run id is taken
    * (the caller picks another). Throws when the folder is unusable.
    */
-  static claim(runId: string, dir: string, proc: ProcReader = linuxProc): RunRegistry | undefined {
+  static claim(runId: string, dir: string, proc: ProcReader = systemProc()): RunRegistry | undefined {
     ensurePrivateDir(path.dirname(dir));
     ensurePrivateDir(dir);
     const file = recordPath(dir, runId);
@@ -220,7 +224,7 @@ export class RunRegistry {
   /** Records a spawned worker (its own group leader unless `pgid` says otherwise). */
   add(pid: number, pgid: number = pid): void {
     if (this.#record.workers.some((w) => w.pid === pid)) return;
-    this.#record.workers.push({ pid, pgid, startTime: this.#proc.available ? (this.#proc.stat(pid)?.startTime ?? null) : null });
+    this.#record.workers.push({ pid, pgid, startTime: this.#proc.available ? (this.#proc.stat(pid)?.startTime ?? null) : null, startedAt: new Date().toISOString() });
     this.#write();
   }
 

@@ -21,7 +21,8 @@ export function matchMlError(exceptionType: string, message: string): MlErrorMat
 
 // ---- out of memory ----
 
-const SIZE = String.raw`(\d+(?:\.\d+)?\s*[KMGTPE]?i?B)`;
+// NumPy prints three significant digits, so 100 units and up end in a bare dot: "728. TiB".
+const SIZE = String.raw`(\d+(?:\.\d*)?\s*[KMGTPE]?i?B)`;
 const sizeAfter = (message: string, pattern: string) => {
   const m = new RegExp(pattern).exec(message);
   return m?.[1] === undefined ? undefined : parseByteSize(m[1]);
@@ -235,7 +236,7 @@ const UNITS: Record<string, number> = { B: 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30
  * and NumPy print 1024-based sizes under both spellings.
  */
 export function parseByteSize(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([KMGTPE]?)i?B$/.exec(text.trim());
+  const m = /^(\d+(?:\.\d*)?)\s*([KMGTPE]?)i?B$/.exec(text.trim());
   if (!m) return undefined;
   return Math.round(Number(m[1]) * (UNITS[m[2] || 'B'] ?? 1));
 }

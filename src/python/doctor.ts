@@ -20,7 +20,7 @@ export type CheckStatus = 'pass' | 'warn' | 'fail';
 
 /** One check's verdict (the original's `check_result`, with a fix line). */
 export interface DoctorCheck {
-  /** Stable id: `node`, `config`, `python`, `venv`, `bridge`, `requirements`, `grpc`, `adapter`, `run_dir`, `port`. */
+  /** Stable id: `node`, `config`, `python`, `venv`, `bridge`, `requirements`, `project_requirements`, `grpc`, `adapter`, `run_dir`, `port`. */
   id: string;
   /** Pool the check is about (`adapter`, and `python` when pools differ). */
   pool?: string;
@@ -94,6 +94,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     if (!info) continue;
     checks.push(checkVenv(info, label));
     checks.push(...(await checkImports(python, usesGrpc, label)));
+    if (config.python.requirements.length > 0) checks.push(await checkProjectRequirements(python, config.python.requirements.map((f) => path.resolve(cwd, f)), label));
     checks.push(...(await Promise.all(pools.map((pool) => checkAdapter(python, pool, options.adapterTimeoutMs ?? 30_000)))));
   }
   checks.push(checkRunDir());
@@ -190,11 +191,25 @@ async function checkImports(python: string, usesGrpc: boolean, pool?: string): P
   return checks;
 }
 
+/** The config's `python.requirements`: installed at versions that satisfy them (what `snakepit setup` installs). */
+async function checkProjectRequirements(python: string, files: string[], pool?: string): Promise<DoctorCheck> {
+  const base = { id: 'project_requirements', pool };
+  const fix = 'Run snakepit setup (installs python.requirements of the config)';
+  try {
+    const check = await new PythonPackages({ python }).checkInstalled({ files });
+    const unmet = check.missing.filter((m) => m.reason !== 'unverifiable');
+    if (unmet.length === 0) return { ...base, status: 'pass', message: `python.requirements met (${Object.keys(check.versions).length} packages)` };
+    return { ...base, status: 'fail', message: `unmet python.requirements: ${unmet.map((m) => `${m.requirement} (installed: ${m.installed ?? 'none'})`).join(', ')}`, fix };
+  } catch (error) {
+    return { ...base, status: 'fail', message: isSnakepitError(error) ? error.message : String(error), fix: `Fix python.requirements (${files.join(', ')}), then ${fix.toLowerCase()}` };
+  }
+}
+
 /** The original's `--health-check`: import the pool's adapter with the pool's PYTHONPATH and env. */
 async function checkAdapter(python: string, pool: ResolvedPoolConfig, timeoutMs: number): Promise<DoctorCheck> {
   const base = { id: 'adapter', pool: pool.name };
   if (pool.workers !== undefined) return { ...base, status: 'pass', message: `${pool.adapter}: attached workers, checked when the pool connects` };
-  const env = buildWorkerEnv({ profile: pool.workerProfile, adapterEnv: pool.adapterEnv, pythonPath: pool.pythonPath, pythonLogLevel: 'error' });
+  const env = buildWorkerEnv({ profile: pool.workerProfile, adapterEnv: pool.adapterEnv, pythonPath: pool.pythonPath, pythonLogLevel: 'error', threadLimits: pool.threadLimits });
   const args = ['-m', 'snakepit_bridge.server', '--health-check', '--adapter', pool.adapter, ...(pool.transport === 'grpc' ? ['--transport', 'grpc'] : [])];
   const r = await runCommand(python, args, { env, timeoutMs });
   if (r.exitCode === 0) return { ...base, status: 'pass', message: `${pool.adapter} imports` };

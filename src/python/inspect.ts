@@ -127,6 +127,7 @@ function poolReport(pool: ResolvedPoolConfig, python: string, info: PythonInfo):
     pythonPath: pool.pythonPath,
     pythonLogLevel: pool.logLevel,
     threadsPerWorker: pool.threadsPerWorker,
+    threadLimits: pool.threadLimits,
   });
   return {
     name: pool.name,

@@ -27,6 +27,18 @@ export const THREAD_PROFILE_LIMIT_VARS: readonly string[] = Object.freeze([
   'NUMEXPR_NUM_THREADS',
 ]);
 
+/** `threadLimits` keys and the variables they set. */
+export const THREAD_LIMIT_ENV = Object.freeze({
+  openblas: 'OPENBLAS_NUM_THREADS',
+  omp: 'OMP_NUM_THREADS',
+  mkl: 'MKL_NUM_THREADS',
+  numexpr: 'NUMEXPR_NUM_THREADS',
+  veclib: 'VECLIB_MAXIMUM_THREADS',
+} as const);
+
+/** A pool's `threadLimits`. */
+export type ThreadLimits = Partial<Record<keyof typeof THREAD_LIMIT_ENV, number>>;
+
 /** Read by the Python worker: `1` (log findings) or `strict` (raise them); see guides/threading.md. */
 export const THREAD_SAFETY_CHECKS_ENV = 'SNAKEPIT_THREAD_SAFETY_CHECKS';
 
@@ -50,6 +62,8 @@ export interface WorkerEnvOptions {
   requireThreadSafeAdapter?: boolean;
   /** The instance's `hostToolTimeoutMs`: Python's wait bound for host tools without their own timeout. Unset: Python's 30 s. */
   hostToolTimeoutMs?: number;
+  /** Explicit thread limits: over the profile's (and the host's), under `adapterEnv`. @default {} */
+  threadLimits?: ThreadLimits;
   base?: NodeJS.ProcessEnv;
 }
 
@@ -60,6 +74,7 @@ export function buildWorkerEnv(options: WorkerEnvOptions): Record<string, string
   for (const [key, value] of Object.entries(base)) if (value !== undefined) env[key] = value;
   if (options.profile === 'process') Object.assign(env, PROCESS_PROFILE_THREAD_LIMITS);
   else Object.assign(env, threadProfileEnv(options, env));
+  for (const [key, limit] of Object.entries(options.threadLimits ?? {})) if (limit !== undefined) env[THREAD_LIMIT_ENV[key as keyof ThreadLimits]] = String(limit);
   Object.assign(env, options.adapterEnv);
   const inherited = options.adapterEnv.PYTHONPATH ?? base.PYTHONPATH;
   env.PYTHONPATH = [bridgePythonPath(), ...options.pythonPath.map((p) => path.resolve(p)), ...(inherited ? [inherited] : [])].join(path.delimiter);

@@ -4,7 +4,8 @@ import { PayloadTooLargeError, ValidationError } from '../errors.js';
 import { emit, enabled } from '../telemetry/bus.js';
 import { Tensor, type TensorDType, type TensorOrder } from '../tensor.js';
 import { ARROW_EXT_TYPE, ARROW_SHM_DTYPE, arrowFromIPC, ArrowIPC, arrowToIPC, isArrowTable } from './arrow.js';
-import { exportBytes, importBytes, removeShm, SHM_EXT_TYPE, type ZeroCopySettings } from './shm.js';
+import { FUNCTION_FOUND, MAX_NESTING_DEPTH, nestsDeeperThan, unencodableError } from './encodable.js';
+import { exportBytes, importBytes, readBytes, removeShm, SHM_EXT_TYPE, type ZeroCopySettings } from './shm.js';
 
 /** ext type of a tensor: `[dtype, shape, bytes]`, or `[dtype, shape, bytes, 'F']` in Fortran order. */
 export const TENSOR_EXT_TYPE = 2;
@@ -13,22 +14,32 @@ export const TENSOR_EXT_TYPE = 2;
  * A binary, tensor or Arrow table in shared memory (ext 3): made per call by `zeroCopy` above the threshold and
  * removed when the call ends, or made by the user with `sp.zeroCopy(value)` to send the same data to
  * many calls without writing it again, and removed by `ref.close()` (or the instance's `stop()`).
- * Only spawned workers of an instance with `zeroCopy.enabled` can read one: elsewhere the call fails
- * with `invalid_argument`.
+ * Where shared memory cannot be used it falls back to a copy, as the original's `allow_fallback`:
+ * without `zeroCopy.enabled` (or `/dev/shm`) `sp.zeroCopy` keeps a copy in memory (`copy: true`),
+ * and a ref sent to a worker that cannot map the host's memory (an attached one) goes inline.
  */
 export class ZeroCopyRef {
   #closed = false;
+  #copy: Uint8Array | undefined;
+  /** Where the data lives: host memory (`/dev/shm` or a copy). The original's `device`. */
+  readonly device = 'cpu' as const;
+  /** Who made it and removes it: the host (Python's refs arrive as values). The original's `owner`. */
+  readonly owner = 'host' as const;
+
   /** @internal use `sp.zeroCopy(value)` */
   constructor(
-    /** File name in /dev/shm. */
+    /** File name in /dev/shm; `''` for a copy. */
     readonly name: string,
-    /** Bytes in the file. */
+    /** Bytes in the file (or the copy). */
     readonly size: number,
     /** dtype, shape and order when it holds a tensor's data. */
     readonly tensor: Pick<Tensor, 'dtype' | 'shape' | 'order'> | undefined,
     /** Whether it holds an Arrow table (IPC stream bytes). */
     readonly arrow = false,
-  ) {}
+    copyOf?: Uint8Array,
+  ) {
+    this.#copy = copyOf;
+  }
 
   /** Writes `value`'s bytes to a new shm file of run `runId`. */
   static export(runId: string, value: Uint8Array | Tensor): ZeroCopyRef {
@@ -36,16 +47,33 @@ export class ZeroCopyRef {
     return new ZeroCopyRef(exportBytes(runId, bytes), bytes.byteLength, value instanceof Tensor ? value : undefined);
   }
 
+  /** The fallback: a copy of `value`'s bytes in host memory, sent inline wherever it goes. */
+  static copy(value: Uint8Array | Tensor): ZeroCopyRef {
+    const bytes = (value instanceof Tensor ? value.bytes : value).slice();
+    return new ZeroCopyRef('', bytes.byteLength, value instanceof Tensor ? { dtype: value.dtype, shape: value.shape, order: value.order } : undefined, false, bytes);
+  }
+
+  /** True for a fallback copy (no shared memory): the original's `copy`. */
+  get copy(): boolean {
+    return this.name === '';
+  }
+
   /** Whether `close()` ran. */
   get closed(): boolean {
     return this.#closed;
   }
 
-  /** Removes the file (idempotent). Calls already sent have mapped it and are unaffected. */
+  /** Removes the file, or drops the copy (idempotent). Calls already sent have their data and are unaffected. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    removeShm(this.name);
+    this.#copy = undefined;
+    if (!this.copy) removeShm(this.name);
+  }
+
+  /** @internal The bytes, for sending inline: the copy, or the shm file read back. */
+  bytes(): Uint8Array {
+    return this.#copy ?? readBytes(this.name, this.size);
   }
 }
 
@@ -92,18 +120,20 @@ function writeExt(allocate: Allocate, type: number, parts: Uint8Array[]): undefi
   return undefined;
 }
 
+/** A tensor ext of `meta` over `bytes`; the data is copied once, straight into the frame (an inner pack would copy it twice). */
+function packTensor(meta: Pick<Tensor, 'dtype' | 'shape' | 'order'>, bytes: Uint8Array, allocate: Allocate): undefined {
+  const head = inner.pack([meta.dtype, meta.shape]); // fixarray(2): becomes the body's array header
+  head[0] = meta.order === 'F' ? 0x94 : 0x93;
+  return writeExt(allocate, TENSOR_EXT_TYPE, [head, binHeader(bytes.byteLength), bytes, ...(meta.order === 'F' ? [F_ORDER] : [])]);
+}
+
 // `pack`/`unpack` (not `write`/`read`, which msgpackr writes outside the ext body) keep the
 // payload a self-contained msgpack value, as Python's ExtType expects.
 const inner = new Packr({ useRecords: false });
 addExtension({
   Class: Tensor,
   type: TENSOR_EXT_TYPE,
-  // The data is copied once, straight into the frame (an inner pack would copy it twice).
-  pack: packInto((t: Tensor, allocate) => {
-    const head = inner.pack([t.dtype, t.shape]); // fixarray(2): becomes the body's array header
-    head[0] = t.order === 'F' ? 0x94 : 0x93;
-    return writeExt(allocate, TENSOR_EXT_TYPE, [head, binHeader(t.bytes.byteLength), t.bytes, ...(t.order === 'F' ? [F_ORDER] : [])]);
-  }),
+  pack: packInto((t: Tensor, allocate) => packTensor(t, t.bytes, allocate)),
   unpack: (payload: Uint8Array) => {
     const [dtype, shape, bytes, order] = inner.unpack(payload) as [TensorDType, number[], Uint8Array, TensorOrder?];
     return Tensor.fromBytes(dtype, shape, bytes, order ?? 'C');
@@ -132,11 +162,21 @@ addExtension({
 addExtension({
   Class: ZeroCopyRef,
   type: SHM_EXT_TYPE,
-  pack: (r: ZeroCopyRef) => {
-    if (!refsAllowed) throw new ValidationError('A ZeroCopyRef can only go to a spawned worker of an instance with zeroCopy.enabled', 'invalid_argument', { ref: r.name });
-    if (r.closed) throw new ValidationError(`ZeroCopyRef ${r.name} is closed`, 'invalid_argument', { ref: r.name });
-    return inner.pack([r.name, r.size, r.arrow ? ARROW_SHM_DTYPE : (r.tensor?.dtype ?? null), r.tensor?.shape ?? null, r.tensor?.order ?? 'C']);
-  },
+  pack: packInto((r: ZeroCopyRef, allocate) => {
+    if (r.closed) throw new ValidationError(`ZeroCopyRef ${r.name || '(copy)'} is closed`, 'invalid_argument', { ref: r.name });
+    if (refsAllowed && !r.copy) {
+      return writeExt(allocate, SHM_EXT_TYPE, [inner.pack([r.name, r.size, r.arrow ? ARROW_SHM_DTYPE : (r.tensor?.dtype ?? null), r.tensor?.shape ?? null, r.tensor?.order ?? 'C'])]);
+    }
+    // A copy, or a worker that cannot map the host's memory: the data goes inline, as what it holds.
+    const bytes = r.bytes();
+    if (r.arrow) return writeExt(allocate, ARROW_EXT_TYPE, [bytes]);
+    if (r.tensor) return packTensor(r.tensor, bytes, allocate);
+    const header = binHeader(bytes.byteLength);
+    const { target, position } = allocate(header.byteLength + bytes.byteLength);
+    target.set(header, position);
+    target.set(bytes, position + header.byteLength);
+    return undefined;
+  }),
   // The file is read and unlinked while decoding: whatever becomes of the frame, nothing stays behind.
   unpack: (payload: Uint8Array) => {
     const [name, size, dtype, shape, order] = inner.unpack(payload) as [string, number, TensorDType | typeof ARROW_SHM_DTYPE | null, number[] | null, TensorOrder];
@@ -157,11 +197,41 @@ const packr = new Packr({
   useBigIntExtension: true,
   encodeUndefinedAsNil: true,
   mapsAsObjects: true,
+  // msgpackr would write a function as nil: the call would lose it silently.
+  writeFunction: () => {
+    throw FUNCTION_FOUND;
+  },
 });
 
-/** Encodes one frame body. */
+/** Values an extension encodes whole: leaves for the diagnosis of a failed encode. */
+const encodedByExtension = (v: object): boolean => v instanceof Tensor || v instanceof ZeroCopyRef || v instanceof ArrowIPC || v instanceof ArrowTableLike;
+
+/**
+ * `packr.pack` with values that cannot cross turned into `invalid_args` naming where they sit
+ * (see encodable.ts). The normal path adds a try block and, for bodies long enough to nest past
+ * Python's limit (over 1024 bytes), one walk of the value's containers.
+ */
+function pack(value: unknown, argsKey?: string): Buffer {
+  let body: Buffer;
+  try {
+    body = packr.pack(value);
+  } catch (error) {
+    // Stack overflow (a cycle, or nesting past the JS stack), msgpackr's "Unknown type: symbol", a function.
+    const encodeFailure = error === FUNCTION_FOUND || error instanceof RangeError || (error instanceof Error && error.message.startsWith('Unknown type'));
+    throw (encodeFailure && unencodableError(value, error, encodedByExtension, argsKey)) || error;
+  }
+  if (body.byteLength > MAX_NESTING_DEPTH && nestsDeeperThan(value, MAX_NESTING_DEPTH, encodedByExtension)) {
+    throw unencodableError(value, undefined, encodedByExtension, argsKey) ?? new ValidationError(`Cannot send a value nested deeper than ${MAX_NESTING_DEPTH} levels`, 'invalid_args', { path: '', reason: 'too_deep' });
+  }
+  return body;
+}
+
+/**
+ * Encodes one frame body.
+ * @throws {ValidationError} `invalid_args` (with `details.path`, `details.reason`) for a value that cannot cross.
+ */
 export function encode(value: unknown): Buffer {
-  return packr.pack(value);
+  return pack(value);
 }
 
 /** Decodes one frame body (shared-memory references are read and their files removed). */
@@ -187,9 +257,11 @@ export interface EncodedPayload {
 
 /**
  * Encodes a payload, exporting large buffers to shared memory, and checks the total against
- * `maxPayloadBytes` before anything is sent. Throws `PayloadTooLargeError` (its files removed).
+ * `maxPayloadBytes` before anything is sent. Throws `PayloadTooLargeError` (its files removed), or
+ * `invalid_args` for a value that cannot cross; `argsKey` names the call's args in `value` (the
+ * pipe's frame) so that the error's `details.path` starts from them (`message.self`).
  */
-export function encodePayload(value: unknown, options: PayloadOptions): EncodedPayload {
+export function encodePayload(value: unknown, options: PayloadOptions, argsKey?: string): EncodedPayload {
   const files: string[] = [];
   let shmBytes = 0;
   try {
@@ -225,7 +297,7 @@ export function encodePayload(value: unknown, options: PayloadOptions): EncodedP
     let body: Buffer;
     refsAllowed = zc !== undefined;
     try {
-      body = packr.pack(zc ? replaceLarge(value, exportIfLarge, 0) : value);
+      body = zc ? pack(replaceLarge(value, exportIfLarge, 0), argsKey) : pack(value, argsKey);
     } finally {
       refsAllowed = false;
     }

@@ -63,6 +63,17 @@ export function exportBytes(runId: string, bytes: Uint8Array): string {
 
 /** Reads the shm file `name` (`size` bytes) into a fresh aligned buffer and unlinks it. */
 export function importBytes(name: string, size: number): Buffer {
+  // Checked before the finally: a name from a frame must never make us unlink outside /dev/shm's own files.
+  if (!NAME.test(name)) throw new RangeError(`invalid shared-memory reference '${name}'`);
+  try {
+    return readBytes(name, size);
+  } finally {
+    removeShm(name);
+  }
+}
+
+/** Reads the shm file `name` (`size` bytes) into a fresh aligned buffer, leaving the file. */
+export function readBytes(name: string, size: number): Buffer {
   if (!NAME.test(name)) throw new RangeError(`invalid shared-memory reference '${name}'`);
   const path = join(SHM_DIR, name);
   // allocUnsafeSlow: a buffer of its own at offset 0, so any typed array can view it.
@@ -77,7 +88,6 @@ export function importBytes(name: string, size: number): Buffer {
     }
   } finally {
     closeSync(fd);
-    removeShm(name);
   }
   return buffer;
 }

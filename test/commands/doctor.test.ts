@@ -34,6 +34,20 @@ describe('snakepit doctor', () => {
     }
   });
 
+  it("checks the config's python.requirements: met passes, unmet fails with the fix", async () => {
+    const met = path.join(dir, 'met.txt');
+    const unmet = path.join(dir, 'unmet.txt');
+    writeFileSync(met, 'msgpack\n');
+    writeFileSync(unmet, 'msgpack\nsnakepit-no-such-package==1.0\n');
+    const ok = json<DoctorReport>(await cli(['doctor', '--json', '--config', config('req-met', { pools: [echoPool], python: { requirements: [met] } })]));
+    expect(ok.checks.find((c) => c.id === 'project_requirements')).toMatchObject({ status: 'pass' });
+    const r = await cli(['doctor', '--json', '--config', config('req-unmet', { pools: [echoPool], python: { requirements: [unmet] } })]);
+    expect(r.exitCode).toBe(1);
+    const check = json<DoctorReport>(r).checks.find((c) => c.id === 'project_requirements');
+    expect(check).toMatchObject({ status: 'fail', fix: expect.stringContaining('snakepit setup') });
+    expect(check!.message).toContain('snakepit-no-such-package==1.0');
+  });
+
   it('fails a pool whose adapter does not import, with the fix on the next line, and exits 1', async () => {
     const file = config('broken', {
       pools: [echoPool, { name: 'broken', poolSize: 1, adapter: 'broken_import_adapter.Broken', pythonPath: [FIXTURES] }],

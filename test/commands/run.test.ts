@@ -25,6 +25,22 @@ describe('snakepit run', () => {
     expect(r.exitCode).toBe(3);
   });
 
+  it('is quiet by default (logLevel error); --log-categories python=info shows what Python printed', async () => {
+    const quiet = await run(['noisy-call.ts', '--config', 'noisy.config.json']);
+    expect(quiet.exitCode).toBe(0);
+    expect(quiet.stdout).toBe('called');
+    expect(quiet.stderr).not.toContain('hello from print()');
+    const loud = await run(['noisy-call.ts', '--config', 'noisy.config.json', '--log-categories', 'python=info']);
+    expect(loud.exitCode).toBe(0);
+    expect(loud.stderr).toMatch(/^\[snakepit default-\d+\] noisy call: hello from print\(\)$/m);
+  });
+
+  it('rejects a --log-categories entry that is neither category=level nor a category name', async () => {
+    const r = await run(['noisy-call.ts', '--log-categories', 'python=loud']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('invalid_argument');
+  });
+
   it('exits 1 when the script throws', async () => {
     const r = await run(['throws.ts']);
     expect(r.exitCode).toBe(1);

@@ -59,6 +59,17 @@ describe('snakepit setup', () => {
     expect(readFileSync(stamp, 'utf8')).toBe(before.text);
   });
 
+  it("a bare setup (no -r) installs the config's python.requirements", async () => {
+    const config = path.join(dir, 'snakepit.config.json');
+    writeFileSync(config, JSON.stringify({ python: { requirements: [pins] } }));
+    const r = await cli(['setup', '--json', '--venv', venv, '--installer', installer, '--config', config]);
+    expect(r.exitCode).toBe(0);
+    const report = json<SetupReport>(r);
+    expect(report.requirements).toEqual([expect.stringMatching(/python\/requirements\.txt$/), pins]);
+    // The same files as the -r runs above: their stamp matches, nothing to install.
+    expect(report.steps.find((s) => s.id === 'packages')).toMatchObject({ status: 'skipped' });
+  });
+
   it('prints one line per step without --json', async () => {
     const r = await cli(['setup', '--venv', venv, '-r', pins]);
     expect(r.exitCode).toBe(0);

@@ -46,6 +46,9 @@ describe('guide examples', () => {
     expect(r.stdout).toMatch(new RegExp(`^identity\\s+\\{"platform":"[^"]+","accelerator":"${accelerator}",`, 'm'));
     const gpuCount = /"gpuCount":(\d+)/.exec(r.stdout)?.[1];
     expect(r.stdout).toMatch(new RegExp(`^lock file gpus\\s+${gpuCount}$`, 'm'));
+    const original = JSON.parse(/^original keys\s+(\{.*\})$/m.exec(r.stdout)?.[1] ?? 'null') as Record<string, unknown>;
+    expect(Object.keys(original)).toEqual(['platform', 'accelerator', 'cpu_features', 'gpu_count']);
+    expect(original).toMatchObject({ accelerator, gpu_count: Number(gpuCount) });
     // selectDevice(): CUDA only with cuDNN, then MPS, else the CPU.
     const caps = JSON.parse(/^capabilities\s+(\{.*\})$/m.exec(r.stdout)?.[1] ?? 'null') as { cuda: boolean; cudnn: boolean; mps: boolean };
     const sent = caps.cuda && caps.cudnn ? 'cuda:0' : caps.mps ? 'mps' : 'cpu';

@@ -25,6 +25,8 @@ describe('supervision example', () => {
     expect(out).toMatch(/^recycled \["batch-1 max_requests","batch-2 manual"\]$/m);
     expect(out).toMatch(/^lifecycle \{"ttl":0,"max_requests":1,"memory":0,"manual":1\}$/m);
     if (process.platform === 'linux') expect(out).toMatch(/^run id on argv true$/m);
+    // The registry: this run, its three workers (web 2, batch 1), all alive.
+    expect(out).toMatch(/^registry\s+\{"own":true,"hostAlive":true,"workers":3,"allAlive":true\}$/m);
     // stderr: only the host's warnings about the two workers it lost.
     for (const line of r.stderr.split('\n').filter(Boolean)) {
       expect(line).toMatch(/^\[snakepit( web-\d)?\] warn: (Worker web-\d exited \(|Heartbeat missed \()/);

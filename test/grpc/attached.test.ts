@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Snakepit, telemetry } from '../../src/index.js';
+import { Snakepit, telemetry, Tensor } from '../../src/index.js';
 import { startAttachedWorker, type AttachedWorker } from '../helpers/attached.js';
 import { processAlive } from '../helpers/pool.js';
 
@@ -56,6 +56,20 @@ describe('attached gRPC workers', () => {
     // Stopping the pool only disconnects: the attached processes keep running.
     expect(processAlive(tcp.pid)).toBe(true);
     expect(processAlive(unix.pid)).toBe(true);
+  });
+
+  it('sends a shared-memory ref to an attached worker inline (it cannot map the host\'s memory)', async () => {
+    const sp = await Snakepit.start({ zeroCopy: { enabled: true }, pools: [{ name: 'default', transport: 'grpc', workers: [{ address: unix.address }] }] }, { logSink: () => {} });
+    try {
+      const ref = sp.zeroCopy(new Tensor('int32', [2, 3], Int32Array.of(1, 2, 3, 4, 5, 6)));
+      expect(ref.copy).toBe(false);
+      const echoed = await sp.execute<{ t: Tensor<'int32'>; b: Buffer }>('echo', { t: ref, b: sp.zeroCopy(Buffer.from([9, 8])) });
+      expect(echoed.t).toMatchObject({ dtype: 'int32', shape: [2, 3] });
+      expect([...echoed.t.data]).toEqual([1, 2, 3, 4, 5, 6]);
+      expect([...echoed.b]).toEqual([9, 8]);
+    } finally {
+      await sp.stop();
+    }
   });
 
   it('refuses to attach with a wrong token', async () => {

@@ -75,6 +75,19 @@ describe('several pools', () => {
   });
 });
 
+describe('one pool not named default', () => {
+  it('awaitReady() and execute() without a pool name use it', async () => {
+    const sp = await Snakepit.start({ pools: [{ name: 'ml', poolSize: 1, transport: TRANSPORT }] }, quiet);
+    try {
+      await sp.awaitReady();
+      expect(sp.listWorkers('ml').map((w) => w.state)).toEqual(['ready']);
+      await expect(sp.execute('add', { a: 1, b: 2 })).resolves.toMatchObject({ result: 3 });
+    } finally {
+      await sp.stop();
+    }
+  });
+});
+
 describe('config errors at start', () => {
   it('rejects an invalid config with the field, the expectation and the value, starting nothing', async () => {
     const error = (await Snakepit.start({ pools: [{ name: 'default', poolSize: 0, transport: TRANSPORT }] }, quiet).catch((e: unknown) => e)) as ConfigError;

@@ -64,6 +64,7 @@ describe('NumPy errors', () => {
     ['ufunc_cast', DTypeMismatchError, { code: 'dtype_mismatch', expected: 'int64', got: 'float64', operation: 'add' }],
     ['astype', DTypeMismatchError, { code: 'dtype_mismatch', expected: 'int64', got: 'float64' }],
     ['alloc', OutOfMemoryError, { code: 'out_of_memory', device: 'cpu' }],
+    ['alloc_hundreds', OutOfMemoryError, { code: 'out_of_memory', device: 'cpu', requestedBytes: 728 * 2 ** 40 }],
   ])('%s', async (kind, Class, fields) => {
     const error = await failure('numpy_error', { kind });
     expect(error).toBeInstanceOf(Class);

@@ -1,6 +1,6 @@
 // The logger: levels (warning = warn), per-category levels, withLevel scopes, pino sink, redaction.
-import { describe, expect, it } from 'vitest';
-import { Logger, pinoSink, redact, withLevel, type LogRecord } from '../../src/logger.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { clearProcessLevel, getProcessLevel, Logger, pinoSink, redact, resolveLogLevels, setProcessLevel, withLevel, type LogRecord } from '../../src/logger.js';
 
 const capture = (level: ConstructorParameters<typeof Logger>[0], categories?: Record<string, 'debug' | 'info' | 'warn' | 'warning' | 'error' | 'none'>) => {
   const records: LogRecord[] = [];
@@ -58,5 +58,53 @@ describe('logger', () => {
     const fake = { debug: () => {}, info: (o: object, m?: string) => calls.push(['info', o, m]), warn: () => {}, error: () => {} };
     new Logger('info', pinoSink(fake)).info('hello', { pool: 'p' });
     expect(calls).toEqual([['info', { pool: 'p' }, 'hello']]);
+  });
+});
+
+describe('process-wide level (the original set/get/clear_process_level)', () => {
+  afterEach(() => clearProcessLevel());
+
+  it('applies to every logger of the process until cleared; withLevel still wins', () => {
+    const a = capture('error', { python: 'none' });
+    const b = capture('warn');
+    expect(getProcessLevel()).toBeUndefined();
+    setProcessLevel('debug');
+    expect(getProcessLevel()).toBe('debug');
+    a.logger.child({ category: 'python' }).debug('a-python');
+    b.logger.debug('b');
+    withLevel('error', () => b.logger.warn('hidden by withLevel'));
+    clearProcessLevel();
+    expect(getProcessLevel()).toBeUndefined();
+    a.logger.child({ category: 'python' }).error('a-python-after');
+    b.logger.debug('b-after');
+    expect([...a.records, ...b.records].map((r) => r.message)).toEqual(['a-python', 'b']);
+  });
+
+  it('per category: that category only, over the all-categories one; "warning" is stored as warn', () => {
+    const { records, logger } = capture('error');
+    setProcessLevel('none');
+    setProcessLevel('warning', 'heartbeat');
+    expect([getProcessLevel('heartbeat'), getProcessLevel('pool'), getProcessLevel()]).toEqual(['warn', 'none', 'none']);
+    logger.child({ category: 'heartbeat' }).warn('heartbeat warn');
+    logger.child({ category: 'pool' }).error('pool error');
+    clearProcessLevel('heartbeat');
+    expect(getProcessLevel('heartbeat')).toBe('none');
+    expect(records.map((r) => r.message)).toEqual(['heartbeat warn']);
+  });
+
+  it('refuses an unknown level', () => {
+    expect(() => setProcessLevel('verbose' as 'debug')).toThrow(TypeError);
+    expect(getProcessLevel()).toBeUndefined();
+  });
+});
+
+describe('resolveLogLevels: logLevel plus logCategories sources', () => {
+  it.each([
+    ['no categories', 'error', [], { level: 'error', categories: {} }],
+    ['levels per category, later sources win', 'error', [{ python: 'debug', pool: 'info' }, { pool: 'none' }], { level: 'error', categories: { python: 'debug', pool: 'none' } }],
+    ["the original's list: listed categories at logLevel, others warn and up", 'debug', [['lifecycle', 'grpc']], { level: 'warn', categories: { lifecycle: 'debug', grpc: 'debug' } }],
+    ['the list never lowers a quieter logLevel', 'error', [['grpc']], { level: 'error', categories: { grpc: 'error' } }],
+  ] as const)('%s', (_label, level, sources, expected) => {
+    expect(resolveLogLevels(level, ...sources)).toEqual(expected);
   });
 });

@@ -69,7 +69,7 @@ export class PipeTransport implements Transport {
     };
     let encoded;
     try {
-      encoded = encodePayload(frame, this.#payload);
+      encoded = encodePayload(frame, this.#payload, 'args'); // a value that cannot cross fails the call, named under `args`
     } catch (error) {
       this.#endLater(id, error as Error); // over maxPayloadBytes, or /dev/shm full: nothing was sent
       return id;

@@ -46,6 +46,15 @@ describe('telemetry events', () => {
     expect(stop!.metadata.correlationId).toBe(start!.metadata.correlationId);
   });
 
+  it("an empty correlation id ('') is replaced by a fresh one", async () => {
+    ({ sp } = await startPool());
+    rec = recordTelemetry(CALL);
+    await sp.execute('ping', {}, { correlationId: '' });
+    const [start, stop] = rec.seen;
+    expect(start!.metadata.correlationId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(stop!.metadata.correlationId).toBe(start!.metadata.correlationId);
+  });
+
   it('a failed call: start then exception with the error code', async () => {
     ({ sp } = await startPool());
     rec = recordTelemetry(CALL);

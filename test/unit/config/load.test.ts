@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -134,20 +134,24 @@ describe('bad files', () => {
     expect(error.issues[0]!.received).toBe('RangeError: boom');
   });
 
-  it('a .ts config in a CommonJS package that fails to load points at .mts / "type": "module"', async () => {
+  it.each([
+    ['a package without a type', '{"name":"app"}'],
+    ['a "type": "commonjs" package (npm init -y)', '{"name":"app","type":"commonjs"}'],
+  ])('a .ts config importing the ESM-only package loads in %s', async (_label, manifest) => {
     // The walk of a new user: `npm init -y` (CommonJS) + a config importing the ESM-only package.
-    const code = "import { defineConfig } from 'snakepit';\nexport default defineConfig({ pools: [{ name: 'default' }] });\n";
-    const cjs = await project({ 'package.json': '{"name":"app"}', 'snakepit.config.ts': code });
+    const code = "import { defineConfig } from 'snakepit';\nexport default defineConfig({ pools: [{ name: 'from-ts' }] });\n";
+    const cjs = await project({ 'package.json': manifest, 'snakepit.config.ts': code });
     await mkdir(path.join(cjs, 'node_modules'));
     await symlink(path.resolve('.'), path.join(cjs, 'node_modules', 'snakepit'), 'dir');
-    const error = (await rejection(loadConfig({ cwd: cjs }))) as ConfigError;
-    expect(error.code).toBe('invalid_config');
-    expect(error.issues[0]!.expected).toContain('snakepit.config.mts');
-
-    // The same file as .mts loads.
-    await rename(path.join(cjs, 'snakepit.config.ts'), path.join(cjs, 'snakepit.config.mts'));
     const { config } = await loadConfig({ cwd: cjs });
-    expect(config.pools.map((p) => p.name)).toEqual(['default']);
+    expect(config.pools.map((p) => p.name)).toEqual(['from-ts']);
+  });
+
+  it('a .cts config that fails to load points at .ts; in an ESM package no such hint', async () => {
+    const cts = await project({ 'package.json': '{"name":"app"}', 'snakepit.config.cts': 'module.exports = { poolSize: };' });
+    const error = (await rejection(loadConfig({ cwd: cts, file: 'snakepit.config.cts' }))) as ConfigError;
+    expect(error.code).toBe('invalid_config');
+    expect(error.issues[0]!.expected).toContain('snakepit.config.ts');
 
     // A load error in an ESM package carries no such hint.
     const esm = await project({ 'package.json': '{"type":"module"}', 'snakepit.config.ts': 'export default { poolSize: };' });

@@ -51,7 +51,7 @@ describe('defaults', () => {
     ['poolMaxQueueSize', 1000],
     ['poolStartupTimeoutMs', 10_000],
     ['capacityStrategy', 'pool'],
-    ['logLevel', 'warn'],
+    ['logLevel', 'error'],
     ['heartbeat', { enabled: true, pingIntervalMs: 2000, timeoutMs: 10_000, maxMissedHeartbeats: 3, initialDelayMs: 0, dependent: true }],
   ] as const)('pool %s defaults to %j', (key, value) => {
     expect(pool[key]).toEqual(value);
@@ -65,7 +65,7 @@ describe('defaults', () => {
     ['poolQueueTimeoutMs', 5000],
     ['poolMaxQueueSize', 1000],
     ['poolStartupTimeoutMs', 10_000],
-    ['logLevel', 'warn'],
+    ['logLevel', 'error'],
     ['capacityStrategy', 'pool'],
     ['grpcHost', '127.0.0.1'],
     ['grpcPort', undefined],
@@ -156,6 +156,12 @@ describe('inheritance of top-level options', () => {
       dependent: true,
     });
     expect(config.pools[1]!.heartbeat).toMatchObject({ enabled: false, pingIntervalMs: 10_000, maxMissedHeartbeats: 5 });
+  });
+
+  it("keeps logCategories in either form, with 'warning' stored as 'warn'; unset is {}", () => {
+    expect(resolveConfig({}).logCategories).toEqual({});
+    expect(resolveConfig({ logCategories: { python: 'warning' } }).logCategories).toEqual({ python: 'warn' });
+    expect(resolveConfig({ logCategories: ['lifecycle', 'grpc'] }).logCategories).toEqual(['lifecycle', 'grpc']);
   });
 
   it("stores the original's 'warning' spelling as 'warn'", () => {

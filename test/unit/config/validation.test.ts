@@ -61,6 +61,12 @@ describe('invalid fields', () => {
     [{ capacityStrategy: 'shared' }, 'capacityStrategy', "one of 'pool' | 'profile' | 'hybrid'", '"shared" (string)'],
     [{ logLevel: 'verbose' }, 'logLevel', "one of 'debug' | 'info' | 'warn' | 'error' | 'none'", '"verbose" (string)'],
     [{ pools: [{ logLevel: 1 }] }, 'pools[0].logLevel', "one of 'debug' | 'info' | 'warn' | 'error' | 'none'", '1 (number)'],
+    [{ logCategories: 'python' }, 'logCategories', "an object of category levels ({ python: 'debug' }) or an array of category names", '"python" (string)'],
+    [{ logCategories: { python: 'loud' } }, 'logCategories.python', "one of 'debug' | 'info' | 'warn' | 'error' | 'none'", '"loud" (string)'],
+    [{ logCategories: ['python', ''] }, 'logCategories[1]', 'a non-empty string', '"" (string)'],
+    [{ python: { requirements: 'requirements.txt' } }, 'python.requirements', 'an array of strings', '"requirements.txt" (string)'],
+    [{ pools: [{ threadLimits: { openblas: 0 } }] }, 'pools[0].threadLimits.openblas', INT_GE_1, '0 (number)'],
+    [{ threadLimits: 4 }, 'threadLimits', 'an object of integers >= 1 for openblas, omp, mkl, numexpr, veclib', '4 (number)'],
     [{ heartbeat: false }, 'heartbeat', 'an object', 'false (boolean)'],
     [{ heartbeat: { enabled: 'yes' } }, 'heartbeat.enabled', 'a boolean', '"yes" (string)'],
     [{ heartbeat: { pingIntervalMs: 0 } }, 'heartbeat.pingIntervalMs', INT_GE_1, '0 (number)'],
@@ -128,6 +134,14 @@ describe('unknown options', () => {
     const [issue] = errorOf({ heartbeat: { frobnicate: true } }).issues;
     expect(issue).toMatchObject({ path: 'heartbeat.frobnicate', expected: 'a known option', received: 'true (boolean)' });
     expect(issue!.message).toContain('`pingIntervalMs`');
+  });
+
+  it('names the offending key and its value when a pool option sits at the top level beside pools', () => {
+    const error = errorOf({ pools: [{ name: 'a' }], poolSize: 3, adapterEnv: { A: 'b' } });
+    expect(error.issues).toEqual([
+      expect.objectContaining({ path: 'poolSize', received: '3 (number)' }),
+      expect.objectContaining({ path: 'adapterEnv', received: '{"A":"b"} (object)' }),
+    ]);
   });
 
   it('rejects a pool name at the top level (the legacy pool is always "default")', () => {

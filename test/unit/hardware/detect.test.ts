@@ -58,6 +58,8 @@ describe('hardware detection with fake tools', () => {
     expect(info.warnings).toEqual([]);
     expect(await hw.capabilities()).toMatchObject({ cuda: true, mps: false, rocm: false, cudaVersion: '12.2', cudnnVersion: '8.9.7', cudnn: true });
     expect(await hw.identity()).toMatchObject({ accelerator: 'cuda', gpuCount: 2, cudaVersion: '12.2', cudnnVersion: '8.9.7', driverVersion: '535.104.05', rocmVersion: null });
+    // The original's map, key for key (its lock files have these four).
+    expect(await hw.identity({ keys: 'snake_case' })).toStrictEqual({ platform: info.platform, accelerator: 'cuda', cpu_features: info.cpu.features, gpu_count: 2 });
   });
 
   it('treats "NVIDIA-SMI has failed ... driver" as no CUDA, with a warning', async () => {

@@ -111,6 +111,7 @@ const OOMS: [string, string, string, Record<string, unknown>][] = [
     { device: 'mps', requestedBytes: 1.5 * GiB, availableBytes: Math.round(18.13 * GiB) - 17 * GiB - MiB, totalBytes: Math.round(18.13 * GiB) },
   ],
   ['NumPy', 'MemoryError', 'Unable to allocate 72.8 TiB for an array with shape (1000000, 10000000) and data type float64', { device: 'cpu', requestedBytes: Math.round(72.8 * 2 ** 40) }],
+  ['NumPy, 100 units and up', 'MemoryError', 'Unable to allocate 728. TiB for an array with shape (10000000, 10000000) and data type float64', { device: 'cpu', requestedBytes: 728 * 2 ** 40 }],
 ];
 
 describe.each(OOMS)('out of memory: %s', (_label, type, message, fields) => {
@@ -156,6 +157,7 @@ describe('helpers', () => {
     ['1.50 GB', 1.5 * GiB],
     ['512 B', 512],
     ['12 KiB', 12 * 1024],
+    ['728. TiB', 728 * 2 ** 40],
     ['lots', undefined],
   ])('parseByteSize(%j)', (text, bytes) => {
     expect(parseByteSize(text)).toBe(bytes);
