@@ -20,8 +20,11 @@ Threads (sync grpcio server; scheduling helpers in ``grpc_scheduling.py``):
 - asyncio loop: the main thread's in the process profile (as over the pipe),
   its own thread in the thread profile (``Runtime``).
 
-Host calls: ``Describe`` carries the host's ``HostService`` address and this
-worker's token; tools then call the host through ``grpc_host_channel``.
+Host calls: a call whose host opened ``HostStream`` names it
+(``x-snakepit-host-stream``) and its host requests ride on that stream
+(``host_stream.py``, no dial-back); otherwise ``Describe`` carries the host's
+``HostService`` address and this worker's token, and tools call the host
+through ``grpc_host_channel``. Keepalive: ``keepalive.py``.
 
 Cancellation: ``CancelTool`` and a client that cancels its RPC (or whose
 deadline passes) both end in ``Call.cancel()``, exactly what the pipe's
@@ -45,6 +48,8 @@ from . import telemetry
 from .dispatcher import Call, error_map
 from .grpc_replies import StreamReply, UnaryReply, error_message, unpack_map
 from .grpc_scheduling import Gate, MainThreadRunner
+from .host_stream import HostStreamServicer, host_for
+from .keepalive import server_options as keepalive_options
 from .runtime import Runtime
 from .serialization import pack, unpack
 from .session_context import SessionContext
@@ -78,8 +83,8 @@ def handler_threads(concurrency: int) -> int:
     return max(32, 4 * concurrency + 8)
 
 
-class BridgeServicer:
-    """The ``BridgeService`` methods (registered by the generated ``add_..._to_server``)."""
+class BridgeServicer(HostStreamServicer):
+    """The ``BridgeService`` methods (registered by the generated ``add_..._to_server``); ``HostStream`` in ``host_stream.py``."""
 
     def __init__(self, runtime: Runtime, pb2: Any, limit: int, control_pool: ThreadPoolExecutor,
                  runner: Optional[MainThreadRunner]) -> None:
@@ -125,7 +130,7 @@ class BridgeServicer:
                 if key == CORRELATION_HEADER:
                     meta["correlation_id"] = value
                     break
-        ctx = SessionContext(request.session_id or None, meta, request.call_id, self.runtime.host)
+        ctx = SessionContext(request.session_id or None, meta, request.call_id, host_for(context, self.runtime.host))
         call = Call(request.call_id, request.tool_name, args, stream, ctx, out, restore)
         self.runtime.register(call)  # now CancelTool finds it (waiting at the gate, or running)
         # Fires when the RPC ends for any reason; only matters while the call
@@ -212,7 +217,8 @@ class BridgeServicer:
         return pb2.DescribeResponse(
             protocol=info["protocol"], pid=info["pid"], adapter=info["adapter"], tools=tools,
             python=info["python"], concurrency=info["concurrency"],
-            worker_id=self.runtime.worker_id or "", runtime=pb2.PythonRuntime(**info["runtime"]))
+            worker_id=self.runtime.worker_id or "", runtime=pb2.PythonRuntime(**info["runtime"]),
+            zone=os.environ.get("SNAKEPIT_ZONE", ""))
 
     def Describe(self, request: Any, context: Any) -> Any:
         host = self.runtime.host
@@ -285,6 +291,7 @@ class TokenInterceptor(grpc.ServerInterceptor):
 
         self._deny_unary = grpc.unary_unary_rpc_method_handler(deny)
         self._deny_stream = grpc.unary_stream_rpc_method_handler(deny)
+        self._deny_bidi = grpc.stream_stream_rpc_method_handler(deny)
 
     def intercept_service(self, continuation: Any, details: Any) -> Any:
         method = details.method
@@ -296,6 +303,8 @@ class TokenInterceptor(grpc.ServerInterceptor):
                 if hmac.compare_digest(given, self._token):
                     return continuation(details)
                 break
+        if method.endswith("/HostStream"):
+            return self._deny_bidi
         return self._deny_stream if method.endswith("/ExecuteStreamingTool") else self._deny_unary
 
 
@@ -332,6 +341,7 @@ def start_server(runtime: Runtime, pb2: Any, pb2_grpc: Any, listen: str, token: 
         ("grpc.max_receive_message_length", limit),
         # A fixed port taken by another process must fail, not be shared.
         ("grpc.so_reuseport", 0),
+        *keepalive_options(),
     ]
     control_pool = ThreadPoolExecutor(CONTROL_THREADS, thread_name_prefix="snakepit-control")
     servicer = BridgeServicer(runtime, pb2, limit, control_pool, runner)
