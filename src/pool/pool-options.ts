@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { resolvePythonExecutable } from '../python/runtime.js';
 import { buildWorkerEnv } from '../python/worker-env.js';
 import { dataPlaneEnv, payloadOptions, type DataPlaneConfig } from '../transport/data-plane.js';
-import { checkTarget, resolveSecurity, resolveToken } from '../transport/grpc/channel-security.js';
+import { checkTarget, resolveSecurity, resolveToken, type Keepalive } from '../transport/grpc/channel-security.js';
 import type { AttachedEndpoint } from '../worker/endpoints.js';
 import { withHeartbeatEnv } from '../worker/heartbeat.js';
 import { capacityStrategyNote, workerCapacity } from './capacity.js';
@@ -57,7 +57,9 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
     services: { ...context.services, logger: context.logger.child({ category: 'pool' }) },
     endpoints: pool.workers
       ? { kind: 'attach', workers: attachedEndpoints(pool, pool.workers, payloadOptions(context.dataPlane, context.runId, false)) }
-      : {
+      : pool.discovery
+        ? { kind: 'discover', discovery: pool.discovery, template: remoteTemplate(pool, payloadOptions(context.dataPlane, context.runId, false)) }
+        : {
           kind: 'spawn',
           template: {
             kind: 'spawn',
@@ -75,12 +77,26 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
   };
 }
 
-/** Attached workers with the pool's security: TLS read once, the pool's token where a worker sets none. */
+/** What every remote worker of the pool shares: TLS read once, the pool's token, payload limit, keepalive. */
+function remoteTemplate(pool: ResolvedPoolConfig, payload: AttachedEndpoint['payload']): Omit<AttachedEndpoint, 'address'> {
+  return { kind: 'attach', token: resolveToken(pool), security: resolveSecurity(pool), payload, keepalive: keepaliveOf(pool.heartbeat) };
+}
+
+/** Attached workers with the pool's security; a worker's own token wins over the pool's. */
 function attachedEndpoints(pool: ResolvedPoolConfig, workers: NonNullable<ResolvedPoolConfig['workers']>, payload: AttachedEndpoint['payload']): AttachedEndpoint[] {
-  const security = resolveSecurity(pool);
-  const token = resolveToken(pool);
+  const template = remoteTemplate(pool, payload);
   return workers.map((w) => {
-    checkTarget(w.address, security, pool.name);
-    return { kind: 'attach', address: w.address, token: w.token ?? token, security, payload };
+    checkTarget(w.address, template.security!, pool.name);
+    return { ...template, address: w.address, token: w.token ?? template.token };
   });
+}
+
+/**
+ * HTTP/2 keepalive at the heartbeat's cadence: a ping every `pingIntervalMs`, which must be
+ * answered within the heartbeat's own bound (`maxMissedHeartbeats` × `timeoutMs`). So a dead pod
+ * or a partition fails the connection within about that bound, heartbeats on or off; with them on,
+ * a worker that stops answering is still found by the heartbeat first (`worker_hung`).
+ */
+export function keepaliveOf(heartbeat: Pick<ResolvedPoolConfig['heartbeat'], 'pingIntervalMs' | 'timeoutMs' | 'maxMissedHeartbeats'>): Keepalive {
+  return { timeMs: heartbeat.pingIntervalMs, timeoutMs: heartbeat.timeoutMs * heartbeat.maxMissedHeartbeats };
 }

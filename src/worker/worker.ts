@@ -54,7 +54,8 @@ interface WorkerEvents {
 export class Worker extends EventEmitter<WorkerEvents> {
   readonly id: string;
   readonly pool: string;
-  readonly capacity: number;
+  /** Calls it runs at once: the pool's setting, or what an attached worker reports at its handshake. */
+  capacity: number;
   readonly pipelineDepth: number;
   readonly attached: boolean;
   readonly startedAt = Date.now();
@@ -293,6 +294,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const info = await Promise.race([this.#connection.connect(), timeout]);
       this.readyInfo = info;
       this.tools = info.tools;
+      // A remote worker runs as many calls at once as it says (its --max-concurrency), whatever the pool's config.
+      if (this.attached && info.concurrency > 0) this.capacity = info.concurrency;
       this.state = 'ready';
       this.#process?.startupDone();
       this.#startHeartbeat(this.options.heartbeat);
