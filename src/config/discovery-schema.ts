@@ -4,29 +4,27 @@ import { z } from 'zod';
 import { expecting } from './format-issues.js';
 
 const DNS_LABEL = '[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?';
-const NAME_AND_PORT = new RegExp(`^${DNS_LABEL}(\\.${DNS_LABEL})*\\.?:(\\d{1,5})$`);
+const NAME_AND_PORT = new RegExp(`^${DNS_LABEL}(\\.${DNS_LABEL})*\\.?:(?<port>\\d{1,5})$`);
+
+/** A string refined by `valid`; its "expected" text serves a wrong type and a failed check alike. */
+const checkedString = (valid: (value: string) => boolean, expected: string) =>
+  expecting(z.string().refine(valid, { message: `expected ${expected}`, params: { expected } }), expected);
 
 const nameAndPort = () =>
-  expecting(
-    z.string().refine((value) => {
-      const port = Number(NAME_AND_PORT.exec(value)?.[3] ?? 0);
-      return port >= 1 && port <= 65_535;
-    }),
-    "'name:port' (a DNS name and a port from 1 to 65535), e.g. 'snakepit-workers.ml.svc.cluster.local:50051'",
-  );
+  checkedString((value) => {
+    const port = Number(NAME_AND_PORT.exec(value)?.groups?.port ?? 0);
+    return port >= 1 && port <= 65_535;
+  }, "'name:port' (a DNS name and a port from 1 to 65535), e.g. 'snakepit-workers.ml.svc.cluster.local:50051'");
 
 /** `1.2.3.4`, `1.2.3.4:53`, `::1` or `[::1]:53`: what `Resolver.setServers` takes. */
 const dnsServer = () =>
-  expecting(
-    z.string().refine((value) => {
-      const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(value);
-      if (bracketed) return isIP(bracketed[1]!) === 6;
-      if (isIP(value) !== 0) return true;
-      const [host, port] = value.split(':');
-      return isIP(host ?? '') === 4 && /^\d{1,5}$/.test(port ?? '');
-    }),
-    "an IP address with an optional port: '10.0.0.10', '10.0.0.10:53', '[fd00::a]:53'",
-  );
+  checkedString((value) => {
+    const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(value);
+    if (bracketed) return isIP(bracketed[1]!) === 6;
+    if (isIP(value) !== 0) return true;
+    const [host, port] = value.split(':');
+    return isIP(host ?? '') === 4 && /^\d{1,5}$/.test(port ?? '');
+  }, "an IP address with an optional port: '10.0.0.10', '10.0.0.10:53', '[fd00::a]:53'");
 
 const posInt = () => expecting(z.number().int().min(1), 'an integer >= 1');
 

@@ -45,11 +45,12 @@ export function dnsResolver(name: string, port: number, servers?: readonly strin
   if (servers) resolver.setServers(servers);
   return async () => {
     const answers = await Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)]);
-    const failures = answers.filter((a): a is PromiseRejectedResult => a.status === 'rejected').map((a) => a.reason as NodeJS.ErrnoException);
-    // A failing server must not look like an empty answer: the workers would all be drained.
-    const broken = failures.find((e) => !NO_RECORDS.has(e.code ?? ''));
-    if (broken) throw broken;
     const found = answers.flatMap((a) => (a.status === 'fulfilled' ? a.value : []));
+    const failures = answers.filter((a): a is PromiseRejectedResult => a.status === 'rejected').map((a) => a.reason as NodeJS.ErrnoException);
+    // A failing server must not look like an empty answer (the workers would all be drained); a
+    // family that fails while the other answers is taken as none (some servers refuse AAAA).
+    const broken = failures.find((e) => !NO_RECORDS.has(e.code ?? ''));
+    if (broken && found.length === 0) throw broken;
     return found.map((ip) => (isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`)).sort();
   };
 }

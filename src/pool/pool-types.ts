@@ -47,6 +47,9 @@ export interface PoolOptions {
   services: PoolServices;
 }
 
+/** Why a remote worker drains (`worker:draining`). */
+export type RemoteDrainReason = 'delisted' | 'not_serving' | 'refused';
+
 /** Counters in the original's shape. */
 export interface PoolStats {
   requests: number;
@@ -104,6 +107,11 @@ export interface PoolEvents {
   'worker:heartbeat-missed': [WorkerInfo, HeartbeatMiss];
   /** A pong came after `missedBefore` misses in a row. */
   'worker:heartbeat-recovered': [WorkerInfo, number];
+  /**
+   * A remote worker stopped taking calls and finishes those it has: its address left the discovery
+   * name (`delisted`), its health service said NOT_SERVING (`not_serving`), or it refused a call (`refused`).
+   */
+  'worker:draining': [WorkerInfo, RemoteDrainReason];
   /** A worker was replaced by a fresh one (it is gone, the replacement is ready). */
   'worker:recycled': [WorkerInfo, RecycleReason];
   /** A worker died without the host asking it to stop (also host kills: heartbeat, ignored cancel). */

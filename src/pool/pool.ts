@@ -68,6 +68,7 @@ export class Pool extends EventEmitter<PoolEvents> {
         this.#updateHealth();
       },
       workers: () => this.#workers,
+      draining: (worker, reason) => this.emit('worker:draining', toInfo(worker), reason),
       stopGraceMs: config.gracefulShutdownTimeoutMs,
       logger: logger.child({ pool: this.name, category: 'discovery' }),
     });

@@ -9,7 +9,7 @@ import { watchHealth } from '../transport/grpc/health-check.js';
 import type { AttachedEndpoint, SpawnedEndpoint, Worker } from '../worker/worker.js';
 import { Discovery } from './discovery.js';
 import { whenDrained } from './lifecycle.js';
-import type { PoolOptions } from './pool-types.js';
+import type { PoolOptions, RemoteDrainReason } from './pool-types.js';
 import { Endpoints } from './worker-ops.js';
 
 /** What the slots ask of their pool. */
@@ -22,6 +22,8 @@ export interface SlotHooks {
   changed(): void;
   /** The pool's workers. */
   workers(): readonly Worker[];
+  /** A remote worker began to drain (it takes no new calls from now on). */
+  draining(worker: Worker, reason: RemoteDrainReason): void;
   /** How long a delisted address's worker gets to stop once its calls are done, in ms. */
   stopGraceMs: number;
   logger: Logger;
@@ -71,7 +73,7 @@ export class WorkerSlots {
     this.#slotOf.set(worker, slot);
     const endpoint = worker.options.endpoint;
     if (endpoint.kind !== 'attach') return;
-    const unwatch = watchHealth(endpoint.address, endpoint.security, endpoint.keepalive, (status) => status === 'NOT_SERVING' && this.#draining(worker));
+    const unwatch = watchHealth(endpoint.address, endpoint.security, endpoint.keepalive, (status) => status === 'NOT_SERVING' && this.#draining(worker, 'not_serving'));
     worker.once('exit', unwatch);
   }
 
@@ -85,14 +87,14 @@ export class WorkerSlots {
    */
   refusedDraining(worker: Worker, error: Error): boolean {
     if (!isSnakepitError(error) || error.code !== 'worker_draining') return false;
-    this.#draining(worker);
+    this.#draining(worker, 'refused');
     return true;
   }
 
   /** A remote worker said it drains (its health, or a refusal): no new calls; its end will be no crash. */
-  #draining(worker: Worker): void {
-    worker.drain();
+  #draining(worker: Worker, reason: RemoteDrainReason): void {
     this.#drainingRemote.add(worker);
+    if (worker.drain()) this.hooks.draining(worker, reason);
   }
 
   /** True when `worker` said it drains before it went: a pod's end, no crash. */
@@ -119,7 +121,7 @@ export class WorkerSlots {
   /** Discovery delisted `slot`'s address: its worker takes no new calls, finishes those it has, then goes. */
   #leave(slot: number): void {
     for (const worker of this.workersIn(slot, this.hooks.workers())) {
-      worker.drain();
+      if (worker.drain()) this.hooks.draining(worker, 'delisted');
       void whenDrained(worker).then(() => worker.stop(this.hooks.stopGraceMs));
     }
   }

@@ -255,7 +255,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** The connection broke for good: a spawned worker is killed (no new calls meanwhile), an attached one let go. */
   #connectionFailed(error: Error): void {
-    if (!this.#process) return this.#detach();
+    if (!this.#process) {
+      if (this.state === 'ready' || this.state === 'busy') this.state = 'draining'; // its calls, failing now, must not come back to it
+      return this.#detach();
+    }
     if (this.state === 'stopped' || this.state === 'starting') return;
     this.state = 'draining';
     this.kill(`protocol failure: ${error.message}`);

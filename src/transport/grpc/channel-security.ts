@@ -131,10 +131,21 @@ export interface Keepalive {
   timeoutMs: number;
 }
 
-/** grpc-js options for `keepalive`: pings also while no call runs (an idle partition is found too). */
+/** The longest timer Node keeps (a larger one fires at once). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * grpc-js options for `keepalive`: pings also while no call runs (an idle partition is found too),
+ * and no idle mode: a connection the channel dropped on its own would look like a lost worker.
+ */
 function keepaliveOptions(keepalive: Keepalive | undefined): grpc.ChannelOptions {
   if (!keepalive) return {};
-  return { 'grpc.keepalive_time_ms': keepalive.timeMs, 'grpc.keepalive_timeout_ms': keepalive.timeoutMs, 'grpc.keepalive_permit_without_calls': 1 };
+  return {
+    'grpc.keepalive_time_ms': keepalive.timeMs,
+    'grpc.keepalive_timeout_ms': keepalive.timeoutMs,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.client_idle_timeout_ms': MAX_TIMER_MS,
+  };
 }
 
 /**

@@ -276,6 +276,8 @@ export class GrpcTransport implements Transport {
   fail(error: Error): void {
     if (this.#failure) return;
     this.#failure = error;
+    // The owner first (an attached worker stops taking calls), then the calls: a retry must not pick this connection.
+    this.#onFailure?.(error);
     for (const [id, p] of [...this.#pending]) {
       this.#end(id, false, error);
       p.call.cancel(); // after: the RPC's own CANCELLED then finds nothing to end
@@ -293,7 +295,6 @@ export class GrpcTransport implements Transport {
         emit('snakepit.grpc.connection.lost', {}, { workerId: this.#workerId, attached: !this.#processBound, address: this.#address, code });
       }
     }
-    this.#onFailure?.(error);
   }
 
   #metadata(correlationId?: string): grpc.Metadata {
@@ -350,13 +351,17 @@ export class GrpcTransport implements Transport {
     }
   }
 
-  /** A channel that leaves READY for TRANSIENT_FAILURE means the worker went away. */
+  /**
+   * A channel that leaves READY lost its connection: the worker died, drained and closed it, or a
+   * keepalive ping went unanswered (a partition). The worker went away: whatever answers on the
+   * address later is another process, met by a new handshake (grpc-js would reconnect silently).
+   */
   #watchChannel(): void {
     const channel = this.#client.getChannel();
     const watch = (current: grpc.connectivityState) => {
       if (this.#failure) return;
-      if (current === grpc.connectivityState.TRANSIENT_FAILURE || current === grpc.connectivityState.SHUTDOWN) {
-        this.fail(new WorkerError(`Lost the connection to worker ${this.#workerId}`, 'worker_crashed', { workerId: this.#workerId }));
+      if (current !== grpc.connectivityState.READY) {
+        this.fail(new WorkerError(`Lost the connection to worker ${this.#workerId} at ${this.#address}`, 'worker_crashed', { workerId: this.#workerId, address: this.#address }));
         return;
       }
       channel.watchConnectivityState(current, Infinity, () => watch(channel.getConnectivityState(false)));
