@@ -13,11 +13,11 @@ import { historyKey, useStatusPoll, type StatusSource, type StatusState } from '
 const ms = (v: number | null): string => (v === null ? '-' : v < 10 ? `${v.toFixed(1)}ms` : `${Math.round(v)}ms`);
 const WORKER_COLUMNS = [
   ['ID', 14],
-  ['PID', 8],
+  ['PID', 7],
   ['STATE', 9],
   ['LOAD', 6],
   ['REQUESTS', 8],
-  ['UPTIME', 8],
+  ['UPTIME', 7],
   ['RSS', 8],
   ['HEARTBEAT', 9],
   // A remote worker's address and zone; cut to fit 100 columns (`status --json` has them whole).
