@@ -24,6 +24,9 @@ export type EndpointTemplate = Omit<AttachedEndpoint, 'address'>;
 /** The addresses (`host:port`, `[v6]:port`) the name resolves to now, sorted; [] when it has none. */
 export type ResolveAddresses = () => Promise<string[]>;
 
+/** Resolves when the worker at `address` is ready for calls; rejects typed otherwise (`health-check.ts`). */
+export type HealthCheck = typeof checkHealth;
+
 /** What discovery asks of its pool. */
 export interface DiscoveryHooks {
   /** Attaches the worker of `slot` (its address passed the health check); resolves once it is ready. */
@@ -70,6 +73,7 @@ export class Discovery {
   readonly #byAddress = new Map<string, Entry>();
   readonly #bySlot = new Map<number, Entry>();
   readonly #resolve: ResolveAddresses;
+  readonly #check: HealthCheck;
   #nextSlot = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -80,10 +84,12 @@ export class Discovery {
     readonly settings: DiscoverySettings,
     readonly template: EndpointTemplate,
     readonly hooks: DiscoveryHooks,
-    resolve?: ResolveAddresses,
+    /** The DNS lookup and the health check (tests give their own). @default the name's A/AAAA records, `grpc.health.v1` */
+    using: { resolve?: ResolveAddresses; check?: HealthCheck } = {},
   ) {
     const colon = settings.dns.lastIndexOf(':');
-    this.#resolve = resolve ?? dnsResolver(settings.dns.slice(0, colon), Number(settings.dns.slice(colon + 1)), settings.dnsServers);
+    this.#resolve = using.resolve ?? dnsResolver(settings.dns.slice(0, colon), Number(settings.dns.slice(colon + 1)), settings.dnsServers);
+    this.#check = using.check ?? checkHealth;
   }
 
   /** Worker slots: the addresses listed now (a slot the crash barrier removed included). */
@@ -115,7 +121,7 @@ export class Discovery {
       throw this.#failed(`cannot resolve ${this.settings.dns}: ${(error as Error).message}`, error);
     }
     if (addresses.length === 0) throw this.#failed(`${this.settings.dns} has no A or AAAA records`);
-    const errors = await this.#apply(addresses);
+    const errors = (await Promise.all(this.#apply(addresses))).filter((e): e is Error => e !== undefined);
     const hopeless = errors.find((e) => isSnakepitError(e) && PERMANENT_START_FAILURES.has(e.code));
     if (hopeless) throw hopeless;
     if (![...this.#byAddress.values()].some((e) => e.state === 'attached')) {
@@ -164,7 +170,8 @@ export class Discovery {
       const addresses = await this.#resolve();
       if (this.#resolveFailing) this.hooks.logger.info(`Pool ${this.pool}: ${this.settings.dns} resolves again`, { pool: this.pool });
       this.#resolveFailing = false;
-      if (!this.#stopped) await this.#apply(addresses);
+      // Joins go on in the background: a slow one must not hold up the drains of the next round.
+      if (!this.#stopped) this.#apply(addresses);
     } catch (error) {
       if (!this.#resolveFailing) this.hooks.logger.warn(`Pool ${this.pool}: cannot resolve ${this.settings.dns} (${(error as Error).message}); keeping its ${this.size} address(es)`, { pool: this.pool });
       this.#resolveFailing = true;
@@ -173,8 +180,8 @@ export class Discovery {
     }
   }
 
-  /** Makes the slots match `addresses`: vanished ones leave, new and vacant ones join. Resolves with the joins' failures. */
-  async #apply(addresses: readonly string[]): Promise<Error[]> {
+  /** Makes the slots match `addresses`: vanished ones leave, new and vacant ones join (each settling with its failure, if any). */
+  #apply(addresses: readonly string[]): Promise<Error | undefined>[] {
     const listed = new Set(addresses);
     let changed = false;
     for (const [address, entry] of this.#byAddress) {
@@ -193,8 +200,7 @@ export class Discovery {
       changed = true;
     }
     if (changed) this.hooks.changed();
-    const joins = [...this.#byAddress.values()].filter((e) => e.state === 'vacant').map((e) => this.#join(e));
-    return (await Promise.all(joins)).filter((e): e is Error => e !== undefined);
+    return [...this.#byAddress.values()].filter((e) => e.state === 'vacant').map((e) => this.#join(e));
   }
 
   /** Health check, then the pool attaches the worker; a failure leaves the slot vacant for the next round. */
@@ -203,7 +209,7 @@ export class Discovery {
     const { address } = entry.endpoint;
     try {
       checkTarget(address, this.template.security ?? { insecure: false }, this.pool);
-      await checkHealth(address, this.template.security, this.settings.healthCheckTimeoutMs, `${this.pool}@${address}`);
+      await this.#check(address, this.template.security, this.settings.healthCheckTimeoutMs, `${this.pool}@${address}`);
       await this.hooks.join(entry.slot);
     } catch (error) {
       if (entry.state === 'joining') entry.state = 'vacant';
