@@ -119,3 +119,16 @@ def test_a_request_over_the_message_limit_fails_alone_and_the_stream_serves_on(a
     kind, err = call(w, 1, "call_host_blob", {"name": "echo", "size": 128 * 1024}, host=host)
     assert kind == "error" and err.code == "invalid_host_tool_args"
     assert call(w, 2, "call_host", {"name": "echo", "args": {"small": 1}}, host=host) == ("value", {"small": 1})
+
+
+def test_telemetry_goes_up_the_newest_stream(grpc_spawn):
+    w = grpc_spawn("telemetry_adapter.TelemetryAdapter", mode="tcp")
+    w.ready()
+    host = FakeStreamHost(w.stub, HostLogic())
+    try:
+        req = pb2.ExecuteToolRequest(call_id=1, tool_name="emit_many", args=pack({"n": 3}))
+        assert w.stub.ExecuteTool(req, timeout=20, metadata=host.metadata()).WhichOneof("outcome") == "value"
+        custom = lambda: [unpack(e.measurements)["i"] for e in host.telemetry if e.event == "snakepit.python.custom"]  # noqa: E731
+        assert wait_for(lambda: len(custom()) == 3, what="three custom events") and custom() == [0, 1, 2]
+    finally:
+        host.close()
