@@ -28,7 +28,7 @@ export { ArrowIPC } from './transport/arrow.js';
 export { Logger, withLevel, pinoSink, redact, type LogLevel, type LogLevelInput, type LogCategory, type LogRecord, type LogSink, type PinoLike } from './logger.js';
 export { telemetry, PYTHON_EVENTS, EVENT_NAMES } from './telemetry/index.js';
 export type { TelemetryHandler, TelemetryMessage, TelemetryEventMap, TelemetryEventName, PythonEventName } from './telemetry/index.js';
-export type { PoolStats, WorkerInfo } from './pool/pool.js';
+export type { PoolStats, RemoteDrainReason, WorkerInfo } from './pool/pool.js';
 export type { PoolHealth, InstanceHealth, HealthStatus, HealthError } from './pool/health.js';
 export type { CrashInfo, CrashReason } from './pool/crash-barrier.js';
 export type { RecycleReason, RecycleCounts, RecycleOutcome } from './pool/lifecycle.js';

@@ -17,10 +17,10 @@ import { toInfo, type PoolEvents, type PoolOptions, type PoolStats, type WorkerI
 import { Replacements } from './replacements.js';
 import { combineObservers, Task, type CallOptions, type ChunkHandler, type StreamCallOptions } from './task.js';
 import { ToolCatalog } from './tool-catalog.js';
-import { cleanupSessionOn, startInBatches, startPoolWorker } from './worker-ops.js';
+import { cleanupSessionOn, startPoolWorker } from './worker-ops.js';
 import { WorkerSlots } from './worker-slots.js';
 
-export type { PoolEvents, PoolOptions, PoolStats, WorkerInfo } from './pool-types.js';
+export type { PoolEvents, PoolOptions, PoolStats, RemoteDrainReason, WorkerInfo } from './pool-types.js';
 
 /**
  * A pool of identical workers. Each worker fills a numbered slot; a replacement (after a crash,
@@ -105,17 +105,8 @@ export class Pool extends EventEmitter<PoolEvents> {
   /** Starts every worker, in batches; rejects (after stopping the rest) if any cannot start. */
   async start(): Promise<void> {
     this.#state = 'starting';
-    const { startupBatchSize, startupBatchDelayMs } = this.config;
     try {
-      if (this.#slots.discovery) await this.#slots.discovery.start();
-      else await startInBatches(
-        this.#slots.size,
-        startupBatchSize,
-        startupBatchDelayMs,
-        (slot) => this.#spawnWorker(slot),
-        () => this.#state === 'starting',
-        () => new PoolError(`Pool ${this.name} was stopped during start-up`, 'pool_stopped'),
-      );
+      await this.#slots.fill(this.config, () => this.#state === 'starting', () => new PoolError(`Pool ${this.name} was stopped during start-up`, 'pool_stopped'));
     } catch (error) {
       await this.stop();
       throw error;

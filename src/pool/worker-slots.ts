@@ -10,11 +10,11 @@ import type { AttachedEndpoint, SpawnedEndpoint, Worker } from '../worker/worker
 import { Discovery } from './discovery.js';
 import { whenDrained } from './lifecycle.js';
 import type { PoolOptions, RemoteDrainReason } from './pool-types.js';
-import { Endpoints } from './worker-ops.js';
+import { Endpoints, startInBatches } from './worker-ops.js';
 
 /** What the slots ask of their pool. */
 export interface SlotHooks {
-  /** Starts the worker of `slot` and resolves once it is ready (discovery's joins). */
+  /** Starts the worker of `slot` and resolves once it is ready (the first workers, discovery's joins). */
   join(slot: number): Promise<unknown>;
   /** Starts a replacement for `slot` (spawned and listed workers: the pool's restarts with backoff). */
   restart(slot: number): void;
@@ -50,6 +50,15 @@ export class WorkerSlots {
         ? new Discovery(pool, source.discovery, source.template, { join: hooks.join, leave: (slot) => this.#leave(slot), changed: hooks.changed, logger: hooks.logger })
         : undefined;
     this.#endpoints = source.kind === 'discover' ? this.discovery! : new Endpoints(source, pool);
+  }
+
+  /**
+   * Starts the pool's first workers: discovery's first round, or every slot in batches of
+   * `startupBatchSize`. Rejects with the first failure, or `stoppedError()` once `stillStarting()` is false.
+   */
+  async fill(batches: { startupBatchSize: number; startupBatchDelayMs: number }, stillStarting: () => boolean, stoppedError: () => Error): Promise<void> {
+    if (this.discovery) return this.discovery.start();
+    await startInBatches(this.size, batches.startupBatchSize, batches.startupBatchDelayMs, (slot) => this.hooks.join(slot), stillStarting, stoppedError);
   }
 
   /** Slots now: the discovered addresses, the listed workers, or `poolSize`. */
