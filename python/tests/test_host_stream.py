@@ -84,7 +84,7 @@ def test_each_call_reaches_the_host_whose_stream_it_names(attached):
     assert [r["args"] for r in second.ops("call")] == [{"to": "b"}]
 
 
-def test_a_waiting_request_fails_host_unavailable_when_the_stream_ends(attached, grpc_spawn):
+def test_a_waiting_request_fails_host_unavailable_when_the_stream_ends(attached):
     start, open_host = attached
     w = start("--max-concurrency", "2")
     logic = HostLogic()
