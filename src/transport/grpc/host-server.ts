@@ -11,7 +11,7 @@ import { PoolError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { encode } from '../codec.js';
 import type { HostRequest, HostRequestHandler } from '../types.js';
-import { callIdOf, callRequest, stateRequest, toSpecMessage, type HostToolCallMessage, type HostToolWireSpec, type SessionStateMessage } from './host-requests.js';
+import { callIdOf, callRequest, stateRequest, toSpecMessage, type HostToolCallMessage, type HostToolWireSpec, type SessionStateMessage } from './host-messages.js';
 import { channelOptions, services, TOKEN_HEADER } from './proto.js';
 import { infoFromError } from './status.js';
 import { foldGrpcTelemetry, type TelemetryEventMessage } from '../../telemetry/grpc-telemetry.js';

@@ -11,7 +11,7 @@ import { ValidationError, WorkerError } from '../../errors.js';
 import { foldGrpcTelemetry, type TelemetryEventMessage } from '../../telemetry/grpc-telemetry.js';
 import { encode } from '../codec.js';
 import type { HostRequest, HostRequestHandler } from '../types.js';
-import { callIdOf, callRequest, stateRequest, toSpecMessage, type HostToolCallMessage, type HostToolWireSpec, type SessionStateMessage } from './host-requests.js';
+import { callIdOf, callRequest, stateRequest, toSpecMessage, type HostToolCallMessage, type HostToolWireSpec, type SessionStateMessage } from './host-messages.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './proto.js';
 import { errorFromStatus, infoFromError } from './status.js';
 
