@@ -13,7 +13,7 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/docs/**/*.test.ts'] } },
-      { extends: true, test: { name: 'pipe', include: [...integration, 'test/commands/**/*.test.ts'], env: { SNAKEPIT_TEST_TRANSPORT: 'pipe' } } },
+      { extends: true, test: { name: 'pipe', include: [...integration, 'test/commands/**/*.test.ts', 'test/examples/**/*.test.ts'], env: { SNAKEPIT_TEST_TRANSPORT: 'pipe' } } },
       { extends: true, test: { name: 'grpc', include: [...integration, 'test/grpc/**/*.test.ts'], env: { SNAKEPIT_TEST_TRANSPORT: 'grpc' } } },
     ],
   },

@@ -23,7 +23,9 @@ const codeOf = (error: unknown) => (isSnakepitError(error) ? error.code : String
 
 export default async function main(sp: Snakepit): Promise<void> {
   // #region events
-  const offAll = onResilienceEvent('*', (name, measurements) => show(`  event ${name}`, measurements));
+  const offAll = onResilienceEvent('*', (name, measurements) => {
+    if (!name.startsWith('circuit_breaker.call.')) show(`  event ${name}`, measurements); // one per call: left out here
+  });
   const offOpened = onResilienceEvent('circuit_breaker.opened', ({ failureCount }, { pool }) => {
     console.log(`ALERT breaker ${pool} opened after ${failureCount} failures`);
   });

@@ -13,6 +13,14 @@ telemetry.attachMany('lifecycle', ['snakepit.pool.worker.spawned', 'snakepit.poo
 console.log('catalogued events:', telemetry.events().length);
 // #endregion attach
 
+// #region status
+let snapshots = 0;
+telemetry.attach('queue-depth', ['snakepit.pool.status'], (_event, { queueDepth, availableWorkers }, { pool }) => {
+  snapshots++;
+  if (queueDepth > 50) console.error(`High queue depth in ${pool}: ${queueDepth} waiting, ${availableWorkers} workers free`);
+});
+// #endregion status
+
 // Python's events, as the host sees them.
 const fromPython: string[] = [];
 telemetry.attach('python', ['snakepit.python.tool.execution.stop', 'snakepit.python.span.stop', 'snakepit.python.custom'], (event, measurements, metadata) => {
@@ -27,15 +35,37 @@ console.log('python saw correlation id', answer.correlation_id);
 for (const line of fromPython) console.log(line);
 
 // #region control
-telemetry.control.setSampling(0.1); //              all pools (and workers started later)
-telemetry.control.setSampling(0, 'default'); //     silence one pool
-telemetry.control.setFilter({ deny: ['memory.sampled'] });
+telemetry.control.setSampling(0.1); //                                  all pools (and workers started later)
+telemetry.control.setSampling(0, 'default'); //                         silence one pool
+telemetry.control.setSampling(0.01, { patterns: ['python.span.*'] }); // only the events these globs match
+telemetry.control.setFilter({ deny: ['python.*.sampled'] }); //          names or globs
 telemetry.control.toggle(false);
 telemetry.control.sampleResources(5_000); // memory.sampled (rssBytes) + cpu.sampled (cpuPercent) per worker; 0 stops
 // #endregion control
-telemetry.control.sampleResources(0);
-telemetry.control.toggle(true);
-telemetry.control.setSampling(1);
+telemetry.control.reset();
+
+// #region streams
+const [worker] = telemetry.control.streams(); // one per running worker: settings in force, events received
+telemetry.control.toggle(false, { workerId: worker!.workerId }); // just this worker (the original's GrpcStream.toggle)
+for (const s of telemetry.control.streams()) console.log(`stream ${s.pool}/${s.workerId}: enabled ${s.settings.enabled}, ${s.received} events received`);
+// #endregion streams
+telemetry.control.reset();
+
+// #region span
+telemetry.attach('app', ['myapp.report.stop', 'myapp.report.exception', 'myapp.cache.miss'], (event, measurements, metadata) => {
+  console.log(event, JSON.stringify({ ...measurements, ...metadata, durationMs: undefined }));
+});
+const rows = await telemetry.span('myapp.report', async () => [await execute('predict', { x: 1 }), await execute('predict', { x: 2 })], { rows: 2 });
+telemetry.emit('myapp.cache.miss', { count: 1 }, { key: 'report:2024' }); // your own names: anything outside snakepit.*
+// #endregion span
+console.log('report rows:', rows.length);
+
+// #region errors
+telemetry.attach('ml-errors', ['snakepit.error.shape_mismatch', 'snakepit.error.oom', 'snakepit.error.python_exception'], (event, _m, metadata) => {
+  console.log(event, JSON.stringify(metadata, ['tool', 'code', 'dimension', 'operation']));
+});
+await execute('multiply', { a: [[1, 2, 3]], b: [[1, 2]] }).catch((error: unknown) => console.log('call failed:', (error as { code: string }).code));
+// #endregion errors
 
 // #region logging
 const records: LogRecord[] = [];
@@ -53,8 +83,8 @@ console.log('python log line:', pythonLine?.level, pythonLine?.message, pythonLi
 // #endregion logging
 
 // #region gpu
-telemetry.attach('gpu', ['snakepit.gpu.sampled'], (_e, { memoryUsedMb, utilizationPercent }, { device }) => {
-  console.log(`${device}: ${memoryUsedMb} MiB, ${utilizationPercent}% busy`);
+telemetry.attach('gpu', ['snakepit.gpu.memory.sampled', 'snakepit.gpu.utilization.sampled'], (event, measurements, { device }) => {
+  console.log(`GPU ${device} ${event}:`, measurements); // { usedMb, totalMb, freeMb } / { gpuPercent, memoryPercent }
 });
 if (await telemetry.gpuProfiler.start({ intervalMs: 10_000 })) console.log('sampling GPUs');
 else console.log('no NVIDIA GPU to sample');
@@ -67,5 +97,6 @@ telemetry.tracing.enable(); // after installing an OpenTelemetry SDK in your app
 // #endregion tracing
 console.log('tracing enabled:', telemetry.tracing.enabled());
 
-for (const id of ['slow-calls', 'lifecycle', 'python', 'gpu']) telemetry.detach(id);
+for (const id of ['slow-calls', 'lifecycle', 'python', 'gpu', 'app', 'ml-errors', 'queue-depth']) telemetry.detach(id);
+console.log('status snapshots seen:', snapshots > 0);
 console.log('lifecycle events seen:', lifecycle.length > 0);

@@ -1,39 +1,44 @@
-/** Module-level calls on the default instance (set by `snakepit run` or the first `Snakepit.start()`). */
-import type { HostToolFn, RegisterToolOptions } from './bridge/host-tool.js';
-import type { Session } from './session/session.js';
-import { getDefaultInstance, type ChunkInfo, type ExecuteOptions } from './snakepit.js';
+/** The instances running in this process, and the default one the module-level functions use. */
+import { PoolError } from './errors.js';
+import type { Snakepit } from './snakepit.js';
 
-/** `execute` on the default instance. */
-export function execute<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<T> {
-  return getDefaultInstance().execute<T>(tool, args, options);
+// The default instance lives on globalThis so that a second copy of this module (a script loaded
+// through another loader, a duplicated install) still sees the instance `snakepit run` set.
+const DEFAULT_KEY = Symbol.for('snakepit.defaultInstance');
+const globals = globalThis as { [DEFAULT_KEY]?: Snakepit | undefined };
+const running = new Set<Snakepit>();
+
+/** Instances started (or starting) and not stopped yet. */
+export function runningInstances(): Snakepit[] {
+  return [...running];
 }
 
-/** `stream` on the default instance. */
-export function stream<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): AsyncIterableIterator<T> {
-  return getDefaultInstance().stream<T>(tool, args, options);
+/** Counts `sp` as running from the start of its start-up. */
+export function trackInstance(sp: Snakepit): void {
+  running.add(sp);
 }
 
-/** `executeStream` on the default instance. */
-export function executeStream<T = unknown>(tool: string, args: Record<string, unknown>, onChunk: (chunk: T, info: ChunkInfo) => void, options: ExecuteOptions = {}): Promise<void> {
-  return getDefaultInstance().executeStream<T>(tool, args, onChunk, options);
+/** `sp` has stopped: no longer running, no longer the default. */
+export function untrackInstance(sp: Snakepit): void {
+  running.delete(sp);
+  if (globals[DEFAULT_KEY] === sp) globals[DEFAULT_KEY] = undefined;
 }
 
-/** `session` on the default instance. */
-export function session(sessionId: string, options: { pool?: string; ttlMs?: number; metadata?: Record<string, unknown> } = {}): Session {
-  return getDefaultInstance().session(sessionId, options);
+/** Makes `sp` the default when there is none (the first instance started). */
+export function adoptAsDefault(sp: Snakepit): void {
+  globals[DEFAULT_KEY] ??= sp;
 }
 
-/** `registerTool` (a global host tool) on the default instance. */
-export function registerTool<A extends Record<string, unknown> = Record<string, unknown>>(name: string, fn: HostToolFn<A>, options: RegisterToolOptions = {}): void {
-  getDefaultInstance().registerTool(name, fn, options);
+/** The instance module-level functions use: set by `snakepit run` or the first `start()`. */
+export function getDefaultInstance(): Snakepit {
+  const instance = globals[DEFAULT_KEY];
+  if (!instance) {
+    throw new PoolError('No Snakepit instance is running: call Snakepit.start() or use `snakepit run`', 'pool_not_started');
+  }
+  return instance;
 }
 
-/** `stats` on the default instance. */
-export function stats(pool?: string) {
-  return getDefaultInstance().stats(pool);
-}
-
-/** `listWorkers` on the default instance. */
-export function listWorkers(pool?: string) {
-  return getDefaultInstance().listWorkers(pool);
+/** Makes `sp` the instance module-level functions use. */
+export function setDefaultInstance(sp: Snakepit | undefined): void {
+  globals[DEFAULT_KEY] = sp;
 }

@@ -31,14 +31,23 @@ const keep = { wire: 'keep' } as const;
 const details = { wire: 'details' } as const;
 const poolFailure = { poolFailure: true } as const;
 
-/** Every code with a rule; codes without one are plain (their class says everything). */
-export const ERROR_TABLE: Readonly<Partial<Record<ErrorCode, ErrorRule>>> = {
+/** Codes only Python sends (failures of its own start-up): never a host error's code. */
+export type PythonOnlyCode = 'grpc_unavailable' | 'listen_failed';
+
+/**
+ * Every code with a rule; codes without one are plain (their class says everything). The `wire`
+ * rows are the codes Python originates; a host code Python passes back (a host tool's error it did
+ * not catch) is not kept, like any code without a `wire: 'keep'` row.
+ */
+export const ERROR_TABLE: Readonly<Partial<Record<ErrorCode | PythonOnlyCode, ErrorRule>>> = {
   // What Python sends and the host keeps.
   python_error: keep,
   unknown_tool: { ...keep, pythonCategory: 'validation', grpcStatus: 'NOT_FOUND' },
   invalid_args: { ...keep, pythonCategory: 'validation' },
   cancelled: keep,
   adapter_import: { ...keep, fatal: true },
+  // A thread-profile worker's adapter does not declare __thread_safe__ = True (requireThreadSafeAdapter).
+  adapter_not_thread_safe: { ...keep, fatal: true },
   session_restore_failed: keep,
   payload_too_large: keep,
   unserializable: keep,
@@ -49,7 +58,10 @@ export const ERROR_TABLE: Readonly<Partial<Record<ErrorCode, ErrorRule>>> = {
   host_tool_timeout: details,
   host_unavailable: { ...details, ...poolFailure },
   host_tool_error: details,
-  unknown_host_tool: details,
+  no_session: details,
+  // Start-up failures of a gRPC worker: the worker failed to start (`worker_start_failed`, the code in details).
+  grpc_unavailable: details,
+  listen_failed: details,
   invalid_host_tool_args: details,
   // The pool is failing: worker deaths and hangs, deadlines, an unreachable or unhealthy pool.
   worker_crashed: poolFailure,

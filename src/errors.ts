@@ -53,6 +53,8 @@ export type ErrorCode =
   | 'pool_unhealthy'
   | 'worker_start_failed'
   | 'adapter_import'
+  // a thread-profile pool's adapter does not declare __thread_safe__ = True (requireThreadSafeAdapter)
+  | 'adapter_not_thread_safe'
   | 'protocol_error'
   // a gRPC worker refused the host's token (x-snakepit-token missing or wrong)
   | 'unauthenticated'
@@ -175,16 +177,33 @@ export class WorkerError extends SnakepitError {
   readonly workerId: string | undefined;
   readonly exitCode: number | null | undefined;
   readonly signal: string | null | undefined;
+  /** `category`: `grpc_error` for a {@link GrpcError} (a worker failure seen through gRPC). @default 'worker' */
   constructor(
     message: string,
     code: ErrorCode,
     details: Record<string, unknown> & { workerId?: string; exitCode?: number | null; signal?: string | null } = {},
     cause?: unknown,
+    category: 'worker' | 'grpc_error' = 'worker',
   ) {
-    super(message, { code, category: 'worker', details, cause });
+    super(message, { code, category, details, cause });
     this.workerId = details.workerId;
     this.exitCode = details.exitCode;
     this.signal = details.signal;
+  }
+}
+
+/**
+ * A gRPC call to a worker failed at the gRPC level: category `grpc_error` with `grpcStatus`, the
+ * status name (`UNAVAILABLE`, `UNAUTHENTICATED`, …), as the original's `Snakepit.Error.grpc_error`.
+ * The code says what it means for the call: `worker_crashed` (the worker is unreachable),
+ * `unauthenticated` (it refused the host's token) or `protocol_error` (a status Snakepit does not
+ * expect). A `WorkerError` too: retries and the crash barrier treat it as the worker failure it is.
+ */
+export class GrpcError extends WorkerError {
+  readonly grpcStatus: string;
+  constructor(message: string, code: ErrorCode, grpcStatus: string, details: Record<string, unknown> & { workerId?: string } = {}, cause?: unknown) {
+    super(message, code, { ...details, grpcStatus }, cause, 'grpc_error');
+    this.grpcStatus = grpcStatus;
   }
 }
 

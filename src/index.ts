@@ -3,10 +3,10 @@ export { Snakepit, getDefaultInstance, setDefaultInstance, DEFAULT_CANCEL_GRACE_
 export type { ExecuteOptions, ChunkInfo, StartOptions, RunAsScriptOptions } from './snakepit.js';
 export type { CleanupResult, ScriptModeOptions } from './script-mode.js';
 export type { ReapReport } from './process/reaper.js';
-export { execute, stream, executeStream, session, registerTool, stats, listWorkers } from './default-instance.js';
-export { Session, SessionState, type SessionCallOptions } from './session/session.js';
+export { execute, stream, executeStream, session, registerTool, stats, listWorkers } from './module-calls.js';
+export { Session, SessionState, type SessionCallOptions, type SessionOptions } from './session/session.js';
 export type { SessionStore, SessionRecord, SessionStats } from './session/session-store.js';
-export type { HostToolFn, HostToolContext, HostToolParameter, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
+export type { HostToolFn, HostToolContext, HostToolParameter, HostToolSpec, RegisterToolOptions } from './host-tools/host-tool.js';
 export { defineConfig, resolveConfig, loadConfig } from './config/index.js';
 export type { SnakepitConfigInput, ResolvedConfig, ResolvedPoolConfig } from './config/index.js';
 // Option and result types of the public functions above and below (so the API reference can show them).
@@ -15,7 +15,7 @@ export type { LoadedConfig, LoadConfigOptions } from './config/load.js';
 export type { SessionStoreStats, SessionInfo, CreateSessionOptions } from './session/session-store.js';
 export type { ReapOptions } from './process/reaper.js';
 export type { ControlEndpointInfo } from './control/server.js';
-export type { SnakepitMetrics, TelemetryControl, GpuProfilerOptions } from './telemetry/index.js';
+export type { SnakepitMetrics, TelemetryControl, ControlTarget, TelemetryStreamInfo, PatternSampling, GpuProfilerOptions, GpuProfilerStats, GpuSample } from './telemetry/index.js';
 export type { HostEventMap, Measurements } from './telemetry/catalog.js';
 export type { CreateVenvOptions, ResolveInterpreterOptions, InterpreterSource } from './python/venv.js';
 export type { FindUvOptions } from './python/packages.js';
@@ -26,14 +26,20 @@ export { Tensor, type TensorDType, type TensorData, type TensorOrder } from './t
 export { ZeroCopyRef } from './transport/codec.js';
 export { ArrowIPC } from './transport/arrow.js';
 export { Logger, withLevel, pinoSink, redact, type LogLevel, type LogLevelInput, type LogCategory, type LogRecord, type LogSink, type PinoLike } from './logger.js';
-export { telemetry, PYTHON_EVENTS, EVENT_NAMES } from './telemetry/index.js';
-export type { TelemetryHandler, TelemetryMessage, TelemetryEventMap, TelemetryEventName, PythonEventName } from './telemetry/index.js';
+export { telemetry, PYTHON_EVENTS, EVENT_NAMES, PYTHON_MEASUREMENT_KEYS } from './telemetry/index.js';
+export type { TelemetryHandler, TelemetryMessage, TelemetryEventMap, TelemetryEventName, PythonEventName, AppEventName, SpanRef } from './telemetry/index.js';
 export type { PoolStats, RemoteDrainReason, WorkerInfo } from './pool/pool.js';
 export type { PoolHealth, InstanceHealth, HealthStatus, HealthError } from './pool/health.js';
 export type { CrashInfo, CrashReason } from './pool/crash-barrier.js';
 export type { RecycleReason, RecycleCounts, RecycleOutcome } from './pool/lifecycle.js';
 export type { CallOptions } from './pool/task.js';
 export type { ToolSpec, PythonRuntimeWire } from './transport/types.js';
+export type {
+  SnakepitToolRegistry, ToolEntry, UntypedToolEntry, PyInt, UnserializableValue, HasToolTypes, PoolName, DefaultPool, ToolName, ToolArgs, ToolResult, ToolChunk,
+  ResultTypeArgument, ResultFromGeneratedTypes, CallResult, CallChunk, CallRest, PoolOptions,
+} from './typed/registry.js';
+export { PythonWatcher, DEFAULT_WATCH_DEBOUNCE_MS, type WatchOptions, type WatchEvents } from './watch/python-watcher.js';
+export type { AdapterTypeSpec, ToolTypeSpec, TypeNode, ParamSpec, FieldSpec, ObjectNode, EnumNode, LiteralValue, ScalarKind, Definitions } from './typed/type-spec.js';
 export { adviseProfile, libraryThreadSafety, runtimeInfoFromWire, LIBRARY_THREAD_SAFETY } from './python/profile-advice.js';
 export type { ProfileAdvice, ProfileAdviceOptions, ProfilePoolSettings, PythonRuntimeInfo, ThreadSafety, Workload } from './python/profile-advice.js';
 export type { AffinityMode } from './pool/scheduler.js';

@@ -14,7 +14,8 @@ import { reapDeadRuns, type ReapReport } from './process/reaper.js';
 import { GrpcHostResources } from './transport/grpc/host-resources.js';
 import { pidAlive, sweepShm } from './transport/shm.js';
 import { loadArrow } from './transport/arrow.js';
-import { bridgeSessions, startBridged } from './telemetry/pool-bridge.js';
+import { startObserved, stopObserved } from './telemetry/pool-events.js';
+import { forwardSessionAffinity, forwardSessionEvents, stopSessionEvents } from './telemetry/session-events.js';
 import { observeCall } from './telemetry/call-events.js';
 import { SessionHub } from './session/session-hub.js';
 import type { StartOptions } from './snakepit.js';
@@ -91,11 +92,14 @@ export class InstanceResources {
       },
       crashBarrier: config.crashBarrier,
       circuitBreaker: config.circuitBreaker,
+      hostToolTimeoutMs: config.hostToolTimeoutMs,
       dataPlane: { zeroCopy: config.zeroCopy, maxPayloadBytes: config.maxPayloadBytes, serialization: config.serialization },
     };
     for (const pool of config.pools) this.pools.set(pool.name, new Pool(buildPoolOptions(pool, context)));
-    bridgeSessions(this.hub.store);
-    await Promise.all([...this.pools.values()].map((p) => startBridged(p)));
+    forwardSessionEvents(this.hub.store);
+    for (const p of this.pools.values()) forwardSessionAffinity(this.hub.store, p);
+    const statusIntervalMs = config.poolStatusIntervalMs;
+    await Promise.all(config.pools.map((p) => startObserved(this.pools.get(p.name)!, { statusIntervalMs, memoryThresholdMb: p.memoryThresholdMb })));
     if (config.controlEndpoint) this.#control = await ControlServer.start(facade, { port: config.controlPort });
   }
 
@@ -103,6 +107,8 @@ export class InstanceResources {
   async stop(timeoutMs: number | undefined): Promise<void> {
     await this.#control?.stop();
     await this.hub.stop();
+    stopSessionEvents(this.hub.store);
+    for (const p of this.pools.values()) stopObserved(p);
     await Promise.all([...this.pools.values()].map((p) => p.stop(timeoutMs)));
     await this.#grpc?.stop();
     // Workers are gone: any shm file of this run left (a worker's unread result) is garbage.

@@ -1,5 +1,6 @@
 /** The public facade: pools from config, calls, streams, sessions, stats, stop. */
 import { loadConfig, resolveConfig, type ResolvedConfig, type SnakepitConfigInput } from './config/index.js';
+import { CANCEL_GRACE_MS_DEFAULT } from './config/schema.js';
 import type { ControlEndpointInfo } from './control/server.js';
 import { ValidationError } from './errors.js';
 import type { LogLevelInput, LogSink, PinoLike } from './logger.js';
@@ -16,18 +17,20 @@ import { runScriptMode, SCRIPT_DEFAULTS, stopBounded, untilAborted, type Cleanup
 import { shmAvailable } from './transport/shm.js';
 import { ZeroCopyRef } from './transport/codec.js';
 import type { Tensor } from './tensor.js';
-import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './bridge/host-tool.js';
-import { Session } from './session/session.js';
+import type { HostToolFn, HostToolSpec, RegisterToolOptions } from './host-tools/host-tool.js';
+import { Session, type SessionOptions } from './session/session.js';
 import type { SessionStore } from './session/session-store.js';
 import { InstanceResources } from './instance-resources.js';
-import { adoptAsDefault, runningInstances, trackInstance, untrackInstance } from './running-instances.js';
+import { adoptAsDefault, runningInstances, trackInstance, untrackInstance } from './default-instance.js';
 import { ChunkChannel } from './stream-iterator.js';
 import { withCallerStack } from './caller-stack.js';
 import { PoolHandle } from './pool-handle.js';
 import { StreamFlow } from './transport/stream-flow.js';
 import type { ToolSpec } from './transport/types.js';
+import { PythonWatcher, type WatchOptions } from './watch/python-watcher.js';
+import type { CallChunk, CallRest, CallResult, DefaultPool, PoolName, PoolOptions, ResultFromGeneratedTypes, ResultTypeArgument, ToolArgs, ToolName } from './typed/registry.js';
 
-export { getDefaultInstance, setDefaultInstance } from './running-instances.js';
+export { getDefaultInstance, setDefaultInstance } from './default-instance.js';
 
 /** Options of one call through the facade. */
 export interface ExecuteOptions extends CallOptions {
@@ -39,6 +42,8 @@ export interface ExecuteOptions extends CallOptions {
 export interface ChunkInfo {
   /** True when Python marked the chunk `is_final`. */
   final: boolean;
+  /** The yielded chunk object's `.metadata` map, when it has one (absent otherwise). */
+  metadata?: Record<string, unknown>;
 }
 
 /** How to start an instance besides the config itself. */
@@ -64,6 +69,11 @@ export interface StartOptions {
    * nothing else in the process listens for that signal. @default true
    */
   handleSignals?: boolean;
+  /**
+   * Development: on a change of the pools' Python sources, replace their workers on the recycle path and
+   * regenerate `typesOut`; an edit that does not import keeps the old workers (guides/typed-tools.md). @default false
+   */
+  watch?: boolean | WatchOptions;
 }
 
 /** Options of `Snakepit.runAsScript`. */
@@ -73,7 +83,7 @@ export interface RunAsScriptOptions extends StartOptions, ScriptModeOptions {
 }
 
 /** Grace for a cancelled call to stop in Python before its worker is killed and replaced. */
-export const DEFAULT_CANCEL_GRACE_MS = 2_000;
+export const DEFAULT_CANCEL_GRACE_MS = CANCEL_GRACE_MS_DEFAULT;
 
 /** A running set of pools. Create with `Snakepit.start()`; always `stop()` it. */
 export class Snakepit {
@@ -85,6 +95,7 @@ export class Snakepit {
   readonly #handles = new WeakMap<Pool, PoolHandle>();
   readonly #options: StartOptions;
   #stopping: Promise<void> | undefined;
+  #watcher: PythonWatcher | undefined;
 
   private constructor(config: ResolvedConfig, options: StartOptions, run: OpenRun) {
     this.config = config;
@@ -118,6 +129,7 @@ export class Snakepit {
       throw error;
     }
     adoptAsDefault(instance);
+    if (options.watch) instance.#watcher = new PythonWatcher(instance, options.cwd ?? process.cwd(), options.watch === true ? {} : options.watch);
     return instance;
   }
 
@@ -188,6 +200,11 @@ export class Snakepit {
     return this.#options.handleSignals !== false;
   }
 
+  /** The Python source watcher of the `watch` start option (events `change`, `reloaded`, `types`, `failed`). */
+  get watcher(): PythonWatcher | undefined {
+    return this.#watcher;
+  }
+
   /** Names of the pools. */
   get poolNames(): string[] {
     return [...this.#pools.keys()];
@@ -202,9 +219,10 @@ export class Snakepit {
    * Runs a Python tool and resolves with what it returned.
    * @example await sp.execute('add', { a: 10, b: 25 }) // { result: 35, ... }
    */
-  async execute<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<T> {
+  execute<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(tool: K, ...rest: CallRest<P, K, PoolOptions<P, ExecuteOptions>>): Promise<CallResult<T, P, K>>;
+  async execute(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<unknown> {
     try {
-      return (await this.#pool(options.pool).execute(tool, args, options)) as T;
+      return await this.#pool(options.pool).execute(tool, args, options);
     } catch (error) {
       // Made here, in the caller's async chain: its stack reaches the caller's own line.
       throw withCallerStack(error, new Error());
@@ -218,15 +236,16 @@ export class Snakepit {
    * item until the loop has taken half of them.
    * @example for await (const chunk of sp.stream('stream_progress', { steps: 5 })) console.log(chunk)
    */
-  stream<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): AsyncIterableIterator<T> {
+  stream<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(tool: K, ...rest: CallRest<P, K, PoolOptions<P, ExecuteOptions>>): AsyncIterableIterator<CallChunk<T, P, K>>;
+  stream(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): AsyncIterableIterator<unknown> {
     const abandon = new AbortController();
     const pool = this.#pools.get(this.#poolKey(options.pool));
     const flow = pool ? new StreamFlow(pool.config.streamHighWaterMark) : undefined;
-    const channel = new ChunkChannel<T>(() => abandon.abort(new Error('stream consumer stopped')), flow);
+    const channel = new ChunkChannel<unknown>(() => abandon.abort(new Error('stream consumer stopped')), flow);
     const signal = options.signal ? AbortSignal.any([options.signal, abandon.signal]) : abandon.signal;
     const streamOptions: StreamCallOptions = { ...options, signal, flow };
     Promise.resolve()
-      .then(() => this.#pool(options.pool).stream(tool, args, streamOptions, (data) => channel.push(data as T)))
+      .then(() => this.#pool(options.pool).stream(tool, args, streamOptions, (data) => channel.push(data)))
       .finally(() => flow?.hold(false))
       .then(
         () => channel.end(),
@@ -236,14 +255,15 @@ export class Snakepit {
   }
 
   /** Runs a streaming tool, calling `onChunk` for each chunk; resolves after the last one. */
-  async executeStream<T = unknown>(
-    tool: string,
-    args: Record<string, unknown>,
-    onChunk: (chunk: T, info: ChunkInfo) => void,
-    options: ExecuteOptions = {},
-  ): Promise<void> {
+  executeStream<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(
+    tool: K,
+    args: ToolArgs<P, K>,
+    onChunk: (chunk: CallChunk<T, P, K>, info: ChunkInfo) => void,
+    options?: PoolOptions<P, ExecuteOptions>,
+  ): Promise<void>;
+  async executeStream(tool: string, args: Record<string, unknown>, onChunk: (chunk: unknown, info: ChunkInfo) => void, options: ExecuteOptions = {}): Promise<void> {
     try {
-      await this.#pool(options.pool).stream(tool, args, options, (data, final) => onChunk(data as T, { final }));
+      await this.#pool(options.pool).stream(tool, args, options, (data, final, metadata) => onChunk(data, metadata ? { final, metadata } : { final }));
     } catch (error) {
       throw withCallerStack(error, new Error());
     }
@@ -254,7 +274,8 @@ export class Snakepit {
    * session host tools. Creates the session on the host if it does not exist.
    * @param options.ttlMs idle time before the session expires @default config `sessionTtlMs` (1 h)
    */
-  session(sessionId: string, options: { pool?: string; ttlMs?: number; metadata?: Record<string, unknown> } = {}): Session {
+  session<P extends PoolName = DefaultPool>(sessionId: string, options?: PoolOptions<P, SessionOptions>): Session<P>;
+  session(sessionId: string, options: SessionOptions = {}): Session {
     return new Session(this, sessionId, options.pool, this.#resources.hub.backend(sessionId, options));
   }
 
@@ -351,6 +372,7 @@ export class Snakepit {
    * after each pool's `gracefulShutdownTimeoutMs` (or `timeoutMs` when given).
    */
   stop(options: { timeoutMs?: number | undefined } = {}): Promise<void> {
+    this.#watcher?.close();
     this.#stopping ??= (async () => {
       await this.#resources.stop(options.timeoutMs);
       untrackInstance(this);

@@ -12,12 +12,17 @@ export default class GenAdapter extends SnakepitCommand {
   static override flags = {
     dir: Flags.string({ default: 'python', description: 'folder that receives the package (the pool\'s pythonPath)' }),
     force: Flags.boolean({ default: false, description: 'overwrite existing files' }),
+    types: Flags.boolean({ default: true, allowNo: true, description: "also generate the TypeScript types of the config's pools plus this one (snakepit gen types)" }),
+    'types-out': Flags.string({ description: "file of the generated types (default: the config's typesOut, else snakepit-tools.d.ts)" }),
   };
 
   async run(): Promise<GenAdapterResult> {
     const { args, flags } = await this.parse(GenAdapter);
-    const result = await generateAdapter({ name: args.name, dir: flags.dir, force: flags.force });
+    const typesOut = flags.types ? flags['types-out'] : false;
+    const result = await generateAdapter({ name: args.name, dir: flags.dir, force: flags.force, ...(typesOut === undefined ? {} : { typesOut }) });
     for (const file of result.files) this.log(`${file.action.padEnd(11)} ${file.path}`);
+    if (result.types && 'file' in result.types) this.log(`${`types ${result.types.status}`.padEnd(11)} ${result.types.file}`);
+    else if (result.types) this.warn(`Types not generated: ${result.types.error}`);
     this.log(`\nAdapter class: ${result.module}\n\n${result.configSnippet}\nRun its tests: ${result.testCommand}`);
     return result;
   }

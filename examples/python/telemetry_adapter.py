@@ -18,3 +18,9 @@ class TelemetryAdapter(BaseAdapter):
         log.warning("low confidence for x=%s", x)                      # reaches the host log with the correlation id
         return {"y": weights * x, "correlation_id": telemetry.get_correlation_id()}
     # endregion events
+
+    @tool(description="Multiply two matrices")
+    def multiply(self, a: list, b: list) -> list:
+        import numpy as np
+
+        return (np.array(a) @ np.array(b)).tolist()

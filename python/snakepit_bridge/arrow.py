@@ -22,7 +22,7 @@ from typing import Any, Optional
 import msgpack
 from msgpack import ExtType
 
-from . import shm
+from . import shm, wire_errors
 from .errors import SnakepitToolError
 
 __all__ = ["EXT_ARROW", "ARROW_SHM_DTYPE", "ArrowIPC", "ArrowUnavailableError", "arrow_module", "to_ext", "from_ipc"]
@@ -35,7 +35,7 @@ class ArrowUnavailableError(SnakepitToolError, ImportError):
     """An Arrow table met a side without its Arrow library (code ``arrow_unavailable``);
     ``details["package"]`` names what to install (``pyarrow`` here, ``apache-arrow`` on the host)."""
 
-    default_code = "arrow_unavailable"
+    default_code = wire_errors.ARROW_UNAVAILABLE
 
 
 def _no_pyarrow() -> ArrowUnavailableError:

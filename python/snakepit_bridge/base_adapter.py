@@ -9,17 +9,28 @@
 """
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import dataclasses
 import inspect
+import json
+import logging
+import os
 import typing
 from typing import Any, Callable, Dict, List, Optional
 
+from .errors import UnknownToolError
 from .session_context import SessionContext
 
-__all__ = ["BaseAdapter", "tool", "ToolMetadata", "build_tool_spec", "discover_tool_names", "TOOL_ATTR"]
+__all__ = ["BaseAdapter", "tool", "ToolMetadata", "ToolRegistration", "ParameterSpec", "build_tool_spec",
+           "discover_tool_names", "TOOL_ATTR"]
 
-# Attribute the decorator sets on the function; discovery looks for it.
+# Attributes the decorator sets on the function; discovery looks for either (the original's
+# ``_tool_metadata`` too, so adapters that set or read it themselves see the same tools).
 TOOL_ATTR = "_snakepit_tool"
+ORIGINAL_TOOL_ATTR = "_tool_metadata"
+
+log = logging.getLogger("snakepit_bridge.base_adapter")
 
 # The current call's context. A ContextVar (not a plain attribute) so that
 # concurrent calls (asyncio tasks, thread-profile pool threads) each see their
@@ -29,45 +40,63 @@ _CURRENT_CONTEXT: "contextvars.ContextVar[Optional[SessionContext]]" = contextva
 )
 
 
+@dataclasses.dataclass
 class ToolMetadata:
-    """What ``@tool`` records about a method."""
+    """What ``@tool`` records about a method (the original's fields)."""
 
-    __slots__ = ("description", "supports_streaming", "required_variables")
-
-    def __init__(
-        self,
-        description: Optional[str],
-        supports_streaming: bool,
-        required_variables: Optional[List[str]],
-    ) -> None:
-        self.description = description
-        self.supports_streaming = bool(supports_streaming)
-        self.required_variables = list(required_variables or [])
+    description: str = ""
+    supports_streaming: bool = False
+    parameters: List[Dict[str, Any]] = dataclasses.field(default_factory=list)
+    required_variables: List[str] = dataclasses.field(default_factory=list)
 
 
-def tool(
-    func: Optional[Callable[..., Any]] = None,
-    *,
-    description: Optional[str] = None,
-    supports_streaming: bool = False,
-    required_variables: Optional[List[str]] = None,
-) -> Any:
-    """Mark an adapter method as a tool. Usable as ``@tool`` or ``@tool(...)``.
+def tool(description: Any = "", supports_streaming: bool = False,
+         required_variables: Optional[List[str]] = None) -> Any:
+    """Mark an adapter method as a tool: ``@tool``, ``@tool(...)`` or the original's positional
+    ``@tool("description", supports_streaming, required_variables)``.
 
     ``description`` defaults to the method's docstring. Generator methods are
-    reported as streaming even without ``supports_streaming=True``.
+    reported as streaming even without ``supports_streaming=True``. Sets the
+    original's ``_tool_metadata`` (a ``ToolMetadata``) on the method.
     """
-    if isinstance(func, str) and description is None:
-        # @tool("text") — the original accepted the description positionally.
-        description, func = func, None
+    if callable(description):  # bare @tool
+        return tool()(description)
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        setattr(fn, TOOL_ATTR, ToolMetadata(description, supports_streaming, required_variables))
+        meta = ToolMetadata(description or fn.__doc__ or "", bool(supports_streaming), [],
+                            list(required_variables or []))
+        setattr(fn, ORIGINAL_TOOL_ATTR, meta)
+        setattr(fn, TOOL_ATTR, meta)
         return fn
 
-    if func is not None:
-        return decorate(func)
     return decorate
+
+
+class ParameterSpec(dict):
+    """One parameter of a tool spec: a dict (``name``, ``type``, ``required``, ``default``?) whose
+    keys are also attributes, plus the original's ``description`` and ``validation_json``."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self:
+            return self[name]
+        if name == "description":
+            return ""
+        if name == "validation_json":
+            return json.dumps({"default": self["default"]}, default=repr) if "default" in self else ""
+        raise AttributeError(name)
+
+
+class ToolRegistration(dict):
+    """One tool spec as ``get_tools`` returns it: a dict (``name``, ``description``, ``parameters``,
+    ``supports_streaming``, ``required_variables``) whose keys are also attributes, plus the
+    original's ``metadata`` (``adapter_class``, ``module``, ``required_variables``; not a key)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self:
+            return self[name]
+        if name == "metadata":
+            return self.__dict__.get("origin", {})
+        raise AttributeError(name)
 
 
 _TYPE_NAMES = {
@@ -115,9 +144,7 @@ def _type_name(annotation: Any) -> str:
 
 def build_tool_spec(name: str, fn: Callable[..., Any]) -> Dict[str, Any]:
     """Spec of one tool: ``{name, description, parameters, supports_streaming, required_variables}``."""
-    meta: Optional[ToolMetadata] = getattr(fn, TOOL_ATTR, None)
-    if meta is None:
-        meta = ToolMetadata(None, False, None)
+    meta = getattr(fn, TOOL_ATTR, None) or getattr(fn, ORIGINAL_TOOL_ATTR, None) or ToolMetadata()
     try:
         hints = typing.get_type_hints(fn)
     except Exception:  # unresolvable forward refs: fall back to raw annotations
@@ -134,22 +161,24 @@ def build_tool_spec(name: str, fn: Callable[..., Any]) -> Dict[str, Any]:
         if p.default is not p.empty:
             spec["default"] = p.default
         params.append(spec)
-    description = meta.description
-    if description is None:
-        description = inspect.cleandoc(fn.__doc__) if fn.__doc__ else ""
+    description = inspect.cleandoc(getattr(meta, "description", "") or fn.__doc__ or "")
     unwrapped = inspect.unwrap(fn)
     streaming = (
-        meta.supports_streaming
+        bool(getattr(meta, "supports_streaming", False))
         or inspect.isgeneratorfunction(unwrapped)
         or inspect.isasyncgenfunction(unwrapped)
     )
-    return {
+    spec = {
         "name": name,
         "description": description,
         "parameters": params,
         "supports_streaming": streaming,
-        "required_variables": list(meta.required_variables),
+        "required_variables": list(getattr(meta, "required_variables", None) or []),
     }
+    if os.environ.get("SNAKEPIT_TOOL_TYPES") == "1":  # the host validates arguments (validateArgs)
+        from .type_specs import wire_types  # imports this module: imported when first needed
+        spec["types"] = wire_types(fn)
+    return spec
 
 
 def discover_tool_names(cls: type) -> List[str]:
@@ -164,7 +193,7 @@ def discover_tool_names(cls: type) -> List[str]:
             continue
         if isinstance(attr, (staticmethod, classmethod)):
             attr = attr.__func__
-        if getattr(attr, TOOL_ATTR, None) is not None:
+        if getattr(attr, TOOL_ATTR, None) is not None or getattr(attr, ORIGINAL_TOOL_ATTR, None) is not None:
             names.append(name)
     return sorted(names)
 
@@ -214,6 +243,41 @@ class BaseAdapter:
         """Names of the methods marked with ``@tool``, sorted."""
         return discover_tool_names(cls)
 
-    def get_tools(self) -> List[Dict[str, Any]]:
-        """Tool specs of this adapter, in name order."""
-        return [build_tool_spec(name, getattr(self, name)) for name in self.tool_names()]
+    def get_tools(self) -> List[ToolRegistration]:
+        """Tool specs of this adapter, in name order: dicts whose keys are also attributes
+        (``spec["name"]`` and the original's ``spec.name``, ``spec.parameters[0].name``)."""
+        cls = type(self)
+        origin = {"adapter_class": cls.__name__, "module": cls.__module__}
+        tools = []
+        for name in self.tool_names():
+            spec = ToolRegistration(build_tool_spec(name, getattr(self, name)))
+            spec["parameters"] = [ParameterSpec(p) for p in spec["parameters"]]
+            extra = {"required_variables": ",".join(spec["required_variables"])} if spec["required_variables"] else {}
+            # Not a key: the spec goes on the wire as it is; only the attribute shows it.
+            spec.origin = {**origin, **extra}
+            tools.append(spec)
+        return tools
+
+    def call_tool(self, tool_name: str, **kwargs: Any) -> Any:
+        """Call the method ``tool_name`` with ``kwargs`` (the original's dispatch helper, e.g. from
+        an ``execute_tool`` router). Raises ``UnknownToolError`` (an ``AttributeError``, code
+        ``unknown_tool``, ``details["available"]``: the ``@tool`` methods) when there is none."""
+        method = getattr(self, tool_name, None) if not tool_name.startswith("_") else None
+        if method is None or not callable(method):
+            available = self.tool_names()
+            raise UnknownToolError(f"Tool '{tool_name}' not found in {type(self).__name__}",
+                                   details={"available": available})
+        return method(**kwargs)
+
+    def register_with_session(self, session_id: str, stub: Any = None) -> List[str]:
+        """The original registered the tools with its host for ``session_id``; here the host knows
+        every worker's tools from its start-up handshake, so this only returns their names."""
+        names = [spec["name"] for spec in self.get_tools()]
+        if not names:
+            log.warning("no tools found in adapter %s", type(self).__name__)
+        return names
+
+    async def register_with_session_async(self, session_id: str, stub: Any = None) -> List[str]:
+        """``register_with_session`` for async code (never blocks the loop)."""
+        await asyncio.sleep(0)
+        return self.register_with_session(session_id, stub)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from . import wire_errors
 from .errors import SnakepitToolError
 
 MARKER_KEY = "__snakepit_unserializable__"
@@ -18,7 +19,7 @@ _REPR_MAX = 500  # characters of repr kept in a marker
 class SerializationError(SnakepitToolError, ValueError):
     """A value does not serialise and the policy is ``strict`` (code ``unserializable``)."""
 
-    default_code = "unserializable"
+    default_code = wire_errors.UNSERIALIZABLE
 
 
 def policy() -> str:

@@ -13,7 +13,14 @@ host has stopped asking (hung, SIGSTOPped, or gone without closing the pipe):
 Settings come from the environment the host sets at spawn
 (``SNAKEPIT_HEARTBEAT_INTERVAL_MS``, ``_TIMEOUT_MS``, ``_MAX_MISSED``,
 ``_INITIAL_DELAY_MS``, ``_DEPENDENT``); without them (heartbeats off, or a
-worker started by hand) the watchdog does nothing.
+worker started by hand) the watchdog does nothing. The original's flags
+(``--heartbeat-enabled``, ``--heartbeat-interval-ms``, ``--heartbeat-timeout-ms``,
+``--heartbeat-max-missed``, ``--heartbeat-initial-delay-ms``,
+``--heartbeat-dependent``/``--heartbeat-independent``) and its
+``SNAKEPIT_HEARTBEAT_CONFIG`` (JSON) adjust them (``HeartbeatSettings.resolve``).
+
+The original's ``HeartbeatConfig`` and ``HeartbeatClient`` are importable from here
+(``heartbeat_client.py``).
 
 A process frozen as a whole (a C call holding the GIL, SIGSTOP) cannot answer
 pings, but its watchdog cannot run either: when the watchdog wakes up much
@@ -22,12 +29,15 @@ so the pings that piled up meanwhile get answered before anyone gives up.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+from .heartbeat_client import HeartbeatClient, HeartbeatConfig
 
 log = logging.getLogger("snakepit_bridge.heartbeat")
 
@@ -38,6 +48,7 @@ ENV_TIMEOUT_MS = "SNAKEPIT_HEARTBEAT_TIMEOUT_MS"
 ENV_MAX_MISSED = "SNAKEPIT_HEARTBEAT_MAX_MISSED"
 ENV_INITIAL_DELAY_MS = "SNAKEPIT_HEARTBEAT_INITIAL_DELAY_MS"
 ENV_DEPENDENT = "SNAKEPIT_HEARTBEAT_DEPENDENT"
+ENV_CONFIG = "SNAKEPIT_HEARTBEAT_CONFIG"  # the original's JSON form
 
 # A wake-up this much later than asked (beyond one check period) means the
 # process was frozen, not that the host went quiet.
@@ -79,12 +90,46 @@ class HeartbeatSettings:
         dependent = env.get(ENV_DEPENDENT, "1").strip().lower() not in ("0", "false", "no", "off")
         return cls(interval / 1000, timeout / 1000, max_missed, initial / 1000, dependent)
 
+    @classmethod
+    def resolve(cls, overrides: Optional[Mapping[str, Any]] = None,
+                environ: Optional[Mapping[str, str]] = None) -> Optional["HeartbeatSettings"]:
+        """The environment's settings adjusted by ``SNAKEPIT_HEARTBEAT_CONFIG`` (JSON) and then
+        ``overrides`` (the original's ``--heartbeat-*`` flags, ``HeartbeatConfig`` keys). Without
+        the environment's settings the watchdog stays off unless they say ``enabled``."""
+        env = os.environ if environ is None else environ
+        base = cls.from_env(env)
+        options: dict = {}
+        raw = env.get(ENV_CONFIG)
+        if raw:
+            try:
+                loaded = json.loads(raw)
+            except ValueError:
+                loaded = None
+            if isinstance(loaded, dict):
+                options.update(loaded)
+            else:
+                log.warning("ignoring %s: not a JSON object", ENV_CONFIG)
+        options.update(overrides or {})
+        if not options:
+            return base
+        defaults = HeartbeatConfig(enabled=False) if base is None else HeartbeatConfig(
+            True, round(base.interval_s * 1000), round(base.timeout_s * 1000), base.max_missed,
+            round(base.initial_delay_s * 1000), 0, base.dependent)
+        config = HeartbeatConfig.from_mapping(options, defaults=defaults)
+        if not config.enabled:
+            return None
+        if config.interval_ms <= 0 or config.timeout_ms <= 0 or config.max_missed_heartbeats <= 0:
+            log.warning("ignoring out-of-range heartbeat settings %s; heartbeat watchdog off", options)
+            return None
+        return cls(config.interval_ms / 1000, config.timeout_ms / 1000, config.max_missed_heartbeats,
+                   max(config.initial_delay_ms, 0) / 1000, config.dependent)
+
 
 class Watchdog:
     """Records pings; ``check()`` decides, the thread started by ``start()`` calls it.
 
     ``on_lost(silence_s)`` runs once per silence; the default logs and, in
-    dependent mode, runs ``releases`` (e.g. ``Runtime.on_exit``: the gRPC
+    dependent mode, runs ``releases`` (e.g. ``WorkerCore.on_exit``: the gRPC
     socket file) and exits the process.
     """
 
@@ -174,7 +219,7 @@ class Watchdog:
 
 
 def exit_now(code: int) -> None:
-    """Flush logs and leave (``runtime.hard_exit``, imported late to avoid an import cycle)."""
-    from .runtime import hard_exit
+    """Flush logs and leave (``process.hard_exit``)."""
+    from .process import hard_exit
 
     hard_exit(code)

@@ -1,13 +1,18 @@
-"""Requests from Python to the host: host tools, their list, session state.
+"""Requests from Python to the host (host tools, their list, session state): the waiting, for both transports.
 
 docs/protocol.md, "Calls from Python to the host". A ``HostChannel`` sends one
 request (``op`` = ``call`` | ``list`` | ``state``) on behalf of a running call
 and blocks the calling thread until the answer, the wait bound, or the call's
 cancellation, whichever comes first. Two transports:
 
-- ``PipeHostChannel`` (here): ``host`` frames out on fd 4, ``host_reply``
-  frames handed in by the thread reading fd 3 (``deliver``).
-- ``GrpcHostChannel`` (``grpc_host_channel.py``): the host's ``HostService``.
+- ``pipe.host_channel.PipeHostChannel``: ``host`` frames out on fd 4,
+  ``host_reply`` frames handed in by the thread reading fd 3 (``deliver``).
+- ``grpc.host_channel.GrpcHostChannel``: the host's ``HostService``.
+
+The wait bound of a request without its own ``timeout_ms`` follows the host's
+``hostToolTimeoutMs``, which spawned workers get as ``SNAKEPIT_HOST_TOOL_TIMEOUT_MS``
+(30 s when unset, e.g. attached workers), plus a grace: the host's own
+``host_tool_timeout`` answer normally comes first.
 
 Waiting is on a ``threading.Event`` that the reply (or the RPC's completion)
 sets, and that the call's cancel also sets (``SessionContext._watch_cancel``):
@@ -15,26 +20,32 @@ no polling, so neither answers nor cancels wait for a tick.
 """
 from __future__ import annotations
 
-import itertools
-import logging
 import threading
 from typing import Any, Callable, Dict, Optional
 
+from . import wire_errors
 from .errors import HostToolError, ToolCancelledError
+from .shm import env_int
 
-log = logging.getLogger("snakepit_bridge.host")
+__all__ = ["HostChannel", "Pending", "DEFAULT_HOST_TIMEOUT_MS", "ENV_HOST_TOOL_TIMEOUT_MS", "GRACE_S",
+           "default_timeout_ms", "unavailable"]
 
-__all__ = ["HostChannel", "PipeHostChannel", "Pending", "DEFAULT_HOST_TIMEOUT_MS", "GRACE_S"]
-
-# The host's default timeout for a host tool (timeout_ms nil / 0).
+# The host's default timeout for a host tool (timeout_ms nil / 0) when it did not say.
 DEFAULT_HOST_TIMEOUT_MS = 30_000
+# Set by the host at spawn from its ``hostToolTimeoutMs``.
+ENV_HOST_TOOL_TIMEOUT_MS = "SNAKEPIT_HOST_TOOL_TIMEOUT_MS"
 # Python waits this much longer than the host's own timeout before giving up
 # on its own: the host's host_tool_timeout answer normally comes first.
 GRACE_S = 5.0
 
 
+def default_timeout_ms() -> int:
+    """The host's timeout for a request without its own: ``SNAKEPIT_HOST_TOOL_TIMEOUT_MS`` or 30 s."""
+    return env_int(ENV_HOST_TOOL_TIMEOUT_MS, ENV_HOST_TOOL_TIMEOUT_MS.encode()) or DEFAULT_HOST_TIMEOUT_MS
+
+
 def unavailable(why: str) -> HostToolError:
-    return HostToolError(f"no connection to the host: {why}", code="host_unavailable")
+    return HostToolError(f"no connection to the host: {why}", code=wire_errors.HOST_UNAVAILABLE)
 
 
 class Pending:
@@ -61,13 +72,21 @@ class Pending:
 
 
 class HostChannel:
-    """Base class: the waiting logic; subclasses send (``_start``) and forget (``_abandon``)."""
+    """Base class: the waiting logic; subclasses send (``_start``) and forget (``_abandon``).
+
+    ``default_timeout_ms``: the host's timeout for requests without their own, read from
+    the environment when the channel is made (the host sets it at spawn).
+    """
 
     grace_s = GRACE_S
+    default_timeout_ms = DEFAULT_HOST_TIMEOUT_MS
+
+    def __init__(self) -> None:
+        self.default_timeout_ms = default_timeout_ms()
 
     def wait_bound(self, timeout_ms: Optional[int]) -> float:
         """Seconds to wait for an answer: the host's timeout plus the grace."""
-        ms = timeout_ms if timeout_ms else DEFAULT_HOST_TIMEOUT_MS
+        ms = timeout_ms if timeout_ms else self.default_timeout_ms
         return ms / 1000 + self.grace_s
 
     def request(self, op: str, call_id: Any, payload: Dict[str, Any], timeout_s: float,
@@ -96,7 +115,7 @@ class HostChannel:
         if ctx is not None and ctx.cancelled:
             raise ToolCancelledError(f"the call was cancelled while waiting for the host ({op})")
         raise HostToolError(f"no answer from the host to {op!r} within {timeout_s:.1f} s",
-                            code="host_tool_timeout")
+                            code=wire_errors.HOST_TOOL_TIMEOUT)
 
     def _start(self, op: str, call_id: Any, payload: Dict[str, Any], timeout_s: float) -> Pending:
         raise NotImplementedError
@@ -106,58 +125,3 @@ class HostChannel:
 
     def close(self) -> None:
         """The host is gone: fail every waiting request with ``host_unavailable``."""
-
-
-class PipeHostChannel(HostChannel):
-    """Host requests as ``host`` frames on fd 4; ``deliver`` takes ``host_reply`` frames from fd 3."""
-
-    def __init__(self, writer: Any) -> None:
-        self.writer = writer  # the thread-safe FrameWriter shared with call answers
-        self._lock = threading.Lock()
-        self._ids = itertools.count(1)
-        self._pending: Dict[int, Pending] = {}
-        self._closed = False
-
-    def _start(self, op: str, call_id: Any, payload: Dict[str, Any], timeout_s: float) -> Pending:
-        with self._lock:
-            if self._closed:
-                raise unavailable("the host closed the pipe")
-            rid = next(self._ids)
-            pending = self._pending[rid] = Pending(rid)
-        frame = {"t": "host", "id": rid, "call": call_id, "op": op}
-        frame.update(payload)
-        try:
-            self.writer.send(frame)
-        except ValueError as exc:  # over the frame limit: nothing was written
-            self._forget(rid)
-            raise HostToolError(str(exc), code="invalid_host_tool_args") from exc
-        except OSError as exc:  # BrokenPipeError: the host is gone
-            self._forget(rid)
-            raise unavailable(f"{type(exc).__name__}: {exc}") from exc
-        return pending
-
-    def _forget(self, rid: Any) -> Optional[Pending]:
-        with self._lock:
-            return self._pending.pop(rid, None)
-
-    def _abandon(self, pending: Pending) -> None:
-        self._forget(pending.key)
-
-    def deliver(self, frame: Dict[str, Any]) -> None:
-        """A ``host_reply`` frame (called by the thread reading fd 3)."""
-        pending = self._forget(frame.get("id"))
-        if pending is None:  # its waiter timed out or was cancelled
-            log.debug("dropping host_reply for unknown request %r", frame.get("id"))
-            return
-        err = frame.get("error")
-        if err is not None:
-            pending.finish(error=HostToolError.from_error_map(err))
-        else:
-            pending.finish(frame.get("value"))
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            waiting, self._pending = list(self._pending.values()), {}
-        for pending in waiting:
-            pending.finish(error=unavailable("the host closed the pipe"))

@@ -29,7 +29,7 @@ import uuid
 from decimal import Decimal
 from typing import Any, Sequence, Tuple, Union
 
-from . import arrow, shm
+from . import arrow, shm, wire_errors
 from .errors import SnakepitToolError
 from .graceful import MARKER_KEY, SerializationError
 from .graceful import public_fields as _public_fields, safe_repr as _safe_repr, unserializable as _unserializable
@@ -37,7 +37,7 @@ from .graceful import public_fields as _public_fields, safe_repr as _safe_repr, 
 import msgpack
 from msgpack import ExtType
 
-__all__ = ["Tensor", "pack", "pack_checked", "unpack", "TENSOR_DTYPES", "EXT_BIGINT", "EXT_TENSOR",
+__all__ = ["Tensor", "TypeSerializer", "pack", "pack_checked", "unpack", "TENSOR_DTYPES", "EXT_BIGINT", "EXT_TENSOR",
            "to_wire_safe", "SerializationError", "PayloadTooLargeError", "MARKER_KEY"]
 
 EXT_TENSOR = 2
@@ -53,7 +53,7 @@ _MAX_DEPTH = 100  # well under msgpack's nest limit (512)
 class PayloadTooLargeError(SnakepitToolError, ValueError):
     """An encoded value is over ``SNAKEPIT_MAX_PAYLOAD_BYTES`` (code ``payload_too_large``)."""
 
-    default_code = "payload_too_large"
+    default_code = wire_errors.PAYLOAD_TOO_LARGE
 
 
 @dataclasses.dataclass
@@ -379,3 +379,6 @@ def unpack(data: Any) -> Any:
     return msgpack.unpackb(
         data, raw=False, strict_map_key=False, ext_hook=_ext_hook, timestamp=3
     )
+
+# The original's typed-Any serializer, for adapter code that imports it from here.
+from .type_serializer import TypeSerializer  # noqa: E402

@@ -7,12 +7,12 @@
 The same ``BridgeService`` as ``server.py --transport grpc`` (docs/protocol.md),
 for workers that something else starts (Kubernetes) and hosts attach to, plus:
 
-- the gRPC health service (``health.py``) on the main port and, plaintext,
+- the gRPC health service (``grpc/health.py``) on the main port and, plaintext,
   on ``--health-listen`` (for the kubelet's probes, which speak no TLS);
-- TLS, mutual with ``--tls-client-ca`` (``tls.py``);
+- TLS, mutual with ``--tls-client-ca`` (``grpc/tls.py``);
 - the token from ``--token-file`` or ``SNAKEPIT_TOKEN``, compared in constant
-  time (``grpc_transport.TokenInterceptor``);
-- graceful drain on SIGTERM within ``--drain-timeout-s`` (``drain.py``).
+  time (``grpc.servicer.TokenInterceptor``);
+- graceful drain on SIGTERM within ``--drain-timeout-s`` (``grpc/drain.py``).
 
 Concurrency: ``--profile process`` runs one call at a time with tool code on
 the main thread, as a spawned worker does (run more replicas for more);
@@ -30,12 +30,16 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, List, NoReturn, Optional
 
-from .drain import Drain, DrainingShutdown, DrainInterceptor
-from .grpc_scheduling import MainThreadRunner
-from .grpc_worker import install_host_channel, serve_forever, write_ready_file
-from .health import WorkerHealth
-from .runtime import DEFAULT_ADAPTER, EXIT_ADAPTER_IMPORT, Runtime, configure_logging, hard_exit
-from .tls import ConfigProblem, read_token, server_credentials
+from . import wire_errors
+from .adapter_host import DEFAULT_ADAPTER
+from .core import WorkerCore
+from .grpc.drain import Drain, DrainingShutdown, DrainInterceptor
+from .grpc.health import WorkerHealth
+from .grpc.scheduling import MainThreadRunner
+from .grpc.tls import ConfigProblem, read_token, server_credentials
+from .grpc.worker import install_host_channel, serve_forever, write_ready_file
+from .logging_config import configure_logging
+from .process import EXIT_ADAPTER_IMPORT, hard_exit
 
 log = logging.getLogger("snakepit_bridge.serve")
 
@@ -120,55 +124,56 @@ def _check(args: argparse.Namespace) -> None:
 
 
 class ServeWorker:
-    """One container worker: runtime, health, drain, the server, the main thread's loop."""
+    """One container worker: its core, health, drain, the server, the main thread's loop."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         process_profile = args.profile == "process"
-        self.runner = MainThreadRunner() if process_profile else None
-        self.runtime = Runtime(args.adapter, args.concurrency, loop_threaded=not process_profile,
+        self.main_thread = MainThreadRunner() if process_profile else None
+        self.core = WorkerCore(args.adapter, args.concurrency, loop_threaded=not process_profile,
                                worker_id=args.worker_id)
-        self.runtime.remember_early_cancels()
+        self.core.calls.remember_early_cancels()
         self.health = WorkerHealth()
         self.drain = Drain()
-        runtime = self.runtime
-        self.shutdown = runtime.shutdown = DrainingShutdown(
-            runtime._cleanup, runtime.cancel_all, hard_exit, self.drain, args.drain_timeout_s,
+        core = self.core
+        self.shutdown = core.shutdown = DrainingShutdown(
+            core._cleanup, core.calls.cancel_all, hard_exit, self.drain, args.drain_timeout_s,
             on_drain=self.health.draining)
 
     def run(self) -> NoReturn:
-        args, runtime = self.args, self.runtime
+        args, core = self.args, self.core
         self.shutdown.install()  # SIGTERM/SIGINT drain from now on
         health_address = self._serve_health() if args.health_listen else None
         try:
             from . import codegen
 
             pb2, pb2_grpc = codegen.load()
-            install_host_channel(runtime, pb2, pb2_grpc)
-            runtime.load(lambda: None)  # over gRPC no host pipe can break
+            install_host_channel(core, pb2, pb2_grpc)
+            core.load(lambda: None)  # over gRPC no host pipe can break
         except BaseException as exc:  # noqa: BLE001 - report anything, even SystemExit
-            self._fatal(exc, "adapter_import")
+            self._fatal(exc, wire_errors.ADAPTER_IMPORT)
         try:
-            from .grpc_transport import start_server
+            from .grpc.servicer import start_server
 
             server, address, _ = start_server(
-                runtime, pb2, pb2_grpc, args.listen, args.token, self.runner, credentials=args.credentials,
+                core, pb2, pb2_grpc, args.listen, args.token, self.main_thread, credentials=args.credentials,
                 interceptors=[DrainInterceptor(self.drain)], register=self.health.add_to)
         except BaseException as exc:  # noqa: BLE001
-            self._fatal(exc, "listen_failed")
+            self._fatal(exc, wire_errors.LISTEN_FAILED)
         self.shutdown.stop_server = server.stop
-        runtime.on_exit.append(lambda: server.stop(0))
+        core.on_exit.append(lambda: server.stop(0))
         self.health.serving()
         if args.ready_file:
             write_ready_file(args.ready_file, {"address": address, "health_address": health_address,
-                                               "pid": os.getpid(), "worker_id": runtime.worker_id})
-        log.info("worker %s serving %s on %s (%s, profile %s, concurrency %d, %s, %s)", runtime.worker_id,
-                 runtime.adapter_spec, address, "TLS" if args.credentials else "plaintext", args.profile,
-                 runtime.concurrency, "mTLS" if args.tls_client_ca else "no client certificates",
+                                               "pid": os.getpid(), "worker_id": core.worker_id})
+        spec = core.adapter_host.adapter_spec
+        log.info("worker %s serving %s on %s (%s, profile %s, concurrency %d, %s, %s)", core.worker_id,
+                 spec, address, "TLS" if args.credentials else "plaintext", args.profile,
+                 core.concurrency, "mTLS" if args.tls_client_ca else "no client certificates",
                  "token" if args.token else "no token")
-        sys.stderr.write(f"snakepit-worker: {runtime.adapter_spec} serving on {address}\n")
+        sys.stderr.write(f"snakepit-worker: {spec} serving on {address}\n")
         sys.stderr.flush()
-        serve_forever(self.runner)
+        serve_forever(self.main_thread)
         raise AssertionError("unreachable")  # serve_forever only ends by exiting
 
     def _serve_health(self) -> str:
@@ -181,16 +186,17 @@ class ServeWorker:
         try:
             port = server.add_insecure_port(self.args.health_listen)
         except RuntimeError as exc:
-            self._fatal(exc, "listen_failed")
+            self._fatal(exc, wire_errors.LISTEN_FAILED)
         if not port:
-            self._fatal(OSError(f"cannot listen on {self.args.health_listen!r}"), "listen_failed")
+            self._fatal(OSError(f"cannot listen on {self.args.health_listen!r}"), wire_errors.LISTEN_FAILED)
         server.start()
-        self.runtime.on_exit.append(lambda: server.stop(0))
-        from .grpc_transport import reported_address
+        self.core.on_exit.append(lambda: server.stop(0))
+        from .grpc.servicer import reported_address
 
         return reported_address(self.args.health_listen, port)
 
     def _fatal(self, exc: BaseException, code: str) -> NoReturn:
+        code = getattr(exc, "startup_code", None) or code
         sys.stderr.write(f"snakepit-worker: failed to start ({code}):\n")
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
         hard_exit(EXIT_ADAPTER_IMPORT)

@@ -1,34 +1,24 @@
 """Worker entry point: ``python -m snakepit_bridge.server --adapter pkg.mod.Class``.
 
-Two transports over the same ``Runtime``/``Dispatcher`` (docs/protocol.md):
+Parses the flags (docs/protocol.md, "Flags") and starts one of two transports
+over the same ``core.WorkerCore``:
 
-- ``--transport pipe`` (default): fds 3/4 carry calls as frames.
-  Threads (details in ``inbox.py``): the main thread reads fd 3 while idle and
-  runs calls one at a time in arrival order (process profile), or hands them
-  to a thread pool (``--max-concurrency`` > 1, thread profile); a watcher
-  thread reads fd 3 while the main thread is busy, answers ``ping`` and marks
-  cancellations itself, hands ``host_reply`` frames to the thread waiting for
-  them (``host_channel.py``), queues calls. EOF means the host is gone.
-- ``--transport grpc``: a gRPC ``BridgeService`` (``grpc_worker.py``); fds
-  3/4, when present, are only the control channel.
+- ``--transport pipe`` (default): fds 3/4 carry calls as frames (``pipe.worker``).
+- ``--transport grpc``: a gRPC ``BridgeService`` (``grpc.worker``); fds 3/4,
+  when present, are only the control channel.
 """
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
-import threading
 import traceback
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, List, Optional
+from typing import List, Optional
 
-from .control import ControlChannel, control_fds_present
-from .dispatcher import Call
-from .host_channel import PipeHostChannel
-from . import telemetry
-from .inbox import make_inbox
-from .pipe_transport import PipeReplies
-from .runtime import DEFAULT_ADAPTER, Runtime, configure_logging, resolve_adapter_class, set_parent_death_signal
+from .adapter_host import DEFAULT_ADAPTER, resolve_adapter_class
+from .logging_config import configure_logging
+from .pipe.control import control_fds_present
+from .process import EXIT_NO_PIPES
 from .thread_profile import checks_mode
 
 log = logging.getLogger("snakepit_bridge.server")
@@ -57,7 +47,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help="gRPC: write {address, pid, worker_id} as JSON here once serving")
     p.add_argument("--health-check", action="store_true",
                    help="import the adapter, print OK (exit 0) or the traceback (exit 1)")
+    _add_heartbeat_flags(p)
     args, unknown = p.parse_known_args(argv)
+    args.heartbeat = {key: value for key, value in (
+        ("enabled", True if args.heartbeat_enabled else None), ("interval_ms", args.heartbeat_interval_ms),
+        ("timeout_ms", args.heartbeat_timeout_ms), ("max_missed_heartbeats", args.heartbeat_max_missed),
+        ("initial_delay_ms", args.heartbeat_initial_delay_ms), ("dependent", args.heartbeat_dependent),
+    ) if value is not None} or None
     args.unknown = unknown
     args.max_concurrency = max(1, args.max_concurrency)
     args.thread_safety_check = checks_mode(args.thread_safety_check)
@@ -69,89 +65,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-class PipeWorker:
-    """Pipe mode: fds 3/4 carry calls as well as control frames."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.concurrency = args.max_concurrency
-        self.runtime = Runtime(args.adapter, self.concurrency, loop_threaded=self.concurrency > 1,
-                               worker_id=args.worker_id, thread_safety=args.thread_safety_check)
-        self.control = ControlChannel(self.runtime)
-        self.replies = PipeReplies(self.control.writer)
-        # Telemetry batches share fd 4 with the answers (a call's events go out before its answer).
-        writer = self.control.writer
-        telemetry.install_sink(lambda events: writer.send({"t": "telemetry", "events": events}))
-        # Host requests share fd 4 with the answers; their replies come on fd 3.
-        self.host = self.runtime.host = PipeHostChannel(self.control.writer)
-        self.inbox = make_inbox(self.control.reader, self._handle_frame,
-                                self._host_gone, self.control.read_failed)
-        # A busy main thread that writes (a host request, a chunk) may wait for input next.
-        writer.on_write = self.inbox.watch_now
-
-    def start(self) -> None:
-        runtime, control = self.runtime, self.control
-        control.prepare_fds()
-        runtime.shutdown.install()  # SIGTERM/SIGINT from the host's stop() run cleanup()
-        set_parent_death_signal()
-        # Start-up counts as busy: the watcher answers pings during a slow
-        # import/initialize, and a dead host is noticed.
-        self.inbox.start()
-        self.inbox.begin_busy()
-        try:
-            runtime.load(self._host_gone)
-        except BaseException as exc:  # noqa: BLE001 - report anything, even SystemExit
-            control.fatal(exc)
-        control.send({"t": "ready", **runtime.describe()})
-        self.inbox.end_busy()
-        log.info("worker %s ready: %s (%d tools, concurrency %d)", runtime.worker_id,
-                 runtime.adapter_spec, len(runtime.specs), self.concurrency)
-
-    def serve(self) -> None:
-        """Run calls forever (until the process exits)."""
-        inbox, execute = self.inbox, self.runtime.dispatcher.execute  # type: ignore[union-attr]
-        if self.concurrency == 1:
-            next_call, begin, end = inbox.next_call, inbox.begin_busy, inbox.end_busy
-            # Each call's last frame leaves once this thread is back at reading (PipeReplies).
-            replies = self.replies
-            replies.hold_final(threading.get_ident())
-            release = replies.release_final
-            while True:
-                call = next_call()
-                begin()
-                try:
-                    execute(call)
-                finally:
-                    end()
-                    try:
-                        release()
-                    except BrokenPipeError:
-                        self._host_gone()
-        # Thread profile: the main thread only reads and dispatches; the loop
-        # runs in its own thread (Runtime.load) so async tools and pool threads
-        # run side by side.
-        pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="snakepit-tool")
-        while True:
-            pool.submit(execute, inbox.next_call())
-
-    def _handle_frame(self, frame: Dict[str, Any]) -> Optional[Call]:
-        """Answer a control frame, deliver a host reply; return a ``Call`` for the executor."""
-        kind = frame.get("t")
-        if kind == "call":
-            call = Call.from_frame(frame, self.replies, self.host)
-        elif kind == "host_reply":
-            self.host.deliver(frame)  # wakes the thread waiting for it
-            return None
-        elif kind == "session_cleanup":  # runs like a call: in order, on the executor
-            call = Call.session_cleanup(frame, self.replies, self.host)
-        else:
-            self.control.handle_control(frame)
-            return None
-        self.runtime.inflight[call.id] = call  # registered now, so a cancel can find it queued
-        return call
-
-    def _host_gone(self) -> None:
-        self.host.close()  # release threads waiting for host replies
-        self.control.host_gone()
+def _add_heartbeat_flags(p: argparse.ArgumentParser) -> None:
+    """The original gRPC server's heartbeat flags: they adjust the watchdog (heartbeat.py)."""
+    p.add_argument("--heartbeat-enabled", action="store_true", help="watch for the host's pings")
+    for name in ("interval-ms", "timeout-ms", "max-missed", "initial-delay-ms"):
+        p.add_argument(f"--heartbeat-{name}", type=int, default=None)
+    p.add_argument("--heartbeat-dependent", dest="heartbeat_dependent", action="store_true", default=None,
+                   help="exit (code 5) when the host stops pinging (the default)")
+    p.add_argument("--heartbeat-independent", dest="heartbeat_dependent", action="store_false",
+                   help="keep serving when the host stops pinging")
 
 
 def health_check(args: argparse.Namespace) -> int:
@@ -179,7 +101,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.health_check:
         sys.exit(health_check(args))
     if args.transport == "grpc":
-        from .grpc_worker import GrpcWorker
+        from .grpc.worker import GrpcWorker
 
         GrpcWorker(args, control=control_fds_present()).run()
         return
@@ -188,7 +110,9 @@ def main(argv: Optional[List[str]] = None) -> None:
             "snakepit_bridge.server: fds 3/4 are not open. Pipe workers are started by the "
             "Snakepit host, which passes the protocol pipes as fds 3 and 4 "
             "(docs/protocol.md); use --transport grpc --listen ADDRESS for a worker of your own.\n")
-        sys.exit(2)
+        sys.exit(EXIT_NO_PIPES)
+    from .pipe.worker import PipeWorker
+
     worker = PipeWorker(args)
     worker.start()
     worker.serve()

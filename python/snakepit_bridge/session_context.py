@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from typing import Any, Callable, Dict, Iterator, Mapping, MutableMapping, Optional
+from typing import Any, Callable, Dict, Iterator, Mapping, MutableMapping, Optional, Tuple
 
+from . import wire_errors
 from .errors import HostToolError
 
 __all__ = ["SessionContext", "HostTools", "SessionState"]
@@ -27,18 +28,39 @@ class SessionContext:
     Without a host connection (unit tests, ``--health-check``, a gRPC worker
     whose host gave no address) host requests raise ``HostToolError`` with
     code ``host_unavailable``.
+
+    Two constructors: ours, ``SessionContext(session_id=None, request_metadata=None,
+    request_id=None, host=None)``, and the original's, ``SessionContext(stub, session_id,
+    request_metadata=None)`` (recognised by a ``stub`` keyword, a first argument that is
+    not a session id, or a second argument that is one), which keeps ``stub`` as
+    ``.stub`` and has no host connection. ``.stub`` is None for ours.
     """
 
-    def __init__(
-        self,
-        session_id: Optional[str] = None,
-        request_metadata: Optional[Dict[str, Any]] = None,
-        request_id: Optional[int] = None,
-        host: Any = None,
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if "stub" in kwargs or (args and not (args[0] is None or isinstance(args[0], str))) \
+                or (len(args) > 1 and isinstance(args[1], str)):
+            given = _bind(("stub", "session_id", "request_metadata"), args, kwargs)
+            self._setup(given.get("session_id"), dict(given.get("request_metadata") or {}), None, None)
+            self.stub = given.get("stub")
+        else:
+            given = _bind(("session_id", "request_metadata", "request_id", "host"), args, kwargs)
+            self._setup(given.get("session_id"), given.get("request_metadata"), given.get("request_id"),
+                        given.get("host"))
+
+    @classmethod
+    def for_call(cls, session_id: Optional[str], request_metadata: Optional[Dict[str, Any]],
+                 request_id: Any, host: Any) -> "SessionContext":
+        """The bridge's constructor for each call (no argument parsing)."""
+        ctx = cls.__new__(cls)
+        ctx._setup(session_id, request_metadata, request_id, host)
+        return ctx
+
+    def _setup(self, session_id: Optional[str], request_metadata: Optional[Dict[str, Any]],
+               request_id: Any, host: Any) -> None:
         self.session_id = session_id
         self.request_metadata: Dict[str, Any] = request_metadata if request_metadata is not None else {}
         self.request_id = request_id
+        self.stub: Any = None
         # A plain bool: written by the reader thread, read by tools. A single
         # attribute store is atomic, so no lock is needed.
         self._cancelled = False
@@ -72,7 +94,7 @@ class SessionContext:
     def _request(self, op: str, payload: Dict[str, Any], timeout_ms: Optional[int] = None) -> Any:
         host = self._host
         if host is None:
-            raise HostToolError("this worker has no connection to the host", code="host_unavailable")
+            raise HostToolError("this worker has no connection to the host", code=wire_errors.HOST_UNAVAILABLE)
         return host.request(op, self.request_id, payload, host.wait_bound(timeout_ms), self)
 
     def call_host_tool(self, name: str, args: Optional[Mapping[str, Any]] = None, /, *,
@@ -82,8 +104,9 @@ class SessionContext:
         Arguments are ``args`` (a map, so that a parameter named ``timeout_ms``
         can be passed too) merged with ``kwargs``; they travel as full values
         (maps, lists, bytes, big ints, numpy arrays). ``timeout_ms``: the host's
-        limit for the tool (None: the host default, 30 s); Python gives up
-        itself 5 s after it (``host_tool_timeout``).
+        limit for the tool (None: the host default, its ``hostToolTimeoutMs``,
+        30 s unless configured); Python gives up itself 5 s after it
+        (``host_tool_timeout``).
 
         Works from sync tools and from threads they start. In an ``async`` tool
         it blocks the event loop while waiting: use ``acall_host_tool`` there.
@@ -121,7 +144,15 @@ class SessionContext:
             tools = self._host_tools = HostTools(self)
         return tools
 
-    elixir_tools = host_tools
+    @property
+    def elixir_tools(self) -> Mapping[str, Dict[str, Any]]:
+        """``host_tools`` as the original had it: ``{}`` when the host cannot be asked."""
+        try:
+            tools = self.host_tools
+            len(tools)  # loads the list now, so a failure shows here
+            return tools
+        except HostToolError:
+            return {}
 
     @property
     def state(self) -> "SessionState":
@@ -135,11 +166,38 @@ class SessionContext:
         """Session restore: the state the host sent is this call's cached state."""
         self.state._cache = dict(state)
 
+    def cleanup(self) -> None:
+        """Forget what this context loaded (host tool list, cached state). Best effort, as in the
+        original: the host owns sessions and ends them itself (TTL, ``Session.delete``)."""
+        self._host_tools = None
+        self._state = None
+
+    def __enter__(self) -> "SessionContext":
+        return self
+
+    def __exit__(self, *exc: Any) -> bool:
+        self.cleanup()
+        return False
+
     def __repr__(self) -> str:
         return (
             f"SessionContext(session_id={self.session_id!r}, request_id={self.request_id!r}, "
             f"cancelled={self._cancelled})"
         )
+
+
+def _bind(names: Tuple[str, ...], args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    """Arguments by parameter name, as a call to a function with these parameters would bind them."""
+    if len(args) > len(names):
+        raise TypeError(f"SessionContext takes at most {len(names)} arguments ({len(args)} given)")
+    given = dict(zip(names, args))
+    for key, value in kwargs.items():
+        if key not in names:
+            raise TypeError(f"SessionContext got an unexpected keyword argument {key!r}")
+        if key in given:
+            raise TypeError(f"SessionContext got multiple values for argument {key!r}")
+        given[key] = value
+    return given
 
 
 class HostTools(Mapping):
@@ -197,7 +255,7 @@ class SessionState(MutableMapping):
 
     def _request(self, payload: Dict[str, Any]) -> Any:
         if self._ctx.session_id is None:  # the host would say the same, a round trip later
-            raise HostToolError("this call has no session, so no session state", code="no_session")
+            raise HostToolError("this call has no session, so no session state", code=wire_errors.NO_SESSION)
         return self._ctx._request("state", payload)
 
     def _load(self) -> Dict[str, Any]:

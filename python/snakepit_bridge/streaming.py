@@ -1,23 +1,26 @@
 """Streaming helpers: tools stream by being generators (sync or async).
 
-Each yielded value becomes one ``chunk`` frame. Yield a plain value, or a
-``StreamChunk`` to set the ``final`` flag explicitly (the original's API).
+Each yielded value becomes one chunk. Yield a plain value, or a chunk object to
+set the ``final`` flag and metadata explicitly: the bridge's ``StreamChunk`` or,
+as in the original, any object with ``.data`` and ``.is_final`` (and optionally a
+``.metadata`` map), such as an adapter's own ``StreamChunk`` class.
 """
 from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any, List, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 
 class StreamChunk:
-    """One streamed item with an explicit final marker."""
+    """One streamed item with an explicit final marker and optional metadata (a map)."""
 
-    __slots__ = ("data", "is_final")
+    __slots__ = ("data", "is_final", "metadata")
 
-    def __init__(self, data: Any = None, is_final: bool = False) -> None:
+    def __init__(self, data: Any = None, is_final: bool = False, metadata: Optional[Dict[str, Any]] = None) -> None:
         self.data = data
         self.is_final = bool(is_final)
+        self.metadata = metadata
 
     def __repr__(self) -> str:
         return f"StreamChunk(data={self.data!r}, is_final={self.is_final})"
@@ -30,11 +33,27 @@ class StreamChunk:
         )
 
 
-def unwrap_chunk(item: Any) -> "tuple[Any, bool]":
-    """Return ``(data, final)`` for a yielded item."""
+# Values that are never chunk objects, generators or awaitables (exact types: a subclass may be).
+PLAIN_TYPES = frozenset((dict, list, tuple, str, bytes, int, float, bool, type(None)))
+_PLAIN = PLAIN_TYPES
+_MISSING = object()
+
+
+def unwrap_chunk(item: Any) -> "tuple[Any, bool, Optional[Dict[str, Any]]]":
+    """``(data, final, metadata)`` of a yielded item: a chunk object's fields, else ``(item, False, None)``."""
+    if type(item) in _PLAIN:
+        return item, False, None
     if isinstance(item, StreamChunk):
-        return item.data, item.is_final
-    return item, False
+        return item.data, item.is_final, _as_metadata(item.metadata)
+    data = getattr(item, "data", _MISSING)
+    is_final = getattr(item, "is_final", _MISSING)
+    if data is _MISSING or is_final is _MISSING:  # e.g. a numpy array: .data but no .is_final
+        return item, False, None
+    return data, bool(is_final), _as_metadata(getattr(item, "metadata", None))
+
+
+def _as_metadata(value: Any) -> Optional[Dict[str, Any]]:
+    return dict(value) if isinstance(value, Mapping) and value else None
 
 
 class StreamCredit:

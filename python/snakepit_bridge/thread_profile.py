@@ -6,13 +6,16 @@ adapter instance. At start-up (``prepare``, before ``ready``) such a worker:
 
 - warns when the interpreter runs with the GIL (only code that releases it,
   such as numpy/BLAS or I/O, runs in parallel);
-- warns when the adapter does not declare ``__thread_safe__ = True``;
+- refuses an adapter that does not declare ``__thread_safe__ = True``
+  (``AdapterNotThreadSafeError``, ``fatal`` code ``adapter_not_thread_safe``), as the
+  original's threaded server did, unless ``SNAKEPIT_REQUIRE_THREAD_SAFE=0`` (the host
+  sets it for a pool with ``requireThreadSafeAdapter: false``): then it only warns;
 - with thread-safety checks on (``--thread-safety-check [warn|strict]`` or
   ``SNAKEPIT_THREAD_SAFETY_CHECKS=1|strict``, which the host sets when a
   pool has ``threadSafetyChecks: true``): enables the global
   ``ThreadSafetyChecker``, reports known thread-unsafe libraries and common
   pitfalls, monitors every tool call, and logs the checker's report at exit.
-  ``strict`` also refuses to start an adapter marked ``__thread_safe__ = False``.
+  ``strict`` refuses an adapter marked ``__thread_safe__ = False`` even with the opt-out.
 """
 from __future__ import annotations
 
@@ -21,20 +24,24 @@ import os
 import platform
 import sys
 import sysconfig
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from . import thread_safety_checker as checks
+from . import wire_errors
 
 log = logging.getLogger("snakepit_bridge.thread_profile")
 
 ENV_CHECKS = "SNAKEPIT_THREAD_SAFETY_CHECKS"
+ENV_REQUIRE_DECLARATION = "SNAKEPIT_REQUIRE_THREAD_SAFE"
 CHECK_MODES = ("off", "warn", "strict")
 
 _concurrency = 1
 
 
 class AdapterNotThreadSafeError(RuntimeError):
-    """Strict checks: the adapter says ``__thread_safe__ = False`` but would run calls concurrently."""
+    """The adapter does not declare ``__thread_safe__ = True`` but would run calls concurrently."""
+
+    startup_code = wire_errors.ADAPTER_NOT_THREAD_SAFE  # the ``fatal`` frame's code
 
 
 def gil_enabled() -> bool:
@@ -68,22 +75,28 @@ def current_concurrency() -> int:
     return _concurrency
 
 
-def prepare(runtime: Any, tools: Dict[str, Callable[..., Any]]) -> Dict[str, Callable[..., Any]]:
-    """Start-up checks for ``runtime`` (adapter loaded); returns the tools to dispatch to."""
+def prepare(adapter_host: Any, tools: Dict[str, Callable[..., Any]],
+            on_exit: List[Callable[[], None]]) -> Dict[str, Callable[..., Any]]:
+    """Start-up checks for a loaded ``adapter_host.AdapterHost``; returns the tools to run.
+
+    ``on_exit``: where to add the checker's report at exit (checks on).
+    """
     global _concurrency
-    _concurrency = runtime.concurrency
-    mode = getattr(runtime, "thread_safety", "off")
-    adapter_cls = type(runtime.adapter)
-    if runtime.concurrency > 1:
-        _warn_gil(runtime.concurrency)
-        _check_declaration(adapter_cls, runtime.concurrency, mode)
+    concurrency = _concurrency = adapter_host.concurrency
+    mode = adapter_host.thread_safety
+    adapter = adapter_host.adapter
+    if concurrency > 1:
+        _warn_gil(concurrency)
+        _check_declaration(type(adapter), concurrency, mode)
     if mode == "off":
         return tools
+    if adapter_host.route is not None:
+        adapter_host.route = checks.monitored("execute_tool", adapter_host.route)
     checker = checks.enable_checking(strict_mode=mode == "strict")
     checker.check_library_safety()
-    for hint in checks.check_common_pitfalls(runtime.adapter):
+    for hint in checks.check_common_pitfalls(adapter):
         log.warning("THREAD SAFETY: %s", hint)
-    runtime.on_exit.append(_log_report)
+    on_exit.append(_log_report)
     return {name: checks.monitored(name, fn) for name, fn in tools.items()}
 
 
@@ -103,23 +116,27 @@ def _warn_gil(concurrency: int) -> None:
         "or a free-threaded Python (3.13t or later).", concurrency, why)
 
 
+def declaration_required() -> bool:
+    """Whether an adapter must declare thread safety to run in the thread profile (default yes)."""
+    return os.environ.get(ENV_REQUIRE_DECLARATION, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 def _check_declaration(adapter_cls: type, concurrency: int, mode: str) -> None:
     declared = getattr(adapter_cls, "__thread_safe__", None)
-    name = f"{adapter_cls.__module__}.{adapter_cls.__qualname__}"
     if declared is True:
         return
-    if declared is None:
-        log.warning(
-            "Adapter %s does not declare thread safety but runs up to %d calls at once (thread profile). "
-            "Review it for shared mutable state, then set __thread_safe__ = True (or subclass "
-            "snakepit_bridge.base_adapter_threaded.ThreadSafeAdapter), or use workerProfile 'process'.",
-            name, concurrency)
-        return
-    message = (f"Adapter {name} declares __thread_safe__ = False but runs up to {concurrency} calls at "
-               "once (thread profile); use workerProfile 'process' for it.")
-    if mode == "strict":
-        raise AdapterNotThreadSafeError(message)
-    log.warning("%s", message)
+    name = f"{adapter_cls.__module__}.{adapter_cls.__qualname__}"
+    said = "does not declare thread safety" if declared is None else "declares __thread_safe__ = False"
+    if declaration_required() or (declared is False and mode == "strict"):
+        raise AdapterNotThreadSafeError(
+            f"Adapter {name} {said} but would run up to {concurrency} calls at once (thread profile). "
+            "Review it for shared mutable state, then set __thread_safe__ = True on the class (or subclass "
+            "snakepit_bridge.base_adapter_threaded.ThreadSafeAdapter); or use workerProfile 'process'; "
+            "or accept the risk with requireThreadSafeAdapter: false on the pool.")
+    log.warning(
+        "Adapter %s %s but runs up to %d calls at once (thread profile; requireThreadSafeAdapter is off). "
+        "Review it for shared mutable state, then set __thread_safe__ = True, or use workerProfile 'process'.",
+        name, said, concurrency)
 
 
 def _log_report() -> None:

@@ -18,7 +18,7 @@ SHOWCASE = "snakepit_bridge.adapters.showcase.ShowcaseAdapter"
 
 @pytest.fixture(params=["leader", "thread"])
 def reader_mode(request):
-    """Every end-to-end test runs with both fd-3 reading strategies (inbox.py)."""
+    """Every end-to-end test runs with both fd-3 reading strategies (pipe/inbox.py)."""
     return request.param
 
 

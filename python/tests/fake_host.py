@@ -20,8 +20,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import grpc
 
 from grpc_harness import pb2, pb2_grpc
-from snakepit_bridge.host_channel import PipeHostChannel
-from snakepit_bridge.pipe_transport import FrameReader, FrameWriter
+from snakepit_bridge.pipe.framing import FrameReader, FrameWriter
+from snakepit_bridge.pipe.host_channel import PipeHostChannel
 from snakepit_bridge.serialization import pack, unpack
 
 HOLD = object()  # handle(): answer only once released

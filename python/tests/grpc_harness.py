@@ -2,7 +2,8 @@
 
 Modes: ``control`` (spawned like the host does: fds 3/4 are the control
 channel, the ready frame names the address), ``tcp`` and ``unix`` (attached:
-no fds 3/4, ``--ready-file`` names the address).
+no fds 3/4, ``--ready-file`` names the address; ``server`` replaces the
+``python -m snakepit_bridge.server`` command, e.g. with a script path).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import grpc
 
@@ -42,7 +43,8 @@ class GrpcWorker:
     """One gRPC worker process plus a client stub."""
 
     def __init__(self, adapter: str, *extra: str, mode: str = "tcp", tmp: Path,
-                 env: Optional[Dict[str, str]] = None, stderr: Any = None) -> None:
+                 env: Optional[Dict[str, str]] = None, stderr: Any = None,
+                 server: Optional[List[str]] = None) -> None:
         self.mode = mode
         self.pipe: Optional[Worker] = None
         self.channel: Any = None
@@ -56,7 +58,7 @@ class GrpcWorker:
         listen = f"unix:{tempfile.mkdtemp(prefix='sp-')}/w.sock" if mode == "unix" else "127.0.0.1:0"
         self.ready_file = tmp / "ready.json"
         self.proc = subprocess.Popen(
-            [*SERVER, "--transport", "grpc", "--adapter", adapter, "--listen", listen,
+            [*(server or SERVER), "--transport", "grpc", "--adapter", adapter, "--listen", listen,
              "--ready-file", str(self.ready_file), *extra],
             env=dict(os.environ, **full_env), stdout=subprocess.DEVNULL, stderr=stderr)
 

@@ -134,3 +134,24 @@ class Worker:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def echo_args() -> Dict[str, Any]:
+    """Values of every wire kind, for the echo round trips of both transports."""
+    import numpy as np
+
+    return {"i": 1, "f": 1.5, "big": 2**100, "neg": -(2**70), "b": b"\x00\x01",
+            "nested": {"l": [1, None, True]}, "arr": np.arange(6, dtype=np.int16).reshape(2, 3)}
+
+
+def assert_echoed(echoed: Dict[str, Any], args: Dict[str, Any]) -> None:
+    """``echoed`` is ``args`` back: equal values, the array as an int16 ndarray."""
+    import numpy as np
+
+    arr = echoed.pop("arr")
+    expected = dict(args)
+    expected.pop("arr")
+    assert echoed == expected
+    assert isinstance(arr, np.ndarray) and arr.dtype == np.int16
+    np.testing.assert_array_equal(arr, args["arr"])
+

@@ -4,6 +4,7 @@ import threading
 from typing import Dict, List, Optional
 
 import numpy as np
+import pytest
 
 from snakepit_bridge import BaseAdapter, SessionContext, StreamChunk, tool
 from snakepit_bridge.adapters.showcase import ShowcaseAdapter
@@ -131,3 +132,61 @@ def test_session_context_cancel_flag():
     assert (ctx.session_id, ctx.request_metadata, ctx.request_id, ctx.cancelled) == ("s", {"k": 1}, 7, False)
     ctx._mark_cancelled()
     assert ctx.cancelled is True
+
+
+# -- the original's shapes ------------------------------------------------------------------------
+
+
+class Original(BaseAdapter):
+    @tool("Search for items", True, ["index"])
+    def search(self, query: str, limit: int = 10):
+        """Docstring."""
+        yield query
+
+    @tool(description="")
+    def documented(self):
+        """Uses its docstring."""
+
+    def helper(self):
+        return "not a tool"
+
+
+def test_positional_tool_arguments_and_the_originals_metadata():
+    meta = Original.search._tool_metadata
+    assert (meta.description, meta.supports_streaming, meta.required_variables, meta.parameters) == (
+        "Search for items", True, ["index"], [])
+    assert Original.documented._tool_metadata.description == "Uses its docstring."
+    assert Original.search._snakepit_tool is meta  # ours is the same record
+
+
+def test_a_method_carrying_only_the_originals_attribute_is_a_tool():
+    from snakepit_bridge.base_adapter import ToolMetadata
+
+    class Marked(BaseAdapter):
+        def legacy(self, x: int):
+            return x
+
+        legacy._tool_metadata = ToolMetadata("set by hand")
+
+    assert Marked.tool_names() == ["legacy"]
+    assert Marked().get_tools()[0]["description"] == "set by hand"
+
+
+def test_get_tools_entries_are_dicts_with_the_originals_attributes():
+    [_documented, search] = Original().get_tools()  # in name order
+    assert (search.name, search.description, search.supports_streaming) == ("search", "Search for items", True)
+    assert [p.name for p in search.parameters] == ["query", "limit"]
+    assert search.parameters[1].validation_json == '{"default": 10}' and search.parameters[0].description == ""
+    assert search.metadata == {"adapter_class": "Original", "module": __name__, "required_variables": "index"}
+    assert search["parameters"][1] == {"name": "limit", "type": "integer", "required": False, "default": 10}
+    assert "metadata" not in search  # the wire spec stays ours
+
+
+def test_call_tool_and_register_with_session():
+    adapter = Original()
+    assert adapter.call_tool("helper") == "not a tool"  # the original dispatched to any method
+    with pytest.raises(AttributeError) as info:
+        adapter.call_tool("nope", x=1)
+    assert (info.value.code, info.value.details) == ("unknown_tool", {"available": ["documented", "search"]})
+    assert adapter.register_with_session("s1", stub=object()) == ["documented", "search"]
+    assert asyncio.run(adapter.register_with_session_async("s1", None)) == ["documented", "search"]

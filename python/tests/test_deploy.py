@@ -63,7 +63,7 @@ def test_the_grace_period_covers_the_drain_bound_and_cleanup():
     pod = load("deployment.yaml")["spec"]["template"]["spec"]
     drain_s = float(_flags()["--drain-timeout-s"])
     # drain.py: the bound, a flush of the last answers, then cleanup() bounded by shutdown.py.
-    from snakepit_bridge.drain import FLUSH_S
+    from snakepit_bridge.grpc.drain import FLUSH_S
     from snakepit_bridge.shutdown import CLEANUP_TIMEOUT_S
 
     assert pod["terminationGracePeriodSeconds"] >= drain_s + FLUSH_S + CLEANUP_TIMEOUT_S + 1

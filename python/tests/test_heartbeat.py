@@ -177,3 +177,45 @@ def test_grpc_ping_feeds_the_watchdog(grpc_spawn):
         time.sleep(0.03)
     assert w.proc.poll() is None
     assert w.wait(10) == EXIT_HEARTBEAT_LOST
+
+
+# -- the original's flags and SNAKEPIT_HEARTBEAT_CONFIG adjust the host's settings ---------------------
+
+ENV = {"SNAKEPIT_HEARTBEAT_INTERVAL_MS": "100", "SNAKEPIT_HEARTBEAT_TIMEOUT_MS": "200"}
+
+
+@pytest.mark.parametrize("overrides, environ, expected", [
+    (None, ENV, HeartbeatSettings(0.1, 0.2, 3, 0.0, True)),
+    ({"dependent": False}, ENV, HeartbeatSettings(0.1, 0.2, 3, 0.0, False)),
+    ({"dependent": False}, {}, None),  # no settings from the host, not enabled: still off
+    ({"enabled": True, "interval_ms": 50}, {}, HeartbeatSettings(0.05, 10.0, 3, 0.0, True)),
+    ({"enabled": False}, ENV, None),
+    ({"max_missed_heartbeats": 0}, ENV, None),
+    (None, {**ENV, "SNAKEPIT_HEARTBEAT_CONFIG": '{"dependent": false, "maxMissedHeartbeats": 5}'},
+     HeartbeatSettings(0.1, 0.2, 5, 0.0, False)),
+    ({"dependent": True}, {**ENV, "SNAKEPIT_HEARTBEAT_CONFIG": '{"dependent": false}'}, HeartbeatSettings(0.1, 0.2, 3, 0.0, True)),
+    (None, {**ENV, "SNAKEPIT_HEARTBEAT_CONFIG": "[1]"}, HeartbeatSettings(0.1, 0.2, 3, 0.0, True)),
+])
+def test_resolve(overrides, environ, expected):
+    assert HeartbeatSettings.resolve(overrides, environ) == expected
+
+
+def test_server_flags_become_overrides():
+    from snakepit_bridge import server
+
+    assert server.parse_args([]).heartbeat is None
+    assert server.parse_args(["--heartbeat-independent"]).heartbeat == {"dependent": False}
+    args = server.parse_args(["--heartbeat-enabled", "--heartbeat-interval-ms", "100", "--heartbeat-timeout-ms", "50",
+                              "--heartbeat-max-missed", "4", "--heartbeat-initial-delay-ms", "7", "--heartbeat-dependent"])
+    assert args.heartbeat == {"enabled": True, "interval_ms": 100, "timeout_ms": 50, "max_missed_heartbeats": 4,
+                              "initial_delay_ms": 7, "dependent": True}
+
+
+def test_an_independent_flag_keeps_a_silent_worker_alive(spawn):
+    w = spawn("snakepit_bridge.adapters.showcase.ShowcaseAdapter", "--heartbeat-independent",
+              env={"SNAKEPIT_HEARTBEAT_INTERVAL_MS": "20", "SNAKEPIT_HEARTBEAT_TIMEOUT_MS": "20",
+                   "SNAKEPIT_HEARTBEAT_MAX_MISSED": "1"}, stderr=subprocess.PIPE)
+    w.ready()
+    # No pings: the limit (40 ms) passes many times over while this call runs; a dependent worker would exit 5.
+    assert w.request("sleep", {"ms": 400})["t"] == "result"
+    assert w.proc.poll() is None

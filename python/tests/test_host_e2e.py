@@ -138,7 +138,7 @@ def test_pipe_restore_state_and_cleanup(spawn, tmp_path):
 
 
 def test_pipe_thread_profile_host_calls(spawn):
-    w = spawn(HOST_ADAPTER, "--max-concurrency", "3")
+    w = spawn(HOST_ADAPTER, "--max-concurrency", "3", env={"SNAKEPIT_REQUIRE_THREAD_SAFE": "0"})
     w.ready()
     ids = [send_call(w, tool, {"name": "validate", "args": {"i": i}})
            for i, tool in enumerate(["call_host", "call_host_async", "call_host_from_thread"])]

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from snakepit_bridge.errors import ProtocolError
-from snakepit_bridge.pipe_transport import FrameReader
+from snakepit_bridge.pipe.framing import FrameReader
 from snakepit_bridge.serialization import TENSOR_DTYPES, pack, unpack
 
 try:

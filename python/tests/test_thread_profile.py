@@ -101,10 +101,20 @@ def test_threaded_entry_point_delegates_to_the_server(monkeypatch):
 
 # -- start-up warnings ---------------------------------------------------------------
 
-def test_thread_mode_warns_about_the_gil_and_an_undeclared_adapter(spawn):
-    frame, err = stderr_of(spawn, UNDECLARED, "--max-concurrency", "3")
+OPT_OUT = {thread_profile.ENV_REQUIRE_DECLARATION: "0"}  # requireThreadSafeAdapter: false
+
+
+def test_thread_mode_refuses_an_undeclared_adapter(spawn):
+    frame, _ = stderr_of(spawn, UNDECLARED, "--max-concurrency", "3")
+    assert frame["t"] == "fatal"
+    err = frame["error"]
+    assert (err["type"], err["code"]) == ("AdapterNotThreadSafeError", "adapter_not_thread_safe")
+    assert "echo_adapter.EchoAdapter" in err["message"] and "__thread_safe__ = True" in err["message"]
+
+
+def test_opted_out_thread_mode_warns_about_the_gil_and_an_undeclared_adapter(spawn):
+    frame, err = stderr_of(spawn, UNDECLARED, "--max-concurrency", "3", env=OPT_OUT)
     assert frame["t"] == "ready"
-    assert ("snakepit_bridge.thread_profile" in err) is True
     lines = [l for l in err.splitlines() if "snakepit_bridge.thread_profile" in l]
     assert len(lines) == (2 if thread_profile.gil_enabled() else 1)
 
@@ -120,12 +130,14 @@ def test_process_profile_warns_about_nothing(spawn):
     assert "snakepit_bridge.thread_profile" not in err
 
 
-def test_adapter_marked_unsafe_warns_or_strictly_refuses(spawn):
-    frame, err = stderr_of(spawn, UNSAFE, "--max-concurrency", "2")
+def test_adapter_marked_unsafe_is_refused_unless_opted_out_and_then_strictly(spawn):
+    frame, _ = stderr_of(spawn, UNSAFE, "--max-concurrency", "2")
+    assert (frame["t"], frame["error"]["code"]) == ("fatal", "adapter_not_thread_safe")
+    frame, err = stderr_of(spawn, UNSAFE, "--max-concurrency", "2", env=OPT_OUT)
     assert frame["t"] == "ready" and "snakepit_bridge.thread_profile" in err
-    frame, _ = stderr_of(spawn, UNSAFE, "--max-concurrency", "2", "--thread-safety-check", "strict")
+    frame, _ = stderr_of(spawn, UNSAFE, "--max-concurrency", "2", "--thread-safety-check", "strict", env=OPT_OUT)
     assert frame["t"] == "fatal"
-    assert (frame["error"]["type"], frame["error"]["code"]) == ("AdapterNotThreadSafeError", "adapter_import")
+    assert (frame["error"]["type"], frame["error"]["code"]) == ("AdapterNotThreadSafeError", "adapter_not_thread_safe")
 
 
 # -- the concurrency cap ---------------------------------------------------------------

@@ -2,7 +2,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { loadConfig, resolveConfig } from '../config/index.js';
 import { ValidationError } from '../errors.js';
+import { generateTypes, type GenTypesResult } from '../typegen/generate.js';
 import { bridgePythonPath, packageRoot } from '../python/runtime.js';
 import { resolveInterpreter } from '../python/venv.js';
 
@@ -24,6 +26,11 @@ export interface GenAdapterOptions {
   cwd?: string;
   /** Overwrite files that exist. @default false */
   force?: boolean;
+  /**
+   * Also generate the TypeScript types of the project's pools plus this one (`snakepit gen types`),
+   * into this file; `false` skips it. @default the config's `typesOut`, else `snakepit-tools.d.ts`
+   */
+  typesOut?: string | false;
 }
 
 export interface GenAdapterResult {
@@ -38,6 +45,8 @@ export interface GenAdapterResult {
   configSnippet: string;
   /** How to run the generated tests. */
   testCommand: string;
+  /** The generated types: the file written, or why there is none (the adapter files are written either way). */
+  types?: { file: string; status: GenTypesResult['status'] } | { error: string };
 }
 
 /**
@@ -111,7 +120,25 @@ export async function generateAdapter(options: GenAdapterOptions): Promise<GenAd
     files.push({ path: target, action });
   }
   const configSnippet = render(await readFile(path.join(templates, 'config-snippet.ts.tmpl'), 'utf8'), vars);
-  return { name: options.name, className, module, dir, files, configSnippet, testCommand };
+  const result: GenAdapterResult = { name: options.name, className, module, dir, files, configSnippet, testCommand };
+  if (options.typesOut !== false) result.types = await typesWithPool(cwd, { name: options.name, adapter: module, pythonPath: [dir] }, options.typesOut);
+  return result;
+}
+
+/**
+ * The project's tool types with the new pool added as the snippet adds it (replacing a pool of the
+ * same name), so calls to it are typed once the snippet is pasted. Without a config file: that pool alone.
+ */
+async function typesWithPool(cwd: string, pool: { name: string; adapter: string; pythonPath: string[] }, out: string | undefined): Promise<GenAdapterResult['types']> {
+  try {
+    const { config, source } = await loadConfig({ cwd });
+    const pools = source === null ? [pool] : [...config.pools.filter((p) => p.name !== pool.name), pool];
+    const merged = resolveConfig(source === null ? { pools } : { ...config, pools });
+    const generated = await generateTypes({ cwd, config: merged, ...(out === undefined ? {} : { out }) });
+    return { file: generated.file, status: generated.status };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 async function listTemplates(root: string, sub = ''): Promise<string[]> {

@@ -12,6 +12,8 @@ export interface RunScriptOptions {
   cwd?: string;
   /** Longest wait for the pools to start, in ms. @default no bound beyond each worker's `poolStartupTimeoutMs` */
   startTimeoutMs?: number;
+  /** Reload the workers (and the types) when the pools' Python sources change (`--watch`). @default false */
+  watch?: boolean;
 }
 
 /** Exit code for a run ended by SIGINT/SIGTERM (128 + signal number, as shells do). */
@@ -42,6 +44,7 @@ export async function runScript(options: RunScriptOptions): Promise<number> {
       cwd,
       configFile: options.configFile,
       timeoutMs: options.startTimeoutMs ?? Infinity,
+      watch: options.watch ?? false,
     });
   } finally {
     setDefaultInstance(undefined);

@@ -56,6 +56,7 @@ function inherit(pool: ParsedPoolConfig, top: TopLevelConfig): ResolvedPoolShape
     poolStartupTimeoutMs: own.poolStartupTimeoutMs ?? top.poolStartupTimeoutMs,
     capacityStrategy: own.capacityStrategy ?? top.capacityStrategy,
     logLevel: own.logLevel ?? top.logLevel,
+    validateArgs: own.validateArgs ?? top.validateArgs,
     ...(python === undefined ? {} : { pythonExecutable: python }),
     heartbeat: { ...top.heartbeat, ...definedOnly(heartbeat ?? {}) },
   };

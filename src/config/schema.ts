@@ -60,7 +60,7 @@ const heartbeatShape = {
   /** Delay before the first ping, in ms. @default 0 */
   initialDelayMs: nonNegInt().default(0).describe('Delay before the first ping, in ms.'),
   /** Whether the Python worker exits when it stops hearing from the host. @default true */
-  dependent: z.boolean().default(true).describe('Whether the worker exits when it stops hearing from the host.'),
+  dependent: z.boolean().default(true).describe('Whether the worker exits when it stops hearing from the host, and the host kills a worker that misses maxMissedHeartbeats pings (false: marked unresponsive, no new calls until it answers).'),
 };
 
 /** Heartbeat settings; the top-level `heartbeat` is the default for every pool. */
@@ -95,6 +95,15 @@ const poolOwnShape = {
   threadsPerWorker: posInt().default(10).describe("Threads per worker for the 'thread' profile."),
   /** Runtime thread-safety checks in the Python worker (for development). @default false */
   threadSafetyChecks: z.boolean().default(false).describe('Runtime thread-safety checks in Python.'),
+  /**
+   * Thread profile: refuse (`adapter_not_thread_safe`) an adapter class that does not declare
+   * `__thread_safe__ = True`, as the original did. `false` accepts the risk: such an adapter
+   * starts with a warning. @default true
+   */
+  requireThreadSafeAdapter: z
+    .boolean()
+    .default(true)
+    .describe("Thread profile: refuse an adapter that does not declare __thread_safe__ = True (false: warn and run it)."),
   /** Workers started per batch while the pool starts. @default 8 */
   startupBatchSize: posInt().default(8).describe('Workers started per batch at pool start.'),
   /** Pause between start-up batches, in ms; spreads the load of many imports. @default 750 */
@@ -170,6 +179,8 @@ const sharedShape = {
   capacityStrategy: oneOf(['pool', 'profile', 'hybrid']).default('pool').describe('How worker capacity is managed.'),
   /** Log level of the host and (as `SNAKEPIT_LOG_LEVEL`) of the Python workers. @default 'warn' */
   logLevel: logLevel().default('warn').describe("Log level; 'warning' is accepted for 'warn'."),
+  /** Check call arguments on the host against the tools' parameter types before dispatch (`invalid_args`). @default false */
+  validateArgs: z.boolean().default(false).describe('Check arguments against the tool specs on the host before dispatch.'),
   /** Python interpreter. `SNAKEPIT_PYTHON` overrides it (as in the original); unset: the project's `.venv`, then the one `snakepit setup` made, then `python3`. */
   pythonExecutable: nonEmptyString().optional().describe('Python interpreter path.'),
 };
@@ -181,6 +192,11 @@ const globalShape = {
   sessionTtlMs: posInt().default(3_600_000).describe('Idle time after which a session expires, in ms.'),
   /** How often expired sessions are swept, in ms. @default 60000 */
   sessionCleanupIntervalMs: posInt().default(60_000).describe('Time between sweeps of expired sessions, in ms.'),
+  /**
+   * Time between two `snakepit.pool.status` snapshots of each pool (queue depth, available workers),
+   * in ms; emitted only while anyone listens to that event. @default 5000
+   */
+  poolStatusIntervalMs: posInt().default(5_000).describe('Time between snakepit.pool.status snapshots, in ms.'),
   /** Timeout of a host tool called from Python that sets none, in ms. @default 30000 */
   hostToolTimeoutMs: posInt().default(30_000).describe('Timeout of host tools called from Python, in ms.'),
   /** Heartbeat defaults for every pool; a pool's `heartbeat` overrides single fields. */
@@ -206,6 +222,8 @@ const globalShape = {
   controlPort: expecting(z.number().int().min(0).max(65_535), 'an integer from 0 to 65535')
     .optional()
     .describe('TCP port of the control endpoint (token required); unset = socket only.'),
+  /** Where `snakepit gen types` writes the tool declarations; watch mode regenerates it. Unset: `snakepit-tools.d.ts`, not regenerated. */
+  typesOut: nonEmptyString().optional().describe('Declaration file of the generated tool types (watch mode regenerates it).'),
   /** Send large binaries through shared memory instead of the transport. */
   zeroCopy: z
     .strictObject({
@@ -400,3 +418,16 @@ export type ResolvedConfig = DeepReadonly<ResolvedConfigShape>;
 export function defineConfig(config: SnakepitConfigInput): SnakepitConfigInput {
   return config;
 }
+
+// ---- defaults, for code outside the config (the classes the original also exposes on their own) ----
+
+/** What the schema fills in for an empty config: the one home of these defaults. */
+const topDefaults = configSchema.parse({});
+const poolDefaults = poolSchema.parse({});
+
+/** The crash barrier's defaults (config `crashBarrier`). */
+export const CRASH_BARRIER_CONFIG_DEFAULTS = topDefaults.crashBarrier;
+/** The circuit breaker's defaults (config `circuitBreaker`). */
+export const CIRCUIT_BREAKER_CONFIG_DEFAULTS = topDefaults.circuitBreaker;
+/** Grace for a cancelled call before its worker is killed (config `cancelGraceMs`). */
+export const CANCEL_GRACE_MS_DEFAULT = poolDefaults.cancelGraceMs;

@@ -1,8 +1,8 @@
 /**
- * `/metrics`: a minimal hand-written Prometheus text exposition (format 0.0.4) of a snapshot's
- * pool gauges and counters. Kept apart so a metrics library can replace it without touching the
- * server.
+ * `/metrics`: one Prometheus exposition (format 0.0.4) made by prom-client: the instance's pool
+ * gauges and counters from its snapshot, merged with the process-wide `telemetry.metrics()`.
  */
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { InstanceSnapshot, PoolSnapshot } from './snapshot.js';
 
 /** The Content-Type of the exposition. */
@@ -31,42 +31,44 @@ const FAMILIES: Family[] = [
 ];
 
 /**
- * Renders `snapshot` as Prometheus text; a pool's series carry `run_id` and `pool` labels.
- * Families named in `skip` are left out (another registry in the same exposition has them:
- * Prometheus rejects a family given twice).
+ * `snapshot`'s families in a prom-client registry of their own (one per scrape); a pool's series
+ * carry `run_id` and `pool` labels. Families named in `skip` are left out (the process-wide
+ * registry has them: Prometheus rejects a family given twice).
  */
-export function metricsText(snapshot: InstanceSnapshot, skip: ReadonlySet<string> = new Set()): string {
-  const lines: string[] = [];
+export function snapshotRegistry(snapshot: InstanceSnapshot, skip: ReadonlySet<string> = new Set()): Registry {
+  const registry = new Registry();
   for (const family of FAMILIES) {
     if (skip.has(family.name)) continue;
-    lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`);
+    const Metric = family.type === 'counter' ? Counter : Gauge;
+    const metric = new Metric({ name: family.name, help: family.help, labelNames: ['run_id', 'pool'], registers: [registry] });
     for (const pool of snapshot.pools) {
       const value = family.value(pool);
       // A percentile of no calls is not 0: leave the series out rather than report a fake value.
       if (value === null) continue;
-      lines.push(`${family.name}{run_id="${label(snapshot.runId)}",pool="${label(pool.name)}"} ${value}`);
+      const labels = { run_id: snapshot.runId, pool: pool.name };
+      if (metric instanceof Counter) metric.inc(labels, value);
+      else metric.set(labels, value);
     }
   }
-  return `${lines.join('\n')}\n`;
+  return registry;
+}
+
+/** `snapshot`'s families alone, as Prometheus text. */
+export function metricsText(snapshot: InstanceSnapshot, skip?: ReadonlySet<string>): Promise<string> {
+  return snapshotRegistry(snapshot, skip).metrics();
 }
 
 /** What the exposition needs of `telemetry.metrics()` (a prom-client registry). */
 export interface RegistryLike {
-  readonly registry: { getMetricsAsArray(): readonly { name: string }[] };
-  text(): Promise<string>;
+  readonly registry: Registry;
 }
 
 /**
- * The whole `/metrics` exposition: the snapshot's families, then, once `telemetry.metrics()` has
- * been created, its registry's — each family once (the registry's win a name both have).
+ * The whole `/metrics` exposition, one prom-client registry: the snapshot's families merged with
+ * those of `telemetry.metrics()` (the latter win a name both have).
  */
-export async function exposition(snapshot: InstanceSnapshot, registry: RegistryLike | undefined): Promise<string> {
-  if (!registry) return metricsText(snapshot);
-  const names = new Set(registry.registry.getMetricsAsArray().map((m) => m.name));
-  const extra = await registry.text();
-  return metricsText(snapshot, names) + (extra.endsWith('\n') || extra === '' ? extra : `${extra}\n`);
-}
-
-function label(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+export async function exposition(snapshot: InstanceSnapshot, metrics: RegistryLike | undefined): Promise<string> {
+  if (!metrics) return metricsText(snapshot);
+  const names = new Set(metrics.registry.getMetricsAsArray().map((m) => m.name));
+  return Registry.merge([snapshotRegistry(snapshot, names), metrics.registry]).metrics();
 }

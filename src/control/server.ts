@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ensurePrivateDir } from '../process/registry.js';
 import { runsRoot } from '../process/run-dir.js';
-import { metricsIfCreated } from '../telemetry/metrics.js';
+import { metrics } from '../telemetry/metrics.js';
 import { exposition, METRICS_CONTENT_TYPE } from './metrics-text.js';
 import { takeSnapshot, type InstanceSnapshot, type SnapshotSource } from './snapshot.js';
 
@@ -108,7 +108,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, snaps
   const route = `${req.method ?? 'GET'} ${new URL(req.url ?? '/', 'http://control').pathname}`;
   try {
     if (route === 'GET /status') return send(res, 200, 'application/json', JSON.stringify(await snapshot()));
-    if (route === 'GET /metrics') return send(res, 200, METRICS_CONTENT_TYPE, await exposition(await snapshot(), metricsIfCreated()));
+    // The first scrape creates the metrics registry: from then on its counters run (an instance nobody scrapes pays nothing).
+    if (route === 'GET /metrics') return send(res, 200, METRICS_CONTENT_TYPE, await exposition(await snapshot(), metrics()));
     send(res, 404, 'application/json', JSON.stringify({ error: { code: 'not_found', routes: ['GET /status', 'GET /metrics'] } }));
   } catch (error) {
     send(res, 500, 'application/json', JSON.stringify({ error: { code: 'internal', message: (error as Error).message } }));

@@ -9,6 +9,7 @@ import { detectMps } from './mps.js';
 import { detectRocm } from './rocm.js';
 import { describeDevice, selectDevice, selectDeviceWithFallback, type DeviceInfo } from './selector.js';
 import type { Accelerator, Capabilities, DetectOptions, Device, DevicePreference, HardwareIdentity, HardwareInfo } from './types.js';
+import { traceDetect, traceSelect } from '../telemetry/hardware-events.js';
 
 /** A probe that hangs (a wedged driver) must not hold a caller for long. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
@@ -44,13 +45,13 @@ export interface HardwareApi {
 /** A `Hardware` that detects with `options` (PATH and env of the probes, platform, cpuinfo path). */
 export function createHardware(options: DetectOptions = {}): HardwareApi {
   let cached: Promise<HardwareInfo> | undefined;
-  const detect = () => (cached ??= detectHardware(options));
+  const detect = () => traceDetect(cached !== undefined, () => (cached ??= detectHardware(options)));
   return {
     detect,
     info: detect,
     capabilities: async () => capabilitiesOf(await detect()),
-    select: async (preference) => selectDevice(await detect(), preference),
-    selectWithFallback: async (preferences) => selectDeviceWithFallback(await detect(), preferences),
+    select: (preference) => traceSelect(preference, async () => selectDevice(await detect(), preference)),
+    selectWithFallback: (preferences) => traceSelect(preferences, async () => selectDeviceWithFallback(await detect(), preferences)),
     deviceInfo: async (device) => describeDevice(await detect(), device),
     identity: async () => identityOf(await detect()),
     clearCache: () => {

@@ -1,9 +1,11 @@
 /**
- * A pool's recent calls, for `snakepit status` (calls/s and latency percentiles): per-second
- * counters over the window (exact counts at any rate) and a small ring of the last `capacity`
- * durations (a sample of the latest calls for the percentiles), so its cost is fixed however busy
- * the pool is.
+ * How long a pool's calls take, recorded once per call (the one source of call latency): the
+ * recent window for `snakepit status` (calls/s and percentiles: per-second counters over the
+ * window, exact at any rate, and a small ring of the last `capacity` durations for the
+ * percentiles, so its cost is fixed however busy the pool is) and the durations by tool since
+ * the start for `/metrics` (`snakepit_call_duration_seconds`).
  */
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 
 /** Calls kept per pool. @default 1024 */
 export const DEFAULT_CALL_RING_SIZE = 1_024;
@@ -105,4 +107,59 @@ function round2<T extends number | null>(value: T): T {
 export function percentile(sorted: readonly number[], q: number): number | null {
   if (sorted.length === 0) return null;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** One tool's calls with one outcome since the pool started, for `/metrics`. */
+export interface ToolDurations {
+  tool: string;
+  ok: boolean;
+  count: number;
+  /** Sum of the durations, in seconds. */
+  sumSeconds: number;
+  /** The `q` quantile (0..1) of the durations, in seconds. */
+  quantile(q: number): number;
+}
+
+/**
+ * Every call's duration by tool and outcome, since the pool started: a native histogram each
+ * (`perf_hooks`, microseconds), so recording costs one native call and quantiles stay exact to
+ * three significant figures however many calls there were.
+ */
+export class DurationsByTool {
+  readonly #tools = new Map<string, [RecordableHistogram | undefined, RecordableHistogram | undefined]>();
+
+  record(tool: string, durationMs: number, ok: boolean): void {
+    let pair = this.#tools.get(tool);
+    if (!pair) this.#tools.set(tool, (pair = [undefined, undefined]));
+    const slot = ok ? 0 : 1;
+    const histogram = (pair[slot] ??= createHistogram({ lowest: 1, highest: 3_600_000_000, figures: 3 }));
+    histogram.record(Math.min(3_600_000_000, Math.max(1, Math.round(durationMs * 1_000))));
+  }
+
+  /** Each tool and outcome seen. */
+  *entries(): IterableIterator<ToolDurations> {
+    for (const [tool, pair] of this.#tools) {
+      for (const [slot, histogram] of pair.entries()) {
+        if (!histogram) continue;
+        yield {
+          tool,
+          ok: slot === 0,
+          count: histogram.count,
+          sumSeconds: (histogram.mean * histogram.count) / 1e6,
+          quantile: (q) => histogram.percentile(q * 100) / 1e6,
+        };
+      }
+    }
+  }
+}
+
+/** A pool's record of its calls: the recent window and the durations by tool, both fed once per call. */
+export class CallRecord {
+  readonly recent = new CallWindow();
+  readonly durations = new DurationsByTool();
+
+  record(tool: string, durationMs: number, ok: boolean): void {
+    this.recent.record(durationMs, ok);
+    this.durations.record(tool, durationMs, ok);
+  }
 }

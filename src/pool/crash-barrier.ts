@@ -4,6 +4,8 @@
  * and decides which calls that hit a crash may run again on another worker.
  */
 import { readFileSync } from 'node:fs';
+import { CRASH_BARRIER_CONFIG_DEFAULTS } from '../config/schema.js';
+import { CrashWindow } from '../resilience/crash-window.js';
 import { isSnakepitError, WorkerError } from '../errors.js';
 import type { WorkerExit } from '../worker/worker.js';
 
@@ -23,15 +25,8 @@ export interface CrashBarrierOptions {
   taintMs: number;
 }
 
-/** The barrier off, with the original's defaults for the rest. */
-export const CRASH_BARRIER_DEFAULTS: Readonly<CrashBarrierOptions> = Object.freeze({
-  enabled: false,
-  maxRestarts: 5,
-  windowSeconds: 60,
-  retry: 'idempotent',
-  maxRetries: 1,
-  taintMs: 5_000,
-});
+/** The barrier off, with the original's defaults for the rest (the config schema's). */
+export const CRASH_BARRIER_DEFAULTS: Readonly<CrashBarrierOptions> = Object.freeze({ ...CRASH_BARRIER_CONFIG_DEFAULTS });
 
 /**
  * Why a worker died:
@@ -121,24 +116,23 @@ function readOomKills(file: string): number | undefined {
 
 /** Crash times per slot in a rolling window: too many and the slot is removed for good. */
 export class RestartWindow {
-  readonly #times = new Map<number, number[]>();
+  readonly #window: CrashWindow<number>;
 
   constructor(
     readonly maxRestarts: number,
     readonly windowMs: number,
-  ) {}
+  ) {
+    this.#window = new CrashWindow(windowMs);
+  }
 
   /** Records a crash of `slot`; true when it crashed more than `maxRestarts` times within the window. */
   record(slot: number, now: number): boolean {
-    const recent = (this.#times.get(slot) ?? []).filter((t) => now - t < this.windowMs);
-    recent.push(now);
-    this.#times.set(slot, recent);
-    return recent.length > this.maxRestarts;
+    return this.#window.record(slot, now) > this.maxRestarts;
   }
 
   /** Crashes of `slot` within the window ending at `now`. */
   count(slot: number, now: number): number {
-    return (this.#times.get(slot) ?? []).filter((t) => now - t < this.windowMs).length;
+    return this.#window.count(slot, now);
   }
 }
 

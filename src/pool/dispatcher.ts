@@ -13,6 +13,7 @@ import { place, reentrantCandidates, type AffinityMode } from './scheduler.js';
 import { FifoTaskQueue } from './task-queue.js';
 import type { Task, TaskHooks } from './task.js';
 import { callDequeued, callEnqueued, callQueueTimeout, poolSaturated } from '../telemetry/call-events.js';
+import { callFailed, callRetried } from '../telemetry/error-events.js';
 
 /** Slack between the cancel grace and the transport deadline that backs up a call timeout. */
 const TRANSPORT_DEADLINE_MARGIN_MS = 1_000;
@@ -225,10 +226,14 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
       task.callId = undefined;
       return this.admit(task);
     }
-    if (!verdict.retry) return this.#fail(task, verdict.error);
+    if (!verdict.retry) {
+      callFailed(this.#host.name, task, verdict.error);
+      return this.#fail(task, verdict.error);
+    }
     this.#host.logger.info(`Retrying idempotent call to ${task.tool} after ${worker.id} crashed`, { pool: this.#host.name, workerId: worker.id });
     this.counters.retries++;
     task.prepareRetry();
+    callRetried(this.#host.name, task, verdict.error);
     this.admit(task);
   }
 

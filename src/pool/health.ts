@@ -1,6 +1,7 @@
 /** A pool's health: crash and restart counts, the last failure, and the status they add up to. */
 import { isSnakepitError, PoolError } from '../errors.js';
 import { describeExit, type CrashInfo } from './crash-barrier.js';
+import type { CircuitState } from '../resilience/circuit-breaker.js';
 
 /**
  * - `healthy`: every worker slot has a live worker.
@@ -40,10 +41,12 @@ export interface PoolHealth {
   workers: number;
   /** Slots the pool was configured with. */
   size: number;
+  /** The state of the pool's circuit breaker; absent when it is off. */
+  circuitBreaker?: CircuitState;
 }
 
-/** Counts and the give-up flag behind `PoolHealth`. */
-export class HealthTracker {
+/** A pool's health bookkeeping (crash and restart counts, the give-up flag, the last failure) behind `PoolHealth`; not to be confused with the standalone `HealthMonitor` (crash rate, the original's API) or a worker's `HeartbeatMonitor` (pings). */
+export class PoolHealthState {
   crashes = 0;
   restarts = 0;
   removedSlots = 0;

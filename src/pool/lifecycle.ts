@@ -49,8 +49,8 @@ export interface RecycleHooks {
   resume(old: Worker): void;
   /** No replacement could start and `old` died meanwhile: its slot needs an ordinary restart. */
   vacate(old: Worker): void;
-  /** `old` is gone and `fresh` serves in its place. */
-  recycled(old: Worker, reason: RecycleReason, fresh: Worker): void;
+  /** `old` is gone and `fresh` serves in its place; `memoryMb`: `old`'s RSS when the recycle began (undefined where unreadable). */
+  recycled(old: Worker, reason: RecycleReason, fresh: Worker, memoryMb: number | undefined): void;
   gracefulShutdownTimeoutMs: number;
   logger: Logger;
 }
@@ -223,6 +223,7 @@ export class LifecycleManager {
 
   async #replace(old: Worker, reason: RecycleReason, onReplaced?: () => void): Promise<RecycleOutcome> {
     old.drain();
+    const memoryMb = old.pid === undefined || old.attached ? undefined : await readRssMb(old.pid);
     let fresh: Worker;
     try {
       fresh = await this.#hooks.spawnReplacement(old);
@@ -236,7 +237,7 @@ export class LifecycleManager {
     await whenDrained(old);
     await old.stop(this.#hooks.gracefulShutdownTimeoutMs);
     this.counts[reason]++;
-    this.#hooks.recycled(old, reason, fresh);
+    this.#hooks.recycled(old, reason, fresh, memoryMb);
     return { workerId: old.id, replacementId: fresh.id, reason };
   }
 }

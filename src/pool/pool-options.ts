@@ -28,6 +28,8 @@ export interface PoolContext {
   crashBarrier?: CrashBarrierOptions | undefined;
   /** The instance's `circuitBreaker` config, one breaker per pool. */
   circuitBreaker?: PoolOptions['circuitBreaker'];
+  /** The instance's `hostToolTimeoutMs`, passed to workers so Python waits as long as the host. */
+  hostToolTimeoutMs?: number | undefined;
 }
 
 function withDataPlaneEnv(env: Record<string, string>, context: PoolContext): Record<string, string> {
@@ -45,9 +47,13 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
       pythonLogLevel: pool.logLevel,
       threadsPerWorker: pool.threadsPerWorker,
       threadSafetyChecks: pool.threadSafetyChecks,
+      requireThreadSafeAdapter: pool.requireThreadSafeAdapter,
+      hostToolTimeoutMs: context.hostToolTimeoutMs,
     }),
     pool.heartbeat,
   ), context);
+  // validateArgs needs each tool's parameter types in the workers' handshake (docs/protocol.md).
+  if (pool.validateArgs) env.SNAKEPIT_TOOL_TYPES = '1';
   const capacityNote = capacityStrategyNote(pool);
   if (capacityNote) context.logger.warn(capacityNote, { pool: pool.name });
   return {

@@ -1,6 +1,7 @@
 /** The pool's public shapes: what it needs (options), what it reports (stats, worker snapshots, events). */
 import type { ResolvedPoolConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
+import type { CircuitBreakerStats } from '../resilience/circuit-breaker.js';
 import type { PoolCircuitConfig } from '../resilience/pool-circuit.js';
 import type { HostRequest } from '../transport/types.js';
 import type { HeartbeatMiss } from '../worker/heartbeat.js';
@@ -70,6 +71,8 @@ export interface PoolStats {
   streamsHeld: number;
   /** Times a stream was held so, in all. */
   streamHolds: number;
+  /** The pool's circuit breaker (config `circuitBreaker`): state and counters; absent when it is off. */
+  circuitBreaker?: CircuitBreakerStats;
 }
 
 /** A worker as `listWorkers()` shows it. */
@@ -112,8 +115,8 @@ export interface PoolEvents {
    * name (`delisted`), its health service said NOT_SERVING (`not_serving`), or it refused a call (`refused`).
    */
   'worker:draining': [WorkerInfo, RemoteDrainReason];
-  /** A worker was replaced by a fresh one (it is gone, the replacement is ready). */
-  'worker:recycled': [WorkerInfo, RecycleReason];
+  /** A worker was replaced by a fresh one (it is gone, the replacement is ready); `memoryMb`: its RSS when the recycle began. */
+  'worker:recycled': [WorkerInfo, RecycleReason, memoryMb: number | undefined];
   /** A worker died without the host asking it to stop (also host kills: heartbeat, ignored cancel). */
   'worker:crash': [WorkerInfo, CrashInfo];
   /** The crash barrier removed a worker slot for good: the pool is one worker smaller. */
@@ -130,7 +133,7 @@ export function sumStats(all: readonly PoolStats[]): PoolStats {
     lifecycle: { ttl: 0, max_requests: 0, memory: 0, manual: 0 },
   };
   for (const s of all) {
-    for (const key of Object.keys(total) as (keyof PoolStats)[]) if (key !== 'lifecycle') total[key] += s[key];
+    for (const key of Object.keys(total) as (keyof PoolStats)[]) if (key !== 'lifecycle' && key !== 'circuitBreaker') total[key] += s[key];
     for (const reason of Object.keys(total.lifecycle) as RecycleReason[]) total.lifecycle[reason] += s.lifecycle[reason];
   }
   return total;

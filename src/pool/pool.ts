@@ -1,22 +1,23 @@
 /** A named pool of Python workers: start-up in batches, calls (through its Dispatcher), crashes, recycling, health. */
 import { EventEmitter, once } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { blockedWorkers } from '../bridge/call-chain.js';
+import { blockedWorkers } from '../host-tools/call-chain.js';
 import type { ResolvedPoolConfig } from '../config/index.js';
 import { PoolError, TimeoutError } from '../errors.js';
 import { PoolCircuit } from '../resilience/pool-circuit.js';
 import type { ToolSpec } from '../transport/types.js';
 import type { Worker, WorkerExit } from '../worker/worker.js';
-import { CallWindow, type CallRates } from './call-window.js';
+import { CallRecord, type CallRates, type ToolDurations } from './call-window.js';
 import { workerCapacity } from './capacity.js';
 import { avoidTainted, CrashBarrier, describeExit, isLive, withCrashInfo } from './crash-barrier.js';
 import { Dispatcher, type DispatchHost } from './dispatcher.js';
-import { HealthTracker, type PoolHealth } from './health.js';
+import { PoolHealthState, type PoolHealth } from './health.js';
 import { LifecycleManager, lifecycleOptions, type RecycleOutcome } from './lifecycle.js';
 import { toInfo, type PoolEvents, type PoolOptions, type PoolStats, type WorkerInfo } from './pool-types.js';
 import { Replacements } from './replacements.js';
-import { combineObservers, Task, type CallOptions, type ChunkHandler, type StreamCallOptions } from './task.js';
+import { Task, type CallOptions, type ChunkHandler, type StreamCallOptions } from './task.js';
 import { ToolCatalog } from './tool-catalog.js';
+import { checkToolArgs } from '../typed/validate-args.js';
 import { cleanupSessionOn, startPoolWorker } from './worker-ops.js';
 import { WorkerSlots } from './worker-slots.js';
 
@@ -34,14 +35,14 @@ export class Pool extends EventEmitter<PoolEvents> {
   readonly #workers: Worker[] = [];
   readonly #slots: WorkerSlots;
   readonly #barrier: CrashBarrier;
-  readonly #health: HealthTracker;
+  readonly #health: PoolHealthState;
   readonly #lifecycle: LifecycleManager;
   readonly #replacements: Replacements;
   readonly #circuit: PoolCircuit;
   readonly #dispatcher: Dispatcher;
   readonly #tools: ToolCatalog;
-  /** Recent calls: calls/s and latency percentiles for `snakepit status` (`recentCalls()`). */
-  readonly #recent = new CallWindow();
+  /** Every call's duration: the recent window (`recentCalls()`) and by tool (`callDurations()`). */
+  readonly #calls = new CallRecord();
   #state: 'new' | 'starting' | 'ready' | 'stopping' | 'stopped' = 'new';
   #nextWorker = 1;
   #streamsHeld = 0;
@@ -74,7 +75,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     });
     this.#barrier = new CrashBarrier(options.crashBarrier);
     this.#circuit = new PoolCircuit(options.circuitBreaker, this.name);
-    this.#health = new HealthTracker(() => this.#slots.size);
+    this.#health = new PoolHealthState(() => this.#slots.size);
     this.#tools = new ToolCatalog(this.name);
     const slotOf = (w: Worker) => this.#slots.slotOf(w);
     this.#lifecycle = new LifecycleManager(lifecycleOptions(config), {
@@ -83,7 +84,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       handOver: (old, fresh) => this.#dispatcher.handOver(old, fresh),
       resume: (old) => this.#dispatcher.drainTo(old),
       vacate: (old) => this.#replacements.vacate(slotOf(old)),
-      recycled: (old, reason) => this.emit('worker:recycled', toInfo(old), reason),
+      recycled: (old, reason, _fresh, memoryMb) => this.emit('worker:recycled', toInfo(old), reason, memoryMb),
       gracefulShutdownTimeoutMs: config.gracefulShutdownTimeoutMs,
       logger: logger.child({ pool: this.name, category: 'lifecycle' }),
     });
@@ -147,9 +148,10 @@ export class Pool extends EventEmitter<PoolEvents> {
     const task = new Task(tool, args, options, onChunk, timeoutMs, this.#dispatcher);
     if (task.flow) task.flow.onHeld = this.#onStreamHeld;
     task.blockedWorkers = blockedWorkers();
-    this.#observe(task);
+    // Telemetry and the circuit breaker watch the call; an open circuit fails it here.
+    this.#circuit.attach(task, this.#options.services.observeCall?.(this.name, task));
     if (task.settled) return task.promise;
-    const refused = this.#refusal(tool);
+    const refused = this.#refusal(tool) ?? (this.config.validateArgs ? checkToolArgs(this.tools(), tool, args, this.name) : undefined);
     if (refused) task.fail(refused);
     else this.#dispatcher.admit(task);
     return task.promise;
@@ -162,21 +164,6 @@ export class Pool extends EventEmitter<PoolEvents> {
       return new PoolError(`Pool ${this.name} is ${this.#state}`, code, { pool: this.name });
     }
     return this.#tools.refuse(tool);
-  }
-
-  /** Telemetry and the circuit breaker watch the call; an open circuit fails it here. */
-  #observe(task: Task): void {
-    const watched = this.#options.services.observeCall?.(this.name, task);
-    if (!this.#circuit.breaker) {
-      task.observer = watched;
-      return;
-    }
-    try {
-      task.observer = combineObservers(watched, this.#circuit.observe());
-    } catch (error) {
-      task.observer = watched;
-      task.fail(error as Error);
-    }
   }
 
   /** Counters and worker counts. */
@@ -197,18 +184,25 @@ export class Pool extends EventEmitter<PoolEvents> {
       lifecycle: { ...this.#lifecycle.counts },
       streamsHeld: this.#streamsHeld,
       streamHolds: this.#streamHolds,
+      ...(this.#circuit.breaker ? { circuitBreaker: this.#circuit.breaker.stats() } : {}),
     };
   }
 
   /** Calls per second and latency percentiles over the recent window. */
   recentCalls(now?: number): CallRates {
-    return this.#recent.rates(now);
+    return this.#calls.recent.rates(now);
+  }
+
+  /** Every call's duration by tool and outcome since the pool started (`snakepit_call_duration_seconds`). */
+  callDurations(): IterableIterator<ToolDurations> {
+    return this.#calls.durations.entries();
   }
 
   /** Health status, crash and restart counts, and the last failure (with Python's stderr or traceback). */
   health(): PoolHealth {
     // A worker being recycled still serves its slot until its replacement is ready.
-    return this.#health.snapshot(this.#workers.filter((w) => isLive(w) || this.#lifecycle.isRecycling(w)).length);
+    const health = this.#health.snapshot(this.#workers.filter((w) => isLive(w) || this.#lifecycle.isRecycling(w)).length);
+    return this.#circuit.breaker ? { ...health, circuitBreaker: this.#circuit.breaker.state } : health;
   }
 
   /** A snapshot of each worker. */
@@ -300,7 +294,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       },
       sessionDispatched: (sessionId, worker) => services.onSessionDispatch?.(sessionId, worker),
       sessionRestoreLost: (sessionId, worker) => services.onSessionRestoreLost?.(sessionId, worker),
-      settled: (task, ok) => this.#recent.record(performance.now() - task.startedAt, ok),
+      settled: (task, ok) => this.#calls.record(task.tool, performance.now() - task.startedAt, ok),
       recycleIfDue: (worker) => this.#lifecycle.afterCall(worker),
       checkIdle: () => {
         if (this.#isIdle()) this.emit('idle');
@@ -349,7 +343,10 @@ export class Pool extends EventEmitter<PoolEvents> {
       worker.on('drained', () => this.#isIdle() && this.emit('idle'));
       worker.once('exit', (exit) => this.#onWorkerExit(worker, exit));
       worker.on('heartbeat-missed', (miss) => this.emit('worker:heartbeat-missed', toInfo(worker), miss));
-      worker.on('heartbeat-recovered', (before) => this.emit('worker:heartbeat-recovered', toInfo(worker), before));
+      worker.on('heartbeat-recovered', (before) => {
+        this.emit('worker:heartbeat-recovered', toInfo(worker), before);
+        this.#dispatcher.drainTo(worker); // an unresponsive worker (heartbeat.dependent: false) takes calls again
+      });
       if (restart) this.#health.restarts++;
       this.emit('worker:ready', toInfo(worker));
       this.#dispatcher.drainTo(worker);

@@ -31,8 +31,8 @@ export interface StreamCallOptions extends CallOptions {
   flow?: StreamFlow | undefined;
 }
 
-/** Receives streamed items as Python yields them. */
-export type ChunkHandler = (data: unknown, final: boolean) => void;
+/** Receives streamed items as Python yields them; `metadata`: the chunk object's `.metadata` map, when it has one. */
+export type ChunkHandler = (data: unknown, final: boolean, metadata?: Record<string, unknown>) => void;
 
 /** What the pool's dispatcher does when a task's own timer, signal or consumer fires. */
 export interface TaskHooks {
@@ -149,11 +149,12 @@ export class Task implements OutgoingCall {
   }
 
   /** One streamed item: to the caller's `onChunk`, counted; none after the call settled, and a throw fails the call (not the worker). */
-  chunk(data: unknown, final: boolean): void {
+  chunk(data: unknown, final: boolean, metadata?: Record<string, unknown>): void {
     if (this.settled || !this.onChunk) return;
     this.chunks++;
     try {
-      this.onChunk(data, final);
+      if (metadata === undefined) this.onChunk(data, final);
+      else this.onChunk(data, final, metadata);
     } catch (error) {
       if (typeof error === 'object' && error !== null) callbackErrors.add(error);
       this.hooks.onChunkError(this, error);

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import type { ResolvedPoolConfig } from '../config/index.js';
 import { Worker, type AttachedEndpoint, type SpawnedEndpoint, type WorkerOwner } from '../worker/worker.js';
 import type { PoolOptions, PoolServices } from './pool-types.js';
-import { traceSpawn } from '../telemetry/pool-bridge.js';
+import { traceSpawn } from '../telemetry/pool-events.js';
 
 /** What starting one of a pool's workers takes. */
 export interface PoolWorkerSpec {

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resolveInterpreter } from './venv.js';
 
 let cachedRoot: string | undefined;
 
@@ -28,16 +29,9 @@ export function bridgePythonPath(): string {
 
 /**
  * The Python to run workers with: `SNAKEPIT_PYTHON` (wins, as in the original), then the pool's
- * `pythonExecutable`, then a `.venv`
- * in the working directory, then the one `snakepit setup` made in the package, then `python3`.
+ * `pythonExecutable`, then a `.venv` in the working directory, then the one `snakepit setup` made
+ * in the package, then `python3` (`resolveInterpreter`'s rule, the only one).
  */
-export function resolvePythonExecutable(explicit?: string, cwd = process.cwd()): string {
-  const fromEnv = process.env.SNAKEPIT_PYTHON;
-  if (fromEnv) return fromEnv;
-  if (explicit) return explicit;
-  for (const base of [cwd, packageRoot()]) {
-    const candidate = path.join(base, '.venv', 'bin', 'python');
-    if (existsSync(candidate)) return candidate;
-  }
-  return 'python3';
+export function resolvePythonExecutable(configured?: string, cwd = process.cwd()): string {
+  return resolveInterpreter({ configured, cwd }).python;
 }

@@ -31,11 +31,13 @@ export function isVenv(dir: string): boolean {
 }
 
 /** Where an interpreter choice came from, in resolution order. */
-export type InterpreterSource = 'option' | 'env' | 'venv' | 'system';
+export type InterpreterSource = 'option' | 'env' | 'config' | 'venv' | 'system';
 
 export interface ResolveInterpreterOptions {
-  /** An explicit interpreter (a `--python` flag, a `pythonExecutable` option): wins. */
-  explicit?: string;
+  /** An explicit interpreter (a command's `--python` flag): wins. */
+  explicit?: string | undefined;
+  /** The config's `pythonExecutable`: after `SNAKEPIT_PYTHON`, which overrides it as in the original. */
+  configured?: string | undefined;
   /** The project's virtual environment. @default `<cwd>/.venv` */
   venvDir?: string;
   /** @default process.cwd() */
@@ -43,10 +45,10 @@ export interface ResolveInterpreterOptions {
 }
 
 /**
- * The interpreter, in the original's order: the explicit option, `SNAKEPIT_PYTHON`, the project's
- * venv (then the one a development checkout of Snakepit has), the system `python3`.
- * (Workers resolve with `resolvePythonExecutable`, which lets `SNAKEPIT_PYTHON` win over the
- * config's `pythonExecutable`, as the original's environment override does.)
+ * The interpreter, in the original's order (the one rule, for workers and commands alike): an
+ * explicit flag, `SNAKEPIT_PYTHON` (which overrides the config, as the original's environment
+ * override does), the config's `pythonExecutable`, the project's venv (then the one a development
+ * checkout of Snakepit has), the system `python3`.
  * @example
  * resolveInterpreter({ cwd: '/app' }); // { python: '/app/.venv/bin/python', source: 'venv' }
  */
@@ -54,6 +56,7 @@ export function resolveInterpreter(options: ResolveInterpreterOptions = {}): { p
   if (options.explicit) return { python: options.explicit, source: 'option' };
   const fromEnv = process.env.SNAKEPIT_PYTHON;
   if (fromEnv) return { python: fromEnv, source: 'env' };
+  if (options.configured) return { python: options.configured, source: 'config' };
   const cwd = options.cwd ?? process.cwd();
   for (const dir of [options.venvDir ?? path.join(cwd, '.venv'), path.join(packageRoot(), '.venv')]) {
     if (isVenv(dir)) return { python: venvPython(dir), source: 'venv' };

@@ -30,6 +30,12 @@ export const THREAD_PROFILE_LIMIT_VARS: readonly string[] = Object.freeze([
 /** Read by the Python worker: `1` (log findings) or `strict` (raise them); see guides/threading.md. */
 export const THREAD_SAFETY_CHECKS_ENV = 'SNAKEPIT_THREAD_SAFETY_CHECKS';
 
+/** Read by the Python worker: `0` lets a thread-profile worker run an adapter that does not declare thread safety. */
+export const REQUIRE_THREAD_SAFE_ENV = 'SNAKEPIT_REQUIRE_THREAD_SAFE';
+
+/** Read by the Python worker: how long a host tool may take when the call names no timeout (docs/protocol.md). */
+export const HOST_TOOL_TIMEOUT_ENV = 'SNAKEPIT_HOST_TOOL_TIMEOUT_MS';
+
 export interface WorkerEnvOptions {
   profile: 'process' | 'thread';
   adapterEnv: Readonly<Record<string, string>>;
@@ -40,6 +46,10 @@ export interface WorkerEnvOptions {
   threadsPerWorker?: number;
   /** Thread profile: turn on the worker's thread-safety checks. @default false */
   threadSafetyChecks?: boolean;
+  /** Thread profile: `false` lets the worker run an adapter that does not declare thread safety. @default true */
+  requireThreadSafeAdapter?: boolean;
+  /** The instance's `hostToolTimeoutMs`: Python's wait bound for host tools without their own timeout. Unset: Python's 30 s. */
+  hostToolTimeoutMs?: number;
   base?: NodeJS.ProcessEnv;
 }
 
@@ -56,6 +66,7 @@ export function buildWorkerEnv(options: WorkerEnvOptions): Record<string, string
   // Line-buffered output so print() reaches the host log as it happens.
   env.PYTHONUNBUFFERED = '1';
   env.SNAKEPIT_LOG_LEVEL ??= options.pythonLogLevel;
+  if (options.hostToolTimeoutMs !== undefined) env[HOST_TOOL_TIMEOUT_ENV] = String(options.hostToolTimeoutMs);
   return env;
 }
 
@@ -67,5 +78,7 @@ function threadProfileEnv(options: WorkerEnvOptions, inherited: Readonly<Record<
   }
   // The worker's argv is the pool's business; the checks travel in the environment instead.
   if (options.threadSafetyChecks && inherited[THREAD_SAFETY_CHECKS_ENV] === undefined) out[THREAD_SAFETY_CHECKS_ENV] = '1';
+  // The config decides (an inherited value is not kept): Python refuses undeclared adapters unless told.
+  out[REQUIRE_THREAD_SAFE_ENV] = options.requireThreadSafeAdapter === false ? '0' : '1';
   return out;
 }

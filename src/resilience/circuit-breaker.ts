@@ -1,6 +1,8 @@
 /** The circuit breaker of the original (`Snakepit.CircuitBreaker`): closed, open, half-open. */
+import { performance } from 'node:perf_hooks';
+import { CIRCUIT_BREAKER_CONFIG_DEFAULTS } from '../config/schema.js';
 import { CircuitOpenError, isSnakepitError } from '../errors.js';
-import { emitResilienceEvent } from './events.js';
+import { emitResilienceEvent, resilienceEventWanted } from './events.js';
 import { nonNegative, positiveInt } from './validate.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -45,13 +47,15 @@ export interface CircuitBreakerStats {
   lastFailureTime: number | null;
 }
 
-/** Same defaults as the original. */
-export const CIRCUIT_BREAKER_DEFAULTS = { failureThreshold: 5, resetTimeoutMs: 30_000, halfOpenMaxCalls: 1 } as const;
+const { enabled: _enabled, ...breakerDefaults } = CIRCUIT_BREAKER_CONFIG_DEFAULTS;
+/** Same defaults as the original: the config schema's `circuitBreaker` ones. */
+export const CIRCUIT_BREAKER_DEFAULTS = Object.freeze(breakerDefaults);
 
-/** A call let in by `CircuitBreaker.enter()`: the epoch it was admitted in, and whether it is a probe. */
+/** A call let in by `CircuitBreaker.enter()`: the epoch it was admitted in, whether it is a probe, when it started (when timed). */
 export interface CircuitTicket {
   readonly epoch: number;
   readonly probe: boolean;
+  startedAt?: number;
 }
 
 /** True for the caller's own cancellation: neither a failure nor a success of the service. */
@@ -124,15 +128,31 @@ export class CircuitBreaker {
    * with `leave(ticket, ...)` when the call ends: `call()` for work that is not a promise of yours.
    */
   enter(): CircuitTicket {
-    return this.#admit();
+    const ticket = this.#admit();
+    if (resilienceEventWanted('circuit_breaker.call.allowed')) emitResilienceEvent('circuit_breaker.call.allowed', {}, { pool: this.name, state: ticket.probe ? 'half-open' : 'closed' });
+    // Timed only for someone listening: the breaker sits on every call of a pool that has one.
+    if (resilienceEventWanted('circuit_breaker.call.success') || resilienceEventWanted('circuit_breaker.call.failure')) ticket.startedAt = performance.now();
+    return ticket;
   }
 
   /** Records the outcome of a call let in by `enter()`; the caller's own abort counts as neither. */
   leave(ticket: CircuitTicket, ok: boolean, error?: unknown): void {
-    if (ok) this.#success(ticket);
-    else if (isAbort(error)) this.#release(ticket);
-    else if (this.#isFailure(error)) this.#failure(ticket);
-    else this.#success(ticket);
+    const { startedAt } = ticket;
+    if (!ok && isAbort(error)) return this.#release(ticket);
+    if (!ok && this.#isFailure(error)) {
+      this.#failure(ticket);
+      if (startedAt !== undefined) this.#callEvent('circuit_breaker.call.failure', startedAt, error);
+      return;
+    }
+    this.#success(ticket);
+    if (startedAt !== undefined) this.#callEvent('circuit_breaker.call.success', startedAt);
+  }
+
+  #callEvent(name: 'circuit_breaker.call.success' | 'circuit_breaker.call.failure', startedAt: number, error?: unknown): void {
+    const durationMs = performance.now() - startedAt;
+    if (name === 'circuit_breaker.call.success') return emitResilienceEvent(name, { durationMs }, { pool: this.name });
+    const e = error as { code?: unknown; name?: unknown } | null;
+    emitResilienceEvent(name, { durationMs }, { pool: this.name, error: typeof e?.code === 'string' ? e.code : typeof e?.name === 'string' ? e.name : String(error) });
   }
 
   /**
@@ -201,6 +221,7 @@ export class CircuitBreaker {
       return { epoch: this.#epoch, probe: true };
     }
     this.#rejectedCount++;
+    if (resilienceEventWanted('circuit_breaker.call.rejected')) emitResilienceEvent('circuit_breaker.call.rejected', {}, { pool: this.name, state: this.#state });
     const retryAfterMs = this.retryAfterMs();
     const what = this.#state === 'open' ? 'open' : 'half-open with its probe calls in flight';
     throw new CircuitOpenError(`Circuit${this.name === undefined ? '' : ` ${this.name}`} is ${what}; calls fail fast`, {
@@ -236,12 +257,13 @@ export class CircuitBreaker {
   }
 
   #transition(to: CircuitState): void {
+    const from = this.#state;
     this.#state = to;
     this.#epoch++;
     this.#halfOpenCalls = 0;
     if (to === 'closed') this.#failureCount = 0;
     const metadata = { pool: this.name };
-    if (to === 'open') emitResilienceEvent('circuit_breaker.opened', { failureCount: this.#failureCount }, metadata);
+    if (to === 'open') emitResilienceEvent('circuit_breaker.opened', { failureCount: this.#failureCount }, { ...metadata, reason: from === 'half-open' ? 'probe_failed' : 'failure_threshold' });
     else if (to === 'closed') emitResilienceEvent('circuit_breaker.closed', {}, metadata);
     else emitResilienceEvent('circuit_breaker.half_open', {}, metadata);
   }

@@ -3,6 +3,7 @@
  * helper takes an AbortSignal and hands one to the work, so a deadline or the caller's abort
  * reaches it (pass it on as `execute(..., { signal })`).
  */
+import { performance } from 'node:perf_hooks';
 import { AbortError, TimeoutError } from '../errors.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { emitResilienceEvent } from './events.js';
@@ -42,6 +43,10 @@ export interface RetryOptions extends RetryPolicyOptions {
   /** Use this policy instead of building one from the options. */
   policy?: RetryPolicy;
   signal?: AbortSignal;
+  /** The pool the work runs on, for the `retry.*` events' metadata (`pool`). @default undefined */
+  pool?: string;
+  /** What the work is (a tool name, say), for the `retry.*` events' metadata (`operation`). @default undefined */
+  operation?: string;
 }
 
 /**
@@ -53,28 +58,36 @@ export const EXECUTE_WITH_RETRY_DEFAULTS = { maxAttempts: 3, backoffMs: [100, 20
 
 /**
  * Runs `fn` until it succeeds, the error is not retriable, or attempts run out; waits the
- * policy's backoff between attempts (emitting `retry.attempt`) and emits `retry.exhausted` when
- * a retriable error is left with no attempt. Rejects with the last error.
- * @example await executeWithRetry((signal) => sp.execute('fetch', {}, { signal }), { maxAttempts: 3, jitter: true });
+ * policy's backoff between attempts (emitting `retry.attempt` and `retry.backoff`), emits
+ * `retry.success` with the attempts it took, and `retry.exhausted` when a retriable error is
+ * left with no attempt. Rejects with the last error.
+ * @example await executeWithRetry((signal) => sp.execute('fetch', {}, { signal }), { maxAttempts: 3, jitter: true, pool: 'default', operation: 'fetch' });
  */
 export async function executeWithRetry<T>(fn: (signal: AbortSignal, attempt: number) => T | PromiseLike<T>, options: RetryOptions = {}): Promise<T> {
-  const { policy: given, signal, ...policyOptions } = options;
+  const { policy: given, signal, pool, operation, ...policyOptions } = options;
   const policy = given ?? new RetryPolicy({ ...EXECUTE_WITH_RETRY_DEFAULTS, ...policyOptions });
   const live = signal ?? new AbortController().signal;
+  const startedAt = performance.now();
+  const meta = { pool, operation };
   for (let attempt = 1; ; attempt++) {
     if (live.aborted) throw new AbortError(live.reason, attempt === 1 ? 'queued' : 'running');
+    let value: T;
     try {
-      return await fn(live, attempt);
+      value = await fn(live, attempt);
     } catch (error) {
       if (live.aborted || !policy.retryForError(error)) throw error;
       if (!policy.shouldRetry(attempt)) {
-        emitResilienceEvent('retry.exhausted', { attempts: attempt }, { lastError: error });
+        emitResilienceEvent('retry.exhausted', { attempts: attempt, totalDurationMs: performance.now() - startedAt }, { ...meta, lastError: error });
         throw error;
       }
       const delayMs = policy.backoffForAttempt(attempt);
-      emitResilienceEvent('retry.attempt', { attempt, delayMs }, { lastError: error });
+      emitResilienceEvent('retry.attempt', { attempt, delayMs }, { ...meta, lastError: error });
+      emitResilienceEvent('retry.backoff', { delayMs }, { pool, attempt });
       await delay(delayMs, live);
+      continue;
     }
+    emitResilienceEvent('retry.success', { attempts: attempt, totalDurationMs: performance.now() - startedAt }, meta);
+    return value;
   }
 }
 

@@ -1,6 +1,7 @@
 /** The original's `Snakepit.HealthMonitor`: worker crashes in a rolling window, and whether that is healthy. */
 import type { WorkerExit } from '../worker/worker.js';
 import type { WorkerInfo } from '../pool/pool-types.js';
+import { CrashWindow } from './crash-window.js';
 import { emitResilienceEvent } from './events.js';
 import { positiveInt } from './validate.js';
 
@@ -68,8 +69,10 @@ export class HealthMonitor {
   readonly maxCrashes: number;
   readonly crashWindowMs: number;
   readonly checkIntervalMs: number;
-  /** Crash times (epoch ms) and reasons per worker, oldest first. */
-  readonly #workers = new Map<string, { times: number[]; reasons: unknown[] }>();
+  /** Crash times (epoch ms) per worker. */
+  readonly #crashes: CrashWindow<string>;
+  /** The latest crash reasons per worker, oldest first. */
+  readonly #reasons = new Map<string, unknown[]>();
   #totalCrashes = 0;
   #timer: NodeJS.Timeout | undefined;
 
@@ -79,6 +82,7 @@ export class HealthMonitor {
     this.maxCrashes = positiveInt('maxCrashes', options.maxCrashes ?? d.maxCrashes);
     this.crashWindowMs = positiveInt('crashWindowMs', options.crashWindowMs ?? d.crashWindowMs);
     this.checkIntervalMs = positiveInt('checkIntervalMs', options.checkIntervalMs ?? d.checkIntervalMs);
+    this.#crashes = new CrashWindow(this.crashWindowMs);
     // Only memory is at stake: pruning is also done on every read, so the timer must not keep the process alive.
     this.#timer = setInterval(() => this.#prune(), this.checkIntervalMs);
     this.#timer.unref();
@@ -86,11 +90,11 @@ export class HealthMonitor {
 
   /** Records a crash of `workerId`; `info` (e.g. `{ reason: 'segfault' }`) is kept among its reasons. */
   recordCrash(workerId: string, info: Record<string, unknown> = {}): void {
-    let entry = this.#workers.get(workerId);
-    if (!entry) this.#workers.set(workerId, (entry = { times: [], reasons: [] }));
-    entry.times.push(Date.now());
-    entry.reasons.push(info);
-    if (entry.reasons.length > MAX_REASONS_PER_WORKER) entry.reasons.shift();
+    this.#crashes.record(workerId, Date.now());
+    let reasons = this.#reasons.get(workerId);
+    if (!reasons) this.#reasons.set(workerId, (reasons = []));
+    reasons.push(info);
+    if (reasons.length > MAX_REASONS_PER_WORKER) reasons.shift();
     this.#totalCrashes++;
     emitResilienceEvent('worker.crash', {}, { pool: this.pool, workerId, ...('reason' in info ? { reason: info.reason } : {}) });
   }
@@ -104,7 +108,7 @@ export class HealthMonitor {
   stats(): HealthStats {
     this.#prune();
     const workers: Record<string, WorkerHealth> = {};
-    for (const id of this.#workers.keys()) workers[id] = this.workerHealth(id);
+    for (const id of this.#crashes.keys()) workers[id] = this.workerHealth(id);
     const crashesInWindow = this.#crashesInWindow();
     return {
       pool: this.pool,
@@ -123,14 +127,12 @@ export class HealthMonitor {
    * 5 crashes as unhealthy with the default 10).
    */
   workerHealth(workerId: string): WorkerHealth {
-    const entry = this.#workers.get(workerId);
-    const since = Date.now() - this.crashWindowMs;
-    const crashCount = entry ? entry.times.filter((t) => t > since).length : 0;
+    const crashCount = this.#crashes.count(workerId, Date.now());
     return {
       healthy: crashCount < Math.ceil(this.maxCrashes / 2),
       crashCount,
-      lastCrashTime: entry?.times.at(-1) ?? null,
-      crashReasons: entry ? [...entry.reasons] : [],
+      lastCrashTime: this.#crashes.last(workerId) ?? null,
+      crashReasons: [...(this.#reasons.get(workerId) ?? [])],
     };
   }
 
@@ -156,19 +158,13 @@ export class HealthMonitor {
   }
 
   #crashesInWindow(): number {
-    const since = Date.now() - this.crashWindowMs;
-    let n = 0;
-    for (const { times } of this.#workers.values()) for (const t of times) if (t > since) n++;
-    return n;
+    return this.#crashes.total(Date.now());
   }
 
-  /** Drops crash times older than the window, and workers left with none. */
+  /** Drops crash times older than the window, and the reasons of workers left with none. */
   #prune(): void {
-    const since = Date.now() - this.crashWindowMs;
-    for (const [id, entry] of this.#workers) {
-      while (entry.times.length > 0 && entry.times[0]! <= since) entry.times.shift();
-      if (entry.times.length === 0) this.#workers.delete(id);
-    }
+    this.#crashes.prune(Date.now());
+    for (const id of this.#reasons.keys()) if (this.#crashes.last(id) === undefined) this.#reasons.delete(id);
   }
 }
 

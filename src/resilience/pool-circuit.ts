@@ -5,7 +5,7 @@
  */
 import { POOL_FAILURE_CODES } from '../error-table.js';
 import { isSnakepitError } from '../errors.js';
-import { isCallbackError, type CallObserver } from '../pool/task.js';
+import { combineObservers, isCallbackError, type CallObserver, type Task } from '../pool/task.js';
 import { CircuitBreaker, type CircuitBreakerStats } from './circuit-breaker.js';
 
 /** The pool config's `circuitBreaker` section (all fields resolved). */
@@ -59,6 +59,23 @@ export class PoolCircuit {
   /** Runs one call through the breaker (`CircuitOpenError` while open); just runs it when off. */
   run<T>(call: () => Promise<T>): Promise<T> {
     return this.breaker ? this.breaker.call(call) : call();
+  }
+
+  /**
+   * Makes `watched` (telemetry's observer, if any) and the breaker the task's observers; an open
+   * circuit fails the task at once (`circuit_open`), `watched` still told.
+   */
+  attach(task: Task, watched: CallObserver | undefined): void {
+    if (!this.breaker) {
+      task.observer = watched;
+      return;
+    }
+    try {
+      task.observer = combineObservers(watched, this.observe());
+    } catch (error) {
+      task.observer = watched;
+      task.fail(error as Error);
+    }
   }
 
   /** Lets one call in and watches its outcome; throws `CircuitOpenError` while open; undefined when off. */

@@ -2,15 +2,16 @@
  * The host side of sessions and host tools for one instance: the session store, the host tool
  * registry, the bridge that answers Python, and what happens when a session starts or ends.
  */
-import { HostBridge } from '../bridge/host-bridge.js';
-import type { HostTool, HostToolFn, RegisterToolOptions } from '../bridge/host-tool.js';
-import { ToolRegistry } from '../bridge/tool-registry.js';
+import { HostRequests } from '../host-tools/host-requests.js';
+import type { HostTool, HostToolFn, RegisterToolOptions } from '../host-tools/host-tool.js';
+import { ToolRegistry } from '../host-tools/tool-registry.js';
 import type { Logger } from '../logger.js';
 import type { Pool } from '../pool/pool.js';
 import type { HostRequest } from '../transport/types.js';
 import type { Worker } from '../worker/worker.js';
 import { type SessionBackend } from './session.js';
 import { SessionStore, type SessionEndReason, type SessionRecord } from './session-store.js';
+import { sessionDispatched } from '../telemetry/session-events.js';
 
 export interface SessionHubOptions {
   sessionTtlMs: number;
@@ -24,7 +25,7 @@ export interface SessionHubOptions {
 export class SessionHub {
   readonly store: SessionStore;
   readonly registry: ToolRegistry;
-  readonly #bridge: HostBridge;
+  readonly #bridge: HostRequests;
   readonly #options: SessionHubOptions;
   /** Category `bridge`: host tools and the end of sessions (their tools, their cleanup). */
   readonly #logger: Logger;
@@ -36,7 +37,7 @@ export class SessionHub {
     this.#logger = options.logger.child({ category: 'bridge' });
     this.registry = new ToolRegistry(this.#logger);
     this.store = new SessionStore({ defaultTtlMs: options.sessionTtlMs, cleanupIntervalMs: options.sessionCleanupIntervalMs });
-    this.#bridge = new HostBridge({ registry: this.registry, sessions: this.store, hostToolTimeoutMs: options.hostToolTimeoutMs, logger: this.#logger });
+    this.#bridge = new HostRequests({ registry: this.registry, sessions: this.store, hostToolTimeoutMs: options.hostToolTimeoutMs, logger: this.#logger });
     this.store.on('session:ended', (record, reason) => {
       const ending = this.#onEnded(record, reason).finally(() => this.#ending.delete(record.id));
       this.#ending.set(record.id, ending);
@@ -59,6 +60,7 @@ export class SessionHub {
   /** For the pools: a session's call goes to `worker`; returns the state to restore there, if any. */
   readonly onSessionDispatch = (sessionId: string, worker: Worker): Record<string, unknown> | undefined => {
     const record = this.store.ensure(sessionId);
+    sessionDispatched(record, worker);
     const firstTimeHere = this.store.recordDispatch(sessionId, worker.id, worker.pool);
     return firstTimeHere && record.state.size > 0 ? this.store.stateSnapshot(sessionId) : undefined;
   };

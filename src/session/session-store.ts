@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { describeValue } from '../config/format-issues.js';
 import { ValidationError } from '../errors.js';
+import { programEvent } from '../telemetry/session-events.js';
 
 /** Counters of one session. */
 export interface SessionStats {
@@ -270,16 +271,21 @@ export class SessionStore extends EventEmitter<SessionStoreEvents> {
   putProgram(id: string, programId: string, program: unknown): void {
     if (typeof programId !== 'string' || programId === '') invalid('programId', 'a non-empty string', programId);
     this.require(id).programs.set(programId, program);
+    programEvent('stored', id, programId);
   }
 
   /** The program, or undefined when the session has none of that id. */
   getProgram(id: string, programId: string): unknown {
-    return this.require(id).programs.get(programId);
+    const programs = this.require(id).programs;
+    programEvent('retrieved', id, programId, programs.has(programId));
+    return programs.get(programId);
   }
 
   /** Returns whether the program existed. */
   deleteProgram(id: string, programId: string): boolean {
-    return this.require(id).programs.delete(programId);
+    const existed = this.require(id).programs.delete(programId);
+    programEvent('deleted', id, programId, existed);
+    return existed;
   }
 
   putMetadata(id: string, key: string, value: unknown): void {

@@ -1,7 +1,17 @@
 /** A session: calls that share `session_context.session_id`, stick to one worker, and own state and host tools. */
-import type { HostTool, HostToolFn, HostToolSpec, RegisterToolOptions } from '../bridge/host-tool.js';
+import type { HostTool, HostToolFn, HostToolSpec, RegisterToolOptions } from '../host-tools/host-tool.js';
 import type { ChunkInfo, ExecuteOptions, Snakepit } from '../snakepit.js';
 import type { SessionRecord } from './session-store.js';
+import type { CallChunk, CallRest, CallResult, DefaultPool, ResultFromGeneratedTypes, ResultTypeArgument, ToolArgs, ToolName } from '../typed/registry.js';
+
+/** Options of `sp.session(id, options)`. */
+export interface SessionOptions {
+  /** Pool whose workers serve the session. @default 'default' (or the only pool) */
+  pool?: string;
+  /** Idle time before the session expires, in ms. @default config `sessionTtlMs` (1 h) */
+  ttlMs?: number;
+  metadata?: Record<string, unknown>;
+}
 
 /** Options of a call made through a session (the session id and pool are fixed). */
 export type SessionCallOptions = Omit<ExecuteOptions, 'sessionId' | 'pool'>;
@@ -49,8 +59,8 @@ export class SessionState {
   }
 }
 
-/** Created by `sp.session(id)`. Affinity follows the pool's `affinity` mode. */
-export class Session {
+/** Created by `sp.session(id)`. Affinity follows the pool's `affinity` mode; `P` is its pool (for generated tool types). */
+export class Session<P extends string = DefaultPool> {
   /** The session's state, shared with Python's `session_context.state`. */
   readonly state: SessionState;
 
@@ -64,18 +74,26 @@ export class Session {
   }
 
   /** Runs a tool in this session. */
-  execute<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: SessionCallOptions = {}): Promise<T> {
-    return this.sp.execute<T>(tool, args, this.#options(options));
+  execute<T extends ResultTypeArgument = ResultFromGeneratedTypes, K extends ToolName<P> = ToolName<P>>(tool: K, ...rest: CallRest<P, K, SessionCallOptions>): Promise<CallResult<T, P, K>>;
+  execute(tool: string, args: Record<string, unknown> = {}, options: SessionCallOptions = {}): Promise<unknown> {
+    return this.sp.execute(tool, args, this.#options(options));
   }
 
   /** Streams a tool's chunks in this session. */
-  stream<T = unknown>(tool: string, args: Record<string, unknown> = {}, options: SessionCallOptions = {}): AsyncIterableIterator<T> {
-    return this.sp.stream<T>(tool, args, this.#options(options));
+  stream<T extends ResultTypeArgument = ResultFromGeneratedTypes, K extends ToolName<P> = ToolName<P>>(tool: K, ...rest: CallRest<P, K, SessionCallOptions>): AsyncIterableIterator<CallChunk<T, P, K>>;
+  stream(tool: string, args: Record<string, unknown> = {}, options: SessionCallOptions = {}): AsyncIterableIterator<unknown> {
+    return this.sp.stream(tool, args, this.#options(options));
   }
 
   /** Streams with a callback, in this session. */
-  executeStream<T = unknown>(tool: string, args: Record<string, unknown>, onChunk: (chunk: T, info: ChunkInfo) => void, options: SessionCallOptions = {}): Promise<void> {
-    return this.sp.executeStream<T>(tool, args, onChunk, this.#options(options));
+  executeStream<T extends ResultTypeArgument = ResultFromGeneratedTypes, K extends ToolName<P> = ToolName<P>>(
+    tool: K,
+    args: ToolArgs<P, K>,
+    onChunk: (chunk: CallChunk<T, P, K>, info: ChunkInfo) => void,
+    options?: SessionCallOptions,
+  ): Promise<void>;
+  executeStream(tool: string, args: Record<string, unknown>, onChunk: (chunk: unknown, info: ChunkInfo) => void, options: SessionCallOptions = {}): Promise<void> {
+    return this.sp.executeStream(tool, args, onChunk, this.#options(options));
   }
 
   /**

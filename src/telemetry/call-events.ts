@@ -113,7 +113,7 @@ class CallTrace implements CallObserver {
     const durationMs = performance.now() - this.startedAt;
     if (this.streamOn) emit('snakepit.stream.closed', { messages: this.messages, durationMs }, this.#withFields({ ok: false }));
     const workerId = (error as { details?: { workerId?: string } } | null)?.details?.workerId ?? task.worker?.id;
-    emit('snakepit.call.exception', { durationMs }, this.#withFields({ workerId, code: errorCode(error), kind: (error as Error)?.name ?? 'Error' }));
+    emit('snakepit.call.exception', { durationMs }, this.#withFields({ workerId, code: errorCode(error), category: (error as { category?: string } | null)?.category, kind: (error as Error)?.name ?? 'Error' }));
   }
 }
 

@@ -1,9 +1,12 @@
 /**
- * The event catalog: every name the bus publishes, with its measurements and metadata. The
- * original's `[:snakepit, :pool, :queue, :enqueued]` is `snakepit.pool.queue.enqueued` here.
- * Names are a closed set (a typed map, not free-form strings): Python may only emit the
- * `snakepit.python.*` names listed here, so a worker cannot create channels at will.
+ * The event catalog: every `snakepit.*` name the bus publishes, with its measurements and
+ * metadata. The original's `[:snakepit, :pool, :queue, :enqueued]` is `snakepit.pool.queue.enqueued`
+ * here. Names are a closed set (a typed map, not free-form strings): Python may only emit the
+ * `snakepit.python.*` names of python-catalog.ts, so a worker cannot create channels at will.
+ * The ML and resilience events are in catalog-ml.ts.
  */
+import { ML_EVENTS, type MlEventMap } from './catalog-ml.js';
+import { PYTHON_EVENTS, type PythonEventName } from './python-catalog.js';
 
 /** Numbers only: durations are in milliseconds (`durationMs`), times in epoch ms (`systemTime`). */
 export type Measurements = Record<string, number>;
@@ -21,14 +24,22 @@ type WorkerMeta = {
   pool: string;
   workerId: string;
 };
-type None = Record<string, never>;
-type Ev<M extends Measurements, D> = { measurements: M; metadata: D };
+/** An event without measurements. */
+export type None = Record<string, never>;
+/** One event's payload shape. */
+export type Ev<M extends Measurements, D> = { measurements: M; metadata: D };
 
 /** Every host-side event with its payload shape. */
 export interface HostEventMap {
   'snakepit.pool.initialized': Ev<{ durationMs: number; workers: number }, { pool: string }>;
-  /** The pool's health status changed (the original's periodic snapshot is `snakepit status`). */
-  'snakepit.pool.status': Ev<{ workers: number; available: number; busy: number; queued: number }, { pool: string; status: string }>;
+  /**
+   * A snapshot of the pool: every `poolStatusIntervalMs` while anyone listens (`trigger: 'interval'`)
+   * and when its health status changes (`trigger: 'health'`).
+   */
+  'snakepit.pool.status': Ev<
+    { queueDepth: number; availableWorkers: number; busyWorkers: number; totalWorkers: number },
+    { pool: string; status: string; trigger: 'interval' | 'health' }
+  >;
   'snakepit.pool.queue.enqueued': Ev<{ queueDepth: number }, CallMeta>;
   'snakepit.pool.queue.dequeued': Ev<{ queueDepth: number; waitMs: number }, CallMeta & { workerId: string }>;
   'snakepit.pool.queue.timeout': Ev<{ waitMs: number }, CallMeta>;
@@ -39,27 +50,50 @@ export interface HostEventMap {
   'snakepit.pool.worker.terminated': Ev<{ lifetimeMs: number }, WorkerMeta & { expected: boolean; reason: string | undefined; exitCode: number | null; signal: string | null }>;
   /** A replacement of a crashed worker is ready. */
   'snakepit.pool.worker.restarted': Ev<None, WorkerMeta>;
-  'snakepit.pool.worker.recycled': Ev<None, WorkerMeta & { reason: string }>;
+  /**
+   * A worker was replaced (`reason`: ttl, max_requests, memory, manual): `memoryMb` its resident
+   * memory when the recycle began (left out where unreadable), `uptimeMs`, `requests` it served.
+   */
+  'snakepit.pool.worker.recycled': Ev<{ memoryMb?: number; uptimeMs: number; requests: number }, WorkerMeta & { reason: string; memoryThresholdMb?: number }>;
   'snakepit.call.start': Ev<{ systemTime: number }, CallMeta>;
   'snakepit.call.stop': Ev<{ durationMs: number }, CallMeta & { workerId: string | undefined }>;
-  'snakepit.call.exception': Ev<{ durationMs: number }, CallMeta & { workerId: string | undefined; code: string | undefined; kind: string }>;
+  /** `category`: the error's (worker, timeout, python_error, grpc_error, validation, pool); undefined for a non-Snakepit error. */
+  'snakepit.call.exception': Ev<{ durationMs: number }, CallMeta & { workerId: string | undefined; code: string | undefined; category: string | undefined; kind: string }>;
   'snakepit.stream.opened': Ev<None, CallMeta>;
   'snakepit.stream.message': Ev<{ index: number }, CallMeta>;
   'snakepit.stream.closed': Ev<{ messages: number; durationMs: number }, CallMeta & { ok: boolean }>;
+  /** A heartbeat ping went out. */
+  'snakepit.heartbeat.ping_sent': Ev<None, WorkerMeta>;
+  /** Its pong came back after `latencyMs`. */
+  'snakepit.heartbeat.pong_received': Ev<{ latencyMs: number }, WorkerMeta>;
   'snakepit.heartbeat.missed': Ev<{ missed: number }, WorkerMeta & { maxMissed: number }>;
   'snakepit.heartbeat.recovered': Ev<{ missedBefore: number }, WorkerMeta>;
+  /** Heartbeats gave up on a worker (it is killed as hung): `failureReason` `heartbeat_timeout` or `ping_failed`. */
+  'snakepit.heartbeat.monitor_failure': Ev<{ missed: number }, WorkerMeta & { failureReason: 'heartbeat_timeout' | 'ping_failed' }>;
   /** The crash barrier classified a worker death. */
   'snakepit.worker.crash': Ev<None, { pool: string | undefined; workerId: string; reason?: unknown }>;
   'snakepit.crash_barrier.slot_removed': Ev<None, WorkerMeta & { reason: string }>;
-  'snakepit.circuit_breaker.opened': Ev<{ failureCount: number }, { pool: string | undefined }>;
-  'snakepit.circuit_breaker.closed': Ev<None, { pool: string | undefined }>;
-  'snakepit.circuit_breaker.half_open': Ev<None, { pool: string | undefined }>;
-  'snakepit.retry.attempt': Ev<{ attempt: number; delayMs: number }, { lastError: unknown }>;
-  'snakepit.retry.exhausted': Ev<{ attempts: number }, { lastError: unknown }>;
-  'snakepit.telemetry.dropped': Ev<{ count: number }, { workerId: string; name: string }>;
+  /**
+   * A Python event was dropped: its name is not catalogued (`reason: 'unknown_event'`), or a
+   * measurement key is outside the allowlist or not a number. `count`: drops since start.
+   */
+  'snakepit.telemetry.dropped': Ev<
+    { count: number },
+    { workerId: string; name: string; reason: 'unknown_event' | 'unknown_measurement_key' | 'invalid_measurement'; key?: string }
+  >;
   'snakepit.session.created': Ev<{ ttlMs: number }, { sessionId: string }>;
   /** A session ended: `reason` is `expired` or `deleted`. */
   'snakepit.session.ended': Ev<{ lifetimeMs: number; calls: number }, { sessionId: string; reason: string }>;
+  /** A call of the session went to a worker (`calls`: its calls so far, this one included). */
+  'snakepit.session.accessed': Ev<{ calls: number }, { sessionId: string; pool: string; workerId: string }>;
+  /** The session's calls now go to `workerId` (its first worker, or another after `previousWorkerId`). */
+  'snakepit.session.affinity.assigned': Ev<None, { sessionId: string; pool: string; workerId: string; previousWorkerId: string | undefined }>;
+  /** The session's worker is gone (`reason`: the worker exited or was recycled away). */
+  'snakepit.session.affinity.broken': Ev<None, { sessionId: string; pool: string; workerId: string; reason: string }>;
+  /** A session program was stored (`session.putProgram`, or Python's `put_program`). */
+  'snakepit.session.program.stored': Ev<None, { sessionId: string; programId: string }>;
+  'snakepit.session.program.retrieved': Ev<None, { sessionId: string; programId: string; found: boolean }>;
+  'snakepit.session.program.deleted': Ev<None, { sessionId: string; programId: string; existed: boolean }>;
   /** Zero-copy (issue 10): the host wrote a call's large argument to /dev/shm. */
   'snakepit.zero_copy.exported': Ev<{ bytes: number; durationMs: number }, { name: string }>;
   /** The host read (and removed) a large value Python sent through /dev/shm. */
@@ -86,30 +120,7 @@ export interface HostEventMap {
     { downtimeMs: number; attempts: number },
     { workerId: string; previousWorkerId: string; attached: true; address: string; pid: number }
   >;
-  /** `telemetry.gpuProfiler`: one nvidia-smi reading of one GPU (fields it reports as N/A left out). */
-  'snakepit.gpu.sampled': Ev<
-    Partial<{ memoryUsedMb: number; memoryTotalMb: number; utilizationPercent: number; temperatureC: number; powerW: number }>,
-    { device: number }
-  >;
 }
-
-/** Python's events: what `snakepit_bridge.telemetry` may emit (other names are counted and dropped). */
-export const PYTHON_EVENTS = [
-  'snakepit.python.call.start',
-  'snakepit.python.call.stop',
-  'snakepit.python.call.exception',
-  'snakepit.python.tool.execution.start',
-  'snakepit.python.tool.execution.stop',
-  'snakepit.python.tool.execution.exception',
-  'snakepit.python.span.start',
-  'snakepit.python.span.stop',
-  'snakepit.python.span.exception',
-  'snakepit.python.memory.sampled',
-  'snakepit.python.cpu.sampled',
-  'snakepit.python.custom',
-] as const;
-
-export type PythonEventName = (typeof PYTHON_EVENTS)[number];
 
 /** Metadata every folded Python event carries (plus what Python put there). */
 export interface PythonMeta extends Metadata {
@@ -118,8 +129,8 @@ export interface PythonMeta extends Metadata {
   correlationId: string | undefined;
 }
 
-/** The whole typed map: host events plus Python's. */
-export type TelemetryEventMap = HostEventMap & { [N in PythonEventName]: Ev<Measurements, PythonMeta> };
+/** The whole typed map: host events, the ML and resilience events, and Python's. */
+export type TelemetryEventMap = HostEventMap & MlEventMap & { [N in PythonEventName]: Ev<Measurements, PythonMeta> };
 export type TelemetryEventName = keyof TelemetryEventMap;
 
 const HOST_EVENTS: readonly (keyof HostEventMap)[] = [
@@ -141,39 +152,33 @@ const HOST_EVENTS: readonly (keyof HostEventMap)[] = [
   'snakepit.stream.opened',
   'snakepit.stream.message',
   'snakepit.stream.closed',
+  'snakepit.heartbeat.ping_sent',
+  'snakepit.heartbeat.pong_received',
   'snakepit.heartbeat.missed',
   'snakepit.heartbeat.recovered',
+  'snakepit.heartbeat.monitor_failure',
   'snakepit.worker.crash',
   'snakepit.crash_barrier.slot_removed',
-  'snakepit.circuit_breaker.opened',
-  'snakepit.circuit_breaker.closed',
-  'snakepit.circuit_breaker.half_open',
-  'snakepit.retry.attempt',
-  'snakepit.retry.exhausted',
   'snakepit.telemetry.dropped',
   'snakepit.zero_copy.exported',
   'snakepit.zero_copy.imported',
   'snakepit.zero_copy.fallback',
   'snakepit.session.created',
   'snakepit.session.ended',
+  'snakepit.session.accessed',
+  'snakepit.session.affinity.assigned',
+  'snakepit.session.affinity.broken',
+  'snakepit.session.program.stored',
+  'snakepit.session.program.retrieved',
+  'snakepit.session.program.deleted',
   'snakepit.cleanup.orphans_reaped',
   'snakepit.cleanup.completed',
-  'snakepit.gpu.sampled',
   'snakepit.grpc.connection.established',
   'snakepit.grpc.connection.lost',
   'snakepit.grpc.connection.reconnected',
 ];
 
-/** Every catalogued name, host events first. */
-export const EVENT_NAMES: readonly TelemetryEventName[] = [...HOST_EVENTS, ...PYTHON_EVENTS];
+/** Every catalogued name: host events, then the ML and resilience ones, then Python's. */
+export const EVENT_NAMES: readonly TelemetryEventName[] = [...HOST_EVENTS, ...ML_EVENTS, ...PYTHON_EVENTS];
 
-const PYTHON_SET = new Set<string>(PYTHON_EVENTS);
-
-/**
- * Maps a name Python sent (`tool.execution.stop`, `python.tool.execution.stop` or the full
- * `snakepit.python.tool.execution.stop`) to its catalogued name; undefined when not catalogued.
- */
-export function pythonEventName(name: string): PythonEventName | undefined {
-  const full = name.startsWith('snakepit.python.') ? name : name.startsWith('python.') ? `snakepit.${name}` : `snakepit.python.${name}`;
-  return PYTHON_SET.has(full) ? (full as PythonEventName) : undefined;
-}
+export { PYTHON_EVENTS, pythonEventName, type PythonEventName } from './python-catalog.js';

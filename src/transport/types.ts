@@ -1,4 +1,5 @@
 /** The transport seam: the only thing a Worker uses to talk to its Python process. */
+import type { HandshakeToolTypes } from '../typed/type-spec.js';
 import type { TelemetryControl } from '../telemetry/python-events.js';
 import type { StreamFlow } from './stream-flow.js';
 
@@ -9,6 +10,8 @@ export interface ToolSpec {
   parameters: { name: string; type: string; required: boolean; default?: unknown }[];
   supports_streaming: boolean;
   required_variables: string[];
+  /** Parameter types, sent by workers of pools with `validateArgs` (`SNAKEPIT_TOOL_TYPES=1`). */
+  types?: HandshakeToolTypes;
 }
 
 /** What the worker reports once it can take calls. */
@@ -59,8 +62,8 @@ export interface OutgoingCall {
   readonly deadlineMs: number | undefined;
   /** The session's state, sent with its first call on a worker new to it (`on_session_restore`). */
   readonly restore: Record<string, unknown> | undefined;
-  /** One streamed item, as Python yielded it. */
-  chunk(data: unknown, final: boolean): void;
+  /** One streamed item, as Python yielded it; `metadata`: the chunk object's `.metadata` map, when it has one. */
+  chunk(data: unknown, final: boolean, metadata?: Record<string, unknown>): void;
 }
 
 /** What a transport tells its worker: one event per call, as it ends. */

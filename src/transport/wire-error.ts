@@ -26,9 +26,11 @@ export function pythonErrorFromWire(error: WireError, tool?: string): PythonErro
 
 /** A start-up failure (`fatal` frame) as a `WorkerError` carrying the Python traceback. */
 export function fatalErrorFromWire(error: WireError, workerId: string): WorkerError {
-  const code = (keptFromFatal(error.code) ? error.code : 'worker_start_failed') as ErrorCode;
+  const kept = keptFromFatal(error.code);
+  const code = (kept ? error.code : 'worker_start_failed') as ErrorCode;
   return new WorkerError(`Worker ${workerId} failed to start: ${error.type}: ${error.message}`, code, {
     ...error.details,
+    ...(!kept && error.code ? { code: error.code } : {}),
     workerId,
     exceptionType: error.type,
     pythonTraceback: error.traceback,

@@ -1,6 +1,6 @@
 /**
  * How the host reaches one worker, built in one place: a spawned pipe worker (its pipes carry
- * everything), a spawned gRPC worker (its pipes are the control channel: `ready` with its
+ * everything), a spawned gRPC worker (its pipes carry only its life cycle: `ready` with its
  * address, `fatal`, telemetry; calls go over gRPC) or an attached gRPC worker (no process).
  */
 import { WorkerError } from '../errors.js';
@@ -54,8 +54,8 @@ export class Connection {
       input: process.fromPython,
       onTelemetry: (events) => foldPythonEvents(options.pool, options.workerId, events),
     });
-    // A broken pipe protocol leaves a process that can no longer be talked to (gRPC: the control
-    // channel is how shutdown and the parent watch reach Python): the worker must go.
+    // A broken pipe protocol leaves a process that can no longer be talked to (gRPC: the pipes are
+    // how the parent watch reaches Python): the worker must go.
     this.link.onFailure((error) => {
       this.#transport?.fail(error); // a pipe transport has failed with its link already
       options.onFailure(error);
@@ -70,16 +70,16 @@ export class Connection {
     return this.#transport;
   }
 
-  /** Handshakes (pipe: the `ready` frame; gRPC: the control channel's address, then Describe). */
+  /** Handshakes (pipe: the `ready` frame; gRPC: the address in the pipes' `ready` frame, then Describe). */
   async connect(): Promise<ReadyInfo> {
     const { endpoint, workerId } = this.#options;
     if (endpoint.kind === 'spawn' && endpoint.transport === 'pipe') return this.#transport!.ready;
     let address: string;
     let token: string | undefined;
     if (endpoint.kind === 'spawn') {
-      const control = await this.link!.ready;
-      if (!control.address) throw new WorkerError(`Worker ${workerId} did not report its gRPC address`, 'protocol_error', { workerId });
-      address = control.address;
+      const announced = await this.link!.ready;
+      if (!announced.address) throw new WorkerError(`Worker ${workerId} did not report its gRPC address`, 'protocol_error', { workerId });
+      address = announced.address;
       token = endpoint.workerToken;
     } else {
       address = endpoint.address;

@@ -3,7 +3,9 @@
  * hung after too many missed pings in a row. Also the environment that tells the Python side
  * (`snakepit_bridge/heartbeat.py`) how often to expect pings.
  */
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../logger.js';
+import { heartbeatMonitorFailure, heartbeatPingSent, heartbeatPongReceived, type HeartbeatTarget } from '../telemetry/heartbeat-events.js';
 
 /** Heartbeat settings of a pool (the resolved `heartbeat` config). */
 export interface HeartbeatSettings {
@@ -17,7 +19,12 @@ export interface HeartbeatSettings {
   readonly maxMissedHeartbeats: number;
   /** Delay between the worker becoming ready and the first ping, in ms. @default 0 */
   readonly initialDelayMs: number;
-  /** Whether the Python worker exits (code 5) when the host stops pinging it. @default true */
+  /**
+   * Whether worker and host depend on each other: the Python worker exits (code 5) when the host
+   * stops pinging it, and the host kills a worker that misses `maxMissedHeartbeats` pings in a row.
+   * False: neither; the host marks such a worker unresponsive (no new calls) until it answers again.
+   * @default true
+   */
   readonly dependent: boolean;
 }
 
@@ -48,9 +55,13 @@ export interface HeartbeatHooks {
   onMissed?(miss: HeartbeatMiss): void;
   /** A pong after at least one miss. */
   onRecovered?(missedBefore: number): void;
-  /** `maxMissedHeartbeats` misses in a row: the monitor has stopped; the caller kills the worker. */
+  /** `maxMissedHeartbeats` misses in a row (dependent): the monitor has stopped; the caller kills the worker. */
   onDead(miss: HeartbeatMiss): void;
+  /** `maxMissedHeartbeats` misses in a row (not dependent): the monitor keeps pinging; `onRecovered` follows a pong. */
+  onUnresponsive?(miss: HeartbeatMiss): void;
   logger?: Logger | undefined;
+  /** Whose heartbeat this is, for its telemetry events (none without it). */
+  telemetry?: HeartbeatTarget | undefined;
 }
 
 /**
@@ -99,8 +110,11 @@ export class HeartbeatMonitor {
     this.#timer = undefined;
     const { pingIntervalMs, timeoutMs } = this.settings;
     const sentAt = Date.now();
+    const sentAtMs = performance.now();
+    heartbeatPingSent(this.hooks.telemetry);
     const outcome = await this.#pingOnce(timeoutMs);
     if (this.#stopped) return;
+    if (outcome === 'pong') heartbeatPongReceived(this.hooks.telemetry, performance.now() - sentAtMs);
     if (outcome === 'pong') this.#onPong();
     else this.#onMiss(outcome);
     this.#schedule(Math.max(0, sentAt + pingIntervalMs - Date.now()));
@@ -149,9 +163,15 @@ export class HeartbeatMonitor {
     const miss: HeartbeatMiss = { missed: this.#missed, maxMissed, ...outcome };
     this.hooks.logger?.warn(`Heartbeat missed (${this.#missed}/${maxMissed}, ${outcome.reason}${outcome.error ? `: ${outcome.error.message}` : ''})`);
     this.hooks.onMissed?.(miss);
-    if (this.#missed >= maxMissed && !this.#stopped) {
+    if (this.#missed < maxMissed || this.#stopped) return;
+    if (this.settings.dependent) {
+      heartbeatMonitorFailure(this.hooks.telemetry, this.#missed, outcome.reason);
       this.stop();
       this.hooks.onDead(miss);
+    } else if (this.#missed === maxMissed) {
+      heartbeatMonitorFailure(this.hooks.telemetry, this.#missed, outcome.reason);
+      this.hooks.logger?.warn(`Worker unresponsive after ${maxMissed} missed heartbeats; not killed (heartbeat.dependent is false), no new calls until it answers`);
+      this.hooks.onUnresponsive?.(miss);
     }
   }
 }

@@ -58,7 +58,7 @@ function spawnChild(options: SpawnOptions) {
   });
 }
 
-/** One child process with fds 3 (to Python) and 4 (from Python) as its control/data pipes. */
+/** One child process with fds 3 (to Python) and 4 (from Python) as its protocol pipes. */
 export class WorkerProcess {
   readonly exited: Promise<ProcessExit>;
   readonly #child: ReturnType<typeof spawnChild>;

@@ -79,6 +79,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #killCode: 'worker_crashed' | 'worker_hung' = 'worker_crashed';
   #stopRequested = false;
   #heartbeat: HeartbeatMonitor | undefined;
+  #unresponsive = false;
   #startupError: WorkerError | undefined;
 
   private constructor(readonly options: WorkerOptions) {
@@ -128,12 +129,20 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** True when the worker can take another call now (a free slot or room in its pipeline). */
   get available(): boolean {
-    return (this.state === 'ready' || this.state === 'busy') && this.inflight < this.capacity + this.pipelineDepth;
+    return (this.state === 'ready' || this.state === 'busy') && !this.#unresponsive && this.inflight < this.capacity + this.pipelineDepth;
   }
 
   /** True when a call sent now starts at once. */
   get hasFreeSlot(): boolean {
-    return (this.state === 'ready' || this.state === 'busy') && this.inflight < this.capacity;
+    return (this.state === 'ready' || this.state === 'busy') && !this.#unresponsive && this.inflight < this.capacity;
+  }
+
+  /**
+   * True while a worker of a `heartbeat.dependent: false` pool has missed `maxMissedHeartbeats`
+   * pings in a row: it is not killed, but gets no new calls until it answers a ping again.
+   */
+  get unresponsive(): boolean {
+    return this.#unresponsive;
   }
 
   /** Current load as a fraction of capacity. */
@@ -269,9 +278,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.#heartbeat = new HeartbeatMonitor(settings, {
       ping: (timeoutMs) => this.ping(timeoutMs),
       onMissed: (miss) => this.emit('heartbeat-missed', miss),
-      onRecovered: (missedBefore) => this.emit('heartbeat-recovered', missedBefore),
+      onRecovered: (missedBefore) => {
+        this.#unresponsive = false;
+        this.emit('heartbeat-recovered', missedBefore);
+      },
       onDead: (miss) => this.kill(`heartbeat: ${miss.missed} missed`, 'worker_hung'),
+      onUnresponsive: () => {
+        this.#unresponsive = true;
+      },
       logger: this.options.logger.child({ workerId: this.id, pool: this.pool, category: 'heartbeat' }),
+      telemetry: { pool: this.pool, workerId: this.id },
     });
   }
 

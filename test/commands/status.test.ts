@@ -108,7 +108,7 @@ describe('with an instance running', () => {
     expect(text).toMatch(/^# TYPE snakepit_pool_queue_depth gauge$/m);
   });
 
-  it('GET /metrics adds telemetry.metrics() once created, each family once', async () => {
+  it('GET /metrics adds the metrics registry (telemetry.metrics(), or made by the first scrape), each family once', async () => {
     telemetry.metrics();
     await sp.execute('ping');
     const text = await getText(sp.controlEndpoint!.socketPath, '/metrics');

@@ -72,7 +72,7 @@ describe('attached workers over TLS', () => {
   it('a wrong token is unauthenticated, naming the address', async () => {
     await expect(start({ workers: [{ address: tls.address }], tls: { ca: good.ca }, token: { value: 'wrong' } })).rejects.toMatchObject({
       code: 'unauthenticated',
-      details: { address: tls.address, grpcCode: 'UNAUTHENTICATED' },
+      details: { address: tls.address, grpcStatus: 'UNAUTHENTICATED' },
     });
   });
 

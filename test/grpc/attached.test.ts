@@ -60,6 +60,6 @@ describe('attached gRPC workers', () => {
 
   it('refuses to attach with a wrong token', async () => {
     const start = Snakepit.start({ pools: [{ name: 'default', transport: 'grpc', poolStartupTimeoutMs: 3_000, workers: [{ address: tcp.address, token: 'wrong' }] }] }, { logSink: () => {} });
-    await expect(start).rejects.toMatchObject({ code: 'unauthenticated', category: 'worker', details: { grpcCode: 'UNAUTHENTICATED' } });
+    await expect(start).rejects.toMatchObject({ name: 'GrpcError', code: 'unauthenticated', category: 'grpc_error', grpcStatus: 'UNAUTHENTICATED', details: { grpcStatus: 'UNAUTHENTICATED' } });
   });
 });

@@ -2,7 +2,14 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkerError, type Snakepit } from '../../src/index.js';
-import { processAlive, startPool, waitForFullPool } from '../helpers/pool.js';
+import { processAlive, startPool, TRANSPORT, waitForFullPool } from '../helpers/pool.js';
+
+/** The worker running a call right after it was sent (calls are placed synchronously). */
+function busyWorker(sp: Snakepit) {
+  const busy = sp.listWorkers().filter((w) => w.inflight > 0);
+  expect(busy).toHaveLength(1);
+  return busy[0]!;
+}
 
 describe('worker crash mid-call', () => {
   let sp: Snakepit | undefined;
@@ -61,6 +68,25 @@ describe('worker crash mid-call', () => {
     // No call is in flight or queued now: the pool is idle, whether or not the replacement is up yet.
     await Promise.race([idle, new Promise((_, reject) => setTimeout(() => reject(new Error('onIdle did not resolve')), 10_000))]);
     expect(idleResolved).toBe(true);
+  });
+
+  it('kill -9 mid-call: the caller gets a WorkerError within a second and the pool refills', async () => {
+    ({ sp } = await startPool({ poolSize: 2 }));
+    const call = sp.execute('sleep', { ms: 30_000 });
+    const victim = busyWorker(sp);
+    const t0 = performance.now();
+    process.kill(victim.pid!, 'SIGKILL');
+    const error = await call.catch((e: unknown) => e);
+    const elapsedMs = performance.now() - t0;
+    console.info(`[${TRANSPORT}] kill -9 -> WorkerError in ${elapsedMs.toFixed(1)} ms`);
+    expect(elapsedMs).toBeLessThan(5_000);
+    expect(error).toBeInstanceOf(WorkerError);
+    expect(error).toMatchObject({ code: 'worker_crashed', signal: 'SIGKILL', details: { workerId: victim.id, crash: { signal: 'SIGKILL' } } });
+    // Someone else's SIGKILL: the OOM killer or not, depending on the cgroup's OOM counter.
+    expect(['oom', 'signal']).toContain((error as WorkerError).details.crash && ((error as WorkerError).details.crash as { reason: string }).reason);
+    await waitForFullPool(sp, 2);
+    expect(sp.stats().workers).toBe(2);
+    expect(sp.health('default')).toMatchObject({ status: 'healthy', crashes: 1, restarts: 1, lastError: { code: 'worker_crashed', workerId: victim.id } });
   });
 });
 

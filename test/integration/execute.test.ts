@@ -31,6 +31,17 @@ describe('execute with the showcase adapter', () => {
     expect(error).toMatchObject({ code: 'python_error', category: 'python_error', details: { code: 'unknown_operation', available: ['count', 'max', 'min', 'sum'] } });
   });
 
+  it("a rejected call's stack points at the caller's own line", async () => {
+    async function callerOfExecute(): Promise<unknown> {
+      const result = await sp.execute('process_list', { items: [1], operation: 'median' });
+      return result;
+    }
+    const error = (await callerOfExecute().catch((e: unknown) => e)) as Error;
+    expect(isSnakepitError(error)).toBe(true);
+    expect(error.stack).toContain('callerOfExecute');
+    expect(error.stack).toContain('execute.test.ts');
+  });
+
   it('lists the available tools for an unknown tool', async () => {
     const error = await sp.execute('no_such_tool').catch((e: unknown) => e);
     expect(isSnakepitError(error)).toBe(true);

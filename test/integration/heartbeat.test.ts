@@ -98,6 +98,34 @@ describe('heartbeats', () => {
     expect(processAlive(worker!.pid!)).toBe(true);
   });
 
+  it('dependent: false keeps a frozen worker: unresponsive (no new calls, not killed) until it answers again', async () => {
+    ({ sp } = await startPool({ adapter: ADAPTER, heartbeat: { ...FAST, dependent: false } }));
+    const pool = sp.pool();
+    const [worker] = sp.listWorkers();
+    let exits = 0;
+    pool.on('worker:exit', () => exits++);
+    const streak = new Promise<HeartbeatMiss>((resolve, reject) => {
+      AbortSignal.timeout(EVENT_TIMEOUT_MS).addEventListener('abort', () => reject(new Error('no streak of misses')));
+      pool.on('worker:heartbeat-missed', (_info: WorkerInfo, miss: HeartbeatMiss) => miss.missed >= miss.maxMissed && resolve(miss));
+    });
+    freeze(worker!.pid!);
+
+    expect(await streak).toMatchObject({ missed: FAST.maxMissedHeartbeats, reason: 'timeout' });
+    // Marked, not killed: a call now waits in the pool's queue instead of going to the frozen worker.
+    const call = sp.execute('pid');
+    expect(sp.stats().queued).toBe(1);
+    expect(sp.listWorkers()[0]!.inflight).toBe(0);
+    const recovered = once(pool, 'worker:heartbeat-recovered', { signal: AbortSignal.timeout(EVENT_TIMEOUT_MS) });
+    resume(worker!.pid!);
+    const [info, missedBefore] = (await recovered) as [WorkerInfo, number];
+    expect(missedBefore).toBeGreaterThanOrEqual(FAST.maxMissedHeartbeats);
+    expect(info.id).toBe(worker!.id);
+
+    await expect(call).resolves.toBe(worker!.pid); // the same worker, back in service
+    expect(exits).toBe(0);
+    expect(processAlive(worker!.pid!)).toBe(true);
+  });
+
   it("category 'heartbeat' at info shows heartbeat logs while the other categories stay at error", async () => {
     const started = await startPool({ adapter: ADAPTER, heartbeat: { ...FAST, maxMissedHeartbeats: 3 } }, { logLevel: 'error' }, { logCategories: { heartbeat: 'info' } });
     sp = started.sp;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Snakepit, type LogRecord, type SnakepitConfigInput } from '../../src/index.js';
+import { Snakepit, WorkerError, type LogRecord, type SnakepitConfigInput } from '../../src/index.js';
 import { Logger } from '../../src/logger.js';
 import { resolvePythonExecutable } from '../../src/python/runtime.js';
 import { buildWorkerEnv } from '../../src/python/worker-env.js';
@@ -181,6 +181,16 @@ describe(`thread profile (${TRANSPORT})`, () => {
     expect(counters).toHaveLength(4);
     const record = await withTimeout(finding, 10_000);
     expect(record.level).toBe('warn');
+  });
+
+  it('refuses an adapter that does not declare thread safety (adapter_not_thread_safe), unless requireThreadSafeAdapter is false', async () => {
+    const pool = { poolSize: 1, workerProfile: 'thread', threadsPerWorker: 2, adapter: 'echo_adapter.EchoAdapter' };
+    const error = (await startPool(pool).catch((e: unknown) => e)) as WorkerError;
+    expect(error).toBeInstanceOf(WorkerError);
+    expect(error).toMatchObject({ code: 'adapter_not_thread_safe', category: 'worker', details: { exceptionType: 'AdapterNotThreadSafeError' } });
+    expect(error.message).toContain('echo_adapter.EchoAdapter');
+    ({ sp } = await startPool({ ...pool, requireThreadSafeAdapter: false }));
+    await expect(sp.execute('echo', { x: 1 })).resolves.toBeDefined();
   });
 
   it('the worker reports its Python runtime in its handshake', async () => {

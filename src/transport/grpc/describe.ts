@@ -15,11 +15,12 @@ export interface DescribeMessage {
   protocol: number;
   pid: number;
   adapter: string;
-  tools: { name: string; description: string; parameters: ParameterMessage[]; supports_streaming: boolean; required_variables: string[] }[];
+  tools: { name: string; description: string; parameters: ParameterMessage[]; supports_streaming: boolean; required_variables: string[]; types?: Buffer }[];
   python: string;
   concurrency: number;
   /** null from workers that predate the field (`defaults: true` gives null for messages). */
   runtime?: PythonRuntimeWire | null;
+  dynamic_tools?: boolean;
   /** "" when the worker reports none (`SNAKEPIT_ZONE`), and from workers that predate the field. */
   zone?: string;
 }
@@ -33,6 +34,7 @@ export function readyInfoFromDescribe(info: DescribeMessage): ReadyInfo {
     python: info.python,
     concurrency: info.concurrency,
     ...(info.runtime ? { runtime: { version: info.runtime.version, gil_enabled: info.runtime.gil_enabled, free_threading: info.runtime.free_threading } } : {}),
+    ...(info.dynamic_tools ? { dynamic_tools: true } : {}),
     ...(info.zone ? { zone: info.zone } : {}),
     tools: info.tools.map(
       (t): ToolSpec => ({
@@ -40,6 +42,7 @@ export function readyInfoFromDescribe(info: DescribeMessage): ReadyInfo {
         description: t.description,
         supports_streaming: t.supports_streaming,
         required_variables: t.required_variables,
+        ...(t.types?.length ? { types: decode(t.types) as ToolSpec['types'] } : {}),
         parameters: t.parameters.map((p) => ({
           name: p.name,
           type: p.type,

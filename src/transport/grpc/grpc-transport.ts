@@ -64,7 +64,7 @@ const lostConnections = new WeakMap<object, LostConnection>();
 /** How long a call that lost its connection waits for the process exit to explain it. */
 const LOST_CALL_HOLD_MS = 2_000;
 /** A telemetry control message gets this long to be applied. */
-const CONTROL_DEADLINE_MS = 5_000;
+const TELEMETRY_SETTINGS_DEADLINE_MS = 5_000;
 /** A session's cleanup hook gets this long before the host gives up on it. */
 const CLEANUP_SESSION_DEADLINE_MS = 10_000;
 
@@ -79,6 +79,8 @@ interface ChunkMessage {
   data?: Buffer;
   error?: ErrorInfoMessage;
   is_final: boolean;
+  /** msgpack map (empty: none). */
+  metadata?: Buffer;
 }
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => grpc.ClientUnaryCall & grpc.ClientReadableStream<unknown>>;
@@ -194,7 +196,7 @@ export class GrpcTransport implements Transport {
     let failed = false;
     rpcCall.on('data', (chunk: ChunkMessage) => {
       if (chunk.item === 'error' && chunk.error) streamError = pythonErrorFromWire(wireErrorFromInfo(chunk.error), call.tool);
-      else if (chunk.data && this.#pending.has(id)) call.chunk(decode(chunk.data), chunk.is_final);
+      else if (chunk.data && this.#pending.has(id)) call.chunk(decode(chunk.data), chunk.is_final, chunk.metadata?.length ? (decode(chunk.metadata) as Record<string, unknown>) : undefined);
     });
     rpcCall.on('error', (error: grpc.ServiceError) => {
       failed = true;
@@ -245,7 +247,7 @@ export class GrpcTransport implements Transport {
    * Sends Python new telemetry settings (`BridgeService.ConfigureTelemetry`); resolves with the
    * worker's settings once applied.
    */
-  configureTelemetry(control: TelemetryControl, timeoutMs = CONTROL_DEADLINE_MS): Promise<Record<string, unknown>> {
+  configureTelemetry(control: TelemetryControl, timeoutMs = TELEMETRY_SETTINGS_DEADLINE_MS): Promise<Record<string, unknown>> {
     // One at a time: the worker serves control RPCs on several threads, so two in flight could
     // apply in either order (a start's settings overtaking the change sent just after).
     const sent = this.#telemetryChain.then(() => this.#configureTelemetryNow(control, timeoutMs));

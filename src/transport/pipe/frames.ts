@@ -35,7 +35,7 @@ export type WorkerFrame =
   | ({ t: 'ready' } & ReadyInfo)
   | { t: 'fatal'; error: WireError }
   | { t: 'result'; id: number; value: unknown }
-  | { t: 'chunk'; id: number; data: unknown; final: boolean }
+  | { t: 'chunk'; id: number; data: unknown; final: boolean; metadata?: Record<string, unknown> }
   | { t: 'end'; id: number }
   | { t: 'error'; id: number; error: WireError }
   | { t: 'pong'; id: number }

@@ -1,7 +1,7 @@
 /**
  * The host's end of a spawned worker's pipes (fd 3 to Python, fd 4 from it): typed frames out,
  * frames in, the `ready`/`fatal` handshake, telemetry batches, and failure. A pipe worker's
- * transport runs its calls over it; for a spawned gRPC worker it is the whole control channel.
+ * transport runs its calls over it; for a spawned gRPC worker it carries only the life cycle.
  */
 import type { Readable, Writable } from 'node:stream';
 import { WorkerError } from '../../errors.js';
@@ -37,7 +37,7 @@ export class PipeLink {
   readonly #reader: FrameReader;
   readonly #onTelemetry: ((events: WirePythonEvent[]) => void) | undefined;
   readonly #failureListeners: ((error: Error) => void)[] = [];
-  /** The call frames' reader (the pipe transport); a control-only link has none. */
+  /** The call frames' reader (the pipe transport); a gRPC worker's link has none. */
   #onCallFrame: ((frame: CallFrame) => void) | undefined;
   /** Frames written in this tick wait in the corked stream; one writev sends them all. */
   #corked = false;
@@ -132,7 +132,7 @@ export class PipeLink {
       case 'error':
       case 'pong':
       case 'host':
-        if (!this.#onCallFrame) throw new Error(`unexpected '${frame.t}' frame on a control channel`);
+        if (!this.#onCallFrame) throw new Error(`unexpected '${frame.t}' frame from a gRPC worker's pipes`);
         this.#onCallFrame(frame);
         return;
       default:

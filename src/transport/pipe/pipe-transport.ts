@@ -6,7 +6,7 @@ import { removeShm } from '../shm.js';
 import { creditLink } from '../stream-flow.js';
 import type { HostRequest, HostRequestHandler, OutgoingCall, ReadyInfo, Transport, TransportEvents } from '../types.js';
 import { pythonErrorFromWire, wireErrorFromError } from '../wire-error.js';
-import type { WorkerFrame } from './frames.js';
+import type { HostFrame, WorkerFrame } from './frames.js';
 import type { CallFrame, PipeLink } from './pipe-link.js';
 
 interface Pending {
@@ -32,8 +32,8 @@ export class PipeTransport implements Transport {
   readonly #payload: PayloadOptions;
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
-  /** Pings and session cleanups: control round trips, answered by id like calls. */
-  readonly #control = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  /** Pings and session cleanups: round trips answered by id like calls. */
+  readonly #roundTrips = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
 
   constructor(link: PipeLink, events: TransportEvents, options: PipeTransportOptions = {}) {
     this.#link = link;
@@ -55,23 +55,21 @@ export class PipeTransport implements Transport {
       this.#endLater(id, failure);
       return id;
     }
+    const frame: HostFrame = {
+      t: 'call',
+      id,
+      tool: call.tool,
+      args: call.args,
+      session: call.sessionId ?? null,
+      meta: call.metadata ?? null,
+      corr: call.correlationId ?? null,
+      stream: call.streaming,
+      ...(call.restore === undefined ? {} : { restore: call.restore }),
+      ...(call.flow === undefined ? {} : { window: call.flow.highWaterMark }),
+    };
     let encoded;
     try {
-      encoded = encodePayload(
-        {
-          t: 'call',
-          id,
-          tool: call.tool,
-          args: call.args,
-          session: call.sessionId ?? null,
-          meta: call.metadata ?? null,
-          corr: call.correlationId ?? null,
-          stream: call.streaming,
-          ...(call.restore === undefined ? {} : { restore: call.restore }),
-          ...(call.flow === undefined ? {} : { window: call.flow.highWaterMark }),
-        },
-        this.#payload,
-      );
+      encoded = encodePayload(frame, this.#payload);
     } catch (error) {
       this.#endLater(id, error as Error); // over maxPayloadBytes, or /dev/shm full: nothing was sent
       return id;
@@ -94,10 +92,10 @@ export class PipeTransport implements Transport {
     const id = this.#nextId++;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#control.delete(id);
+        this.#roundTrips.delete(id);
         reject(new WorkerError(`Worker ${this.#link.workerId} did not answer a ping in ${timeoutMs} ms`, 'call_timeout', { workerId: this.#link.workerId }));
       }, timeoutMs);
-      this.#control.set(id, {
+      this.#roundTrips.set(id, {
         resolve: () => {
           clearTimeout(timer);
           resolve();
@@ -116,7 +114,7 @@ export class PipeTransport implements Transport {
     if (failure) return Promise.reject(failure);
     const id = this.#nextId++;
     return new Promise<void>((resolve, reject) => {
-      this.#control.set(id, { resolve, reject });
+      this.#roundTrips.set(id, { resolve, reject });
       this.#link.send({ t: 'session_cleanup', id, session: sessionId });
     });
   }
@@ -141,9 +139,9 @@ export class PipeTransport implements Transport {
   #failAll(error: Error): void {
     const ids = [...this.#pending.keys()];
     for (const id of ids) this.#end(id, false, error);
-    const control = [...this.#control.values()];
-    this.#control.clear();
-    for (const c of control) c.reject(error);
+    const roundTrips = [...this.#roundTrips.values()];
+    this.#roundTrips.clear();
+    for (const r of roundTrips) r.reject(error);
   }
 
   /** Removes call `id` (and its argument files) and reports its end. */
@@ -168,7 +166,7 @@ export class PipeTransport implements Transport {
         return;
       }
       case 'chunk':
-        this.#pending.get(frame.id)?.call.chunk(frame.data, frame.final);
+        this.#pending.get(frame.id)?.call.chunk(frame.data, frame.final, frame.metadata);
         return;
       case 'end':
         this.#end(frame.id, true, undefined);
@@ -182,9 +180,9 @@ export class PipeTransport implements Transport {
           return;
         }
         // A session cleanup's failure (pings never fail in Python).
-        const control = this.#control.get(frame.id);
-        this.#control.delete(frame.id);
-        control?.reject(pythonErrorFromWire(frame.error, 'cleanup_session'));
+        const roundTrip = this.#roundTrips.get(frame.id);
+        this.#roundTrips.delete(frame.id);
+        roundTrip?.reject(pythonErrorFromWire(frame.error, 'cleanup_session'));
         return;
       }
       case 'pong':
@@ -196,8 +194,8 @@ export class PipeTransport implements Transport {
 
   /** A ping's pong or a session cleanup's result. */
   #answered(id: number): void {
-    this.#control.get(id)?.resolve();
-    this.#control.delete(id);
+    this.#roundTrips.get(id)?.resolve();
+    this.#roundTrips.delete(id);
   }
 
   /** Runs Python's host request and writes `host_reply`; a dead worker's late replies are dropped. */

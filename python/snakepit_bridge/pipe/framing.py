@@ -1,0 +1,139 @@
+"""Length-prefixed msgpack frames over the two pipes (docs/protocol.md).
+
+Each frame: 4-byte big-endian length N, then N bytes of one msgpack map.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Callable, List, Optional
+
+from ..errors import ProtocolError
+from ..serialization import pack_checked, unpack
+from ..shm import env_int
+
+__all__ = ["FrameReader", "FrameWriter", "DEFAULT_MAX_FRAME_BYTES", "max_frame_bytes"]
+
+DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024
+# A pipe holds 64 KiB (Linux default), so a read never returns more. A larger request only
+# costs: glibc serves >= 128 KiB with mmap, so every read would mmap, mremap and munmap.
+_READ_SIZE = 64 * 1024
+# Frames larger than this are read straight into their own buffer instead of
+# being accumulated through small reads.
+_BIG_FRAME = 64 * 1024
+
+
+def max_frame_bytes() -> int:
+    """The frame size limit: ``SNAKEPIT_MAX_FRAME_BYTES`` or 256 MiB."""
+    return env_int("SNAKEPIT_MAX_FRAME_BYTES", b"SNAKEPIT_MAX_FRAME_BYTES") or DEFAULT_MAX_FRAME_BYTES
+
+
+class FrameReader:
+    """Decodes frames from one fd, one ``read`` syscall per ``read_once``.
+
+    Not thread-safe: callers that share it serialise access themselves.
+    """
+
+    def __init__(self, fd: int, max_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
+        self.fd = fd
+        self.max_bytes = max_bytes
+        self._pending = b""  # the start of an incomplete small frame
+        self._big: Optional[bytearray] = None  # a large frame being filled in place
+        self._big_filled = 0
+
+    def read_once(self) -> List[Any]:
+        """Read once (blocking if nothing is there) and return the complete frames.
+
+        Raises ``EOFError`` at end of input and ``ProtocolError`` on a bad frame.
+        """
+        if self._big is not None:
+            # Read straight into the frame's own buffer: no intermediate copies.
+            n = os.readv(self.fd, [memoryview(self._big)[self._big_filled :]])
+            if n == 0:
+                raise EOFError
+            self._big_filled += n
+            if self._big_filled < len(self._big):
+                return []
+            body, self._big = self._big, None
+            return [self._decode(body)]
+        data = os.read(self.fd, _READ_SIZE)
+        if not data:
+            raise EOFError
+        if self._pending:
+            data = self._pending + data
+            self._pending = b""
+        frames: List[Any] = []
+        pos, end_of_data, limit = 0, len(data), self.max_bytes
+        while end_of_data - pos >= 4:
+            size = int.from_bytes(data[pos : pos + 4], "big")
+            if size > limit:
+                raise ProtocolError(f"frame of {size} bytes exceeds the limit of {limit}")
+            end = pos + 4 + size
+            if end <= end_of_data:
+                frames.append(self._decode(memoryview(data)[pos + 4 : end]))
+                pos = end
+                continue
+            if size >= _BIG_FRAME:
+                self._big = bytearray(size)
+                self._big_filled = end_of_data - pos - 4
+                self._big[: self._big_filled] = memoryview(data)[pos + 4 :]
+                pos = end_of_data
+            break
+        if pos < end_of_data:
+            self._pending = data[pos:]
+        return frames
+
+    @staticmethod
+    def _decode(buf: Any) -> Any:
+        try:
+            frame = unpack(buf)
+        except Exception as exc:
+            raise ProtocolError(f"undecodable frame: {type(exc).__name__}: {exc}") from exc
+        if not isinstance(frame, dict):
+            raise ProtocolError(f"frame is not a map but {type(frame).__name__}")
+        return frame
+
+
+def _nothing() -> None:
+    pass
+
+
+class FrameWriter:
+    """Thread-safe writer: one lock, whole frames, written immediately."""
+
+    def __init__(self, fd: int, max_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
+        self.fd = fd
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        # Called after each write (the inbox's watch_now: a busy writer may wait for input next).
+        self.on_write: Callable[[], None] = _nothing
+
+    def encode(self, frame: Any) -> bytes:
+        """Encode one frame body; raises ``ValueError`` if it is over the limit
+        (``PayloadTooLargeError``/``SerializationError`` for the payload limit and strict policy)."""
+        body = pack_checked(frame)
+        if len(body) > self.max_bytes:
+            raise ValueError(
+                f"encoded frame is {len(body)} bytes, over the limit of {self.max_bytes}"
+                " (SNAKEPIT_MAX_FRAME_BYTES)"
+            )
+        return body
+
+    def write_body(self, body: bytes) -> None:
+        """Write an encoded body with its length prefix. Raises ``BrokenPipeError``."""
+        header = len(body).to_bytes(4, "big")
+        fd = self.fd
+        with self._lock:
+            # writev: header and body leave in one syscall, no concatenation copy.
+            sent = os.writev(fd, (header, body))
+            total = 4 + len(body)
+            if sent < total:  # a pipe takes large frames in pieces
+                rest = memoryview(header + body if sent < 4 else body)[sent if sent < 4 else sent - 4 :]
+                while len(rest):
+                    n = os.write(fd, rest)
+                    rest = rest[n:]
+        self.on_write()
+
+    def send(self, frame: Any) -> None:
+        """Encode and write one frame."""
+        self.write_body(self.encode(frame))

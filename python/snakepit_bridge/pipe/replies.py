@@ -1,0 +1,73 @@
+"""The reply sink of pipe calls: a call's answers become ``result``/``chunk``/``end``/``error`` frames on fd 4."""
+from __future__ import annotations
+
+import threading
+from typing import Any, Dict, Optional
+
+from .. import telemetry, wire_errors
+from ..call import StreamAborted
+from . import frames
+from .framing import FrameWriter
+
+__all__ = ["PipeReplies"]
+
+
+class PipeReplies:
+    """The reply sink of calls that arrived as ``call`` frames: answers go out as frames.
+
+    Shared by every pipe call (stateless but for the writer). ``BrokenPipeError``
+    propagates: the tool runner treats it as "host gone".
+
+    ``hold_final(thread_id)``: that thread's last frame of a call (result, end or error) is kept
+    until ``release_final()``. The process profile's loop releases it once the main thread is
+    back at reading: sent earlier, the host's next call could arrive while the call still
+    counts as running and wake the inbox's watcher thread for nothing (a thread hand-off).
+    """
+
+    __slots__ = ("writer", "_hold_thread", "_held")
+
+    def __init__(self, writer: FrameWriter) -> None:
+        self.writer = writer
+        self._hold_thread: Optional[int] = None
+        self._held: Optional[bytes] = None
+
+    def hold_final(self, thread_id: int) -> None:
+        self._hold_thread = thread_id
+
+    def release_final(self) -> None:
+        """Write the held last frame, if any. Raises ``BrokenPipeError``."""
+        body = self._held
+        if body is not None:
+            self._held = None
+            self.writer.write_body(body)
+
+    def _send(self, frame: Any) -> None:
+        if telemetry._buffer and frame["t"] != "chunk":
+            telemetry.flush()  # the call's events reach the host before its answer
+        writer = self.writer
+        try:
+            body = writer.encode(frame)
+        except ValueError as exc:  # over the frame limit: answer with an error instead
+            if frame["t"] == "error":
+                raise
+            body = writer.encode(frames.error(frame["id"], wire_errors.unsendable(exc)))
+            if frame["t"] == "chunk":
+                # The stream cannot go on; tell the tool runner through the generator.
+                writer.write_body(body)
+                raise StreamAborted() from exc
+        if frame["t"] != "chunk" and self._hold_thread is not None and threading.get_ident() == self._hold_thread:
+            self._held = body
+            return
+        writer.write_body(body)
+
+    def result(self, call: Any, value: Any) -> None:
+        self._send(frames.result(call.id, value))
+
+    def chunk(self, call: Any, data: Any, final: bool, metadata: Optional[Dict[str, Any]] = None) -> None:
+        self._send(frames.chunk(call.id, data, final, metadata))
+
+    def end(self, call: Any) -> None:
+        self._send(frames.end(call.id))
+
+    def error(self, call: Any, err: Dict[str, Any]) -> None:
+        self._send(frames.error(call.id, err))

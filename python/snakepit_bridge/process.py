@@ -1,0 +1,51 @@
+"""The worker as an operating-system process: exit codes, leaving at once, dying with the host."""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+
+# Worker exit codes (docs/protocol.md): 0 orderly, 2 pipe mode without fds 3/4, 3 start-up
+# failure (``fatal``), 4 protocol error on fd 3, 5 heartbeat lost (``heartbeat.EXIT_HEARTBEAT_LOST``).
+EXIT_OK, EXIT_NO_PIPES, EXIT_ADAPTER_IMPORT, EXIT_PROTOCOL_ERROR = 0, 2, 3, 4
+
+_PARENT_PID = os.getppid()  # read as early as possible for the PDEATHSIG race check
+
+
+def hard_exit(code: int) -> None:
+    """Flush the log streams and leave now, without waiting for other threads."""
+    if threading.current_thread() is not threading.main_thread():
+        # Another thread may hold a stream's lock (blocked in print()):
+        # never let a flush keep a worker of a dead host alive.
+        timer = threading.Timer(0.5, os._exit, (code,))
+        timer.daemon = True
+        timer.start()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(code)
+
+
+def set_parent_death_signal() -> None:
+    """Linux: get SIGKILL when the host dies (best effort; only for workers the host spawned).
+
+    SIGKILL, not SIGTERM: a dead host cannot wait for ``cleanup()``, and an adapter that ignores
+    or blocks SIGTERM (or a C extension holding the GIL) must not outlive it. The orderly path,
+    with ``cleanup()``, is the host's ``stop()``. Note the kernel sends it when the host *thread*
+    that spawned us exits (for Node, the thread whose event loop ran the spawn).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except Exception:
+        return
+    if os.getppid() != _PARENT_PID:  # the parent died before prctl took effect
+        hard_exit(EXIT_OK)

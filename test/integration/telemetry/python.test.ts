@@ -1,0 +1,118 @@
+// Python's telemetry folded into the bus: spans with duration and the call's correlation id,
+// catalog-only names, and sampling changed at runtime without restarting the worker.
+import { afterEach, describe, expect, it } from 'vitest';
+import { telemetry, type Snakepit, type TelemetryEventName } from '../../../src/index.js';
+import { startPool } from '../../helpers/pool.js';
+import { recordTelemetry, type TelemetryRecorder } from '../../helpers/telemetry.js';
+
+const PY: TelemetryEventName[] = [
+  'snakepit.python.tool.execution.start',
+  'snakepit.python.tool.execution.stop',
+  'snakepit.python.tool.execution.exception',
+  'snakepit.python.span.start',
+  'snakepit.python.span.stop',
+  'snakepit.python.custom',
+  'snakepit.telemetry.dropped',
+];
+
+describe('Python telemetry', () => {
+  let sp: Snakepit | undefined;
+  let rec: TelemetryRecorder | undefined;
+  afterEach(async () => {
+    rec?.stop();
+    rec = undefined;
+    telemetry.control.configure({ sampling: 1, allow: null, deny: [], enabled: true, resourceIntervalMs: 0 });
+    await sp?.stop();
+    sp = undefined;
+  });
+
+  it("a span arrives with its duration and the call's correlation id, nested spans linked", async () => {
+    ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
+    rec = recordTelemetry(PY);
+    const seenInPython = await sp.execute('traced', { label: 'x' }, { correlationId: 'corr-py-1' });
+    expect(seenInPython).toBe('corr-py-1');
+    await rec.untilEvent('snakepit.python.tool.execution.stop');
+    expect(rec.seen.map((e) => e.event)).toEqual([
+      'snakepit.python.tool.execution.start',
+      'snakepit.python.span.start',
+      'snakepit.python.span.stop',
+      'snakepit.python.tool.execution.stop',
+    ]);
+    const stop = rec.seen[3]!;
+    expect(stop.measurements.durationMs).toBeGreaterThanOrEqual(0);
+    expect(stop.metadata).toMatchObject({ correlationId: 'corr-py-1', label: 'x', pool: 'default' });
+    expect(String(stop.metadata.workerId)).toMatch(/^default-/);
+    expect(rec.seen[1]!.metadata.parent_span_id).toBe(rec.seen[0]!.metadata.span_id);
+    expect(rec.seen.every((e) => e.metadata.correlationId === 'corr-py-1')).toBe(true);
+  });
+
+  it('a span around a raising block emits exception with the error type', async () => {
+    ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
+    rec = recordTelemetry(PY);
+    await expect(sp.execute('failing_span')).rejects.toMatchObject({ code: 'python_error' });
+    await rec.untilEvent('snakepit.python.tool.execution.exception');
+    expect(rec.seen.map((e) => e.event)).toEqual(['snakepit.python.tool.execution.start', 'snakepit.python.tool.execution.exception']);
+    expect(rec.seen[1]!.metadata.kind).toBe('ValueError');
+  });
+
+  it('an unknown Python event name is counted and dropped, creating no channel', async () => {
+    ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
+    rec = recordTelemetry(PY);
+    const before = telemetry.control.dropped();
+    const names = [...telemetry.events()];
+    await sp.execute('emit_unknown');
+    // The catalogued event is sent after the unknown one: once it is here, the unknown one was handled.
+    await rec.untilEvent('snakepit.python.custom');
+    expect(telemetry.control.dropped()).toBe(before + 1);
+    expect(rec.seen.find((e) => e.event === 'snakepit.telemetry.dropped')?.metadata.name).toBe('snakepit.python.definitely.not.catalogued');
+    expect(telemetry.events()).toEqual(names);
+    expect(() => telemetry.attach('nope', ['snakepit.python.definitely.not.catalogued' as TelemetryEventName], () => {})).toThrow(
+      expect.objectContaining({ code: 'unknown_event' }),
+    );
+  });
+
+  it("a Python log line written during a call carries the call's correlation id", async () => {
+    const started = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' });
+    sp = started.sp;
+    const logged = new Promise<void>((resolve) => {
+      const timer = setInterval(() => started.logs.some((r) => r.message.includes('watch this')) && (clearInterval(timer), resolve()), 20);
+    });
+    await sp.execute('log_warning', { text: 'watch this' }, { correlationId: 'corr-log' });
+    await logged;
+    const record = started.logs.find((r) => r.message.includes('watch this'))!;
+    expect(record).toMatchObject({ level: 'warn', context: { category: 'python', correlationId: 'corr-log', stream: 'stderr' } });
+    expect(record.message).toBe('WARNING telemetry_adapter: watch this');
+  });
+
+  it('resource sampling reports each worker\'s memory and CPU, then stops', async () => {
+    ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
+    rec = recordTelemetry(['snakepit.python.memory.sampled', 'snakepit.python.cpu.sampled']);
+    telemetry.control.sampleResources(50, 'default');
+    await rec.until((s) => s.some((e) => e.event === 'snakepit.python.memory.sampled') && s.some((e) => e.event === 'snakepit.python.cpu.sampled'));
+    telemetry.control.sampleResources(0, 'default');
+    const memory = rec.seen.find((e) => e.event === 'snakepit.python.memory.sampled')!;
+    expect(memory.measurements.rssBytes).toBeGreaterThan(1_000_000);
+    expect(memory.metadata).toMatchObject({ pool: 'default' });
+    expect(rec.seen.find((e) => e.event === 'snakepit.python.cpu.sampled')!.measurements.cpuPercent).toBeGreaterThanOrEqual(0);
+  });
+
+  it("sampling 0 silences a worker's events without restarting it; 1 brings them back", async () => {
+    ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
+    rec = recordTelemetry(['snakepit.python.custom']);
+    const pid = await sp.execute('pid');
+    expect(telemetry.control.setSampling(0, 'default')).toBe(1);
+    // Applied once settled (gRPC workers answer ConfigureTelemetry; a pipe frame precedes the next call).
+    await telemetry.control.settled();
+    await sp.execute('emit_many', { n: 5 }, { correlationId: 'silenced-1' });
+    await sp.execute('emit_many', { n: 5 }, { correlationId: 'silenced-2' });
+    // Then back on: the events of the later calls arrive, none of the silenced ones.
+    telemetry.control.setSampling(1, 'default');
+    await telemetry.control.settled();
+    await sp.execute('emit_many', { n: 2 }, { correlationId: 'after' });
+    await sp.execute('emit_many', { n: 2 }, { correlationId: 'after' });
+    await rec.until((s) => s.filter((e) => e.metadata.correlationId === 'after').length >= 4);
+    expect(rec.seen.map((e) => e.metadata.correlationId)).toEqual(['after', 'after', 'after', 'after']);
+    expect(await sp.execute('pid')).toBe(pid);
+    expect(sp.health().restarts ?? 0).toBe(0);
+  });
+});

@@ -1,0 +1,203 @@
+// The dispatcher on its own, with fake workers: admission, the queue and its limits, one end event per
+// call (the caller settles before the worker's next call is sent), retries, timeouts, session bindings.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PoolError } from '../../../src/errors.js';
+import { Logger } from '../../../src/logger.js';
+import { Dispatcher, type DispatchHost } from '../../../src/pool/dispatcher.js';
+import { Task, type CallOptions } from '../../../src/pool/task.js';
+import type { Worker } from '../../../src/worker/worker.js';
+
+/** A worker that records what it is sent; `capacity` calls at once. */
+class FakeWorker {
+  state = 'ready';
+  inflight = 0;
+  readonly sent: Task[] = [];
+  readonly cancelled: [number, number][] = [];
+  /** `settled` of the task sent before each call, as seen when that call was sent. */
+  readonly previousSettledAtSend: boolean[] = [];
+  #nextId = 1;
+  constructor(
+    readonly id: string,
+    readonly capacity = 1,
+  ) {}
+  get available(): boolean {
+    return this.state === 'ready' && this.inflight < this.capacity;
+  }
+  get hasFreeSlot(): boolean {
+    return this.available;
+  }
+  get load(): number {
+    return this.inflight / this.capacity;
+  }
+  call(task: Task): number {
+    const previous = this.sent.at(-1);
+    if (previous) this.previousSettledAtSend.push(previous.settled);
+    this.inflight++;
+    this.sent.push(task);
+    return this.#nextId++;
+  }
+  cancel(id: number, graceMs: number): void {
+    this.cancelled.push([id, graceMs]);
+  }
+}
+
+function setup(workers: FakeWorker[], overrides: Partial<DispatchHost> = {}, settings: Partial<DispatchHost['settings']> = {}) {
+  const host: DispatchHost = {
+    name: 'p',
+    settings: { affinity: 'prefer', poolMaxQueueSize: 10, poolQueueTimeoutMs: 1_000, cancelGraceMs: 50, ...settings },
+    logger: new Logger('none'),
+    workers: () => workers as unknown as Worker[],
+    untainted: (ws) => ws,
+    isRecycling: () => false,
+    unhealthy: () => undefined,
+    afterFailure: (_task, _worker, error) => ({ error, retry: false }),
+    sessionDispatched: () => undefined,
+    sessionRestoreLost: () => {},
+    settled: () => {},
+    recycleIfDue: () => {},
+    checkIdle: () => {},
+    ...overrides,
+  };
+  const dispatcher = new Dispatcher(host);
+  const task = (options: CallOptions = {}, timeoutMs = 10_000) => {
+    const t = new Task('echo', {}, options, undefined, timeoutMs, dispatcher);
+    t.promise.catch(() => {});
+    return t;
+  };
+  /** The fake worker's end of a call, as the real worker reports it (slot freed first). */
+  const end = (worker: FakeWorker, t: Task, ok: boolean, outcome: unknown) => {
+    worker.inflight--;
+    dispatcher.callEnded(worker as unknown as Worker, t, ok, outcome);
+  };
+  return { dispatcher, task, end };
+}
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+describe('Dispatcher', () => {
+  it('runs a call on a free worker and counts it', () => {
+    const w = new FakeWorker('w1');
+    const { dispatcher, task } = setup([w]);
+    const t = task();
+    dispatcher.admit(t);
+    expect(w.sent).toEqual([t]);
+    expect(t.worker).toBe(w);
+    expect(t.callId).toBe(1);
+    expect(dispatcher.counters.requests).toBe(1);
+    expect(dispatcher.queued).toBe(0);
+  });
+
+  it("settles a call before its worker's next queued call is sent", async () => {
+    const w = new FakeWorker('w1');
+    const { dispatcher, task, end } = setup([w]);
+    const [a, b] = [task(), task()];
+    dispatcher.admit(a);
+    dispatcher.admit(b);
+    expect(dispatcher.queued).toBe(1);
+    end(w, a, true, 'A');
+    expect(w.sent).toEqual([a, b]);
+    expect(w.previousSettledAtSend).toEqual([true]);
+    await expect(a.promise).resolves.toBe('A');
+  });
+
+  it('fails a call that waited past the queue timeout, counted as a queue timeout', async () => {
+    const w = new FakeWorker('w1');
+    const { dispatcher, task } = setup([w]);
+    dispatcher.admit(task());
+    const waiting = task();
+    dispatcher.admit(waiting);
+    vi.advanceTimersByTime(1_000);
+    await expect(waiting.promise).rejects.toMatchObject({ code: 'queue_timeout' });
+    expect(dispatcher.queued).toBe(0);
+    expect(dispatcher.counters).toMatchObject({ queueTimeouts: 1, errors: 0 });
+  });
+
+  it('refuses a call beyond poolMaxQueueSize with pool_saturated', async () => {
+    const w = new FakeWorker('w1');
+    const { dispatcher, task } = setup([w], {}, { poolMaxQueueSize: 1 });
+    dispatcher.admit(task());
+    dispatcher.admit(task());
+    const third = task();
+    dispatcher.admit(third);
+    await expect(third.promise).rejects.toMatchObject({ code: 'pool_saturated' });
+    expect(dispatcher.counters).toMatchObject({ poolSaturated: 1, errors: 0 });
+  });
+
+  it('times out a running call: rejects it and cancels it on its worker with the grace', async () => {
+    const w = new FakeWorker('w1');
+    const { dispatcher, task } = setup([w]);
+    const t = task({}, 200);
+    dispatcher.admit(t);
+    vi.advanceTimersByTime(200);
+    await expect(t.promise).rejects.toMatchObject({ code: 'call_timeout' });
+    expect(w.cancelled).toEqual([[1, 50]]);
+    expect(dispatcher.counters.errors).toBe(1);
+  });
+
+  it('runs a failed call again when the crash barrier allows it', async () => {
+    const [w1, w2] = [new FakeWorker('w1'), new FakeWorker('w2')];
+    const { dispatcher, task, end } = setup([w1, w2], { afterFailure: (_t, _w, error) => ({ error, retry: true }) });
+    const t = task({ idempotent: true });
+    dispatcher.admit(t);
+    w1.state = 'stopped';
+    end(w1, t, false, new Error('died'));
+    expect(w2.sent).toEqual([t]);
+    expect(t.retries).toBe(1);
+    expect(dispatcher.counters).toMatchObject({ retries: 1, requests: 2, errors: 0 });
+    end(w2, t, true, 'ok');
+    await expect(t.promise).resolves.toBe('ok');
+  });
+
+  it('binds a session to its worker; strict_fail_fast refuses while it is busy, and the binding can be released', async () => {
+    const [w1, w2] = [new FakeWorker('w1'), new FakeWorker('w2')];
+    const { dispatcher, task } = setup([w1, w2], {}, { affinity: 'strict_fail_fast' });
+    dispatcher.admit(task({ sessionId: 's' }));
+    expect(dispatcher.sessionWorker('s')).toBe('w1');
+    const busy = task({ sessionId: 's' });
+    dispatcher.admit(busy);
+    await expect(busy.promise).rejects.toMatchObject({ code: 'session_worker_busy', details: { workerId: 'w1' } });
+    dispatcher.releaseSession('s');
+    expect(dispatcher.sessionWorker('s')).toBeUndefined();
+  });
+
+  it('fails queued calls (stop: not counted; unhealthy: counted) and those pinned to a gone worker', async () => {
+    const w = new FakeWorker('w1');
+    const { dispatcher, task } = setup([w], {}, { affinity: 'strict_queue' });
+    dispatcher.admit(task({ sessionId: 's' }));
+    const pinned = task({ sessionId: 's' });
+    dispatcher.admit(pinned);
+    dispatcher.failPinnedTo('w1', new PoolError('gone', 'session_worker_unavailable'));
+    await expect(pinned.promise).rejects.toMatchObject({ code: 'session_worker_unavailable' });
+    expect(dispatcher.counters.errors).toBe(1);
+    const [a, b] = [task(), task()];
+    dispatcher.admit(a);
+    dispatcher.failQueued(new PoolError('stopped', 'pool_stopped'), false);
+    dispatcher.admit(b);
+    dispatcher.failQueued(new PoolError('unhealthy', 'pool_unhealthy'), true);
+    await expect(a.promise).rejects.toMatchObject({ code: 'pool_stopped' });
+    await expect(b.promise).rejects.toMatchObject({ code: 'pool_unhealthy' });
+    expect(dispatcher.counters.errors).toBe(2);
+  });
+
+  it('hands a recycled worker its sessions and pinned calls over to the replacement', () => {
+    const [old, fresh] = [new FakeWorker('old'), new FakeWorker('fresh')];
+    fresh.state = 'starting';
+    const { dispatcher, task } = setup([old, fresh], {}, { affinity: 'strict_queue' });
+    dispatcher.admit(task({ sessionId: 's' }));
+    const pinned = task({ sessionId: 's' });
+    dispatcher.admit(pinned);
+    fresh.state = 'ready';
+    dispatcher.handOver(old as unknown as Worker, fresh as unknown as Worker);
+    expect(dispatcher.sessionWorker('s')).toBe('fresh');
+    expect(fresh.sent).toEqual([pinned]);
+  });
+
+  it('fails at once while the pool is unhealthy, without counting', async () => {
+    const { dispatcher, task } = setup([new FakeWorker('w1')], { unhealthy: () => new PoolError('no worker', 'pool_unhealthy') });
+    const t = task();
+    dispatcher.admit(t);
+    await expect(t.promise).rejects.toMatchObject({ code: 'pool_unhealthy' });
+    expect(dispatcher.counters.errors).toBe(0);
+  });
+});
