@@ -98,11 +98,12 @@ function attachedEndpoints(pool: ResolvedPoolConfig, workers: NonNullable<Resolv
 }
 
 /**
- * HTTP/2 keepalive at the heartbeat's cadence: a ping every `pingIntervalMs`, which must be
- * answered within the heartbeat's own bound (`maxMissedHeartbeats` × `timeoutMs`). So a dead pod
- * or a partition fails the connection within about that bound, heartbeats on or off; with them on,
- * a worker that stops answering is still found by the heartbeat first (`worker_hung`).
+ * HTTP/2 keepalive at the heartbeat's cadence: a ping every `pingIntervalMs`. With heartbeats off
+ * it is what finds a dead pod or a partition, within the heartbeat's bound (`maxMissedHeartbeats`
+ * × `timeoutMs` to answer). With them on, the heartbeat finds it within that bound (`worker_hung`)
+ * and keepalive is the backstop one `timeoutMs` later: the same silence is not reported twice.
  */
-export function keepaliveOf(heartbeat: Pick<ResolvedPoolConfig['heartbeat'], 'pingIntervalMs' | 'timeoutMs' | 'maxMissedHeartbeats'>): Keepalive {
-  return { timeMs: heartbeat.pingIntervalMs, timeoutMs: heartbeat.timeoutMs * heartbeat.maxMissedHeartbeats };
+export function keepaliveOf(heartbeat: Pick<ResolvedPoolConfig['heartbeat'], 'enabled' | 'pingIntervalMs' | 'timeoutMs' | 'maxMissedHeartbeats'>): Keepalive {
+  const misses = heartbeat.maxMissedHeartbeats + (heartbeat.enabled ? 1 : 0);
+  return { timeMs: heartbeat.pingIntervalMs, timeoutMs: heartbeat.timeoutMs * misses };
 }
