@@ -16,6 +16,7 @@ import { quick, knobs, python, type Row, type Section } from './sections/common.
 import { grpcSection } from './sections/grpc.js';
 import { largeSection } from './sections/large.js';
 import { pipeSection } from './sections/pipe.js';
+import { remoteSection } from './sections/remote.js';
 import { coldStartSection, memorySection } from './sections/startup.js';
 import { streamSection } from './sections/stream.js';
 import { telemetrySection } from './sections/telemetry.js';
@@ -30,6 +31,7 @@ const SECTIONS: Section[] = [
   coldStartSection,
   memorySection,
   telemetrySection,
+  remoteSection, // workers in network namespaces (needs root; bench/sections/remote.ts)
 ];
 
 const json = process.argv.includes('--json');

@@ -1,12 +1,6 @@
-// The kubernetes guide's pool: Python workers in a cluster, reached over mTLS with a token.
-// The addresses are the pods' stable names of a StatefulSet (or pod IPs); discovery by the
-// headless Service's name comes with issue 21 part B.
+// The kubernetes guide's pool: Python workers in a cluster, found through the headless Service's DNS
+// name (one worker per pod) and reached over mTLS with a token.
 import { defineConfig } from 'snakepit';
-
-const workers = [
-  'snakepit-worker-0.snakepit-workers.ml.svc.cluster.local:50051',
-  'snakepit-worker-1.snakepit-workers.ml.svc.cluster.local:50051',
-];
 
 export default defineConfig({
   pools: [
@@ -14,7 +8,8 @@ export default defineConfig({
     {
       name: 'ml',
       transport: 'grpc',
-      workers: workers.map((address) => ({ address })),
+      // One worker per A/AAAA record of the headless Service, read again every 5 s.
+      discovery: { dns: 'snakepit-workers.ml.svc.cluster.local:50051', intervalMs: 5_000 },
       // PEM text or file paths (here: the host's own mounted Secret).
       tls: {
         ca: '/etc/snakepit/tls/ca.crt',
@@ -23,8 +18,7 @@ export default defineConfig({
         serverName: 'snakepit-workers.ml.svc', // the name the workers' certificate carries
       },
       token: { file: '/etc/snakepit/token/token' }, // or { env: 'SNAKEPIT_TOKEN' }
-      workerProfile: 'thread',
-      threadsPerWorker: 4, // the workers' --max-concurrency
+      // No threadsPerWorker: each pod says how many calls it runs at once (its --max-concurrency).
     },
     // #endregion pool
   ],

@@ -36,6 +36,8 @@ export type ErrorCode =
   | 'pool_saturated'
   // the host's gRPC endpoint could not listen (grpcHost:grpcPort busy or not allowed)
   | 'host_bind_failed'
+  // a pool's `discovery` name did not resolve at start, or none of its addresses could join
+  | 'discovery_failed'
   | 'pool_not_started'
   | 'pool_stopped'
   | 'session_worker_busy'

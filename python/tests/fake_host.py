@@ -275,3 +275,83 @@ class FakeGrpcHost:
         for event in self.logic.closing:
             event.set()
         self.server.stop(0)
+
+
+class FakeStreamHost:
+    """A host on ``BridgeService.HostStream``: opens the stream on the worker's own connection and
+    answers its requests over ``HostLogic``; ``metadata()`` names the stream for calls."""
+
+    def __init__(self, stub: Any, logic: HostLogic, token: Optional[str] = None) -> None:
+        import queue
+
+        self.logic = logic
+        self.telemetry: List[Any] = []
+        self._answers: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+        auth = (("x-snakepit-token", token),) if token else ()
+        self.responses = stub.HostStream(self._outgoing(), metadata=auth)
+        first = next(self.responses)
+        assert first.WhichOneof("request") == "opened", first
+        self.stream_id = first.opened.stream_id
+        self.ended = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def metadata(self) -> Tuple[Tuple[str, str], ...]:
+        return (("x-snakepit-host-stream", self.stream_id),)
+
+    def _outgoing(self) -> Any:
+        while True:
+            answer = self._answers.get()
+            if answer is None:
+                return
+            yield answer
+
+    def _serve(self) -> None:
+        try:
+            for message in self.responses:
+                kind = message.WhichOneof("request")
+                if kind == "telemetry":
+                    self.telemetry.extend(message.telemetry.events)
+                    continue
+                threading.Thread(target=self._answer, args=(message, kind), daemon=True).start()
+        except grpc.RpcError:
+            pass
+        finally:
+            self.ended.set()
+
+    def _answer(self, message: Any, kind: str) -> None:
+        body = getattr(message, kind)
+        if kind == "call":
+            req = {"op": "call", "call": body.call_id or None, "tool": body.tool_name,
+                   "args": unpack(body.args) if body.args else {}, "timeout_ms": body.timeout_ms or None}
+        elif kind == "list":
+            req = {"op": "list", "call": body.call_id or None}
+        else:
+            req = {"op": "state", "call": body.call_id or None, "action": body.action, "key": body.key,
+                   "value": unpack(body.value) if body.value else None}
+        outcome = self.logic.handle(req)
+        if outcome is NEVER:
+            return
+        if outcome is HOLD:
+            if not self.logic.hold().wait(10):
+                return
+            outcome = ("value", req["args"])
+        rid = message.request_id
+        answer_kind, value = outcome
+        if answer_kind == "error":
+            self._answers.put(pb2.HostStreamAnswer(request_id=rid, error=_error_info(value)))
+        elif kind == "list":
+            tools = pb2.ListHostToolsResponse(tools=[_spec_message(s) for s in value])
+            self._answers.put(pb2.HostStreamAnswer(request_id=rid, tools=tools))
+        else:
+            self._answers.put(pb2.HostStreamAnswer(request_id=rid, value=pack(value)))
+
+    def hang_up(self) -> None:
+        """The host goes away: the stream is cancelled."""
+        self.responses.cancel()
+
+    def close(self) -> None:
+        self.logic.release()
+        self._answers.put(None)
+        self.responses.cancel()
+        self.thread.join(5)

@@ -1,6 +1,6 @@
 /** `snakepit status` (one-shot) as text: one table per running instance. */
 import chalk from 'chalk';
-import type { InstanceSnapshot } from '../control/snapshot.js';
+import type { InstanceSnapshot, PoolSnapshot } from '../control/snapshot.js';
 
 /** Printed when no instance answers. */
 export const NO_INSTANCES = 'No running Snakepit instances found.';
@@ -29,7 +29,15 @@ export function formatStatus(instances: readonly InstanceSnapshot[], now: number
         ['POOL', 'PROFILE', 'WORKERS', 'QUEUED', 'REQUESTS', 'ERRORS'],
         ...sp.pools.map((p) => [p.name, p.profile, `${p.stats.workers}/${p.size}`, String(p.stats.queued), String(p.stats.requests), String(p.stats.errors)]),
       ];
-      return [head, ...table(rows)].join('\n');
+      return [head, ...table(rows), ...sp.pools.flatMap(remoteWorkers)].join('\n');
     })
     .join('\n\n');
+}
+
+/** A pool's remote (attached) workers: where each one is, for finding a failing host or zone; none for spawned pools. */
+function remoteWorkers(pool: PoolSnapshot): string[] {
+  const remote = pool.workers.filter((w) => w.address !== undefined);
+  if (remote.length === 0) return [];
+  const rows = [['WORKER', 'ADDRESS', 'ZONE', 'STATE', 'LOAD'], ...remote.map((w) => [w.id, w.address!, w.zone ?? '-', w.state, `${w.inflight}/${w.capacity}`])];
+  return [chalk.dim(`  pool ${pool.name}: remote workers`), ...table(rows, '    ')];
 }

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { expecting } from './format-issues.js';
+import { checkAttachedTransport, discoveryShape } from './discovery-schema.js';
 import { securityShape } from './security-schema.js';
 import { envRecord, infinityOrPosInt, logLevel, nonEmptyString, nonNegInt, oneOf, posInt, pythonClassPath, stringArray, workerTtl } from './schema-fields.js';
 
@@ -134,6 +135,7 @@ const poolOwnShape = {
   )
     .optional()
     .describe('Attached workers (gRPC addresses) instead of spawned ones.'),
+  ...discoveryShape,
   ...securityShape,
   /** How the host talks to workers: `'pipe'` (fast, local) or `'grpc'` (the original's). @default 'pipe' */
   transport: oneOf(['pipe', 'grpc']).default('pipe').describe('Host-worker transport.'),
@@ -323,20 +325,6 @@ export const configSchema = z
   })
   // `when`: also run when some field failed, so one run reports every problem.
   .superRefine((value, ctx) => checkPoolLayout(value, ctx), { when: (payload) => isRecord(payload.value) });
-
-/** Attached `workers` are reached over gRPC: a pool (or the legacy top level) with them needs `transport: 'grpc'`. */
-function checkAttachedTransport(pool: Record<string, unknown>, path: (string | number)[], ctx: z.core.$RefinementCtx): void {
-  if (pool.workers === undefined || pool.transport === 'grpc') return;
-  // Named at `transport` when it was given, else at `workers` (the field the user wrote).
-  const given = pool.transport !== undefined;
-  ctx.addIssue({
-    code: 'custom',
-    path: [...path, given ? 'transport' : 'workers'],
-    input: given ? pool.transport : pool.workers,
-    message: `attached \`workers\` need transport 'grpc'`,
-    params: { expected: "'grpc' (attached workers are reached over gRPC)" },
-  });
-}
 
 function checkPoolLayout(value: Record<string, unknown>, ctx: z.core.$RefinementCtx): void {
   if (!Array.isArray(value.pools)) return checkAttachedTransport(value, [], ctx);

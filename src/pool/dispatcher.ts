@@ -47,8 +47,11 @@ export interface DispatchHost {
   isRecycling(worker: Worker): boolean;
   /** The `pool_unhealthy` error when calls must fail at once, else undefined. */
   unhealthy(): PoolError | undefined;
-  /** The call's error with what the crash barrier knows of its worker's death, and whether it may run again. */
-  afterFailure(task: Task, worker: Worker, error: Error): { error: Error; retry: boolean };
+  /**
+   * The call's error with what the crash barrier knows of its worker's death, and whether it may run
+   * again (`retry`: a retry of a started call; `reroute`: it never started, e.g. a draining worker refused it).
+   */
+  afterFailure(task: Task, worker: Worker, error: Error): { error: Error; retry: boolean; reroute?: boolean };
   /** A session's call goes to `worker`: the state to restore with it, if the worker is new to the session. */
   sessionDispatched(sessionId: string, worker: Worker): Record<string, unknown> | undefined;
   /** The call that carried a session restore failed: the worker may not have restored it. */
@@ -217,6 +220,12 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     if (task.restore !== undefined) this.#host.sessionRestoreLost(task.sessionId as string, worker);
     if (task.settled) return;
     const verdict = this.#host.afterFailure(task, worker, error);
+    if (verdict.reroute) {
+      // Refused unstarted (the worker drains): placed again as if new, no retry spent.
+      task.worker = undefined;
+      task.callId = undefined;
+      return this.admit(task);
+    }
     if (!verdict.retry) {
       callFailed(this.#host.name, task, verdict.error);
       return this.#fail(task, verdict.error);

@@ -54,8 +54,16 @@ export class PoolHealthState {
   gaveUp = false;
   lastError: HealthError | undefined;
   #reported: HealthStatus = 'healthy';
+  readonly #size: () => number;
 
-  constructor(readonly size: number) {}
+  /** `size`: the pool's worker slots, or how to count them when they change (discovered workers). */
+  constructor(size: number | (() => number)) {
+    this.#size = typeof size === 'number' ? () => size : size;
+  }
+
+  get size(): number {
+    return this.#size();
+  }
 
   /** The snapshot when the status differs from the last one reported, else undefined. */
   changed(liveWorkers: number): PoolHealth | undefined {

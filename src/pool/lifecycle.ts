@@ -243,7 +243,7 @@ export class LifecycleManager {
 }
 
 /** Resolves once `worker` has no call in flight (or is gone). */
-function whenDrained(worker: Worker): Promise<void> {
+export function whenDrained(worker: Worker): Promise<void> {
   if (worker.inflight === 0 || worker.state === 'stopped') return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { resolvePythonExecutable } from '../python/runtime.js';
 import { buildWorkerEnv } from '../python/worker-env.js';
 import { dataPlaneEnv, payloadOptions, type DataPlaneConfig } from '../transport/data-plane.js';
-import { checkTarget, resolveSecurity, resolveToken } from '../transport/grpc/channel-security.js';
+import { checkTarget, resolveSecurity, resolveToken, type Keepalive } from '../transport/grpc/channel-security.js';
 import type { AttachedEndpoint } from '../worker/endpoints.js';
 import { withHeartbeatEnv } from '../worker/heartbeat.js';
 import { capacityStrategyNote, workerCapacity } from './capacity.js';
@@ -64,7 +64,9 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
     services: { ...context.services, logger: context.logger.child({ category: 'pool' }) },
     endpoints: pool.workers
       ? { kind: 'attach', workers: attachedEndpoints(pool, pool.workers, payloadOptions(context.dataPlane, context.runId, false)) }
-      : {
+      : pool.discovery
+        ? { kind: 'discover', discovery: pool.discovery, template: remoteTemplate(pool, payloadOptions(context.dataPlane, context.runId, false)) }
+        : {
           kind: 'spawn',
           template: {
             kind: 'spawn',
@@ -82,12 +84,27 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
   };
 }
 
-/** Attached workers with the pool's security: TLS read once, the pool's token where a worker sets none. */
+/** What every remote worker of the pool shares: TLS read once, the pool's token, payload limit, keepalive. */
+function remoteTemplate(pool: ResolvedPoolConfig, payload: AttachedEndpoint['payload']): Omit<AttachedEndpoint, 'address'> {
+  return { kind: 'attach', token: resolveToken(pool), security: resolveSecurity(pool), payload, keepalive: keepaliveOf(pool.heartbeat) };
+}
+
+/** Attached workers with the pool's security; a worker's own token wins over the pool's. */
 function attachedEndpoints(pool: ResolvedPoolConfig, workers: NonNullable<ResolvedPoolConfig['workers']>, payload: AttachedEndpoint['payload']): AttachedEndpoint[] {
-  const security = resolveSecurity(pool);
-  const token = resolveToken(pool);
+  const template = remoteTemplate(pool, payload);
   return workers.map((w) => {
-    checkTarget(w.address, security, pool.name);
-    return { kind: 'attach', address: w.address, token: w.token ?? token, security, payload };
+    checkTarget(w.address, template.security!, pool.name);
+    return { ...template, address: w.address, token: w.token ?? template.token };
   });
+}
+
+/**
+ * HTTP/2 keepalive at the heartbeat's cadence: a ping every `pingIntervalMs`. With heartbeats off
+ * it is what finds a dead pod or a partition, within the heartbeat's bound (`maxMissedHeartbeats`
+ * × `timeoutMs` to answer). With them on, the heartbeat finds it within that bound (`worker_hung`)
+ * and keepalive is the backstop one `timeoutMs` later: the same silence is not reported twice.
+ */
+export function keepaliveOf(heartbeat: Pick<ResolvedPoolConfig['heartbeat'], 'enabled' | 'pingIntervalMs' | 'timeoutMs' | 'maxMissedHeartbeats'>): Keepalive {
+  const misses = heartbeat.maxMissedHeartbeats + (heartbeat.enabled ? 1 : 0);
+  return { timeMs: heartbeat.pingIntervalMs, timeoutMs: heartbeat.timeoutMs * misses };
 }

@@ -7,6 +7,7 @@ import type { HostRequest } from '../transport/types.js';
 import type { HeartbeatMiss } from '../worker/heartbeat.js';
 import type { AttachedEndpoint, HostServerRef, SpawnedEndpoint, Worker, WorkerExit } from '../worker/worker.js';
 import type { CrashBarrierOptions, CrashInfo } from './crash-barrier.js';
+import type { DiscoverySettings, EndpointTemplate } from './discovery.js';
 import type { PoolHealth } from './health.js';
 import type { RecycleCounts, RecycleReason } from './lifecycle.js';
 import type { CallObserver, Task } from './task.js';
@@ -32,14 +33,23 @@ export interface PoolServices {
 /** What a pool needs: its resolved config (by the config's own names), where its workers come from, the instance's services. */
 export interface PoolOptions {
   config: ResolvedPoolConfig;
-  /** Where workers come from: spawned from one template, or attached to running ones (one slot each). */
-  endpoints: { kind: 'spawn'; template: SpawnedEndpoint } | { kind: 'attach'; workers: readonly AttachedEndpoint[] };
+  /**
+   * Where workers come from: spawned from one template, attached to running ones (one slot each),
+   * or attached to the addresses a DNS name resolves to (one slot per address, `discovery.ts`).
+   */
+  endpoints:
+    | { kind: 'spawn'; template: SpawnedEndpoint }
+    | { kind: 'attach'; workers: readonly AttachedEndpoint[] }
+    | { kind: 'discover'; discovery: DiscoverySettings; template: EndpointTemplate };
   /** Crash barrier (the instance's `crashBarrier` config). @default off */
   crashBarrier?: CrashBarrierOptions | undefined;
   /** Circuit breaker (the instance's `circuitBreaker` config): a failing pool fails fast. @default off */
   circuitBreaker?: PoolCircuitConfig | undefined;
   services: PoolServices;
 }
+
+/** Why a remote worker drains (`worker:draining`). */
+export type RemoteDrainReason = 'delisted' | 'not_serving' | 'refused';
 
 /** Counters in the original's shape. */
 export interface PoolStats {
@@ -83,6 +93,10 @@ export interface WorkerInfo {
   heartbeatAgeMs: number | null;
   /** Heartbeats missed in a row (0 after any pong). */
   missedHeartbeats: number;
+  /** Where an attached (remote) worker is reached, `host:port` or `unix:/path`; absent for spawned workers. */
+  address?: string;
+  /** Where a remote worker runs, as it reports it (its `SNAKEPIT_ZONE`: a zone or node name); absent when it reports none. */
+  zone?: string;
 }
 
 export interface PoolEvents {
@@ -96,6 +110,11 @@ export interface PoolEvents {
   'worker:heartbeat-missed': [WorkerInfo, HeartbeatMiss];
   /** A pong came after `missedBefore` misses in a row. */
   'worker:heartbeat-recovered': [WorkerInfo, number];
+  /**
+   * A remote worker stopped taking calls and finishes those it has: its address left the discovery
+   * name (`delisted`), its health service said NOT_SERVING (`not_serving`), or it refused a call (`refused`).
+   */
+  'worker:draining': [WorkerInfo, RemoteDrainReason];
   /** A worker was replaced by a fresh one (it is gone, the replacement is ready); `memoryMb`: its RSS when the recycle began. */
   'worker:recycled': [WorkerInfo, RecycleReason, memoryMb: number | undefined];
   /** A worker died without the host asking it to stop (also host kills: heartbeat, ignored cancel). */
@@ -137,5 +156,7 @@ export function toInfo(w: Worker): WorkerInfo {
     lastHeartbeatAt,
     heartbeatAgeMs: lastHeartbeatAt === null ? null : Date.now() - lastHeartbeatAt,
     missedHeartbeats,
+    ...(w.options.endpoint.kind === 'attach' ? { address: w.options.endpoint.address } : {}),
+    ...(w.readyInfo?.zone ? { zone: w.readyInfo.zone } : {}),
   };
 }

@@ -18,10 +18,11 @@ import { Replacements } from './replacements.js';
 import { Task, type CallOptions, type ChunkHandler, type StreamCallOptions } from './task.js';
 import { ToolCatalog } from './tool-catalog.js';
 import { checkToolArgs } from '../typed/validate-args.js';
-import { Endpoints, cleanupSessionOn, startInBatches, startPoolWorker } from './worker-ops.js';
+import { cleanupSessionOn, startPoolWorker } from './worker-ops.js';
+import { WorkerSlots } from './worker-slots.js';
 import { callArgsError } from '../transport/encodable.js';
 
-export type { PoolEvents, PoolOptions, PoolStats, WorkerInfo } from './pool-types.js';
+export type { PoolEvents, PoolOptions, PoolStats, RemoteDrainReason, WorkerInfo } from './pool-types.js';
 
 /**
  * A pool of identical workers. Each worker fills a numbered slot; a replacement (after a crash,
@@ -33,8 +34,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   readonly config: ResolvedPoolConfig;
   readonly #options: PoolOptions;
   readonly #workers: Worker[] = [];
-  readonly #endpoints: Endpoints;
-  readonly #slots = new WeakMap<Worker, number>();
+  readonly #slots: WorkerSlots;
   readonly #barrier: CrashBarrier;
   readonly #health: PoolHealthState;
   readonly #lifecycle: LifecycleManager;
@@ -62,12 +62,23 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.config = config;
     this.#options = options;
     const logger = options.services.logger;
-    this.#endpoints = new Endpoints(options.endpoints, this.name);
+    this.#slots = new WorkerSlots(this.name, options.endpoints, config.poolSize, {
+      join: (slot) => this.#spawnWorker(slot),
+      restart: (slot) => this.#replacements.vacate(slot),
+      changed: () => {
+        if (this.#slots.discovery) this.#health.removedSlots = this.#slots.discovery.removed;
+        this.#updateHealth();
+      },
+      workers: () => this.#workers,
+      draining: (worker, reason) => this.emit('worker:draining', toInfo(worker), reason),
+      stopGraceMs: config.gracefulShutdownTimeoutMs,
+      logger: logger.child({ pool: this.name, category: 'discovery' }),
+    });
     this.#barrier = new CrashBarrier(options.crashBarrier);
     this.#circuit = new PoolCircuit(options.circuitBreaker, this.name);
-    this.#health = new PoolHealthState(this.#size);
+    this.#health = new PoolHealthState(() => this.#slots.size);
     this.#tools = new ToolCatalog(this.name);
-    const slotOf = (w: Worker) => this.#slots.get(w) as number;
+    const slotOf = (w: Worker) => this.#slots.slotOf(w);
     this.#lifecycle = new LifecycleManager(lifecycleOptions(config), {
       workers: () => this.#workers,
       spawnReplacement: (old) => this.#spawnWorker(slotOf(old)),
@@ -96,16 +107,8 @@ export class Pool extends EventEmitter<PoolEvents> {
   /** Starts every worker, in batches; rejects (after stopping the rest) if any cannot start. */
   async start(): Promise<void> {
     this.#state = 'starting';
-    const { startupBatchSize, startupBatchDelayMs } = this.config;
     try {
-      await startInBatches(
-        this.#size,
-        startupBatchSize,
-        startupBatchDelayMs,
-        (slot) => this.#spawnWorker(slot),
-        () => this.#state === 'starting',
-        () => new PoolError(`Pool ${this.name} was stopped during start-up`, 'pool_stopped'),
-      );
+      await this.#slots.fill(this.config, () => this.#state === 'starting', () => new PoolError(`Pool ${this.name} was stopped during start-up`, 'pool_stopped'));
     } catch (error) {
       await this.stop();
       throw error;
@@ -258,18 +261,13 @@ export class Pool extends EventEmitter<PoolEvents> {
     if (this.#state === 'stopped') return;
     this.#state = 'stopping';
     this.#lifecycle.stop();
+    this.#slots.stop();
     this.#replacements.clear();
     this.#dispatcher.failQueued(new PoolError(`Pool ${this.name} stopped`, 'pool_stopped', { pool: this.name }), false);
     // Calls already running get the same grace to finish before their workers are told to stop.
     await this.#drain(gracefulTimeoutMs);
     await Promise.all(this.#workers.map((w) => w.stop(gracefulTimeoutMs)));
     this.#state = 'stopped';
-  }
-
-  /** Slots: the attached workers' count, or `poolSize`. */
-  get #size(): number {
-    const endpoints = this.#options.endpoints;
-    return endpoints.kind === 'attach' ? endpoints.workers.length : this.config.poolSize;
   }
 
   /** What the dispatcher asks of the pool. */
@@ -290,6 +288,8 @@ export class Pool extends EventEmitter<PoolEvents> {
       unhealthy: () => (this.#health.failFast(this.#workers.some(isLive)) ? this.#health.unhealthyError(this.name) : undefined),
       // The worker's exit was handled before its calls ended: its crash is known.
       afterFailure: (task, worker, error) => {
+        // A remote worker that drains refused the call unstarted: it goes to another worker.
+        if (this.#slots.refusedDraining(worker, error)) return { error, retry: false, reroute: true };
         const withCrash = withCrashInfo(error, this.#barrier.crashOf(worker));
         return { error: withCrash, retry: this.#barrier.retryAllowed(task, withCrash) };
       },
@@ -319,13 +319,13 @@ export class Pool extends EventEmitter<PoolEvents> {
   }
 
   #isFull(): boolean {
-    return this.#workers.filter(isLive).length >= this.#size - this.#health.removedSlots;
+    return this.#workers.filter(isLive).length >= this.#slots.size - this.#health.removedSlots;
   }
 
   /** Starts a worker for `slot`; `restart`: it replaces one that died (counted in `health().restarts`). */
   async #spawnWorker(slot: number, restart = false): Promise<Worker> {
     const id = `${this.name}-${this.#nextWorker++}`;
-    const endpoint = this.#endpoints.take();
+    const endpoint = this.#slots.take(slot);
     const { config } = this;
     try {
       const worker = await startPoolWorker(
@@ -338,7 +338,7 @@ export class Pool extends EventEmitter<PoolEvents> {
         throw new PoolError(`Pool ${this.name} stopped`, 'pool_stopped');
       }
       this.#workers.push(worker);
-      this.#slots.set(worker, slot);
+      this.#slots.assign(worker, slot);
       this.#barrier.track(worker);
       if (worker.readyInfo) this.#tools.learn(worker.readyInfo);
       worker.on('drained', () => this.#isIdle() && this.emit('idle'));
@@ -354,7 +354,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       this.#updateHealth();
       return worker;
     } catch (error) {
-      this.#endpoints.release(endpoint);
+      this.#slots.release(endpoint);
       throw error;
     }
   }
@@ -362,7 +362,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   #onWorkerExit(worker: Worker, exit: WorkerExit): void {
     const index = this.#workers.indexOf(worker);
     if (index >= 0) this.#workers.splice(index, 1);
-    this.#endpoints.release(worker.options.endpoint);
+    this.#slots.release(worker.options.endpoint);
     const info = toInfo(worker);
     this.emit('worker:exit', info, exit);
     // Calls that strict affinity pinned to this worker can never run now.
@@ -374,23 +374,26 @@ export class Pool extends EventEmitter<PoolEvents> {
     if (this.#isIdle()) this.emit('idle');
     // Stopped on purpose (pool stop, or the end of a recycle): nothing to replace.
     if (this.#state !== 'ready' || (exit.expected && exit.reason === undefined)) return;
+    const slot = this.#slots.slotOf(worker);
+    // A remote worker gone after it said it drains (a pod ending) did not crash.
+    if (this.#slots.drainedRemote(worker)) return this.#slots.vacate(slot);
     const crash = this.#barrier.classify(worker, exit);
     this.#health.recordCrash(worker.id, crash);
     this.emit('worker:crash', info, crash);
-    const slot = this.#slots.get(worker) as number;
     const log = (level: 'warn' | 'error', then: string) => this.#options.services.logger[level](`${describeExit(worker.id, crash)}; ${then}`, { pool: this.name });
     // While recycling, its replacement is already starting; if that fails, the recycle vacates the slot.
     if (this.#lifecycle.isRecycling(worker)) log('warn', 'its replacement is already starting');
     else if (this.#barrier.onCrash(slot, Date.now()) === 'remove') {
       this.#health.removedSlots++;
+      this.#slots.remove(slot);
       log('error', `it crashed more than ${this.#barrier.options.maxRestarts} times within ${this.#barrier.options.windowSeconds} s: slot removed for good`);
       this.emit('worker:removed', info, crash);
     } else {
       log('warn', 'starting a replacement');
       // Once the taint expires, the slot's worker takes queued calls again.
-      const untaint = () => this.#workers.filter((w) => this.#slots.get(w) === slot).forEach((w) => this.#dispatcher.drainTo(w));
+      const untaint = () => this.#slots.workersIn(slot, this.#workers).forEach((w) => this.#dispatcher.drainTo(w));
       if (this.#barrier.isTainted(slot)) this.#replacements.later(this.#barrier.options.taintMs, untaint);
-      this.#replacements.vacate(slot);
+      this.#slots.vacate(slot);
     }
     this.#updateHealth();
   }

@@ -5,7 +5,7 @@ import { isSnakepitError } from '../errors.js';
 export const MAX_CONSECUTIVE_RESTART_FAILURES = 5;
 const RESTART_BACKOFF_BASE_MS = 200;
 /** Start failures that a retry cannot cure (the config or the adapter must change): no second try. */
-const PERMANENT_START_FAILURES: ReadonlySet<string> = new Set(['adapter_import', 'adapter_not_thread_safe', 'unauthenticated', 'tls_failed', 'insecure_transport']);
+export const PERMANENT_START_FAILURES: ReadonlySet<string> = new Set(['adapter_import', 'adapter_not_thread_safe', 'unauthenticated', 'tls_failed', 'insecure_transport']);
 const RESTART_BACKOFF_MAX_MS = 10_000;
 
 /** What the restarter needs from its pool. */

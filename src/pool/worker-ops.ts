@@ -76,12 +76,12 @@ export class Endpoints {
   readonly #inUse = new Set<string>();
 
   constructor(
-    readonly source: PoolOptions['endpoints'],
+    readonly source: Exclude<PoolOptions['endpoints'], { kind: 'discover' }>,
     readonly pool: string,
   ) {}
 
-  /** The endpoint for the next worker; an attached address is held until `release`. */
-  take(): SpawnedEndpoint | AttachedEndpoint {
+  /** The endpoint for the next worker (whatever its slot); an attached address is held until `release`. */
+  take(_slot?: number): SpawnedEndpoint | AttachedEndpoint {
     if (this.source.kind === 'spawn') return this.source.template;
     const free = this.source.workers.find((w) => !this.#inUse.has(w.address));
     if (!free) throw new PoolError(`Pool ${this.pool} has no free attached worker slot`, 'pool_saturated', { pool: this.pool });

@@ -28,6 +28,8 @@ export interface ReadyInfo {
   address?: string;
   /** The worker's interpreter and its threading (absent from workers that predate it). */
   runtime?: PythonRuntimeWire;
+  /** Where a remote worker runs (its `SNAKEPIT_ZONE`: a zone or node name), when it reports one. */
+  zone?: string;
 }
 
 /** What a worker reports about its interpreter (wire names; see `src/python/profile-advice.ts`). */

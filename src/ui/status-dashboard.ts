@@ -13,13 +13,15 @@ import { historyKey, useStatusPoll, type StatusSource, type StatusState } from '
 const ms = (v: number | null): string => (v === null ? '-' : v < 10 ? `${v.toFixed(1)}ms` : `${Math.round(v)}ms`);
 const WORKER_COLUMNS = [
   ['ID', 14],
-  ['PID', 8],
+  ['PID', 7],
   ['STATE', 9],
   ['LOAD', 6],
-  ['REQUESTS', 9],
-  ['UPTIME', 8],
-  ['RSS', 9],
+  ['REQUESTS', 8],
+  ['UPTIME', 7],
+  ['RSS', 8],
   ['HEARTBEAT', 9],
+  // A remote worker's address and zone; cut to fit 100 columns (`status --json` has them whole).
+  ['WHERE', 21],
 ] as const;
 
 function row(cells: readonly string[], bold = false): ReactElement {
@@ -38,7 +40,14 @@ export function workerCells(w: WorkerSnapshot, now: number): string[] {
     formatUptime(now - w.startedAt),
     w.rssMb === null ? '-' : `${w.rssMb.toFixed(1)}M`,
     w.heartbeatAgeMs === null ? '-' : `${(w.heartbeatAgeMs / 1_000).toFixed(1)}s`,
+    whereCell(w),
   ];
+}
+
+/** Where a worker runs: `local` (spawned), or a remote worker's address and the zone it reports. */
+export function whereCell(w: Pick<WorkerSnapshot, 'address' | 'zone'>): string {
+  if (w.address === undefined) return 'local';
+  return w.zone ? `${w.address} ${w.zone}` : w.address;
 }
 
 /** One pool: summary lines, then its workers. */

@@ -98,6 +98,10 @@ export class Connection {
         payload: endpoint.payload,
         endpointKey: endpoint.kind === 'attach' ? endpoint : undefined,
         host: this.#registration ? { address: hostServer!.address, token: this.#registration.token } : undefined,
+        // A remote worker may not reach the host: its host requests come back on this connection.
+        // Spawned workers keep dial-back to the host's Unix socket (docs/protocol.md says why).
+        hostStream: endpoint.kind === 'attach' && hostRequests ? { handler: hostRequests, identity: { id: workerId, pool: this.#options.pool } } : undefined,
+        keepalive: endpoint.kind === 'attach' ? endpoint.keepalive : undefined,
       },
       this.#options.events,
     );

@@ -1,7 +1,7 @@
 /** Where a worker comes from (spawned or attached), how it ends, and the spawned worker's command line. */
 import path from 'node:path';
 import type { PayloadOptions } from '../transport/codec.js';
-import type { ChannelSecurity } from '../transport/grpc/channel-security.js';
+import type { ChannelSecurity, Keepalive } from '../transport/grpc/channel-security.js';
 
 /** Lifecycle: starting → ready ⇄ busy → draining → stopped. */
 export type WorkerState = 'starting' | 'ready' | 'busy' | 'draining' | 'stopped';
@@ -44,6 +44,8 @@ export interface AttachedEndpoint {
   security?: ChannelSecurity | undefined;
   /** Payload limit (attached workers never get shared memory). */
   payload?: PayloadOptions | undefined;
+  /** HTTP/2 keepalive pings, from the pool's heartbeat settings. @default none */
+  keepalive?: Keepalive | undefined;
 }
 
 /** The Python command line of a spawned worker (after the interpreter). */

@@ -54,7 +54,8 @@ interface WorkerEvents {
 export class Worker extends EventEmitter<WorkerEvents> {
   readonly id: string;
   readonly pool: string;
-  readonly capacity: number;
+  /** Calls it runs at once: the pool's setting, or what an attached worker reports at its handshake. */
+  capacity: number;
   readonly pipelineDepth: number;
   readonly attached: boolean;
   readonly startedAt = Date.now();
@@ -263,7 +264,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** The connection broke for good: a spawned worker is killed (no new calls meanwhile), an attached one let go. */
   #connectionFailed(error: Error): void {
-    if (!this.#process) return this.#detach();
+    if (!this.#process) {
+      if (this.state === 'ready' || this.state === 'busy') this.state = 'draining'; // its calls, failing now, must not come back to it
+      return this.#detach();
+    }
     if (this.state === 'stopped' || this.state === 'starting') return;
     this.state = 'draining';
     this.kill(`protocol failure: ${error.message}`);
@@ -309,6 +313,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const info = await Promise.race([this.#connection.connect(), timeout]);
       this.readyInfo = info;
       this.tools = info.tools;
+      // A remote worker runs as many calls at once as it says (its --max-concurrency), whatever the pool's config.
+      if (this.attached && info.concurrency > 0) this.capacity = info.concurrency;
       this.state = 'ready';
       this.#process?.startupDone();
       this.#startHeartbeat(this.options.heartbeat);

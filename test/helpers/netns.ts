@@ -39,6 +39,8 @@ export interface TestNetwork {
   gateway: string;
   hosts: NetHost[];
   dns: TestDns | undefined;
+  /** Cuts host `index` off the network (its link goes down; nothing is closed, packets just vanish), or (`false`) heals it. */
+  partition(index: number, cut?: boolean): void;
   close(): Promise<void>;
 }
 
@@ -166,7 +168,8 @@ export async function createTestNetwork(hostCount: number, options: { dns?: bool
       folder = mkdtempSync(path.join(os.tmpdir(), 'snakepit-dns-'));
       ({ dns, dnsmasq } = await startDnsmasq(gateway, path.join(folder, 'hosts')));
     }
-    return { gateway, hosts, dns, close };
+    const partition = (index: number, cut = true) => ip('link', 'set', `spv${tag}x${index}`, cut ? 'down' : 'up');
+    return { gateway, hosts, dns, partition, close };
   } catch (error) {
     await close();
     throw error;
@@ -177,7 +180,9 @@ async function startDnsmasq(address: string, hostsFile: string): Promise<{ dns: 
   writeFileSync(hostsFile, '');
   const dnsmasq = execa(
     'dnsmasq',
-    ['--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-negcache', '--bind-interfaces', `--listen-address=${address}`, '--port=53', `--addn-hosts=${hostsFile}`, '--local-ttl=1', '--log-facility=-', '--pid-file=',
+    ['--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--no-negcache', '--bind-interfaces', `--listen-address=${address}`, '--port=53', `--addn-hosts=${hostsFile}`,
+      // Authoritative for the test domain: a name without records is NXDOMAIN (no AAAA: NODATA), as in a cluster.
+      '--local=/test/', '--local-ttl=1', '--log-facility=-', '--pid-file=',
       // Stay root: the records file lives in a private temporary folder 'nobody' cannot read.
       '--user=root'],
     { reject: false, stdio: ['ignore', 'ignore', 'pipe'] },

@@ -10,6 +10,8 @@ export interface FakeNumbers {
   callsPerSec?: number;
   p50Ms?: number | null;
   workerRequests?: number;
+  /** The worker is remote: its address and (optionally) zone. */
+  remote?: { address: string; zone?: string };
 }
 
 /** An instance `abcdefg` with one pool `default` and one worker, started at a fixed time. */
@@ -46,6 +48,7 @@ export function fakeInstance(n: FakeNumbers = {}): InstanceSnapshot {
             heartbeatAgeMs: 1_200,
             missedHeartbeats: 0,
             rssMb: 31.5,
+            ...n.remote,
           },
         ],
       },

@@ -11,7 +11,9 @@ The order (``DrainingShutdown``):
    keep working, so the host neither declares the worker dead nor loses the
    way to cancel what still runs;
 3. the calls in flight finish, up to ``--drain-timeout-s``; those still
-   running then are cancelled (they answer ``cancelled``);
+   running then are cancelled (they answer ``cancelled``); then refusals go on
+   until none came for ``QUIET_S`` (hosts have heard: a call sent after the
+   connection closed could not be told from one lost mid-way);
 4. the server stops (a short grace flushes the last answers), the adapter's
    ``cleanup()`` runs (bounded, ``shutdown.py``), the process exits 0.
 
@@ -42,6 +44,8 @@ COUNTED = frozenset(("ExecuteTool", "ExecuteStreamingTool"))
 REFUSED = COUNTED | {"Describe", "InitializeSession"}
 # After the wait, the server gets this long to send the last answers.
 FLUSH_S = 1.0
+# The connection closes only once no call was refused for this long (from the drain's start on).
+QUIET_S = 0.5
 
 
 class Drain:
@@ -51,11 +55,13 @@ class Drain:
         self._cond = threading.Condition()
         self.draining = False
         self.active = 0
+        self._last_refusal = 0.0
 
     def admit(self, counted: bool) -> bool:
         """False once draining; else the call is in (counted ones until ``release``)."""
         with self._cond:
             if self.draining:
+                self._last_refusal = time.monotonic()
                 return False
             if counted:
                 self.active += 1
@@ -70,6 +76,18 @@ class Drain:
     def begin(self) -> None:
         with self._cond:
             self.draining = True
+            self._last_refusal = time.monotonic()
+
+    def wait_quiet(self, quiet_s: float, timeout_s: float) -> None:
+        """Until no call was refused for ``quiet_s`` (hosts stopped sending), at most ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                until = min(self._last_refusal + quiet_s, deadline)
+                if now >= until:
+                    return
+                self._cond.wait(until - now)
 
     def wait_idle(self, timeout_s: float) -> bool:
         """True once no counted call runs; False if some still run after ``timeout_s``."""
@@ -171,6 +189,7 @@ class DrainingShutdown(Shutdown):
                         self._timeout_s, self._drain.active)
             self._cancel_remaining()
             self._drain.wait_idle(FLUSH_S)  # cooperative tools answer `cancelled` now
+        self._drain.wait_quiet(QUIET_S, max(0.0, started + self._timeout_s - time.monotonic()))
         stop = self.stop_server
         if stop is not None:
             stop(FLUSH_S).wait(FLUSH_S + 0.5)

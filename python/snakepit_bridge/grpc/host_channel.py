@@ -18,32 +18,11 @@ import grpc
 from .. import wire_errors
 from ..errors import HostToolError
 from ..host_channel import HostChannel, Pending, unavailable
-from ..serialization import pack, unpack
+from ..serialization import unpack
+from .host_messages import host_error, request_message, telemetry_messages, tool_spec
 from .servicer import TOKEN_HEADER, max_message_bytes
 
 __all__ = ["GrpcHostChannel", "host_error", "tool_spec"]
-
-_UINT32_MAX = 2**32 - 1
-
-
-def host_error(pb2_error: Any) -> HostToolError:
-    """A ``HostToolError`` from an ``ErrorInfo`` message."""
-    details = unpack(pb2_error.details) if pb2_error.details else None
-    return HostToolError(pb2_error.message, code=pb2_error.code or None, details=details,
-                         host_type=pb2_error.type or None, host_traceback=pb2_error.traceback or None)
-
-
-def tool_spec(spec: Any) -> Dict[str, Any]:
-    """A ``HostToolSpec`` message as the pipe's spec map."""
-    params: List[Dict[str, Any]] = []
-    for p in spec.parameters:
-        param: Dict[str, Any] = {"name": p.name, "type": p.type or "any", "required": p.required}
-        if p.has_default:
-            param["default"] = unpack(p.default_value) if p.default_value else None
-        if p.description:
-            param["description"] = p.description
-        params.append(param)
-    return {"name": spec.name, "description": spec.description, "parameters": params}
 
 
 def _decode_outcome(response: Any) -> Any:
@@ -113,23 +92,9 @@ class GrpcHostChannel(HostChannel):
             stub, metadata = self._stub, self._metadata
         if stub is None:
             raise unavailable("the host gave no HostService address (DescribeRequest.host_address)")
-        pb2, cid = self.pb2, int(call_id or 0)
-        decode = _decode_outcome
-        if op == "call":
-            method = stub.ExecuteHostTool
-            request = pb2.ExecuteHostToolRequest(
-                call_id=cid, tool_name=payload["tool"], args=pack(payload.get("args") or {}),
-                timeout_ms=min(int(payload.get("timeout_ms") or 0), _UINT32_MAX))
-        elif op == "list":
-            method, decode = stub.ListHostTools, _decode_list
-            request = pb2.ListHostToolsRequest(call_id=cid)
-        elif op == "state":
-            method = stub.SessionState
-            request = pb2.SessionStateRequest(
-                call_id=cid, action=payload["action"], key=payload.get("key") or "",
-                value=pack(payload["value"]) if "value" in payload else b"")
-        else:
-            raise ValueError(f"unknown host op {op!r}")
+        kind, request = request_message(self.pb2, op, call_id, payload)
+        method = {"call": stub.ExecuteHostTool, "list": stub.ListHostTools, "state": stub.SessionState}[kind]
+        decode = _decode_list if kind == "list" else _decode_outcome
         future = method.future(request, timeout=timeout_s, metadata=metadata)
         pending = Pending(future)
         future.add_done_callback(lambda f: self._finished(pending, f, decode))
@@ -161,10 +126,7 @@ class GrpcHostChannel(HostChannel):
             stub, metadata = self._stub, self._metadata
         if stub is None:
             return
-        messages = [self.pb2.TelemetryEvent(
-            event=e["name"], measurements=pack(e["measurements"]),
-            metadata=pack({**e["metadata"], "correlation_id": e.get("correlation_id")}),
-            worker_id=worker_id, timestamp=e.get("ts") or 0.0) for e in events]
+        messages = telemetry_messages(self.pb2, events, worker_id)
         future = stub.StreamTelemetry.future(iter(messages), timeout=10.0, metadata=metadata)
         # A dropped future cancels its RPC: hold it until it is done.
         self._telemetry_calls.add(future)

@@ -20,8 +20,11 @@ Threads (sync grpcio server; scheduling helpers in ``scheduling.py``):
 - asyncio loop: the main thread's in the process profile (as over the pipe),
   its own thread in the thread profile (``AdapterHost``).
 
-Host calls: ``Describe`` carries the host's ``HostService`` address and this
-worker's token; tools then call the host through ``host_channel``.
+Host calls: a call whose host opened ``HostStream`` names it
+(``x-snakepit-host-stream``) and its host requests ride on that stream
+(``host_stream.py``, no dial-back); otherwise ``Describe`` carries the host's
+``HostService`` address and this worker's token, and tools call the host
+through ``host_channel``. Keepalive: ``keepalive.py``.
 
 Cancellation: ``CancelTool`` and a client that cancels its RPC (or whose
 deadline passes) both end in ``Call.cancel()``, exactly what the pipe's
@@ -47,6 +50,8 @@ from ..core import WorkerCore
 from ..serialization import pack, unpack
 from ..session_context import SessionContext
 from ..shm import env_int
+from .host_stream import HostStreamServicer, host_for
+from .keepalive import server_options as keepalive_options
 from .replies import StreamReply, UnaryReply, error_message, unpack_map
 from .scheduling import Gate, MainThreadRunner
 
@@ -69,8 +74,8 @@ def handler_threads(concurrency: int) -> int:
     return env_int("SNAKEPIT_GRPC_THREADS", b"SNAKEPIT_GRPC_THREADS") or max(32, 4 * concurrency + 8)
 
 
-class BridgeServicer:
-    """The ``BridgeService`` methods (registered by the generated ``add_..._to_server``)."""
+class BridgeServicer(HostStreamServicer):
+    """The ``BridgeService`` methods (registered by the generated ``add_..._to_server``); ``HostStream`` in ``host_stream.py``."""
 
     def __init__(self, core: WorkerCore, pb2: Any, limit: int, service_pool: ThreadPoolExecutor,
                  main_thread: Optional[MainThreadRunner]) -> None:
@@ -114,7 +119,7 @@ class BridgeServicer:
                 if key == CORRELATION_HEADER:
                     meta["correlation_id"] = value
                     break
-        ctx = SessionContext.for_call(request.session_id or None, meta, request.call_id, self.core.host)
+        ctx = SessionContext.for_call(request.session_id or None, meta, request.call_id, host_for(context, self.core.host))
         call = Call(request.call_id, request.tool_name, args, stream, ctx, out, restore)
         self.core.calls.register(call)  # now CancelTool finds it (waiting at the gate, or running)
         # Fires when the RPC ends for any reason; only matters while the call
@@ -203,7 +208,7 @@ class BridgeServicer:
             protocol=info["protocol"], pid=info["pid"], adapter=info["adapter"], tools=tools,
             python=info["python"], concurrency=info["concurrency"],
             worker_id=self.core.worker_id or "", runtime=pb2.PythonRuntime(**info["runtime"]),
-            dynamic_tools=bool(info.get("dynamic_tools")))
+            dynamic_tools=bool(info.get("dynamic_tools")), zone=os.environ.get("SNAKEPIT_ZONE", ""))
 
     def Describe(self, request: Any, context: Any) -> Any:
         host = self.core.host
@@ -276,6 +281,7 @@ class TokenInterceptor(grpc.ServerInterceptor):
 
         self._deny_unary = grpc.unary_unary_rpc_method_handler(deny)
         self._deny_stream = grpc.unary_stream_rpc_method_handler(deny)
+        self._deny_bidi = grpc.stream_stream_rpc_method_handler(deny)
 
     def intercept_service(self, continuation: Any, details: Any) -> Any:
         method = details.method
@@ -287,6 +293,8 @@ class TokenInterceptor(grpc.ServerInterceptor):
                 if hmac.compare_digest(given, self._token):
                     return continuation(details)
                 break
+        if method.endswith("/HostStream"):
+            return self._deny_bidi
         return self._deny_stream if method.endswith("/ExecuteStreamingTool") else self._deny_unary
 
 
@@ -323,6 +331,7 @@ def start_server(core: WorkerCore, pb2: Any, pb2_grpc: Any, listen: str, token: 
         ("grpc.max_receive_message_length", limit),
         # A fixed port taken by another process must fail, not be shared.
         ("grpc.so_reuseport", 0),
+        *keepalive_options(),
     ]
     service_pool = ThreadPoolExecutor(SERVICE_THREADS, thread_name_prefix="snakepit-service")
     servicer = BridgeServicer(core, pb2, limit, service_pool, main_thread)

@@ -53,12 +53,13 @@ def write_ready_file(path: str, info: Dict[str, Any]) -> None:
 def install_host_channel(core: WorkerCore, pb2: Any, pb2_grpc: Any) -> None:
     """Host requests and telemetry go to the host's ``HostService`` (addressed by its ``Describe``)."""
     from .host_channel import GrpcHostChannel
+    from .host_stream import telemetry_sink
 
-    # Until the host's Describe names its address, host requests fail (host_unavailable).
+    # Until the host's Describe names its address, host requests fail (host_unavailable); calls
+    # whose host opened a HostStream use that instead (host_stream.py).
     core.host = host = GrpcHostChannel(pb2, pb2_grpc)
-    # Telemetry goes up HostService.StreamTelemetry (batched; see telemetry/host_backend.py).
-    worker_id = core.worker_id or ""
-    telemetry.install_sink(lambda events: host.send_telemetry(events, worker_id))
+    # Telemetry goes up the host's stream, else HostService.StreamTelemetry (batched; see telemetry/host_backend.py).
+    telemetry.install_sink(telemetry_sink(host, core.worker_id or ""))
 
 
 def serve_forever(main_thread: Optional[MainThreadRunner]) -> None:

@@ -4,6 +4,7 @@ import { isIPv4 } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError, ValidationError } from '../../errors.js';
 import { describeValue } from '../../config/format-issues.js';
+import { channelOptions } from './proto.js';
 
 /** TLS material, read and ready for `grpc.credentials.createSsl` and the TLS probe. */
 export interface TlsMaterial {
@@ -120,4 +121,38 @@ export function channelCredentials(security: ChannelSecurity | undefined): { cre
   const credentials = grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
   const options: grpc.ChannelOptions = tls.serverName ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName } : {};
   return { credentials, options };
+}
+
+/** HTTP/2 keepalive of a connection to a remote worker (from the pool's heartbeat settings). */
+export interface Keepalive {
+  /** Time between pings, in ms. */
+  timeMs: number;
+  /** A ping unanswered this long fails the connection, in ms. */
+  timeoutMs: number;
+}
+
+/** The longest timer Node keeps (a larger one fires at once). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * grpc-js options for `keepalive`: pings also while no call runs (an idle partition is found too),
+ * and no idle mode: a connection the channel dropped on its own would look like a lost worker.
+ */
+function keepaliveOptions(keepalive: Keepalive | undefined): grpc.ChannelOptions {
+  if (!keepalive) return {};
+  return {
+    'grpc.keepalive_time_ms': keepalive.timeMs,
+    'grpc.keepalive_timeout_ms': keepalive.timeoutMs,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.client_idle_timeout_ms': MAX_TIMER_MS,
+  };
+}
+
+/**
+ * Credentials and options of a client of one worker. Clients made with the same ones share one
+ * connection (grpc-js's subchannel pool): the health watch rides on the calls' connection.
+ */
+export function clientSettings(security: ChannelSecurity | undefined, keepalive: Keepalive | undefined): { credentials: grpc.ChannelCredentials; options: grpc.ChannelOptions } {
+  const { credentials, options } = channelCredentials(security);
+  return { credentials, options: { ...channelOptions(), ...options, ...keepaliveOptions(keepalive) } };
 }

@@ -7,12 +7,14 @@ import { removeShm } from '../shm.js';
 import { pauseLink } from '../stream-flow.js';
 import { emit, enabled } from '../../telemetry/bus.js';
 import type { TelemetryControl } from '../../telemetry/python-events.js';
-import type { OutgoingCall, PythonRuntimeWire, ReadyInfo, ToolSpec, Transport, TransportEvents } from '../types.js';
+import type { HostRequestHandler, OutgoingCall, ReadyInfo, Transport, TransportEvents } from '../types.js';
 import { pythonErrorFromWire } from '../wire-error.js';
-import { channelOptions, CORRELATION_HEADER, type ErrorInfoMessage, services, TOKEN_HEADER } from './proto.js';
-import { channelCredentials, type ChannelSecurity, type TlsMaterial } from './channel-security.js';
+import { CORRELATION_HEADER, type ErrorInfoMessage, HOST_STREAM_HEADER, services, TOKEN_HEADER } from './proto.js';
+import { clientSettings, type ChannelSecurity, type Keepalive, type TlsMaterial } from './channel-security.js';
+import { readyInfoFromDescribe, type DescribeMessage } from './describe.js';
+import { HostStream } from './host-stream.js';
 import { errorFromStatus, wireErrorFromInfo } from './status.js';
-import { probeTls } from './tls-probe.js';
+import { checkTls } from './tls-probe.js';
 
 export interface GrpcTransportOptions {
   workerId: string;
@@ -32,6 +34,13 @@ export interface GrpcTransportOptions {
   processBound?: boolean;
   /** Where this worker calls the host back (HostService) and its own token there; sent in Describe. */
   host?: { address: string; token: string } | undefined;
+  /**
+   * Open `HostStream` once connected: the worker's host requests (and telemetry) come back on
+   * this connection, answered by `handler`; no dial-back needed. @default none (dial-back only)
+   */
+  hostStream?: { handler: HostRequestHandler; identity: { id: string; pool: string } } | undefined;
+  /** HTTP/2 keepalive pings, so a dead peer or a partition fails the connection in seconds. @default none */
+  keepalive?: Keepalive | undefined;
   /** Shared memory for large arguments (spawned workers only), payload limit. @default inline, no limit of its own */
   payload?: PayloadOptions | undefined;
   /**
@@ -58,26 +67,6 @@ const LOST_CALL_HOLD_MS = 2_000;
 const TELEMETRY_SETTINGS_DEADLINE_MS = 5_000;
 /** A session's cleanup hook gets this long before the host gives up on it. */
 const CLEANUP_SESSION_DEADLINE_MS = 10_000;
-
-interface ParameterMessage {
-  name: string;
-  type: string;
-  required: boolean;
-  default_value: Buffer;
-  has_default: boolean;
-}
-
-interface DescribeMessage {
-  protocol: number;
-  pid: number;
-  adapter: string;
-  tools: { name: string; description: string; parameters: ParameterMessage[]; supports_streaming: boolean; required_variables: string[]; types?: Buffer }[];
-  python: string;
-  concurrency: number;
-  /** null from workers that predate the field (`defaults: true` gives null for messages). */
-  runtime?: PythonRuntimeWire | null;
-  dynamic_tools?: boolean;
-}
 
 interface OutcomeMessage {
   outcome?: 'value' | 'error';
@@ -125,6 +114,9 @@ export class GrpcTransport implements Transport {
   /** The host is stopping the worker: the end of this connection is no loss. */
   #stopping = false;
   readonly #tls: TlsMaterial | undefined;
+  readonly #hostStreamOptions: GrpcTransportOptions['hostStream'];
+  /** Set once the worker opened it: calls name it so their host requests come back on it. */
+  #hostStream: HostStream | undefined;
 
   readonly #events: TransportEvents;
 
@@ -138,9 +130,10 @@ export class GrpcTransport implements Transport {
     this.#address = options.address;
     this.#endpointKey = options.endpointKey;
     this.#tls = options.security?.tls;
+    this.#hostStreamOptions = options.hostStream;
     const { BridgeService } = services();
-    const { credentials, options: securityOptions } = channelCredentials(options.security);
-    this.#client = new BridgeService(options.address, credentials, { ...channelOptions(), ...securityOptions }) as unknown as Client;
+    const { credentials, options: channel } = clientSettings(options.security, options.keepalive);
+    this.#client = new BridgeService(options.address, credentials, channel) as unknown as Client;
     this.ready = this.#handshake(options.connectTimeoutMs);
     this.ready.catch(() => {
       const lost = this.#endpointKey && lostConnections.get(this.#endpointKey);
@@ -285,10 +278,13 @@ export class GrpcTransport implements Transport {
   fail(error: Error): void {
     if (this.#failure) return;
     this.#failure = error;
+    // The owner first (an attached worker stops taking calls), then the calls: a retry must not pick this connection.
+    this.#onFailure?.(error);
     for (const [id, p] of [...this.#pending]) {
       this.#end(id, false, error);
       p.call.cancel(); // after: the RPC's own CANCELLED then finds nothing to end
     }
+    this.#hostStream?.close();
     this.#client.close();
     if (this.#connected) {
       const raw = (error as { code?: unknown }).code;
@@ -301,20 +297,21 @@ export class GrpcTransport implements Transport {
         emit('snakepit.grpc.connection.lost', {}, { workerId: this.#workerId, attached: !this.#processBound, address: this.#address, code });
       }
     }
-    this.#onFailure?.(error);
   }
 
   #metadata(correlationId?: string): grpc.Metadata {
     const metadata = new grpc.Metadata();
     if (this.#token) metadata.set(TOKEN_HEADER, this.#token);
     if (correlationId) metadata.set(CORRELATION_HEADER, correlationId);
+    if (this.#hostStream) metadata.set(HOST_STREAM_HEADER, this.#hostStream.id);
     return metadata;
   }
 
   async #handshake(timeoutMs: number): Promise<ReadyInfo> {
     const startedAt = performance.now();
     const deadline = Date.now() + timeoutMs;
-    if (this.#tls) await this.#checkTls(timeoutMs);
+    // A certificate problem fails at once, typed, instead of the channel redialling until its deadline.
+    if (this.#tls) await checkTls(this.#address, this.#tls, timeoutMs, this.#workerId);
     await new Promise<void>((resolve, reject) =>
       this.#client.waitForReady(deadline, (error) => (error ? reject(new WorkerError(`Cannot connect to worker ${this.#workerId}: ${error.message}`, 'worker_start_failed', { workerId: this.#workerId, address: this.#address })) : resolve())),
     );
@@ -323,49 +320,19 @@ export class GrpcTransport implements Transport {
         error ? reject(errorFromStatus(error, { workerId: this.#workerId, address: this.#address, rpc: 'Describe' })) : resolve(response),
       ),
     );
-    if (this.#failure) throw this.#failure; // failed (e.g. start-up timeout) while Describe was under way
+    if (this.#hostStreamOptions) {
+      const { handler, identity } = this.#hostStreamOptions;
+      const remainingMs = Math.max(1, deadline - Date.now());
+      this.#hostStream = await HostStream.open(this.#client, { workerId: this.#workerId, address: this.#address, handler, identity, metadata: this.#metadata(), timeoutMs: remainingMs });
+    }
+    if (this.#failure) {
+      this.#hostStream?.close();
+      throw this.#failure; // failed (e.g. start-up timeout) while Describe was under way
+    }
     if (!this.#processBound) this.#watchChannel();
     this.#connected = true;
     this.#emitConnected(performance.now() - startedAt, info.pid);
-    return {
-      protocol: info.protocol,
-      pid: info.pid,
-      adapter: info.adapter,
-      python: info.python,
-      concurrency: info.concurrency,
-      ...(info.runtime ? { runtime: { version: info.runtime.version, gil_enabled: info.runtime.gil_enabled, free_threading: info.runtime.free_threading } } : {}),
-      ...(info.dynamic_tools ? { dynamic_tools: true } : {}),
-      tools: info.tools.map(
-        (t): ToolSpec => ({
-          name: t.name,
-          description: t.description,
-          supports_streaming: t.supports_streaming,
-          required_variables: t.required_variables,
-          ...(t.types?.length ? { types: decode(t.types) as ToolSpec['types'] } : {}),
-          parameters: t.parameters.map((p) => ({
-            name: p.name,
-            type: p.type,
-            required: p.required,
-            ...(p.has_default ? { default: decode(p.default_value) } : {}),
-          })),
-        }),
-      ),
-    };
-  }
-
-  /**
-   * A certificate problem fails the connection at once, typed, instead of the channel redialling
-   * until its deadline; a worker not answering yet is left to the channel's wait.
-   */
-  async #checkTls(timeoutMs: number): Promise<void> {
-    const probe = await probeTls(this.#address, this.#tls!, timeoutMs);
-    if (probe.ok === true || probe.ok === 'unreachable') return;
-    throw new WorkerError(`TLS to worker ${this.#workerId} at ${this.#address} failed (${probe.reason}): ${probe.message}`, 'tls_failed', {
-      workerId: this.#workerId,
-      address: this.#address,
-      reason: probe.reason,
-      tlsCode: probe.tlsCode,
-    });
+    return readyInfoFromDescribe(info);
   }
 
   /** `established`, then `reconnected` when this connection ends a loss of the same attached endpoint. */
@@ -386,13 +353,17 @@ export class GrpcTransport implements Transport {
     }
   }
 
-  /** A channel that leaves READY for TRANSIENT_FAILURE means the worker went away. */
+  /**
+   * A channel that leaves READY lost its connection: the worker died, drained and closed it, or a
+   * keepalive ping went unanswered (a partition). The worker went away: whatever answers on the
+   * address later is another process, met by a new handshake (grpc-js would reconnect silently).
+   */
   #watchChannel(): void {
     const channel = this.#client.getChannel();
     const watch = (current: grpc.connectivityState) => {
       if (this.#failure) return;
-      if (current === grpc.connectivityState.TRANSIENT_FAILURE || current === grpc.connectivityState.SHUTDOWN) {
-        this.fail(new WorkerError(`Lost the connection to worker ${this.#workerId}`, 'worker_crashed', { workerId: this.#workerId }));
+      if (current !== grpc.connectivityState.READY) {
+        this.fail(new WorkerError(`Lost the connection to worker ${this.#workerId} at ${this.#address}`, 'worker_crashed', { workerId: this.#workerId, address: this.#address }));
         return;
       }
       channel.watchConnectivityState(current, Infinity, () => watch(channel.getConnectivityState(false)));

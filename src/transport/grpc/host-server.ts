@@ -9,8 +9,9 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { PoolError, ValidationError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { decode, encode } from '../codec.js';
+import { encode } from '../codec.js';
 import type { HostRequest, HostRequestHandler } from '../types.js';
+import { callIdOf, callRequest, stateRequest, toSpecMessage, type HostToolCallMessage, type HostToolWireSpec, type SessionStateMessage } from './host-messages.js';
 import { channelOptions, services, TOKEN_HEADER } from './proto.js';
 import { infoFromError } from './status.js';
 import { foldGrpcTelemetry, type TelemetryEventMessage } from '../../telemetry/grpc-telemetry.js';
@@ -42,8 +43,6 @@ export interface HostRegistration {
 
 type Handler<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
 type Outcome = { value: Buffer } | { error: ReturnType<typeof infoFromError> };
-
-const STATE_ACTIONS = new Set(['get_all', 'set', 'delete', 'clear']);
 
 // Tokens are looked up by their hash, so lookup timing says nothing about a token's bytes.
 const digest = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -102,7 +101,6 @@ export class HostServer {
             (error: unknown) => callback(null, { error: infoFromError(error) }),
           );
       };
-    const callIdOf = (id: number | string) => (Number(id) > 0 ? Number(id) : undefined);
     server.addService(services().HostService.service, {
       Heartbeat: ((call, callback) => {
         if (!handlerOf(call.metadata)) return callback(refuse);
@@ -116,24 +114,8 @@ export class HostServer {
           (error: unknown) => callback({ code: grpc.status.FAILED_PRECONDITION, details: (error as Error).message }),
         );
       }) as Handler<{ call_id: number }, unknown>,
-      ExecuteHostTool: answer<{ call_id: number; tool_name: string; args: Buffer; timeout_ms: number }>((req) => ({
-        op: 'call',
-        callId: callIdOf(req.call_id),
-        tool: req.tool_name,
-        args: req.args.length > 0 ? (decode(req.args) as Record<string, unknown>) : {},
-        timeoutMs: req.timeout_ms || undefined,
-      })),
-      SessionState: answer<{ call_id: number; action: string; key: string; value: Buffer }>((req) =>
-        STATE_ACTIONS.has(req.action)
-          ? {
-              op: 'state',
-              callId: callIdOf(req.call_id),
-              action: req.action as 'get_all',
-              key: req.key,
-              value: req.value.length > 0 ? decode(req.value) : null,
-            }
-          : undefined,
-      ),
+      ExecuteHostTool: answer<HostToolCallMessage>(callRequest),
+      SessionState: answer<SessionStateMessage>(stateRequest),
       StreamTelemetry: (call: grpc.ServerReadableStream<TelemetryEventMessage, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         const registered = registrationOf(call.metadata);
         if (!registered) return callback(refuse);
@@ -171,28 +153,6 @@ export class HostServer {
       });
     });
   }
-}
-
-/** A host tool's spec as the `list` request answers it. */
-interface HostToolWireSpec {
-  name: string;
-  description: string;
-  parameters: { name: string; type: string; required: boolean; description?: string; default?: unknown }[];
-}
-
-function toSpecMessage(spec: HostToolWireSpec) {
-  return {
-    name: spec.name,
-    description: spec.description,
-    parameters: spec.parameters.map((p) => ({
-      name: p.name,
-      type: p.type,
-      required: p.required,
-      description: p.description ?? '',
-      has_default: p.default !== undefined,
-      default_value: p.default === undefined ? Buffer.alloc(0) : encode(p.default),
-    })),
-  };
 }
 
 /** grpc-js reports a busy port as "No address added out of total 1 resolved": name the address and the fix. */

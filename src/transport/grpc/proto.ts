@@ -8,6 +8,8 @@ import { packageRoot } from '../../python/runtime.js';
 export const TOKEN_HEADER = 'x-snakepit-token';
 /** Trailing metadata of a call a worker refused without running it (`draining`). */
 export const REFUSED_HEADER = 'x-snakepit-refused';
+/** Metadata header naming the `HostStream` that carries a call's host requests (host-stream.ts). */
+export const HOST_STREAM_HEADER = 'x-snakepit-host-stream';
 /** Metadata header carrying a correlation id. */
 export const CORRELATION_HEADER = 'x-snakepit-correlation-id';
 

@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import tls from 'node:tls';
+import { WorkerError } from '../../errors.js';
 import type { TlsMaterial } from './channel-security.js';
 import { targetHost } from './channel-security.js';
 
@@ -85,5 +86,20 @@ export function probeTls(address: string, material: TlsMaterial, timeoutMs: numb
       if (!secured && UNREACHABLE.has(code)) return done({ ok: 'unreachable' });
       done({ ok: false, reason: secured && code === 'ECONNRESET' ? 'client_cert_rejected' : classify(code), tlsCode: code, message: error.message });
     });
+  });
+}
+
+/**
+ * Throws `tls_failed` (naming the worker, its address and the reason) when TLS to `address` fails;
+ * returns when it works or nobody answers (left to the channel's own wait).
+ */
+export async function checkTls(address: string, material: TlsMaterial, timeoutMs: number, workerId: string): Promise<void> {
+  const probe = await probeTls(address, material, timeoutMs);
+  if (probe.ok === true || probe.ok === 'unreachable') return;
+  throw new WorkerError(`TLS to worker ${workerId} at ${address} failed (${probe.reason}): ${probe.message}`, 'tls_failed', {
+    workerId,
+    address,
+    reason: probe.reason,
+    tlsCode: probe.tlsCode,
   });
 }

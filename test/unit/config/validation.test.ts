@@ -14,6 +14,8 @@ function errorOf(input: unknown, source?: string): ConfigError {
 
 const INT_GE_1 = 'an integer >= 1';
 const INT_GE_0 = 'an integer >= 0';
+const DNS_NAME_PORT = "'name:port' (a DNS name and a port from 1 to 65535), e.g. 'snakepit-workers.ml.svc.cluster.local:50051'";
+const DNS_SERVER = "an IP address with an optional port: '10.0.0.10', '10.0.0.10:53', '[fd00::a]:53'";
 
 describe('invalid fields', () => {
   it.each([
@@ -79,6 +81,15 @@ describe('invalid fields', () => {
     [{ zeroCopy: { thresholdBytes: 0 } }, 'zeroCopy.thresholdBytes', INT_GE_1, '0 (number)'],
     [{ crashBarrier: { maxRestarts: 0 } }, 'crashBarrier.maxRestarts', INT_GE_1, '0 (number)'],
     [{ circuitBreaker: { enabled: 'on' } }, 'circuitBreaker.enabled', 'a boolean', '"on" (string)'],
+    [{ transport: 'grpc', discovery: { dns: 'workers.ml.svc' } }, 'discovery.dns', DNS_NAME_PORT, '"workers.ml.svc" (string)'],
+    [{ transport: 'grpc', discovery: { dns: 'workers:0' } }, 'discovery.dns', DNS_NAME_PORT, '"workers:0" (string)'],
+    [{ transport: 'grpc', discovery: { dns: 'bad name:50051' } }, 'discovery.dns', DNS_NAME_PORT, '"bad name:50051" (string)'],
+    [{ transport: 'grpc', discovery: { dns: 'w:1', intervalMs: 0 } }, 'discovery.intervalMs', INT_GE_1, '0 (number)'],
+    [{ transport: 'grpc', discovery: { dns: 'w:1', dnsServers: ['dns.local'] } }, 'discovery.dnsServers[0]', DNS_SERVER, '"dns.local" (string)'],
+    [{ transport: 'grpc', discovery: { dns: 'w:1', dnsServers: [] } }, 'discovery.dnsServers', 'a non-empty array of DNS server addresses', '[] (array)'],
+    [{ transport: 'grpc', discovery: { dns: 'w:1', every: 5 } }, 'discovery.every', expect.any(String), '5 (number)'],
+    [{ pools: [{ discovery: { dns: 'w:1' } }] }, 'pools[0].transport', "'grpc' (attached workers are reached over gRPC)", '"pipe" (string)'],
+    [{ transport: 'grpc', workers: [{ address: 'a:1' }], discovery: { dns: 'w:1' } }, 'discovery', 'unset when `workers` is given (the workers come from one of them)', expect.any(String)],
   ])('%j -> %s', (input, path, expected, received) => {
     const error = errorOf(input);
     expect(error.code).toBe('invalid_config');

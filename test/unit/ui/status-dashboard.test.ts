@@ -3,6 +3,7 @@ import { createElement as h } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, render } from 'ink-testing-library';
 import type { InstanceSnapshot } from '../../../src/control/snapshot.js';
+import { formatStatus } from '../../../src/cli/status-view.js';
 import { StatusApp, StatusDashboard } from '../../../src/ui/status-dashboard.js';
 import { fakeInstance } from '../../helpers/status-fixtures.js';
 import { waitForFrame } from '../../helpers/ink.js';
@@ -17,12 +18,32 @@ describe('StatusDashboard', () => {
     expect(frame).toContain('Snakepit abcdefg');
     expect(frame).toMatch(/busy 1\s+idle 0\s+queue 3\s+requests 12\s+errors 2\s+recycles 0/);
     expect(frame).toMatch(/calls\/s\s+4\.5\s+▁█\s+p50 1\.5ms\s+p99 9\.0ms/);
-    expect(frame).toMatch(/default-w0\s+5151\s+busy\s+1\/1\s+12\s+1m05s\s+31\.5M\s+1\.2s/);
+    expect(frame).toMatch(/default-w0\s+5151\s+busy\s+1\/1\s+12\s+1m05s\s+31\.5M\s+1\.2s\s+local/);
+  });
+
+  it('given a remote worker, shows its address and the zone it reports', () => {
+    const instance = fakeInstance({ remote: { address: '10.1.2.3:50051', zone: 'node-b' } });
+    const { lastFrame } = render(h(StatusDashboard, { state: { instances: [instance], history: new Map(), polls: 1, error: undefined }, now: instance.takenAt }));
+    expect(lastFrame()).toMatch(/default-w0\s+5151\s+ready.*\s10\.1\.2\.3:50051 node-b/);
   });
 
   it('given no instances after a poll, says so', () => {
     const { lastFrame } = render(h(StatusDashboard, { state: { instances: [], history: new Map(), polls: 1, error: undefined } }));
     expect(lastFrame()).toContain('No running Snakepit instances found.');
+  });
+});
+
+describe('formatStatus (one-shot)', () => {
+  const plain = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '');
+
+  it('lists remote workers with address, zone and state under their pool', () => {
+    const text = plain(formatStatus([fakeInstance({ busy: 1, remote: { address: '10.1.2.3:50051', zone: 'node-b' } })], Date.parse('2026-01-01T00:01:05Z')));
+    expect(text).toMatch(/pool default: remote workers/);
+    expect(text).toMatch(/default-w0\s+10\.1\.2\.3:50051\s+node-b\s+busy\s+1\/1/);
+  });
+
+  it('adds nothing for spawned workers', () => {
+    expect(plain(formatStatus([fakeInstance()]))).not.toContain('remote workers');
   });
 });
 
