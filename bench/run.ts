@@ -16,6 +16,7 @@ import { quick, knobs, python, type Row, type Section } from './sections/common.
 import { grpcSection } from './sections/grpc.js';
 import { largeSection } from './sections/large.js';
 import { pipeSection } from './sections/pipe.js';
+import { pipeliningSection } from './sections/pipelining.js';
 import { remoteSection } from './sections/remote.js';
 import { coldStartSection, memorySection } from './sections/startup.js';
 import { streamSection } from './sections/stream.js';
@@ -24,6 +25,7 @@ import { telemetrySection } from './sections/telemetry.js';
 /** The sections, in report order. */
 const SECTIONS: Section[] = [
   pipeSection,
+  pipeliningSection,
   grpcSection,
   streamSection,
   largeSection, // the 64 MB tensor row goes in bench/sections/large.ts (`largePayloads`)

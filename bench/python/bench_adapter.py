@@ -9,6 +9,11 @@ class BenchAdapter(BaseAdapter):
     def echo(self, value=None):
         return value
 
+    @tool(description="Sleep for ms milliseconds (a long call among short ones)")
+    def sleep(self, ms: int = 1000):
+        time.sleep(ms / 1000)
+        return ms
+
     @tool(description="Yield `n` chunks, each stamped with time.time_ns() as it is yielded", supports_streaming=True)
     def stamped(self, n: int = 1000):
         for i in range(n):

@@ -116,7 +116,7 @@ export async function startPool(config: SnakepitConfigInput): Promise<Snakepit> 
   }
 }
 
-export async function snakepitTarget(pipelineDepth: number, transport: 'pipe' | 'grpc' = 'pipe', value: unknown = 'x'): Promise<Target> {
+export async function snakepitTarget(pipelineDepth: number | 'auto', transport: 'pipe' | 'grpc' = 'pipe', value: unknown = 'x'): Promise<Target> {
   const sp = await startPool(benchPool({ transport, pipelineDepth }));
   return { call: () => sp.execute('echo', { value }), close: () => sp.stop() };
 }

@@ -46,6 +46,24 @@ class EarlyCancels:
         return deadline is not None and deadline >= time.monotonic()
 
 
+class FinishedCalls:
+    """The ids of the last ``CAP`` calls that ended (gRPC): a recall of an id never seen is one
+    of a call not arrived yet, not one that already ran."""
+
+    CAP = 4096
+
+    def __init__(self) -> None:
+        self._ids: "collections.OrderedDict[Any, None]" = collections.OrderedDict()
+
+    def add(self, call_id: Any) -> None:
+        self._ids[call_id] = None
+        if len(self._ids) > self.CAP:
+            self._ids.popitem(last=False)
+
+    def __contains__(self, call_id: Any) -> bool:
+        return call_id in self._ids
+
+
 class CallTable:
     """Call id -> ``Call`` for the calls queued or running; the runner removes a call when it ends.
 
@@ -58,6 +76,7 @@ class CallTable:
         self.inflight: Dict[Any, Call] = {}
         self.waiting: Dict[Any, Call] = {}
         self._early: Optional[EarlyCancels] = None
+        self._finished: Optional[FinishedCalls] = None
 
     def enqueue(self, call: Call) -> None:
         """A call arrived and waits for its turn (pipe: in arrival order)."""
@@ -76,11 +95,39 @@ class CallTable:
         return call
 
     def remember_early_cancels(self) -> None:
-        """gRPC: a cancel may arrive before its call; keep it for then."""
+        """gRPC: a cancel (or a recall) may arrive before its call; keep it for then."""
         self._early = EarlyCancels()
+        self._finished = FinishedCalls()
+
+    def done(self, call_id: Any) -> None:
+        """The call ended (the runner's last word on it)."""
+        self.inflight.pop(call_id, None)
+        finished = self._finished
+        if finished is not None:
+            with self._early.lock:  # type: ignore[union-attr]
+                finished.add(call_id)
+
+    def recall(self, call_id: Any) -> bool:
+        """The host takes a call back: True when it will not run here (it waited, or has not arrived yet)."""
+        early = self._early
+        if early is None:  # pipe: a recall frame always follows its call frame
+            return self.take_back(call_id) is not None
+        with early.lock:
+            call = self.waiting.pop(call_id, None)
+            if call is None:
+                # Running or ended: it is the host's answer. Not arrived (gRPC: its RPC waits for a
+                # thread): it is born cancelled when it comes, like a cancel that overtook it.
+                if call_id in self.inflight or call_id in self._finished:  # type: ignore[operator]
+                    return False
+                early.add(call_id)
+                return True
+            self.inflight.pop(call_id, None)
+        call.cancel()  # out of an admission gate at once; it never runs
+        return True
 
     def register(self, call: Call) -> None:
-        """Make a call known to ``cancel``, applying a cancel that came first (gRPC)."""
+        """Make a call known to ``cancel`` (and, waiting, to a recall), applying a cancel that came first (gRPC)."""
+        self.waiting[call.id] = call
         early = self._early
         if early is None:
             self.inflight[call.id] = call

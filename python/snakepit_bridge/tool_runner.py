@@ -36,6 +36,7 @@ class ToolRunner:
         self.tools = tools
         self.loop = adapter_host.loop
         self.inflight = calls.inflight
+        self.done = calls.done
         self.threaded = adapter_host.loop_threaded
         self.on_host_gone = on_host_gone
         # The session hooks run through the same code for both transports.
@@ -68,7 +69,7 @@ class ToolRunner:
         except Exception:  # a bug of ours: log it, keep serving
             log.exception("failed to answer call %r", call.id)
         finally:
-            self.inflight.pop(call.id, None)
+            self.done(call.id)
             if observed is not None:
                 call_events.end(observed, call.failed)
             telemetry.reset_call(token)

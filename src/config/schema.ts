@@ -116,14 +116,24 @@ const poolOwnShape = {
     .default(2_000)
     .describe('Time a cancelled call may take to stop before the worker is killed, in ms.'),
   /**
-   * Calls a worker may hold queued in its pipe beyond those it runs. `0` keeps every waiting call
-   * in the host queue (FIFO across workers, no head-of-line blocking); a small depth such as `4`
-   * hides the round-trip gap and multiplies throughput of tiny calls, at the cost of a queued call
-   * waiting behind a slow one on the same worker. @default 0
+   * Most calls a worker may hold waiting behind those it runs, when every worker is busy and calls
+   * wait. A waiting call keeps every guarantee of the host queue (timeout, abort, queue timeout)
+   * and is taken back when another worker frees first or when the call ahead of it runs long, so
+   * pipelining is safe; `'auto'` is 8. `0` keeps every waiting call in the host queue.
+   * @default 'auto'
    */
-  pipelineDepth: nonNegInt()
-    .default(0)
-    .describe('Calls queued inside each worker beyond those it runs (0 = none).'),
+  pipelineDepth: expecting(z.union([z.literal('auto'), z.number().int().min(0)]), "'auto' or an integer >= 0")
+    .default('auto')
+    .describe("Most calls waiting inside each worker beyond those it runs ('auto' = 8, 0 = none)."),
+  /**
+   * A worker whose running call has run this long takes no more calls to hold waiting, and those
+   * waiting behind it are taken back for the workers that free first: a short call never waits for
+   * a long one. Short enough to spare short calls, long enough that jitter (a GC pause) rarely
+   * trips it. @default 5
+   */
+  pipelineStallMs: posInt()
+    .default(5)
+    .describe('Run time after which calls waiting behind a running call are taken back, in ms.'),
   /**
    * Python workers started by something else (another box, a container), reached over gRPC:
    * `unix:/path.sock` or `host:port`. The host connects and health-checks them and never spawns or

@@ -18,6 +18,20 @@
  */
 import type { ResolvedPoolConfig } from '../config/index.js';
 
+/**
+ * `pipelineDepth: 'auto'`: calls each worker may hold waiting behind those it runs. Deep enough
+ * that a worker always has its next calls at hand and frames travel in batches (one read and one
+ * write carry many; measured: depth 1 0.35x the raw pipe's throughput, 2 0.44x, 8 0.76x), and
+ * safe: a waiting call can be taken back (`recall`) by a worker that frees first, and keeps its
+ * timeout, abort and queue timeout.
+ */
+export const AUTO_PIPELINE_DEPTH = 8;
+
+/** Calls each worker may hold waiting (the config's `pipelineDepth`, `'auto'` resolved). */
+export function pipelineDepth(pool: Pick<ResolvedPoolConfig, 'pipelineDepth'>): number {
+  return pool.pipelineDepth === 'auto' ? AUTO_PIPELINE_DEPTH : pool.pipelineDepth;
+}
+
 /** Calls one worker runs at once: `threadsPerWorker` in the thread profile, else 1. */
 export function workerCapacity(pool: Pick<ResolvedPoolConfig, 'workerProfile' | 'threadsPerWorker'>): number {
   return pool.workerProfile === 'thread' ? pool.threadsPerWorker : 1;

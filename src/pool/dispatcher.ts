@@ -32,6 +32,7 @@ export interface DispatchSettings {
   readonly poolMaxQueueSize: number;
   readonly poolQueueTimeoutMs: number;
   readonly cancelGraceMs: number;
+  readonly pipelineStallMs: number;
 }
 
 /** What the dispatcher asks of its pool, as verbs. */
@@ -71,18 +72,33 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
   /** Session id → the worker id it is bound to. */
   readonly #sessions = new Map<string, string>();
   readonly #host: DispatchHost;
+  /** Looks for stalled workers (`Worker.stalled`) while calls wait inside workers; off otherwise. */
+  #stallTimer: NodeJS.Timeout | undefined;
 
   constructor(host: DispatchHost) {
     this.#host = host;
   }
 
-  /** Calls waiting for a worker. */
+  /** Calls in the host queue. */
   get queued(): number {
     return this.#queue.size;
   }
 
-  /** Runs `task` now, queues it, or fails it (unhealthy pool, deadlock, strict session, full queue). */
-  admit(task: Task): void {
+  /** Calls waiting to run: in the host queue, or inside a worker behind the calls it runs (not settled). */
+  get waiting(): number {
+    let n = this.#queue.size;
+    for (const worker of this.#host.workers()) {
+      if (worker.waitingCount === 0) continue;
+      for (const [, call] of worker.waiting()) if (!(call as Task).settled) n++;
+    }
+    return n;
+  }
+
+  /**
+   * Runs `task` now, queues it, or fails it (unhealthy pool, deadlock, strict session, full queue).
+   * `returning`: it comes back unstarted from a worker, and queues ahead of younger calls.
+   */
+  admit(task: Task, returning = false): void {
     const host = this.#host;
     const unhealthy = host.unhealthy();
     if (unhealthy) return this.#fail(task, unhealthy, null);
@@ -101,6 +117,8 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     const session = { pool: host.name, sessionId: task.sessionId };
     switch (placement.kind) {
       case 'run':
+        // A call that would wait inside a busy worker counts against the queue's limit too.
+        if (!returning && !placement.worker.hasFreeSlot && this.waiting >= host.settings.poolMaxQueueSize) return this.#saturated(task);
         return this.#run(task, placement.worker);
       case 'busy':
         return this.#fail(task, new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is busy`, 'session_worker_busy', { ...session, workerId: placement.workerId }));
@@ -108,11 +126,11 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
         this.#sessions.delete(task.sessionId as string);
         return this.#fail(task, new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is gone`, 'session_worker_unavailable', { ...session, workerId: placement.workerId }));
       case 'queue':
-        return this.#enqueue(task, placement.workerId);
+        return this.#enqueue(task, placement.workerId, returning);
     }
   }
 
-  /** A worker has a free slot: give it the oldest calls it may take (none while its slot is tainted and others serve). */
+  /** A worker has room: give it the oldest calls it may take (none while its slot is tainted and others serve). */
   drainTo(worker: Worker): void {
     if (this.#queue.size === 0 || !this.#host.untainted(this.#host.workers()).includes(worker)) return;
     while (worker.available && this.#queue.size > 0) {
@@ -120,8 +138,6 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
         (t) => (t.requiredWorkerId === undefined || t.requiredWorkerId === worker.id) && (!t.blockedWorkers?.has(worker) || worker.hasFreeSlot),
       );
       if (!task) return;
-      task.clearQueueTimer();
-      callDequeued(this.#host.name, task, worker.id, this.#queue.size);
       this.#run(task, worker);
     }
   }
@@ -129,6 +145,7 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
   /**
    * The worker's one event per call: the call settles (or runs again elsewhere after a crash)
    * before the worker takes its next call, so a caller hears of its call before the queue moves.
+   * Then the pool balances: a worker left free takes back calls waiting in others.
    */
   callEnded(worker: Worker, call: OutgoingCall, ok: boolean, outcome: unknown): void {
     const task = call as Task; // a pool's workers only ever run its tasks
@@ -136,12 +153,41 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     else this.#failed(task, worker, toError(outcome));
     this.#host.recycleIfDue(worker);
     this.drainTo(worker);
+    this.#balance(worker);
     this.#host.checkIdle();
   }
 
-  /** Fails every queued call with `error` (the pool stops, or became unhealthy). */
+  /** A call that waited inside `worker` started: it no longer waits (its queue timeout stops). */
+  callStarted(worker: Worker, call: OutgoingCall): void {
+    this.#starts(call as Task, worker);
+  }
+
+  /**
+   * A call left `worker` unstarted (taken back, or its worker died with it waiting): it runs
+   * elsewhere as if it had never been sent, ahead of the calls that came after it, with no retry spent.
+   */
+  callReturned(worker: Worker, call: OutgoingCall): void {
+    const task = call as Task;
+    this.counters.requests--; // it never ran there: its send was no request
+    if (task.restore !== undefined) this.#host.sessionRestoreLost(task.sessionId as string, worker);
+    task.leaveWorker();
+    if (!task.settled) this.admit(task, true);
+  }
+
+  /**
+   * Fails every waiting call with `error` (the pool stops, or became unhealthy): those in the queue,
+   * and those waiting inside workers (cancelled there: a call that has not started is let go at once).
+   */
   failQueued(error: Error, counted: boolean): void {
     for (const task of this.#queue.drain()) this.#fail(task, error, counted ? 'errors' : null);
+    for (const worker of this.#host.workers()) {
+      for (const [id, call] of [...worker.waiting()]) {
+        const task = call as Task;
+        if (task.settled) continue;
+        this.#fail(task, error, counted ? 'errors' : null);
+        worker.cancel(id, this.#host.settings.cancelGraceMs);
+      }
+    }
   }
 
   /** Fails the calls strict affinity pinned to `workerId` (it is gone: they can never run). */
@@ -149,10 +195,11 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     for (let task; (task = this.#queue.takeFirst((t) => t.requiredWorkerId === workerId)); ) this.#fail(task, error);
   }
 
-  /** Recycling: sessions and calls pinned to `old` go to `fresh`. */
+  /** Recycling: sessions and calls pinned to `old` go to `fresh`; calls waiting inside `old` are taken back. */
   handOver(old: Worker, fresh: Worker): void {
     for (const [session, workerId] of this.#sessions) if (workerId === old.id) this.#sessions.set(session, fresh.id);
     for (const task of this.#queue.values()) if (task.requiredWorkerId === old.id) task.requiredWorkerId = fresh.id;
+    this.#recallWaiting(old, true);
     this.drainTo(fresh);
   }
 
@@ -171,7 +218,19 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
   }
 
   onAbort(task: Task, reason: unknown): void {
-    this.#interrupt(task, new AbortError(reason, task.worker ? 'running' : 'queued'));
+    this.#interrupt(task, new AbortError(reason, task.running ? 'running' : 'queued'));
+  }
+
+  /** Waited (in the queue or inside a worker) past the queue timeout: it leaves without running. */
+  onQueueTimeout(task: Task): void {
+    if (task.settled || task.running) return;
+    const { name, settings } = this.#host;
+    callQueueTimeout(name, task);
+    const waitedMs = settings.poolQueueTimeoutMs;
+    this.#fail(task, new TimeoutError(`Call to ${task.tool} waited in the queue of pool ${name} for ${waitedMs} ms`, 'queue_timeout', waitedMs, { pool: name, tool: task.tool }), 'queueTimeouts');
+    // Inside a worker, a cancel of a call that has not started is answered at once: its slot frees.
+    if (task.worker && task.callId !== undefined) task.worker.cancel(task.callId, settings.cancelGraceMs);
+    else this.#queue.remove(task);
   }
 
   /** The caller's own error, as thrown (the worker did nothing wrong: it is only cancelled). */
@@ -183,22 +242,47 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     this.#host.settled(task, ok);
   }
 
-  #enqueue(task: Task, workerId: string | undefined): void {
+  #enqueue(task: Task, workerId: string | undefined, returning: boolean): void {
     const { name, settings } = this.#host;
-    if (this.#queue.size >= settings.poolMaxQueueSize) {
-      poolSaturated(name, task, this.#queue.size, settings.poolMaxQueueSize);
-      const error = new PoolError(`Pool ${name} queue is full (${settings.poolMaxQueueSize})`, 'pool_saturated', { pool: name, maxQueueSize: settings.poolMaxQueueSize });
-      return this.#fail(task, error, 'poolSaturated');
+    if (returning) {
+      task.requiredWorkerId = workerId;
+      this.#queue.unshift(task);
+      return this.#waits(task);
     }
+    if (this.waiting >= settings.poolMaxQueueSize) return this.#saturated(task);
     task.requiredWorkerId = workerId;
     this.#queue.push(task);
-    callEnqueued(name, task, this.#queue.size);
-    task.startQueueTimer(settings.poolQueueTimeoutMs, () => {
-      this.#queue.remove(task);
-      callQueueTimeout(name, task);
-      const waitedMs = settings.poolQueueTimeoutMs;
-      this.#fail(task, new TimeoutError(`Call to ${task.tool} waited in the queue of pool ${name} for ${waitedMs} ms`, 'queue_timeout', waitedMs, { pool: name, tool: task.tool }), 'queueTimeouts');
-    });
+    this.#waits(task);
+  }
+
+  /** The queue (host queue and calls waiting inside workers) is full: `pool_saturated`. */
+  #saturated(task: Task): void {
+    const { name, settings } = this.#host;
+    const depth = this.waiting;
+    poolSaturated(name, task, depth, settings.poolMaxQueueSize);
+    const error = new PoolError(`Pool ${name} queue is full (${settings.poolMaxQueueSize})`, 'pool_saturated', { pool: name, maxQueueSize: settings.poolMaxQueueSize });
+    this.#fail(task, error, 'poolSaturated');
+  }
+
+  /** The call starts waiting (in the queue, or inside a worker): its queue timeout runs, the event says so once. */
+  #waits(task: Task): void {
+    task.startQueueTimer(this.#host.settings.poolQueueTimeoutMs);
+    if (task.worker && !this.#stallTimer) {
+      // Calls wait inside a worker: check every `pipelineStallMs` that none waits behind a long call,
+      // also when no call ends anywhere to prompt it.
+      this.#stallTimer = setInterval(() => this.#checkStalls(), this.#host.settings.pipelineStallMs);
+      this.#stallTimer.unref();
+    }
+    if (task.waitAnnounced) return;
+    task.waitAnnounced = true;
+    callEnqueued(this.#host.name, task, this.waiting);
+  }
+
+  /** The call stops waiting: it runs on `worker` now. */
+  #starts(task: Task, worker: Worker): void {
+    task.running = true;
+    task.clearQueueTimer();
+    if (task.waitAnnounced) callDequeued(this.#host.name, task, worker.id, this.#queue.size);
   }
 
   #run(task: Task, worker: Worker): void {
@@ -212,7 +296,71 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     // cancel grace, whose kill is what frees a worker stuck in a call that ignores cancellation.
     task.deadlineMs =
       task.deadlineAt === Infinity ? undefined : Math.max(0, task.deadlineAt - Date.now()) + 2 * this.#host.settings.cancelGraceMs + TRANSPORT_DEADLINE_MARGIN_MS;
+    // A free slot: it runs now. Else it waits inside the worker, with the same guarantees as in the
+    // queue: its queue timeout runs on until it starts (`callStarted`), and it may be taken back.
+    const startsNow = worker.hasFreeSlot;
     task.markRunning(worker, worker.call(task));
+    if (startsNow) this.#starts(task, worker);
+    else this.#waits(task);
+  }
+
+  /**
+   * Keeps waiting calls where they will run soonest: a worker left free with nothing queued takes
+   * back the oldest calls waiting inside other workers (one per free slot), and calls waiting behind
+   * a call that runs long are taken back (the worker takes no more meanwhile: `Worker.available`).
+   */
+  #balance(freed: Worker): void {
+    const workers = this.#host.workers();
+    if (this.#queue.size === 0 && freed.hasFreeSlot) {
+      let free = freed.capacity - freed.inflight;
+      while (free-- > 0) {
+        let oldest: { worker: Worker; task: Task; id: number } | undefined;
+        for (const worker of workers) {
+          if (worker === freed) continue;
+          for (const [id, call] of worker.waiting()) {
+            const task = call as Task;
+            if (!this.#movable(task)) continue;
+            if (!oldest || task.seq < oldest.task.seq) oldest = { worker, task, id };
+            break; // the first movable one of each worker is its oldest
+          }
+        }
+        if (!oldest) break;
+        this.#recall(oldest.worker, oldest.task, oldest.id);
+      }
+    }
+    this.#checkStalls();
+  }
+
+  /** Takes back what waits behind a long call; the timer stops once no call waits inside a worker. */
+  #checkStalls(): void {
+    let waiting = false;
+    for (const worker of this.#host.workers()) {
+      if (worker.waitingCount === 0) continue;
+      waiting = true;
+      if (worker.stalled) this.#recallWaiting(worker, false);
+    }
+    if (!waiting && this.#stallTimer) {
+      clearInterval(this.#stallTimer);
+      this.#stallTimer = undefined;
+    }
+  }
+
+  /** Takes back every call waiting inside `worker` (`pinned` too: its sessions moved). */
+  #recallWaiting(worker: Worker, pinned: boolean): void {
+    for (const [id, call] of worker.waiting()) {
+      const task = call as Task;
+      if (pinned ? !task.recalling && !task.settled : this.#movable(task)) this.#recall(worker, task, id);
+    }
+  }
+
+  /** A waiting call may go to another worker: not already on its way back, and not bound to this one by strict affinity. */
+  #movable(task: Task): boolean {
+    return !task.recalling && !task.settled && (task.sessionId === undefined || this.#host.settings.affinity === 'prefer');
+  }
+
+  #recall(worker: Worker, task: Task, id: number): void {
+    task.recalling = true;
+    worker.recall(id);
   }
 
   /** The call failed on `worker`: run it again elsewhere when the crash barrier allows, else fail it. */

@@ -177,7 +177,8 @@ export class Pool extends EventEmitter<PoolEvents> {
     }
     return {
       ...this.#dispatcher.counters,
-      queued: this.#dispatcher.queued,
+      // Waiting for a worker: in the host queue, or inside a worker behind the calls it runs.
+      queued: this.#dispatcher.waiting,
       workers: this.#workers.length,
       available,
       busy,

@@ -3,6 +3,8 @@
 export interface TaskQueue<T> {
   readonly size: number;
   push(task: T): void;
+  /** Puts a task first (it waited longer than every queued one). */
+  unshift(task: T): void;
   /** Removes a task wherever it is; false if it was not queued. */
   remove(task: T): boolean;
   /** The first task (in arrival order) that `accept` takes, removed from the queue. */
@@ -23,6 +25,15 @@ export class FifoTaskQueue<T> implements TaskQueue<T> {
 
   push(task: T): void {
     this.#items.add(task);
+  }
+
+  unshift(task: T): void {
+    // Rebuilt: a Set keeps insertion order only. Rare (a call back from a worker), and the queue
+    // is usually short when it happens.
+    const rest = [...this.#items];
+    this.#items.clear();
+    this.#items.add(task);
+    for (const t of rest) this.#items.add(t);
   }
 
   remove(task: T): boolean {

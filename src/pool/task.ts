@@ -40,6 +40,8 @@ export interface TaskHooks {
   onAbort(task: Task, reason: unknown): void;
   /** The caller's chunk callback threw: the call fails with that error and is cancelled in Python. */
   onChunkError(task: Task, error: unknown): void;
+  /** The call waited (in the host queue, or inside a worker before it started) longer than the pool's queue timeout. */
+  onQueueTimeout?(task: Task): void;
   /** The call settled (the pool's record of recent calls). */
   onSettled?(task: Task, ok: boolean): void;
 }
@@ -69,6 +71,8 @@ let idCounter = 0;
 export const newCorrelationId = (): string => ID_PREFIX + (++idCounter).toString(16).padStart(12, '0');
 
 const fireTimeout = (hooks: TaskHooks, task: Task): void => hooks.onTimeout(task);
+const fireQueueTimeout = (hooks: TaskHooks, task: Task): void => hooks.onQueueTimeout?.(task);
+let taskCount = 0;
 
 /**
  * A call from admission to settlement; also what its worker's transport sends (`OutgoingCall`).
@@ -93,6 +97,14 @@ export class Task implements OutgoingCall {
   /** The call's whole timeout, in ms (Infinity for none). */
   readonly timeoutMs: number;
   settled = false;
+  /** Order of creation: the oldest waiting call is taken back first. */
+  readonly seq = ++taskCount;
+  /** True once it runs on a worker (not waiting in the queue or inside a worker). */
+  running = false;
+  /** A recall of it is on its way to its worker. */
+  recalling = false;
+  /** `snakepit.pool.queue.enqueued` was emitted for it (once, however often it waits). */
+  waitAnnounced = false;
   /** When the call was made (`performance.now()`). */
   readonly startedAt = performance.now();
   /** Set when strict affinity pins a queued call to one worker. */
@@ -171,12 +183,20 @@ export class Task implements OutgoingCall {
   /** Its worker crashed: the call goes back to the pool as if new (same deadline, same promise). */
   prepareRetry(): void {
     this.retries++;
-    this.worker = undefined;
-    this.callId = undefined;
+    this.leaveWorker();
   }
 
-  startQueueTimer(timeoutMs: number, onExpire: () => void): void {
-    this.#queueTimer = setTimeout(onExpire, timeoutMs);
+  /** It left its worker (to run again, or because it never started there). */
+  leaveWorker(): void {
+    this.worker = undefined;
+    this.callId = undefined;
+    this.running = false;
+    this.recalling = false;
+  }
+
+  /** Starts the wait bound (once: a call back from a worker keeps the time it already waited). */
+  startQueueTimer(timeoutMs: number): void {
+    if (this.#queueTimer === undefined && !this.settled) this.#queueTimer = setTimeout(fireQueueTimeout, timeoutMs, this.hooks, this);
   }
 
   clearQueueTimer(): void {

@@ -3,6 +3,7 @@ import { PoolError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ResolvedPoolConfig } from '../config/index.js';
 import { Worker, type AttachedEndpoint, type SpawnedEndpoint, type WorkerOwner } from '../worker/worker.js';
+import { pipelineDepth } from './capacity.js';
 import type { PoolOptions, PoolServices } from './pool-types.js';
 import { traceSpawn } from '../telemetry/pool-events.js';
 
@@ -25,7 +26,8 @@ export function startPoolWorker(spec: PoolWorkerSpec, id: string, endpoint: Spaw
       startupTimeoutMs: config.poolStartupTimeoutMs,
       pool: config.name,
       capacity: spec.capacity,
-      pipelineDepth: config.pipelineDepth,
+      pipelineDepth: pipelineDepth(config),
+      pipelineStallMs: config.pipelineStallMs,
       logger: services.logger,
       hostRequests: services.hostRequests,
       hostServer: config.transport === 'grpc' ? services.hostServer : undefined,

@@ -73,6 +73,8 @@ export interface TransportEvents {
    * (stream), else with the error. Once per call, never synchronously inside `call()`.
    */
   ended(id: number, ok: boolean, outcome: unknown): void;
+  /** Call `id` was taken back before it started (`recall`): it is gone from the worker and will never end there. */
+  returned(id: number): void;
 }
 
 /** A request from Python to the host (docs/protocol.md, "Calls from Python to the host"). */
@@ -104,6 +106,8 @@ export interface Transport {
   call(call: OutgoingCall): number;
   /** Asks Python to cancel call `id` (cooperative; the call still ends through `ended`). */
   cancel(id: number): void;
+  /** Asks for call `id` back if it has not started: `returned` follows if it had not, else it runs on. */
+  recall(id: number): void;
   /** Round trip to the worker's control thread; rejects after `timeoutMs`. */
   ping(timeoutMs: number): Promise<void>;
   /** Runs the adapter's `cleanup_session(session_id)` hook, if any (a session ended). */

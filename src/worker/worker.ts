@@ -6,6 +6,7 @@ import type { TelemetryControl } from '../telemetry/python-events.js';
 import { sweepShm } from '../transport/shm.js';
 import type { HostRequest, OutgoingCall, ReadyInfo, ToolSpec } from '../transport/types.js';
 import { CancelGraces } from './cancel-graces.js';
+import { WorkerCalls } from './worker-calls.js';
 import { Connection, type HostServerRef } from './connection.js';
 import { HeartbeatMonitor, type HeartbeatMiss, type HeartbeatSettings, type HeartbeatStatus } from './heartbeat.js';
 import { spawnArgs, spawnEnv, type AttachedEndpoint, type SpawnedEndpoint, type WorkerExit, type WorkerState } from './endpoints.js';
@@ -18,6 +19,13 @@ export type { HostServerRef } from './connection.js';
 export interface WorkerOwner {
   /** `call` ended on `worker` (its slot is already free): `ok` with the value, else with the error. */
   callEnded(worker: Worker, call: OutgoingCall, ok: boolean, outcome: unknown): void;
+  /** `call`, which waited inside `worker` behind others, started running there. */
+  callStarted(worker: Worker, call: OutgoingCall): void;
+  /**
+   * `call` left `worker` without having started: taken back (`recall`) or its worker died with it
+   * waiting. It never ran there, so it may run anywhere (no retry spent).
+   */
+  callReturned(worker: Worker, call: OutgoingCall): void;
 }
 
 /** Everything needed to start one worker. */
@@ -30,6 +38,8 @@ export interface WorkerOptions {
   capacity: number;
   /** Calls it may hold queued in its pipe beyond `capacity`. @default 0 */
   pipelineDepth?: number;
+  /** A running call this old: no more calls wait behind it, those waiting are taken back (config `pipelineStallMs`). @default 5 */
+  pipelineStallMs?: number;
   logger: Logger;
   /** Hears of each call's end. @default none */
   owner?: WorkerOwner | undefined;
@@ -72,8 +82,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #connection: Connection;
   readonly #owner: WorkerOwner | undefined;
   #resolveDetached: (() => void) | undefined;
-  /** Calls in flight by wire id, in send order (Python starts them in this order, `capacity` at a time). */
-  readonly #calls = new Map<number, OutgoingCall>();
+  /** Calls in flight by wire id, in send order: the first `capacity` run, the others wait inside the worker. */
+  readonly #calls = new WorkerCalls(() => this.capacity);
+  readonly #started = (call: OutgoingCall): void => this.#owner?.callStarted(this, call);
+  readonly #stallMs: number;
   readonly #graces: CancelGraces;
   #killReason: string | undefined;
   #killCode: 'worker_crashed' | 'worker_hung' = 'worker_crashed';
@@ -88,6 +100,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.pool = options.pool;
     this.capacity = options.capacity;
     this.pipelineDepth = options.pipelineDepth ?? 0;
+    this.#stallMs = options.pipelineStallMs ?? 5;
     this.#owner = options.owner;
     const endpoint = options.endpoint;
     this.attached = endpoint.kind === 'attach';
@@ -97,7 +110,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     this.#graces = new CancelGraces({
       has: (id) => this.#calls.has(id),
-      isRunning: (id) => this.#isRunning(id),
+      isRunning: (id) => this.#calls.isRunning(id),
       expired: (id, graceMs) => this.kill(`call ${id} ignored cancellation for ${graceMs} ms`),
     });
     const answer = options.hostRequests;
@@ -106,7 +119,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       pool: this.pool,
       endpoint,
       process: this.#process,
-      events: { ended: (id, ok, outcome) => this.#ended(id, ok, outcome) },
+      events: { ended: (id, ok, outcome) => this.#ended(id, ok, outcome), returned: (id) => this.#returned(id) },
       hostRequests: answer ? (request) => answer(this, request) : undefined,
       hostServer: options.hostServer,
       startupTimeoutMs: options.startupTimeoutMs,
@@ -127,9 +140,21 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return this.#process?.pid ?? this.readyInfo?.pid;
   }
 
-  /** True when the worker can take another call now (a free slot or room in its pipeline). */
+  /**
+   * True when the worker can take another call now: a free slot, or room in its pipeline while
+   * what it runs has run less than `pipelineStallMs` (a call queued behind a long one would wait
+   * for it; the host's queue holds it instead, for whichever worker frees first).
+   */
   get available(): boolean {
-    return (this.state === 'ready' || this.state === 'busy') && !this.#unresponsive && this.inflight < this.capacity + this.pipelineDepth;
+    if (!this.hasFreeSlot && (this.state === 'ready' || this.state === 'busy')) {
+      return !this.#unresponsive && this.inflight < this.capacity + this.pipelineDepth && this.#calls.longestRunMs() < this.#stallMs;
+    }
+    return this.hasFreeSlot;
+  }
+
+  /** True when what the worker runs has run for `pipelineStallMs` or more while calls wait behind it. */
+  get stalled(): boolean {
+    return this.#calls.waitingCount > 0 && this.#calls.longestRunMs() >= this.#stallMs;
   }
 
   /** True when a call sent now starts at once. */
@@ -150,28 +175,63 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return this.inflight / this.capacity;
   }
 
-  /** Sends a call and returns its wire id; its end reaches the owner (`WorkerOwner.callEnded`). */
+  /**
+   * Sends a call and returns its wire id; its end reaches the owner (`WorkerOwner.callEnded`), and
+   * when it had to wait behind others, its start (`callStarted`).
+   */
   call(call: OutgoingCall): number {
     this.inflight++;
     this.state = 'busy';
     this.lastActiveAt = Date.now();
     const id = this.#connection.transport!.call(call);
-    this.#calls.set(id, call);
+    this.#calls.add(id, call);
     return id;
   }
 
-  /** The transport's one event per call: free the slot, then tell the owner. */
+  /** Asks for call `id` back when it waits (not started): `callReturned` follows if it had not started. */
+  recall(id: number): void {
+    if (this.#calls.has(id) && !this.#calls.isRunning(id)) this.#connection.transport?.recall(id);
+  }
+
+  /** The calls waiting inside the worker (sent, not started), oldest first. */
+  waiting(): IterableIterator<[number, OutgoingCall]> {
+    return this.#calls.waiting();
+  }
+
+  /** Number of calls waiting inside the worker. */
+  get waitingCount(): number {
+    return this.#calls.waitingCount;
+  }
+
+  /** The transport's one event per call: free the slot (the next waiting call starts), then tell the owner. */
   #ended(id: number, ok: boolean, outcome: unknown): void {
-    const call = this.#calls.get(id);
+    const call = this.#calls.remove(id, this.#started);
     if (!call) return;
-    this.#calls.delete(id);
-    this.#graces.ended(id);
-    this.inflight--;
     this.requests++;
-    this.lastActiveAt = Date.now();
-    if (this.state === 'busy' && this.inflight === 0) this.state = 'ready';
+    this.#left(id);
     this.#owner?.callEnded(this, call, ok, outcome);
     if (this.state === 'draining' && this.inflight === 0) this.emit('drained');
+  }
+
+  /** Call `id` left unstarted: taken back, or its worker died with it waiting. */
+  #returned(id: number): void {
+    const call = this.#calls.remove(id, this.#started);
+    if (!call) return;
+    this.#left(id);
+    this.#owner?.callReturned(this, call);
+    if (this.state === 'draining' && this.inflight === 0) this.emit('drained');
+  }
+
+  #left(id: number): void {
+    this.#graces.ended(id);
+    this.inflight--;
+    this.lastActiveAt = Date.now();
+    if (this.state === 'busy' && this.inflight === 0) this.state = 'ready';
+  }
+
+  /** Every call still waiting goes back to the owner (the worker is gone, or going): they never ran here. */
+  #returnWaiting(): void {
+    for (const [id] of [...this.#calls.waiting()]) this.#returned(id);
   }
 
   /** Stops taking calls (recycling); those in flight finish. False unless it was ready or busy. */
@@ -266,6 +326,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #connectionFailed(error: Error): void {
     if (!this.#process) {
       if (this.state === 'ready' || this.state === 'busy') this.state = 'draining'; // its calls, failing now, must not come back to it
+      this.#returnWaiting(); // before the transport fails them: they never started there
       return this.#detach();
     }
     if (this.state === 'stopped' || this.state === 'starting') return;
@@ -289,16 +350,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
       logger: this.options.logger.child({ workerId: this.id, pool: this.pool, category: 'heartbeat' }),
       telemetry: { pool: this.pool, workerId: this.id },
     });
-  }
-
-  /** Call `id` is among the first `capacity` calls in flight: Python runs it now. */
-  #isRunning(id: number): boolean {
-    let position = 0;
-    for (const inflightId of this.#calls.keys()) {
-      if (inflightId === id) return true;
-      if (++position >= this.capacity) return false;
-    }
-    return false;
   }
 
   async #handshake(timeoutMs: number): Promise<void> {
@@ -357,9 +408,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
     };
     const error = this.#exitError(exit, result, wasStarting);
     if (wasStarting && this.#process && this.#killReason === undefined) this.#startupError = error;
-    // The exit first (the pool learns the crash), then the calls that die with it: a call's
-    // retry decision needs the crash.
+    // The exit first (the pool learns the crash), then the calls that waited in the worker go back
+    // (they never ran), then those that die with it: a call's retry decision needs the crash.
     this.emit('exit', result);
+    this.#returnWaiting();
     this.#connection.close(error);
     return result;
   }

@@ -17,7 +17,8 @@ export function outgoingCall(fields: Partial<OutgoingCall> & Pick<OutgoingCall, 
 }
 
 /** The events a transport reports to, and `call()` turning a sent call into a promise of its outcome. */
-export function transportCalls(): { events: TransportEvents; call(transport: Pick<Transport, 'call'>, call: OutgoingCall): Promise<unknown> } {
+export function transportCalls(): { events: TransportEvents; call(transport: Pick<Transport, 'call'>, call: OutgoingCall): Promise<unknown>; returned: number[] } {
+  const returned: number[] = [];
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   return {
     events: {
@@ -27,7 +28,11 @@ export function transportCalls(): { events: TransportEvents; call(transport: Pic
         if (ok) w?.resolve(outcome);
         else w?.reject(outcome);
       },
+      returned(id) {
+        returned.push(id);
+      },
     },
+    returned,
     call(transport, call) {
       return new Promise((resolve, reject) => waiting.set(transport.call(call), { resolve, reject }));
     },

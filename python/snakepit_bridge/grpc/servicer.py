@@ -83,7 +83,17 @@ class BridgeServicer(HostStreamServicer):
         self.pb2 = pb2
         self.limit = limit
         self.inflight = core.calls.inflight
-        self.run_call = core.runner.run  # type: ignore[union-attr]
+        run = core.runner.run  # type: ignore[union-attr]
+        start = core.calls.start
+
+        def run_call(call: Call) -> None:
+            # A call the host took back (RecallTool) while it waited is cancelled: the runner answers
+            # `cancelled` (to an RPC the host dropped) without running it. Popping it here settles
+            # the race with a recall: exactly one of them gets it.
+            start(call)
+            run(call)
+
+        self.run_call = run_call
         self.main_thread = main_thread  # process profile: tool code runs on the main thread
         # Thread profile: admission; admitted streams run on the stream pool (at
         # most `concurrency`, plus one spare for a stream whose predecessor's
@@ -98,7 +108,7 @@ class BridgeServicer(HostStreamServicer):
         self.sessions: Dict[str, Dict[str, Any]] = {}
         self.sessions_lock = threading.Lock()
         self.described = self._describe_message()
-        for name in ("Ping", "CancelTool", "Describe", "Shutdown", "ConfigureTelemetry"):
+        for name in ("Ping", "CancelTool", "RecallTool", "Describe", "Shutdown", "ConfigureTelemetry"):
             # partial objects take attributes, bound methods do not.
             behavior = functools.partial(getattr(type(self), name), self)
             behavior.experimental_thread_pool = service_pool  # type: ignore[attr-defined]
@@ -180,6 +190,9 @@ class BridgeServicer(HostStreamServicer):
 
     def CancelTool(self, request: Any, context: Any) -> Any:
         return self.pb2.CancelToolResponse(found=self.core.calls.cancel(request.call_id))
+
+    def RecallTool(self, request: Any, context: Any) -> Any:
+        return self.pb2.RecallToolResponse(returned=self.core.calls.recall(request.call_id))
 
     # -- service RPCs (on their own pool) -------------------------------------------
 

@@ -65,6 +65,8 @@ const lostConnections = new WeakMap<object, LostConnection>();
 const LOST_CALL_HOLD_MS = 2_000;
 /** A telemetry control message gets this long to be applied. */
 const TELEMETRY_SETTINGS_DEADLINE_MS = 5_000;
+/** A recall gets this long to be answered; without an answer the call simply runs where it is. */
+const RECALL_DEADLINE_MS = 5_000;
 /** A session's cleanup hook gets this long before the host gives up on it. */
 const CLEANUP_SESSION_DEADLINE_MS = 10_000;
 
@@ -89,6 +91,10 @@ interface Pending {
   call: grpc.ClientUnaryCall | grpc.ClientReadableStream<unknown>;
   /** Shared-memory files of the call's arguments: removed when the call ends. */
   shmFiles: string[];
+  /** A RecallTool is out for it: an answer that comes first waits for the recall's (see recall). */
+  recalling?: boolean;
+  /** The answer that came while the recall was out. */
+  held?: { ok: boolean; outcome: unknown };
 }
 
 /** One connection to a worker's BridgeService. */
@@ -218,9 +224,13 @@ export class GrpcTransport implements Transport {
   }
 
   /** Removes call `id` (its argument files too: they live until the call ends) and reports its end. */
-  #end(id: number, ok: boolean, outcome: unknown): void {
+  #end(id: number, ok: boolean, outcome: unknown, force = false): void {
     const pending = this.#pending.get(id);
     if (!pending) return;
+    if (pending.recalling && !force) {
+      pending.held = { ok, outcome };
+      return;
+    }
     this.#pending.delete(id);
     for (const name of pending.shmFiles) removeShm(name);
     this.#events.ended(id, ok, outcome);
@@ -233,6 +243,28 @@ export class GrpcTransport implements Transport {
     // leave, and only then reaches the `yield` where it sees the cancel.
     if ('resume' in pending.call) pending.call.resume();
     this.#client.CancelTool!({ call_id: id }, this.#metadata(), { deadline: Date.now() + 5_000 }, () => {});
+  }
+
+  recall(id: number): void {
+    const out = this.#pending.get(id);
+    if (!out || out.recalling || this.#failure) return;
+    // Python answers a call it gives back `cancelled` on its own RPC, and that answer may overtake
+    // the RecallTool's: any answer that comes while the recall is out waits for it.
+    out.recalling = true;
+    this.#client.RecallTool!({ call_id: id }, this.#metadata(), { deadline: Date.now() + RECALL_DEADLINE_MS }, (error: grpc.ServiceError | null, response: { returned?: boolean }) => {
+      const pending = this.#pending.get(id);
+      if (!pending) return;
+      pending.recalling = false;
+      // A worker that predates RecallTool (UNIMPLEMENTED), or no answer: the call runs on there.
+      if (error || !response?.returned) {
+        if (pending.held) this.#end(id, pending.held.ok, pending.held.outcome);
+        return;
+      }
+      this.#pending.delete(id);
+      for (const name of pending.shmFiles) removeShm(name);
+      pending.call.cancel(); // Python answers the dropped RPC `cancelled`; nobody listens
+      this.#events.returned(id);
+    });
   }
 
   async ping(timeoutMs: number): Promise<void> {
@@ -281,7 +313,7 @@ export class GrpcTransport implements Transport {
     // The owner first (an attached worker stops taking calls), then the calls: a retry must not pick this connection.
     this.#onFailure?.(error);
     for (const [id, p] of [...this.#pending]) {
-      this.#end(id, false, error);
+      this.#end(id, false, error, true);
       p.call.cancel(); // after: the RPC's own CANCELLED then finds nothing to end
     }
     this.#hostStream?.close();

@@ -86,6 +86,10 @@ export class PipeTransport implements Transport {
     if (this.#pending.has(id)) this.#link.send({ t: 'cancel', id });
   }
 
+  recall(id: number): void {
+    if (this.#pending.has(id)) this.#link.send({ t: 'recall', id });
+  }
+
   ping(timeoutMs: number): Promise<void> {
     const failure = this.#link.failure;
     if (failure) return Promise.reject(failure);
@@ -187,6 +191,15 @@ export class PipeTransport implements Transport {
       }
       case 'pong':
         return this.#answered(frame.id);
+      case 'recalled': {
+        if (!frame.returned) return; // it had started: it ends as usual
+        const pending = this.#pending.get(frame.id);
+        if (!pending) return;
+        this.#pending.delete(frame.id);
+        for (const name of pending.shmFiles ?? []) removeShm(name);
+        this.#events.returned(frame.id);
+        return;
+      }
       case 'host':
         this.#answerHost(frame);
     }

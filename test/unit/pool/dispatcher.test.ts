@@ -19,12 +19,13 @@ class FakeWorker {
   constructor(
     readonly id: string,
     readonly capacity = 1,
+    readonly depth = 0,
   ) {}
   get available(): boolean {
-    return this.state === 'ready' && this.inflight < this.capacity;
+    return this.state === 'ready' && this.inflight < this.capacity + this.depth;
   }
   get hasFreeSlot(): boolean {
-    return this.available;
+    return this.state === 'ready' && this.inflight < this.capacity;
   }
   get load(): number {
     return this.inflight / this.capacity;
@@ -39,12 +40,22 @@ class FakeWorker {
   cancel(id: number, graceMs: number): void {
     this.cancelled.push([id, graceMs]);
   }
+  /** Calls this fake says wait inside it (the test sets them), and those asked back. */
+  readonly waitingCalls: [number, Task][] = [];
+  readonly recalled: number[] = [];
+  stalled = false;
+  waiting(): IterableIterator<[number, Task]> {
+    return this.waitingCalls[Symbol.iterator]();
+  }
+  recall(id: number): void {
+    this.recalled.push(id);
+  }
 }
 
 function setup(workers: FakeWorker[], overrides: Partial<DispatchHost> = {}, settings: Partial<DispatchHost['settings']> = {}) {
   const host: DispatchHost = {
     name: 'p',
-    settings: { affinity: 'prefer', poolMaxQueueSize: 10, poolQueueTimeoutMs: 1_000, cancelGraceMs: 50, ...settings },
+    settings: { affinity: 'prefer', poolMaxQueueSize: 10, poolQueueTimeoutMs: 1_000, cancelGraceMs: 50, pipelineStallMs: 5, ...settings },
     logger: new Logger('none'),
     workers: () => workers as unknown as Worker[],
     untainted: (ws) => ws,
@@ -199,5 +210,53 @@ describe('Dispatcher', () => {
     dispatcher.admit(t);
     await expect(t.promise).rejects.toMatchObject({ code: 'pool_unhealthy' });
     expect(dispatcher.counters.errors).toBe(0);
+  });
+
+  it('a worker left free with nothing queued takes back the oldest call waiting inside another; it runs there, no retry spent', async () => {
+    const busy = new FakeWorker('busy', 1, 4);
+    const free = new FakeWorker('free', 1, 4);
+    free.state = 'starting'; // everything goes to `busy` first
+    const { dispatcher, task, end } = setup([busy, free]);
+    const [running, older, younger] = [task(), task(), task()];
+    for (const t of [running, older, younger]) dispatcher.admit(t);
+    expect(busy.sent).toEqual([running, older, younger]);
+    expect([running.running, older.running]).toEqual([true, false]);
+    busy.waitingCalls.push([2, older], [3, younger]);
+    free.state = 'ready';
+    const quick = task();
+    dispatcher.admit(quick); // to the free worker, which then ends it with nothing queued
+    end(free, quick, true, 'q');
+    expect(busy.recalled).toEqual([2]); // the oldest waiting call, once
+    busy.waitingCalls.shift();
+    busy.inflight--;
+    dispatcher.callReturned(busy as unknown as Worker, older);
+    expect(free.sent.at(-1)).toBe(older);
+    expect(older).toMatchObject({ worker: free, running: true, retries: 0, recalling: false });
+    expect(dispatcher.counters.retries).toBe(0);
+  });
+
+  it("takes back what waits behind a long call, except calls bound to it by strict affinity", () => {
+    const w = new FakeWorker('long', 1, 4);
+    const { dispatcher, task, end } = setup([w], {}, { affinity: 'strict_queue' });
+    const [loose, pinned] = [task(), task({ sessionId: 's' })];
+    w.waitingCalls.push([7, loose], [8, pinned]);
+    w.stalled = true;
+    const other = task();
+    dispatcher.admit(other);
+    end(w, other, true, null); // any end in the pool looks for stalled workers
+    expect(w.recalled).toEqual([7]);
+  });
+
+  it('a call waiting inside a worker keeps its queue timeout: it fails and is cancelled there, unless it started first', async () => {
+    const w = new FakeWorker('w', 1, 4);
+    const { dispatcher, task } = setup([w], {}, { poolQueueTimeoutMs: 300 });
+    const [first, waiting, startsInTime] = [task(), task(), task()];
+    for (const t of [first, waiting, startsInTime]) dispatcher.admit(t);
+    dispatcher.callStarted(w as unknown as Worker, startsInTime);
+    vi.advanceTimersByTime(300);
+    await expect(waiting.promise).rejects.toMatchObject({ code: 'queue_timeout' });
+    expect(w.cancelled).toEqual([[2, 50]]);
+    expect(startsInTime.settled).toBe(false);
+    expect(dispatcher.counters.queueTimeouts).toBe(1);
   });
 });

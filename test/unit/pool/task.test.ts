@@ -7,6 +7,7 @@ function hooks() {
     onTimeout: vi.fn<(task: Task) => void>(),
     onAbort: vi.fn<(task: Task, reason: unknown) => void>(),
     onChunkError: vi.fn<(task: Task, error: unknown) => void>(),
+    onQueueTimeout: vi.fn<(task: Task) => void>(),
   };
 }
 
@@ -158,10 +159,10 @@ describe('abort signal', () => {
 });
 
 describe('queue timer', () => {
-  it('calls onExpire after its own timeout', () => {
-    const { task } = makeTask({}, Infinity);
-    const onExpire = vi.fn();
-    task.startQueueTimer(200, onExpire);
+  it('calls onQueueTimeout after its own timeout', () => {
+    const { task, hooks: h } = makeTask({}, Infinity);
+    const onExpire = h.onQueueTimeout;
+    task.startQueueTimer(200);
     vi.advanceTimersByTime(199);
     expect(onExpire).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
@@ -169,14 +170,23 @@ describe('queue timer', () => {
   });
 
   it('is stopped by clearQueueTimer', () => {
-    const { task } = makeTask({}, Infinity);
-    const onExpire = vi.fn();
-    task.startQueueTimer(200, onExpire);
+    const { task, hooks: h } = makeTask({}, Infinity);
+    const onExpire = h.onQueueTimeout;
+    task.startQueueTimer(200);
     expect(vi.getTimerCount()).toBe(1);
     task.clearQueueTimer();
     expect(vi.getTimerCount()).toBe(0);
     vi.advanceTimersByTime(1_000);
     expect(onExpire).not.toHaveBeenCalled();
+  });
+
+  it('is started once: a second start keeps the first deadline', () => {
+    const { task, hooks: h } = makeTask({}, Infinity);
+    task.startQueueTimer(200);
+    vi.advanceTimersByTime(150);
+    task.startQueueTimer(200);
+    vi.advanceTimersByTime(50);
+    expect(h.onQueueTimeout).toHaveBeenCalledTimes(1);
   });
 
   it('tolerates clearQueueTimer without a timer', () => {
@@ -186,8 +196,8 @@ describe('queue timer', () => {
 
   it('is cleared on settle along with the call timer', async () => {
     const { task, hooks: h } = makeTask({}, 500);
-    const onExpire = vi.fn();
-    task.startQueueTimer(200, onExpire);
+    const onExpire = h.onQueueTimeout;
+    task.startQueueTimer(200);
     expect(vi.getTimerCount()).toBe(2);
     task.succeed(1);
     expect(vi.getTimerCount()).toBe(0);
@@ -199,8 +209,8 @@ describe('queue timer', () => {
 
   it('runs independently of the call timer', () => {
     const { task, hooks: h } = makeTask({}, 500);
-    const onExpire = vi.fn();
-    task.startQueueTimer(200, onExpire);
+    const onExpire = h.onQueueTimeout;
+    task.startQueueTimer(200);
     vi.advanceTimersByTime(200);
     expect(onExpire).toHaveBeenCalledTimes(1);
     expect(h.onTimeout).not.toHaveBeenCalled();

@@ -15,9 +15,18 @@ const SCRIPTED_PYTHON = path.resolve('test/fixtures/scripts/scripted-python.sh')
 function recordingOwner() {
   const ends: { tool: string; ok: boolean; outcome: unknown; inflight: number }[] = [];
   const waiters: (() => void)[] = [];
+  const started: string[] = [];
+  const returned: string[] = [];
   const owner: WorkerOwner = {
     callEnded(worker, call, ok, outcome) {
       ends.push({ tool: call.tool, ok, outcome, inflight: worker.inflight });
+      waiters.splice(0).forEach((w) => w());
+    },
+    callStarted(_worker, call) {
+      started.push(call.tool);
+    },
+    callReturned(_worker, call) {
+      returned.push(call.tool);
       waiters.splice(0).forEach((w) => w());
     },
   };
@@ -25,7 +34,7 @@ function recordingOwner() {
   const ended = async (n: number) => {
     while (ends.length < n) await new Promise<void>((resolve) => waiters.push(resolve));
   };
-  return { owner, ends, ended };
+  return { owner, ends, ended, started, returned };
 }
 
 const started: Worker[] = [];
