@@ -127,6 +127,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return this.#process?.pid ?? this.readyInfo?.pid;
   }
 
+  /** The spawned process's last stderr lines since start-up (empty for attached workers). */
+  get recentStderr(): string {
+    return this.#process?.recentStderr ?? '';
+  }
+
   /** True when the worker can take another call now (a free slot or room in its pipeline). */
   get available(): boolean {
     return (this.state === 'ready' || this.state === 'busy') && !this.#unresponsive && this.inflight < this.capacity + this.pipelineDepth;
