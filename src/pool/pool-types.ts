@@ -50,6 +50,8 @@ export interface PoolOptions {
 
 /** Why a remote worker drains (`worker:draining`). */
 export type RemoteDrainReason = 'delisted' | 'not_serving' | 'refused';
+/** Why a worker drains (`worker:draining`): a remote worker's reasons, or `removed` by a resize. */
+export type DrainReason = RemoteDrainReason | 'removed';
 
 /** Counters in the original's shape. */
 export interface PoolStats {
@@ -111,10 +113,11 @@ export interface PoolEvents {
   /** A pong came after `missedBefore` misses in a row. */
   'worker:heartbeat-recovered': [WorkerInfo, number];
   /**
-   * A remote worker stopped taking calls and finishes those it has: its address left the discovery
-   * name (`delisted`), its health service said NOT_SERVING (`not_serving`), or it refused a call (`refused`).
+   * A worker stopped taking calls and finishes those it has: a resize let it go (`removed`), or, for
+   * a remote worker, its address left the discovery name (`delisted`), its health service said
+   * NOT_SERVING (`not_serving`), or it refused a call (`refused`).
    */
-  'worker:draining': [WorkerInfo, RemoteDrainReason];
+  'worker:draining': [WorkerInfo, DrainReason];
   /** A worker was replaced by a fresh one (it is gone, the replacement is ready); `memoryMb`: its RSS when the recycle began. */
   'worker:recycled': [WorkerInfo, RecycleReason, memoryMb: number | undefined];
   /** A worker died without the host asking it to stop (also host kills: heartbeat, ignored cancel). */

@@ -24,7 +24,7 @@ import { WorkerSlots } from './worker-slots.js';
 import { unknownWorkerError } from './worker-lookup.js';
 import { callArgsError } from '../transport/encodable.js';
 
-export type { PoolEvents, PoolOptions, PoolStats, RemoteDrainReason, WorkerInfo } from './pool-types.js';
+export type { DrainReason, PoolEvents, PoolOptions, PoolStats, RemoteDrainReason, WorkerInfo } from './pool-types.js';
 
 /**
  * A pool of identical workers. Each worker fills a numbered slot; a replacement (after a crash,
@@ -115,6 +115,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       refusal: () => (this.#state === 'ready' ? undefined : this.#stateError()),
       workers: () => this.#workers,
       spawn: (slot) => this.#spawnWorker(slot),
+      draining: (worker) => this.emit('worker:draining', toInfo(worker), 'removed'),
       resized: () => {
         this.#health.removedSlots = 0; // a resize sets the slots that serve: removed ones are forgotten
         this.#updateHealth();

@@ -38,6 +38,8 @@ export interface ResizeHooks {
   readonly lifecycle: Pick<LifecycleManager, 'isRecycling' | 'settled'>;
   /** Starts a worker in `slot`; resolves once it is ready. */
   spawn(slot: number): Promise<Worker>;
+  /** `worker`, let go, takes no new call from now on. */
+  draining(worker: Worker): void;
   /** The slot count changed (slots the crash barrier removed are forgotten): health follows. */
   resized(): void;
 }
@@ -140,7 +142,7 @@ export class Resizer {
     const from = this.#liveSlots().size;
     const leaving = this.#hooks.workers().filter((w) => chosen.includes(slots.slotOf(w)));
     for (const slot of chosen) slots.retire(slot);
-    for (const worker of leaving) worker.drain();
+    for (const worker of leaving) if (worker.drain()) this.#hooks.draining(worker);
     this.#setSize(size);
     await Promise.all(leaving.map(async (worker) => {
       await whenDrained(worker);
