@@ -124,12 +124,15 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     this.#fail(task, new PoolError(`Call to ${task.tool} from a host tool would wait for the worker that waits for that host tool (pool ${this.#host.name})`, 'reentrant_deadlock', details));
   }
 
-  /** A worker has a free slot: give it the oldest calls it may take (none while its slot is tainted and others serve). */
+  /** A worker has a free slot: give it the oldest calls it may take (while its slot is tainted and others serve, only those the caller pinned to it). */
   drainTo(worker: Worker): void {
-    if (this.#queue.size === 0 || !this.#host.untainted(this.#host.workers()).includes(worker)) return;
+    if (this.#queue.size === 0) return;
+    const onlyChosen = !this.#host.untainted(this.#host.workers()).includes(worker);
     while (worker.available && this.#queue.size > 0) {
       const task = this.#queue.takeFirst(
-        (t) => (t.requiredWorkerId === undefined || t.requiredWorkerId === worker.id) && (!t.blockedWorkers?.has(worker) || worker.hasFreeSlot),
+        (t) =>
+          (onlyChosen ? t.workerId === worker.id : t.requiredWorkerId === undefined || t.requiredWorkerId === worker.id) &&
+          (!t.blockedWorkers?.has(worker) || worker.hasFreeSlot),
       );
       if (!task) return;
       task.clearQueueTimer();

@@ -213,6 +213,22 @@ describe('Dispatcher', () => {
     await expect(first.promise).resolves.toBe('ok');
   });
 
+  it("a tainted worker that frees a slot takes only the calls the caller pinned to it", () => {
+    const [w1, w2] = [new FakeWorker('w1'), new FakeWorker('w2')];
+    const { dispatcher, task, end } = setup([w1, w2], { untainted: (ws) => ws.filter((x) => x.id !== 'w2') });
+    const [a, b] = [task({ workerId: 'w2' }), task()];
+    dispatcher.admit(a);
+    dispatcher.admit(b); // w1
+    const [anyWorker, chosen] = [task(), task({ workerId: 'w2' })];
+    dispatcher.admit(anyWorker);
+    dispatcher.admit(chosen);
+    expect(dispatcher.queued).toBe(2);
+    end(w2, a, true, 'a');
+    expect(w2.sent).toEqual([a, chosen]);
+    end(w1, b, true, 'b');
+    expect(w1.sent).toEqual([b, anyWorker]);
+  });
+
   it('binds a session to its worker; strict_fail_fast refuses while it is busy, and the binding can be released', async () => {
     const [w1, w2] = [new FakeWorker('w1'), new FakeWorker('w2')];
     const { dispatcher, task } = setup([w1, w2], {}, { affinity: 'strict_fail_fast' });
