@@ -1,15 +1,17 @@
 // Per-tool timeouts from config (`toolTimeouts`, the original's `command_timeout`): over the pool's defaults, under a call's own timeoutMs, for streams too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TimeoutError, type Snakepit } from '../../src/index.js';
+import type { LogRecord } from '../../src/logger.js';
 import { startPool } from '../helpers/pool.js';
 
 describe('toolTimeouts', () => {
   let sp: Snakepit;
+  let logs: LogRecord[];
   beforeAll(async () => {
-    ({ sp } = await startPool({
+    ({ sp, logs } = await startPool({
       poolSize: 2,
       adapter: 'slow_adapter.SlowAdapter',
-      toolTimeouts: { slow: 300, slow_stream: 400 },
+      toolTimeouts: { slow: 300, slow_stream: 400, slwo: 100 },
       // A cancelled sleep cannot stop early: the grace covers it, so the worker serves on.
       cancelGraceMs: 5_000,
     }));
@@ -36,5 +38,10 @@ describe('toolTimeouts', () => {
     expect(chunks.length).toBeGreaterThan(0);
     expect(chunks.length).toBeLessThan(100);
     await expect(sp.executeStream('slow_stream', { count: 100, delay_ms: 100 }, () => {})).rejects.toMatchObject({ code: 'call_timeout', details: { timeoutMs: 400 } });
+  });
+
+  it('warns once at start about a tool the pool does not have (a misspelt name would keep the default)', () => {
+    const warnings = logs.filter((r) => r.level === 'warn' && r.context.unknownTools !== undefined);
+    expect(warnings.map((r) => r.context)).toEqual([expect.objectContaining({ pool: 'default', unknownTools: ['slwo'] })]);
   });
 });
