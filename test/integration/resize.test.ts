@@ -36,7 +36,7 @@ describe('resizing a running pool', () => {
   it('shrinks without losing a call: busy workers let go finish their calls, new calls go to the one kept', async () => {
     await sp.resize('default', 3);
     const workers = live(sp);
-    const running = workers.map((w) => sp.execute<{ pid: number }>('slow', { ms: 600 }, { workerId: w.id }));
+    const running = workers.map((w) => sp.execute<{ pid: number }>('slow', { ms: 1_500 }, { workerId: w.id }));
     const exits: WorkerInfo[] = [];
     sp.pool().on('worker:exit', (w) => exits.push(w));
     const drainEvents = on(sp.pool(), 'worker:draining', { signal: AbortSignal.timeout(10_000) });
@@ -63,14 +63,15 @@ describe('resizing a running pool', () => {
     expect(sp.stats()).toMatchObject({ errors: 0 });
   });
 
-  it('shrinking lets idle workers go before busy ones', async () => {
-    await sp.resize('default', 3);
-    const [busy] = live(sp);
-    const call = sp.execute('slow', { ms: 400 }, { workerId: busy!.id });
+  it('shrinking lets idle workers go before busy ones (the newest first among equals)', async () => {
+    const { added } = await sp.resize('default', 3);
+    const busy = added[0]!; // the newest slot: among idle equals it would go first
+    const call = sp.execute('slow', { ms: 1_500 }, { workerId: busy });
     const outcome = await sp.resize('default', 1);
-    expect(outcome.removed).not.toContain(busy!.id);
-    expect(sp.listWorkers().map((w) => w.id)).toEqual([busy!.id]);
-    await expect(call).resolves.toMatchObject({ slept_ms: 400 });
+    expect(outcome.removed).toHaveLength(2);
+    expect(outcome.removed).not.toContain(busy);
+    expect(sp.listWorkers().map((w) => w.id)).toEqual([busy]);
+    await expect(call).resolves.toMatchObject({ slept_ms: 1_500 });
   });
 
   it('addWorker starts one more; removeWorker lets a chosen one go after its call', async () => {

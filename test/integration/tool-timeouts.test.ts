@@ -25,11 +25,13 @@ describe('toolTimeouts', () => {
   });
 
   it("a call's own timeoutMs wins over its tool's", async () => {
+    await sp.pool().onIdle(); // the timed-out sleep above holds its worker until it ends
     await expect(sp.execute('slow', { ms: 600 }, { timeoutMs: 20_000 })).resolves.toMatchObject({ slept_ms: 600 });
     await expect(sp.execute('slow', { ms: 1_500 }, { timeoutMs: 200 })).rejects.toMatchObject({ code: 'call_timeout', details: { timeoutMs: 200 } });
   });
 
   it('applies to streams, through stream() and executeStream()', async () => {
+    await sp.pool().onIdle();
     const chunks: unknown[] = [];
     const consume = async () => {
       for await (const chunk of sp.stream('slow_stream', { count: 100, delay_ms: 100 })) chunks.push(chunk);
