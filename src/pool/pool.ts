@@ -135,9 +135,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.#state = 'ready';
     this.#health.changed(this.#workers.length);
     this.#lifecycle.start();
-    // A misspelt tool in toolTimeouts would silently keep the default: say so once.
-    const unknown = Object.keys(this.config.toolTimeouts).filter((tool) => this.#tools.refuse(tool));
-    if (unknown.length > 0) this.#options.services.logger.warn(`toolTimeouts of pool ${this.name} names tools it does not have: ${unknown.join(', ')} (tools: ${this.tools().map((t) => t.name).join(', ')})`, { pool: this.name, unknownTools: unknown });
+    this.#tools.warnUnknown('toolTimeouts', Object.keys(this.config.toolTimeouts), this.#options.services.logger);
   }
 
   /** Resolves once every worker slot is filled by a ready worker; rejects after `timeoutMs`. */
