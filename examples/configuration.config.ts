@@ -46,6 +46,8 @@ export default defineConfig({
       workerMaxRequests: 10_000,
       heartbeat: { pingIntervalMs: 10_000, timeoutMs: 60_000, maxMissedHeartbeats: 2 }, // overrides single fields
       defaultTimeoutMs: 120_000,
+      toolTimeouts: { train: 3_600_000, health: 2_000 }, // over defaultTimeoutMs; a call's own timeoutMs wins
+      crashBarrier: { retry: 'never' }, // this pool's override of the top-level crashBarrier (one field)
     },
     // #endregion pool-thread
     // #region pool-background

@@ -7,7 +7,11 @@ export default defineConfig({
   heartbeat: { pingIntervalMs: 200, timeoutMs: 500, maxMissedHeartbeats: 2 },
   // #endregion heartbeat
   // #region crash-barrier
-  crashBarrier: { enabled: true, maxRestarts: 5, windowSeconds: 60, retry: 'idempotent', maxRetries: 1 },
+  crashBarrier: {
+    enabled: true, maxRestarts: 5, windowSeconds: 60,
+    retry: 'idempotent', maxRetries: 1, retryBackoff: { initialMs: 50, multiplier: 2, maxMs: 200 },
+    markOn: ['segfault', 'oom', 'gpu'], taintMs: 5_000,
+  },
   // #endregion crash-barrier
   pools: [
     { name: 'web', poolSize: 2 },                    // the built-in showcase adapter

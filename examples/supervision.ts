@@ -1,5 +1,5 @@
 // Supervision: run with `npx snakepit run examples/supervision.ts --config examples/supervision.config.ts`
-// (mirrors guides/supervision.md): a killed worker, a frozen worker, recycling, and the run id on every worker.
+// (mirrors guides/supervision.md): a killed worker, a frozen worker, recycling, resizing, and the run id on every worker.
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { isSnakepitError, ProcessKiller, ProcessRegistry, type Snakepit } from 'snakepit';
@@ -58,6 +58,19 @@ export default async function main(sp: Snakepit): Promise<void> {
   show('recycled', recycles);
   show('lifecycle', sp.stats('batch').lifecycle);
   // #endregion recycle
+
+  // #region resize
+  // Grow pool `web` while it serves, run calls on the new worker, then let that worker go: it finishes its call first.
+  const grown = await sp.resize('web', 3);                            // resolves once the new worker is ready
+  show('grown', pick(grown, 'from', 'to'));
+  const added = sp.listWorkers('web').find((w) => w.id === grown.added[0])!;
+  const onAdded = await sp.execute<{ pid: number }>('get_worker_info', {}, { pool: 'web', workerId: added.id });
+  show('ran on it', onAdded.pid === added.pid);
+  const running = sp.execute<{ slept_ms: number }>('sleep', { ms: 300 }, { pool: 'web', workerId: added.id });
+  const removed = await sp.pool('web').removeWorker(added.id);         // resolves once it has stopped
+  show('its call', await running);
+  show('removed, size', { removed: removed.id === added.id, size: sp.health('web').size, workers: sp.listWorkers('web').length });
+  // #endregion resize
 
   // #region run-id
   // Every worker's command line names this run: the next start reaps what a crashed host left.

@@ -39,6 +39,8 @@ export type ErrorCode =
   // a pool's `discovery` name did not resolve at start, or none of its addresses could join
   | 'discovery_failed'
   | 'pool_not_started'
+  // resize, addWorker, removeWorker on a pool of attached or discovered workers (the host cannot start or stop them)
+  | 'pool_not_resizable'
   | 'pool_stopped'
   | 'session_worker_busy'
   | 'session_worker_unavailable'

@@ -29,10 +29,11 @@ export { ProcessRegistry, ProcessKiller, type RegistrySnapshot, type RegisteredR
 export { Logger, withLevel, setProcessLevel, getProcessLevel, clearProcessLevel, pinoSink, redact, type LogCategoriesInput, type LogLevel, type LogLevelInput, type LogCategory, type LogRecord, type LogSink, type PinoLike } from './logger.js';
 export { telemetry, PYTHON_EVENTS, EVENT_NAMES, PYTHON_MEASUREMENT_KEYS } from './telemetry/index.js';
 export type { TelemetryHandler, TelemetryMessage, TelemetryEventMap, TelemetryEventName, PythonEventName, AppEventName, SpanRef } from './telemetry/index.js';
-export type { PoolStats, RemoteDrainReason, WorkerInfo } from './pool/pool.js';
+export type { DrainReason, PoolStats, RemoteDrainReason, WorkerInfo } from './pool/pool.js';
 export type { PoolHealth, InstanceHealth, HealthStatus, HealthError } from './pool/health.js';
-export type { CrashInfo, CrashReason } from './pool/crash-barrier.js';
+export type { CrashClassification, CrashInfo, CrashReason } from './pool/crash-barrier.js';
 export type { RecycleReason, RecycleCounts, RecycleOutcome } from './pool/lifecycle.js';
+export type { ResizeOutcome } from './pool/resizer.js';
 export type { CallOptions } from './pool/task.js';
 export type { ToolSpec, PythonRuntimeWire } from './transport/types.js';
 export type {

@@ -94,7 +94,6 @@ export class InstanceResources {
         onSessionRestoreLost: this.hub.onSessionRestoreLost,
         observeCall,
       },
-      crashBarrier: config.crashBarrier,
       circuitBreaker: config.circuitBreaker,
       hostToolTimeoutMs: config.hostToolTimeoutMs,
       dataPlane: { zeroCopy: config.zeroCopy, maxPayloadBytes: config.maxPayloadBytes, serialization: config.serialization },

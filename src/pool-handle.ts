@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { CallRates } from './pool/call-window.js';
 import type { PoolHealth } from './pool/health.js';
 import type { RecycleOutcome } from './pool/lifecycle.js';
+import type { ResizeOutcome } from './pool/resizer.js';
 import type { Pool, PoolEvents, PoolStats, WorkerInfo } from './pool/pool.js';
 import type { ToolSpec } from './transport/types.js';
 
@@ -79,6 +80,28 @@ export class PoolHandle extends EventEmitter<PoolEvents> {
   /** Replaces a worker by a fresh one without failing a call (see `Snakepit.recycleWorker`). */
   recycleWorker(workerId: string): Promise<RecycleOutcome> {
     return this.#pool.recycleWorker(workerId);
+  }
+
+  /** Grows or shrinks the pool to `size` workers, draining those it lets go (see `Snakepit.resize`). */
+  resize(size: number): Promise<ResizeOutcome> {
+    return this.#pool.resizer.resize(size);
+  }
+
+  /**
+   * Starts one more worker (the original's `WorkerSupervisor.start_worker`); resolves with it once it
+   * is ready. Attached and discovered pools reject with `pool_not_resizable`.
+   */
+  addWorker(): Promise<WorkerInfo> {
+    return this.#pool.resizer.addWorker();
+  }
+
+  /**
+   * Lets worker `workerId` go (the original's `stop_worker`): it takes no new call, finishes those it
+   * has, then stops, and the pool is one slot smaller; resolves then. A worker that is not a live
+   * worker of the pool rejects with `unknown_worker` (listing them); the last one with `invalid_argument`.
+   */
+  removeWorker(workerId: string): Promise<WorkerInfo> {
+    return this.#pool.resizer.removeWorker(workerId);
   }
 
   /** The worker a session is bound to, if it has run a call here. */

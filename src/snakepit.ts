@@ -6,6 +6,7 @@ import { ValidationError } from './errors.js';
 import type { LogCategoriesInput, LogSink, PinoLike } from './logger.js';
 import type { Pool, PoolStats, WorkerInfo } from './pool/pool.js';
 import type { RecycleOutcome } from './pool/lifecycle.js';
+import type { ResizeOutcome } from './pool/resizer.js';
 import { combineHealth, type InstanceHealth, type PoolHealth } from './pool/health.js';
 import { sumStats } from './pool/pool-types.js';
 import type { CallOptions, StreamCallOptions } from './pool/task.js';
@@ -353,6 +354,24 @@ export class Snakepit {
   recycleWorker(pool: string, workerId: string): Promise<RecycleOutcome> {
     try {
       return this.#pool(pool).recycleWorker(workerId);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /**
+   * Grows or shrinks a pool of spawned workers to `size` slots while it serves. New workers start in
+   * batches as at start-up; removed ones (slots waiting for a replacement first, then the least busy
+   * workers) take no new call, finish theirs, then stop: no call is lost. Resolves once done with
+   * `{ pool, from, to, added, removed }`; resizes of a pool run one after another; slots the crash
+   * barrier removed are forgotten. A worker that cannot start rejects with its error (the workers
+   * started stay). Attached and discovered pools reject with `pool_not_resizable`. One worker more or
+   * less: `sp.pool(name).addWorker()` / `.removeWorker(id)`.
+   * @example await sp.resize('default', 8)
+   */
+  resize(pool: string, size: number): Promise<ResizeOutcome> {
+    try {
+      return this.#pool(pool).resizer.resize(size);
     } catch (error) {
       return Promise.reject(error as Error);
     }

@@ -45,9 +45,10 @@ function normalise(data: ParsedConfig): ResolvedConfigShape {
   return { ...topLevel, pools: pools.map((pool) => inherit(pool, topLevel)) };
 }
 
-/** A pool's own value where set, else the top level's. Heartbeat merges field by field. */
+/** A pool's own value where set, else the top level's. Heartbeat and the crash barrier merge field by field. */
 function inherit(pool: ParsedPoolConfig, top: TopLevelConfig): ResolvedPoolShape {
-  const { heartbeat, pythonExecutable, ...own } = pool;
+  const { heartbeat, crashBarrier, pythonExecutable, ...own } = pool;
+  const { retryBackoff, ...barrier } = crashBarrier ?? {};
   const python = pythonExecutable ?? top.pythonExecutable;
   return {
     ...own,
@@ -59,6 +60,11 @@ function inherit(pool: ParsedPoolConfig, top: TopLevelConfig): ResolvedPoolShape
     validateArgs: own.validateArgs ?? top.validateArgs,
     ...(python === undefined ? {} : { pythonExecutable: python }),
     heartbeat: { ...top.heartbeat, ...definedOnly(heartbeat ?? {}) },
+    crashBarrier: {
+      ...top.crashBarrier,
+      ...definedOnly(barrier),
+      retryBackoff: { ...top.crashBarrier.retryBackoff, ...definedOnly(retryBackoff ?? {}) },
+    },
   };
 }
 

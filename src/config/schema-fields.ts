@@ -37,3 +37,21 @@ export const workerTtl = () =>
 
 export const infinityOrPosInt = () =>
   expecting(z.union([z.literal('infinity'), posInt()]), "'infinity' or an integer >= 1");
+
+/** Tool name -> timeout of its calls in ms, or `'infinity'` (no timeout). */
+export const toolTimeouts = () =>
+  expecting(z.record(z.string().min(1), z.union([z.literal('infinity'), z.number().int().min(1)])), "an object of tool names to timeouts in ms (integers >= 1) or 'infinity'");
+
+type NoDefault<T> = T extends z.ZodDefault<infer I> ? I : T extends z.ZodPrefault<infer I> ? I : T;
+/** A shape's fields without their defaults, all optional. */
+export type Loosened<S extends Record<string, z.ZodType>> = { [K in keyof S]: z.ZodOptional<NoDefault<S[K]>> };
+
+/** The same fields without their defaults, all optional: for overrides, where "unset" must stay visible. */
+export function loosen<S extends Record<string, z.ZodType>>(shape: S): Loosened<S> {
+  const out: Record<string, z.ZodType> = {};
+  for (const [key, field] of Object.entries(shape)) {
+    const inner = field instanceof z.ZodDefault || field instanceof z.ZodPrefault ? (field.unwrap() as z.ZodType) : field;
+    out[key] = field.description === undefined ? inner.optional() : inner.optional().describe(field.description);
+  }
+  return out as Loosened<S>;
+}

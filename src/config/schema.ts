@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { expecting } from './format-issues.js';
 import { checkAttachedTransport, discoveryShape } from './discovery-schema.js';
 import { securityShape } from './security-schema.js';
-import { envRecord, infinityOrPosInt, logLevel, nonEmptyString, nonNegInt, oneOf, posInt, pythonClassPath, stringArray, workerTtl } from './schema-fields.js';
+import { crashBarrierOverrideSchema, crashBarrierSchema } from './crash-barrier-schema.js';
+import { envRecord, infinityOrPosInt, logLevel, loosen, nonEmptyString, nonNegInt, oneOf, posInt, pythonClassPath, stringArray, toolTimeouts, workerTtl } from './schema-fields.js';
 
 // ---- heartbeat ----
 
@@ -103,6 +104,12 @@ const poolOwnShape = {
   defaultTimeoutMs: posInt().default(60_000).describe('Timeout of calls that set none, in ms.'),
   /** Timeout of streaming calls that set no `timeoutMs`, in ms. @default 300000 */
   defaultStreamTimeoutMs: posInt().default(300_000).describe('Timeout of streaming calls that set none, in ms.'),
+  /**
+   * Timeouts of one tool's calls, in ms (or `'infinity'`), over `defaultTimeoutMs` and
+   * `defaultStreamTimeoutMs`; a call's own `timeoutMs` wins (the original's `command_timeout`). @default {}
+   * @example { train: 600_000, health: 2_000 }
+   */
+  toolTimeouts: toolTimeouts().default(() => ({})).describe("Timeouts per tool, in ms or 'infinity', over the defaults; a call's own timeoutMs wins."),
   /**
    * Chunks of one `stream()` that may wait on the host for its consumer; when that many wait,
    * Python's generator is paused before its next item until the consumer took half of them.
@@ -252,24 +259,7 @@ const globalShape = {
    * with `unserializable`. @default 'graceful'
    */
   serialization: z.enum(['graceful', 'repr', 'strict']).default('graceful').describe('Policy for values Python cannot serialise.'),
-  /** Remove a worker for good when it keeps crashing. */
-  crashBarrier: z
-    .strictObject({
-      /** @default false */
-      enabled: z.boolean().default(false).describe('Remove workers that keep crashing.'),
-      /** Restarts allowed within `windowSeconds`. @default 5 */
-      maxRestarts: posInt().default(5).describe('Restarts allowed within the window.'),
-      /** @default 60 */
-      windowSeconds: posInt().default(60).describe('Window for counting restarts, in seconds.'),
-      /** `'idempotent'`: a call marked `idempotent` that hit a crashed worker is retried on another worker. @default 'idempotent' */
-      retry: oneOf(['idempotent', 'never']).default('idempotent').describe("Retry idempotent calls that hit a crashed worker ('idempotent' or 'never')."),
-      /** Retries of such a call. @default 1 */
-      maxRetries: nonNegInt().default(1).describe('Retries of an idempotent call after a worker crash.'),
-      /** After a crash, how long the worker slot (and its device) is avoided, in ms. @default 5000 */
-      taintMs: nonNegInt().default(5_000).describe('Time a crashed worker slot is avoided, in ms.'),
-    })
-    .prefault({})
-    .describe('Crash barrier for frequently crashing workers.'),
+  crashBarrier: crashBarrierSchema,
   /** At start, stop Python workers left behind by dead Snakepit hosts (found by their run id). */
   rogueCleanup: z
     .strictObject({
@@ -296,25 +286,14 @@ const globalShape = {
 
 // ---- assembling: pools, and the top level (which also takes the legacy single-pool form) ----
 
-type NoDefault<T> = T extends z.ZodDefault<infer I> ? I : T extends z.ZodPrefault<infer I> ? I : T;
-type Loosened<S extends Record<string, z.ZodType>> = { [K in keyof S]: z.ZodOptional<NoDefault<S[K]>> };
-
-/** The same fields without their defaults, all optional: for overrides, where "unset" must stay visible. */
-function loosen<S extends Record<string, z.ZodType>>(shape: S): Loosened<S> {
-  const out: Record<string, z.ZodType> = {};
-  for (const [key, field] of Object.entries(shape)) {
-    const inner = field instanceof z.ZodDefault || field instanceof z.ZodPrefault ? (field.unwrap() as z.ZodType) : field;
-    out[key] = field.description === undefined ? inner.optional() : inner.optional().describe(field.description);
-  }
-  return out as Loosened<S>;
-}
-
 /** One pool. Unset shared options and heartbeat fields inherit the top level. */
 export const poolSchema = z.strictObject({
   ...poolOwnShape,
   ...loosen(sharedShape),
   /** Heartbeat overrides for this pool; unset fields inherit the top-level `heartbeat`. */
   heartbeat: z.strictObject(loosen(heartbeatShape)).optional().describe('Heartbeat overrides for this pool.'),
+  /** Crash barrier overrides for this pool; unset fields (and `retryBackoff` fields) inherit the top-level `crashBarrier`. */
+  crashBarrier: crashBarrierOverrideSchema,
 });
 
 const { name: _name, ...legacyPoolShape } = poolOwnShape;
@@ -404,7 +383,7 @@ type TopLevel = Omit<Parsed, 'pools' | (typeof LEGACY_POOL_KEYS)[number]>;
 type ParsedPool = z.output<typeof poolSchema>;
 
 /** @internal The shapes `resolveConfig` builds before freezing them. */
-export type ResolvedPoolShape = Simplify<Omit<ParsedPool, SharedKey | 'heartbeat'> & Pick<Parsed, SharedKey | 'heartbeat'>>;
+export type ResolvedPoolShape = Simplify<Omit<ParsedPool, SharedKey | 'heartbeat' | 'crashBarrier'> & Pick<Parsed, SharedKey | 'heartbeat' | 'crashBarrier'>>;
 /** @internal */
 export type ResolvedConfigShape = Simplify<TopLevel & { pools: ResolvedPoolShape[] }>;
 /** @internal */

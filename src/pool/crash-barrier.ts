@@ -4,29 +4,21 @@
  * and decides which calls that hit a crash may run again on another worker.
  */
 import { readFileSync } from 'node:fs';
+import type { ResolvedPoolConfig } from '../config/index.js';
+import type { CrashKind } from '../config/crash-barrier-schema.js';
 import { CRASH_BARRIER_CONFIG_DEFAULTS } from '../config/schema.js';
 import { CrashWindow } from '../resilience/crash-window.js';
 import { isSnakepitError, WorkerError } from '../errors.js';
 import type { WorkerExit } from '../worker/worker.js';
 
-/** Crash barrier settings (config `crashBarrier`). */
-export interface CrashBarrierOptions {
-  /** Turns on slot removal, taints and retries. Classification happens regardless. @default false */
-  enabled: boolean;
-  /** Crashes of one slot allowed within `windowSeconds`; one more removes the slot. @default 5 */
-  maxRestarts: number;
-  /** @default 60 */
-  windowSeconds: number;
-  /** `'idempotent'`: calls marked `idempotent` that hit a crash run again elsewhere. @default 'idempotent' */
-  retry: 'idempotent' | 'never';
-  /** Retries of one call. @default 1 */
-  maxRetries: number;
-  /** How long a crashed slot's worker is avoided, in ms. @default 5000 */
-  taintMs: number;
-}
+/**
+ * Crash barrier settings: a pool's `crashBarrier` (the top level's, with the pool's own fields
+ * over it). Fields and defaults are documented once, in src/config/crash-barrier-schema.ts.
+ */
+export type CrashBarrierOptions = ResolvedPoolConfig['crashBarrier'];
 
 /** The barrier off, with the original's defaults for the rest (the config schema's). */
-export const CRASH_BARRIER_DEFAULTS: Readonly<CrashBarrierOptions> = Object.freeze({ ...CRASH_BARRIER_CONFIG_DEFAULTS });
+export const CRASH_BARRIER_DEFAULTS: CrashBarrierOptions = Object.freeze({ ...CRASH_BARRIER_CONFIG_DEFAULTS });
 
 /**
  * Why a worker died:
@@ -39,13 +31,24 @@ export const CRASH_BARRIER_DEFAULTS: Readonly<CrashBarrierOptions> = Object.free
  */
 export type CrashReason = 'signal' | 'exit_code' | 'oom' | 'heartbeat' | 'killed_by_host' | 'disconnected';
 
+/**
+ * The original's classification of a crash (what `markOn` names besides our reasons):
+ * `gpu` when the worker's last stderr lines mention CUDA or a GPU (checked first: a CUDA fault
+ * often ends in SIGABRT or SIGSEGV), `segfault` SIGSEGV or exit 139, `abort` SIGABRT or exit 134,
+ * `oom` as the reason says, else `unknown`.
+ */
+export type CrashClassification = 'segfault' | 'abort' | 'oom' | 'gpu' | 'unknown';
+
 /** A worker death, classified. */
 export interface CrashInfo {
   reason: CrashReason;
+  classification: CrashClassification;
   signal: string | null;
   exitCode: number | null;
   /** The host's own reason when it killed the worker. */
   hostReason?: string;
+  /** `'cuda'` when the worker's last stderr lines mention CUDA (the original's `device`). */
+  device?: 'cuda';
 }
 
 /** Where a worker's cgroup counts OOM kills, and the count when the worker started. */
@@ -60,16 +63,49 @@ export interface OomWatch {
  * `memory.events`, v1 `memory.oom_control`) it decides; when it cannot, the death is called
  * `oom` as the original does for exit status 137. The classification is a diagnosis, not proof.
  * @param oomKilled whether the cgroup's OOM-kill counter rose while the worker lived; undefined when unknown
+ * @param stderrTail the worker's last stderr lines (for the `gpu` classification)
  */
-export function classifyCrash(exit: WorkerExit, attached: boolean, oomKilled?: boolean): CrashInfo {
-  const base = { signal: exit.signal, exitCode: exit.exitCode, ...(exit.reason === undefined ? {} : { hostReason: exit.reason }) };
-  if (exit.reason !== undefined) return { reason: /heartbeat|hung/i.test(exit.reason) ? 'heartbeat' : 'killed_by_host', ...base };
-  if (attached) return { reason: 'disconnected', ...base };
-  if (exit.signal === 'SIGKILL' || exit.exitCode === 137) {
-    if (oomKilled ?? true) return { reason: 'oom', ...base };
-    return { reason: exit.signal ? 'signal' : 'exit_code', ...base };
-  }
-  return { reason: exit.signal ? 'signal' : 'exit_code', ...base };
+export function classifyCrash(exit: WorkerExit, attached: boolean, oomKilled?: boolean, stderrTail?: string): CrashInfo {
+  const reason = crashReason(exit, attached, oomKilled);
+  const gpu = gpuMention(stderrTail);
+  return {
+    reason,
+    classification: classificationOf(reason, exit, gpu),
+    signal: exit.signal,
+    exitCode: exit.exitCode,
+    ...(exit.reason === undefined ? {} : { hostReason: exit.reason }),
+    ...(gpu === 'cuda' ? { device: gpu } : {}),
+  };
+}
+
+function crashReason(exit: WorkerExit, attached: boolean, oomKilled: boolean | undefined): CrashReason {
+  if (exit.reason !== undefined) return /heartbeat|hung/i.test(exit.reason) ? 'heartbeat' : 'killed_by_host';
+  if (attached) return 'disconnected';
+  if ((exit.signal === 'SIGKILL' || exit.exitCode === 137) && (oomKilled ?? true)) return 'oom';
+  return exit.signal ? 'signal' : 'exit_code';
+}
+
+/** Stderr lines of a dying worker searched for a GPU failure: its last words, not its start-up chatter. */
+const GPU_STDERR_LINES = 10;
+
+/** What a worker's last stderr lines say about a GPU: `cuda`, `gpu`, or nothing. */
+function gpuMention(stderrTail: string | undefined): 'cuda' | 'gpu' | undefined {
+  if (!stderrTail) return undefined;
+  const last = stderrTail.split('\n').slice(-GPU_STDERR_LINES).join('\n');
+  if (/cuda/i.test(last)) return 'cuda';
+  return /\bgpu\b/i.test(last) ? 'gpu' : undefined;
+}
+
+function classificationOf(reason: CrashReason, exit: WorkerExit, gpu: 'cuda' | 'gpu' | undefined): CrashClassification {
+  if (gpu) return 'gpu';
+  if (exit.signal === 'SIGSEGV' || exit.exitCode === 139) return 'segfault';
+  if (exit.signal === 'SIGABRT' || exit.exitCode === 134) return 'abort';
+  return reason === 'oom' ? 'oom' : 'unknown';
+}
+
+/** True when `markOn` names the crash's classification or its reason: such a crash taints its slot. */
+export function marks(markOn: readonly CrashKind[], crash: Pick<CrashInfo, 'reason' | 'classification'>): boolean {
+  return markOn.some((kind) => kind === crash.classification || kind === crash.reason);
 }
 
 /** One line on a worker death, for logs and `health().lastError`. */
@@ -162,27 +198,36 @@ export interface RetryCandidate {
   /** Chunks already delivered: a stream that delivered any cannot be replayed unseen. */
   chunks: number;
   deadlineAt: number;
+  /** The worker the caller chose (`workerId`): such a call runs there or nowhere. */
+  workerId?: string | undefined;
 }
 
 const RETRYABLE_CODES: ReadonlySet<string> = new Set(['worker_crashed', 'worker_hung']);
 
+/** The wait before retry number `attempt` (1 for the first): `initialMs`, then `multiplier` times longer each time, at most `maxMs`. */
+export function retryBackoffMs(backoff: CrashBarrierOptions['retryBackoff'], attempt: number): number {
+  return Math.min(backoff.maxMs, backoff.initialMs * backoff.multiplier ** Math.max(0, attempt - 1));
+}
+
 /**
- * Whether a failed call runs again on another worker: the barrier is on with `retry:
- * 'idempotent'`, the call is marked idempotent, its worker crashed or hung (nothing else: a
- * Python exception or a timeout is an answer), retries are left, it streamed nothing yet, and its
- * deadline has not passed (the retry keeps the original deadline).
+ * The wait before a failed call runs again on another worker, or undefined when it does not: the
+ * barrier is on, `retry` is `'always'` (or `'idempotent'` and the call is marked idempotent), its
+ * worker crashed or hung (nothing else: a Python exception or a timeout is an answer), retries are
+ * left, it streamed nothing yet, the caller did not pin it to that worker, and its deadline (the
+ * retry keeps the original one) is still ahead after the wait.
  */
-export function retryAllowed(options: CrashBarrierOptions, call: RetryCandidate, error: unknown, now: number): boolean {
-  return (
+export function retryDelay(options: CrashBarrierOptions, call: RetryCandidate, error: unknown, now: number): number | undefined {
+  const allowed =
     options.enabled &&
-    options.retry === 'idempotent' &&
-    call.idempotent &&
+    (options.retry === 'always' || (options.retry === 'idempotent' && call.idempotent)) &&
     call.retries < options.maxRetries &&
     call.chunks === 0 &&
-    now < call.deadlineAt &&
+    call.workerId === undefined &&
     isSnakepitError(error) &&
-    RETRYABLE_CODES.has(error.code)
-  );
+    RETRYABLE_CODES.has(error.code);
+  if (!allowed) return undefined;
+  const delayMs = retryBackoffMs(options.retryBackoff, call.retries + 1);
+  return now + delayMs < call.deadlineAt ? delayMs : undefined;
 }
 
 /** The call's crash error with the classification in `details.crash`. */
@@ -222,9 +267,9 @@ export class CrashBarrier {
     if (watch) this.#oom.set(worker, watch);
   }
 
-  /** Classifies `worker`'s unexpected exit and keeps the result for its calls' errors. */
-  classify(worker: { readonly attached: boolean }, exit: WorkerExit): CrashInfo {
-    const crash = classifyCrash(exit, worker.attached, oomKilledSince(this.#oom.get(worker)));
+  /** Classifies `worker`'s unexpected exit (its last stderr lines, if any, tell a GPU failure) and keeps the result for its calls' errors. */
+  classify(worker: { readonly attached: boolean; readonly recentStderr?: string }, exit: WorkerExit): CrashInfo {
+    const crash = classifyCrash(exit, worker.attached, oomKilledSince(this.#oom.get(worker)), worker.recentStderr);
     this.#crashes.set(worker, crash);
     return crash;
   }
@@ -236,21 +281,23 @@ export class CrashBarrier {
 
   /**
    * A crash of the worker in `slot`. With the barrier on: `'remove'` when the slot crashed more
-   * than `maxRestarts` times within `windowSeconds`, else `'restart'` with the slot tainted for
-   * `taintMs`. With it off, always `'restart'`.
+   * than `maxRestarts` times within `windowSeconds`, else `'taint'` (restart, the slot avoided for
+   * `taintMs`) when `markOn` names the crash, else `'restart'`. With it off, always `'restart'`.
    */
-  onCrash(slot: number, now: number): 'restart' | 'remove' {
+  onCrash(slot: number, now: number, crash: Pick<CrashInfo, 'reason' | 'classification'>): 'restart' | 'taint' | 'remove' {
     if (!this.options.enabled) return 'restart';
     if (this.#restarts.record(slot, now)) return 'remove';
-    if (this.options.taintMs > 0) this.#taints.taint(slot, now + this.options.taintMs);
-    return 'restart';
+    if (this.options.taintMs === 0 || !marks(this.options.markOn, crash)) return 'restart';
+    this.#taints.taint(slot, now + this.options.taintMs);
+    return 'taint';
   }
 
   isTainted(slot: number | undefined, now = Date.now()): boolean {
     return this.options.enabled && this.#taints.isTainted(slot, now);
   }
 
-  retryAllowed(call: RetryCandidate, error: unknown): boolean {
-    return retryAllowed(this.options, call, error, Date.now());
+  /** The wait before `call` runs again after `error`, or undefined (see {@link retryDelay}). */
+  retryDelay(call: RetryCandidate, error: unknown): number | undefined {
+    return retryDelay(this.options, call, error, Date.now());
   }
 }

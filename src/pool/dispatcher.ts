@@ -9,7 +9,8 @@ import type { Logger } from '../logger.js';
 import type { OutgoingCall } from '../transport/types.js';
 import type { Worker, WorkerOwner } from '../worker/worker.js';
 import type { PoolStats } from './pool-types.js';
-import { place, reentrantCandidates, type AffinityMode } from './scheduler.js';
+import { place, placePinned, reentrantCandidates, type AffinityMode } from './scheduler.js';
+import { unknownWorkerError } from './worker-lookup.js';
 import { FifoTaskQueue } from './task-queue.js';
 import type { Task, TaskHooks } from './task.js';
 import { callDequeued, callEnqueued, callQueueTimeout, poolSaturated } from '../telemetry/call-events.js';
@@ -50,9 +51,10 @@ export interface DispatchHost {
   unhealthy(): PoolError | undefined;
   /**
    * The call's error with what the crash barrier knows of its worker's death, and whether it may run
-   * again (`retry`: a retry of a started call; `reroute`: it never started, e.g. a draining worker refused it).
+   * again (`retry`: a retry of a started call, after `backoffMs`; `reroute`: it never started, e.g. a
+   * draining worker refused it).
    */
-  afterFailure(task: Task, worker: Worker, error: Error): { error: Error; retry: boolean; reroute?: boolean };
+  afterFailure(task: Task, worker: Worker, error: Error): { error: Error; retry: boolean; backoffMs?: number | undefined; reroute?: boolean };
   /** A session's call goes to `worker`: the state to restore with it, if the worker is new to the session. */
   sessionDispatched(sessionId: string, worker: Worker): Record<string, unknown> | undefined;
   /** The call that carried a session restore failed: the worker may not have restored it. */
@@ -71,6 +73,8 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
   readonly #queue = new FifoTaskQueue<Task>();
   /** Session id → the worker id it is bound to. */
   readonly #sessions = new Map<string, string>();
+  /** Calls waiting out the backoff before their retry: counted as queued, failed with the queue. */
+  readonly #backingOff = new Map<Task, NodeJS.Timeout>();
   readonly #host: DispatchHost;
   /** Looks for stalled workers (`Worker.stalled`) while calls wait inside workers; off otherwise. */
   #stallTimer: NodeJS.Timeout | undefined;
@@ -79,14 +83,14 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     this.#host = host;
   }
 
-  /** Calls in the host queue. */
+  /** Calls in the host queue, and those waiting for their retry. */
   get queued(): number {
-    return this.#queue.size;
+    return this.#queue.size + this.#backingOff.size;
   }
 
   /** Calls waiting to run: in the host queue, or inside a worker behind the calls it runs (not settled). */
   get waiting(): number {
-    let n = this.#queue.size;
+    let n = this.queued;
     for (const worker of this.#host.workers()) {
       if (worker.waitingCount === 0) continue;
       for (const [, call] of worker.waiting()) if (!(call as Task).settled) n++;
@@ -105,12 +109,11 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     const workers = host.workers();
     const { affinity } = host.settings;
     const bound = task.sessionId === undefined ? undefined : this.#sessions.get(task.sessionId);
-    const candidates = task.blockedWorkers ? reentrantCandidates(workers, task.blockedWorkers, bound, affinity) : workers;
-    if (candidates === 'deadlock') {
-      const details = { pool: host.name, tool: task.tool, ...(bound === undefined ? {} : { workerId: bound }) };
-      return this.#fail(task, new PoolError(`Call to ${task.tool} from a host tool would wait for the worker that waits for that host tool (pool ${host.name})`, 'reentrant_deadlock', details));
-    }
-    let placement = place(host.untainted(candidates, bound), bound, affinity);
+    const pinned = task.workerId;
+    const candidates = task.blockedWorkers && pinned === undefined ? reentrantCandidates(workers, task.blockedWorkers, bound, affinity) : workers;
+    if (candidates === 'deadlock') return this.#deadlock(task, bound);
+    // A call the caller pinned to a worker goes there or nowhere (`workerId`).
+    let placement = pinned === undefined ? place(host.untainted(candidates, bound), bound, affinity) : placePinned(workers, pinned, task.blockedWorkers);
     // A strict session whose worker is being recycled waits for the replacement, which takes the session over.
     const recycling = placement.kind === 'busy' ? workers.find((w) => w.id === bound) : undefined;
     if (recycling && host.isRecycling(recycling)) placement = { kind: 'queue', workerId: recycling.id };
@@ -127,15 +130,27 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
         return this.#fail(task, new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is gone`, 'session_worker_unavailable', { ...session, workerId: placement.workerId }));
       case 'queue':
         return this.#enqueue(task, placement.workerId, returning);
+      case 'unknown':
+        return this.#fail(task, unknownWorkerError(host.name, placement.workerId, workers));
+      case 'deadlock':
+        return this.#deadlock(task, placement.workerId);
     }
   }
 
-  /** A worker has room: give it the oldest calls it may take (none while its slot is tainted and others serve). */
+  #deadlock(task: Task, workerId: string | undefined): void {
+    const details = { pool: this.#host.name, tool: task.tool, ...(workerId === undefined ? {} : { workerId }) };
+    this.#fail(task, new PoolError(`Call to ${task.tool} from a host tool would wait for the worker that waits for that host tool (pool ${this.#host.name})`, 'reentrant_deadlock', details));
+  }
+
+  /** A worker has room: give it the oldest calls it may take (while its slot is tainted and others serve, only those the caller pinned to it). */
   drainTo(worker: Worker): void {
-    if (this.#queue.size === 0 || !this.#host.untainted(this.#host.workers()).includes(worker)) return;
+    if (this.#queue.size === 0) return;
+    const onlyChosen = !this.#host.untainted(this.#host.workers()).includes(worker);
     while (worker.available && this.#queue.size > 0) {
       const task = this.#queue.takeFirst(
-        (t) => (t.requiredWorkerId === undefined || t.requiredWorkerId === worker.id) && (!t.blockedWorkers?.has(worker) || worker.hasFreeSlot),
+        (t) =>
+          (onlyChosen ? t.workerId === worker.id : t.requiredWorkerId === undefined || t.requiredWorkerId === worker.id) &&
+          (!t.blockedWorkers?.has(worker) || worker.hasFreeSlot),
       );
       if (!task) return;
       this.#run(task, worker);
@@ -176,10 +191,13 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
 
   /**
    * Fails every waiting call with `error` (the pool stops, or became unhealthy): those in the queue,
-   * and those waiting inside workers (cancelled there: a call that has not started is let go at once).
+   * those waiting for their retry, and those waiting inside workers (cancelled there: a call that has not started is let go at once).
    */
   failQueued(error: Error, counted: boolean): void {
-    for (const task of this.#queue.drain()) this.#fail(task, error, counted ? 'errors' : null);
+    const waiting = [...this.#queue.drain(), ...this.#backingOff.keys()];
+    for (const timer of this.#backingOff.values()) clearTimeout(timer);
+    this.#backingOff.clear();
+    for (const task of waiting) this.#fail(task, error, counted ? 'errors' : null);
     for (const worker of this.#host.workers()) {
       for (const [id, call] of [...worker.waiting()]) {
         const task = call as Task;
@@ -190,15 +208,18 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     }
   }
 
-  /** Fails the calls strict affinity pinned to `workerId` (it is gone: they can never run). */
-  failPinnedTo(workerId: string, error: Error): void {
-    for (let task; (task = this.#queue.takeFirst((t) => t.requiredWorkerId === workerId)); ) this.#fail(task, error);
+  /** Fails the calls pinned to `workerId` (it is gone: they can never run): `error`, or `chosenError` for those the caller pinned (`workerId`). */
+  failPinnedTo(workerId: string, error: Error, chosenError: Error = error): void {
+    for (let task; (task = this.#queue.takeFirst((t) => t.requiredWorkerId === workerId)); ) this.#fail(task, task.workerId === undefined ? error : chosenError);
   }
 
-  /** Recycling: sessions and calls pinned to `old` go to `fresh`; calls waiting inside `old` are taken back. */
+  /**
+   * Recycling: sessions and calls strict affinity pinned to `old` go to `fresh` (those the caller
+   * pinned stay: they wanted `old`); calls waiting inside `old` are taken back, except those.
+   */
   handOver(old: Worker, fresh: Worker): void {
     for (const [session, workerId] of this.#sessions) if (workerId === old.id) this.#sessions.set(session, fresh.id);
-    for (const task of this.#queue.values()) if (task.requiredWorkerId === old.id) task.requiredWorkerId = fresh.id;
+    for (const task of this.#queue.values()) if (task.requiredWorkerId === old.id && task.workerId === undefined) task.requiredWorkerId = fresh.id;
     this.#recallWaiting(old, true);
     this.drainTo(fresh);
   }
@@ -349,13 +370,14 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
   #recallWaiting(worker: Worker, pinned: boolean): void {
     for (const [id, call] of worker.waiting()) {
       const task = call as Task;
+      if (task.workerId !== undefined) continue; // the caller chose this worker
       if (pinned ? !task.recalling && !task.settled : this.#movable(task)) this.#recall(worker, task, id);
     }
   }
 
-  /** A waiting call may go to another worker: not already on its way back, and not bound to this one by strict affinity. */
+  /** A waiting call may go to another worker: not already on its way back, and bound to this one neither by strict affinity nor by the caller (`workerId`). */
   #movable(task: Task): boolean {
-    return !task.recalling && !task.settled && (task.sessionId === undefined || this.#host.settings.affinity === 'prefer');
+    return !task.recalling && !task.settled && task.workerId === undefined && (task.sessionId === undefined || this.#host.settings.affinity === 'prefer');
   }
 
   #recall(worker: Worker, task: Task, id: number): void {
@@ -378,11 +400,17 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
       callFailed(this.#host.name, task, verdict.error);
       return this.#fail(task, verdict.error);
     }
-    this.#host.logger.info(`Retrying idempotent call to ${task.tool} after ${worker.id} crashed`, { pool: this.#host.name, workerId: worker.id });
+    const backoffMs = verdict.backoffMs ?? 0;
+    this.#host.logger.info(`Retrying call to ${task.tool} in ${backoffMs} ms after ${worker.id} crashed`, { pool: this.#host.name, workerId: worker.id });
     this.counters.retries++;
     task.prepareRetry();
-    callRetried(this.#host.name, task, verdict.error);
-    this.admit(task);
+    callRetried(this.#host.name, task, verdict.error, backoffMs);
+    if (backoffMs <= 0) return this.admit(task);
+    const timer = setTimeout(() => {
+      this.#backingOff.delete(task);
+      this.admit(task);
+    }, backoffMs);
+    this.#backingOff.set(task, timer);
   }
 
   /** Timeout or abort: reject first, then clean up (leave the queue, or cancel in Python). */
@@ -390,7 +418,11 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     if (task.settled) return;
     this.#fail(task, error);
     if (task.worker && task.callId !== undefined) task.worker.cancel(task.callId, this.#host.settings.cancelGraceMs);
-    else this.#queue.remove(task);
+    else {
+      this.#queue.remove(task);
+      clearTimeout(this.#backingOff.get(task));
+      this.#backingOff.delete(task);
+    }
   }
 
   /** The one place a call fails, counted once. */

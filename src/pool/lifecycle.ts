@@ -8,6 +8,7 @@ import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Worker } from '../worker/worker.js';
 import { isLive } from './crash-barrier.js';
+import { unknownWorkerError } from './worker-lookup.js';
 
 /** Why a worker was recycled. */
 export type RecycleReason = 'ttl' | 'max_requests' | 'memory' | 'manual';
@@ -193,9 +194,14 @@ export class LifecycleManager {
     const workers = this.#hooks.workers();
     const worker = workers.find((w) => w.id === workerId);
     if (worker && !worker.attached) return this.recycle(worker, 'manual');
+    if (!worker) return Promise.reject(unknownWorkerError(pool, workerId, workers));
     const ids = workers.map((w) => w.id);
-    const why = worker ? `Worker ${workerId} is attached: only spawned workers can be recycled` : `Unknown worker '${workerId}' in pool ${pool} (workers: ${ids.join(', ')})`;
-    return Promise.reject(new ValidationError(why, worker ? 'invalid_argument' : 'unknown_worker', { pool, workerId, workers: ids }));
+    return Promise.reject(new ValidationError(`Worker ${workerId} is attached: only spawned workers can be recycled`, 'invalid_argument', { pool, workerId, workers: ids }));
+  }
+
+  /** Resolves once no recycle is in progress (those that begin meanwhile included). */
+  async settled(): Promise<void> {
+    while (this.#recycling.size > 0) await Promise.allSettled([...this.#recycling.values()]);
   }
 
   #eligible(worker: Worker): boolean {

@@ -8,7 +8,6 @@ import { checkTarget, resolveSecurity, resolveToken, type Keepalive } from '../t
 import type { AttachedEndpoint } from '../worker/endpoints.js';
 import { withHeartbeatEnv } from '../worker/heartbeat.js';
 import { capacityStrategyNote, workerCapacity } from './capacity.js';
-import type { CrashBarrierOptions } from './crash-barrier.js';
 import type { PoolOptions, PoolServices } from './pool-types.js';
 
 /** What the instance provides to every pool: run id, cwd, logger, its services and the gRPC plumbing if any. */
@@ -24,8 +23,6 @@ export interface PoolContext {
   services: Omit<PoolServices, 'logger'>;
   /** The instance's `zeroCopy`, `maxPayloadBytes`, `serialization`; undefined: inline, no limit of its own. */
   dataPlane?: DataPlaneConfig | undefined;
-  /** The instance's `crashBarrier` config, the same for every pool. */
-  crashBarrier?: CrashBarrierOptions | undefined;
   /** The instance's `circuitBreaker` config, one breaker per pool. */
   circuitBreaker?: PoolOptions['circuitBreaker'];
   /** The instance's `hostToolTimeoutMs`, passed to workers so Python waits as long as the host. */
@@ -59,7 +56,7 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
   if (capacityNote) context.logger.warn(capacityNote, { pool: pool.name });
   return {
     config: pool,
-    crashBarrier: context.crashBarrier,
+    crashBarrier: pool.crashBarrier,
     circuitBreaker: context.circuitBreaker,
     services: { ...context.services, logger: context.logger.child({ category: 'pool' }) },
     endpoints: pool.workers

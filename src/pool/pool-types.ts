@@ -41,7 +41,7 @@ export interface PoolOptions {
     | { kind: 'spawn'; template: SpawnedEndpoint }
     | { kind: 'attach'; workers: readonly AttachedEndpoint[] }
     | { kind: 'discover'; discovery: DiscoverySettings; template: EndpointTemplate };
-  /** Crash barrier (the instance's `crashBarrier` config). @default off */
+  /** Crash barrier (the pool's `crashBarrier`: the top level's with the pool's fields over it). @default off */
   crashBarrier?: CrashBarrierOptions | undefined;
   /** Circuit breaker (the instance's `circuitBreaker` config): a failing pool fails fast. @default off */
   circuitBreaker?: PoolCircuitConfig | undefined;
@@ -50,6 +50,8 @@ export interface PoolOptions {
 
 /** Why a remote worker drains (`worker:draining`). */
 export type RemoteDrainReason = 'delisted' | 'not_serving' | 'refused';
+/** Why a worker drains (`worker:draining`): a remote worker's reasons, or `removed` by a resize. */
+export type DrainReason = RemoteDrainReason | 'removed';
 
 /** Counters in the original's shape. */
 export interface PoolStats {
@@ -111,14 +113,17 @@ export interface PoolEvents {
   /** A pong came after `missedBefore` misses in a row. */
   'worker:heartbeat-recovered': [WorkerInfo, number];
   /**
-   * A remote worker stopped taking calls and finishes those it has: its address left the discovery
-   * name (`delisted`), its health service said NOT_SERVING (`not_serving`), or it refused a call (`refused`).
+   * A worker stopped taking calls and finishes those it has: a resize let it go (`removed`), or, for
+   * a remote worker, its address left the discovery name (`delisted`), its health service said
+   * NOT_SERVING (`not_serving`), or it refused a call (`refused`).
    */
-  'worker:draining': [WorkerInfo, RemoteDrainReason];
+  'worker:draining': [WorkerInfo, DrainReason];
   /** A worker was replaced by a fresh one (it is gone, the replacement is ready); `memoryMb`: its RSS when the recycle began. */
   'worker:recycled': [WorkerInfo, RecycleReason, memoryMb: number | undefined];
   /** A worker died without the host asking it to stop (also host kills: heartbeat, ignored cancel). */
   'worker:crash': [WorkerInfo, CrashInfo];
+  /** A crash that `crashBarrier.markOn` names tainted the worker's slot: its replacement gets no calls for `durationMs` while others serve. */
+  'worker:tainted': [WorkerInfo, CrashInfo, durationMs: number];
   /** The crash barrier removed a worker slot for good: the pool is one worker smaller. */
   'worker:removed': [WorkerInfo, CrashInfo];
   /** `health().status` changed. */
@@ -137,6 +142,17 @@ export function sumStats(all: readonly PoolStats[]): PoolStats {
     for (const reason of Object.keys(total.lifecycle) as RecycleReason[]) total.lifecycle[reason] += s.lifecycle[reason];
   }
   return total;
+}
+
+/** `stats()`'s worker counts: all, with a free slot (`available`), with a call in flight (`busy`). */
+export function workerCounts(workers: readonly Pick<Worker, 'hasFreeSlot' | 'inflight'>[]): Pick<PoolStats, 'workers' | 'available' | 'busy'> {
+  let available = 0;
+  let busy = 0;
+  for (const w of workers) {
+    if (w.hasFreeSlot) available++;
+    if (w.inflight > 0) busy++;
+  }
+  return { workers: workers.length, available, busy };
 }
 
 /** A worker snapshot for `listWorkers()` and events. */

@@ -13,16 +13,18 @@ import { avoidTainted, CrashBarrier, describeExit, isLive, withCrashInfo } from 
 import { Dispatcher, type DispatchHost } from './dispatcher.js';
 import { PoolHealthState, type PoolHealth } from './health.js';
 import { LifecycleManager, lifecycleOptions, type RecycleOutcome } from './lifecycle.js';
-import { toInfo, type PoolEvents, type PoolOptions, type PoolStats, type WorkerInfo } from './pool-types.js';
+import { toInfo, workerCounts, type PoolEvents, type PoolOptions, type PoolStats, type WorkerInfo } from './pool-types.js';
 import { Replacements } from './replacements.js';
-import { Task, type CallOptions, type ChunkHandler, type StreamCallOptions } from './task.js';
+import { Resizer } from './resizer.js';
+import { callTimeoutMs, Task, type CallOptions, type ChunkHandler, type StreamCallOptions } from './task.js';
 import { ToolCatalog } from './tool-catalog.js';
 import { checkToolArgs } from '../typed/validate-args.js';
 import { cleanupSessionOn, startPoolWorker } from './worker-ops.js';
 import { WorkerSlots } from './worker-slots.js';
+import { unknownWorkerError } from './worker-lookup.js';
 import { callArgsError } from '../transport/encodable.js';
 
-export type { PoolEvents, PoolOptions, PoolStats, RemoteDrainReason, WorkerInfo } from './pool-types.js';
+export type { DrainReason, PoolEvents, PoolOptions, PoolStats, RemoteDrainReason, WorkerInfo } from './pool-types.js';
 
 /**
  * A pool of identical workers. Each worker fills a numbered slot; a replacement (after a crash,
@@ -42,6 +44,8 @@ export class Pool extends EventEmitter<PoolEvents> {
   readonly #circuit: PoolCircuit;
   readonly #dispatcher: Dispatcher;
   readonly #tools: ToolCatalog;
+  /** Grows and shrinks the pool (`resize`, `addWorker`, `removeWorker`). */
+  readonly resizer: Resizer;
   /** Every call's duration: the recent window (`recentCalls()`) and by tool (`callDurations()`). */
   readonly #calls = new CallRecord();
   #state: 'new' | 'starting' | 'ready' | 'stopping' | 'stopped' = 'new';
@@ -92,13 +96,28 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.#dispatcher = new Dispatcher(this.#dispatchHost(slotOf));
     this.#replacements = new Replacements({
       spawn: (slot) => this.#spawnWorker(slot, true),
-      active: () => this.#state === 'ready',
+      active: (slot) => this.#state === 'ready' && !this.#slots.isRetired(slot),
       failed: (error, gaveUp) => {
         this.#health.recordError(error);
         this.emit('worker:restart-failed', error);
         if (!gaveUp) return;
         logger.error(`Pool ${this.name} gave up replacing workers: ${error.message}`, { pool: this.name });
         this.#health.gaveUp = true;
+        this.#updateHealth();
+      },
+    });
+    this.resizer = new Resizer({
+      name: this.name,
+      slots: this.#slots,
+      settings: config,
+      replacements: this.#replacements,
+      lifecycle: this.#lifecycle,
+      refusal: () => (this.#state === 'ready' ? undefined : this.#stateError()),
+      workers: () => this.#workers,
+      spawn: (slot) => this.#spawnWorker(slot),
+      draining: (worker) => this.emit('worker:draining', toInfo(worker), 'removed'),
+      resized: () => {
+        this.#health.removedSlots = 0; // a resize sets the slots that serve: removed ones are forgotten
         this.#updateHealth();
       },
     });
@@ -116,6 +135,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.#state = 'ready';
     this.#health.changed(this.#workers.length);
     this.#lifecycle.start();
+    this.#tools.warnUnknown('toolTimeouts', Object.keys(this.config.toolTimeouts), this.#options.services.logger);
   }
 
   /** Resolves once every worker slot is filled by a ready worker; rejects after `timeoutMs`. */
@@ -145,8 +165,7 @@ export class Pool extends EventEmitter<PoolEvents> {
   }
 
   #call(tool: string, args: Record<string, unknown>, options: CallOptions, onChunk: ChunkHandler | undefined): Promise<unknown> {
-    const timeoutMs = options.timeoutMs ?? (onChunk ? this.config.defaultStreamTimeoutMs : this.config.defaultTimeoutMs);
-    const task = new Task(tool, args, options, onChunk, timeoutMs, this.#dispatcher);
+    const task = new Task(tool, args, options, onChunk, callTimeoutMs(this.config, tool, options, onChunk !== undefined), this.#dispatcher);
     if (task.flow) task.flow.onHeld = this.#onStreamHeld;
     task.blockedWorkers = blockedWorkers();
     // Telemetry and the circuit breaker watch the call; an open circuit fails it here.
@@ -160,28 +179,23 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   /** Why a call cannot be taken at all (pool not running, args not an object, no such tool, args not matching its types), else undefined. */
   #refusal(tool: string, args: Record<string, unknown>): Error | undefined {
-    if (this.#state !== 'ready') {
-      const code = this.#state === 'stopping' || this.#state === 'stopped' ? 'pool_stopped' : 'pool_not_started';
-      return new PoolError(`Pool ${this.name} is ${this.#state}`, code, { pool: this.name });
-    }
+    if (this.#state !== 'ready') return this.#stateError();
     return callArgsError(tool, args) ?? this.#tools.refuse(tool) ?? (this.config.validateArgs ? checkToolArgs(this.tools(), tool, args, this.name) : undefined);
+  }
+
+  /** Why the pool takes no calls or changes in its state (not started yet, stopping or stopped). */
+  #stateError(): PoolError {
+    const code = this.#state === 'stopping' || this.#state === 'stopped' ? 'pool_stopped' : 'pool_not_started';
+    return new PoolError(`Pool ${this.name} is ${this.#state}`, code, { pool: this.name });
   }
 
   /** Counters and worker counts. */
   stats(): PoolStats {
-    let available = 0;
-    let busy = 0;
-    for (const w of this.#workers) {
-      if (w.hasFreeSlot) available++;
-      if (w.inflight > 0) busy++;
-    }
     return {
       ...this.#dispatcher.counters,
-      // Waiting for a worker: in the host queue, or inside a worker behind the calls it runs.
+      // Waiting for a worker: in the host queue, inside a worker behind the calls it runs, or for a retry.
       queued: this.#dispatcher.waiting,
-      workers: this.#workers.length,
-      available,
-      busy,
+      ...workerCounts(this.#workers),
       recycled: this.#lifecycle.total,
       lifecycle: { ...this.#lifecycle.counts },
       streamsHeld: this.#streamsHeld,
@@ -222,14 +236,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     return this.#tools.describe(name);
   }
 
-  /**
-   * Replaces a worker by a fresh one without failing a call: it stops taking calls, its
-   * replacement starts, and once that is ready and the old worker finished its calls, the old
-   * one stops. Resolves then; rejects when no replacement could start (the old worker keeps
-   * serving). Attached workers cannot be recycled (the host cannot start their replacement). A
-   * worker already being recycled (e.g. for `maxRequests`) is not recycled again: this waits for
-   * that recycle and settles with its outcome (`reason` says which recycle it was).
-   */
+  /** Replaces a worker by a fresh one without failing a call (see `Snakepit.recycleWorker`). */
   recycleWorker(workerId: string): Promise<RecycleOutcome> {
     if (this.#state !== 'ready') return Promise.reject(new PoolError(`Pool ${this.name} is ${this.#state}`, 'pool_stopped', { pool: this.name }));
     return this.#lifecycle.recycleById(this.name, workerId);
@@ -292,7 +299,8 @@ export class Pool extends EventEmitter<PoolEvents> {
         // A remote worker that drains refused the call unstarted: it goes to another worker.
         if (this.#slots.refusedDraining(worker, error)) return { error, retry: false, reroute: true };
         const withCrash = withCrashInfo(error, this.#barrier.crashOf(worker));
-        return { error: withCrash, retry: this.#barrier.retryAllowed(task, withCrash) };
+        const backoffMs = this.#barrier.retryDelay(task, withCrash);
+        return { error: withCrash, retry: backoffMs !== undefined, backoffMs };
       },
       sessionDispatched: (sessionId, worker) => services.onSessionDispatch?.(sessionId, worker),
       sessionRestoreLost: (sessionId, worker) => services.onSessionRestoreLost?.(sessionId, worker),
@@ -334,9 +342,10 @@ export class Pool extends EventEmitter<PoolEvents> {
         id,
         endpoint,
       );
-      if (this.#state === 'stopping' || this.#state === 'stopped') {
+      // Stopped, or its slot let go by a resize, while it started.
+      if (this.#state === 'stopping' || this.#state === 'stopped' || this.#slots.isRetired(slot)) {
         await worker.stop(config.gracefulShutdownTimeoutMs);
-        throw new PoolError(`Pool ${this.name} stopped`, 'pool_stopped');
+        throw new PoolError(`Pool ${this.name} ${this.#slots.isRetired(slot) ? 'was resized' : 'stopped'}`, 'pool_stopped', { pool: this.name });
       }
       this.#workers.push(worker);
       this.#slots.assign(worker, slot);
@@ -366,11 +375,9 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.#slots.release(worker.options.endpoint);
     const info = toInfo(worker);
     this.emit('worker:exit', info, exit);
-    // Calls that strict affinity pinned to this worker can never run now.
-    this.#dispatcher.failPinnedTo(
-      worker.id,
-      new PoolError(`Worker ${worker.id} exited while session calls waited for it`, 'session_worker_unavailable', { pool: this.name, workerId: worker.id }),
-    );
+    // Calls pinned to this worker (strict affinity, or the caller's `workerId`) can never run now.
+    const details = { pool: this.name, workerId: worker.id };
+    this.#dispatcher.failPinnedTo(worker.id, new PoolError(`Worker ${worker.id} exited while session calls waited for it`, 'session_worker_unavailable', details), unknownWorkerError(this.name, worker.id, this.#workers));
     // Its calls fail with it: no call of this worker will end normally.
     if (this.#isIdle()) this.emit('idle');
     // Stopped on purpose (pool stop, or the end of a recycle): nothing to replace.
@@ -381,19 +388,23 @@ export class Pool extends EventEmitter<PoolEvents> {
     const crash = this.#barrier.classify(worker, exit);
     this.#health.recordCrash(worker.id, crash);
     this.emit('worker:crash', info, crash);
+    if (this.#slots.isRetired(slot)) return; // a resize let its slot go: nothing to restart
+    let verdict: 'restart' | 'taint' | 'remove' | undefined;
     const log = (level: 'warn' | 'error', then: string) => this.#options.services.logger[level](`${describeExit(worker.id, crash)}; ${then}`, { pool: this.name });
     // While recycling, its replacement is already starting; if that fails, the recycle vacates the slot.
     if (this.#lifecycle.isRecycling(worker)) log('warn', 'its replacement is already starting');
-    else if (this.#barrier.onCrash(slot, Date.now()) === 'remove') {
+    else if ((verdict = this.#barrier.onCrash(slot, Date.now(), crash)) === 'remove') {
       this.#health.removedSlots++;
       this.#slots.remove(slot);
       log('error', `it crashed more than ${this.#barrier.options.maxRestarts} times within ${this.#barrier.options.windowSeconds} s: slot removed for good`);
       this.emit('worker:removed', info, crash);
     } else {
       log('warn', 'starting a replacement');
-      // Once the taint expires, the slot's worker takes queued calls again.
-      const untaint = () => this.#slots.workersIn(slot, this.#workers).forEach((w) => this.#dispatcher.drainTo(w));
-      if (this.#barrier.isTainted(slot)) this.#replacements.later(this.#barrier.options.taintMs, untaint);
+      if (verdict === 'taint') {
+        this.emit('worker:tainted', info, crash, this.#barrier.options.taintMs);
+        // Once the taint expires, the slot's worker takes queued calls again.
+        this.#replacements.later(this.#barrier.options.taintMs, () => this.#slots.workersIn(slot, this.#workers).forEach((w) => this.#dispatcher.drainTo(w)));
+      }
       this.#slots.vacate(slot);
     }
     this.#updateHealth();

@@ -12,8 +12,8 @@ const RESTART_BACKOFF_MAX_MS = 10_000;
 export interface ReplacementHooks {
   /** Starts a worker in `slot`; resolves once it is ready. */
   spawn(slot: number): Promise<unknown>;
-  /** False once the pool stops: restarts due then are dropped. */
-  active(): boolean;
+  /** False once the pool stops, or `slot` was let go (resize): restarts due then are dropped. */
+  active(slot: number): boolean;
   /** A replacement is ready. */
   started?(): void;
   /**
@@ -32,6 +32,8 @@ export interface ReplacementHooks {
 export class Replacements {
   readonly #hooks: ReplacementHooks;
   readonly #vacant: number[] = [];
+  /** Slots from `vacate` until their worker is ready or the restarts give up (also while a start runs). */
+  readonly #pending = new Set<number>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #failures = 0;
 
@@ -44,9 +46,15 @@ export class Replacements {
     return this.#vacant.length;
   }
 
+  /** Slots whose replacement is waiting or starting. */
+  pendingSlots(): ReadonlySet<number> {
+    return this.#pending;
+  }
+
   /** `slot` lost its worker: start a replacement now. */
   vacate(slot: number): void {
     this.#vacant.push(slot);
+    this.#pending.add(slot);
     this.#schedule(0);
   }
 
@@ -68,20 +76,23 @@ export class Replacements {
   #schedule(delayMs: number): void {
     this.later(delayMs, () => {
       const slot = this.#vacant.shift();
-      if (slot === undefined || !this.#hooks.active()) return;
+      if (slot === undefined) return;
+      if (!this.#hooks.active(slot)) return void this.#pending.delete(slot);
       this.#hooks.spawn(slot).then(
         () => {
+          this.#pending.delete(slot);
           this.#failures = 0;
           this.#hooks.started?.();
         },
         (error: unknown) => {
-          if (!this.#hooks.active()) return;
+          if (!this.#hooks.active(slot)) return void this.#pending.delete(slot);
           this.#vacant.push(slot);
           this.#failures++;
           const err = error instanceof Error ? error : new Error(String(error));
           // An adapter that cannot even import, or a worker refusing our token or certificates,
           // will not get better by retrying in a loop.
           const hopeless = (isSnakepitError(err) && PERMANENT_START_FAILURES.has(err.code)) || this.#failures >= MAX_CONSECUTIVE_RESTART_FAILURES;
+          if (hopeless) this.#pending.delete(slot);
           this.#hooks.failed(err, hopeless);
           if (!hopeless) this.#schedule(Math.min(RESTART_BACKOFF_BASE_MS * 2 ** this.#failures, RESTART_BACKOFF_MAX_MS));
         },

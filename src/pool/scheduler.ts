@@ -23,7 +23,11 @@ export type Placement<W> =
   /** Strict fail-fast session whose worker is busy. */
   | { kind: 'busy'; workerId: string }
   /** Strict session whose worker no longer exists. */
-  | { kind: 'gone'; workerId: string };
+  | { kind: 'gone'; workerId: string }
+  /** The worker the caller chose (`workerId`) is not a live worker of the pool. */
+  | { kind: 'unknown'; workerId: string }
+  /** The chosen worker waits, in the host-tool chain, for this very call: it could never run there. */
+  | { kind: 'deadlock'; workerId: string };
 
 /**
  * Places a call. Without a session: the least-loaded available worker (first on ties, so a
@@ -68,4 +72,23 @@ export function reentrantCandidates<W extends SchedulableWorker>(
   if (bound && mode !== 'prefer' && !candidates.includes(bound)) return 'deadlock';
   if (workers.length > 0 && workers.every((w) => blocked.has(w) && w.capacity === 1)) return 'deadlock';
   return candidates;
+}
+
+/**
+ * Places a call the caller pinned to `workerId`: that worker if it can take it now, else the queue
+ * (for that worker only). `unknown` when it is not a live worker (never was, gone, or draining);
+ * `deadlock` when it is blocked in the host-tool chain this call comes from and has a single slot.
+ * Taints and sessions do not count: the caller chose.
+ */
+export function placePinned<W extends SchedulableWorker & { readonly state: string }>(
+  workers: readonly W[],
+  workerId: string,
+  blocked: ReadonlySet<object> | undefined,
+): Placement<W> {
+  const worker = workers.find((w) => w.id === workerId);
+  if (!worker || (worker.state !== 'ready' && worker.state !== 'busy')) return { kind: 'unknown', workerId };
+  const isBlocked = blocked?.has(worker) ?? false;
+  if (isBlocked && worker.capacity === 1) return { kind: 'deadlock', workerId };
+  if (isBlocked ? worker.hasFreeSlot : worker.available) return { kind: 'run', worker };
+  return { kind: 'queue', workerId };
 }

@@ -1,13 +1,17 @@
 /** One call's life in a pool: its promise, deadline, abort wiring, observer and where it runs. */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import type { ResolvedPoolConfig } from '../config/index.js';
 import type { StreamFlow } from '../transport/stream-flow.js';
 import type { OutgoingCall } from '../transport/types.js';
 import type { Worker } from '../worker/worker.js';
 
 /** Per-call options. */
 export interface CallOptions {
-  /** Deadline for the whole call (queue wait + run), in ms. @default 60000 (300000 for streams) */
+  /**
+   * Deadline for the whole call (queue wait + run), in ms.
+   * @default the pool's `toolTimeouts[tool]`, else `defaultTimeoutMs` (60000; streams `defaultStreamTimeoutMs`, 300000)
+   */
   timeoutMs?: number;
   /** Aborts the call: a queued call leaves the queue, a running one is cancelled in Python. */
   signal?: AbortSignal;
@@ -24,6 +28,27 @@ export interface CallOptions {
    * delivered no chunk). @default false
    */
   idempotent?: boolean;
+  /**
+   * Runs the call on this worker of the pool (an id from `listWorkers()`): at once when it has a
+   * free slot, else in the queue until it has one. A worker that is not a live worker of the pool
+   * (unknown, gone, or draining to go) fails the call with `unknown_worker`, listing the pool's
+   * workers; so do calls still queued for it when it goes. Such a call is never retried elsewhere.
+   */
+  workerId?: string;
+}
+
+/** A call's timeout: its own `timeoutMs`, else its tool's (`toolTimeouts`, `'infinity'`: none), else the pool's default for calls or streams. */
+export function callTimeoutMs(
+  config: Pick<ResolvedPoolConfig, 'toolTimeouts' | 'defaultTimeoutMs' | 'defaultStreamTimeoutMs'>,
+  tool: string,
+  options: CallOptions,
+  streaming: boolean,
+): number {
+  if (options.timeoutMs !== undefined) return options.timeoutMs;
+  // Own keys only: a tool named `constructor` must not find Object's.
+  const own = Object.hasOwn(config.toolTimeouts, tool) ? config.toolTimeouts[tool] : undefined;
+  if (own !== undefined) return own === 'infinity' ? Infinity : own;
+  return streaming ? config.defaultStreamTimeoutMs : config.defaultTimeoutMs;
 }
 
 /** Options of a stream whose consumer buffers chunks (`sp.stream()`): its flow control. */
@@ -107,7 +132,9 @@ export class Task implements OutgoingCall {
   waitAnnounced = false;
   /** When the call was made (`performance.now()`). */
   readonly startedAt = performance.now();
-  /** Set when strict affinity pins a queued call to one worker. */
+  /** The worker the caller chose (`workerId`): the call runs there or fails. */
+  readonly workerId: string | undefined;
+  /** Set when a queued call waits for one worker (strict affinity, or `workerId`). */
   requiredWorkerId: string | undefined;
   /** Workers blocked in the host-tool chain this call comes from: it may use them only on a free slot. */
   blockedWorkers: ReadonlySet<object> | undefined;
@@ -138,6 +165,7 @@ export class Task implements OutgoingCall {
     // An empty id is no id: it could not tie anything together.
     this.correlationId = options.correlationId || newCorrelationId();
     this.idempotent = options.idempotent ?? false;
+    this.workerId = options.workerId;
     this.streaming = onChunk !== undefined;
     this.flow = (options as StreamCallOptions).flow;
     this.timeoutMs = timeoutMs;

@@ -4,6 +4,7 @@
  * version shows its new tools). Also the one place the host's `unknown_tool` error is built.
  */
 import { ValidationError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { ReadyInfo, ToolSpec } from '../transport/types.js';
 
 /** The `unknown_tool` error for `tool`, listing what is there. */
@@ -38,6 +39,17 @@ export class ToolCatalog {
     const spec = this.#specs.find((t) => t.name === name);
     if (!spec) throw unknownToolError(name, this.pool, [...(this.#names ?? [])]);
     return spec;
+  }
+
+  /**
+   * Logs one warning when an option (`toolTimeouts`) names tools the pool surely does not have: a
+   * misspelt name would silently change nothing. `context.unknownTools` lists them.
+   */
+  warnUnknown(option: string, tools: readonly string[], logger: Logger): void {
+    const unknown = tools.filter((tool) => this.refuse(tool));
+    if (unknown.length === 0) return;
+    const names = [...(this.#names ?? [])].sort().join(', ');
+    logger.warn(`${option} of pool ${this.pool} names tools it does not have: ${unknown.join(', ')} (tools: ${names})`, { pool: this.pool, unknownTools: unknown });
   }
 
   /** The error for a call to `tool` when the pool surely has no such tool, else undefined. */

@@ -37,6 +37,12 @@ export class WorkerSlots {
   /** Remote workers that refused a call because they drain: they take no new calls, and their end is no crash. */
   readonly #drainingRemote = new WeakSet<Worker>();
   readonly #source: PoolOptions['endpoints'];
+  /** Spawned pools: the slots wanted now (`poolSize`, then what `resize` made it). */
+  #spawnSize: number;
+  /** Spawned pools: the next slot number never used (a slot added by `resize` starts with no crash history). */
+  #nextSlot: number;
+  /** Slots `resize` let go: their workers drain and stop, and nothing restarts them. */
+  readonly #retired = new Set<number>();
 
   constructor(
     pool: string,
@@ -45,6 +51,8 @@ export class WorkerSlots {
     readonly hooks: SlotHooks,
   ) {
     this.#source = source;
+    this.#spawnSize = poolSize;
+    this.#nextSlot = poolSize;
     this.discovery =
       source.kind === 'discover'
         ? new Discovery(pool, source.discovery, source.template, { join: hooks.join, leave: (slot) => this.#leave(slot), changed: hooks.changed, logger: hooks.logger })
@@ -64,7 +72,31 @@ export class WorkerSlots {
   /** Slots now: the discovered addresses, the listed workers, or `poolSize`. */
   get size(): number {
     if (this.discovery) return this.discovery.size;
-    return this.#source.kind === 'attach' ? this.#source.workers.length : this.poolSize;
+    return this.#source.kind === 'attach' ? this.#source.workers.length : this.#spawnSize;
+  }
+
+  /** Only spawned pools can change size: the host cannot start attached or discovered workers. */
+  get resizable(): boolean {
+    return this.#source.kind === 'spawn';
+  }
+
+  /** Spawned pools: the slot count is now `size`. */
+  setSize(size: number): void {
+    this.#spawnSize = size;
+  }
+
+  /** A slot number not used before, for a worker `resize` adds. */
+  freshSlot(): number {
+    return this.#nextSlot++;
+  }
+
+  /** `resize` lets `slot` go: no worker will be started for it again. */
+  retire(slot: number): void {
+    this.#retired.add(slot);
+  }
+
+  isRetired(slot: number): boolean {
+    return this.#retired.has(slot);
   }
 
   /** The endpoint of `slot`'s next worker. */
@@ -113,6 +145,7 @@ export class WorkerSlots {
 
   /** `slot` lost its worker: discovery joins its address again next round; others are restarted. */
   vacate(slot: number): void {
+    if (this.#retired.has(slot)) return;
     if (this.discovery) this.discovery.lost(slot);
     else this.hooks.restart(slot);
   }

@@ -20,6 +20,13 @@ export interface HealthMonitorOptions {
 /** Same defaults as the original. */
 export const HEALTH_MONITOR_DEFAULTS = { maxCrashes: 10, crashWindowMs: 60_000, checkIntervalMs: 30_000 } as const;
 
+/**
+ * Crashes within the window from which one worker is unhealthy, whatever `maxCrashes` is: the
+ * original's rule (`worker_health` answers `healthy: crash_count < 3`; its guide shows 5 crashes
+ * as unhealthy under the default `max_crashes: 10`).
+ */
+export const WORKER_UNHEALTHY_CRASHES = 3;
+
 /** Reasons kept per worker: enough to see a pattern, bounded so a crash loop cannot grow memory. */
 const MAX_REASONS_PER_WORKER = 10;
 
@@ -38,7 +45,7 @@ export interface HealthStats {
 
 /** `workerHealth(id)`. */
 export interface WorkerHealth {
-  /** False once this worker crashed `ceil(maxCrashes / 2)` times within the window. */
+  /** False once this worker crashed 3 times within the window (the original's fixed rule). */
   healthy: boolean;
   /** Crashes within the window. */
   crashCount: number;
@@ -121,15 +128,11 @@ export class HealthMonitor {
     };
   }
 
-  /**
-   * One worker's health. A worker is unhealthy from `ceil(maxCrashes / 2)` crashes within the
-   * window: one worker causing half the pool's crash budget is a pattern (the original reports
-   * 5 crashes as unhealthy with the default 10).
-   */
+  /** One worker's health: unhealthy from {@link WORKER_UNHEALTHY_CRASHES} (3) crashes within the window, as in the original. */
   workerHealth(workerId: string): WorkerHealth {
     const crashCount = this.#crashes.count(workerId, Date.now());
     return {
-      healthy: crashCount < Math.ceil(this.maxCrashes / 2),
+      healthy: crashCount < WORKER_UNHEALTHY_CRASHES,
       crashCount,
       lastCrashTime: this.#crashes.last(workerId) ?? null,
       crashReasons: [...(this.#reasons.get(workerId) ?? [])],

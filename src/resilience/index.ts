@@ -3,7 +3,7 @@ import { delay, executeBatch, executeWithCircuitBreaker, executeWithProtection, 
 
 export { CircuitBreaker, CIRCUIT_BREAKER_DEFAULTS, type CircuitBreakerOptions, type CircuitBreakerStats, type CircuitState } from './circuit-breaker.js';
 export { RetryPolicy, RETRY_POLICY_DEFAULTS, RETRIABLE_KIND_CODES, type RetryPolicyOptions, type RetriableErrors, type RetriableKind } from './retry-policy.js';
-export { HealthMonitor, HEALTH_MONITOR_DEFAULTS, type HealthMonitorOptions, type HealthStats, type WorkerHealth, type CrashSource } from './health-monitor.js';
+export { HealthMonitor, HEALTH_MONITOR_DEFAULTS, WORKER_UNHEALTHY_CRASHES, type HealthMonitorOptions, type HealthStats, type WorkerHealth, type CrashSource } from './health-monitor.js';
 export { PoolCircuit, isPoolFailure, POOL_FAILURE_CODES, type PoolCircuitConfig } from './pool-circuit.js';
 export {
   EXECUTE_WITH_RETRY_DEFAULTS,

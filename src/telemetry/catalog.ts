@@ -74,6 +74,14 @@ export interface HostEventMap {
   'snakepit.worker.crash': Ev<None, { pool: string | undefined; workerId: string; reason?: unknown }>;
   'snakepit.crash_barrier.slot_removed': Ev<None, WorkerMeta & { reason: string }>;
   /**
+   * The crash barrier tainted a crashed worker's slot (the original's `[:snakepit, :worker, :tainted]`):
+   * `durationMs` its taint; `reason` and `classification` of the crash, `device` `'cuda'` when the worker's last words said so.
+   */
+  'snakepit.worker.tainted': Ev<
+    { durationMs: number },
+    WorkerMeta & { reason: string; classification: string; exitCode: number | null; signal: string | null; device?: string }
+  >;
+  /**
    * A Python event was dropped: its name is not catalogued (`reason: 'unknown_event'`), or a
    * measurement key is outside the allowlist or not a number. `count`: drops since start.
    */
@@ -159,6 +167,7 @@ const HOST_EVENTS: readonly (keyof HostEventMap)[] = [
   'snakepit.heartbeat.monitor_failure',
   'snakepit.worker.crash',
   'snakepit.crash_barrier.slot_removed',
+  'snakepit.worker.tainted',
   'snakepit.telemetry.dropped',
   'snakepit.zero_copy.exported',
   'snakepit.zero_copy.imported',

@@ -3,7 +3,7 @@
  * (`[:snakepit, :error, ...]`): `snakepit.error.shape_mismatch`, `.dimension_error`, `.device`,
  * `.oom`, `.dtype_mismatch` for the ML errors and `.python_exception` for any other, plus
  * `snakepit.python.exception.mapped` / `.unmapped` (whether the Python type has a class of ours).
- * Also a pool's own retry of a call after its worker crashed (`snakepit.retry.attempt`). Called
+ * Also a pool's own retry of a call after its worker crashed (`snakepit.retry.attempt`, with its backoff). Called
  * where a call's outcome is known (the dispatcher); a few `hasSubscribers` checks on a failure.
  */
 import { isSnakepitError, type SnakepitError } from '../errors.js';
@@ -76,9 +76,9 @@ function emitErrorEvent(meta: ErrorMeta, error: SnakepitError, pythonType: strin
   }
 }
 
-/** A pool sends a call again after its worker crashed: `snakepit.retry.attempt` (no backoff: `delayMs` 0). */
-export function callRetried(pool: string, call: FailedCall & { readonly retries: number }, error: unknown): void {
-  if (enabled('snakepit.retry.attempt')) emit('snakepit.retry.attempt', { attempt: call.retries, delayMs: 0 }, { pool, operation: call.tool, lastError: error });
+/** A pool sends a call again, after `delayMs` (the crash barrier's `retryBackoff`), because its worker crashed: `snakepit.retry.attempt`. */
+export function callRetried(pool: string, call: FailedCall & { readonly retries: number }, error: unknown, delayMs: number): void {
+  if (enabled('snakepit.retry.attempt')) emit('snakepit.retry.attempt', { attempt: call.retries, delayMs }, { pool, operation: call.tool, lastError: error });
 }
 
 function defined<T extends Record<string, unknown>>(values: T): { [K in keyof T]?: Exclude<T[K], undefined> } {

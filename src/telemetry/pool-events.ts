@@ -53,6 +53,11 @@ export function forwardPoolEvents(pool: Pool, memoryThresholdMb?: number): void 
     crashed++;
     emit('snakepit.worker.crash', {}, { pool: name, workerId: info.id, reason: crash.reason });
   });
+  pool.on('worker:tainted', (info, crash, durationMs) => {
+    if (!enabled('snakepit.worker.tainted')) return;
+    const { reason, classification, exitCode, signal, device } = crash;
+    emit('snakepit.worker.tainted', { durationMs }, { pool: name, workerId: info.id, reason, classification, exitCode, signal, ...(device ? { device } : {}) });
+  });
   pool.on('worker:removed', (info, crash) => {
     crashed = Math.max(0, crashed - 1);
     emit('snakepit.crash_barrier.slot_removed', {}, { pool: name, workerId: info.id, reason: crash.reason });

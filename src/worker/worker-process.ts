@@ -12,8 +12,8 @@ export interface ProcessExit {
   signal: string | null;
 }
 
-/** The stderr lines kept from start-up, to explain a worker that died before its handshake. */
-const STARTUP_STDERR_LINES = 40;
+/** The stderr lines kept: to explain a worker that died before its handshake, or how one died later (a GPU fault). */
+const STDERR_TAIL_LINES = 40;
 /** How long to wait for the fd 4 stream to drain after the process exited. */
 const DRAIN_AFTER_EXIT_MS = 500;
 
@@ -63,8 +63,8 @@ export class WorkerProcess {
   readonly exited: Promise<ProcessExit>;
   readonly #child: ReturnType<typeof spawnChild>;
   readonly #logger: Logger;
-  #collectStderr = true;
-  readonly #startupStderr: string[] = [];
+  /** The last stderr lines, since start-up ended once it did. */
+  readonly #stderrTail: string[] = [];
 
   constructor(options: SpawnOptions) {
     this.#logger = options.logger;
@@ -91,15 +91,19 @@ export class WorkerProcess {
     return this.#child.stdio[4] as Readable;
   }
 
-  /** The last stderr lines seen before `startupDone()`. */
+  /** The last stderr lines seen before `startupDone()` (read while starting). */
   get startupStderr(): string {
-    return this.#startupStderr.join('\n');
+    return this.#stderrTail.join('\n');
   }
 
-  /** Stops keeping stderr lines for start-up diagnostics. */
+  /** The last stderr lines since start-up (read when it died: its last words). */
+  get recentStderr(): string {
+    return this.#stderrTail.join('\n');
+  }
+
+  /** Start-up is over: its stderr lines are dropped, later ones kept (at most the last 40). */
   startupDone(): void {
-    this.#collectStderr = false;
-    this.#startupStderr.length = 0;
+    this.#stderrTail.length = 0;
   }
 
   /** SIGTERM to the group, SIGKILL after `gracefulTimeoutMs`; resolves once it exited. */
@@ -130,9 +134,9 @@ export class WorkerProcess {
     // Python output is logs, never protocol: one record per line, tagged with the worker.
     const lines = createInterface({ input: stream, crlfDelay: Infinity });
     lines.on('line', (line) => {
-      if (this.#collectStderr && name === 'stderr') {
-        this.#startupStderr.push(line);
-        if (this.#startupStderr.length > STARTUP_STDERR_LINES) this.#startupStderr.shift();
+      if (name === 'stderr') {
+        this.#stderrTail.push(line);
+        if (this.#stderrTail.length > STDERR_TAIL_LINES) this.#stderrTail.shift();
       }
       // The bridge's log format ends a call's lines with ` [correlation_id=…]`: it goes to the context.
       const corr = CORRELATION_SUFFIX.exec(line);

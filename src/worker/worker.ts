@@ -140,6 +140,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return this.#process?.pid ?? this.readyInfo?.pid;
   }
 
+  /** The spawned process's last stderr lines since start-up (empty for attached workers). */
+  get recentStderr(): string {
+    return this.#process?.recentStderr ?? '';
+  }
+
   /**
    * True when the worker can take another call now: a free slot, or room in its pipeline while
    * what it runs has run less than `pipelineStallMs` (a call queued behind a long one would wait

@@ -50,6 +50,9 @@ describe('configuration guide', () => {
     expect(background?.heartbeat.pingIntervalMs).toBe(5_000);
     expect(background?.workerTtl).toEqual({ value: 1, unit: 'hours' });
     expect(config.crashBarrier).toMatchObject({ enabled: true, maxRestarts: 10, windowSeconds: 300, maxRetries: 1 });
+    expect(ml?.toolTimeouts).toEqual({ train: 3_600_000, health: 2_000 });
+    expect(ml?.crashBarrier).toEqual({ ...config.crashBarrier, retry: 'never' }); // one field over the top level's
+    expect(general?.crashBarrier).toEqual(config.crashBarrier);
     expect(config.logLevel).toBe(process.env.NODE_ENV === 'production' ? 'warn' : 'info');
   });
 
@@ -64,12 +67,14 @@ describe('configuration guide', () => {
     const defaults = resolveConfig({});
     const pool = defaults.pools[0];
     const options = new Set<string>();
-    for (const key of [...Object.keys(configSchema.shape), ...Object.keys(poolSchema.shape)]) {
+    // An object default is documented field by field, at any depth (`crashBarrier.retryBackoff.initialMs`).
+    const add = (key: string): void => {
       const value = valueAt(defaults, key) ?? valueAt(pool, key);
       const nested = typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length > 0 && key !== 'adapterEnv';
-      if (nested) for (const sub of Object.keys(value)) options.add(`${key}.${sub}`);
+      if (nested) for (const sub of Object.keys(value)) add(`${key}.${sub}`);
       else options.add(key);
-    }
+    };
+    for (const key of [...Object.keys(configSchema.shape), ...Object.keys(poolSchema.shape)]) add(key);
     expect([...options].filter((option) => !documented.has(option)).sort()).toEqual([]);
 
     const mismatches: string[] = [];

@@ -47,6 +47,13 @@ describe('attached gRPC workers', () => {
       const established = connections.filter((c) => c.event === 'snakepit.grpc.connection.established');
       expect(established.map((c) => c.metadata.pid).sort()).toEqual([tcp.pid, unix.pid].sort());
       expect(established.every((c) => c.metadata.attached === true)).toBe(true);
+      // A chosen attached worker runs the call; the host cannot start or stop attached workers, so no resize.
+      const unixWorker = sp.listWorkers().find((w) => w.pid === unix.pid)!;
+      await expect(sp.execute('pid', {}, { workerId: unixWorker.id })).resolves.toBe(unix.pid);
+      await expect(sp.resize('default', 3)).rejects.toMatchObject({ code: 'pool_not_resizable', category: 'pool', details: { pool: 'default' } });
+      await expect(sp.pool().addWorker()).rejects.toMatchObject({ code: 'pool_not_resizable' });
+      await expect(sp.pool().removeWorker(unixWorker.id)).rejects.toMatchObject({ code: 'pool_not_resizable' });
+      expect(sp.listWorkers()).toHaveLength(2);
     } finally {
       await sp.stop();
       telemetry.detach('attached-connections');

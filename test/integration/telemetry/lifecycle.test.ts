@@ -122,11 +122,11 @@ describe('lifecycle telemetry', () => {
     expect(text).toMatch(/^snakepit_circuit_breaker_state\{pool="default"\} 2$/m);
   });
 
-  it('a pool retrying an idempotent call after its worker crashed emits retry.attempt with the pool and tool', async () => {
+  it('a pool retrying an idempotent call after its worker crashed emits retry.attempt with the pool, the tool and its backoff (the default 50 ms)', async () => {
     ({ sp } = await startPool({ adapter: 'crash_adapter.CrashAdapter', poolSize: 2 }, { crashBarrier: { enabled: true, maxRetries: 1, taintMs: 0 } }));
     const r = record(['snakepit.retry.attempt']);
     await expect(sp.execute('crash', {}, { idempotent: true })).rejects.toMatchObject({ code: 'worker_crashed' });
     expect(r.seen).toHaveLength(1);
-    expect(r.seen[0]).toMatchObject({ measurements: { attempt: 1, delayMs: 0 }, metadata: { pool: 'default', operation: 'crash', lastError: { code: 'worker_crashed' } } });
+    expect(r.seen[0]).toMatchObject({ measurements: { attempt: 1, delayMs: 50 }, metadata: { pool: 'default', operation: 'crash', lastError: { code: 'worker_crashed' } } });
   });
 });

@@ -46,6 +46,8 @@ describe('defaults', () => {
     ['transport', 'pipe'],
     ['defaultTimeoutMs', 60_000],
     ['defaultStreamTimeoutMs', 300_000],
+    ['toolTimeouts', {}],
+    ['crashBarrier', { enabled: false, maxRestarts: 5, windowSeconds: 60, retry: 'idempotent', maxRetries: 1, retryBackoff: { initialMs: 50, multiplier: 2, maxMs: 200 }, taintMs: 5_000, markOn: ['segfault', 'oom', 'gpu'] }],
     ['cancelGraceMs', 2000],
     ['poolQueueTimeoutMs', 5000],
     ['poolMaxQueueSize', 1000],
@@ -70,7 +72,7 @@ describe('defaults', () => {
     ['grpcHost', '127.0.0.1'],
     ['grpcPort', undefined],
     ['zeroCopy', { enabled: false, thresholdBytes: 1_048_576 }],
-    ['crashBarrier', { enabled: false, maxRestarts: 5, windowSeconds: 60, retry: 'idempotent', maxRetries: 1, taintMs: 5_000 }],
+    ['crashBarrier', { enabled: false, maxRestarts: 5, windowSeconds: 60, retry: 'idempotent', maxRetries: 1, retryBackoff: { initialMs: 50, multiplier: 2, maxMs: 200 }, taintMs: 5_000, markOn: ['segfault', 'oom', 'gpu'] }],
     ['rogueCleanup', { enabled: true }],
     ['circuitBreaker', { enabled: false, failureThreshold: 5, resetTimeoutMs: 30_000, halfOpenMaxCalls: 1 }],
   ] as const)('top-level %s defaults to %j', (key, value) => {
@@ -156,6 +158,26 @@ describe('inheritance of top-level options', () => {
       dependent: true,
     });
     expect(config.pools[1]!.heartbeat).toMatchObject({ enabled: false, pingIntervalMs: 10_000, maxMissedHeartbeats: 5 });
+  });
+
+  it('merges crashBarrier field by field (retryBackoff too): pool, then top level, then defaults', () => {
+    const config = resolveConfig({
+      crashBarrier: { enabled: true, maxRetries: 3, retryBackoff: { initialMs: 100, maxMs: 1_000 } },
+      pools: [{ name: 'a' }, { name: 'b', crashBarrier: { retry: 'always', markOn: ['exit_code'], retryBackoff: { multiplier: 4 } } }],
+    });
+    const [a, b] = config.pools;
+    expect(a!.crashBarrier).toEqual({ ...config.crashBarrier, retryBackoff: { initialMs: 100, multiplier: 2, maxMs: 1_000 } });
+    expect(b!.crashBarrier).toEqual({
+      enabled: true,
+      maxRestarts: 5,
+      windowSeconds: 60,
+      retry: 'always',
+      maxRetries: 3,
+      retryBackoff: { initialMs: 100, multiplier: 4, maxMs: 1_000 },
+      taintMs: 5_000,
+      markOn: ['exit_code'],
+    });
+    expect(Object.isFrozen(b!.crashBarrier.retryBackoff)).toBe(true);
   });
 
   it("keeps logCategories in either form, with 'warning' stored as 'warn'; unset is {}", () => {

@@ -160,6 +160,86 @@ describe('Dispatcher', () => {
     await expect(t.promise).resolves.toBe('ok');
   });
 
+  it('waits the backoff the crash barrier gives before the retry; a stop meanwhile fails it', async () => {
+    const [w1, w2] = [new FakeWorker('w1'), new FakeWorker('w2')];
+    const { dispatcher, task, end } = setup([w1, w2], { afterFailure: (_t, _w, error) => ({ error, retry: true, backoffMs: 100 }) });
+    const t = task({ idempotent: true });
+    dispatcher.admit(t);
+    w1.state = 'stopped';
+    end(w1, t, false, new Error('died'));
+    expect(w2.sent).toEqual([]);
+    expect(dispatcher.queued).toBe(1); // waiting for its retry counts as queued (the pool is not idle)
+    vi.advanceTimersByTime(99);
+    expect(w2.sent).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(w2.sent).toEqual([t]);
+    expect(dispatcher.queued).toBe(0);
+
+    const u = task({ idempotent: true });
+    dispatcher.admit(u);
+    w2.state = 'stopped';
+    end(w2, u, false, new Error('died'));
+    dispatcher.failQueued(new PoolError('stopped', 'pool_stopped'), false);
+    await expect(u.promise).rejects.toMatchObject({ code: 'pool_stopped' });
+    expect(dispatcher.queued).toBe(0);
+    vi.advanceTimersByTime(1_000);
+    expect(w1.sent).toHaveLength(1);
+  });
+
+  it('a call timing out during its retry backoff fails with call_timeout and is not sent again', async () => {
+    const [w1, w2] = [new FakeWorker('w1'), new FakeWorker('w2')];
+    const { dispatcher, task, end } = setup([w1, w2], { afterFailure: (_t, _w, error) => ({ error, retry: true, backoffMs: 500 }) });
+    const t = task({ idempotent: true }, 300);
+    dispatcher.admit(t);
+    w1.state = 'stopped';
+    end(w1, t, false, new Error('died'));
+    vi.advanceTimersByTime(300);
+    await expect(t.promise).rejects.toMatchObject({ code: 'call_timeout' });
+    expect(dispatcher.queued).toBe(0);
+    vi.advanceTimersByTime(500);
+    expect(w2.sent).toEqual([]);
+  });
+
+  it('a call pinned to a worker (workerId) runs there, waits for it, and fails unknown_worker when it is not live', async () => {
+    const [w1, w2] = [new FakeWorker('w1'), new FakeWorker('w2')];
+    const { dispatcher, task, end } = setup([w1, w2], { untainted: (ws) => ws.filter((x) => x.id !== 'w2') });
+    const first = task({ workerId: 'w2' });
+    dispatcher.admit(first);
+    expect(w2.sent).toEqual([first]); // the caller's choice beats taints and load
+    const second = task({ workerId: 'w2' });
+    dispatcher.admit(second);
+    expect(dispatcher.queued).toBe(1);
+    dispatcher.admit(task()); // an unpinned call does not take w2's queued call
+    expect(w1.sent).toHaveLength(1);
+    const unknown = task({ workerId: 'nope' });
+    dispatcher.admit(unknown);
+    await expect(unknown.promise).rejects.toMatchObject({ code: 'unknown_worker', category: 'validation', details: { pool: 'p', workerId: 'nope', workers: ['w1', 'w2'] } });
+    w2.state = 'draining';
+    const late = task({ workerId: 'w2' });
+    dispatcher.admit(late);
+    await expect(late.promise).rejects.toMatchObject({ code: 'unknown_worker', details: { workers: ['w1'] } });
+    dispatcher.failPinnedTo('w2', new PoolError('gone', 'session_worker_unavailable'), new PoolError('chosen gone', 'pool_stopped'));
+    await expect(second.promise).rejects.toMatchObject({ code: 'pool_stopped' });
+    end(w2, first, true, 'ok');
+    await expect(first.promise).resolves.toBe('ok');
+  });
+
+  it("a tainted worker that frees a slot takes only the calls the caller pinned to it", () => {
+    const [w1, w2] = [new FakeWorker('w1'), new FakeWorker('w2')];
+    const { dispatcher, task, end } = setup([w1, w2], { untainted: (ws) => ws.filter((x) => x.id !== 'w2') });
+    const [a, b] = [task({ workerId: 'w2' }), task()];
+    dispatcher.admit(a);
+    dispatcher.admit(b); // w1
+    const [anyWorker, chosen] = [task(), task({ workerId: 'w2' })];
+    dispatcher.admit(anyWorker);
+    dispatcher.admit(chosen);
+    expect(dispatcher.queued).toBe(2);
+    end(w2, a, true, 'a');
+    expect(w2.sent).toEqual([a, chosen]);
+    end(w1, b, true, 'b');
+    expect(w1.sent).toEqual([b, anyWorker]);
+  });
+
   it('binds a session to its worker; strict_fail_fast refuses while it is busy, and the binding can be released', async () => {
     const [w1, w2] = [new FakeWorker('w1'), new FakeWorker('w2')];
     const { dispatcher, task } = setup([w1, w2], {}, { affinity: 'strict_fail_fast' });

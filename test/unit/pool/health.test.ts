@@ -27,7 +27,7 @@ describe('PoolHealthState', () => {
     h.recordError(new WorkerError('no start', 'worker_start_failed', { workerId: 'w-1', stderr: 'line 1\nline 2' }));
     expect(h.lastError).toMatchObject({ code: 'worker_start_failed', stderr: 'line 1\nline 2' });
     expect(h.lastError).not.toHaveProperty('pythonTraceback');
-    h.recordCrash('w-2', { reason: 'heartbeat', signal: 'SIGKILL', exitCode: null });
+    h.recordCrash('w-2', { reason: 'heartbeat', classification: 'unknown', signal: 'SIGKILL', exitCode: null });
     expect(h.crashes).toBe(1);
     expect(h.lastError).toMatchObject({ code: 'worker_hung', workerId: 'w-2', crash: { reason: 'heartbeat' } });
   });
@@ -52,7 +52,7 @@ describe('PoolHealthState', () => {
 describe('combineHealth', () => {
   it('takes the worst status, sums counts, keeps the latest error', () => {
     const a = new PoolHealthState(2);
-    a.recordCrash('a-1', { reason: 'signal', signal: 'SIGSEGV', exitCode: null });
+    a.recordCrash('a-1', { reason: 'signal', classification: 'segfault', signal: 'SIGSEGV', exitCode: null });
     a.lastError!.at = 1;
     const b = new PoolHealthState(1);
     b.gaveUp = true;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type AffinityMode, place, reentrantCandidates, type SchedulableWorker } from '../../../src/pool/scheduler.js';
+import { type AffinityMode, place, placePinned, reentrantCandidates, type SchedulableWorker } from '../../../src/pool/scheduler.js';
 
 type State = 'free' | 'pipelinable' | 'full';
 
@@ -105,5 +105,30 @@ describe('calls made from inside a host tool (re-entrancy)', () => {
     const a = w('a', 'pipelinable', 1);
     const b = w('b', 'full', 1);
     expect(reentrantCandidates([a, b], new Set([a, b]), undefined, 'prefer')).toBe('deadlock');
+  });
+});
+
+describe('placePinned (the caller chose the worker)', () => {
+  const live = (id: string, state: State, capacity = 1, workerState = 'ready') => ({ ...w(id, state, 0, capacity), state: workerState });
+  const ids = (p: ReturnType<typeof placePinned>) => (p.kind === 'run' ? { kind: 'run', worker: p.worker.id } : p);
+
+  it.each([
+    ['free: runs there, even when another is less loaded', [live('a', 'free'), live('b', 'free')], 'b', { kind: 'run', worker: 'b' }],
+    ['room in its pipeline: runs there', [live('a', 'free'), live('b', 'pipelinable')], 'b', { kind: 'run', worker: 'b' }],
+    ['full: waits for that worker only', [live('a', 'free'), live('b', 'full')], 'b', { kind: 'queue', workerId: 'b' }],
+    ['unknown id', [live('a', 'free')], 'zz', { kind: 'unknown', workerId: 'zz' }],
+    ['draining (recycled or removed): unknown', [live('a', 'free'), live('b', 'full', 1, 'draining')], 'b', { kind: 'unknown', workerId: 'b' }],
+    ['still starting: unknown', [live('a', 'full', 1, 'starting')], 'a', { kind: 'unknown', workerId: 'a' }],
+  ] as const)('%s', (_name, workers, id, expected) => {
+    expect(ids(placePinned(workers, id, undefined))).toEqual(expected);
+  });
+
+  it('a worker blocked in the host-tool chain: deadlock with one slot, a free slot only otherwise', () => {
+    const one = live('a', 'free');
+    expect(placePinned([one], 'a', new Set([one]))).toEqual({ kind: 'deadlock', workerId: 'a' });
+    const free = live('b', 'free', 4);
+    expect(ids(placePinned([free], 'b', new Set([free])))).toEqual({ kind: 'run', worker: 'b' });
+    const pipelinable = live('c', 'pipelinable', 4);
+    expect(placePinned([pipelinable], 'c', new Set([pipelinable]))).toEqual({ kind: 'queue', workerId: 'c' });
   });
 });

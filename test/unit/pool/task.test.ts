@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type CallOptions, isCallbackError, Task } from '../../../src/pool/task.js';
+import { callTimeoutMs, type CallOptions, isCallbackError, Task } from '../../../src/pool/task.js';
 import { isPoolFailure } from '../../../src/resilience/pool-circuit.js';
 
 function hooks() {
@@ -96,6 +96,24 @@ describe('call timeout', () => {
     vi.advanceTimersByTime(1_000);
     expect(h.onTimeout).not.toHaveBeenCalled();
     await result;
+  });
+});
+
+describe('callTimeoutMs', () => {
+  const config = { toolTimeouts: { train: 600_000, forever: 'infinity' as const }, defaultTimeoutMs: 60_000, defaultStreamTimeoutMs: 300_000 };
+
+  it("takes the call's own timeoutMs, else its tool's, else the default for calls or streams", () => {
+    expect(callTimeoutMs(config, 'train', { timeoutMs: 5 }, false)).toBe(5);
+    expect(callTimeoutMs(config, 'train', {}, false)).toBe(600_000);
+    expect(callTimeoutMs(config, 'train', {}, true)).toBe(600_000);
+    expect(callTimeoutMs(config, 'other', {}, false)).toBe(60_000);
+    expect(callTimeoutMs(config, 'other', {}, true)).toBe(300_000);
+  });
+
+  it("'infinity' is no deadline; only the config's own keys count", () => {
+    expect(callTimeoutMs(config, 'forever', {}, false)).toBe(Infinity);
+    expect(callTimeoutMs(config, 'constructor', {}, false)).toBe(60_000);
+    expect(callTimeoutMs(config, 'toString', {}, true)).toBe(300_000);
   });
 });
 

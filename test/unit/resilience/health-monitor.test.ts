@@ -1,7 +1,7 @@
 // HealthMonitor: crashes in a rolling window on a fake clock; pool crashes fed from worker:exit.
 import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HealthMonitor, onResilienceEvent, type WorkerInfo } from '../../../src/index.js';
+import { HealthMonitor, onResilienceEvent, WORKER_UNHEALTHY_CRASHES, type WorkerInfo } from '../../../src/index.js';
 
 describe('HealthMonitor', () => {
   let monitor: HealthMonitor;
@@ -34,14 +34,29 @@ describe('HealthMonitor', () => {
     expect(Object.keys(monitor.stats().workers)).toEqual(['w3']);
   });
 
-  it('tracks each worker: count in window, last time, reasons; unhealthy from half the budget', () => {
+  it('tracks each worker: count in window, last time, reasons', () => {
     monitor.recordCrash('w1', { reason: 'segfault' });
     const first = Date.now();
     expect(monitor.workerHealth('w1')).toStrictEqual({ healthy: true, crashCount: 1, lastCrashTime: first, crashReasons: [{ reason: 'segfault' }] });
     vi.advanceTimersByTime(100);
     monitor.recordCrash('w1', { reason: 'oom' });
-    expect(monitor.workerHealth('w1')).toMatchObject({ healthy: false, crashCount: 2, lastCrashTime: first + 100 });
+    expect(monitor.workerHealth('w1')).toMatchObject({ crashCount: 2, lastCrashTime: first + 100 });
     expect(monitor.workerHealth('never')).toStrictEqual({ healthy: true, crashCount: 0, lastCrashTime: null, crashReasons: [] });
+  });
+
+  // The original's rule: `worker_health` answers `healthy: crash_count < 3`, a fixed threshold whatever
+  // `max_crashes` is (spec, Fault Tolerance > Health Monitoring, reference lines 1146-1167: with the
+  // default max_crashes 10, a worker with 5 crashes is `healthy: false`). Not half the pool's budget.
+  it.each([4, 10, 100])('a worker is unhealthy from its 3rd crash within the window, whatever maxCrashes (%i)', (maxCrashes) => {
+    const m = new HealthMonitor({ maxCrashes, crashWindowMs: 10_000 });
+    m.recordCrash('w1');
+    m.recordCrash('w1');
+    expect(m.workerHealth('w1')).toMatchObject({ healthy: true, crashCount: 2 });
+    m.recordCrash('w1');
+    expect(m.workerHealth('w1')).toMatchObject({ healthy: false, crashCount: WORKER_UNHEALTHY_CRASHES });
+    vi.advanceTimersByTime(10_000); // they leave the window
+    expect(m.workerHealth('w1')).toMatchObject({ healthy: true, crashCount: 0 });
+    m.close();
   });
 
   it('keeps at most 10 reasons per worker', () => {
