@@ -4,13 +4,13 @@ import * as grpc from '@grpc/grpc-js';
 import { WorkerError } from '../../errors.js';
 import { decode, encode, encodePayload, type PayloadOptions } from '../codec.js';
 import { removeShm } from '../shm.js';
-import { pauseLink } from '../stream-flow.js';
 import { emit, enabled } from '../../telemetry/bus.js';
 import type { TelemetryControl } from '../../telemetry/python-events.js';
 import type { OutgoingCall, PythonRuntimeWire, ReadyInfo, ToolSpec, Transport, TransportEvents } from '../types.js';
 import { pythonErrorFromWire } from '../wire-error.js';
 import { channelOptions, CORRELATION_HEADER, type ErrorInfoMessage, services, TOKEN_HEADER } from './proto.js';
 import { channelCredentials, type ChannelSecurity, type TlsMaterial } from './channel-security.js';
+import { type ChunkMessage, CHUNKS_PER_MESSAGE, readChunkStream } from './chunk-stream.js';
 import { errorFromStatus, wireErrorFromInfo } from './status.js';
 import { probeTls } from './tls-probe.js';
 
@@ -52,10 +52,14 @@ interface LostConnection {
 /** Keyed by the pool's endpoint object, so an entry goes with its pool: a later instance never "reconnects". */
 const lostConnections = new WeakMap<object, LostConnection>();
 
+const noop = (): void => {};
+
 /** How long a call that lost its connection waits for the process exit to explain it. */
 const LOST_CALL_HOLD_MS = 2_000;
 /** A telemetry control message gets this long to be applied. */
 const TELEMETRY_SETTINGS_DEADLINE_MS = 5_000;
+/** A cancel, or a stream's credit grant, gets this long to reach the worker. */
+const CALL_CONTROL_DEADLINE_MS = 5_000;
 /** A session's cleanup hook gets this long before the host gives up on it. */
 const CLEANUP_SESSION_DEADLINE_MS = 10_000;
 
@@ -77,21 +81,14 @@ interface DescribeMessage {
   /** null from workers that predate the field (`defaults: true` gives null for messages). */
   runtime?: PythonRuntimeWire | null;
   dynamic_tools?: boolean;
+  /** Honours `window` and serves GrantCredit (false from workers that predate them). */
+  stream_credit?: boolean;
 }
 
 interface OutcomeMessage {
   outcome?: 'value' | 'error';
   value?: Buffer;
   error?: ErrorInfoMessage;
-}
-
-interface ChunkMessage {
-  item?: 'data' | 'error';
-  data?: Buffer;
-  error?: ErrorInfoMessage;
-  is_final: boolean;
-  /** msgpack map (empty: none). */
-  metadata?: Buffer;
 }
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => grpc.ClientUnaryCall & grpc.ClientReadableStream<unknown>>;
@@ -125,6 +122,8 @@ export class GrpcTransport implements Transport {
   /** The host is stopping the worker: the end of this connection is no loss. */
   #stopping = false;
   readonly #tls: TlsMaterial | undefined;
+  /** The worker takes stream credit (GrantCredit); otherwise a consumer's buffer pauses the response stream. */
+  #streamCredit = false;
 
   readonly #events: TransportEvents;
 
@@ -175,6 +174,8 @@ export class GrpcTransport implements Transport {
       metadata: call.metadata === undefined ? Buffer.alloc(0) : encode(call.metadata),
       has_restore: call.restore !== undefined,
       restore_state: call.restore === undefined ? Buffer.alloc(0) : encode(call.restore),
+      chunk_batch: call.streaming ? CHUNKS_PER_MESSAGE : 0,
+      window: call.flow && this.#streamCredit ? call.flow.highWaterMark : 0,
     };
     const metadata = this.#metadata(call.correlationId);
     const callOptions: grpc.CallOptions = call.deadlineMs === undefined ? {} : { deadline: Date.now() + call.deadlineMs };
@@ -196,24 +197,11 @@ export class GrpcTransport implements Transport {
       return id;
     }
     const rpcCall = this.#client.ExecuteStreamingTool!(message, metadata, callOptions) as grpc.ClientReadableStream<ChunkMessage>;
-    // Flow control: HTTP/2's own. A paused response stream stops reading, its window fills, and
-    // Python's producer (which waits for each send) stops before its next item.
-    if (call.flow) call.flow.attach(pauseLink(call.flow, rpcCall));
-    let streamError: Error | undefined;
-    let failed = false;
-    rpcCall.on('data', (chunk: ChunkMessage) => {
-      if (chunk.item === 'error' && chunk.error) streamError = pythonErrorFromWire(wireErrorFromInfo(chunk.error), call.tool);
-      else if (chunk.data && this.#pending.has(id)) call.chunk(decode(chunk.data), chunk.is_final, chunk.metadata?.length ? (decode(chunk.metadata) as Record<string, unknown>) : undefined);
-    });
-    rpcCall.on('error', (error: grpc.ServiceError) => {
-      failed = true;
-      fail(error);
-    });
-    // grpc-js ends the stream after an error too; the error (maybe held) decides then.
-    rpcCall.on('end', () => {
-      if (failed) return;
-      if (streamError) this.#end(id, false, streamError);
-      else this.#end(id, true, undefined);
+    readChunkStream(rpcCall, call, message.window, {
+      pending: () => this.#pending.has(id),
+      grant: (n) => this.#client.GrantCredit!({ call_id: id, n }, this.#metadata(), { deadline: Date.now() + CALL_CONTROL_DEADLINE_MS }, noop),
+      end: (ok, outcome) => this.#end(id, ok, outcome),
+      fail,
     });
     this.#pending.set(id, { call: rpcCall, shmFiles });
     return id;
@@ -239,7 +227,7 @@ export class GrpcTransport implements Transport {
     // A stream paused for its consumer reads on: Python's producer waits for its last send to
     // leave, and only then reaches the `yield` where it sees the cancel.
     if ('resume' in pending.call) pending.call.resume();
-    this.#client.CancelTool!({ call_id: id }, this.#metadata(), { deadline: Date.now() + 5_000 }, () => {});
+    this.#client.CancelTool!({ call_id: id }, this.#metadata(), { deadline: Date.now() + CALL_CONTROL_DEADLINE_MS }, noop);
   }
 
   async ping(timeoutMs: number): Promise<void> {
@@ -324,6 +312,7 @@ export class GrpcTransport implements Transport {
       ),
     );
     if (this.#failure) throw this.#failure; // failed (e.g. start-up timeout) while Describe was under way
+    this.#streamCredit = info.stream_credit === true;
     if (!this.#processBound) this.#watchChannel();
     this.#connected = true;
     this.#emitConnected(performance.now() - startedAt, info.pid);

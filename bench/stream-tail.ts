@@ -1,0 +1,136 @@
+/**
+ * Where a stream's yield -> consumer tail comes from, for profiling work: `npx tsx bench/stream-tail.ts`
+ * (or the built `node dist/bench/stream-tail.js`). Rounds alternate the targets (TARGETS, default
+ * `raw,pipe,grpc`), N chunks each (default 5000); per target it prints the delay percentiles, the
+ * backlog (chunks stamped but not yet consumed when a chunk is consumed), host and worker CPU per
+ * chunk, and Node's GC pauses during the timed streams with the share of the slowest 1% of chunks
+ * that a GC pause delayed (consumed within 2 ms after one ended).
+ */
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { readFileSync, readdirSync } from 'node:fs';
+import { RawEcho } from './raw-floor.js';
+import { benchDir, benchPool, python, startPool } from './sections/common.js';
+import { percentile } from './stats.js';
+
+const chunks = Number(process.env.N ?? 5_000);
+const rounds = Number(process.env.ROUNDS ?? 5);
+const targets = (process.env.TARGETS ?? 'raw,pipe,grpc').split(',');
+/** CPU-bound work (µs, the GIL held) before each chunk of our targets (not the raw floor's). */
+const spinUs = Number(process.env.SPIN_US ?? 0);
+
+interface Stamped {
+  i: number;
+  t: number | bigint;
+}
+interface StreamTarget {
+  stream: (n: number, onChunk: (c: Stamped) => void) => Promise<unknown>;
+  close: () => Promise<void> | void;
+}
+
+const wallUs = () => (performance.timeOrigin + performance.now()) * 1000;
+
+/** CPU µs used so far by this process's children (the Python workers; 10 ms ticks). */
+function childrenCpuUs(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (Number(fields[1]) === process.pid) total += (Number(fields[11]) + Number(fields[12])) * 10_000;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+const makers: Record<string, () => Promise<StreamTarget>> = {
+  raw: async () => {
+    const echo = new RawEcho(python, benchDir);
+    return { stream: (n, onChunk) => echo.stream(n, (c) => onChunk(c as Stamped)), close: () => echo.close() };
+  },
+  pipe: async () => {
+    const sp = await startPool(benchPool({ transport: 'pipe', poolSize: 1 }));
+    return { stream: (n, onChunk) => sp.executeStream<Stamped>('stamped', { n, spin_us: spinUs }, onChunk), close: () => sp.stop() };
+  },
+  grpc: async () => {
+    const sp = await startPool(benchPool({ transport: 'grpc', poolSize: 1 }));
+    return { stream: (n, onChunk) => sp.executeStream<Stamped>('stamped', { n, spin_us: spinUs }, onChunk), close: () => sp.stop() };
+  },
+};
+
+interface Sample {
+  delays: number[];
+  backlog: number[];
+  hostUs: number;
+  workerUs: number;
+  rate: number;
+  gcMs: number[];
+  /** Of the slowest 1% of chunks: how many were consumed within 2 ms after a GC pause ended. */
+  tailAfterGc: number;
+  tail: number;
+}
+
+async function round(make: () => Promise<StreamTarget>): Promise<Sample> {
+  const target = await make();
+  try {
+    await target.stream(100, () => undefined);
+    const stamped: number[] = [];
+    const consumed: number[] = [];
+    const gcs: PerformanceEntry[] = [];
+    const observer = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
+    observer.observe({ entryTypes: ['gc'] });
+    const host = process.cpuUsage();
+    const workers = childrenCpuUs();
+    const start = performance.now();
+    await target.stream(chunks, (c) => {
+      consumed.push(wallUs());
+      stamped.push(Number(c.t) / 1000);
+    });
+    const seconds = (performance.now() - start) / 1000;
+    const used = process.cpuUsage(host);
+    const workerUs = (childrenCpuUs() - workers) / chunks;
+    await new Promise((resolve) => setImmediate(resolve)); // the observer's last entries
+    observer.disconnect();
+    const delays = consumed.map((c, i) => c - stamped[i]!);
+    // Backlog when chunk i is consumed: chunks j > i already stamped (stamps only grow).
+    const backlog: number[] = [];
+    let j = 0;
+    for (let i = 0; i < consumed.length; i++) {
+      if (j < i) j = i;
+      while (j + 1 < stamped.length && stamped[j + 1]! <= consumed[i]!) j++;
+      backlog.push(j - i);
+    }
+    const gcEndsUs = gcs.map((g) => (performance.timeOrigin + g.startTime + g.duration) * 1000);
+    const cutoff = [...delays].sort((a, b) => a - b)[Math.floor(delays.length * 0.99)]!;
+    let tail = 0;
+    let tailAfterGc = 0;
+    for (let i = 0; i < delays.length; i++) {
+      if (delays[i]! < cutoff) continue;
+      tail++;
+      if (gcEndsUs.some((end) => consumed[i]! >= end && consumed[i]! - end < 2_000)) tailAfterGc++;
+    }
+    return { delays, backlog, hostUs: (used.user + used.system) / chunks, workerUs, rate: chunks / seconds, gcMs: gcs.map((g) => g.duration), tailAfterGc, tail };
+  } finally {
+    await target.close();
+  }
+}
+
+const samples: Record<string, Sample[]> = Object.fromEntries(targets.map((t) => [t, []]));
+for (let r = 0; r < rounds; r++) for (const t of targets) samples[t]!.push(await round(makers[t]!));
+
+const f = (v: number, w = 8) => (Number.isFinite(v) ? v.toFixed(v < 10 ? 1 : 0) : String(v)).padStart(w);
+const med = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+console.log(`stream tail: ${rounds} rounds x ${chunks} chunks; medians over rounds (µs unless said)`);
+console.log(`${'target'.padEnd(8)}${'p50'.padStart(8)}${'p90'.padStart(8)}${'p99'.padStart(8)}${'p99.9'.padStart(8)}${'max'.padStart(8)}${'backlog50'.padStart(10)}${'backlog99'.padStart(10)}${'chunks/s'.padStart(9)}${'hostCPU'.padStart(8)}${'pyCPU'.padStart(8)}${'GCs'.padStart(5)}${'GCms'.padStart(7)}  tail after GC`);
+for (const t of targets) {
+  const s = samples[t]!;
+  const pct = (p: number) => med(s.map((x) => percentile([...x.delays].sort((a, b) => a - b), p)));
+  const bl = (p: number) => med(s.map((x) => percentile([...x.backlog].sort((a, b) => a - b), p)));
+  const gcTotal = med(s.map((x) => x.gcMs.reduce((a, b) => a + b, 0)));
+  const after = s.reduce((a, x) => a + x.tailAfterGc, 0);
+  const tail = s.reduce((a, x) => a + x.tail, 0);
+  console.log(
+    `${t.padEnd(8)}${f(pct(50))}${f(pct(90))}${f(pct(99))}${f(pct(99.9))}${f(pct(100))}${f(bl(50), 10)}${f(bl(99), 10)}${f(med(s.map((x) => x.rate)), 9)}${f(med(s.map((x) => x.hostUs)))}${f(med(s.map((x) => x.workerUs)))}${f(med(s.map((x) => x.gcMs.length)), 5)}${f(gcTotal, 7)}  ${after}/${tail}`,
+  );
+}

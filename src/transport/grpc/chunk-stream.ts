@@ -1,0 +1,72 @@
+/** A gRPC stream's response side: batched `ToolChunk` messages to the call's chunks, its flow control, its end. */
+import type * as grpc from '@grpc/grpc-js';
+import { decode } from '../codec.js';
+import { creditLink, pauseLink } from '../stream-flow.js';
+import type { OutgoingCall } from '../types.js';
+import { pythonErrorFromWire } from '../wire-error.js';
+import type { ErrorInfoMessage } from './proto.js';
+import { wireErrorFromInfo } from './status.js';
+
+/** The wire shape of ToolChunk. */
+export interface ChunkMessage {
+  item?: 'data' | 'error';
+  data?: Buffer;
+  error?: ErrorInfoMessage;
+  is_final: boolean;
+  /** msgpack map (empty: none). */
+  metadata?: Buffer;
+  /** The chunks that were ready together with this one, in order after it (absent from older workers). */
+  more?: ChunkMessage[];
+}
+
+/**
+ * The most chunks Python may put in one streamed message (`chunk_batch`). A message costs the
+ * worker ~100 µs of grpcio thread hand-offs, a chunk a few µs: one message per chunk held gRPC
+ * streams at ~7k chunks/s. Python sends a chunk at once when no message is on its way, so
+ * batching only groups the chunks that would otherwise wait for the previous message.
+ */
+export const CHUNKS_PER_MESSAGE = 256;
+
+/** What the transport does for one stream's RPC. */
+export interface ChunkStreamEnds {
+  /** False once the call left the transport (failed, cancelled): its later chunks are dropped. */
+  pending(): boolean;
+  /** Sends GrantCredit for `n` chunks the consumer took (a `window` was sent). */
+  grant(n: number): void;
+  /** The stream ended: OK (all chunks delivered), or a Python error chunk. */
+  end(ok: boolean, outcome: unknown): void;
+  /** The RPC failed (status, lost connection). */
+  fail(error: grpc.ServiceError): void;
+}
+
+/**
+ * Reads `rpc`'s messages into `call.chunk` (each message's chunk, then those in its `more`), and
+ * attaches the flow control of a consumer that buffers: credit when `window` > 0 (Python
+ * produces at most `window` chunks beyond those granted, as over the pipe), else HTTP/2's own
+ * (a worker that predates credit: a paused response stream stops reading, its window fills,
+ * and Python's producer waits).
+ */
+export function readChunkStream(rpc: grpc.ClientReadableStream<ChunkMessage>, call: OutgoingCall, window: number, ends: ChunkStreamEnds): void {
+  if (call.flow && window > 0) call.flow.attach(creditLink(call.flow, (n) => ends.pending() && ends.grant(n)));
+  else if (call.flow) call.flow.attach(pauseLink(call.flow, rpc));
+  let streamError: Error | undefined;
+  let failed = false;
+  const onChunk = (chunk: ChunkMessage) => {
+    if (chunk.item === 'error' && chunk.error) streamError = pythonErrorFromWire(wireErrorFromInfo(chunk.error), call.tool);
+    else if (chunk.data && ends.pending()) call.chunk(decode(chunk.data), chunk.is_final, chunk.metadata?.length ? (decode(chunk.metadata) as Record<string, unknown>) : undefined);
+  };
+  rpc.on('data', (chunk: ChunkMessage) => {
+    onChunk(chunk);
+    if (chunk.more) for (const next of chunk.more) onChunk(next);
+  });
+  rpc.on('error', (error: grpc.ServiceError) => {
+    failed = true;
+    ends.fail(error);
+  });
+  // grpc-js ends the stream after an error too; the error (maybe held) decides then.
+  rpc.on('end', () => {
+    if (failed) return;
+    if (streamError) ends.end(false, streamError);
+    else ends.end(true, undefined);
+  });
+}
