@@ -1,0 +1,129 @@
+"""StreamReply on its own: how chunks are batched into messages, the bound on what waits, closing."""
+import threading
+
+import pytest
+
+from grpc_harness import pb2, wait_for
+from snakepit_bridge.call import StreamAborted
+from snakepit_bridge.grpc import replies
+from snakepit_bridge.grpc.replies import StreamReply
+from snakepit_bridge.serialization import pack, unpack
+
+LIMIT = 1 << 20
+
+
+def produce(reply, items, fail_with=None):
+    """Run the producer side in a thread: ``items`` as (data, final, metadata), then an optional error map."""
+    outcome = {"sent_on_return": []}  # chunks gRPC had sent when each chunk() returned
+
+    def run():
+        try:
+            for data, final, metadata in items:
+                reply.chunk(None, data, final, metadata)
+                outcome["sent_on_return"].append(reply._sent_count)
+            if fail_with is not None:
+                reply.error(None, fail_with)
+        except StreamAborted:
+            outcome["aborted"] = True
+        finally:
+            reply.finish()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def flatten(message):
+    return [message, *message.more]
+
+
+def test_chunks_yielded_while_a_message_is_on_its_way_leave_together(monkeypatch):
+    monkeypatch.setattr(replies, "GIVE_WAY_S", 60.0)  # nothing counts as slow or old here
+    reply = StreamReply(pb2, LIMIT, batch=4)
+    items = [({"i": i}, i == 9, {"k": i} if i % 3 == 0 else None) for i in range(10)]
+    messages = reply.messages()
+    thread, outcome = produce(reply, items)
+    first = next(messages)  # chunk 0 left alone: nothing was on its way
+    assert [unpack(c.data) for c in flatten(first)] == [{"i": 0}]
+    # While it is "being sent" (the next message is not asked for), the producer runs on until
+    # `batch` chunks wait, and no further.
+    wait_for(lambda: len(reply._items) == 4, what="four chunks to wait")
+    assert reply._put_count == 5
+    second = next(messages)
+    assert [unpack(c.data) for c in flatten(second)] == [{"i": i} for i in range(1, 5)]
+    rest = list(messages)
+    thread.join(10)
+    chunks = [c for m in (first, second, *rest) for c in flatten(m)]
+    assert [unpack(c.data) for c in chunks] == [{"i": i} for i in range(10)]
+    assert [c.is_final for c in chunks] == [i == 9 for i in range(10)]
+    assert [unpack(c.metadata) if c.metadata else None for c in chunks] == [{"k": i} if i % 3 == 0 else None for i in range(10)]
+    assert all(len(flatten(m)) <= 4 and not any(c.more for c in m.more) for m in (first, second, *rest))
+    assert "aborted" not in outcome
+
+
+def test_a_slow_generator_keeps_lockstep(monkeypatch):
+    monkeypatch.setattr(replies, "GIVE_WAY_S", -1.0)  # every chunk took "long" to make
+    reply = StreamReply(pb2, LIMIT, batch=64)
+    messages = reply.messages()
+    thread, outcome = produce(reply, [(i, False, None) for i in range(5)])
+    got = list(messages)
+    thread.join(10)
+    assert [len(flatten(m)) for m in got] == [1] * 5
+    assert outcome["sent_on_return"] == [1, 2, 3, 4, 5]  # each chunk was sent before the generator went on
+
+
+def test_batch_one_is_one_chunk_per_message_as_before():
+    reply = StreamReply(pb2, LIMIT, batch=0)  # a host that sends no chunk_batch
+    assert reply.batch == 1
+    messages = reply.messages()
+    thread, _ = produce(reply, [(i, i == 19, None) for i in range(20)])
+    got = list(messages)
+    thread.join(10)
+    assert [unpack(m.data) for m in got] == list(range(20)) and not any(m.more for m in got)
+
+
+def test_an_error_after_chunks_is_the_last_chunk(monkeypatch):
+    monkeypatch.setattr(replies, "GIVE_WAY_S", 60.0)
+    reply = StreamReply(pb2, LIMIT, batch=8)
+    messages = reply.messages()
+    err = {"type": "ValueError", "message": "boom", "traceback": "", "code": "python_error"}
+    thread, _ = produce(reply, [(i, False, None) for i in range(3)], fail_with=err)
+    chunks = [c for m in messages for c in flatten(m)]
+    thread.join(10)
+    assert [c.WhichOneof("item") for c in chunks] == ["data"] * 3 + ["error"]
+    assert chunks[-1].is_final and chunks[-1].error.code == "python_error"
+
+
+def test_a_message_stops_growing_at_batch_bytes(monkeypatch):
+    monkeypatch.setattr(replies, "GIVE_WAY_S", 60.0)
+    monkeypatch.setattr(replies, "BATCH_BYTES", 2_000)
+    reply = StreamReply(pb2, LIMIT, batch=64)
+    messages = reply.messages()
+    thread, _ = produce(reply, [("x" * 900, False, None) for _ in range(12)])
+    first = next(messages)
+    wait_for(lambda: len(reply._items) >= 6, what="chunks to wait")
+    second = next(messages)
+    assert len(flatten(first)) == 1
+    assert len(flatten(second)) == 3  # ~900, ~1800 bytes: under 2000, so a third goes in; then full
+    list(messages)
+    thread.join(10)
+
+
+def test_closing_stops_a_producer_that_waits():
+    reply = StreamReply(pb2, LIMIT, batch=4)
+    thread, outcome = produce(reply, [(i, False, None) for i in range(100)])
+    # Nobody reads: the first chunk waits for the reader to take it.
+    wait_for(lambda: reply._put_count == 1, what="the first chunk")
+    reply.close()
+    thread.join(10)
+    assert outcome["aborted"] is True
+    with pytest.raises(StreamAborted):
+        reply.chunk(None, 1, False)
+    assert list(reply.messages()) == []
+
+
+def test_metadata_and_batch_limits_of_the_wire():
+    reply = StreamReply(pb2, LIMIT, batch=10_000)
+    assert reply.batch == replies.MAX_CHUNKS_PER_MESSAGE
+    message = reply._message([(pack(1), False, pack({"a": 1}), None), (pack(2), True, b"", None)])
+    assert unpack(message.metadata) == {"a": 1} and message.more[0].metadata == b"" and message.more[0].is_final
