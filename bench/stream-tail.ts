@@ -1,7 +1,7 @@
 /**
  * Where a stream's yield -> consumer tail comes from, for profiling work: `npx tsx bench/stream-tail.ts`
  * (or the built `node dist/bench/stream-tail.js`). Rounds alternate the targets (TARGETS, default
- * `raw,pipe,grpc`), N chunks each (default 5000); per target it prints the delay percentiles, the
+ * `raw,pipe,grpc`; also `pipe-iter`, `grpc-iter`: a `for await` consumer, with flow control), N chunks each (default 5000); per target it prints the delay percentiles, the
  * backlog (chunks stamped but not yet consumed when a chunk is consumed), host and worker CPU per
  * chunk, and Node's GC pauses during the timed streams with the share of the slowest 1% of chunks
  * that a GC pause delayed (consumed within 2 ms after one ended).
@@ -57,7 +57,32 @@ const makers: Record<string, () => Promise<StreamTarget>> = {
     const sp = await startPool(benchPool({ transport: 'grpc', poolSize: 1 }));
     return { stream: (n, onChunk) => sp.executeStream<Stamped>('stamped', { n, spin_us: spinUs }, onChunk), close: () => sp.stop() };
   },
+  'pipe-iter': () => iterated('pipe'),
+  'grpc-iter': () => iterated('grpc'),
 };
+
+/**
+ * BASE_DIST=/path/to/other/checkout/dist adds `base-pipe`, `base-grpc`: the same streams through
+ * another build of snakepit (its own Python package too), for A/B figures in one run.
+ */
+async function baseTarget(transport: 'pipe' | 'grpc'): Promise<StreamTarget> {
+  const base = (await import(`${process.env.BASE_DIST}/bench/sections/common.js`)) as typeof import('./sections/common.js');
+  const sp = await base.startPool(base.benchPool({ transport, poolSize: 1 }));
+  return { stream: (n, onChunk) => sp.executeStream<Stamped>('stamped', { n, spin_us: spinUs }, onChunk), close: () => sp.stop() };
+}
+makers['base-pipe'] = () => baseTarget('pipe');
+makers['base-grpc'] = () => baseTarget('grpc');
+
+/** `for await` over sp.stream(): the consumer's buffer and its flow control (credit) in play. */
+async function iterated(transport: 'pipe' | 'grpc'): Promise<StreamTarget> {
+  const sp = await startPool(benchPool({ transport, poolSize: 1 }));
+  return {
+    async stream(n, onChunk) {
+      for await (const chunk of sp.stream<Stamped>('stamped', { n, spin_us: spinUs })) onChunk(chunk);
+    },
+    close: () => sp.stop(),
+  };
+}
 
 interface Sample {
   delays: number[];
@@ -69,7 +94,13 @@ interface Sample {
   /** Of the slowest 1% of chunks: how many were consumed within 2 ms after a GC pause ended. */
   tailAfterGc: number;
   tail: number;
+  /** Consumer stalls: gaps over STALL_US between two chunks while the second already waited. */
+  stalls: number[];
+  /** Of those, the ones a GC pause overlapped. */
+  stallsInGc: number;
 }
+
+const STALL_US = 300;
 
 async function round(make: () => Promise<StreamTarget>): Promise<Sample> {
   const target = await make();
@@ -110,7 +141,16 @@ async function round(make: () => Promise<StreamTarget>): Promise<Sample> {
       tail++;
       if (gcEndsUs.some((end) => consumed[i]! >= end && consumed[i]! - end < 2_000)) tailAfterGc++;
     }
-    return { delays, backlog, hostUs: (used.user + used.system) / chunks, workerUs, rate: chunks / seconds, gcMs: gcs.map((g) => g.duration), tailAfterGc, tail };
+    const gcSpansUs = gcs.map((g) => [(performance.timeOrigin + g.startTime) * 1000, (performance.timeOrigin + g.startTime + g.duration) * 1000] as const);
+    const stalls: number[] = [];
+    let stallsInGc = 0;
+    for (let i = 1; i < consumed.length; i++) {
+      const gap = consumed[i]! - consumed[i - 1]!;
+      if (gap < STALL_US || stamped[i]! > consumed[i - 1]!) continue; // short, or the producer was the one idle
+      stalls.push(gap);
+      if (gcSpansUs.some(([from, to]) => from < consumed[i]! && to > consumed[i - 1]!)) stallsInGc++;
+    }
+    return { delays, backlog, hostUs: (used.user + used.system) / chunks, workerUs, rate: chunks / seconds, gcMs: gcs.map((g) => g.duration), tailAfterGc, tail, stalls, stallsInGc };
   } finally {
     await target.close();
   }
@@ -133,4 +173,12 @@ for (const t of targets) {
   console.log(
     `${t.padEnd(8)}${f(pct(50))}${f(pct(90))}${f(pct(99))}${f(pct(99.9))}${f(pct(100))}${f(bl(50), 10)}${f(bl(99), 10)}${f(med(s.map((x) => x.rate)), 9)}${f(med(s.map((x) => x.hostUs)))}${f(med(s.map((x) => x.workerUs)))}${f(med(s.map((x) => x.gcMs.length)), 5)}${f(gcTotal, 7)}  ${after}/${tail}`,
   );
+}
+const p99s = (t: string) => samples[t]!.map((x) => percentile([...x.delays].sort((a, b) => a - b), 99));
+console.log(`p99 by round: ${targets.map((t) => `${t} [${p99s(t).map((v) => v.toFixed(0)).join(' ')}]`).join('; ')}`);
+for (const t of targets) {
+  const all = samples[t]!.flatMap((x) => x.stalls).sort((a, b) => a - b);
+  const inGc = samples[t]!.reduce((a, x) => a + x.stallsInGc, 0);
+  const total = all.reduce((a, b) => a + b, 0);
+  console.log(`${t}: consumer stalls > ${STALL_US} µs: ${all.length} (${inGc} during a GC), ${(total / 1000).toFixed(1)} ms in all, largest ${all.slice(-5).map((v) => v.toFixed(0)).join(' ')} µs`);
 }
