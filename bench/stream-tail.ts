@@ -1,10 +1,14 @@
 /**
  * Where a stream's yield -> consumer tail comes from, for profiling work: `npx tsx bench/stream-tail.ts`
  * (or the built `node dist/bench/stream-tail.js`). Rounds alternate the targets (TARGETS, default
- * `raw,pipe,grpc`; also `pipe-iter`, `grpc-iter`: a `for await` consumer, with flow control), N chunks each (default 5000); per target it prints the delay percentiles, the
- * backlog (chunks stamped but not yet consumed when a chunk is consumed), host and worker CPU per
- * chunk, and Node's GC pauses during the timed streams with the share of the slowest 1% of chunks
- * that a GC pause delayed (consumed within 2 ms after one ended).
+ * `raw,pipe,grpc`; also `pipe-iter`/`grpc-iter`: a `for await` consumer, flow control in play;
+ * `pipe-thread`: the worker's portable reader thread instead of the lazy watch, SNAKEPIT_READER=thread),
+ * N chunks each (default 5000), SPIN_US of GIL-holding work before each of our chunks. Per target:
+ * delay percentiles, backlog (chunks stamped, not yet consumed, when a chunk is consumed), host
+ * and worker CPU per chunk, Node's GC pauses, and consumer stalls (a gap over 300 µs between two
+ * chunks while the second was already stamped): how many a GC overlapped, how many held a single
+ * chunk in Python (the worker descheduled between its stamp and its write), and where in the
+ * stream they fell.
  */
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -58,6 +62,10 @@ const makers: Record<string, () => Promise<StreamTarget>> = {
     return { stream: (n, onChunk) => sp.executeStream<Stamped>('stamped', { n, spin_us: spinUs }, onChunk), close: () => sp.stop() };
   },
   'pipe-iter': () => iterated('pipe'),
+  'pipe-thread': async () => {
+    const sp = await startPool(benchPool({ transport: 'pipe', poolSize: 1, adapterEnv: { SNAKEPIT_READER: 'thread' } }));
+    return { stream: (n, onChunk) => sp.executeStream<Stamped>('stamped', { n, spin_us: spinUs }, onChunk), close: () => sp.stop() };
+  },
   'grpc-iter': () => iterated('grpc'),
 };
 
@@ -98,6 +106,10 @@ interface Sample {
   stalls: number[];
   /** Of those, the ones a GC pause overlapped. */
   stallsInGc: number;
+  /** Where in the stream each stall happened (0..1). */
+  stallAt: number[];
+  /** Stalls during which Python stamped only the one chunk (it was held in Python, not in Node). */
+  producerStalls: number;
 }
 
 const STALL_US = 300;
@@ -143,14 +155,18 @@ async function round(make: () => Promise<StreamTarget>): Promise<Sample> {
     }
     const gcSpansUs = gcs.map((g) => [(performance.timeOrigin + g.startTime) * 1000, (performance.timeOrigin + g.startTime + g.duration) * 1000] as const);
     const stalls: number[] = [];
+    const stallAt: number[] = [];
     let stallsInGc = 0;
+    let producerStalls = 0;
     for (let i = 1; i < consumed.length; i++) {
       const gap = consumed[i]! - consumed[i - 1]!;
       if (gap < STALL_US || stamped[i]! > consumed[i - 1]!) continue; // short, or the producer was the one idle
       stalls.push(gap);
+      stallAt.push(i / consumed.length);
+      if (i + 1 >= stamped.length || stamped[i + 1]! > consumed[i - 1]!) producerStalls++;
       if (gcSpansUs.some(([from, to]) => from < consumed[i]! && to > consumed[i - 1]!)) stallsInGc++;
     }
-    return { delays, backlog, hostUs: (used.user + used.system) / chunks, workerUs, rate: chunks / seconds, gcMs: gcs.map((g) => g.duration), tailAfterGc, tail, stalls, stallsInGc };
+    return { delays, backlog, hostUs: (used.user + used.system) / chunks, workerUs, rate: chunks / seconds, gcMs: gcs.map((g) => g.duration), tailAfterGc, tail, stalls, stallsInGc, stallAt, producerStalls };
   } finally {
     await target.close();
   }
@@ -180,5 +196,6 @@ for (const t of targets) {
   const all = samples[t]!.flatMap((x) => x.stalls).sort((a, b) => a - b);
   const inGc = samples[t]!.reduce((a, x) => a + x.stallsInGc, 0);
   const total = all.reduce((a, b) => a + b, 0);
-  console.log(`${t}: consumer stalls > ${STALL_US} µs: ${all.length} (${inGc} during a GC), ${(total / 1000).toFixed(1)} ms in all, largest ${all.slice(-5).map((v) => v.toFixed(0)).join(' ')} µs`);
+  const deciles = Array.from({ length: 10 }, (_, d) => samples[t]!.flatMap((x) => x.stallAt).filter((a) => Math.floor(a * 10) === d).length);
+  console.log(`${t}: consumer stalls > ${STALL_US} µs: ${all.length} (${inGc} during a GC, ${samples[t]!.reduce((a, x) => a + x.producerStalls, 0)} with one chunk held in Python), ${(total / 1000).toFixed(1)} ms in all, largest ${all.slice(-5).map((v) => v.toFixed(0)).join(' ')} µs; by tenth of the stream ${deciles.join(' ')}`);
 }
