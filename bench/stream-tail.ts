@@ -1,7 +1,7 @@
 /**
  * Where a stream's yield -> consumer tail comes from, for profiling work: `npx tsx bench/stream-tail.ts`
  * (or the built `node dist/bench/stream-tail.js`). Rounds alternate the targets (TARGETS, default
- * `raw,pipe,grpc`; also `pipe-iter`/`grpc-iter`: a `for await` consumer, flow control in play;
+ * `raw,pipe,grpc`; also `pipe-iter`/`grpc-iter`: a `for await` consumer, flow control in play, HWM sets its streamHighWaterMark;
  * `pipe-thread`: the worker's portable reader thread instead of the lazy watch, SNAKEPIT_READER=thread),
  * N chunks each (default 5000), SPIN_US of GIL-holding work before each of our chunks. Per target:
  * delay percentiles, backlog (chunks stamped, not yet consumed, when a chunk is consumed), host
@@ -83,7 +83,7 @@ makers['base-grpc'] = () => baseTarget('grpc');
 
 /** `for await` over sp.stream(): the consumer's buffer and its flow control (credit) in play. */
 async function iterated(transport: 'pipe' | 'grpc'): Promise<StreamTarget> {
-  const sp = await startPool(benchPool({ transport, poolSize: 1 }));
+  const sp = await startPool(benchPool({ transport, poolSize: 1, ...(process.env.HWM ? { streamHighWaterMark: Number(process.env.HWM) } : {}) }));
   return {
     async stream(n, onChunk) {
       for await (const chunk of sp.stream<Stamped>('stamped', { n, spin_us: spinUs })) onChunk(chunk);
