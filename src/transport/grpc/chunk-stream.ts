@@ -27,11 +27,25 @@ export interface ChunkMessage {
  */
 export const CHUNKS_PER_MESSAGE = 256;
 
+/**
+ * A callback stream's window (`executeStream`: no consumer buffer, so chunks are granted as they
+ * arrive). It bounds how far Python runs ahead of the host, as the pipe's 64 KiB buffer does (about
+ * as many small chunks): the channel's 16 MiB HTTP/2 window (for large payloads) let a generator
+ * that outpaces the host's decoding run ~100k small chunks, and tens of ms, ahead.
+ */
+export const CALLBACK_STREAM_WINDOW = 1024;
+
+/** The `window` of a stream's request: the consumer's high-water mark, the callback window, or none (no credit). */
+export function streamWindow(call: OutgoingCall, credit: boolean): number {
+  if (!call.streaming || !credit) return 0;
+  return call.flow ? call.flow.highWaterMark : CALLBACK_STREAM_WINDOW;
+}
+
 /** What the transport does for one stream's RPC. */
 export interface ChunkStreamEnds {
   /** False once the call left the transport (failed, cancelled): its later chunks are dropped. */
   pending(): boolean;
-  /** Sends GrantCredit for `n` chunks the consumer took (a `window` was sent). */
+  /** Sends GrantCredit for `n` chunks the consumer took, or that arrived for a callback (a `window` was sent). */
   grant(n: number): void;
   /** The stream ended: OK (all chunks delivered), or a Python error chunk. */
   end(ok: boolean, outcome: unknown): void;
@@ -40,20 +54,28 @@ export interface ChunkStreamEnds {
 }
 
 /**
- * Reads `rpc`'s messages into `call.chunk` (each message's chunk, then those in its `more`), and
- * attaches the flow control of a consumer that buffers: credit when `window` > 0 (Python
- * produces at most `window` chunks beyond those granted, as over the pipe), else HTTP/2's own
- * (a worker that predates credit: a paused response stream stops reading, its window fills,
- * and Python's producer waits).
+ * Reads `rpc`'s messages into `call.chunk` (each message's chunk, then those in its `more`), with
+ * credit when `window` > 0: Python produces at most `window` chunks beyond those granted, as over
+ * the pipe; a consumer that buffers (`call.flow`) grants what it took, a callback what arrived.
+ * A worker that predates credit gets HTTP/2's own: a paused response stream stops reading, its
+ * window fills, and Python's producer waits.
  */
 export function readChunkStream(rpc: grpc.ClientReadableStream<ChunkMessage>, call: OutgoingCall, window: number, ends: ChunkStreamEnds): void {
   if (call.flow && window > 0) call.flow.attach(creditLink(call.flow, (n) => ends.pending() && ends.grant(n)));
   else if (call.flow) call.flow.attach(pauseLink(call.flow, rpc));
+  const grantEvery = !call.flow && window > 0 ? Math.max(1, Math.floor(window / 2)) : Infinity;
+  let arrived = 0;
   let streamError: Error | undefined;
   let failed = false;
   const onChunk = (chunk: ChunkMessage) => {
     if (chunk.item === 'error' && chunk.error) streamError = pythonErrorFromWire(wireErrorFromInfo(chunk.error), call.tool);
-    else if (chunk.data && ends.pending()) call.chunk(decode(chunk.data), chunk.is_final, chunk.metadata?.length ? (decode(chunk.metadata) as Record<string, unknown>) : undefined);
+    else if (chunk.data && ends.pending()) {
+      call.chunk(decode(chunk.data), chunk.is_final, chunk.metadata?.length ? (decode(chunk.metadata) as Record<string, unknown>) : undefined);
+      if (++arrived >= grantEvery && ends.pending()) {
+        ends.grant(arrived);
+        arrived = 0;
+      }
+    }
   };
   rpc.on('data', (chunk: ChunkMessage) => {
     onChunk(chunk);

@@ -10,7 +10,7 @@ import type { OutgoingCall, PythonRuntimeWire, ReadyInfo, ToolSpec, Transport, T
 import { pythonErrorFromWire } from '../wire-error.js';
 import { channelOptions, CORRELATION_HEADER, type ErrorInfoMessage, services, TOKEN_HEADER } from './proto.js';
 import { channelCredentials, type ChannelSecurity, type TlsMaterial } from './channel-security.js';
-import { type ChunkMessage, CHUNKS_PER_MESSAGE, readChunkStream } from './chunk-stream.js';
+import { type ChunkMessage, CHUNKS_PER_MESSAGE, readChunkStream, streamWindow } from './chunk-stream.js';
 import { errorFromStatus, wireErrorFromInfo } from './status.js';
 import { probeTls } from './tls-probe.js';
 
@@ -175,7 +175,7 @@ export class GrpcTransport implements Transport {
       has_restore: call.restore !== undefined,
       restore_state: call.restore === undefined ? Buffer.alloc(0) : encode(call.restore),
       chunk_batch: call.streaming ? CHUNKS_PER_MESSAGE : 0,
-      window: call.flow && this.#streamCredit ? call.flow.highWaterMark : 0,
+      window: streamWindow(call, this.#streamCredit),
     };
     const metadata = this.#metadata(call.correlationId);
     const callOptions: grpc.CallOptions = call.deadlineMs === undefined ? {} : { deadline: Date.now() + call.deadlineMs };

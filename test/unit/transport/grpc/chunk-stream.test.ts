@@ -1,0 +1,99 @@
+import { EventEmitter } from 'node:events';
+import type * as grpc from '@grpc/grpc-js';
+import { describe, expect, it } from 'vitest';
+import { encode } from '../../../../src/transport/codec.js';
+import { CALLBACK_STREAM_WINDOW, type ChunkMessage, readChunkStream, streamWindow } from '../../../../src/transport/grpc/chunk-stream.js';
+import { StreamFlow } from '../../../../src/transport/stream-flow.js';
+import type { OutgoingCall } from '../../../../src/transport/types.js';
+
+/** A response stream to push messages into, and what the reader did with them. */
+function harness(options: { flow?: StreamFlow; window?: number } = {}) {
+  const rpc = Object.assign(new EventEmitter(), { paused: 0, pause: () => rpc.paused++, resume: () => {} });
+  const seen: { data: unknown; final: boolean; metadata?: Record<string, unknown> }[] = [];
+  const grants: number[] = [];
+  const ends: { ok: boolean; outcome: unknown }[] = [];
+  let pending = true;
+  const call = {
+    tool: 'burst',
+    streaming: true,
+    flow: options.flow,
+    chunk: (data: unknown, final: boolean, metadata?: Record<string, unknown>) => seen.push({ data, final, ...(metadata ? { metadata } : {}) }),
+  } as unknown as OutgoingCall;
+  readChunkStream(rpc as unknown as grpc.ClientReadableStream<ChunkMessage>, call, options.window ?? 0, {
+    pending: () => pending,
+    grant: (n) => grants.push(n),
+    end: (ok, outcome) => ends.push({ ok, outcome }),
+    fail: () => ends.push({ ok: false, outcome: 'rpc failed' }),
+  });
+  const chunk = (i: number, extra: Partial<ChunkMessage> = {}): ChunkMessage => ({ item: 'data', data: encode({ i }), is_final: false, metadata: Buffer.alloc(0), ...extra });
+  const send = (first: ChunkMessage, ...more: ChunkMessage[]) => rpc.emit('data', { ...first, more });
+  return { rpc, seen, grants, ends, chunk, send, stop: () => (pending = false) };
+}
+
+describe('readChunkStream', () => {
+  it("delivers a message's chunk, then those in its `more`, in order with their final flags and metadata", () => {
+    const h = harness();
+    h.send(h.chunk(0, { metadata: encode({ k: 0 }) }), h.chunk(1), h.chunk(2));
+    h.send(h.chunk(3, { is_final: true }));
+    h.rpc.emit('end');
+    expect(h.seen).toEqual([{ data: { i: 0 }, final: false, metadata: { k: 0 } }, { data: { i: 1 }, final: false }, { data: { i: 2 }, final: false }, { data: { i: 3 }, final: true }]);
+    expect(h.ends).toEqual([{ ok: true, outcome: undefined }]);
+  });
+
+  it('an error chunk at the end of a batch fails the stream after the chunks before it', () => {
+    const h = harness();
+    const error = { type: 'ValueError', message: 'boom', traceback: '', code: 'python_error', details: Buffer.alloc(0) };
+    h.send(h.chunk(0), h.chunk(1), { item: 'error', error, is_final: true });
+    h.rpc.emit('end');
+    expect(h.seen.map((c) => c.data)).toEqual([{ i: 0 }, { i: 1 }]);
+    expect(h.ends).toHaveLength(1);
+    expect(h.ends[0]).toMatchObject({ ok: false, outcome: { code: 'python_error' } });
+  });
+
+  it('drops the rest of a batch once the call left the transport', () => {
+    const h = harness();
+    h.send(h.chunk(0));
+    h.stop();
+    h.send(h.chunk(1), h.chunk(2));
+    expect(h.seen.map((c) => c.data)).toEqual([{ i: 0 }]);
+  });
+
+  it('a callback stream grants credit as chunks arrive, half a window at a time', () => {
+    const h = harness({ window: 8 });
+    h.send(h.chunk(0), h.chunk(1), h.chunk(2));
+    expect(h.grants).toEqual([]);
+    h.send(h.chunk(3), h.chunk(4), h.chunk(5), h.chunk(6), h.chunk(7), h.chunk(8));
+    expect(h.grants).toEqual([4, 4]);
+  });
+
+  it("a buffering consumer's credit follows what it took, not what arrived", () => {
+    const flow = new StreamFlow(4);
+    const h = harness({ flow, window: 4 });
+    h.send(h.chunk(0), h.chunk(1), h.chunk(2), h.chunk(3));
+    expect(h.grants).toEqual([]); // arrivals grant nothing: the consumer's channel reports its buffer
+    flow.received();
+    flow.received();
+    flow.taken();
+    flow.taken();
+    expect(h.grants).toEqual([2]);
+    expect(h.rpc.paused).toBe(0);
+  });
+
+  it('without credit (an older worker) a buffering consumer pauses the response stream at its mark', () => {
+    const flow = new StreamFlow(2);
+    const h = harness({ flow, window: 0 });
+    flow.received();
+    flow.received();
+    expect(h.rpc.paused).toBe(1);
+  });
+});
+
+describe('streamWindow', () => {
+  const call = (streaming: boolean, flow?: StreamFlow) => ({ streaming, flow }) as unknown as OutgoingCall;
+  it('is the high-water mark of a buffering consumer, the callback window otherwise, 0 without credit or stream', () => {
+    expect(streamWindow(call(true, new StreamFlow(64)), true)).toBe(64);
+    expect(streamWindow(call(true), true)).toBe(CALLBACK_STREAM_WINDOW);
+    expect(streamWindow(call(true, new StreamFlow(64)), false)).toBe(0);
+    expect(streamWindow(call(false), true)).toBe(0);
+  });
+});
