@@ -11,10 +11,9 @@
  * stream they fell.
  */
 import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
-import { readFileSync, readdirSync } from 'node:fs';
 import { RawEcho } from './raw-floor.js';
 import { benchDir, benchPool, python, startPool } from './sections/common.js';
-import { percentile } from './stats.js';
+import { childrenCpuUs, percentile } from './stats.js';
 
 const chunks = Number(process.env.N ?? 5_000);
 const rounds = Number(process.env.ROUNDS ?? 5);
@@ -32,21 +31,6 @@ interface StreamTarget {
 }
 
 const wallUs = () => (performance.timeOrigin + performance.now()) * 1000;
-
-/** CPU µs used so far by this process's children (the Python workers; 10 ms ticks). */
-function childrenCpuUs(): number {
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      if (Number(fields[1]) === process.pid) total += (Number(fields[11]) + Number(fields[12])) * 10_000;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
-}
 
 const makers: Record<string, () => Promise<StreamTarget>> = {
   raw: async () => {
