@@ -45,8 +45,11 @@ export function streamWindow(call: OutgoingCall, credit: boolean): number {
 export interface ChunkStreamEnds {
   /** False once the call left the transport (failed, cancelled): its later chunks are dropped. */
   pending(): boolean;
-  /** Sends GrantCredit for `n` chunks the consumer took, or that arrived for a callback (a `window` was sent). */
-  grant(n: number): void;
+  /**
+   * Sends GrantCredit for `n` chunks the consumer took, or that arrived for a callback (a `window`
+   * was sent); `failed` when the grant did not reach the worker.
+   */
+  grant(n: number, failed: (error: grpc.ServiceError) => void): void;
   /** The stream ended: OK (all chunks delivered), or a Python error chunk. */
   end(ok: boolean, outcome: unknown): void;
   /** The RPC failed (status, lost connection). */
@@ -61,18 +64,27 @@ export interface ChunkStreamEnds {
  * window fills, and Python's producer waits.
  */
 export function readChunkStream(rpc: grpc.ClientReadableStream<ChunkMessage>, call: OutgoingCall, window: number, ends: ChunkStreamEnds): void {
-  if (call.flow && window > 0) call.flow.attach(creditLink(call.flow, (n) => ends.pending() && ends.grant(n)));
+  let streamError: Error | undefined;
+  let failed = false;
+  // A lost grant would leave the generator waiting for credit until the call's deadline: the call
+  // fails with the grant's error, and the RPC is cancelled so the generator stops.
+  const grantFailed = (error: grpc.ServiceError) => {
+    if (failed || !ends.pending()) return;
+    failed = true;
+    ends.fail(error);
+    rpc.cancel();
+  };
+  const grant = (n: number) => ends.pending() && ends.grant(n, grantFailed);
+  if (call.flow && window > 0) call.flow.attach(creditLink(call.flow, grant));
   else if (call.flow) call.flow.attach(pauseLink(call.flow, rpc));
   const grantEvery = !call.flow && window > 0 ? Math.max(1, Math.floor(window / 2)) : Infinity;
   let arrived = 0;
-  let streamError: Error | undefined;
-  let failed = false;
   const onChunk = (chunk: ChunkMessage) => {
     if (chunk.item === 'error' && chunk.error) streamError = pythonErrorFromWire(wireErrorFromInfo(chunk.error), call.tool);
     else if (chunk.data && ends.pending()) {
       call.chunk(decode(chunk.data), chunk.is_final, chunk.metadata?.length ? (decode(chunk.metadata) as Record<string, unknown>) : undefined);
-      if (++arrived >= grantEvery && ends.pending()) {
-        ends.grant(arrived);
+      if (++arrived >= grantEvery) {
+        grant(arrived);
         arrived = 0;
       }
     }
@@ -82,6 +94,7 @@ export function readChunkStream(rpc: grpc.ClientReadableStream<ChunkMessage>, ca
     if (chunk.more) for (const next of chunk.more) onChunk(next);
   });
   rpc.on('error', (error: grpc.ServiceError) => {
+    if (failed) return; // our own cancel after a lost grant
     failed = true;
     ends.fail(error);
   });

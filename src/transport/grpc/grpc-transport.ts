@@ -199,7 +199,7 @@ export class GrpcTransport implements Transport {
     const rpcCall = this.#client.ExecuteStreamingTool!(message, metadata, callOptions) as grpc.ClientReadableStream<ChunkMessage>;
     readChunkStream(rpcCall, call, message.window, {
       pending: () => this.#pending.has(id),
-      grant: (n) => this.#client.GrantCredit!({ call_id: id, n }, this.#metadata(), { deadline: Date.now() + CALL_CONTROL_DEADLINE_MS }, noop),
+      grant: (n, failed) => this.#client.GrantCredit!({ call_id: id, n }, this.#metadata(), { deadline: Date.now() + CALL_CONTROL_DEADLINE_MS }, (error: grpc.ServiceError | null) => error && failed(error)),
       end: (ok, outcome) => this.#end(id, ok, outcome),
       fail,
     });

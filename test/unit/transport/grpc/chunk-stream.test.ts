@@ -7,8 +7,17 @@ import { StreamFlow } from '../../../../src/transport/stream-flow.js';
 import type { OutgoingCall } from '../../../../src/transport/types.js';
 
 /** A response stream to push messages into, and what the reader did with them. */
-function harness(options: { flow?: StreamFlow; window?: number } = {}) {
-  const rpc = Object.assign(new EventEmitter(), { paused: 0, pause: () => rpc.paused++, resume: () => {} });
+function harness(options: { flow?: StreamFlow; window?: number; grantError?: Error } = {}) {
+  const rpc = Object.assign(new EventEmitter(), {
+    paused: 0,
+    cancelled: 0,
+    pause: () => rpc.paused++,
+    resume: () => {},
+    cancel: () => {
+      rpc.cancelled++;
+      rpc.emit('error', Object.assign(new Error('Cancelled on client'), { code: 1 })); // as grpc-js does
+    },
+  });
   const seen: { data: unknown; final: boolean; metadata?: Record<string, unknown> }[] = [];
   const grants: number[] = [];
   const ends: { ok: boolean; outcome: unknown }[] = [];
@@ -21,9 +30,15 @@ function harness(options: { flow?: StreamFlow; window?: number } = {}) {
   } as unknown as OutgoingCall;
   readChunkStream(rpc as unknown as grpc.ClientReadableStream<ChunkMessage>, call, options.window ?? 0, {
     pending: () => pending,
-    grant: (n) => grants.push(n),
+    grant: (n, failed) => {
+      grants.push(n);
+      if (options.grantError) failed(options.grantError as grpc.ServiceError);
+    },
     end: (ok, outcome) => ends.push({ ok, outcome }),
-    fail: () => ends.push({ ok: false, outcome: 'rpc failed' }),
+    fail: (error) => {
+      pending = false; // the transport's end of the call
+      ends.push({ ok: false, outcome: error });
+    },
   });
   const chunk = (i: number, extra: Partial<ChunkMessage> = {}): ChunkMessage => ({ item: 'data', data: encode({ i }), is_final: false, metadata: Buffer.alloc(0), ...extra });
   const send = (first: ChunkMessage, ...more: ChunkMessage[]) => rpc.emit('data', { ...first, more });
@@ -64,6 +79,17 @@ describe('readChunkStream', () => {
     expect(h.grants).toEqual([]);
     h.send(h.chunk(3), h.chunk(4), h.chunk(5), h.chunk(6), h.chunk(7), h.chunk(8));
     expect(h.grants).toEqual([4, 4]);
+  });
+
+  it('a grant that does not reach the worker fails the call with its error and cancels the RPC', () => {
+    const lost = Object.assign(new Error('deadline exceeded'), { code: 4 });
+    const h = harness({ window: 4, grantError: lost });
+    h.send(h.chunk(0), h.chunk(1), h.chunk(2), h.chunk(3));
+    expect(h.grants).toEqual([2]);
+    expect(h.rpc.cancelled).toBe(1);
+    expect(h.ends).toEqual([{ ok: false, outcome: lost }]); // not the CANCELLED of its own cancel
+    h.rpc.emit('end');
+    expect(h.ends).toHaveLength(1);
   });
 
   it("a buffering consumer's credit follows what it took, not what arrived", () => {
