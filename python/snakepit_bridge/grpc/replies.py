@@ -7,7 +7,7 @@
   resumes once gRPC has sent the chunk (the way a pipe ``write`` returns once
   the frame is in the pipe). With ``batch`` > 1, the chunks a fast generator
   yields while a message is being sent wait and leave together in the next
-  message (``ToolChunk.more``): a message costs ~100 µs of grpcio thread
+  message (``ToolChunk.batch``): a message costs ~100 µs of grpcio thread
   hand-offs, a chunk a few µs. A chunk yielded while no message is on its
   way leaves at once, and a slow generator's chunks still leave one by one in
   lockstep (``GIVE_WAY_S``). A slow reader holds a fast generator back (at
@@ -186,34 +186,30 @@ class StreamReply:
             self._cond.notify_all()
 
     def _take(self) -> List[_Item]:
-        """The next message's chunks (under the lock): up to ``batch`` and ``BATCH_BYTES``."""
+        """The next message's chunks (under the lock): up to ``batch`` and ``BATCH_BYTES``; an
+        error chunk only alone."""
         items = self._items
         taken = [items.popleft()]
         size = len(taken[0][0])
         room = self.batch - 1
-        while items and room and size < BATCH_BYTES and size + len(items[0][0]) + 2 * _ENVELOPE_BYTES <= self.limit:
+        while (items and room and size < BATCH_BYTES and items[0][3] is None
+               and size + len(items[0][0]) + len(items[0][2]) + 2 * _ENVELOPE_BYTES <= self.limit):
             item = items.popleft()
             taken.append(item)
-            size += len(item[0]) + _ENVELOPE_BYTES
+            size += len(item[0]) + len(item[2]) + _ENVELOPE_BYTES
             room -= 1
         self._taken_count += len(taken)
         self._taken_at = time.perf_counter()
         return taken
 
     def _message(self, taken: List[_Item]) -> Any:
-        """One ``ToolChunk``: the first chunk, the others in ``more``."""
+        """One ``ToolChunk``: the first chunk, the others in ``batch``."""
         data, final, metadata, error = taken[0]
-        chunk = self.pb2.ToolChunk
-        message = chunk(error=error, is_final=final) if error is not None else \
-            chunk(data=data, is_final=final, metadata=metadata)
-        if len(taken) > 1:
-            add = message.more.add
-            for data, final, metadata, error in taken[1:]:
-                if error is not None:
-                    add(error=error, is_final=final)
-                else:
-                    add(data=data, is_final=final, metadata=metadata)
-        return message
+        if error is not None:
+            return self.pb2.ToolChunk(error=error, is_final=final)
+        if len(taken) == 1:
+            return self.pb2.ToolChunk(data=data, is_final=final, metadata=metadata)
+        return self.pb2.ToolChunk(data=data, is_final=final, metadata=metadata, batch=_batch(taken, 1))
 
     def messages(self) -> Iterator[Any]:
         cond = self._cond
@@ -232,6 +228,32 @@ class StreamReply:
             with cond:
                 self._sent_count += len(taken)
                 cond.notify_all()
+
+
+def _batch(items: List[_Item], start: int) -> bytes:
+    """``items[start:]`` as one msgpack array of ``[value, is_final(, metadata)]``, from the values
+    already packed: only headers are written around them, nothing is packed again."""
+    parts = [_array_header(len(items) - start)]
+    append = parts.append
+    for data, final, metadata, _error in items[start:]:
+        if metadata:
+            append(b"\x93")
+            append(data)
+            append(b"\xc3" if final else b"\xc2")
+            append(metadata)
+        else:
+            append(b"\x92")
+            append(data)
+            append(b"\xc3" if final else b"\xc2")
+    return b"".join(parts)
+
+
+def _array_header(n: int) -> bytes:
+    if n < 16:
+        return bytes((0x90 | n,))
+    if n < 0x10000:
+        return b"\xdc" + n.to_bytes(2, "big")
+    return b"\xdd" + n.to_bytes(4, "big")
 
 
 def unpack_map(unpack: Any, data: bytes, what: str) -> Dict[str, Any]:

@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from grpc_harness import pb2, wait_for
+from grpc_harness import chunks_in, pb2, wait_for
 from snakepit_bridge.call import StreamAborted
 from snakepit_bridge.grpc import replies
 from snakepit_bridge.grpc.replies import StreamReply
@@ -33,10 +33,6 @@ def produce(reply, items, fail_with=None):
     return thread, outcome
 
 
-def flatten(message):
-    return [message, *message.more]
-
-
 def test_chunks_yielded_while_a_message_is_on_its_way_leave_together(monkeypatch):
     monkeypatch.setattr(replies, "GIVE_WAY_S", 60.0)  # nothing counts as slow or old here
     reply = StreamReply(pb2, LIMIT, batch=4)
@@ -44,20 +40,20 @@ def test_chunks_yielded_while_a_message_is_on_its_way_leave_together(monkeypatch
     messages = reply.messages()
     thread, outcome = produce(reply, items)
     first = next(messages)  # chunk 0 left alone: nothing was on its way
-    assert [unpack(c.data) for c in flatten(first)] == [{"i": 0}]
+    assert [c.value for c in chunks_in(first)] == [{"i": 0}]
     # While it is "being sent" (the next message is not asked for), the producer runs on until
     # `batch` chunks wait, and no further.
     wait_for(lambda: len(reply._items) == 4, what="four chunks to wait")
     assert reply._put_count == 5
     second = next(messages)
-    assert [unpack(c.data) for c in flatten(second)] == [{"i": i} for i in range(1, 5)]
+    assert [c.value for c in chunks_in(second)] == [{"i": i} for i in range(1, 5)]
     rest = list(messages)
     thread.join(10)
-    chunks = [c for m in (first, second, *rest) for c in flatten(m)]
-    assert [unpack(c.data) for c in chunks] == [{"i": i} for i in range(10)]
-    assert [c.is_final for c in chunks] == [i == 9 for i in range(10)]
-    assert [unpack(c.metadata) if c.metadata else None for c in chunks] == [{"k": i} if i % 3 == 0 else None for i in range(10)]
-    assert all(len(flatten(m)) <= 4 and not any(c.more for c in m.more) for m in (first, second, *rest))
+    chunks = [c for m in (first, second, *rest) for c in chunks_in(m)]
+    assert [c.value for c in chunks] == [{"i": i} for i in range(10)]
+    assert [c.final for c in chunks] == [i == 9 for i in range(10)]
+    assert [c.metadata for c in chunks] == [{"k": i} if i % 3 == 0 else None for i in range(10)]
+    assert all(len(chunks_in(m)) <= 4 for m in (first, second, *rest))
     assert "aborted" not in outcome
 
 
@@ -68,7 +64,7 @@ def test_a_slow_generator_keeps_lockstep(monkeypatch):
     thread, outcome = produce(reply, [(i, False, None) for i in range(5)])
     got = list(messages)
     thread.join(10)
-    assert [len(flatten(m)) for m in got] == [1] * 5
+    assert [len(chunks_in(m)) for m in got] == [1] * 5
     assert outcome["sent_on_return"] == [1, 2, 3, 4, 5]  # each chunk was sent before the generator went on
 
 
@@ -79,7 +75,7 @@ def test_batch_one_is_one_chunk_per_message_as_before():
     thread, _ = produce(reply, [(i, i == 19, None) for i in range(20)])
     got = list(messages)
     thread.join(10)
-    assert [unpack(m.data) for m in got] == list(range(20)) and not any(m.more for m in got)
+    assert [unpack(m.data) for m in got] == list(range(20)) and not any(m.batch for m in got)
 
 
 def test_an_error_after_chunks_is_the_last_chunk(monkeypatch):
@@ -88,10 +84,12 @@ def test_an_error_after_chunks_is_the_last_chunk(monkeypatch):
     messages = reply.messages()
     err = {"type": "ValueError", "message": "boom", "traceback": "", "code": "python_error"}
     thread, _ = produce(reply, [(i, False, None) for i in range(3)], fail_with=err)
-    chunks = [c for m in messages for c in flatten(m)]
+    got = list(messages)
     thread.join(10)
-    assert [c.WhichOneof("item") for c in chunks] == ["data"] * 3 + ["error"]
-    assert chunks[-1].is_final and chunks[-1].error.code == "python_error"
+    chunks = [c for m in got for c in chunks_in(m)]
+    assert [c.value for c in chunks[:-1]] == [0, 1, 2]
+    assert chunks[-1].final and chunks[-1].error.code == "python_error"
+    assert got[-1].WhichOneof("item") == "error" and not got[-1].batch  # an error travels alone
 
 
 def test_a_message_stops_growing_at_batch_bytes(monkeypatch):
@@ -103,8 +101,8 @@ def test_a_message_stops_growing_at_batch_bytes(monkeypatch):
     first = next(messages)
     wait_for(lambda: len(reply._items) >= 6, what="chunks to wait")
     second = next(messages)
-    assert len(flatten(first)) == 1
-    assert len(flatten(second)) == 3  # ~900, ~1800 bytes: under 2000, so a third goes in; then full
+    assert len(chunks_in(first)) == 1
+    assert len(chunks_in(second)) == 3  # ~900, ~1800 bytes: under 2000, so a third goes in; then full
     list(messages)
     thread.join(10)
 
@@ -125,5 +123,6 @@ def test_closing_stops_a_producer_that_waits():
 def test_metadata_and_batch_limits_of_the_wire():
     reply = StreamReply(pb2, LIMIT, batch=10_000)
     assert reply.batch == replies.MAX_CHUNKS_PER_MESSAGE
-    message = reply._message([(pack(1), False, pack({"a": 1}), None), (pack(2), True, b"", None)])
-    assert unpack(message.metadata) == {"a": 1} and message.more[0].metadata == b"" and message.more[0].is_final
+    items = [(pack(i), i == 19, pack({"a": i}) if i % 2 else b"", None) for i in range(20)]  # 19 batched: array16
+    message = reply._message(items)
+    assert chunks_in(message) == [(i, i == 19, {"a": i} if i % 2 else None, None) for i in range(20)]

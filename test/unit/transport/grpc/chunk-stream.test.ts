@@ -41,24 +41,33 @@ function harness(options: { flow?: StreamFlow; window?: number; grantError?: Err
     },
   });
   const chunk = (i: number, extra: Partial<ChunkMessage> = {}): ChunkMessage => ({ item: 'data', data: encode({ i }), is_final: false, metadata: Buffer.alloc(0), ...extra });
-  const send = (first: ChunkMessage, ...more: ChunkMessage[]) => rpc.emit('data', { ...first, more });
-  return { rpc, seen, grants, ends, chunk, send, stop: () => (pending = false) };
+  /** A message: its own chunk, then `batched` ones ([value, final, metadata?], as Python writes them). */
+  const send = (first: ChunkMessage, ...batched: unknown[][]) => rpc.emit('data', { ...first, batch: batched.length ? encode(batched) : Buffer.alloc(0) });
+  const entry = (i: number, final = false, metadata?: Record<string, unknown>) => (metadata ? [{ i }, final, metadata] : [{ i }, final]);
+  return { rpc, seen, grants, ends, chunk, entry, send, stop: () => (pending = false) };
 }
 
 describe('readChunkStream', () => {
-  it("delivers a message's chunk, then those in its `more`, in order with their final flags and metadata", () => {
+  it("delivers a message's chunk, then those in its `batch`, in order with their final flags and metadata", () => {
     const h = harness();
-    h.send(h.chunk(0, { metadata: encode({ k: 0 }) }), h.chunk(1), h.chunk(2));
-    h.send(h.chunk(3, { is_final: true }));
+    h.send(h.chunk(0, { metadata: encode({ k: 0 }) }), h.entry(1), h.entry(2, false, { k: 2 }));
+    h.send(h.chunk(3), h.entry(4, true));
     h.rpc.emit('end');
-    expect(h.seen).toEqual([{ data: { i: 0 }, final: false, metadata: { k: 0 } }, { data: { i: 1 }, final: false }, { data: { i: 2 }, final: false }, { data: { i: 3 }, final: true }]);
+    expect(h.seen).toEqual([
+      { data: { i: 0 }, final: false, metadata: { k: 0 } },
+      { data: { i: 1 }, final: false },
+      { data: { i: 2 }, final: false, metadata: { k: 2 } },
+      { data: { i: 3 }, final: false },
+      { data: { i: 4 }, final: true },
+    ]);
     expect(h.ends).toEqual([{ ok: true, outcome: undefined }]);
   });
 
-  it('an error chunk at the end of a batch fails the stream after the chunks before it', () => {
+  it('an error chunk after a batch fails the stream after the chunks before it', () => {
     const h = harness();
     const error = { type: 'ValueError', message: 'boom', traceback: '', code: 'python_error', details: Buffer.alloc(0) };
-    h.send(h.chunk(0), h.chunk(1), { item: 'error', error, is_final: true });
+    h.send(h.chunk(0), h.entry(1));
+    h.send({ item: 'error', error, is_final: true });
     h.rpc.emit('end');
     expect(h.seen.map((c) => c.data)).toEqual([{ i: 0 }, { i: 1 }]);
     expect(h.ends).toHaveLength(1);
@@ -69,22 +78,22 @@ describe('readChunkStream', () => {
     const h = harness();
     h.send(h.chunk(0));
     h.stop();
-    h.send(h.chunk(1), h.chunk(2));
+    h.send(h.chunk(1), h.entry(2));
     expect(h.seen.map((c) => c.data)).toEqual([{ i: 0 }]);
   });
 
   it('a callback stream grants credit as chunks arrive, half a window at a time', () => {
     const h = harness({ window: 8 });
-    h.send(h.chunk(0), h.chunk(1), h.chunk(2));
+    h.send(h.chunk(0), h.entry(1), h.entry(2));
     expect(h.grants).toEqual([]);
-    h.send(h.chunk(3), h.chunk(4), h.chunk(5), h.chunk(6), h.chunk(7), h.chunk(8));
+    h.send(h.chunk(3), h.entry(4), h.entry(5), h.entry(6), h.entry(7), h.entry(8));
     expect(h.grants).toEqual([4, 4]);
   });
 
   it('a grant that does not reach the worker fails the call with its error and cancels the RPC', () => {
     const lost = Object.assign(new Error('deadline exceeded'), { code: 4 });
     const h = harness({ window: 4, grantError: lost });
-    h.send(h.chunk(0), h.chunk(1), h.chunk(2), h.chunk(3));
+    h.send(h.chunk(0), h.entry(1), h.entry(2), h.entry(3));
     expect(h.grants).toEqual([2]);
     expect(h.rpc.cancelled).toBe(1);
     expect(h.ends).toEqual([{ ok: false, outcome: lost }]); // not the CANCELLED of its own cancel
@@ -95,7 +104,7 @@ describe('readChunkStream', () => {
   it("a buffering consumer's credit follows what it took, not what arrived", () => {
     const flow = new StreamFlow(4);
     const h = harness({ flow, window: 4 });
-    h.send(h.chunk(0), h.chunk(1), h.chunk(2), h.chunk(3));
+    h.send(h.chunk(0), h.entry(1), h.entry(2), h.entry(3));
     expect(h.grants).toEqual([]); // arrivals grant nothing: the consumer's channel reports its buffer
     flow.received();
     flow.received();
