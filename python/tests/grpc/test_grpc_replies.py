@@ -33,8 +33,14 @@ def produce(reply, items, fail_with=None):
     return thread, outcome
 
 
+def relaxed(monkeypatch):
+    """No chunk counts as slow to make, no message as old: only the reader and the room decide."""
+    monkeypatch.setattr(replies, "SLOW_CHUNK_S", 60.0)
+    monkeypatch.setattr(replies, "HOLD_S", 60.0)
+
+
 def test_chunks_yielded_while_a_message_is_on_its_way_leave_together(monkeypatch):
-    monkeypatch.setattr(replies, "GIVE_WAY_S", 60.0)  # nothing counts as slow or old here
+    relaxed(monkeypatch)
     reply = StreamReply(pb2, LIMIT, batch=4)
     items = [({"i": i}, i == 9, {"k": i} if i % 3 == 0 else None) for i in range(10)]
     messages = reply.messages()
@@ -58,7 +64,7 @@ def test_chunks_yielded_while_a_message_is_on_its_way_leave_together(monkeypatch
 
 
 def test_a_slow_generator_keeps_lockstep(monkeypatch):
-    monkeypatch.setattr(replies, "GIVE_WAY_S", -1.0)  # every chunk took "long" to make
+    monkeypatch.setattr(replies, "SLOW_CHUNK_S", -1.0)  # every chunk took "long" to make
     reply = StreamReply(pb2, LIMIT, batch=64)
     messages = reply.messages()
     thread, outcome = produce(reply, [(i, False, None) for i in range(5)])
@@ -79,7 +85,7 @@ def test_batch_one_is_one_chunk_per_message_as_before():
 
 
 def test_an_error_after_chunks_is_the_last_chunk(monkeypatch):
-    monkeypatch.setattr(replies, "GIVE_WAY_S", 60.0)
+    relaxed(monkeypatch)
     reply = StreamReply(pb2, LIMIT, batch=8)
     messages = reply.messages()
     err = {"type": "ValueError", "message": "boom", "traceback": "", "code": "python_error"}
@@ -93,7 +99,7 @@ def test_an_error_after_chunks_is_the_last_chunk(monkeypatch):
 
 
 def test_a_message_stops_growing_at_batch_bytes(monkeypatch):
-    monkeypatch.setattr(replies, "GIVE_WAY_S", 60.0)
+    relaxed(monkeypatch)
     monkeypatch.setattr(replies, "BATCH_BYTES", 2_000)
     reply = StreamReply(pb2, LIMIT, batch=64)
     messages = reply.messages()
