@@ -10,27 +10,12 @@
  * pipelineDepth 0), `pipe-deep` (pipelineDepth 8), `pipe-events` (depth 0, one telemetry
  * subscriber on every event).
  */
-import { readFileSync, readdirSync } from 'node:fs';
 import { telemetry } from '../src/index.js';
 import { IN_FLIGHT, PIPELINE_DEPTH, POOL_SIZE, rawTarget, snakepitTarget, type Target } from './sections/common.js';
+import { childrenCpuUs } from './stats.js';
 
 const calls = Number(process.env.N ?? 5_000);
 const WARMUP = 500;
-
-/** CPU µs used so far by this process's children (the Python workers). */
-function childrenCpuUs(): number {
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      if (Number(fields[1]) === process.pid) total += (Number(fields[11]) + Number(fields[12])) * 10_000; // utime + stime, in 10 ms ticks
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
-}
 
 /** Runs `n` calls `inFlight` at a time; CPU and wall time per call. */
 async function measure(target: Target, n: number, inFlight: number) {

@@ -1,4 +1,5 @@
-/** Percentiles and formatting for the benchmark report. */
+/** Percentiles and formatting for the benchmark report, and the workers' CPU time. */
+import { readFileSync, readdirSync } from 'node:fs';
 
 export function percentile(sortedUs: readonly number[], p: number): number {
   if (sortedUs.length === 0) return Number.NaN;
@@ -41,4 +42,19 @@ export async function measureThroughput(fn: () => Promise<unknown>, total: numbe
   await Promise.all(Array.from({ length: inFlight }, lane));
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   return total / seconds;
+}
+
+/** CPU µs used so far by this process's children (the Python workers). */
+export function childrenCpuUs(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (Number(fields[1]) === process.pid) total += (Number(fields[11]) + Number(fields[12])) * 10_000; // utime + stime, in 10 ms ticks
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }

@@ -14,7 +14,13 @@ class BenchAdapter(BaseAdapter):
         time.sleep(ms / 1000)
         return ms
 
-    @tool(description="Yield `n` chunks, each stamped with time.time_ns() as it is yielded", supports_streaming=True)
-    def stamped(self, n: int = 1000):
+    @tool(description="Yield `n` chunks, each stamped with time.time_ns() as it is yielded; `spin_us`: "
+                      "CPU-bound work (the GIL held) before each", supports_streaming=True)
+    def stamped(self, n: int = 1000, spin_us: int = 0):
+        spin_ns = spin_us * 1000
         for i in range(n):
+            if spin_ns:
+                until = time.perf_counter_ns() + spin_ns
+                while time.perf_counter_ns() < until:
+                    pass
             yield {"i": i, "t": time.time_ns()}

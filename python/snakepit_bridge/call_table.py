@@ -155,12 +155,16 @@ class CallTable:
         call.cancel()
         return True
 
-    def grant(self, call_id: Any, n: Any) -> None:
-        """Pipe flow control: the host's consumer took ``n`` chunks of stream ``call_id``."""
+    def grant(self, call_id: Any, n: Any) -> bool:
+        """Flow control (pipe ``credit``, gRPC ``GrantCredit``): the host's consumer took ``n``
+        chunks of stream ``call_id``. False when no such stream with flow control runs."""
         call = self.inflight.get(call_id)
         flow = call.flow if call is not None else None
-        if flow is not None and type(n) is int and n > 0:
+        if flow is None:
+            return False
+        if type(n) is int and n > 0:
             flow.grant(n)
+        return True
 
     def cancel_all(self) -> None:
         for call in list(self.inflight.values()):

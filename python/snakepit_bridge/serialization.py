@@ -281,20 +281,27 @@ def pack_checked(value: Any) -> bytes:
     ``PayloadTooLargeError`` (its shm files removed) or ``SerializationError``.
     """
     threshold = shm.threshold()
-    exports = shm.track() if threshold is not None else []
+    if threshold is None:  # zero-copy off (the default): every streamed chunk comes this way
+        body = pack(value)
+        _check_payload(len(body))
+        return body
+    exports = shm.track()
     try:
-        body = pack(_export_binaries(value, threshold) if threshold is not None else value)
-        size = len(body) + sum(n for _, n in exports)
-        limit = _max_payload()
-        if limit and size > limit:
-            raise PayloadTooLargeError(
-                f"payload of {size} bytes is over the limit of {limit} bytes (maxPayloadBytes)",
-                details={"sizeBytes": size, "limitBytes": limit, "side": "python"})
+        body = pack(_export_binaries(value, threshold))
+        _check_payload(len(body) + sum(n for _, n in exports))
     except BaseException:
         shm.discard(exports)
         raise
     shm.untrack()
     return body
+
+
+def _check_payload(size: int) -> None:
+    limit = _max_payload()
+    if limit and size > limit:
+        raise PayloadTooLargeError(
+            f"payload of {size} bytes is over the limit of {limit} bytes (maxPayloadBytes)",
+            details={"sizeBytes": size, "limitBytes": limit, "side": "python"})
 
 
 # -- decoding -----------------------------------------------------------------

@@ -14,17 +14,37 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, NamedTuple, Optional
 
 import grpc
 
 from harness import FIXTURES, PYTHON_DIR, Worker
 from snakepit_bridge import codegen
+from snakepit_bridge.serialization import unpack
 
 pb2, pb2_grpc = codegen.load()
 TESTS_DIR = Path(__file__).resolve().parent
 PYTHONPATH = os.pathsep.join([str(PYTHON_DIR), str(FIXTURES), str(TESTS_DIR)])
 SERVER = [sys.executable, "-m", "snakepit_bridge.server"]
+
+
+class Chunk(NamedTuple):
+    """One streamed chunk as the host reads it: a message's own, or one of its ``batch``."""
+
+    value: Any
+    final: bool
+    metadata: Optional[Dict[str, Any]]
+    error: Any  # an ErrorInfo, or None
+
+
+def chunks_in(message: Any) -> List[Chunk]:
+    """A ``ToolChunk``'s chunks: its own (data or error), then those in its ``batch``, in order."""
+    if message.WhichOneof("item") == "error":
+        return [Chunk(None, message.is_final, None, message.error)]
+    out = [Chunk(unpack(message.data), message.is_final, unpack(message.metadata) if message.metadata else None, None)]
+    for entry in unpack(message.batch) if message.batch else ():
+        out.append(Chunk(entry[0], entry[1], entry[2] if len(entry) > 2 else None, None))
+    return out
 
 
 def wait_for(predicate: Any, timeout: float = 10.0, what: str = "condition") -> Any:

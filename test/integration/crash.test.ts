@@ -51,7 +51,11 @@ describe('worker crash mid-call', () => {
     const error = await (async () => {
       for await (const c of sp!.stream('crash_in_stream', { after: 2 })) chunks.push(c);
     })().catch((e: unknown) => e);
-    expect(chunks).toHaveLength(2);
+    // Pipe: a chunk is in the pipe before the generator resumes, so both arrive. gRPC: chunks a fast
+    // generator yields while a message is on its way leave with the next message; those still in
+    // the worker when it exits are lost (docs/protocol.md, batched chunks), so a prefix arrives.
+    if (TRANSPORT === 'pipe') expect(chunks).toEqual([{ i: 0 }, { i: 1 }]);
+    else expect(chunks).toEqual([{ i: 0 }, { i: 1 }].slice(0, chunks.length));
     expect(error).toMatchObject({ code: 'worker_crashed' });
     await waitForFullPool(sp, 1);
   });

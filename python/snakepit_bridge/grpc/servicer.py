@@ -13,8 +13,8 @@ Threads (sync grpcio server; scheduling helpers in ``scheduling.py``):
   Waiting calls each hold a pool thread, so the pool is sized well above N.
 - the session RPCs run on the ``snakepit-grpc`` pool (their hooks on the main
   thread in the process profile).
-- ``snakepit-service`` pool: ``Ping``, ``CancelTool``, ``Describe``,
-  ``Shutdown``, ``ConfigureTelemetry``, so a pool full of waiting calls never delays them (grpcio's
+- ``snakepit-service`` pool: ``Ping``, ``CancelTool``, ``GrantCredit``,
+  ``Describe``, ``Shutdown``, ``ConfigureTelemetry``, so a pool full of waiting calls never delays them (grpcio's
   per-method ``experimental_thread_pool``; with a grpcio lacking it they share
   the big pool, which still leaves them threads in practice).
 - asyncio loop: the main thread's in the process profile (as over the pipe),
@@ -30,6 +30,11 @@ Cancellation: ``CancelTool`` and a client that cancels its RPC (or whose
 deadline passes) both end in ``Call.cancel()``, exactly what the pipe's
 ``cancel`` frame does. A ``CancelTool`` that overtakes its call is kept for
 it (``call_table.EarlyCancels``).
+
+Streams: chunks leave in ``ToolChunk`` messages of up to the request's
+``chunk_batch`` chunks (``replies.StreamReply``); with a ``window`` the
+generator waits for the host's ``GrantCredit`` as it waits for the pipe's
+``credit`` frames (``streaming.StreamCredit``).
 """
 from __future__ import annotations
 
@@ -52,6 +57,7 @@ from ..session_context import SessionContext
 from ..shm import env_int
 from .host_stream import HostStreamServicer, host_for
 from .keepalive import server_options as keepalive_options
+from ..streaming import StreamCredit
 from .replies import StreamReply, UnaryReply, error_message, unpack_map
 from .scheduling import Gate, MainThreadRunner
 
@@ -108,7 +114,7 @@ class BridgeServicer(HostStreamServicer):
         self.sessions: Dict[str, Dict[str, Any]] = {}
         self.sessions_lock = threading.Lock()
         self.described = self._describe_message()
-        for name in ("Ping", "CancelTool", "RecallTool", "Describe", "Shutdown", "ConfigureTelemetry"):
+        for name in ("Ping", "CancelTool", "RecallTool", "GrantCredit", "Describe", "Shutdown", "ConfigureTelemetry"):
             # partial objects take attributes, bound methods do not.
             behavior = functools.partial(getattr(type(self), name), self)
             behavior.experimental_thread_pool = service_pool  # type: ignore[attr-defined]
@@ -165,11 +171,13 @@ class BridgeServicer(HostStreamServicer):
         return call.out.response
 
     def ExecuteStreamingTool(self, request: Any, context: Any) -> Iterator[Any]:
-        out = StreamReply(self.pb2, self.limit)
+        out = StreamReply(self.pb2, self.limit, request.chunk_batch)
         call, err = self._new_call(request, context, out, True)
         if call is None:
             yield self.pb2.ToolChunk(error=error_message(self.pb2, err), is_final=True)
             return
+        if request.window > 0:  # the host's consumer buffers: it grants credit as it takes chunks
+            call.flow = StreamCredit(request.window)
         gate = self.gate
         if gate is None:  # process profile: in line with the unary calls on the main thread
             self.main_thread.submit(self._produce, call, False)  # type: ignore[union-attr]
@@ -193,6 +201,8 @@ class BridgeServicer(HostStreamServicer):
 
     def RecallTool(self, request: Any, context: Any) -> Any:
         return self.pb2.RecallToolResponse(returned=self.core.calls.recall(request.call_id))
+    def GrantCredit(self, request: Any, context: Any) -> Any:
+        return self.pb2.GrantCreditResponse(found=self.core.calls.grant(request.call_id, request.n))
 
     # -- service RPCs (on their own pool) -------------------------------------------
 
@@ -221,7 +231,8 @@ class BridgeServicer(HostStreamServicer):
             protocol=info["protocol"], pid=info["pid"], adapter=info["adapter"], tools=tools,
             python=info["python"], concurrency=info["concurrency"],
             worker_id=self.core.worker_id or "", runtime=pb2.PythonRuntime(**info["runtime"]),
-            dynamic_tools=bool(info.get("dynamic_tools")), zone=os.environ.get("SNAKEPIT_ZONE", ""))
+            dynamic_tools=bool(info.get("dynamic_tools")), zone=os.environ.get("SNAKEPIT_ZONE", ""),
+            stream_credit=True)
 
     def Describe(self, request: Any, context: Any) -> Any:
         host = self.core.host

@@ -64,7 +64,14 @@ class PipeReplies:
         self._send(frames.result(call.id, value))
 
     def chunk(self, call: Any, data: Any, final: bool, metadata: Optional[Dict[str, Any]] = None) -> None:
-        self._send(frames.chunk(call.id, data, final, metadata))
+        # `_send` for the one frame a stream sends per item: no telemetry flush, never held.
+        writer = self.writer
+        try:
+            body = writer.encode(frames.chunk(call.id, data, final, metadata))
+        except ValueError as exc:  # over the frame limit: the stream ends with that error
+            writer.write_body(writer.encode(frames.error(call.id, wire_errors.unsendable(exc))))
+            raise StreamAborted() from exc
+        writer.write_body(body)
 
     def end(self, call: Any) -> None:
         self._send(frames.end(call.id))

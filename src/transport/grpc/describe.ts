@@ -23,6 +23,8 @@ export interface DescribeMessage {
   dynamic_tools?: boolean;
   /** "" when the worker reports none (`SNAKEPIT_ZONE`), and from workers that predate the field. */
   zone?: string;
+  /** Honours `window` and serves GrantCredit (false from workers that predate them). */
+  stream_credit?: boolean;
 }
 
 /** The handshake's facts: tools with decoded defaults, the runtime and zone when reported. */

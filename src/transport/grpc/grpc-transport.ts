@@ -4,7 +4,6 @@ import * as grpc from '@grpc/grpc-js';
 import { WorkerError } from '../../errors.js';
 import { decode, encode, encodePayload, type PayloadOptions } from '../codec.js';
 import { removeShm } from '../shm.js';
-import { pauseLink } from '../stream-flow.js';
 import { emit, enabled } from '../../telemetry/bus.js';
 import type { TelemetryControl } from '../../telemetry/python-events.js';
 import type { HostRequestHandler, OutgoingCall, ReadyInfo, Transport, TransportEvents } from '../types.js';
@@ -13,6 +12,7 @@ import { CORRELATION_HEADER, type ErrorInfoMessage, HOST_STREAM_HEADER, services
 import { clientSettings, type ChannelSecurity, type Keepalive, type TlsMaterial } from './channel-security.js';
 import { readyInfoFromDescribe, type DescribeMessage } from './describe.js';
 import { HostStream } from './host-stream.js';
+import { type ChunkMessage, CHUNKS_PER_MESSAGE, readChunkStream, streamWindow } from './chunk-stream.js';
 import { errorFromStatus, wireErrorFromInfo } from './status.js';
 import { checkTls } from './tls-probe.js';
 
@@ -61,12 +61,14 @@ interface LostConnection {
 /** Keyed by the pool's endpoint object, so an entry goes with its pool: a later instance never "reconnects". */
 const lostConnections = new WeakMap<object, LostConnection>();
 
+const noop = (): void => {};
+
 /** How long a call that lost its connection waits for the process exit to explain it. */
 const LOST_CALL_HOLD_MS = 2_000;
 /** A telemetry control message gets this long to be applied. */
 const TELEMETRY_SETTINGS_DEADLINE_MS = 5_000;
-/** A recall gets this long to be answered; without an answer the call simply runs where it is. */
-const RECALL_DEADLINE_MS = 5_000;
+/** A cancel, a recall (unanswered: the call runs where it is) or a stream's credit grant gets this long to reach the worker. */
+const CALL_CONTROL_DEADLINE_MS = 5_000;
 /** A session's cleanup hook gets this long before the host gives up on it. */
 const CLEANUP_SESSION_DEADLINE_MS = 10_000;
 
@@ -74,15 +76,6 @@ interface OutcomeMessage {
   outcome?: 'value' | 'error';
   value?: Buffer;
   error?: ErrorInfoMessage;
-}
-
-interface ChunkMessage {
-  item?: 'data' | 'error';
-  data?: Buffer;
-  error?: ErrorInfoMessage;
-  is_final: boolean;
-  /** msgpack map (empty: none). */
-  metadata?: Buffer;
 }
 
 type Client = grpc.Client & Record<string, (...args: unknown[]) => grpc.ClientUnaryCall & grpc.ClientReadableStream<unknown>>;
@@ -123,6 +116,8 @@ export class GrpcTransport implements Transport {
   readonly #hostStreamOptions: GrpcTransportOptions['hostStream'];
   /** Set once the worker opened it: calls name it so their host requests come back on it. */
   #hostStream: HostStream | undefined;
+  /** The worker takes stream credit (GrantCredit); otherwise a consumer's buffer pauses the response stream. */
+  #streamCredit = false;
 
   readonly #events: TransportEvents;
 
@@ -174,6 +169,8 @@ export class GrpcTransport implements Transport {
       metadata: call.metadata === undefined ? Buffer.alloc(0) : encode(call.metadata),
       has_restore: call.restore !== undefined,
       restore_state: call.restore === undefined ? Buffer.alloc(0) : encode(call.restore),
+      chunk_batch: call.streaming ? CHUNKS_PER_MESSAGE : 0,
+      window: streamWindow(call, this.#streamCredit),
     };
     const metadata = this.#metadata(call.correlationId);
     const callOptions: grpc.CallOptions = call.deadlineMs === undefined ? {} : { deadline: Date.now() + call.deadlineMs };
@@ -195,24 +192,11 @@ export class GrpcTransport implements Transport {
       return id;
     }
     const rpcCall = this.#client.ExecuteStreamingTool!(message, metadata, callOptions) as grpc.ClientReadableStream<ChunkMessage>;
-    // Flow control: HTTP/2's own. A paused response stream stops reading, its window fills, and
-    // Python's producer (which waits for each send) stops before its next item.
-    if (call.flow) call.flow.attach(pauseLink(call.flow, rpcCall));
-    let streamError: Error | undefined;
-    let failed = false;
-    rpcCall.on('data', (chunk: ChunkMessage) => {
-      if (chunk.item === 'error' && chunk.error) streamError = pythonErrorFromWire(wireErrorFromInfo(chunk.error), call.tool);
-      else if (chunk.data && this.#pending.has(id)) call.chunk(decode(chunk.data), chunk.is_final, chunk.metadata?.length ? (decode(chunk.metadata) as Record<string, unknown>) : undefined);
-    });
-    rpcCall.on('error', (error: grpc.ServiceError) => {
-      failed = true;
-      fail(error);
-    });
-    // grpc-js ends the stream after an error too; the error (maybe held) decides then.
-    rpcCall.on('end', () => {
-      if (failed) return;
-      if (streamError) this.#end(id, false, streamError);
-      else this.#end(id, true, undefined);
+    readChunkStream(rpcCall, call, message.window, {
+      pending: () => this.#pending.has(id),
+      grant: (n, failed) => this.#client.GrantCredit!({ call_id: id, n }, this.#metadata(), { deadline: Date.now() + CALL_CONTROL_DEADLINE_MS }, (error: grpc.ServiceError | null) => error && failed(error)),
+      end: (ok, outcome) => this.#end(id, ok, outcome),
+      fail,
     });
     this.#pending.set(id, { call: rpcCall, shmFiles });
     return id;
@@ -242,7 +226,7 @@ export class GrpcTransport implements Transport {
     // A stream paused for its consumer reads on: Python's producer waits for its last send to
     // leave, and only then reaches the `yield` where it sees the cancel.
     if ('resume' in pending.call) pending.call.resume();
-    this.#client.CancelTool!({ call_id: id }, this.#metadata(), { deadline: Date.now() + 5_000 }, () => {});
+    this.#client.CancelTool!({ call_id: id }, this.#metadata(), { deadline: Date.now() + CALL_CONTROL_DEADLINE_MS }, noop);
   }
 
   recall(id: number): void {
@@ -251,7 +235,7 @@ export class GrpcTransport implements Transport {
     // Python answers a call it gives back `cancelled` on its own RPC, and that answer may overtake
     // the RecallTool's: any answer that comes while the recall is out waits for it.
     out.recalling = true;
-    this.#client.RecallTool!({ call_id: id }, this.#metadata(), { deadline: Date.now() + RECALL_DEADLINE_MS }, (error: grpc.ServiceError | null, response: { returned?: boolean }) => {
+    this.#client.RecallTool!({ call_id: id }, this.#metadata(), { deadline: Date.now() + CALL_CONTROL_DEADLINE_MS }, (error: grpc.ServiceError | null, response: { returned?: boolean }) => {
       const pending = this.#pending.get(id);
       if (!pending) return;
       pending.recalling = false;
@@ -361,6 +345,7 @@ export class GrpcTransport implements Transport {
       this.#hostStream?.close();
       throw this.#failure; // failed (e.g. start-up timeout) while Describe was under way
     }
+    this.#streamCredit = info.stream_credit === true;
     if (!this.#processBound) this.#watchChannel();
     this.#connected = true;
     this.#emitConnected(performance.now() - startedAt, info.pid);
