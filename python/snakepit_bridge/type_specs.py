@@ -96,7 +96,9 @@ def describe_tool(name: str, fn: Callable[..., Any], mapper: TypeMapper, localns
     unwrapped = inspect.unwrap(fn)
     hints = _hints(fn, localns)
     doc = inspect.cleandoc(fn.__doc__) if fn.__doc__ else ""
+    # The original's @tool keeps the raw docstring as its description; types show it dedented.
     described = getattr(meta, "description", None)
+    described = inspect.cleandoc(described) if described else doc
     arg_docs = _arg_docs(doc)
     params: List[Dict[str, Any]] = []
     extra: Optional[Node] = None
@@ -125,7 +127,7 @@ def describe_tool(name: str, fn: Callable[..., Any], mapper: TypeMapper, localns
         result: Node = {"kind": "list", "items": chunk}  # a generator called without streaming returns its items
     else:
         result = chunk = mapper.node(returned)
-    return {"name": name, "description": described if described is not None else doc, "streaming": streaming,
+    return {"name": name, "description": described, "streaming": streaming,
             "params": params, "extra_params": extra, "result": result, "chunk": chunk, "declared": True}
 
 

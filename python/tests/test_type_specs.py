@@ -167,3 +167,22 @@ def test_cli_reports_an_import_failure_with_its_traceback():
     assert out["adapter"] == "broken_import_adapter.BrokenAdapter"
     assert out["error"]["type"] and "Traceback" in out["error"]["traceback"]
     assert "broken_import_adapter" in out["error"]["traceback"]
+
+
+class Documented(BaseAdapter):
+    @tool
+    def quote(self, sku: str) -> float:
+        """Price a product.
+
+        Args:
+            sku: the product code
+        """
+        return 1.0
+
+
+def test_docstring_descriptions_are_dedented_although_the_original_metadata_keeps_them_raw():
+    # ToolMetadata keeps the raw docstring (the original's shape); generated types must not carry its indentation.
+    assert "\n        Args:" in Documented.quote._tool_metadata.description
+    quote = describe_class(Documented, "x.Documented")["tools"][0]
+    assert quote["description"] == "Price a product.\n\nArgs:\n    sku: the product code"
+    assert quote["params"][0]["description"] == "the product code"
