@@ -267,7 +267,8 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     const { name, settings } = this.#host;
     if (returning) {
       task.requiredWorkerId = workerId;
-      this.#queue.unshift(task);
+      // Ahead of younger calls but behind older ones: calls taken back together keep their order.
+      this.#queue.putBack(task, (queued) => queued.seq > task.seq);
       return this.#waits(task);
     }
     if (this.waiting >= settings.poolMaxQueueSize) return this.#saturated(task);

@@ -3,8 +3,8 @@
 export interface TaskQueue<T> {
   readonly size: number;
   push(task: T): void;
-  /** Puts a task first (it waited longer than every queued one). */
-  unshift(task: T): void;
+  /** Puts back a task that left the queue: before the first queued task that `isYounger` says arrived after it. */
+  putBack(task: T, isYounger: (queued: T) => boolean): void;
   /** Removes a task wherever it is; false if it was not queued. */
   remove(task: T): boolean;
   /** The first task (in arrival order) that `accept` takes, removed from the queue. */
@@ -27,13 +27,14 @@ export class FifoTaskQueue<T> implements TaskQueue<T> {
     this.#items.add(task);
   }
 
-  unshift(task: T): void {
+  putBack(task: T, isYounger: (queued: T) => boolean): void {
     // Rebuilt: a Set keeps insertion order only. Rare (a call back from a worker), and the queue
     // is usually short when it happens.
-    const rest = [...this.#items];
+    const all = [...this.#items];
+    const at = all.findIndex(isYounger);
+    all.splice(at === -1 ? all.length : at, 0, task);
     this.#items.clear();
-    this.#items.add(task);
-    for (const t of rest) this.#items.add(t);
+    for (const t of all) this.#items.add(t);
   }
 
   remove(task: T): boolean {

@@ -91,4 +91,20 @@ describe('FifoTaskQueue', () => {
     queue.push({ name: 'c' });
     expect(names(queue.drain())).toEqual(['c']);
   });
+
+  it.each([
+    ['before every younger one', 'c', ['a', 'c', 'd', 'e']],
+    ['first when all are younger', 'a', ['a', 'c', 'd', 'e']],
+    ['last when none is younger', 'f', ['c', 'd', 'e', 'f']],
+  ])('putBack places a returning item %s', (_label, name, order) => {
+    const { queue } = queueOf(...order.filter((n) => n !== name));
+    queue.putBack({ name }, (queued) => queued.name > name);
+    expect(names(queue.drain())).toEqual(order);
+  });
+
+  it('putBack keeps the order of items taken back one after another, in any order', () => {
+    const { queue } = queueOf('e', 'f');
+    for (const name of ['c', 'a', 'd', 'b']) queue.putBack({ name }, (queued) => queued.name > name);
+    expect(names(queue.drain())).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
 });
