@@ -1,6 +1,7 @@
 /** Public entry point of the `snakepit` package. */
 export { Snakepit, getDefaultInstance, setDefaultInstance, DEFAULT_CANCEL_GRACE_MS } from './snakepit.js';
 export type { ExecuteOptions, ChunkInfo, StartOptions, RunAsScriptOptions } from './snakepit.js';
+export type { MapOptions, MapCallOptions, SettleMapOptions, MapProgress, MapMode } from './pool/map-options.js';
 export type { CleanupResult, ScriptModeOptions } from './script-mode.js';
 export type { ReapReport } from './process/reaper.js';
 export { execute, stream, executeStream, session, registerTool, stats, listWorkers } from './module-calls.js';

@@ -5,7 +5,7 @@ import { blockedWorkers } from '../host-tools/call-chain.js';
 import type { ResolvedPoolConfig } from '../config/index.js';
 import { PoolError, TimeoutError } from '../errors.js';
 import { PoolCircuit } from '../resilience/pool-circuit.js';
-import type { ToolSpec } from '../transport/types.js';
+import type { BatchCall, ToolSpec } from '../transport/types.js';
 import type { Worker, WorkerExit } from '../worker/worker.js';
 import { CallRecord, type CallRates, type ToolDurations } from './call-window.js';
 import { workerCapacity } from './capacity.js';
@@ -140,22 +140,28 @@ export class Pool extends EventEmitter<PoolEvents> {
     return this.#call(tool, args, options, onChunk) as Promise<void>;
   }
 
-  #call(tool: string, args: Record<string, unknown>, options: CallOptions, onChunk: ChunkHandler | undefined): Promise<unknown> {
+  /** Runs one batch of `sp.map` (src/pool/map.ts): many inputs of `tool` in one call, a task like any other. */
+  batch(tool: string, batch: BatchCall, options: CallOptions): Promise<unknown> {
+    return this.#call(tool, {}, options, undefined, batch);
+  }
+
+  #call(tool: string, args: Record<string, unknown>, options: CallOptions, onChunk: ChunkHandler | undefined, batch?: BatchCall): Promise<unknown> {
     const timeoutMs = options.timeoutMs ?? (onChunk ? this.config.defaultStreamTimeoutMs : this.config.defaultTimeoutMs);
     const task = new Task(tool, args, options, onChunk, timeoutMs, this.#dispatcher);
+    task.batch = batch;
     if (task.flow) task.flow.onHeld = this.#onStreamHeld;
     task.blockedWorkers = blockedWorkers();
     // Telemetry and the circuit breaker watch the call; an open circuit fails it here.
     this.#circuit.attach(task, this.#options.services.observeCall?.(this.name, task));
     if (task.settled) return task.promise;
-    const refused = this.#refusal(tool) ?? (this.config.validateArgs ? checkToolArgs(this.tools(), tool, args, this.name) : undefined);
+    const refused = this.refusal(tool) ?? (this.config.validateArgs && !batch ? checkToolArgs(this.tools(), tool, args, this.name) : undefined);
     if (refused) task.fail(refused);
     else this.#dispatcher.admit(task);
     return task.promise;
   }
 
   /** Why a call to `tool` cannot be taken at all (pool not running, no such tool), else undefined. */
-  #refusal(tool: string): Error | undefined {
+  refusal(tool: string): Error | undefined {
     if (this.#state !== 'ready') {
       const code = this.#state === 'stopping' || this.#state === 'stopped' ? 'pool_stopped' : 'pool_not_started';
       return new PoolError(`Pool ${this.name} is ${this.#state}`, code, { pool: this.name });
