@@ -65,7 +65,7 @@ const schema = z.object({
   mode: expecting(z.enum(['fail', 'settle']), "'fail' or 'settle'").default('fail'),
   concurrency: positiveInt.optional(),
   timeoutMs: expecting(z.number().positive(), 'a number > 0').optional(),
-  onProgress: expecting(z.custom<(p: MapProgress) => void>((v) => typeof v === 'function'), 'a function').optional(),
+  onProgress: z.custom<(p: MapProgress) => void>((v) => typeof v === 'function', { params: { expected: 'a function' } }).optional(),
 });
 
 /** Checks the map's own options (`invalid_argument`, naming the field, the expectation and the value) and splits off each chunk's call options. */
