@@ -4,7 +4,7 @@ export type { ExecuteOptions, ChunkInfo, StartOptions, RunAsScriptOptions } from
 export type { MapOptions, MapCallOptions, SettleMapOptions, MapProgress, MapMode } from './pool/map-options.js';
 export type { CleanupResult, ScriptModeOptions } from './script-mode.js';
 export type { ReapReport } from './process/reaper.js';
-export { execute, stream, executeStream, session, registerTool, stats, listWorkers } from './module-calls.js';
+export { execute, stream, executeStream, map, mapIterable, session, registerTool, stats, listWorkers } from './module-calls.js';
 export { Session, SessionState, type SessionCallOptions, type SessionOptions } from './session/session.js';
 export type { SessionStore, SessionRecord, SessionStats } from './session/session-store.js';
 export type { HostToolFn, HostToolContext, HostToolParameter, HostToolSpec, RegisterToolOptions } from './host-tools/host-tool.js';
