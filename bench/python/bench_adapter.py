@@ -13,3 +13,10 @@ class BenchAdapter(BaseAdapter):
     def stamped(self, n: int = 1000):
         for i in range(n):
             yield {"i": i, "t": time.time_ns()}
+
+    @tool(description="Busy for `us` microseconds (CPU, not sleep), then return the value")
+    def spin(self, us: float = 100, value=None):
+        end = time.perf_counter() + us / 1e6
+        while time.perf_counter() < end:
+            pass
+        return value

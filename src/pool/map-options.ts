@@ -19,7 +19,7 @@ export interface MapOptions extends Omit<CallOptions, 'timeoutMs'> {
   /**
    * Inputs per chunk: each chunk is one frame (or gRPC message) and one pool call, whose inputs Python
    * runs back to back. `'auto'` starts at 1 and grows (×4 per chunk) towards chunks of about 20 ms of
-   * Python time, at most 4096 inputs or 1 MiB (measured from the first input), and smaller near the end
+   * Python time, at most 16384 inputs or 1 MiB (measured from the first input), and smaller near the end
    * so that every worker gets a share (guides/map.md, "Chunk size"). @default 'auto'
    */
   chunkSize?: number | 'auto';
