@@ -62,7 +62,7 @@ export const mapSection: Section = {
     }
     const rate = (rounds: Round[]) => median(rounds.map((r) => r.rate));
     const cpu = (rounds: Round[]) => median(rounds.map((r) => r.cpuUs));
-    const what = `map of ${ITEMS / 1000}k tiny items, ${POOL_SIZE} workers, chunkSize auto`;
+    const what = `map, ${ITEMS / 1000}k tiny items, ${POOL_SIZE} workers, auto chunks`;
     return [
       row(s, `${what} (pipe)`, 'items/s', 'raw pipe per call', rate(raw), rate(pipe), '>= 5'),
       row(s, `${what} (grpc)`, 'items/s', 'raw pipe per call', rate(raw), rate(grpc)),

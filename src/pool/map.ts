@@ -18,6 +18,7 @@ import { ChunkSizer } from './chunk-sizer.js';
 import { inputArray, resolveMapOptions, type MapCallOptions, type MapProgress, type ResolvedMapOptions } from './map-options.js';
 import type { Pool } from './pool.js';
 import { newCorrelationId, type CallOptions } from './task.js';
+import { checkToolArgs } from '../typed/validate-args.js';
 
 /** An input without a result yet. */
 const PENDING = Symbol('pending');
@@ -26,7 +27,10 @@ const FAILED = Symbol('failed');
 
 type Args = Record<string, unknown>;
 
-/** One chunk: its inputs from `start` on, as one pool call; `delivered` of them have a result so far. */
+/**
+ * One chunk, sent as one pool call: the inputs from `start` on (or at `indexes`, when inputs refused
+ * on the host are left out); `delivered` of them have a result so far.
+ */
 class MapChunk implements BatchCall {
   delivered = 0;
   readonly sentAt = performance.now();
@@ -34,9 +38,15 @@ class MapChunk implements BatchCall {
   constructor(
     readonly run: MapRun,
     readonly start: number,
+    readonly indexes: readonly number[] | undefined,
     readonly items: readonly Args[],
     readonly failFast: boolean,
   ) {}
+
+  /** The input index of the chunk's `k`-th input. */
+  index(k: number): number {
+    return this.indexes ? this.indexes[k]! : this.start + k;
+  }
 
   /** After a crash and a retry (idempotent calls), only the inputs still without a result go again. */
   inputs(): readonly Args[] {
@@ -68,6 +78,9 @@ export class MapRun {
   readonly #errors = new Map<number, Error>();
   readonly #userSignal: AbortSignal | undefined;
   readonly #onUserAbort = (): void => this.#fail(new AbortError(this.#userSignal?.reason, 'running'));
+  /** The inputs to send, by index, when some were refused on the host (`validateArgs`); else all, in order. */
+  #order: readonly number[] | undefined;
+  /** Position of the next input to send (in `#order`, or in the inputs). */
   #next = 0;
   #inFlight = 0;
   #chunks = 0;
@@ -127,16 +140,15 @@ export class MapRun {
   /** Results of `chunk` arrived: kept in place; the first error ends the map in fail mode. */
   delivered(chunk: MapChunk, values: readonly unknown[], errors: readonly (readonly [number, Error])[] | undefined): void {
     if (this.#settled) return;
-    const base = chunk.start + chunk.delivered;
-    const count = Math.min(values.length, chunk.items.length - chunk.delivered);
-    for (let i = 0; i < count; i++) this.#values[base + i] = values[i];
+    const first = chunk.delivered;
+    const count = Math.min(values.length, chunk.items.length - first);
+    for (let k = 0; k < count; k++) this.#values[chunk.index(first + k)] = values[k];
     let firstError: [number, Error] | undefined;
     for (const [at, error] of errors ?? []) {
       if (at >= count) continue;
-      firstError ??= [base + at, error];
-      this.#values[base + at] = FAILED;
-      this.#errors.set(base + at, error);
-      this.#failed++;
+      const index = chunk.index(first + at);
+      firstError ??= [index, error];
+      this.#refuse(index, error);
     }
     chunk.delivered += count;
     this.#done += count;
@@ -144,11 +156,45 @@ export class MapRun {
     this.#progressed();
   }
 
+  /** Input `index` failed with `error` (the caller counts it done). */
+  #refuse(index: number, error: Error): void {
+    this.#values[index] = FAILED;
+    this.#errors.set(index, error);
+    this.#failed++;
+  }
+
+  /**
+   * With `validateArgs`, inputs that do not fit the tool's parameters are refused on the host, as
+   * such a call would be: fail mode rejects the map, settle mode settles them and sends the rest.
+   */
+  #validate(): boolean {
+    const pool = this.#pool;
+    if (!pool.config.validateArgs) return true;
+    const tools = pool.tools();
+    const order: number[] = [];
+    for (let i = 0; i < this.#inputs.length; i++) {
+      const refused = checkToolArgs(tools, this.#tool, this.#inputs[i]!, pool.name);
+      if (refused === undefined) order.push(i);
+      else if (!this.#settle) {
+        this.#fail(withIndex(refused, i));
+        return false;
+      } else {
+        this.#refuse(i, refused);
+        this.#done++;
+      }
+    }
+    if (order.length < this.#inputs.length) this.#order = order;
+    return true;
+  }
+
   #start(): void {
     const refused = this.#pool.refusal(this.#tool);
     mapStarted(this.#meta, this.#inputs.length);
     if (refused) return this.#fail(refused);
     if (this.#userSignal?.aborted) return this.#onUserAbort();
+    if (!this.#validate()) return;
+    if (this.#failed > 0) this.#progressed();
+    if (this.#settled) return; // onProgress threw
     this.#userSignal?.addEventListener('abort', this.#onUserAbort, { once: true });
     this.#fill();
     this.#finishIfDone();
@@ -156,13 +202,17 @@ export class MapRun {
 
   /** Sends chunks while the window has room (and, iterating, while the loop is not too far behind). */
   #fill(): void {
-    const total = this.#inputs.length;
+    const order = this.#order;
+    const total = order?.length ?? this.#inputs.length;
     while (this.#failure === undefined && this.#inFlight < this.#window && this.#next < total) {
       const size = this.#sizer.next(total - this.#next, this.#window);
+      const [start, end] = [this.#next, this.#next + size];
       // An iterator holds results until its loop takes them: no more than the window's worth ahead.
-      if (this.#iterating && this.#next - this.#frontier >= 2 * this.#window * Math.max(size, this.#sizer.size)) return;
-      const chunk = new MapChunk(this, this.#next, this.#inputs.slice(this.#next, this.#next + size), !this.#settle);
-      this.#next += size;
+      if (this.#iterating && (order?.[start] ?? start) - this.#frontier >= 2 * this.#window * Math.max(size, this.#sizer.size)) return;
+      const indexes = order?.slice(start, end);
+      const items = indexes ? indexes.map((i) => this.#inputs[i]!) : this.#inputs.slice(start, end);
+      const chunk = new MapChunk(this, start, indexes, items, !this.#settle);
+      this.#next = end;
       this.#inFlight++;
       this.#chunks++;
       this.#pool.batch(this.#tool, chunk, this.#call).then(
@@ -180,15 +230,10 @@ export class MapRun {
     else {
       // A chunk that ended without all its results (a crash, a timeout; an ok end is Python's fault).
       error ??= new WorkerError(`Worker ended a batch of ${this.#tool} with ${missing} of its inputs without a result`, 'protocol_error', { tool: this.#tool });
-      const first = chunk.start + chunk.delivered;
-      if (!this.#settle) return this.#fail(withIndex(error, first));
-      for (let i = first; i < chunk.start + chunk.items.length; i++) {
-        this.#values[i] = FAILED;
-        this.#errors.set(i, error);
-      }
+      if (!this.#settle) return this.#fail(withIndex(error, chunk.index(chunk.delivered)));
+      for (let k = chunk.delivered; k < chunk.items.length; k++) this.#refuse(chunk.index(k), error);
       chunk.delivered = chunk.items.length;
       this.#done += missing;
-      this.#failed += missing;
       this.#progressed();
       if (this.#failure !== undefined) return;
     }
@@ -208,7 +253,7 @@ export class MapRun {
   }
 
   #finishIfDone(): void {
-    if (this.#settled || this.#failure !== undefined || this.#inFlight > 0 || this.#next < this.#inputs.length) return;
+    if (this.#settled || this.#failure !== undefined || this.#inFlight > 0 || this.#next < (this.#order?.length ?? this.#inputs.length)) return;
     this.#settled = true;
     this.#cleanup();
     mapStopped(this.#meta, this.#startedAt, this.#progress(), this.#chunks, undefined);

@@ -169,6 +169,17 @@ describe(`map (${TRANSPORT})`, () => {
     expect(got).toEqual([0, 1, 4, 9]);
   });
 
+  it('with validateArgs, inputs that do not fit the tool are refused on the host (settled, or the map rejects)', async () => {
+    ({ sp } = await startPool({ ...MAP, validateArgs: true }));
+    const inputs = [{ x: 1 }, { x: 'two' }, { x: 3 }, { y: 4 }];
+    const out = await sp.map('square', inputs, { mode: 'settle', chunkSize: 1 });
+    expect(out.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    expect((out[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'invalid_args', category: 'validation' });
+    expect(sp.stats().requests).toBe(2);
+    await expect(sp.map('square', inputs)).rejects.toMatchObject({ code: 'invalid_args', details: { index: 1 } });
+    expect(sp.stats().requests).toBe(2);
+  });
+
   it('bad options, bad inputs and an unknown tool reject before anything is sent', async () => {
     ({ sp } = await startPool(MAP));
     await expect(sp.map('square', xs(2), { chunkSize: 0 })).rejects.toMatchObject({ code: 'invalid_argument', details: { issues: [{ path: 'chunkSize' }] } });
