@@ -45,6 +45,10 @@ def run_batch(runner: Any, call: Any, fn: Optional[Callable[..., Any]], route: O
     Raises ``ToolCancelledError`` (after sending what finished) when the batch is cancelled.
     """
     batch: Batch = call.batch
+    if type(batch.items) is not list:
+        err = wire_errors.invalid_args(TypeError(f"a batch's items must be an array, got {type(batch.items).__name__}"))
+        call.failed = err
+        return call.out.error(call, err)
     ctx, out, item = call.ctx, call.out, runner.item
     fail_fast = batch.fail_fast
     values: List[Any] = []

@@ -103,6 +103,13 @@ def test_async_and_generator_tools(spawn):
     assert results(frames)[0] == [[], [0], [0, 1]]
 
 
+def test_items_that_are_not_an_array_fail_the_batch(spawn):
+    w = spawn(MAP)
+    w.ready()
+    frames, last = run_batch(w, "square", {"x": 1})
+    assert frames == [] and last["t"] == "error" and last["error"]["code"] == "invalid_args"
+
+
 def test_unknown_tool_fails_the_batch(spawn):
     w = spawn(MAP)
     w.ready()

@@ -97,6 +97,16 @@ describe(`map (${TRANSPORT})`, () => {
     expect(await sp.execute('seen_inputs')).toEqual(xs(7).map(({ x }) => x + 13));
   });
 
+  it('thread profile: the chunks of one worker run side by side, results still in input order', async () => {
+    ({ sp } = await startPool({ ...MAP, workerProfile: 'thread', threadsPerWorker: 4, requireThreadSafeAdapter: false }));
+    const out = await sp.map('overlapping', xs(8, { ms: 100 }), { chunkSize: 2 });
+    expect(out).toEqual(xs(8).map(({ x }) => x));
+    // The window is the worker's four slots: its four chunks ran at once, one input each at a time.
+    const peak = (await sp.execute('peak_active')) as number;
+    expect(peak).toBeGreaterThanOrEqual(2);
+    expect(peak).toBeLessThanOrEqual(4);
+  });
+
   it("a session's map runs on the session's worker, with its session id", async () => {
     ({ sp } = await startPool({ ...MAP, poolSize: 2 }));
     const session = sp.session('map-user');

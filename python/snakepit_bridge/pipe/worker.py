@@ -49,9 +49,8 @@ def call_from_frame(frame: Dict[str, Any], out: Any, host: Any = None) -> Call:
     stream = bool(get("stream"))
     call = Call(call_id, get("tool"), get("args") or {}, stream, ctx, out,
                 restore if type(restore) is dict else None)
-    items = get("items")
-    if items is not None:  # a `batch` frame (sp.map)
-        call.batch = Batch(items if type(items) is list else [items], bool(get("fail_fast")))
+    if get("t") == "batch":  # sp.map: `items` in place of `args`
+        call.batch = Batch(get("items"), bool(get("fail_fast")))
     if stream:
         window = get("window")
         if type(window) is int and window > 0:
