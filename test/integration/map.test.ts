@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { AbortError, PythonValueError, ValidationError, type MapProgress, type Snakepit } from '../../src/index.js';
 import { startPool, TRANSPORT, waitForFullPool } from '../helpers/pool.js';
 import { recordTelemetry } from '../helpers/telemetry.js';
@@ -14,12 +14,9 @@ const xs = (n: number, extra: Record<string, unknown> = {}) => Array.from({ leng
 
 describe(`map (${TRANSPORT})`, () => {
   let sp: Snakepit | undefined;
-  let dir: string | undefined;
   afterEach(async () => {
     await sp?.stop();
     sp = undefined;
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    dir = undefined;
   });
 
   it('resolves with every result in input order, each chunk one call, spread over the workers', async () => {
@@ -87,7 +84,8 @@ describe(`map (${TRANSPORT})`, () => {
   });
 
   it('an idempotent map whose worker crashes sends only the inputs still without a result again', async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'sp-map-'));
+    const dir = mkdtempSync(path.join(tmpdir(), 'sp-map-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     ({ sp } = await startPool(MAP, { crashBarrier: { enabled: true, taintMs: 0 } }));
     const once = path.join(dir, 'crashed');
     const out = await sp.map('crash_at', xs(20, { at: 13, ms: 5, once }), { chunkSize: 10, idempotent: true });
