@@ -129,6 +129,7 @@ export class MapRun {
       next: () => this.#take(),
       return: (value?: unknown) => {
         this.#fail(new AbortError(new Error('map consumer stopped'), 'running'));
+        this.#frontier = this.#inputs.length; // later calls of next() end the loop
         this.#release();
         return Promise.resolve({ done: true, value });
       },
@@ -230,7 +231,8 @@ export class MapRun {
     else {
       // A chunk that ended without all its results (a crash, a timeout; an ok end is Python's fault).
       error ??= new WorkerError(`Worker ended a batch of ${this.#tool} with ${missing} of its inputs without a result`, 'protocol_error', { tool: this.#tool });
-      if (!this.#settle) return this.#fail(withIndex(error, chunk.index(chunk.delivered)));
+      // A pool that stopped takes no more chunks: the map cannot go on in either mode.
+      if (!this.#settle || (isSnakepitError(error) && error.code === 'pool_stopped')) return this.#fail(withIndex(error, chunk.index(chunk.delivered)));
       for (let k = chunk.delivered; k < chunk.items.length; k++) this.#refuse(chunk.index(k), error);
       chunk.delivered = chunk.items.length;
       this.#done += missing;

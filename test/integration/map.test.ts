@@ -155,11 +155,13 @@ describe(`map (${TRANSPORT})`, () => {
     for await (const square of sp.mapIterable<number>('square', xs(1_000))) got.push(square);
     expect(got).toEqual(xs(1_000).map(({ x }) => x * x));
     const early: unknown[] = [];
-    for await (const x of sp.mapIterable('slow', xs(100, { ms: 10 }), { chunkSize: 10 })) {
+    const iterator = sp.mapIterable('slow', xs(100, { ms: 10 }), { chunkSize: 10 });
+    for await (const x of iterator) {
       early.push(x);
       if (early.length === 3) break;
     }
     expect(early).toEqual([0, 1, 2]);
+    expect(await iterator.next()).toEqual({ done: true, value: undefined });
     await sp.pool().onIdle();
     expect(sp.stats().queued).toBe(0);
     const statuses: string[] = [];
@@ -186,6 +188,12 @@ describe(`map (${TRANSPORT})`, () => {
     expect(sp.stats().requests).toBe(2);
     await expect(sp.map('square', inputs)).rejects.toMatchObject({ code: 'invalid_args', details: { index: 1 } });
     expect(sp.stats().requests).toBe(2);
+  });
+
+  it('a pool stopped during a map rejects it with pool_stopped, in settle mode too', async () => {
+    ({ sp } = await startPool(MAP));
+    const mapped = sp.map('slow', xs(100, { ms: 20 }), { chunkSize: 5, mode: 'settle', onProgress: () => void sp!.stop({ timeoutMs: 5_000 }) });
+    await expect(mapped).rejects.toMatchObject({ code: 'pool_stopped' });
   });
 
   it('bad options, bad inputs and an unknown tool reject before anything is sent', async () => {
