@@ -15,6 +15,7 @@ import { dataPlaneSection } from './data-plane.js';
 import { quick, knobs, python, type Row, type Section } from './sections/common.js';
 import { grpcSection } from './sections/grpc.js';
 import { largeSection } from './sections/large.js';
+import { mapSection } from './sections/map.js';
 import { pipeSection } from './sections/pipe.js';
 import { pipeliningSection } from './sections/pipelining.js';
 import { remoteSection } from './sections/remote.js';
@@ -28,6 +29,7 @@ const SECTIONS: Section[] = [
   pipeliningSection,
   grpcSection,
   streamSection,
+  mapSection, // sp.map of 100k tiny items vs the raw pipe's per-call throughput
   largeSection, // the 64 MB tensor row goes in bench/sections/large.ts (`largePayloads`)
   dataPlaneSection, // 64 MiB tensor and 8 MiB bytes, inline vs zeroCopy, GB/s (bench/data-plane.ts)
   coldStartSection,

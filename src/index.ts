@@ -1,9 +1,10 @@
 /** Public entry point of the `snakepit` package. */
 export { Snakepit, getDefaultInstance, setDefaultInstance, DEFAULT_CANCEL_GRACE_MS } from './snakepit.js';
 export type { ExecuteOptions, ChunkInfo, StartOptions, RunAsScriptOptions } from './snakepit.js';
+export type { MapOptions, MapCallOptions, SettleMapOptions, MapProgress, MapMode } from './pool/map-options.js';
 export type { CleanupResult, ScriptModeOptions } from './script-mode.js';
 export type { ReapReport } from './process/reaper.js';
-export { execute, stream, executeStream, session, registerTool, stats, listWorkers } from './module-calls.js';
+export { execute, stream, executeStream, map, mapIterable, session, registerTool, stats, listWorkers } from './module-calls.js';
 export { Session, SessionState, type SessionCallOptions, type SessionOptions } from './session/session.js';
 export type { SessionStore, SessionRecord, SessionStats } from './session/session-store.js';
 export type { HostToolFn, HostToolContext, HostToolParameter, HostToolSpec, RegisterToolOptions } from './host-tools/host-tool.js';

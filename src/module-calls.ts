@@ -1,5 +1,6 @@
 /** Module-level calls on the default instance (set by `snakepit run` or the first `Snakepit.start()`). */
 import type { HostToolFn, RegisterToolOptions } from './host-tools/host-tool.js';
+import type { MapCallOptions, SettleMapOptions } from './pool/map-options.js';
 import type { Session, SessionOptions } from './session/session.js';
 import { getDefaultInstance, type ChunkInfo, type ExecuteOptions } from './snakepit.js';
 import type { CallChunk, CallRest, CallResult, DefaultPool, PoolName, PoolOptions, ResultFromGeneratedTypes, ResultTypeArgument, ToolArgs, ToolName } from './typed/registry.js';
@@ -31,6 +32,36 @@ export function executeStream<T extends ResultTypeArgument = ResultFromGenerated
 ): Promise<void>;
 export function executeStream(tool: string, args: Record<string, unknown>, onChunk: (chunk: unknown, info: ChunkInfo) => void, options?: ExecuteOptions): Promise<void> {
   return getDefaultInstance().executeStream(tool, args, onChunk, options);
+}
+
+/** `map` on the default instance. */
+export function map<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(
+  tool: K,
+  inputs: Iterable<ToolArgs<P, K>>,
+  options: PoolOptions<P, SettleMapOptions>,
+): Promise<PromiseSettledResult<CallResult<T, P, K>>[]>;
+export function map<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(
+  tool: K,
+  inputs: Iterable<ToolArgs<P, K>>,
+  options?: PoolOptions<P, MapCallOptions>,
+): Promise<CallResult<T, P, K>[]>;
+export function map(tool: string, inputs: Iterable<Record<string, unknown>>, options?: MapCallOptions): Promise<unknown[]> {
+  return getDefaultInstance().map(tool, inputs, options);
+}
+
+/** `mapIterable` on the default instance. */
+export function mapIterable<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(
+  tool: K,
+  inputs: Iterable<ToolArgs<P, K>>,
+  options: PoolOptions<P, SettleMapOptions>,
+): AsyncIterableIterator<PromiseSettledResult<CallResult<T, P, K>>>;
+export function mapIterable<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(
+  tool: K,
+  inputs: Iterable<ToolArgs<P, K>>,
+  options?: PoolOptions<P, MapCallOptions>,
+): AsyncIterableIterator<CallResult<T, P, K>>;
+export function mapIterable(tool: string, inputs: Iterable<Record<string, unknown>>, options?: MapCallOptions): AsyncIterableIterator<unknown> {
+  return getDefaultInstance().mapIterable(tool, inputs, options);
 }
 
 /** `session` on the default instance. */

@@ -10,6 +10,8 @@ import type { ResizeOutcome } from './pool/resizer.js';
 import { combineHealth, type InstanceHealth, type PoolHealth } from './pool/health.js';
 import { sumStats } from './pool/pool-types.js';
 import type { CallOptions, StreamCallOptions } from './pool/task.js';
+import { MapRun } from './pool/map.js';
+import type { MapCallOptions, SettleMapOptions } from './pool/map-options.js';
 import { liveProcessIds, openRun, ownRunIds, type OpenRun } from './process/live-processes.js';
 import { traceCleanup, traceReap } from './telemetry/cleanup-events.js';
 import { killLeftovers, reapDeadRuns, type ReapOptions, type ReapReport } from './process/reaper.js';
@@ -278,6 +280,33 @@ export class Snakepit {
     } catch (error) {
       throw withCallerStack(error, new Error());
     }
+  }
+
+  /**
+   * Runs `tool` once per input, batched: inputs go to Python in chunks (one call each, run back to back
+   * there) and the results come back in input order. `mode: 'settle'` resolves with a
+   * `PromiseSettledResult` per input instead of rejecting at the first failure (guides/map.md).
+   * @example const squares = await sp.map('square', [{ x: 1 }, { x: 2 }]) // [1, 4]
+   */
+  map<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(tool: K, inputs: Iterable<ToolArgs<P, K>>, options: PoolOptions<P, SettleMapOptions>): Promise<PromiseSettledResult<CallResult<T, P, K>>[]>;
+  map<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(tool: K, inputs: Iterable<ToolArgs<P, K>>, options?: PoolOptions<P, MapCallOptions>): Promise<CallResult<T, P, K>[]>;
+  async map(tool: string, inputs: Iterable<Record<string, unknown>>, options: MapCallOptions = {}): Promise<unknown[]> {
+    try {
+      return await new MapRun(this.#pool(options.pool), tool, inputs, options).all();
+    } catch (error) {
+      throw withCallerStack(error, new Error());
+    }
+  }
+
+  /**
+   * `map` as an async iterable: yields each result in input order as soon as it and those before it
+   * are in; chunks go out only as far ahead as the loop has taken. Leaving the loop cancels the rest.
+   * @example for await (const square of sp.mapIterable('square', inputs)) console.log(square)
+   */
+  mapIterable<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(tool: K, inputs: Iterable<ToolArgs<P, K>>, options: PoolOptions<P, SettleMapOptions>): AsyncIterableIterator<PromiseSettledResult<CallResult<T, P, K>>>;
+  mapIterable<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(tool: K, inputs: Iterable<ToolArgs<P, K>>, options?: PoolOptions<P, MapCallOptions>): AsyncIterableIterator<CallResult<T, P, K>>;
+  mapIterable(tool: string, inputs: Iterable<Record<string, unknown>>, options: MapCallOptions = {}): AsyncIterableIterator<unknown> {
+    return new MapRun(this.#pool(options.pool), tool, inputs, options).iterate();
   }
 
   /**

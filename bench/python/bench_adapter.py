@@ -24,3 +24,10 @@ class BenchAdapter(BaseAdapter):
                 while time.perf_counter_ns() < until:
                     pass
             yield {"i": i, "t": time.time_ns()}
+
+    @tool(description="Busy for `us` microseconds (CPU, not sleep), then return the value")
+    def spin(self, us: float = 100, value=None):
+        end = time.perf_counter() + us / 1e6
+        while time.perf_counter() < end:
+            pass
+        return value

@@ -5,7 +5,8 @@ A transport turns its wire format into a ``Call`` (pipe: ``pipe.worker``; gRPC:
 ``call.out``, an object with ``result(call, value)``, ``chunk(call, data, final,
 metadata)`` (``metadata``: the chunk's map, or None), ``end(call)`` and
 ``error(call, err_map)``; ``chunk`` may raise ``StreamAborted`` when the stream cannot
-go on (its error is already out).
+go on (its error is already out). A batch's sink also has ``items(call, values, errors)``
+(``batch.py``): the next results in input order, ``errors`` as ``[index in values, err_map]``.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class Call:
     pipe ``session_cleanup`` job, whose ``args`` hold ``session_id``.
     """
 
-    __slots__ = ("id", "tool", "args", "stream", "ctx", "cancel_hook", "out", "restore", "flow", "failed")
+    __slots__ = ("id", "tool", "args", "stream", "ctx", "cancel_hook", "out", "restore", "flow", "failed", "batch")
 
     def __init__(self, call_id: Any, tool: Any, args: Dict[str, Any], stream: bool,
                  ctx: SessionContext, out: Any, restore: Optional[Dict[str, Any]] = None) -> None:
@@ -50,6 +51,8 @@ class Call:
         self.flow: Optional[StreamCredit] = None
         # The error map the call was answered with, if it failed (for the bridge's call events).
         self.failed: Optional[Dict[str, Any]] = None
+        # A batch (``sp.map``): many inputs of ``tool`` run back to back (``batch.Batch``); None for a call.
+        self.batch: Any = None
 
     def cancel(self) -> None:
         """Mark cancelled (seen by polling tools and generators), cancel the task if any."""

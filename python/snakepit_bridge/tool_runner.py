@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, List, Optional
 from . import telemetry, wire_errors
 from .telemetry import call_events
 from .call import SESSION_CLEANUP, Call, StreamAborted
+from .batch import run_batch
 from .call_table import CallTable
 from .errors import ToolCancelledError
 from .session_context import SessionContext
@@ -90,26 +91,14 @@ class ToolRunner:
                 return self._send_error(call, wire_errors.unknown_tool(call.tool, self.tools))
         try:
             self._set_context(ctx)
-            if route is not None:  # the adapter routes this name itself (its "not found" is its own)
-                result = route(tool_name=call.tool, arguments=call.args, context=ctx)
-            else:
-                try:
-                    result = fn(**call.args)
-                except TypeError as exc:
-                    # Only check binding on failure: free on the fast path, and a
-                    # TypeError raised inside the tool stays a python_error.
-                    if not _binds(fn, call.args):
-                        return self._send_error(call, wire_errors.invalid_args(exc))
-                    raise
-            if type(result) not in _PLAIN:  # the usual answer (a dict, a str...) skips these checks
-                if isinstance(result, types.GeneratorType):
-                    result = self._iterate_sync(call, result)
-                elif isinstance(result, types.AsyncGeneratorType):
-                    result = self._run_coroutine(call, self._iterate_async(call, result))
-                elif inspect.isawaitable(result):
-                    result = self._run_coroutine(call, result)
-                if result is _STREAMED:
-                    return None
+            if call.batch is not None:  # many inputs, back to back (sp.map)
+                return run_batch(self, call, fn, route)
+            try:
+                result = self.invoke(call, fn, route, call.args)
+            except _Unbound as exc:
+                return self._send_error(call, wire_errors.invalid_args(exc.error))
+            if result is _STREAMED:
+                return None
             if ctx.cancelled:  # finished anyway, but the host no longer wants it
                 return self._send_cancelled(call)
             call.out.result(call, result)
@@ -123,6 +112,48 @@ class ToolRunner:
             if ctx.cancelled:
                 return self._send_cancelled(call, exc)
             self._send_error(call, wire_errors.from_exception(exc))
+
+    def invoke(self, call: Call, fn: Optional[Callable[..., Any]], route: Optional[Callable[..., Any]],
+               args: Dict[str, Any]) -> Any:
+        """Run the tool once with ``args`` in ``call``'s context (set by the caller) and return its
+        value: a coroutine's result, a generator's items (a list, or ``_STREAMED`` once streamed).
+        Raises ``_Unbound`` when ``args`` do not bind to the tool's signature."""
+        if route is not None:  # the adapter routes this name itself (its "not found" is its own)
+            result = route(tool_name=call.tool, arguments=args, context=call.ctx)
+        else:
+            try:
+                result = fn(**args)  # type: ignore[misc]
+            except TypeError as exc:
+                # Only check binding on failure: free on the fast path, and a
+                # TypeError raised inside the tool stays a python_error.
+                if not _binds(fn, args):  # type: ignore[arg-type]
+                    raise _Unbound(exc) from exc
+                raise
+        if type(result) not in _PLAIN:  # the usual answer (a dict, a str...) skips these checks
+            if isinstance(result, types.GeneratorType):
+                result = self._iterate_sync(call, result)
+            elif isinstance(result, types.AsyncGeneratorType):
+                result = self._run_coroutine(call, self._iterate_async(call, result))
+            elif inspect.isawaitable(result):
+                result = self._run_coroutine(call, result)
+        return result
+
+    def item(self, call: Call, fn: Optional[Callable[..., Any]], route: Optional[Callable[..., Any]],
+             args: Any) -> "tuple[Any, Optional[Dict[str, Any]]]":
+        """One input of a batch: ``(value, None)`` or ``(None, error map)``; raises
+        ``ToolCancelledError`` once the batch is cancelled (the rest must not run)."""
+        if type(args) is not dict:
+            return None, wire_errors.invalid_args(TypeError(f"an input must be a map of arguments, got {type(args).__name__}"))
+        try:
+            return self.invoke(call, fn, route, args), None
+        except _Unbound as exc:
+            return None, wire_errors.invalid_args(exc.error)
+        except _CANCELLED:
+            raise ToolCancelledError() from None
+        except Exception as exc:
+            if call.ctx.cancelled:
+                raise ToolCancelledError() from exc
+            return None, wire_errors.from_exception(exc)
 
     # -- session hooks ----------------------------------------------------------
 
@@ -242,6 +273,15 @@ class ToolRunner:
 
 
 _STREAMED = object()  # marker: the answer went out as chunks + end
+
+
+class _Unbound(Exception):
+    """The arguments do not bind to the tool's signature (``error``: the tool's TypeError)."""
+
+    def __init__(self, error: TypeError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
 _PLAIN = PLAIN_TYPES  # results that skip the generator/awaitable checks
 
 

@@ -5,7 +5,7 @@ import { blockedWorkers } from '../host-tools/call-chain.js';
 import type { ResolvedPoolConfig } from '../config/index.js';
 import { PoolError, TimeoutError } from '../errors.js';
 import { PoolCircuit } from '../resilience/pool-circuit.js';
-import type { ToolSpec } from '../transport/types.js';
+import type { BatchCall, ToolSpec } from '../transport/types.js';
 import type { Worker, WorkerExit } from '../worker/worker.js';
 import { CallRecord, type CallRates, type ToolDurations } from './call-window.js';
 import { workerCapacity } from './capacity.js';
@@ -164,23 +164,35 @@ export class Pool extends EventEmitter<PoolEvents> {
     return this.#call(tool, args, options, onChunk) as Promise<void>;
   }
 
-  #call(tool: string, args: Record<string, unknown>, options: CallOptions, onChunk: ChunkHandler | undefined): Promise<unknown> {
+  /** Runs one batch of `sp.map` (src/pool/map.ts): many inputs of `tool` in one call, a task like any other. */
+  batch(tool: string, batch: BatchCall, options: CallOptions): Promise<unknown> {
+    return this.#call(tool, {}, options, undefined, batch);
+  }
+
+  #call(tool: string, args: Record<string, unknown>, options: CallOptions, onChunk: ChunkHandler | undefined, batch?: BatchCall): Promise<unknown> {
     const task = new Task(tool, args, options, onChunk, callTimeoutMs(this.config, tool, options, onChunk !== undefined), this.#dispatcher);
+    task.batch = batch;
     if (task.flow) task.flow.onHeld = this.#onStreamHeld;
     task.blockedWorkers = blockedWorkers();
     // Telemetry and the circuit breaker watch the call; an open circuit fails it here.
     this.#circuit.attach(task, this.#options.services.observeCall?.(this.name, task));
     if (task.settled) return task.promise;
-    const refused = this.#refusal(tool, args);
+    // A batch's inputs were checked one by one by map (src/pool/map.ts).
+    const refused = this.refusal(tool) ?? (batch ? undefined : this.#argsError(tool, args));
     if (refused) task.fail(refused);
     else this.#dispatcher.admit(task);
     return task.promise;
   }
 
-  /** Why a call cannot be taken at all (pool not running, args not an object, no such tool, args not matching its types), else undefined. */
-  #refusal(tool: string, args: Record<string, unknown>): Error | undefined {
+  /** Why a call to `tool` cannot be taken at all (pool not running, no such tool), else undefined. */
+  refusal(tool: string): Error | undefined {
     if (this.#state !== 'ready') return this.#stateError();
-    return callArgsError(tool, args) ?? this.#tools.refuse(tool) ?? (this.config.validateArgs ? checkToolArgs(this.tools(), tool, args, this.name) : undefined);
+    return this.#tools.refuse(tool);
+  }
+
+  /** Why `args` do not fit `tool` (not an object, not matching its types with `validateArgs`), else undefined. */
+  #argsError(tool: string, args: Record<string, unknown>): Error | undefined {
+    return callArgsError(tool, args) ?? (this.config.validateArgs ? checkToolArgs(this.tools(), tool, args, this.name) : undefined);
   }
 
   /** Why the pool takes no calls or changes in its state (not started yet, stopping or stopped). */

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ResolvedPoolConfig } from '../config/index.js';
 import type { StreamFlow } from '../transport/stream-flow.js';
-import type { OutgoingCall } from '../transport/types.js';
+import type { BatchCall, OutgoingCall } from '../transport/types.js';
 import type { Worker } from '../worker/worker.js';
 
 /** Per-call options. */
@@ -145,6 +145,8 @@ export class Task implements OutgoingCall {
   restore: Record<string, unknown> | undefined;
   /** Told of chunks and of the settlement (telemetry, circuit breaker). */
   observer: CallObserver | undefined;
+  /** A batch of `sp.map` (many inputs of `tool` in one call); undefined for a call. */
+  batch: BatchCall | undefined;
   #resolve!: (value: unknown) => void;
   #reject!: (error: Error) => void;
   #callTimer: NodeJS.Timeout | undefined;

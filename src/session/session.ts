@@ -1,6 +1,7 @@
 /** A session: calls that share `session_context.session_id`, stick to one worker, and own state and host tools. */
 import type { HostTool, HostToolFn, HostToolSpec, RegisterToolOptions } from '../host-tools/host-tool.js';
 import type { ChunkInfo, ExecuteOptions, Snakepit } from '../snakepit.js';
+import type { MapCallOptions } from '../pool/map-options.js';
 import type { SessionRecord } from './session-store.js';
 import type { CallChunk, CallRest, CallResult, DefaultPool, ResultFromGeneratedTypes, ResultTypeArgument, ToolArgs, ToolName } from '../typed/registry.js';
 
@@ -15,6 +16,9 @@ export interface SessionOptions {
 
 /** Options of a call made through a session (the session id and pool are fixed). */
 export type SessionCallOptions = Omit<ExecuteOptions, 'sessionId' | 'pool'>;
+
+/** Options of a map made through a session (the session id and pool are fixed). */
+export type SessionMapOptions = Omit<MapCallOptions, 'sessionId' | 'pool'>;
 
 /** What the facade gives a session handle: its record, and the registry scoped to it. */
 export interface SessionBackend {
@@ -96,6 +100,20 @@ export class Session<P extends string = DefaultPool> {
     return this.sp.executeStream(tool, args, onChunk, this.#options(options));
   }
 
+  /** `sp.map` in this session: every chunk runs on the session's worker (guides/map.md). */
+  map<T extends ResultTypeArgument = ResultFromGeneratedTypes, K extends ToolName<P> = ToolName<P>>(tool: K, inputs: Iterable<ToolArgs<P, K>>, options: SessionMapOptions & { mode: 'settle' }): Promise<PromiseSettledResult<CallResult<T, P, K>>[]>;
+  map<T extends ResultTypeArgument = ResultFromGeneratedTypes, K extends ToolName<P> = ToolName<P>>(tool: K, inputs: Iterable<ToolArgs<P, K>>, options?: SessionMapOptions): Promise<CallResult<T, P, K>[]>;
+  map(tool: string, inputs: Iterable<Record<string, unknown>>, options: SessionMapOptions = {}): Promise<unknown[]> {
+    return this.sp.map(tool, inputs, this.#options(options));
+  }
+
+  /** `sp.mapIterable` in this session. */
+  mapIterable<T extends ResultTypeArgument = ResultFromGeneratedTypes, K extends ToolName<P> = ToolName<P>>(tool: K, inputs: Iterable<ToolArgs<P, K>>, options: SessionMapOptions & { mode: 'settle' }): AsyncIterableIterator<PromiseSettledResult<CallResult<T, P, K>>>;
+  mapIterable<T extends ResultTypeArgument = ResultFromGeneratedTypes, K extends ToolName<P> = ToolName<P>>(tool: K, inputs: Iterable<ToolArgs<P, K>>, options?: SessionMapOptions): AsyncIterableIterator<CallResult<T, P, K>>;
+  mapIterable(tool: string, inputs: Iterable<Record<string, unknown>>, options: SessionMapOptions = {}): AsyncIterableIterator<unknown> {
+    return this.sp.mapIterable(tool, inputs, this.#options(options));
+  }
+
   /**
    * Registers a host tool of this session only. With `exposedToPython: true` (default false) the
    * session's Python calls may use it (`session_context.call_host_tool(name, ...)`); other
@@ -146,7 +164,7 @@ export class Session<P extends string = DefaultPool> {
     return this.backend.end();
   }
 
-  #options(options: SessionCallOptions): ExecuteOptions {
+  #options<O extends object>(options: O): O & { sessionId: string; pool?: string } {
     return { ...options, sessionId: this.id, ...(this.pool === undefined ? {} : { pool: this.pool }) };
   }
 }

@@ -20,6 +20,14 @@ type CallMeta = {
   stream: boolean;
   sessionId?: string | undefined;
 };
+/** A map's metadata (`sp.map`): its pool, tool, correlation id (shared by its chunks' calls) and mode. */
+type MapMeta = {
+  pool: string;
+  tool: string;
+  correlationId: string;
+  mode: 'fail' | 'settle';
+  sessionId?: string | undefined;
+};
 type WorkerMeta = {
   pool: string;
   workerId: string;
@@ -62,6 +70,12 @@ export interface HostEventMap {
   'snakepit.stream.opened': Ev<None, CallMeta>;
   'snakepit.stream.message': Ev<{ index: number }, CallMeta>;
   'snakepit.stream.closed': Ev<{ messages: number; durationMs: number }, CallMeta & { ok: boolean }>;
+  /** `sp.map` / `sp.mapIterable` began: `total` inputs. */
+  'snakepit.map.start': Ev<{ total: number; systemTime: number }, MapMeta>;
+  /** A map's results arrived (a chunk's inputs stream back as they finish): inputs with a result so far, failed ones, all. */
+  'snakepit.map.progress': Ev<{ done: number; failed: number; total: number }, MapMeta>;
+  /** The map ended: `ok` false when it rejected (fail mode, abort, a throwing `onProgress`) with `code`; `chunks` it sent. */
+  'snakepit.map.stop': Ev<{ durationMs: number; done: number; failed: number; chunks: number }, MapMeta & { ok: boolean; code: string | undefined }>;
   /** A heartbeat ping went out. */
   'snakepit.heartbeat.ping_sent': Ev<None, WorkerMeta>;
   /** Its pong came back after `latencyMs`. */
@@ -160,6 +174,9 @@ const HOST_EVENTS: readonly (keyof HostEventMap)[] = [
   'snakepit.stream.opened',
   'snakepit.stream.message',
   'snakepit.stream.closed',
+  'snakepit.map.start',
+  'snakepit.map.progress',
+  'snakepit.map.stop',
   'snakepit.heartbeat.ping_sent',
   'snakepit.heartbeat.pong_received',
   'snakepit.heartbeat.missed',

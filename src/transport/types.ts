@@ -64,6 +64,22 @@ export interface OutgoingCall {
   readonly restore: Record<string, unknown> | undefined;
   /** One streamed item, as Python yielded it; `metadata`: the chunk object's `.metadata` map, when it has one. */
   chunk(data: unknown, final: boolean, metadata?: Record<string, unknown>): void;
+  /** Set for a batch (`sp.map`): its inputs are sent instead of `args`. */
+  readonly batch?: BatchCall | undefined;
+}
+
+/**
+ * A batch (`sp.map`): many inputs of one tool sent as one call, which Python runs back to back.
+ * The transport sends `inputs()` instead of `args` and hands each group of results to `results()`,
+ * in input order; the call then ends as usual (`ended`), ok once every input has a result.
+ */
+export interface BatchCall {
+  /** The argument maps to send with this attempt, in order (after a crash, only those still without a result). */
+  inputs(): readonly Record<string, unknown>[];
+  /** The first failing input ends the batch (the inputs after it do not run). */
+  readonly failFast: boolean;
+  /** The next results: `values[i]`, or, for an input that failed, its error in `errors` (`[i, error]`). */
+  results(values: readonly unknown[], errors: readonly (readonly [number, Error])[] | undefined): void;
 }
 
 /** What a transport tells its worker: one event per call, as it ends. */

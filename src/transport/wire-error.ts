@@ -24,6 +24,11 @@ export function pythonErrorFromWire(error: WireError, tool?: string): PythonErro
   return new PythonError(message, { exceptionType: error.type, pythonTraceback: error.traceback ?? '', code, details });
 }
 
+/** A batch's failed inputs (`[index, error map]`, `sp.map`) as typed errors, each as a call of `tool` would fail. */
+export function itemErrorsFromWire(errors: readonly (readonly [number, WireError])[] | undefined, tool: string): [number, Error][] | undefined {
+  return errors?.length ? errors.map(([index, error]) => [index, pythonErrorFromWire(error, tool)]) : undefined;
+}
+
 /** A start-up failure (`fatal` frame) as a `WorkerError` carrying the Python traceback. */
 export function fatalErrorFromWire(error: WireError, workerId: string): WorkerError {
   const kept = keptFromFatal(error.code);

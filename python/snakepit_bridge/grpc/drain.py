@@ -39,7 +39,7 @@ REFUSED_HEADER = "x-snakepit-refused"
 REFUSED_DRAINING = "draining"
 SERVICE = "snakepit.bridge.v1.BridgeService"
 # Calls whose end the drain waits for.
-COUNTED = frozenset(("ExecuteTool", "ExecuteStreamingTool"))
+COUNTED = frozenset(("ExecuteTool", "ExecuteStreamingTool", "ExecuteBatch"))
 # Refused once draining: a host must not start work (or attach) on a worker that is leaving.
 REFUSED = COUNTED | {"Describe", "InitializeSession"}
 # After the wait, the server gets this long to send the last answers.

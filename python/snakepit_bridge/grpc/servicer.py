@@ -55,6 +55,7 @@ from ..core import WorkerCore
 from ..serialization import pack, unpack
 from ..session_context import SessionContext
 from ..shm import env_int
+from .batch_reply import BatchReply, batch_from_request
 from .host_stream import HostStreamServicer, host_for
 from .keepalive import server_options as keepalive_options
 from ..streaming import StreamCredit
@@ -178,6 +179,23 @@ class BridgeServicer(HostStreamServicer):
             return
         if request.window > 0:  # the host's consumer buffers: it grants credit as it takes chunks
             call.flow = StreamCredit(request.window)
+        yield from self._streamed(call, out)
+
+    def ExecuteBatch(self, request: Any, context: Any) -> Iterator[Any]:
+        """Many inputs of one tool, back to back (``batch.py``); results stream back like chunks."""
+        out = BatchReply(self.pb2, self.limit)
+        batch, err = batch_from_request(request)
+        call = None
+        if batch is not None:
+            call, err = self._new_call(request.call, context, out, False)
+        if call is None:
+            yield self.pb2.BatchResults(error=error_message(self.pb2, err))
+            return
+        call.batch = batch
+        yield from self._streamed(call, out)
+
+    def _streamed(self, call: Call, out: StreamReply) -> Iterator[Any]:
+        """Run a call whose answers are several messages (a stream, a batch) and yield them."""
         gate = self.gate
         if gate is None:  # process profile: in line with the unary calls on the main thread
             self.main_thread.submit(self._produce, call, False)  # type: ignore[union-attr]
@@ -319,7 +337,7 @@ class TokenInterceptor(grpc.ServerInterceptor):
                 break
         if method.endswith("/HostStream"):
             return self._deny_bidi
-        return self._deny_stream if method.endswith("/ExecuteStreamingTool") else self._deny_unary
+        return self._deny_stream if method.endswith(("/ExecuteStreamingTool", "/ExecuteBatch")) else self._deny_unary
 
 
 def reported_address(listen: str, port: int) -> str:

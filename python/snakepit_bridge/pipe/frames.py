@@ -31,6 +31,20 @@ class CallFrame(TypedDict, total=False):
     restore: Dict[str, Any]  # session state for on_session_restore
 
 
+class BatchFrame(TypedDict, total=False):
+    """Many inputs of one tool, run back to back (``batch.py``): a call's keys with ``items`` for ``args``."""
+    t: Literal["batch"]
+    id: int
+    tool: str
+    items: List[Dict[str, Any]]  # one argument map per input, in order
+    fail_fast: bool  # the first failing input ends the batch
+    session: Optional[str]
+    meta: Optional[Dict[str, Any]]
+    corr: str
+    traceparent: str
+    restore: Dict[str, Any]
+
+
 class CancelFrame(TypedDict):
     t: Literal["cancel"]
     id: int
@@ -80,7 +94,7 @@ class SessionCleanupFrame(TypedDict):
 
 
 INBOUND: Dict[str, type] = {
-    "call": CallFrame, "cancel": CancelFrame, "credit": CreditFrame, "ping": PingFrame,
+    "call": CallFrame, "batch": BatchFrame, "cancel": CancelFrame, "credit": CreditFrame, "ping": PingFrame,
     "shutdown": ShutdownFrame, "telemetry_control": TelemetryControlFrame,
     "host_reply": HostReplyFrame, "session_cleanup": SessionCleanupFrame, "recall": RecallFrame,
 }
@@ -120,6 +134,16 @@ class _ChunkKeys(TypedDict):
 
 class ChunkFrame(_ChunkKeys, total=False):
     metadata: Dict[str, Any]  # a chunk object's .metadata, when it has one
+
+
+class _ItemsKeys(TypedDict):
+    t: Literal["items"]
+    id: Any
+    values: List[Any]  # the next results of a batch, in input order (None where an input failed)
+
+
+class ItemsFrame(_ItemsKeys, total=False):
+    errors: List[List[Any]]  # [index in values, error map] of the inputs that failed; left out when none
 
 
 class EndFrame(TypedDict):
@@ -182,6 +206,12 @@ def chunk(call_id: Any, data: Any, final: bool, metadata: Optional[Dict[str, Any
     return {"t": "chunk", "id": call_id, "data": data, "final": final, "metadata": metadata}
 
 
+def items(call_id: Any, values: List[Any], errors: List[List[Any]]) -> ItemsFrame:
+    if not errors:
+        return {"t": "items", "id": call_id, "values": values}
+    return {"t": "items", "id": call_id, "values": values, "errors": errors}
+
+
 def end(call_id: Any) -> EndFrame:
     return {"t": "end", "id": call_id}
 
@@ -209,7 +239,7 @@ def host_request(request_id: int, call_id: Any, op: str, payload: Dict[str, Any]
 
 
 OUTBOUND: Dict[str, Callable[..., Dict[str, Any]]] = {
-    "ready": ready, "fatal": fatal, "result": result, "chunk": chunk, "end": end,
+    "ready": ready, "fatal": fatal, "result": result, "chunk": chunk, "items": items, "end": end,
     "error": error, "pong": pong, "telemetry": telemetry, "host": host_request, "recalled": recalled,
 }
 

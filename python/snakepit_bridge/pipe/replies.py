@@ -1,10 +1,11 @@
-"""The reply sink of pipe calls: a call's answers become ``result``/``chunk``/``end``/``error`` frames on fd 4."""
+"""The reply sink of pipe calls: a call's answers become ``result``/``chunk``/``items``/``end``/``error`` frames on fd 4."""
 from __future__ import annotations
 
 import threading
 from typing import Any, Dict, Optional
 
 from .. import telemetry, wire_errors
+from ..batch import encode_items
 from ..call import StreamAborted
 from . import frames
 from .framing import FrameWriter
@@ -72,6 +73,12 @@ class PipeReplies:
             writer.write_body(writer.encode(frames.error(call.id, wire_errors.unsendable(exc))))
             raise StreamAborted() from exc
         writer.write_body(body)
+
+    def items(self, call: Any, values: Any, errors: Any) -> None:
+        """A batch's next results (``batch.py``); never held: the batch's last frame is its ``end``."""
+        writer = self.writer
+        for body in encode_items(lambda v, e: writer.encode(frames.items(call.id, v, e)), values, errors):
+            writer.write_body(body)
 
     def end(self, call: Any) -> None:
         self._send(frames.end(call.id))

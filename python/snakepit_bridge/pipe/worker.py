@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict, Optional
 
 from .. import telemetry
+from ..batch import Batch
 from ..call import SESSION_CLEANUP, Call
 from ..core import WorkerCore
 from ..process import set_parent_death_signal
@@ -31,7 +32,7 @@ log = logging.getLogger("snakepit_bridge.server")
 
 
 def call_from_frame(frame: Dict[str, Any], out: Any, host: Any = None) -> Call:
-    """A ``Call`` from a ``call`` frame; ``host``: the channel for its host requests."""
+    """A ``Call`` from a ``call`` or ``batch`` frame; ``host``: the channel for its host requests."""
     get = frame.get
     call_id = get("id")
     meta = get("meta")
@@ -48,6 +49,8 @@ def call_from_frame(frame: Dict[str, Any], out: Any, host: Any = None) -> Call:
     stream = bool(get("stream"))
     call = Call(call_id, get("tool"), get("args") or {}, stream, ctx, out,
                 restore if type(restore) is dict else None)
+    if get("t") == "batch":  # sp.map: `items` in place of `args`
+        call.batch = Batch(get("items"), bool(get("fail_fast")))
     if stream:
         window = get("window")
         if type(window) is int and window > 0:
@@ -69,7 +72,7 @@ class PipeWorker:
     A route returns the ``Call`` to run, or None when the frame is fully handled.
     """
 
-    ROUTES = {"call": "_on_call", "host_reply": "_on_host_reply", "session_cleanup": "_on_session_cleanup"}
+    ROUTES = {"call": "_on_call", "batch": "_on_call", "host_reply": "_on_host_reply", "session_cleanup": "_on_session_cleanup"}
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.concurrency = args.max_concurrency

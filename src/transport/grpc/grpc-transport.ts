@@ -14,6 +14,7 @@ import { readyInfoFromDescribe, type DescribeMessage } from './describe.js';
 import { HostStream } from './host-stream.js';
 import { type ChunkMessage, CHUNKS_PER_MESSAGE, readChunkStream, streamWindow } from './chunk-stream.js';
 import { errorFromStatus, wireErrorFromInfo } from './status.js';
+import { readBatchResults } from './grpc-batch.js';
 import { checkTls } from './tls-probe.js';
 
 export interface GrpcTransportOptions {
@@ -62,6 +63,7 @@ interface LostConnection {
 const lostConnections = new WeakMap<object, LostConnection>();
 
 const noop = (): void => {};
+const NO_BYTES = Buffer.alloc(0);
 
 /** How long a call that lost its connection waits for the process exit to explain it. */
 const LOST_CALL_HOLD_MS = 2_000;
@@ -156,7 +158,8 @@ export class GrpcTransport implements Transport {
     let args: Buffer;
     let shmFiles: string[];
     try {
-      ({ body: args, shmFiles } = encodePayload(call.args, this.#payload));
+      // A batch's inputs travel in place of the arguments.
+      ({ body: args, shmFiles } = encodePayload(call.batch ? call.batch.inputs() : call.args, this.#payload));
     } catch (error) {
       this.#endLater(id, error as Error); // over maxPayloadBytes, or /dev/shm full: nothing was sent
       return id;
@@ -164,7 +167,7 @@ export class GrpcTransport implements Transport {
     const message = {
       call_id: id,
       tool_name: call.tool,
-      args,
+      args: call.batch ? NO_BYTES : args,
       session_id: call.sessionId ?? '',
       metadata: call.metadata === undefined ? Buffer.alloc(0) : encode(call.metadata),
       has_restore: call.restore !== undefined,
@@ -174,7 +177,7 @@ export class GrpcTransport implements Transport {
     };
     const metadata = this.#metadata(call.correlationId);
     const callOptions: grpc.CallOptions = call.deadlineMs === undefined ? {} : { deadline: Date.now() + call.deadlineMs };
-    const rpc = call.streaming ? 'ExecuteStreamingTool' : 'ExecuteTool';
+    const rpc = call.batch ? 'ExecuteBatch' : call.streaming ? 'ExecuteStreamingTool' : 'ExecuteTool';
     const fail = (error: grpc.ServiceError) => {
       if (!this.#pending.has(id)) return;
       const settle = () => this.#end(id, false, errorFromStatus(error, { workerId: this.#workerId, address: this.#address, rpc, timeoutMs: call.deadlineMs }));
@@ -182,6 +185,13 @@ export class GrpcTransport implements Transport {
       if (this.#processBound && error.code === grpc.status.UNAVAILABLE) setTimeout(settle, LOST_CALL_HOLD_MS).unref();
       else settle();
     };
+    if (call.batch) {
+      const request = { call: message, items: args, fail_fast: call.batch.failFast };
+      const rpcCall = this.#client.ExecuteBatch!(request, metadata, callOptions);
+      readBatchResults(rpcCall, call.tool, call.batch, { ended: (ok, outcome) => this.#end(id, ok, outcome), failed: fail });
+      this.#pending.set(id, { call: rpcCall, shmFiles });
+      return id;
+    }
     if (!call.streaming) {
       const rpcCall = this.#client.ExecuteTool!(message, metadata, callOptions, (error: grpc.ServiceError | null, response: OutcomeMessage) => {
         if (error) return fail(error);

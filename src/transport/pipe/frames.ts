@@ -22,6 +22,19 @@ export type HostFrame =
       /** Flow control: chunks Python may send beyond those granted by `credit` frames. */
       window?: number;
     }
+  | {
+      /** Many inputs of one tool, run back to back (`sp.map`): a call's keys with `items` for `args`. */
+      t: 'batch';
+      id: number;
+      tool: string;
+      items: readonly Record<string, unknown>[];
+      /** The first failing input ends the batch. */
+      fail_fast: boolean;
+      session: string | null;
+      meta: Record<string, unknown> | null;
+      corr: string | null;
+      restore?: Record<string, unknown>;
+    }
   | { t: 'cancel'; id: number }
   /** Takes back a call sent but not started (another worker is free). */
   | { t: 'recall'; id: number }
@@ -38,6 +51,8 @@ export type WorkerFrame =
   | { t: 'fatal'; error: WireError }
   | { t: 'result'; id: number; value: unknown }
   | { t: 'chunk'; id: number; data: unknown; final: boolean; metadata?: Record<string, unknown> }
+  /** A batch's next results in input order; `errors`: `[index in values, error map]` of the inputs that failed. */
+  | { t: 'items'; id: number; values: unknown[]; errors?: [number, WireError][] }
   | { t: 'end'; id: number }
   | { t: 'error'; id: number; error: WireError }
   | { t: 'pong'; id: number }
@@ -61,6 +76,7 @@ export type WorkerFrame =
 // Records keyed by the unions' tags: adding a frame to a union without listing it here fails to compile.
 const HOST_FRAMES: Record<HostFrame['t'], true> = {
   call: true,
+  batch: true,
   cancel: true,
   recall: true,
   credit: true,
@@ -75,6 +91,7 @@ const WORKER_FRAMES: Record<WorkerFrame['t'], true> = {
   fatal: true,
   result: true,
   chunk: true,
+  items: true,
   end: true,
   error: true,
   pong: true,

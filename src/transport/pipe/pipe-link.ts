@@ -128,6 +128,7 @@ export class PipeLink {
         return;
       case 'result':
       case 'chunk':
+      case 'items':
       case 'end':
       case 'error':
       case 'pong':

@@ -4,8 +4,8 @@ import type { TelemetryControl } from '../../telemetry/python-events.js';
 import { encodePayload, type PayloadOptions } from '../codec.js';
 import { removeShm } from '../shm.js';
 import { creditLink } from '../stream-flow.js';
-import type { HostRequest, HostRequestHandler, OutgoingCall, ReadyInfo, Transport, TransportEvents } from '../types.js';
-import { pythonErrorFromWire, wireErrorFromError } from '../wire-error.js';
+import type { BatchCall, HostRequest, HostRequestHandler, OutgoingCall, ReadyInfo, Transport, TransportEvents } from '../types.js';
+import { itemErrorsFromWire, pythonErrorFromWire, wireErrorFromError } from '../wire-error.js';
 import type { HostFrame, WorkerFrame } from './frames.js';
 import type { CallFrame, PipeLink } from './pipe-link.js';
 
@@ -55,7 +55,7 @@ export class PipeTransport implements Transport {
       this.#endLater(id, failure);
       return id;
     }
-    const frame: HostFrame = {
+    const frame: HostFrame = call.batch ? batchFrame(id, call, call.batch) : {
       t: 'call',
       id,
       tool: call.tool,
@@ -172,6 +172,11 @@ export class PipeTransport implements Transport {
       case 'chunk':
         this.#pending.get(frame.id)?.call.chunk(frame.data, frame.final, frame.metadata);
         return;
+      case 'items': {
+        const call = this.#pending.get(frame.id)?.call;
+        call?.batch?.results(frame.values, itemErrorsFromWire(frame.errors, call.tool));
+        return;
+      }
       case 'end':
         this.#end(frame.id, true, undefined);
         return;
@@ -225,6 +230,21 @@ export class PipeTransport implements Transport {
       (error: unknown) => this.#link.send({ t: 'host_reply', id: frame.id, error: wireErrorFromError(error) }),
     );
   }
+}
+
+/** A batch's frame (`sp.map`): its inputs in place of `args`; no stream, no window. */
+function batchFrame(id: number, call: OutgoingCall, batch: BatchCall): HostFrame {
+  return {
+    t: 'batch',
+    id,
+    tool: call.tool,
+    items: batch.inputs(),
+    fail_fast: batch.failFast,
+    session: call.sessionId ?? null,
+    meta: call.metadata ?? null,
+    corr: call.correlationId ?? null,
+    ...(call.restore === undefined ? {} : { restore: call.restore }),
+  };
 }
 
 const STATE_ACTIONS = new Set(['get_all', 'set', 'delete', 'clear']);

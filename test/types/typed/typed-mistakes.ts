@@ -21,5 +21,7 @@ export async function mistakes(): Promise<void> {
   for await (const sku of stream('restock', { skus: [] })) sku.toFixed(); // ✗ 2551 (a chunk is a string)
   (await sp.execute('find', { query: 'x' }))[0]?.tags.push(1); // ✗ 2345 (tags are strings)
   // #endregion mistakes
-  void [text, price, units];
+  await sp.map('add', [{ a: 1, b: 2 }, { a: 1 }]); // ✗ 2345 (an input without b)
+  const totals: string[] = await sp.map('quote', [{ sku: 'A-100' }]); // ✗ 2322 (the results are quotes)
+  void [text, price, units, totals];
 }
