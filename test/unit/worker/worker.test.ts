@@ -48,6 +48,8 @@ async function startWorker(owner: WorkerOwner, capacity = 1, pipelineDepth = 0):
     pool: 'unit',
     capacity,
     pipelineDepth,
+    // Far off: these tests count slots; a loaded machine must not make a running call "stalled".
+    pipelineStallMs: 60_000,
     startupTimeoutMs: 10_000,
     logger: new Logger('none'),
     owner,
