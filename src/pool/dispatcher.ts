@@ -12,6 +12,7 @@ import type { PoolStats } from './pool-types.js';
 import { place, placePinned, reentrantCandidates, type AffinityMode } from './scheduler.js';
 import { unknownWorkerError } from './worker-lookup.js';
 import { FifoTaskQueue } from './task-queue.js';
+import { WorkStealing } from './work-stealing.js';
 import type { Task, TaskHooks } from './task.js';
 import { callDequeued, callEnqueued, callQueueTimeout, poolSaturated } from '../telemetry/call-events.js';
 import { callFailed, callRetried } from '../telemetry/error-events.js';
@@ -76,11 +77,11 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
   /** Calls waiting out the backoff before their retry: counted as queued, failed with the queue. */
   readonly #backingOff = new Map<Task, NodeJS.Timeout>();
   readonly #host: DispatchHost;
-  /** Looks for stalled workers (`Worker.stalled`) while calls wait inside workers; off otherwise. */
-  #stallTimer: NodeJS.Timeout | undefined;
+  readonly #stealing: WorkStealing;
 
   constructor(host: DispatchHost) {
     this.#host = host;
+    this.#stealing = new WorkStealing(host);
   }
 
   /** Calls in the host queue, and those waiting for their retry. */
@@ -120,6 +121,9 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     const session = { pool: host.name, sessionId: task.sessionId };
     switch (placement.kind) {
       case 'run':
+        // Calls taken back together run again in the order they came: none overtakes an older one
+        // still on its way back, nor (coming back itself) one already back in the queue.
+        if (this.#stealing.oldestOnTheWay() < task.seq || (returning && this.#queueHasOlder(task))) return this.#enqueue(task, task.workerId, returning);
         // A call that would wait inside a busy worker counts against the queue's limit too.
         if (!returning && !placement.worker.hasFreeSlot && this.waiting >= host.settings.poolMaxQueueSize) return this.#saturated(task);
         return this.#run(task, placement.worker);
@@ -137,6 +141,11 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     }
   }
 
+  #queueHasOlder(task: Task): boolean {
+    for (const queued of this.#queue.values()) if (queued.seq < task.seq) return true;
+    return false;
+  }
+
   #deadlock(task: Task, workerId: string | undefined): void {
     const details = { pool: this.#host.name, tool: task.tool, ...(workerId === undefined ? {} : { workerId }) };
     this.#fail(task, new PoolError(`Call to ${task.tool} from a host tool would wait for the worker that waits for that host tool (pool ${this.#host.name})`, 'reentrant_deadlock', details));
@@ -146,9 +155,11 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
   drainTo(worker: Worker): void {
     if (this.#queue.size === 0) return;
     const onlyChosen = !this.#host.untainted(this.#host.workers()).includes(worker);
+    const before = this.#stealing.oldestOnTheWay(); // younger calls wait for those coming back
     while (worker.available && this.#queue.size > 0) {
       const task = this.#queue.takeFirst(
         (t) =>
+          t.seq < before &&
           (onlyChosen ? t.workerId === worker.id : t.requiredWorkerId === undefined || t.requiredWorkerId === worker.id) &&
           (!t.blockedWorkers?.has(worker) || worker.hasFreeSlot),
       );
@@ -168,7 +179,7 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     else this.#failed(task, worker, toError(outcome));
     this.#host.recycleIfDue(worker);
     this.drainTo(worker);
-    this.#balance(worker);
+    this.#stealing.balance(worker, this.#queue.size === 0);
     this.#host.checkIdle();
   }
 
@@ -185,8 +196,12 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     const task = call as Task;
     this.counters.requests--; // it never ran there: its send was no request
     if (task.restore !== undefined) this.#host.sessionRestoreLost(task.sessionId as string, worker);
+    this.#stealing.returned(task);
     task.leaveWorker();
-    if (!task.settled) this.admit(task, true);
+    if (task.settled) return;
+    this.admit(task, true);
+    // Calls held back while this older one was on its way may go now.
+    if (this.#queue.size > 0) for (const w of this.#host.workers()) this.drainTo(w);
   }
 
   /**
@@ -220,7 +235,7 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
   handOver(old: Worker, fresh: Worker): void {
     for (const [session, workerId] of this.#sessions) if (workerId === old.id) this.#sessions.set(session, fresh.id);
     for (const task of this.#queue.values()) if (task.requiredWorkerId === old.id && task.workerId === undefined) task.requiredWorkerId = fresh.id;
-    this.#recallWaiting(old, true);
+    this.#stealing.recallWaiting(old, true);
     this.drainTo(fresh);
   }
 
@@ -289,12 +304,7 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
   /** The call starts waiting (in the queue, or inside a worker): its queue timeout runs, the event says so once. */
   #waits(task: Task): void {
     task.startQueueTimer(this.#host.settings.poolQueueTimeoutMs);
-    if (task.worker && !this.#stallTimer) {
-      // Calls wait inside a worker: check every `pipelineStallMs` that none waits behind a long call,
-      // also when no call ends anywhere to prompt it.
-      this.#stallTimer = setInterval(() => this.#checkStalls(), this.#host.settings.pipelineStallMs);
-      this.#stallTimer.unref();
-    }
+    if (task.worker) this.#stealing.watch();
     if (task.waitAnnounced) return;
     task.waitAnnounced = true;
     callEnqueued(this.#host.name, task, this.waiting);
@@ -324,66 +334,6 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     task.markRunning(worker, worker.call(task));
     if (startsNow) this.#starts(task, worker);
     else this.#waits(task);
-  }
-
-  /**
-   * Keeps waiting calls where they will run soonest: a worker left free with nothing queued takes
-   * back the oldest calls waiting inside other workers (one per free slot), and calls waiting behind
-   * a call that runs long are taken back (the worker takes no more meanwhile: `Worker.available`).
-   */
-  #balance(freed: Worker): void {
-    const workers = this.#host.workers();
-    if (this.#queue.size === 0 && freed.hasFreeSlot) {
-      let free = freed.capacity - freed.inflight;
-      while (free-- > 0) {
-        let oldest: { worker: Worker; task: Task; id: number } | undefined;
-        for (const worker of workers) {
-          if (worker === freed) continue;
-          for (const [id, call] of worker.waiting()) {
-            const task = call as Task;
-            if (!this.#movable(task)) continue;
-            if (!oldest || task.seq < oldest.task.seq) oldest = { worker, task, id };
-            break; // the first movable one of each worker is its oldest
-          }
-        }
-        if (!oldest) break;
-        this.#recall(oldest.worker, oldest.task, oldest.id);
-      }
-    }
-    this.#checkStalls();
-  }
-
-  /** Takes back what waits behind a long call; the timer stops once no call waits inside a worker. */
-  #checkStalls(): void {
-    let waiting = false;
-    for (const worker of this.#host.workers()) {
-      if (worker.waitingCount === 0) continue;
-      waiting = true;
-      if (worker.stalled) this.#recallWaiting(worker, false);
-    }
-    if (!waiting && this.#stallTimer) {
-      clearInterval(this.#stallTimer);
-      this.#stallTimer = undefined;
-    }
-  }
-
-  /** Takes back every call waiting inside `worker` (`pinned` too: its sessions moved). */
-  #recallWaiting(worker: Worker, pinned: boolean): void {
-    for (const [id, call] of worker.waiting()) {
-      const task = call as Task;
-      if (task.workerId !== undefined) continue; // the caller chose this worker
-      if (pinned ? !task.recalling && !task.settled : this.#movable(task)) this.#recall(worker, task, id);
-    }
-  }
-
-  /** A waiting call may go to another worker: not already on its way back, and bound to this one neither by strict affinity nor by the caller (`workerId`). */
-  #movable(task: Task): boolean {
-    return !task.recalling && !task.settled && task.workerId === undefined && (task.sessionId === undefined || this.#host.settings.affinity === 'prefer');
-  }
-
-  #recall(worker: Worker, task: Task, id: number): void {
-    task.recalling = true;
-    worker.recall(id);
   }
 
   /** The call failed on `worker`: run it again elsewhere when the crash barrier allows, else fail it. */

@@ -327,6 +327,32 @@ describe('Dispatcher', () => {
     expect(w.recalled).toEqual([7]);
   });
 
+  it('calls taken back together run again in arrival order, whatever order the answers come in', () => {
+    const w = new FakeWorker('stalled', 1, 4);
+    const { dispatcher, task, end } = setup([w]);
+    const [long, a, b, c] = [task(), task(), task(), task()];
+    for (const t of [long, a, b, c]) dispatcher.admit(t);
+    w.waitingCalls.push([2, a], [3, b], [4, c]);
+    w.stalled = true;
+    dispatcher.admit(task({ workerId: 'stalled' })); // a pinned call: it waits there and is never taken back
+    w.waitingCalls.push([5, w.sent.at(-1) as Task]);
+    end(w, long, true, 'done'); // an end looks for stalled workers: all unpinned waiting calls are asked back
+    expect(w.recalled).toEqual([2, 3, 4]);
+    w.stalled = false;
+    w.waitingCalls.length = 0;
+    const back = (t: Task) => {
+      w.inflight--;
+      dispatcher.callReturned(w as unknown as Worker, t);
+    };
+    const sentBefore = w.sent.length;
+    back(c); // the youngest answers first (gRPC recalls are separate RPCs): it waits for the older ones
+    back(a);
+    expect(w.sent.slice(sentBefore)).toEqual([a]);
+    back(b);
+    expect(w.sent.slice(sentBefore)).toEqual([a, b, c]);
+    expect(dispatcher.queued).toBe(0);
+  });
+
   it('a call waiting inside a worker keeps its queue timeout: it fails and is cancelled there, unless it started first', async () => {
     const w = new FakeWorker('w', 1, 4);
     const { dispatcher, task } = setup([w], {}, { poolQueueTimeoutMs: 300 });
