@@ -204,6 +204,14 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     if (this.#queue.size > 0) for (const w of this.#host.workers()) this.drainTo(w);
   }
 
+  /** A call asked back stays where it is (it had started): younger calls held for it may go. */
+  callKept(_worker: Worker, call: OutgoingCall): void {
+    const task = call as Task;
+    task.recalling = false;
+    this.#stealing.returned(task);
+    if (this.#queue.size > 0) for (const w of this.#host.workers()) this.drainTo(w);
+  }
+
   /**
    * Fails every waiting call with `error` (the pool stops, or became unhealthy): those in the queue,
    * those waiting for their retry, and those waiting inside workers (cancelled there: a call that has not started is let go at once).

@@ -81,7 +81,7 @@ export class WorkStealing {
     }
   }
 
-  /** `task` came back: it is no longer on its way. */
+  /** `task` came back, or stays where it was (it had started): it is no longer on its way. */
   returned(task: Task): void {
     this.#onTheWay.delete(task);
   }
@@ -90,7 +90,9 @@ export class WorkStealing {
   oldestOnTheWay(): number {
     let oldest = Infinity;
     for (const task of this.#onTheWay) {
-      if (!task.recalling || task.running || task.settled) this.#onTheWay.delete(task);
+      // Not `running`: the host's guess that a waiting call started (its predecessor ended) can be
+      // wrong for a call whose recall is out; its worker's answer is what counts.
+      if (!task.recalling || task.settled) this.#onTheWay.delete(task);
       else if (task.seq < oldest) oldest = task.seq;
     }
     return oldest;

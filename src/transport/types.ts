@@ -91,6 +91,8 @@ export interface TransportEvents {
   ended(id: number, ok: boolean, outcome: unknown): void;
   /** Call `id` was taken back before it started (`recall`): it is gone from the worker and will never end there. */
   returned(id: number): void;
+  /** Call `id`'s recall came too late: it had started (or the worker could not say) and runs on there. */
+  kept(id: number): void;
 }
 
 /** A request from Python to the host (docs/protocol.md, "Calls from Python to the host"). */

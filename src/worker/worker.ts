@@ -26,6 +26,8 @@ export interface WorkerOwner {
    * waiting. It never ran there, so it may run anywhere (no retry spent).
    */
   callReturned(worker: Worker, call: OutgoingCall): void;
+  /** `call` was asked back (`recall`) but stays on `worker`: it had started there. */
+  callKept(worker: Worker, call: OutgoingCall): void;
 }
 
 /** Everything needed to start one worker. */
@@ -119,7 +121,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       pool: this.pool,
       endpoint,
       process: this.#process,
-      events: { ended: (id, ok, outcome) => this.#ended(id, ok, outcome), returned: (id) => this.#returned(id) },
+      events: { ended: (id, ok, outcome) => this.#ended(id, ok, outcome), returned: (id) => this.#returned(id), kept: (id) => this.#kept(id) },
       hostRequests: answer ? (request) => answer(this, request) : undefined,
       hostServer: options.hostServer,
       startupTimeoutMs: options.startupTimeoutMs,
@@ -232,6 +234,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.inflight--;
     this.lastActiveAt = Date.now();
     if (this.state === 'busy' && this.inflight === 0) this.state = 'ready';
+  }
+
+  /** Call `id` was asked back too late: it stays (running, or about to). */
+  #kept(id: number): void {
+    const call = this.#calls.get(id);
+    if (call) this.#owner?.callKept(this, call);
   }
 
   /** Every call still waiting goes back to the owner (the worker is gone, or going): they never ran here. */

@@ -40,7 +40,7 @@ beforeAll(async () => {
 afterAll(() => server.forceShutdown());
 
 it('sends one setting at a time, in the order given', async () => {
-  const transport = new GrpcTransport({ workerId: 'w-order', address, connectTimeoutMs: 5_000 }, { ended: () => {}, returned: () => {} });
+  const transport = new GrpcTransport({ workerId: 'w-order', address, connectTimeoutMs: 5_000 }, { ended: () => {}, returned: () => {}, kept: () => {} });
   transport.ready.catch(() => {}); // Describe is unimplemented here: only the control RPCs matter
   const settings = [{ resourceIntervalMs: 0 }, { resourceIntervalMs: 50 }, { sampling: 0.5 }];
   const answers = await Promise.all(settings.map((s) => transport.configureTelemetry(s)));

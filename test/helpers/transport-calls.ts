@@ -17,8 +17,9 @@ export function outgoingCall(fields: Partial<OutgoingCall> & Pick<OutgoingCall, 
 }
 
 /** The events a transport reports to, and `call()` turning a sent call into a promise of its outcome. */
-export function transportCalls(): { events: TransportEvents; call(transport: Pick<Transport, 'call'>, call: OutgoingCall): Promise<unknown>; returned: number[] } {
+export function transportCalls(): { events: TransportEvents; call(transport: Pick<Transport, 'call'>, call: OutgoingCall): Promise<unknown>; returned: number[]; kept: number[] } {
   const returned: number[] = [];
+  const kept: number[] = [];
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   return {
     events: {
@@ -31,8 +32,12 @@ export function transportCalls(): { events: TransportEvents; call(transport: Pic
       returned(id) {
         returned.push(id);
       },
+      kept(id) {
+        kept.push(id);
+      },
     },
     returned,
+    kept,
     call(transport, call) {
       return new Promise((resolve, reject) => waiting.set(transport.call(call), { resolve, reject }));
     },

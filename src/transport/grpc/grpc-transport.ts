@@ -252,6 +252,7 @@ export class GrpcTransport implements Transport {
       // A worker that predates RecallTool (UNIMPLEMENTED), or no answer: the call runs on there.
       if (error || !response?.returned) {
         if (pending.held) this.#end(id, pending.held.ok, pending.held.outcome);
+        else this.#events.kept(id);
         return;
       }
       this.#pending.delete(id);

@@ -197,7 +197,10 @@ export class PipeTransport implements Transport {
       case 'pong':
         return this.#answered(frame.id);
       case 'recalled': {
-        if (!frame.returned) return; // it had started: it ends as usual
+        if (!frame.returned) {
+          if (this.#pending.has(frame.id)) this.#events.kept(frame.id); // it had started: it ends as usual
+          return;
+        }
         const pending = this.#pending.get(frame.id);
         if (!pending) return;
         this.#pending.delete(frame.id);

@@ -29,6 +29,7 @@ function recordingOwner() {
       returned.push(call.tool);
       waiters.splice(0).forEach((w) => w());
     },
+    callKept() {},
   };
   /** Resolves once `n` calls have ended. */
   const ended = async (n: number) => {
