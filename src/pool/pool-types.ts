@@ -83,6 +83,8 @@ export interface WorkerInfo {
   heartbeatAgeMs: number | null;
   /** Heartbeats missed in a row (0 after any pong). */
   missedHeartbeats: number;
+  /** How its process started: `'spawn'`, `'fork'` (from the pool's template), null for attached workers. */
+  startMode: 'spawn' | 'fork' | null;
 }
 
 export interface PoolEvents {
@@ -137,5 +139,6 @@ export function toInfo(w: Worker): WorkerInfo {
     lastHeartbeatAt,
     heartbeatAgeMs: lastHeartbeatAt === null ? null : Date.now() - lastHeartbeatAt,
     missedHeartbeats,
+    startMode: w.startMode,
   };
 }

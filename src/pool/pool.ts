@@ -61,7 +61,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.config = config;
     this.#options = options;
     const logger = options.services.logger;
-    this.#endpoints = new Endpoints(options.endpoints, this.name);
+    this.#endpoints = new Endpoints(options.endpoints, this.name, config, logger);
     this.#barrier = new CrashBarrier(options.crashBarrier);
     this.#circuit = new PoolCircuit(options.circuitBreaker, this.name);
     this.#health = new PoolHealthState(this.#size);
@@ -262,6 +262,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     // Calls already running get the same grace to finish before their workers are told to stop.
     await this.#drain(gracefulTimeoutMs);
     await Promise.all(this.#workers.map((w) => w.stop(gracefulTimeoutMs)));
+    await this.#endpoints.close(gracefulTimeoutMs);
     this.#state = 'stopped';
   }
 
@@ -328,7 +329,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     const { config } = this;
     try {
       const worker = await startPoolWorker(
-        { config, services: this.#options.services, capacity: workerCapacity(config), owner: this.#dispatcher },
+        { config, services: this.#options.services, capacity: workerCapacity(config), owner: this.#dispatcher, forks: this.#endpoints.forks },
         id,
         endpoint,
       );

@@ -3,6 +3,7 @@ import { PoolError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ResolvedPoolConfig } from '../config/index.js';
 import { Worker, type AttachedEndpoint, type SpawnedEndpoint, type WorkerOwner } from '../worker/worker.js';
+import { ForkLauncher } from './fork-launcher.js';
 import type { PoolOptions, PoolServices } from './pool-types.js';
 import { traceSpawn } from '../telemetry/pool-events.js';
 
@@ -13,15 +14,18 @@ export interface PoolWorkerSpec {
   /** Calls one worker runs at once (`workerCapacity(config)`). */
   capacity: number;
   owner: WorkerOwner;
+  /** `startMode: 'fork'`: forks spawned workers from the pool's template while it can. */
+  forks?: ForkLauncher | undefined;
 }
 
-/** Spawns (or attaches to) worker `id` and resolves once it is ready. */
+/** Spawns, forks or attaches to worker `id` and resolves once it is ready. */
 export function startPoolWorker(spec: PoolWorkerSpec, id: string, endpoint: SpawnedEndpoint | AttachedEndpoint): Promise<Worker> {
   const { config, services } = spec;
-  return traceSpawn(config.name, id, () =>
+  return traceSpawn(config.name, id, async () =>
     Worker.start({
       id,
       endpoint,
+      child: endpoint.kind === 'spawn' ? await spec.forks?.launch(id, spec.capacity) : undefined,
       startupTimeoutMs: config.poolStartupTimeoutMs,
       pool: config.name,
       capacity: spec.capacity,
@@ -71,14 +75,22 @@ export async function cleanupSessionOn(workers: readonly Worker[], sessionId: st
   );
 }
 
-/** Where a pool's workers come from: the spawn template, or the attached addresses no worker holds. */
+/** Where a pool's workers come from: the spawn template (forked, with `startMode: 'fork'`), or the attached addresses no worker holds. */
 export class Endpoints {
   readonly #inUse = new Set<string>();
+  /** The fork template's launcher (`startMode: 'fork'`, spawned workers). */
+  readonly forks: ForkLauncher | undefined;
 
   constructor(
     readonly source: PoolOptions['endpoints'],
     readonly pool: string,
-  ) {}
+    config: Pick<ResolvedPoolConfig, 'startMode' | 'poolStartupTimeoutMs'>,
+    logger: Logger,
+  ) {
+    if (source.kind === 'spawn' && config.startMode === 'fork') {
+      this.forks = new ForkLauncher({ pool, endpoint: source.template, startupTimeoutMs: config.poolStartupTimeoutMs, logger });
+    }
+  }
 
   /** The endpoint for the next worker; an attached address is held until `release`. */
   take(): SpawnedEndpoint | AttachedEndpoint {
@@ -92,5 +104,10 @@ export class Endpoints {
   /** Its worker failed to start or is gone. */
   release(endpoint: SpawnedEndpoint | AttachedEndpoint): void {
     if (endpoint.kind === 'attach') this.#inUse.delete(endpoint.address);
+  }
+
+  /** The pool stopped and so did its workers: the fork template goes too. */
+  async close(gracefulTimeoutMs: number): Promise<void> {
+    await this.forks?.stop(gracefulTimeoutMs);
   }
 }

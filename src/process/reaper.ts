@@ -40,8 +40,11 @@ export interface ReapOptions {
   logger?: Logger;
 }
 
-/** The worker entry point; a `--run-id` alone is too common a flag to trust without it. */
-const WORKER_MARKER = 'snakepit_bridge.server';
+/**
+ * The worker entry points (a forked worker's command line is its template's); a `--run-id` alone is
+ * too common a flag to trust without one of them.
+ */
+const WORKER_MARKERS = ['snakepit_bridge.server', 'snakepit_bridge.fork_template'];
 const POLL_MS = 50;
 
 interface Target {
@@ -187,7 +190,7 @@ function scanProcesses(proc: ProcReader, dir: string, liveRuns: Set<string>): Ta
   for (const pid of proc.pids()) {
     if (pid === process.pid || (me !== undefined && proc.uid(pid) !== me)) continue;
     const argv = proc.cmdline(pid);
-    if (!argv?.includes(WORKER_MARKER)) continue;
+    if (!argv || !WORKER_MARKERS.some((marker) => argv.includes(marker))) continue;
     const runId = extractRunId(argv);
     if (runId === undefined || !isRunId(runId) || liveRuns.has(runId)) continue;
     // A host that started after we listed the registry has its file by now (it writes it before
