@@ -101,6 +101,11 @@ export class ForkLauncher {
       if (isSnakepitError(error) && ADAPTER_FAILURES.has(error.code)) throw error;
       return this.#spawnFromNowOn('template_failed', `the fork template could not start: ${(error as Error).message}`);
     }
+    // Died since (its children with it): the next worker forks from a new one.
+    if (!template.alive) {
+      if (this.#template === started) [this.#template, this.#live] = [undefined, undefined];
+      return this.#current();
+    }
     const refused = template.readyInfo?.refused;
     if (!refused) return template;
     if (!this.#spawnReason) void template.stop(0);

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSnakepitError, type Snakepit } from '../../src/index.js';
+import { MAX_TEMPLATE_DEATHS } from '../../src/pool/fork-launcher.js';
 import { readRssMb, readWorkerMemoryMb } from '../../src/pool/lifecycle.js';
 import { linuxProc } from '../../src/process/proc.js';
 import { recordPath, registryDir, runtimeDir } from '../../src/process/registry.js';
@@ -145,6 +146,20 @@ describe("startMode: 'fork'", () => {
       [next, next],
     ]);
     expect(marks().filter(([hook]) => hook === 'preload').map(([, pid]) => Number(pid))).toEqual([template, next]);
+  });
+
+  it(`spawns from then on once its template died ${MAX_TEMPLATE_DEATHS} times`, async () => {
+    const sp = await forkPool({ poolSize: 1 });
+    for (let death = 1; death <= MAX_TEMPLATE_DEATHS; death++) {
+      const { preload_pid: template } = await sp.execute<Info>('info');
+      const exit = once(sp.pool(), 'worker:exit');
+      process.kill(template, 'SIGKILL');
+      await exit;
+      await waitForFullPool(sp, 1);
+    }
+    expect(sp.listWorkers().map((w) => w.startMode)).toEqual(['spawn']);
+    expect(instance!.logs.find((r) => r.context.spawnReason !== undefined)).toMatchObject({ level: 'warn', context: { spawnReason: 'template_died' } });
+    expect((await sp.execute<Info>('info')).ppid).toBe(process.pid);
   });
 
   it('spawns instead, saying why, when preload() started a thread (forking would be unsafe)', async () => {
