@@ -40,10 +40,17 @@ READ_FD, WRITE_FD = 3, 4
 
 
 def _import_worker_modules() -> None:
-    """What every worker imports, imported once here: the children skip it. Not gRPC: grpcio
-    starts threads of its own and is not fork-safe, so gRPC workers import it after the fork."""
-    from . import server  # noqa: F401
+    """What every worker imports (and caches), done once here: the children skip it. Not gRPC:
+    grpcio starts threads of its own and is not fork-safe, so gRPC workers import it after the fork."""
+    import ctypes  # noqa: F401 - PDEATHSIG and the process name, set by every child
+
+    from . import fork_child, server, thread_profile  # noqa: F401
     from .pipe import worker  # noqa: F401
+
+    # What a child would otherwise load on its first use, ~15 ms in all: sysconfig's data module
+    # (the runtime info of the ready frame) and argparse's formatter imports (shutil, bz2, lzma).
+    thread_profile.runtime_info()
+    server.parse_args([])
 
 
 def _exit_fields(status: int) -> Dict[str, Any]:
