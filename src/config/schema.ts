@@ -119,8 +119,8 @@ const poolOwnShape = {
   workerTtl: workerTtl().default('infinity').describe("Worker lifetime before recycling, or 'infinity'."),
   /** Recycle a worker after this many requests. @default 'infinity' */
   workerMaxRequests: infinityOrPosInt().default('infinity').describe("Requests before a worker is recycled, or 'infinity'."),
-  /** Recycle a worker whose resident memory (RSS) exceeds this many MiB; unset = no limit. */
-  memoryThresholdMb: posInt().optional().describe('Resident memory (MiB) above which a worker is recycled.'),
+  /** Recycle a worker whose memory exceeds this many MiB (spawned: its RSS; forked: its private memory); unset = no limit. */
+  memoryThresholdMb: posInt().optional().describe('Memory (MiB) above which a worker is recycled: its RSS, or a forked worker\'s private memory.'),
   /** How often TTL and memory are checked, in ms. @default 5000 */
   lifecycleCheckIntervalMs: posInt().default(5_000).describe('Time between worker TTL and memory checks, in ms.'),
   /**

@@ -1,0 +1,19 @@
+// The start-modes example, run through `snakepit run` as guides/worker-profiles.md tells users to:
+// workers forked from one template that loaded the table once, and a crash replaced from it.
+import { describe, expect, it } from 'vitest';
+import { runExample } from '../helpers/examples.js';
+
+describe('start modes example', () => {
+  it('examples/fork.ts: three forked workers share one preloaded table; a killed one is forked again', async () => {
+    const r = await runExample('examples/fork.ts', { config: 'examples/fork.config.ts' });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean).map((line) => line.replace(/ {2,}/, ' '))).toEqual([
+      'start modes ["fork","fork","fork"]',
+      'loaded once {"loaders":1,"byTheParentOfAll":true}',
+      'embed("fork") [0.2771,0.3519,-0.2854]',
+      'replacement {"startMode":"fork","sameTemplate":true}',
+    ]);
+    // stderr: only the host's warning about the worker it lost.
+    expect(r.stderr.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/^\[snakepit\] warn: Worker embed-\d exited \(signal: /)]);
+  });
+});
