@@ -49,6 +49,8 @@ export class ForkLauncher {
   #live: ForkTemplate | undefined;
   #server: Promise<ForkServer> | undefined;
   #runDir: string | undefined;
+  /** Templates replaced by `renew()`, each stopping once its last worker is gone. */
+  readonly #retiring = new Set<ForkTemplate>();
   #deaths = 0;
   #stopped = false;
 
@@ -74,11 +76,30 @@ export class ForkLauncher {
     return template.fork(spawnArgs(endpoint, id, capacity), logger.child({ workerId: id, pool, category: 'worker' }));
   }
 
-  /** Stops the template (after the pool's workers) and closes the fork socket. */
+  /**
+   * The adapter's code changed: the next worker forks from a new template, which imports it and runs
+   * `preload()` again; the current template stops once the last worker forked from it is gone (its
+   * workers die with it, so it must outlive them: recycle them to move them over).
+   */
+  renew(gracefulTimeoutMs: number): void {
+    const current = this.#template;
+    [this.#template, this.#live] = [undefined, undefined];
+    void current?.then(
+      async (template) => {
+        this.#retiring.add(template);
+        await template.childless();
+        await template.stop(gracefulTimeoutMs);
+        this.#retiring.delete(template);
+      },
+      () => {},
+    );
+  }
+
+  /** Stops the templates (after the pool's workers) and closes the fork socket. */
   async stop(gracefulTimeoutMs: number): Promise<void> {
     this.#stopped = true;
     const template = await this.#template?.catch(() => undefined);
-    await template?.stop(gracefulTimeoutMs);
+    await Promise.all([template, ...this.#retiring].map((t) => t?.stop(gracefulTimeoutMs)));
     const server = await this.#server?.catch(() => undefined);
     await server?.close(new PoolError(`Pool ${this.#options.pool} stopped`, 'pool_stopped', { pool: this.#options.pool }));
     try {
@@ -139,7 +160,7 @@ export class ForkLauncher {
   }
 
   #died(template: ForkTemplate, exit: { exitCode: number | null; signal: string | null }): void {
-    if (this.#stopped || this.#spawnReason || template.readyInfo?.refused) return;
+    if (this.#stopped || this.#spawnReason || template.stopRequested || template.readyInfo?.refused) return;
     if (this.#live === template) [this.#template, this.#live] = [undefined, undefined];
     this.#deaths++;
     const { pool, logger } = this.#options;

@@ -230,6 +230,11 @@ export class Pool extends EventEmitter<PoolEvents> {
     return this.#lifecycle.recycleById(this.name, workerId);
   }
 
+  /** Fork mode: later workers fork from a new template (the adapter's code changed); the old one goes with its last worker. */
+  renewForkTemplate(): void {
+    this.#endpoints.forks?.renew(this.config.gracefulShutdownTimeoutMs);
+  }
+
   /** Forgets a session's worker binding. */
   releaseSession(sessionId: string): void {
     this.#dispatcher.releaseSession(sessionId);

@@ -78,6 +78,8 @@ export class ForkTemplate {
   readonly #forks = new Map<number, PendingFork>();
   #nextId = 0;
   #gone = false;
+  #stopRequested = false;
+  readonly #childlessWaiters: (() => void)[] = [];
   #onReady: ((frame: TemplateFrame & { t: 'ready' | 'fatal' }) => void) | undefined;
 
   private constructor(options: ForkTemplateOptions) {
@@ -103,6 +105,17 @@ export class ForkTemplate {
   /** False once the template exited. */
   get alive(): boolean {
     return !this.#gone;
+  }
+
+  /** True once `stop()` was called: its exit is no death. */
+  get stopRequested(): boolean {
+    return this.#stopRequested;
+  }
+
+  /** Resolves once no worker forked from it is alive or being forked (at once when none is, or it is gone). */
+  childless(): Promise<void> {
+    if (this.#isChildless()) return Promise.resolve();
+    return new Promise((resolve) => this.#childlessWaiters.push(resolve));
   }
 
   /**
@@ -143,6 +156,7 @@ export class ForkTemplate {
 
   /** SIGTERM (the template runs no cleanup), SIGKILL after `gracefulTimeoutMs`; resolves once it is gone. */
   async stop(gracefulTimeoutMs: number): Promise<void> {
+    this.#stopRequested = true;
     await this.#process.stop(gracefulTimeoutMs);
     await this.exited;
   }
@@ -200,14 +214,24 @@ export class ForkTemplate {
       case 'fork_failed':
         this.#forks.get(frame.id)?.reject(new WorkerError(`Fork template ${this.id} could not fork: ${frame.message}`, 'worker_start_failed', { workerId: this.id }));
         this.#forks.delete(frame.id);
+        this.#checkChildless();
         return;
       case 'exited':
         this.#children.get(frame.pid)?.resolveExit({ exitCode: frame.code, signal: frame.signal });
         this.#children.delete(frame.pid);
+        this.#checkChildless();
         return;
       default:
         this.#options.logger.warn(`Fork template ${this.id} sent an unknown frame ${String((frame as { t: unknown }).t)}`);
     }
+  }
+
+  #isChildless(): boolean {
+    return this.#gone || (this.#children.size === 0 && this.#forks.size === 0);
+  }
+
+  #checkChildless(): void {
+    if (this.#isChildless()) for (const resolve of this.#childlessWaiters.splice(0)) resolve();
   }
 
   #goneError(): WorkerError {
@@ -227,6 +251,7 @@ export class ForkTemplate {
       child.resolveExit({ exitCode: null, signal: 'SIGKILL' });
     }
     this.#children.clear();
+    this.#checkChildless();
     return exit;
   }
 }

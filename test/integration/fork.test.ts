@@ -1,7 +1,7 @@
 // startMode 'fork': workers forked from one template that ran preload() once; crashes, recycling,
 // the template's own death, refusal (spawn instead) and stop, with real Python workers.
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -81,7 +81,8 @@ describe("startMode: 'fork'", () => {
     // Log lines travel beside the answer, not before it: wait for them.
     const lines = () => instance!.logs.filter((r) => r.message.endsWith('fork-log'));
     await waitUntil(() => lines().length === 2, 5_000, 'both log lines');
-    expect(lines().map((r) => [r.context.workerId, r.context.stream])).toEqual([
+    // Two streams: no order between them.
+    expect(lines().map((r) => [r.context.workerId, r.context.stream]).sort()).toEqual([
       [worker!.id, 'stdout'],
       [worker!.id, 'stderr'],
     ]);
@@ -146,6 +147,30 @@ describe("startMode: 'fork'", () => {
       [next, next],
     ]);
     expect(marks().filter(([hook]) => hook === 'preload').map(([, pid]) => Number(pid))).toEqual([template, next]);
+  });
+
+  it('moves to changed adapter code: workers recycled after renewForkTemplate() fork from a new template, the old one goes with its last worker', async () => {
+    const source = (version: number) =>
+      ['import os', 'from snakepit_bridge.base_adapter import BaseAdapter, tool', '', 'class Live(BaseAdapter):', `    VERSION = ${version}`, '',
+        '    @classmethod', '    def preload(cls):', '        cls.loaded_by = os.getpid()', '',
+        '    @tool', '    def version(self):', '        return [self.VERSION, type(self).loaded_by]', ''].join('\n');
+    writeFileSync(path.join(dir, 'live_adapter.py'), source(1));
+    // No .pyc: the rewrite below may keep the file's size and mtime second.
+    instance = await startPool({ poolSize: 2, startMode: 'fork', adapter: 'live_adapter.Live', pythonPath: [dir], adapterEnv: { PYTHONDONTWRITEBYTECODE: '1' } });
+    const { sp } = instance;
+    const [, oldTemplate] = await sp.execute<[number, number]>('version');
+    writeFileSync(path.join(dir, 'live_adapter.py'), source(2));
+    sp.pool('default').renewForkTemplate();
+    for (const w of sp.listWorkers()) await sp.recycleWorker('default', w.id);
+    const after = await Promise.all(sp.listWorkers().map(() => sp.execute<[number, number]>('version')));
+    const newTemplate = after[0]![1];
+    expect(newTemplate).not.toBe(oldTemplate);
+    expect(after).toEqual([
+      [2, newTemplate],
+      [2, newTemplate],
+    ]);
+    await waitUntil(() => !processAlive(oldTemplate!), 10_000, 'the old template gone after its last worker');
+    expect(sp.listWorkers().map((w) => ppidOf(w.pid!))).toEqual([newTemplate, newTemplate]);
   });
 
   it(`spawns from then on once its template died ${MAX_TEMPLATE_DEATHS} times`, async () => {
