@@ -83,8 +83,8 @@ describe("startMode: 'fork'", () => {
     await waitUntil(() => lines().length === 2, 5_000, 'both log lines');
     // Two streams: no order between them.
     expect(lines().map((r) => [r.context.workerId, r.context.stream]).sort()).toEqual([
-      [worker!.id, 'stdout'],
       [worker!.id, 'stderr'],
+      [worker!.id, 'stdout'],
     ]);
   });
 
