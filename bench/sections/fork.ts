@@ -9,16 +9,9 @@ import { readFileSync } from 'node:fs';
 import type { Snakepit } from '../../src/index.js';
 import { linuxProc } from '../../src/process/proc.js';
 import { benchPool, knobs, median, row, startPool, type Section } from './common.js';
+import { poolStartMs } from './startup.js';
 
 type StartMode = 'spawn' | 'fork';
-
-async function poolStartMs(poolSize: number, startMode: StartMode): Promise<number> {
-  const start = performance.now();
-  const sp = await startPool(benchPool({ poolSize, startMode }));
-  const ms = performance.now() - start;
-  await sp.stop();
-  return ms;
-}
 
 /** Kill -9 of a worker until its replacement is ready, `times` times in one pool of 2; each in ms. */
 async function replacementMs(startMode: StartMode, times: number): Promise<number[]> {
@@ -73,9 +66,9 @@ export const forkSection: Section = {
     const forkPss: number[] = [];
     const spawnPss: number[] = [];
     for (let i = 0; i < knobs.forkRounds; i++) {
-      one.push(await poolStartMs(1, 'fork'));
-      four.push(await poolStartMs(4, 'fork'));
-      fourSpawn.push(await poolStartMs(4, 'spawn'));
+      one.push(await poolStartMs(1, { startMode: 'fork' }));
+      four.push(await poolStartMs(4, { startMode: 'fork' }));
+      fourSpawn.push(await poolStartMs(4, { startMode: 'spawn' }));
       spawnReplace.push(...(await replacementMs('spawn', 3)));
       forkReplace.push(...(await replacementMs('fork', 3)));
     }

@@ -1,6 +1,6 @@
 // No orphans in fork mode: the template dies with a SIGKILLed host and its forked workers with it; a
-// forked worker that survives (stuck, its PDEATHSIG cleared) or a tool's child of one is reaped by
-// the next start, from the registry or from the /proc scan of command lines.
+// forked worker that survives (stuck, its PDEATHSIG cleared) is reaped by the next start, from the
+// registry or from the /proc scan of command lines. (A forked worker's tool child: orphans.test.ts.)
 import { readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { recordPath, registryDir } from '../../src/process/registry.js';
@@ -58,23 +58,6 @@ describe('a forked worker that outlives its dead host', () => {
       }
     } finally {
       if (processAlive(stuck)) process.kill(stuck, 'SIGKILL');
-    }
-  });
-});
-
-describe("a tool's child process of a forked worker", () => {
-  it("is reaped by the next start from the dead worker's process group", async () => {
-    const host = await startHost({ ...FORK_HOST, HOST_SPAWN_CHILD: '1' });
-    const [child] = host.children;
-    expect(processAlive(child!)).toBe(true);
-    host.child.kill('SIGKILL');
-    await waitUntil(() => processesOfRun(host.runId).length === 0, 2_000, 'template and forked workers gone');
-    const { sp } = await startPool();
-    try {
-      await waitUntil(() => !processAlive(child!), 5_000, 'stranded child reaped');
-    } finally {
-      await sp.stop();
-      if (processAlive(child!)) process.kill(child!, 'SIGKILL');
     }
   });
 });
