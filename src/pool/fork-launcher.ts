@@ -73,7 +73,16 @@ export class ForkLauncher {
     const template = await this.#current();
     if (!template) return undefined;
     const { endpoint, pool, logger } = this.#options;
-    return template.fork(spawnArgs(endpoint, id, capacity), logger.child({ workerId: id, pool, category: 'worker' }));
+    try {
+      return await template.fork(spawnArgs(endpoint, id, capacity), logger.child({ workerId: id, pool, category: 'worker' }));
+    } catch (error) {
+      // A template that does not answer is replaced; the workers it forked keep serving until recycled.
+      if (template.unresponsive && this.#live === template) {
+        logger.error(`Pool ${pool}: fork template ${String(template.pid)} did not answer a fork request; the next workers fork from a new one`, { pool, category: 'lifecycle' });
+        this.renew(0);
+      }
+      throw error;
+    }
   }
 
   /**

@@ -62,7 +62,7 @@ interface Child {
 }
 
 interface PendingFork {
-  resolve(pid: number): void;
+  resolve(child: { pid: number; exit: Promise<ProcessExit> }): void;
   reject(error: Error): void;
 }
 
@@ -79,6 +79,7 @@ export class ForkTemplate {
   #nextId = 0;
   #gone = false;
   #stopRequested = false;
+  #unresponsive = false;
   readonly #childlessWaiters: (() => void)[] = [];
   #onReady: ((frame: TemplateFrame & { t: 'ready' | 'fatal' }) => void) | undefined;
 
@@ -107,6 +108,11 @@ export class ForkTemplate {
     return !this.#gone;
   }
 
+  /** True once a fork request went unanswered for `startupTimeoutMs`: fork no more from it. */
+  get unresponsive(): boolean {
+    return this.#unresponsive;
+  }
+
   /** True once `stop()` was called: its exit is no death. */
   get stopRequested(): boolean {
     return this.#stopRequested;
@@ -127,18 +133,20 @@ export class ForkTemplate {
     if (this.#gone) throw this.#goneError();
     const id = ++this.#nextId;
     const expected = server.expect(startupTimeoutMs);
-    const forked = new Promise<number>((resolve, reject) => this.#forks.set(id, { resolve, reject }));
+    const forked = new Promise<{ pid: number; exit: Promise<ProcessExit> }>((resolve, reject) => this.#forks.set(id, { resolve, reject }));
     this.#send({ t: 'fork', id, argv, token: expected.token, socket: server.path });
     let pid: number;
+    let exit: Promise<ProcessExit>;
     try {
-      pid = await forked;
+      // The child may connect before its `forked` report is read; without either in time, the template hangs.
+      ({ pid, exit } = await Promise.race([forked, expected.streams.then(() => forked)]));
     } catch (error) {
+      if (this.#forks.delete(id)) this.#unresponsive = true;
       expected.cancel(error as Error);
       throw error;
     }
     // In the registry at once, as a spawned worker is from its spawn: a host dying now leaves it reapable.
     trackProcess(pid, runId);
-    const exit = new Promise<ProcessExit>((resolve) => this.#children.set(pid, { resolveExit: resolve }));
     const earlyExit = exit.then((e) => {
       throw new WorkerError(`Forked worker ${pid} exited before it connected (code ${String(e.exitCode)}, signal ${String(e.signal)})`, 'worker_start_failed', { pid, exitCode: e.exitCode, signal: e.signal, template: this.id });
     });
@@ -207,10 +215,15 @@ export class ForkTemplate {
         this.#onReady?.(frame);
         this.#onReady = undefined;
         return;
-      case 'forked':
-        this.#forks.get(frame.id)?.resolve(frame.pid);
+      case 'forked': {
+        const pending = this.#forks.get(frame.id);
+        if (!pending) return; // given up on (timed out): the child finds no one expecting it and exits
         this.#forks.delete(frame.id);
+        // Known as a child now, in this tick: its `exited` may be the very next frame.
+        const exit = new Promise<ProcessExit>((resolve) => this.#children.set(frame.pid, { resolveExit: resolve }));
+        pending.resolve({ pid: frame.pid, exit });
         return;
+      }
       case 'fork_failed':
         this.#forks.get(frame.id)?.reject(new WorkerError(`Fork template ${this.id} could not fork: ${frame.message}`, 'worker_start_failed', { workerId: this.id }));
         this.#forks.delete(frame.id);

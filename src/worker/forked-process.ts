@@ -3,6 +3,8 @@
  * streams the child opened on the host's fork socket. It leads its own process group (stop and kill
  * signal it as they do a spawned one); its exit is reported by the template, its only parent.
  */
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import type { Logger } from '../logger.js';
 import { killProcessGroup, stopProcessGroup, untrackProcess, type ProcessExit } from '../process/live-processes.js';
 import { ChildLogs } from './child-logs.js';
@@ -57,10 +59,13 @@ export class ForkedProcess implements WorkerChild {
     killProcessGroup(this.pid, 'SIGKILL');
   }
 
-  async #watchExit(exit: Promise<ProcessExit>): Promise<ProcessExit> {
+  async #watchExit(reported: Promise<ProcessExit>): Promise<ProcessExit> {
     const sockets = Object.values(this.#streams);
     const closed = Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.once('close', resolve))));
-    const result = await exit;
+    const protoClosed = new Promise<void>((resolve) => this.#streams.proto.once('close', resolve));
+    let settled = false;
+    const result = await Promise.race([reported, zombieExit(this.pid, protoClosed, () => settled)]);
+    settled = true;
     // Frames and log lines written just before exit (a `fatal`, a traceback) may still be in the sockets.
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, DRAIN_AFTER_EXIT_MS).unref())]);
     // A tool's child process may still hold the log streams: they are not the worker's any more.
@@ -68,4 +73,34 @@ export class ForkedProcess implements WorkerChild {
     untrackProcess(this.pid);
     return result;
   }
+}
+
+/** How long after its socket closed a forked worker's exit may go unreported before /proc is asked. */
+const UNREPORTED_EXIT_MS = 1_000;
+
+/**
+ * The exit of a forked worker whose template does not report it (hung, stopped): once its socket
+ * closed, a zombie's wait status in /proc/<pid>/stat (field 52), asked every second until `done()`.
+ */
+async function zombieExit(pid: number, closed: Promise<void>, done: () => boolean): Promise<ProcessExit> {
+  await closed;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, UNREPORTED_EXIT_MS).unref());
+    if (done()) return new Promise<never>(() => {}); // reported meanwhile
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // reaped: its parent's report (or the parent's own death) settles it
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] !== 'Z') continue;
+    const status = Number(fields[49]);
+    const signal = status & 0x7f;
+    return signal === 0 ? { exitCode: (status >> 8) & 0xff, signal: null } : { exitCode: null, signal: signalName(signal) };
+  }
+}
+
+function signalName(signal: number): string {
+  return Object.entries(constants.signals).find(([, n]) => n === signal)?.[0] ?? String(signal);
 }

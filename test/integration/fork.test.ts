@@ -173,6 +173,26 @@ describe("startMode: 'fork'", () => {
     expect(sp.listWorkers().map((w) => ppidOf(w.pid!))).toEqual([newTemplate, newTemplate]);
   });
 
+  it("sees a forked worker's crash without its stopped template, and forks the next worker from a new one", async () => {
+    const sp = await forkPool({ poolSize: 2, poolStartupTimeoutMs: 2_000, gracefulShutdownTimeoutMs: 500 });
+    const [first] = await infoOfEach(sp);
+    const template = first!.preload_pid;
+    const [victim] = sp.listWorkers();
+    const crashed = once(sp.pool(), 'worker:crash');
+    process.kill(template, 'SIGSTOP'); // it reports no exit and answers no fork request now
+    try {
+      process.kill(victim!.pid!, 'SIGKILL');
+      const [info, crash] = await crashed;
+      expect([info.id, crash.signal]).toEqual([victim!.id, 'SIGKILL']); // from the zombie's /proc entry
+      await waitForFullPool(sp, 2);
+      const parents = sp.listWorkers().map((w) => ppidOf(w.pid!));
+      expect(parents.filter((ppid) => ppid === template)).toHaveLength(1); // the survivor
+      expect(parents.filter((ppid) => ppid !== template && ppid !== process.pid)).toHaveLength(1); // forked from a new template
+    } finally {
+      process.kill(template, 'SIGCONT');
+    }
+  });
+
   it(`spawns from then on once its template died ${MAX_TEMPLATE_DEATHS} times`, async () => {
     const sp = await forkPool({ poolSize: 1 });
     for (let death = 1; death <= MAX_TEMPLATE_DEATHS; death++) {
