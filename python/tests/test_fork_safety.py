@@ -40,6 +40,22 @@ def test_a_loaded_cuda_driver_refuses_fork(monkeypatch):
     assert fork_safety.fork_refusal()["code"] == "cuda"
 
 
+def test_torch_with_cuda_initialised_counts_as_loaded(monkeypatch):
+    class Cuda:
+        initialized = False
+
+        @classmethod
+        def is_initialized(cls):
+            return cls.initialized
+
+    torch = type(sys)("torch")
+    torch.cuda = Cuda
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    assert fork_safety._cuda_loaded() is False  # imported, no context: forking is fine
+    Cuda.initialized = True
+    assert fork_safety._cuda_loaded() is True
+
+
 def test_a_native_thread_that_survives_the_probe_fork_refuses_it(monkeypatch):
     monkeypatch.setattr(fork_safety, "os_thread_count", lambda: 2)
     monkeypatch.setattr(fork_safety, "_threads_after_probe_fork", lambda: 2)
