@@ -12,6 +12,7 @@
  * `npx tsx bench/host-cpu.ts` (CPU per call of host and workers; `node --cpu-prof` on its build).
  */
 import { dataPlaneSection } from './data-plane.js';
+import { forkSection } from './sections/fork.js';
 import { quick, knobs, python, type Row, type Section } from './sections/common.js';
 import { grpcSection } from './sections/grpc.js';
 import { largeSection } from './sections/large.js';
@@ -34,6 +35,7 @@ const SECTIONS: Section[] = [
   dataPlaneSection, // 64 MiB tensor and 8 MiB bytes, inline vs zeroCopy, GB/s (bench/data-plane.ts)
   coldStartSection,
   memorySection,
+  forkSection, // startMode 'fork' beside 'spawn': pool start, replacement after SIGKILL, PSS of a preloaded array
   telemetrySection,
   remoteSection, // workers in network namespaces (needs root; bench/sections/remote.ts)
 ];
@@ -48,7 +50,7 @@ function table(section: Section, rows: Row[]): void {
   out(`\n${section.title}\n`);
   out(`${'measure'.padEnd(66)}${'vs'.padEnd(27)}${'floor'.padStart(10)}${'ours'.padStart(10)}${'ratio'.padStart(7)}  target`);
   for (const r of rows) {
-    const target = r.target ? `${r.target}${r.met ? '  met' : '  MISSED'}` : '';
+    const target = r.target ? `${r.target}${r.targetOn === 'value' ? ` ${r.unit}` : ''}${r.met ? '  met' : '  MISSED'}` : '';
     out(`${`${r.measure} (${r.unit})`.padEnd(66)}${r.against.padEnd(27)}${num(r.floor).padStart(10)}${num(r.value).padStart(10)}${r.ratio.toFixed(2).padStart(7)}  ${target}`);
   }
 }

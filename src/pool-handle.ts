@@ -104,6 +104,16 @@ export class PoolHandle extends EventEmitter<PoolEvents> {
     return this.#pool.resizer.removeWorker(workerId);
   }
 
+  /**
+   * `startMode: 'fork'`: the next workers fork from a new template, which imports the adapter's code
+   * again and runs its `preload()` again; the current template stops once the workers forked from it
+   * are gone. Recycle the workers then (`recycleWorker`) to move them over to the new code, as
+   * `snakepit run --watch` does. No effect on a pool that spawns its workers.
+   */
+  renewForkTemplate(): void {
+    this.#pool.renewForkTemplate();
+  }
+
   /** The worker a session is bound to, if it has run a call here. */
   sessionWorker(sessionId: string): string | undefined {
     return this.#pool.sessionWorker(sessionId);

@@ -19,9 +19,10 @@ function importTimeMs(): Promise<number> {
   });
 }
 
-async function poolStartMs(poolSize: number): Promise<number> {
+/** Time until `Snakepit.start` of a pool of `poolSize` (plus `extra` pool options) resolves, in ms. */
+export async function poolStartMs(poolSize: number, extra: Record<string, unknown> = {}): Promise<number> {
   const start = performance.now();
-  const sp = await startPool(benchPool({ poolSize }));
+  const sp = await startPool(benchPool({ poolSize, ...extra }));
   const ms = performance.now() - start;
   await sp.stop();
   return ms;

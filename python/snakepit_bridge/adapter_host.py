@@ -1,6 +1,7 @@
 """The adapter inside a worker: import it, run its hooks, give each call its session context.
 
-``AdapterHost`` imports and instantiates the adapter class, runs ``initialize()``
+``AdapterHost`` imports the adapter class, runs its ``preload()`` once per process
+(``preload.py``), instantiates it, runs ``initialize()``
 (sync or async) on the worker's asyncio loop, discovers the ``@tool`` methods and
 their specs, and is the one place that sets ``session_context`` on the adapter
 (``set_context``) and calls its optional hooks (``call_hook``: ``initialize``,
@@ -19,6 +20,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from . import thread_profile
 from .base_adapter import build_tool_spec, discover_tool_names
+from .preload import run_preload
 from .session_context import SessionContext
 
 log = logging.getLogger("snakepit_bridge.server")
@@ -95,7 +97,9 @@ class AdapterHost:
         ``host``: the transport's host channel; ``initialize()`` may call the host for no call
         (global host tools only, no session state).
         """
-        adapter = self.adapter = resolve_adapter_class(self.adapter_spec)()
+        cls = resolve_adapter_class(self.adapter_spec)
+        run_preload(cls)  # once per process: a forked worker's template already ran it
+        adapter = self.adapter = cls()
         setter = getattr(adapter, "set_session_context", None)
         if callable(setter):  # resolved once: it runs before every call
             self.set_context = setter

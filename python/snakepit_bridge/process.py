@@ -13,6 +13,12 @@ EXIT_OK, EXIT_NO_PIPES, EXIT_ADAPTER_IMPORT, EXIT_PROTOCOL_ERROR = 0, 2, 3, 4
 _PARENT_PID = os.getppid()  # read as early as possible for the PDEATHSIG race check
 
 
+def adopt_parent(pid: int) -> None:
+    """A forked worker: its parent is the template ``pid`` (read before the fork), not the host."""
+    global _PARENT_PID
+    _PARENT_PID = pid
+
+
 def hard_exit(code: int) -> None:
     """Flush the log streams and leave now, without waiting for other threads."""
     if threading.current_thread() is not threading.main_thread():
@@ -30,7 +36,10 @@ def hard_exit(code: int) -> None:
 
 
 def set_parent_death_signal() -> None:
-    """Linux: get SIGKILL when the host dies (best effort; only for workers the host spawned).
+    """Linux: get SIGKILL when the parent dies (best effort; only for workers the host started).
+
+    The parent is the host, or for a forked worker the pool's fork template, which itself dies
+    with the host (``fork_template.py``).
 
     SIGKILL, not SIGTERM: a dead host cannot wait for ``cleanup()``, and an adapter that ignores
     or blocks SIGTERM (or a C extension holding the GIL) must not outlive it. The orderly path,
@@ -49,3 +58,16 @@ def set_parent_death_signal() -> None:
         return
     if os.getppid() != _PARENT_PID:  # the parent died before prctl took effect
         hard_exit(EXIT_OK)
+
+
+def set_process_name(name: str) -> None:
+    """Linux: the name ``ps -o comm`` and ``top`` show (15 bytes); the command line is unchanged."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        PR_SET_NAME = 15
+        ctypes.CDLL(None).prctl(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+    except Exception:
+        return

@@ -43,6 +43,14 @@ const poolOwnShape = {
    * @default 'process'
    */
   workerProfile: oneOf(['process', 'thread']).default('process').describe('Worker execution model.'),
+  /**
+   * How worker processes start. `'spawn'`: a fresh interpreter each, which imports the bridge and
+   * the adapter. `'fork'` (Linux): one template process per pool imports them and runs the adapter
+   * class's `preload()` once, then every worker (at start, after a crash, when recycled) is forked
+   * from it and shares what it loaded copy-on-write; where forking is unsafe (threads or CUDA in the
+   * template, not Linux) the pool logs why and spawns. @default 'spawn'
+   */
+  startMode: oneOf(['spawn', 'fork']).default('spawn').describe("How workers start: 'spawn' (a fresh interpreter each) or 'fork' (from a template that preloaded the adapter)."),
   /** Number of worker processes. @default os.availableParallelism() * 2 */
   poolSize: posInt()
     .default(() => availableParallelism() * 2)
@@ -88,8 +96,8 @@ const poolOwnShape = {
   workerTtl: workerTtl().default('infinity').describe("Worker lifetime before recycling, or 'infinity'."),
   /** Recycle a worker after this many requests. @default 'infinity' */
   workerMaxRequests: infinityOrPosInt().default('infinity').describe("Requests before a worker is recycled, or 'infinity'."),
-  /** Recycle a worker whose resident memory (RSS) exceeds this many MiB; unset = no limit. */
-  memoryThresholdMb: posInt().optional().describe('Resident memory (MiB) above which a worker is recycled.'),
+  /** Recycle a worker whose memory exceeds this many MiB (spawned: its RSS; forked: its private memory); unset = no limit. */
+  memoryThresholdMb: posInt().optional().describe('Memory (MiB) above which a worker is recycled: its RSS, or a forked worker\'s private memory.'),
   /** How often TTL and memory are checked, in ms. @default 5000 */
   lifecycleCheckIntervalMs: posInt().default(5_000).describe('Time between worker TTL and memory checks, in ms.'),
   /**
@@ -315,9 +323,26 @@ export const configSchema = z
   // `when`: also run when some field failed, so one run reports every problem.
   .superRefine((value, ctx) => checkPoolLayout(value, ctx), { when: (payload) => isRecord(payload.value) });
 
+/** Attached `workers` (and discovered ones) are started by something else: the host can neither spawn nor fork them. */
+function checkAttachedStartMode(pool: Record<string, unknown>, path: (string | number)[], ctx: z.core.$RefinementCtx): void {
+  if ((pool.workers === undefined && pool.discovery === undefined) || pool.startMode !== 'fork') return;
+  ctx.addIssue({
+    code: 'custom',
+    path: [...path, 'startMode'],
+    input: pool.startMode,
+    message: 'attached `workers` are not started by the host',
+    params: { expected: "'spawn' or unset (attached workers are started by something else)" },
+  });
+}
+
+function checkAttached(pool: Record<string, unknown>, path: (string | number)[], ctx: z.core.$RefinementCtx): void {
+  checkAttachedTransport(pool, path, ctx);
+  checkAttachedStartMode(pool, path, ctx);
+}
+
 function checkPoolLayout(value: Record<string, unknown>, ctx: z.core.$RefinementCtx): void {
-  if (!Array.isArray(value.pools)) return checkAttachedTransport(value, [], ctx);
-  value.pools.forEach((pool: unknown, index) => isRecord(pool) && checkAttachedTransport(pool, ['pools', index], ctx));
+  if (!Array.isArray(value.pools)) return checkAttached(value, [], ctx);
+  value.pools.forEach((pool: unknown, index) => isRecord(pool) && checkAttached(pool, ['pools', index], ctx));
   for (const key of LEGACY_POOL_KEYS) {
     if (value[key] === undefined) continue;
     ctx.addIssue({

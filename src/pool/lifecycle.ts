@@ -32,7 +32,7 @@ export interface LifecycleOptions {
   ttlMs: number;
   /** Completed calls before recycling. @default Infinity */
   maxRequests: number;
-  /** Resident memory (MiB) above which a spawned worker is recycled. @default undefined (no limit) */
+  /** Memory (MiB) above which a spawned or forked worker is recycled (`readWorkerMemoryMb`). @default undefined (no limit) */
   memoryThresholdMb: number | undefined;
   /** Time between TTL, request-count and memory checks, in ms. @default 5000 */
   checkIntervalMs: number;
@@ -80,6 +80,29 @@ export async function readRssMb(pid: number): Promise<number | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** Memory a process does not share (`Private_Clean` + `Private_Dirty` of `/proc/<pid>/smaps_rollup`) in MiB; undefined where unreadable. */
+export async function readPrivateMb(pid: number): Promise<number | undefined> {
+  try {
+    const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const total = kb('Private_Clean') + kb('Private_Dirty');
+    return Number.isNaN(total) ? undefined : total / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The memory `memoryThresholdMb` is checked against, in MiB: a spawned worker's resident set; a
+ * forked worker's private memory, since the pages it still shares with the template (what
+ * `preload()` loaded) are not its to free — a replacement would share them just the same — while
+ * what it allocated or wrote to (copy-on-write) is.
+ */
+export function readWorkerMemoryMb(worker: Pick<Worker, 'pid' | 'startMode'>): Promise<number | undefined> {
+  if (worker.pid === undefined) return Promise.resolve(undefined);
+  return worker.startMode === 'fork' ? readPrivateMb(worker.pid) : readRssMb(worker.pid);
 }
 
 /** Why `worker` is due for recycling (memory aside, which needs a read), or undefined. */
@@ -159,7 +182,7 @@ export class LifecycleManager {
         const due = dueReason(worker, this.#options, now);
         if (due) this.#auto(worker, due);
         else if (threshold !== undefined && worker.pid !== undefined) {
-          const rss = await readRssMb(worker.pid);
+          const rss = await readWorkerMemoryMb(worker);
           if (rss !== undefined && rss > threshold && this.#eligible(worker)) {
             this.#hooks.logger.info(`Worker ${worker.id} uses ${rss.toFixed(0)} MiB (threshold ${threshold} MiB): recycling`, { workerId: worker.id });
             this.#auto(worker, 'memory');
@@ -229,7 +252,7 @@ export class LifecycleManager {
 
   async #replace(old: Worker, reason: RecycleReason, onReplaced?: () => void): Promise<RecycleOutcome> {
     old.drain();
-    const memoryMb = old.pid === undefined || old.attached ? undefined : await readRssMb(old.pid);
+    const memoryMb = old.attached ? undefined : await readWorkerMemoryMb(old);
     let fresh: Worker;
     try {
       fresh = await this.#hooks.spawnReplacement(old);

@@ -99,6 +99,8 @@ export interface WorkerInfo {
   address?: string;
   /** Where a remote worker runs, as it reports it (its `SNAKEPIT_ZONE`: a zone or node name); absent when it reports none. */
   zone?: string;
+  /** How its process started: `'spawn'`, `'fork'` (from the pool's template), null for attached workers. */
+  startMode: 'spawn' | 'fork' | null;
 }
 
 export interface PoolEvents {
@@ -174,5 +176,6 @@ export function toInfo(w: Worker): WorkerInfo {
     missedHeartbeats,
     ...(w.options.endpoint.kind === 'attach' ? { address: w.options.endpoint.address } : {}),
     ...(w.readyInfo?.zone ? { zone: w.readyInfo.zone } : {}),
+    startMode: w.startMode,
   };
 }

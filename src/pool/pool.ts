@@ -20,6 +20,7 @@ import { callTimeoutMs, Task, type CallOptions, type ChunkHandler, type StreamCa
 import { ToolCatalog } from './tool-catalog.js';
 import { checkToolArgs } from '../typed/validate-args.js';
 import { cleanupSessionOn, startPoolWorker } from './worker-ops.js';
+import { ForkLauncher } from './fork-launcher.js';
 import { WorkerSlots } from './worker-slots.js';
 import { unknownWorkerError } from './worker-lookup.js';
 import { callArgsError } from '../transport/encodable.js';
@@ -37,6 +38,8 @@ export class Pool extends EventEmitter<PoolEvents> {
   readonly #options: PoolOptions;
   readonly #workers: Worker[] = [];
   readonly #slots: WorkerSlots;
+  /** `startMode: 'fork'`: forks the pool's spawned workers from its template. */
+  readonly #forks: ForkLauncher | undefined;
   readonly #barrier: CrashBarrier;
   readonly #health: PoolHealthState;
   readonly #lifecycle: LifecycleManager;
@@ -66,6 +69,10 @@ export class Pool extends EventEmitter<PoolEvents> {
     this.config = config;
     this.#options = options;
     const logger = options.services.logger;
+    const source = options.endpoints;
+    if (source.kind === 'spawn' && config.startMode === 'fork') {
+      this.#forks = new ForkLauncher({ pool: this.name, endpoint: source.template, startupTimeoutMs: config.poolStartupTimeoutMs, logger });
+    }
     this.#slots = new WorkerSlots(this.name, options.endpoints, config.poolSize, {
       join: (slot) => this.#spawnWorker(slot),
       restart: (slot) => this.#replacements.vacate(slot),
@@ -254,6 +261,11 @@ export class Pool extends EventEmitter<PoolEvents> {
     return this.#lifecycle.recycleById(this.name, workerId);
   }
 
+  /** Fork mode: later workers fork from a new template (the adapter's code changed); the old one goes with its last worker. */
+  renewForkTemplate(): void {
+    this.#forks?.renew(this.config.gracefulShutdownTimeoutMs);
+  }
+
   /** Forgets a session's worker binding. */
   releaseSession(sessionId: string): void {
     this.#dispatcher.releaseSession(sessionId);
@@ -287,6 +299,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     // Calls already running get the same grace to finish before their workers are told to stop.
     await this.#drain(gracefulTimeoutMs);
     await Promise.all(this.#workers.map((w) => w.stop(gracefulTimeoutMs)));
+    await this.#forks?.stop(gracefulTimeoutMs); // its workers are gone: the fork template goes too
     this.#state = 'stopped';
   }
 
@@ -350,7 +363,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     const { config } = this;
     try {
       const worker = await startPoolWorker(
-        { config, services: this.#options.services, capacity: workerCapacity(config), owner: this.#dispatcher },
+        { config, services: this.#options.services, capacity: workerCapacity(config), owner: this.#dispatcher, forks: this.#forks },
         id,
         endpoint,
       );

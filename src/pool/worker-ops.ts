@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { ResolvedPoolConfig } from '../config/index.js';
 import { Worker, type AttachedEndpoint, type SpawnedEndpoint, type WorkerOwner } from '../worker/worker.js';
 import { pipelineDepth } from './capacity.js';
+import type { ForkLauncher } from './fork-launcher.js';
 import type { PoolOptions, PoolServices } from './pool-types.js';
 import { traceSpawn } from '../telemetry/pool-events.js';
 
@@ -14,15 +15,18 @@ export interface PoolWorkerSpec {
   /** Calls one worker runs at once (`workerCapacity(config)`). */
   capacity: number;
   owner: WorkerOwner;
+  /** `startMode: 'fork'`: forks spawned workers from the pool's template while it can. */
+  forks?: ForkLauncher | undefined;
 }
 
-/** Spawns (or attaches to) worker `id` and resolves once it is ready. */
+/** Spawns, forks or attaches to worker `id` and resolves once it is ready. */
 export function startPoolWorker(spec: PoolWorkerSpec, id: string, endpoint: SpawnedEndpoint | AttachedEndpoint): Promise<Worker> {
   const { config, services } = spec;
-  return traceSpawn(config.name, id, () =>
+  return traceSpawn(config.name, id, async () =>
     Worker.start({
       id,
       endpoint,
+      child: endpoint.kind === 'spawn' ? await spec.forks?.launch(id, spec.capacity) : undefined,
       startupTimeoutMs: config.poolStartupTimeoutMs,
       pool: config.name,
       capacity: spec.capacity,
@@ -73,7 +77,7 @@ export async function cleanupSessionOn(workers: readonly Worker[], sessionId: st
   );
 }
 
-/** Where a pool's workers come from: the spawn template, or the attached addresses no worker holds. */
+/** Where a pool's workers come from: the spawn template (forked by the pool's `ForkLauncher` with `startMode: 'fork'`), or the attached addresses no worker holds. */
 export class Endpoints {
   readonly #inUse = new Set<string>();
 

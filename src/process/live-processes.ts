@@ -78,6 +78,31 @@ export function ownRunIds(): string[] {
   return [...registries.keys()];
 }
 
+/** How a stopped process ended (a worker's, or a fork template's). */
+export interface ProcessExit {
+  exitCode: number | null;
+  signal: string | null;
+}
+
+/**
+ * SIGTERM to the group of `pid`, SIGKILL after `gracefulTimeoutMs` (noted as a forced kill);
+ * resolves with `exited` once the process is gone.
+ */
+export async function stopProcessGroup(pid: number, exited: Promise<ProcessExit>, gracefulTimeoutMs: number): Promise<ProcessExit> {
+  killProcessGroup(pid, 'SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const forced = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      killProcessGroup(pid, 'SIGKILL');
+      noteForcedKill(pid);
+      resolve();
+    }, gracefulTimeoutMs);
+  });
+  await Promise.race([exited, forced]);
+  clearTimeout(timer);
+  return exited;
+}
+
 /** Called by the stop path when a worker did not exit within its grace and got SIGKILL. */
 export function noteForcedKill(pid: number): void {
   for (const listener of forcedKillListeners) listener(pid);

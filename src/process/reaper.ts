@@ -41,8 +41,11 @@ export interface ReapOptions {
   logger?: Logger;
 }
 
-/** The worker entry point; a `--run-id` alone is too common a flag to trust without it. */
-const WORKER_MARKER = 'snakepit_bridge.server';
+/**
+ * The worker entry points (a forked worker's command line is its template's); a `--run-id` alone is
+ * too common a flag to trust without one of them.
+ */
+const WORKER_MARKERS = ['snakepit_bridge.server', 'snakepit_bridge.fork_template'];
 const POLL_MS = 50;
 
 interface Target {
@@ -188,7 +191,7 @@ function scanProcesses(proc: ProcReader, dir: string, liveRuns: Set<string>): Ta
   for (const pid of proc.pids()) {
     if (pid === process.pid || (me !== undefined && proc.uid(pid) !== me)) continue;
     const argv = proc.cmdline(pid);
-    if (!argv?.includes(WORKER_MARKER)) continue;
+    if (!argv || !WORKER_MARKERS.some((marker) => argv.includes(marker))) continue;
     const runId = extractRunId(argv);
     if (runId === undefined || !isRunId(runId) || liveRuns.has(runId)) continue;
     // A host that started after we listed the registry has its file by now (it writes it before
@@ -221,7 +224,7 @@ export async function killRun(runId: string, options: Pick<ReapOptions, 'proc' |
   const targets: Target[] = [];
   for (const pid of proc.pids()) {
     const argv = proc.cmdline(pid);
-    if (pid === process.pid || !argv?.includes(WORKER_MARKER)) continue;
+    if (pid === process.pid || !argv || !WORKER_MARKERS.some((marker) => argv.includes(marker))) continue;
     const stat = proc.stat(pid);
     if (!stat || !carriesRunId(proc, pid, runId, stat.startTime)) continue;
     const seen = stat.startTime;

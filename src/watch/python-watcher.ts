@@ -120,6 +120,7 @@ export class PythonWatcher extends EventEmitter<WatchEvents> {
     try {
       this.#specs.set(pool.name, await extractPoolTypes(pool, { cwd: this.#cwd }));
       const workers = this.#sp.listWorkers(pool.name);
+      this.#sp.pool(pool.name).renewForkTemplate(); // fork mode: the replacements fork from the new code
       const outcomes = await Promise.allSettled(workers.map((w) => this.#sp.recycleWorker(pool.name, w.id)));
       const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
       if (failure) throw failure.reason as Error;

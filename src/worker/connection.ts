@@ -11,7 +11,7 @@ import { PipeLink } from '../transport/pipe/pipe-link.js';
 import { PipeTransport } from '../transport/pipe/pipe-transport.js';
 import type { HostRequest, HostRequestHandler, ReadyInfo, Transport, TransportEvents } from '../transport/types.js';
 import type { AttachedEndpoint, SpawnedEndpoint } from './endpoints.js';
-import type { WorkerProcess } from './worker-process.js';
+import type { WorkerChild } from './worker-process.js';
 
 /** The part of the host's gRPC server a worker needs. */
 export interface HostServerRef {
@@ -24,7 +24,7 @@ export interface ConnectionOptions {
   pool: string;
   endpoint: SpawnedEndpoint | AttachedEndpoint;
   /** The spawned worker's process (undefined for attached workers). */
-  process: WorkerProcess | undefined;
+  process: WorkerChild | undefined;
   /** Where the transport reports each call's end (the worker). */
   events: TransportEvents;
   /** Answers the worker's requests to the host (host tools, session state). */

@@ -1,37 +1,37 @@
 /** A spawned Python worker process: argument-array spawn, own process group, logs, exit, stop/kill. */
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { execa } from 'execa';
-import type { Logger, LogLevel } from '../logger.js';
-import { killProcessGroup, noteForcedKill, trackProcess, untrackProcess } from '../process/live-processes.js';
+import type { Logger } from '../logger.js';
+import { killProcessGroup, stopProcessGroup, trackProcess, untrackProcess, type ProcessExit } from '../process/live-processes.js';
 import { extractRunId } from '../process/run-id.js';
+import { ChildLogs } from './child-logs.js';
 
-/** How a worker's process ended. */
-export interface ProcessExit {
-  exitCode: number | null;
-  signal: string | null;
-}
+export type { ProcessExit } from '../process/live-processes.js';
 
-/** The stderr lines kept: to explain a worker that died before its handshake, or how one died later (a GPU fault). */
-const STDERR_TAIL_LINES = 40;
 /** How long to wait for the fd 4 stream to drain after the process exited. */
-const DRAIN_AFTER_EXIT_MS = 500;
+export const DRAIN_AFTER_EXIT_MS = 500;
 
-/** Levels of the bridge's `logging` format ("LEVEL name: message"). */
-const PYTHON_LOG_LEVELS: Record<string, Exclude<LogLevel, 'none'>> = {
-  DEBUG: 'debug',
-  INFO: 'info',
-  WARNING: 'warn',
-  ERROR: 'error',
-  CRITICAL: 'error',
-};
-
-/** The host level of a stderr line: the Python logging level when it has one, else warn. */
-const CORRELATION_SUFFIX = / \[correlation_id=([^\]\s]+)\]$/;
-
-function stderrLevel(line: string): Exclude<LogLevel, 'none'> {
-  const space = line.indexOf(' ');
-  return (space > 0 && PYTHON_LOG_LEVELS[line.slice(0, space)]) || 'warn';
+/**
+ * A worker's process as the worker sees it, however it was started: spawned (`WorkerProcess`) or
+ * forked from its pool's template (`ForkedProcess`). Both lead their own process group, carry the
+ * run id on their command line and are in the run's registry.
+ */
+export interface WorkerChild {
+  readonly pid: number | undefined;
+  readonly exited: Promise<ProcessExit>;
+  /** Frames to Python (a spawned worker's fd 3). */
+  readonly toPython: Writable;
+  /** Frames from Python (a spawned worker's fd 4). */
+  readonly fromPython: Readable;
+  /** The last stderr lines seen before `startupDone()`. */
+  readonly startupStderr: string;
+  /** The last stderr lines since start-up (how it died: a GPU fault's last words). */
+  readonly recentStderr: string;
+  startupDone(): void;
+  /** SIGTERM to the group, SIGKILL after `gracefulTimeoutMs`; resolves once it exited. */
+  stop(gracefulTimeoutMs: number): Promise<ProcessExit>;
+  /** SIGKILL to the group, now. */
+  kill(): void;
 }
 
 export interface SpawnOptions {
@@ -59,21 +59,19 @@ function spawnChild(options: SpawnOptions) {
 }
 
 /** One child process with fds 3 (to Python) and 4 (from Python) as its protocol pipes. */
-export class WorkerProcess {
+export class WorkerProcess implements WorkerChild {
   readonly exited: Promise<ProcessExit>;
   readonly #child: ReturnType<typeof spawnChild>;
-  readonly #logger: Logger;
-  /** The last stderr lines, since start-up ended once it did. */
-  readonly #stderrTail: string[] = [];
+  readonly #logs: ChildLogs;
 
   constructor(options: SpawnOptions) {
-    this.#logger = options.logger;
+    this.#logs = new ChildLogs(options.logger);
     this.#child = spawnChild(options);
     // The run id the worker carries on its command line is the run whose registry records it:
     // exactly what a later sweep verifies before reaping.
     if (this.#child.pid !== undefined) trackProcess(this.#child.pid, extractRunId(options.args));
-    this.#foldLogs(this.#child.stdout, 'stdout');
-    this.#foldLogs(this.#child.stderr, 'stderr');
+    this.#logs.fold(this.#child.stdout, 'stdout');
+    this.#logs.fold(this.#child.stderr, 'stderr');
     this.exited = this.#watchExit();
   }
 
@@ -91,59 +89,24 @@ export class WorkerProcess {
     return this.#child.stdio[4] as Readable;
   }
 
-  /** The last stderr lines seen before `startupDone()` (read while starting). */
   get startupStderr(): string {
-    return this.#stderrTail.join('\n');
+    return this.#logs.startupStderr;
   }
 
-  /** The last stderr lines since start-up (read when it died: its last words). */
-  get recentStderr(): string {
-    return this.#stderrTail.join('\n');
-  }
-
-  /** Start-up is over: its stderr lines are dropped, later ones kept (at most the last 40). */
   startupDone(): void {
-    this.#stderrTail.length = 0;
+    this.#logs.startupDone();
   }
 
-  /** SIGTERM to the group, SIGKILL after `gracefulTimeoutMs`; resolves once it exited. */
+  get recentStderr(): string {
+    return this.#logs.recentStderr;
+  }
+
   async stop(gracefulTimeoutMs: number): Promise<ProcessExit> {
-    const pid = this.pid;
-    if (pid === undefined) return this.exited;
-    killProcessGroup(pid, 'SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const forced = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        killProcessGroup(pid, 'SIGKILL');
-        noteForcedKill(pid);
-        resolve();
-      }, gracefulTimeoutMs);
-    });
-    await Promise.race([this.exited, forced]);
-    clearTimeout(timer);
-    return this.exited;
+    return this.pid === undefined ? this.exited : stopProcessGroup(this.pid, this.exited, gracefulTimeoutMs);
   }
 
-  /** SIGKILL to the group, now. */
   kill(): void {
     if (this.pid !== undefined) killProcessGroup(this.pid, 'SIGKILL');
-  }
-
-  #foldLogs(stream: Readable | null, name: 'stdout' | 'stderr'): void {
-    if (!stream) return;
-    // Python output is logs, never protocol: one record per line, tagged with the worker.
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
-    lines.on('line', (line) => {
-      if (name === 'stderr') {
-        this.#stderrTail.push(line);
-        if (this.#stderrTail.length > STDERR_TAIL_LINES) this.#stderrTail.shift();
-      }
-      // The bridge's log format ends a call's lines with ` [correlation_id=…]`: it goes to the context.
-      const corr = CORRELATION_SUFFIX.exec(line);
-      const text = corr ? line.slice(0, corr.index) : line;
-      const context = corr ? { stream: name, category: 'python', correlationId: corr[1] } : { stream: name, category: 'python' };
-      this.#logger.log(name === 'stderr' ? stderrLevel(text) : 'info', text, context);
-    });
   }
 
   async #watchExit(): Promise<ProcessExit> {

@@ -10,7 +10,7 @@ import { WorkerCalls } from './worker-calls.js';
 import { Connection, type HostServerRef } from './connection.js';
 import { HeartbeatMonitor, type HeartbeatMiss, type HeartbeatSettings, type HeartbeatStatus } from './heartbeat.js';
 import { spawnArgs, spawnEnv, type AttachedEndpoint, type SpawnedEndpoint, type WorkerExit, type WorkerState } from './endpoints.js';
-import { WorkerProcess } from './worker-process.js';
+import { WorkerProcess, type WorkerChild } from './worker-process.js';
 
 export type { AttachedEndpoint, SpawnedEndpoint, WorkerExit, WorkerState } from './endpoints.js';
 export type { HostServerRef } from './connection.js';
@@ -51,6 +51,8 @@ export interface WorkerOptions {
   hostServer?: HostServerRef | undefined;
   /** Ping the worker once ready; too many misses in a row kill it (code `worker_hung`). @default off */
   heartbeat?: HeartbeatSettings | undefined;
+  /** Its process, already started (forked from the pool's template); else spawned from `endpoint`. */
+  child?: WorkerChild | undefined;
 }
 
 interface WorkerEvents {
@@ -80,7 +82,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   tools: ToolSpec[] = [];
   readyInfo: ReadyInfo | undefined;
   readonly exited: Promise<WorkerExit>;
-  readonly #process: WorkerProcess | undefined;
+  readonly #process: WorkerChild | undefined;
   readonly #connection: Connection;
   readonly #owner: WorkerOwner | undefined;
   #resolveDetached: (() => void) | undefined;
@@ -107,7 +109,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const endpoint = options.endpoint;
     this.attached = endpoint.kind === 'attach';
     const logger = options.logger.child({ workerId: options.id, pool: options.pool, category: 'worker' });
-    if (endpoint.kind === 'spawn') {
+    if (options.child) this.#process = options.child;
+    else if (endpoint.kind === 'spawn') {
       this.#process = new WorkerProcess({ python: endpoint.python, args: spawnArgs(endpoint, this.id, this.capacity), env: spawnEnv(endpoint), cwd: endpoint.cwd, logger });
     }
     this.#graces = new CancelGraces({
@@ -135,6 +138,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const worker = new Worker(options);
     await worker.#handshake(options.startupTimeoutMs);
     return worker;
+  }
+
+  /** How its process was started: spawned, forked from the pool's template, or not by the host (attached). */
+  get startMode(): 'spawn' | 'fork' | null {
+    return this.options.child ? 'fork' : this.attached ? null : 'spawn';
   }
 
   /** OS process id (of the remote process, for attached workers). */

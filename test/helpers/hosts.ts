@@ -13,6 +13,8 @@ export interface ChildHost {
   pids: number[];
   /** Processes a tool started (HOST_SPAWN_CHILD=1). */
   children: number[];
+  /** What the tool named by HOST_CALL returned, as printed ('' without HOST_CALL). */
+  called: string;
 }
 
 /** Starts `pool-host.mjs` (a pool of 2 through the built package) and waits for its ready line. */
@@ -22,8 +24,8 @@ export async function startHost(env: Record<string, string> = {}): Promise<Child
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /ready run=(\w+) pids=([\d,]+) children=([\d,]*)/.exec(out);
-      if (m?.[1] && m[2]) resolve({ runId: m[1], pids: m[2].split(',').map(Number), children: m[3] ? m[3].split(',').map(Number) : [] });
+      const m = /ready run=(\w+) pids=([\d,]+) children=([\d,]*) called=(\S*)\n/.exec(out);
+      if (m?.[1] && m[2]) resolve({ runId: m[1], pids: m[2].split(',').map(Number), children: m[3] ? m[3].split(',').map(Number) : [], called: m[4] ?? '' });
     });
     void child.then((r) => reject(new Error(`host exited before ready: ${r.stderr}`)));
   });

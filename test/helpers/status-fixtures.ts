@@ -47,6 +47,7 @@ export function fakeInstance(n: FakeNumbers = {}): InstanceSnapshot {
             lastHeartbeatAt: null,
             heartbeatAgeMs: 1_200,
             missedHeartbeats: 0,
+            startMode: 'spawn',
             rssMb: 31.5,
             ...n.remote,
           },

@@ -39,8 +39,11 @@ describe('kill -9 of the host', () => {
 });
 
 describe('kill -9 of the host whose tool started a child process', () => {
-  it('leaves the child to the next start, which reaps it from the dead worker\'s process group', async () => {
-    const host = await startHost({ SNAKEPIT_TEST_ADAPTER: 'orphan_adapter.OrphanAdapter', HOST_SPAWN_CHILD: '1' });
+  it.each([
+    ['spawned', { SNAKEPIT_TEST_ADAPTER: 'orphan_adapter.OrphanAdapter' }],
+    ['forked', { SNAKEPIT_TEST_ADAPTER: 'fork_adapter.ForkAdapter', SNAKEPIT_TEST_START_MODE: 'fork' }],
+  ])('leaves the child to the next start, which reaps it from the dead %s worker\'s process group', async (_mode, env) => {
+    const host = await startHost({ ...env, HOST_SPAWN_CHILD: '1' });
     const [child] = host.children;
     expect(processAlive(child!)).toBe(true);
     host.child.kill('SIGKILL');

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from harness import PYTHON_DIR
 from snakepit_bridge import wire_errors
-from snakepit_bridge.pipe import frames
+from snakepit_bridge.pipe import frames, template_frames
 from snakepit_bridge.pipe.control import ControlChannel
 from snakepit_bridge.pipe.worker import PipeWorker
 
@@ -38,7 +38,7 @@ def test_every_frame_type_has_its_typed_keys():
 
 
 def test_builders_make_frames_of_their_own_type():
-    for kind, build in frames.OUTBOUND.items():
+    for kind, build in [*frames.OUTBOUND.items(), *template_frames.TEMPLATE_TO_HOST.items()]:
         args = [{} if name in ("info", "payload", "err") else None for name in inspect.signature(build).parameters]
         assert build(*args)["t"] == kind
 
@@ -51,8 +51,10 @@ def _frame_literals(path: Path):
 
 
 def test_outbound_frames_are_built_only_in_frames_py():
+    # template_frames.py: the fork template's own protocol, typed the same way.
+    homes = {PACKAGE / "pipe" / "frames.py", PACKAGE / "pipe" / "template_frames.py"}
     found = {f"{p.relative_to(PACKAGE)}:{line}" for p in PACKAGE.rglob("*.py")
-             if "generated" not in p.parts and p != PACKAGE / "pipe" / "frames.py"
+             if "generated" not in p.parts and p not in homes
              for line in _frame_literals(p)}
     assert found == set()
 

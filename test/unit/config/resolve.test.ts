@@ -29,6 +29,7 @@ describe('defaults', () => {
 
   it.each([
     ['workerProfile', 'process'],
+    ['startMode', 'spawn'],
     ['poolSize', availableParallelism() * 2],
     ['adapter', 'snakepit_bridge.adapters.showcase.ShowcaseAdapter'],
     ['adapterArgs', []],

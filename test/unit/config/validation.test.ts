@@ -52,6 +52,13 @@ describe('invalid fields', () => {
     [{ affinity: 'strict' }, 'affinity', "one of 'prefer' | 'strict_queue' | 'strict_fail_fast'", '"strict" (string)'],
     [{ gracefulShutdownTimeoutMs: -1 }, 'gracefulShutdownTimeoutMs', INT_GE_0, '-1 (number)'],
     [{ transport: 'http' }, 'transport', "one of 'pipe' | 'grpc'", '"http" (string)'],
+    [{ startMode: 'forkserver' }, 'startMode', "one of 'spawn' | 'fork'", '"forkserver" (string)'],
+    [
+      { pools: [{ transport: 'grpc', startMode: 'fork', workers: [{ address: 'unix:/tmp/w.sock' }] }] },
+      'pools[0].startMode',
+      "'spawn' or unset (attached workers are started by something else)",
+      '"fork" (string)',
+    ],
     [{ defaultTimeoutMs: 0 }, 'defaultTimeoutMs', INT_GE_1, '0 (number)'],
     [{ defaultStreamTimeoutMs: 0 }, 'defaultStreamTimeoutMs', INT_GE_1, '0 (number)'],
     [{ cancelGraceMs: -1 }, 'cancelGraceMs', INT_GE_0, '-1 (number)'],

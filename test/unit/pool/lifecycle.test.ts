@@ -1,7 +1,7 @@
 import { EventEmitter, once } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Logger } from '../../../src/logger.js';
-import { dueReason, LifecycleManager, readRssMb, ttlToMs, type LifecycleOptions, type RecycleHooks } from '../../../src/pool/lifecycle.js';
+import { dueReason, LifecycleManager, readPrivateMb, readRssMb, readWorkerMemoryMb, ttlToMs, type LifecycleOptions, type RecycleHooks } from '../../../src/pool/lifecycle.js';
 import type { Worker } from '../../../src/worker/worker.js';
 
 /** Enough of a Worker for the lifecycle manager: state, counters, drain/resume/stop. */
@@ -90,6 +90,19 @@ describe('readRssMb', () => {
     const rss = await readRssMb(process.pid);
     expect(rss).toBeGreaterThan(1);
     expect(await readRssMb(2 ** 30)).toBeUndefined();
+  });
+});
+
+describe('readWorkerMemoryMb', () => {
+  it("reads a spawned worker's resident memory and a forked one's private memory", async () => {
+    const [rss, own] = [await readRssMb(process.pid), await readPrivateMb(process.pid)];
+    // This process shares libraries with others: its private memory is less than its RSS.
+    expect(own).toBeGreaterThan(1);
+    expect(own).toBeLessThan(rss!);
+    expect(await readWorkerMemoryMb({ pid: process.pid, startMode: 'fork' })).toBeCloseTo(own!, -1);
+    expect(await readWorkerMemoryMb({ pid: process.pid, startMode: 'spawn' })).toBeCloseTo(rss!, -1);
+    expect(await readWorkerMemoryMb({ pid: undefined, startMode: 'fork' })).toBeUndefined();
+    expect(await readPrivateMb(2 ** 30)).toBeUndefined();
   });
 });
 
