@@ -48,6 +48,9 @@ export interface PoolOptions {
   services: PoolServices;
 }
 
+/** A pool's life: `new` → `starting` → `ready` → `stopping` → `stopped`. */
+export type PoolState = 'new' | 'starting' | 'ready' | 'stopping' | 'stopped';
+
 /** Why a remote worker drains (`worker:draining`). */
 export type RemoteDrainReason = 'delisted' | 'not_serving' | 'refused';
 /** Why a worker drains (`worker:draining`): a remote worker's reasons, or `removed` by a resize. */

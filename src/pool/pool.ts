@@ -6,23 +6,22 @@ import type { ResolvedPoolConfig } from '../config/index.js';
 import { PoolError, TimeoutError } from '../errors.js';
 import { PoolCircuit } from '../resilience/pool-circuit.js';
 import type { BatchCall, ToolSpec } from '../transport/types.js';
-import type { Worker, WorkerExit } from '../worker/worker.js';
+import type { Worker } from '../worker/worker.js';
 import { CallRecord, type CallRates, type ToolDurations } from './call-window.js';
-import { workerCapacity } from './capacity.js';
-import { avoidTainted, CrashBarrier, describeExit, isLive, withCrashInfo } from './crash-barrier.js';
+import { avoidTainted, CrashBarrier, isLive, withCrashInfo } from './crash-barrier.js';
 import { Dispatcher, type DispatchHost } from './dispatcher.js';
 import { PoolHealthState, type PoolHealth } from './health.js';
 import { LifecycleManager, lifecycleOptions, type RecycleOutcome } from './lifecycle.js';
-import { toInfo, workerCounts, type PoolEvents, type PoolOptions, type PoolStats, type WorkerInfo } from './pool-types.js';
+import { toInfo, workerCounts, type PoolEvents, type PoolOptions, type PoolState, type PoolStats, type WorkerInfo } from './pool-types.js';
 import { Replacements } from './replacements.js';
 import { Resizer } from './resizer.js';
 import { callTimeoutMs, Task, type CallOptions, type ChunkHandler, type StreamCallOptions } from './task.js';
 import { ToolCatalog } from './tool-catalog.js';
 import { checkToolArgs } from '../typed/validate-args.js';
-import { cleanupSessionOn, startPoolWorker } from './worker-ops.js';
+import { cleanupSessionOn } from './worker-ops.js';
 import { ForkLauncher } from './fork-launcher.js';
 import { WorkerSlots } from './worker-slots.js';
-import { unknownWorkerError } from './worker-lookup.js';
+import { WorkerMembership } from './worker-membership.js';
 import { callArgsError } from '../transport/encodable.js';
 
 export type { DrainReason, PoolEvents, PoolOptions, PoolStats, RemoteDrainReason, WorkerInfo } from './pool-types.js';
@@ -47,12 +46,13 @@ export class Pool extends EventEmitter<PoolEvents> {
   readonly #circuit: PoolCircuit;
   readonly #dispatcher: Dispatcher;
   readonly #tools: ToolCatalog;
+  /** Starts workers into their slots and handles their exits (crashes included). */
+  readonly #members: WorkerMembership;
   /** Grows and shrinks the pool (`resize`, `addWorker`, `removeWorker`). */
   readonly resizer: Resizer;
   /** Every call's duration: the recent window (`recentCalls()`) and by tool (`callDurations()`). */
   readonly #calls = new CallRecord();
-  #state: 'new' | 'starting' | 'ready' | 'stopping' | 'stopped' = 'new';
-  #nextWorker = 1;
+  #state: PoolState = 'new';
   #streamsHeld = 0;
   #streamHolds = 0;
   readonly #onStreamHeld = (held: boolean): void => {
@@ -74,7 +74,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       this.#forks = new ForkLauncher({ pool: this.name, endpoint: source.template, startupTimeoutMs: config.poolStartupTimeoutMs, logger });
     }
     this.#slots = new WorkerSlots(this.name, options.endpoints, config.poolSize, {
-      join: (slot) => this.#spawnWorker(slot),
+      join: (slot) => this.#members.spawn(slot),
       restart: (slot) => this.#replacements.vacate(slot),
       changed: () => {
         if (this.#slots.discovery) this.#health.removedSlots = this.#slots.discovery.removed;
@@ -92,7 +92,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     const slotOf = (w: Worker) => this.#slots.slotOf(w);
     this.#lifecycle = new LifecycleManager(lifecycleOptions(config), {
       workers: () => this.#workers,
-      spawnReplacement: (old) => this.#spawnWorker(slotOf(old)),
+      spawnReplacement: (old) => this.#members.spawn(slotOf(old)),
       handOver: (old, fresh) => this.#dispatcher.handOver(old, fresh),
       resume: (old) => this.#dispatcher.drainTo(old),
       vacate: (old) => this.#replacements.vacate(slotOf(old)),
@@ -102,7 +102,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     });
     this.#dispatcher = new Dispatcher(this.#dispatchHost(slotOf));
     this.#replacements = new Replacements({
-      spawn: (slot) => this.#spawnWorker(slot, true),
+      spawn: (slot) => this.#members.spawn(slot, true),
       active: (slot) => this.#state === 'ready' && !this.#slots.isRetired(slot),
       failed: (error, gaveUp) => {
         this.#health.recordError(error);
@@ -113,6 +113,24 @@ export class Pool extends EventEmitter<PoolEvents> {
         this.#updateHealth();
       },
     });
+    this.#members = new WorkerMembership({
+      name: this.name,
+      config,
+      services: options.services,
+      workers: this.#workers,
+      slots: this.#slots,
+      barrier: this.#barrier,
+      health: this.#health,
+      tools: this.#tools,
+      lifecycle: this.#lifecycle,
+      replacements: this.#replacements,
+      dispatcher: this.#dispatcher,
+      forks: this.#forks,
+      events: this,
+      state: () => this.#state,
+      isIdle: () => this.#isIdle(),
+      updateHealth: () => this.#updateHealth(),
+    });
     this.resizer = new Resizer({
       name: this.name,
       slots: this.#slots,
@@ -121,7 +139,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       lifecycle: this.#lifecycle,
       refusal: () => (this.#state === 'ready' ? undefined : this.#stateError()),
       workers: () => this.#workers,
-      spawn: (slot) => this.#spawnWorker(slot),
+      spawn: (slot) => this.#members.spawn(slot),
       draining: (worker) => this.emit('worker:draining', toInfo(worker), 'removed'),
       resized: () => {
         this.#health.removedSlots = 0; // a resize sets the slots that serve: removed ones are forgotten
@@ -354,85 +372,6 @@ export class Pool extends EventEmitter<PoolEvents> {
 
   #isFull(): boolean {
     return this.#workers.filter(isLive).length >= this.#slots.size - this.#health.removedSlots;
-  }
-
-  /** Starts a worker for `slot`; `restart`: it replaces one that died (counted in `health().restarts`). */
-  async #spawnWorker(slot: number, restart = false): Promise<Worker> {
-    const id = `${this.name}-${this.#nextWorker++}`;
-    const endpoint = this.#slots.take(slot);
-    const { config } = this;
-    try {
-      const worker = await startPoolWorker(
-        { config, services: this.#options.services, capacity: workerCapacity(config), owner: this.#dispatcher, forks: this.#forks },
-        id,
-        endpoint,
-      );
-      // Stopped, or its slot let go by a resize, while it started.
-      if (this.#state === 'stopping' || this.#state === 'stopped' || this.#slots.isRetired(slot)) {
-        await worker.stop(config.gracefulShutdownTimeoutMs);
-        throw new PoolError(`Pool ${this.name} ${this.#slots.isRetired(slot) ? 'was resized' : 'stopped'}`, 'pool_stopped', { pool: this.name });
-      }
-      this.#workers.push(worker);
-      this.#slots.assign(worker, slot);
-      this.#barrier.track(worker);
-      if (worker.readyInfo) this.#tools.learn(worker.readyInfo);
-      worker.on('drained', () => this.#isIdle() && this.emit('idle'));
-      worker.once('exit', (exit) => this.#onWorkerExit(worker, exit));
-      worker.on('heartbeat-missed', (miss) => this.emit('worker:heartbeat-missed', toInfo(worker), miss));
-      worker.on('heartbeat-recovered', (before) => {
-        this.emit('worker:heartbeat-recovered', toInfo(worker), before);
-        this.#dispatcher.drainTo(worker); // an unresponsive worker (heartbeat.dependent: false) takes calls again
-      });
-      if (restart) this.#health.restarts++;
-      this.emit('worker:ready', toInfo(worker));
-      this.#dispatcher.drainTo(worker);
-      this.#updateHealth();
-      return worker;
-    } catch (error) {
-      this.#slots.release(endpoint);
-      throw error;
-    }
-  }
-
-  #onWorkerExit(worker: Worker, exit: WorkerExit): void {
-    const index = this.#workers.indexOf(worker);
-    if (index >= 0) this.#workers.splice(index, 1);
-    this.#slots.release(worker.options.endpoint);
-    const info = toInfo(worker);
-    this.emit('worker:exit', info, exit);
-    // Calls pinned to this worker (strict affinity, or the caller's `workerId`) can never run now.
-    const details = { pool: this.name, workerId: worker.id };
-    this.#dispatcher.failPinnedTo(worker.id, new PoolError(`Worker ${worker.id} exited while session calls waited for it`, 'session_worker_unavailable', details), unknownWorkerError(this.name, worker.id, this.#workers));
-    // Its calls fail with it: no call of this worker will end normally.
-    if (this.#isIdle()) this.emit('idle');
-    // Stopped on purpose (pool stop, or the end of a recycle): nothing to replace.
-    if (this.#state !== 'ready' || (exit.expected && exit.reason === undefined)) return;
-    const slot = this.#slots.slotOf(worker);
-    // A remote worker gone after it said it drains (a pod ending) did not crash.
-    if (this.#slots.drainedRemote(worker)) return this.#slots.vacate(slot);
-    const crash = this.#barrier.classify(worker, exit);
-    this.#health.recordCrash(worker.id, crash);
-    this.emit('worker:crash', info, crash);
-    if (this.#slots.isRetired(slot)) return; // a resize let its slot go: nothing to restart
-    let verdict: 'restart' | 'taint' | 'remove' | undefined;
-    const log = (level: 'warn' | 'error', then: string) => this.#options.services.logger[level](`${describeExit(worker.id, crash)}; ${then}`, { pool: this.name });
-    // While recycling, its replacement is already starting; if that fails, the recycle vacates the slot.
-    if (this.#lifecycle.isRecycling(worker)) log('warn', 'its replacement is already starting');
-    else if ((verdict = this.#barrier.onCrash(slot, Date.now(), crash)) === 'remove') {
-      this.#health.removedSlots++;
-      this.#slots.remove(slot);
-      log('error', `it crashed more than ${this.#barrier.options.maxRestarts} times within ${this.#barrier.options.windowSeconds} s: slot removed for good`);
-      this.emit('worker:removed', info, crash);
-    } else {
-      log('warn', 'starting a replacement');
-      if (verdict === 'taint') {
-        this.emit('worker:tainted', info, crash, this.#barrier.options.taintMs);
-        // Once the taint expires, the slot's worker takes queued calls again.
-        this.#replacements.later(this.#barrier.options.taintMs, () => this.#slots.workersIn(slot, this.#workers).forEach((w) => this.#dispatcher.drainTo(w)));
-      }
-      this.#slots.vacate(slot);
-    }
-    this.#updateHealth();
   }
 
   /** Emits `health` on a status change; an unhealthy pool with no live worker fails what waits. */
