@@ -1,68 +1,20 @@
 /** One Python worker: readiness handshake, calls and their ends, cancel graces, stop and kill. */
 import { EventEmitter } from 'node:events';
 import { TimeoutError, WorkerError } from '../errors.js';
-import type { Logger } from '../logger.js';
 import type { TelemetryControl } from '../telemetry/python-events.js';
-import { sweepShm } from '../transport/shm.js';
-import type { HostRequest, OutgoingCall, ReadyInfo, ToolSpec } from '../transport/types.js';
+import type { OutgoingCall, ReadyInfo, ToolSpec } from '../transport/types.js';
 import { CancelGraces } from './cancel-graces.js';
 import { WorkerCalls } from './worker-calls.js';
-import { Connection, type HostServerRef } from './connection.js';
-import { HeartbeatMonitor, type HeartbeatMiss, type HeartbeatSettings, type HeartbeatStatus } from './heartbeat.js';
-import { spawnArgs, spawnEnv, type AttachedEndpoint, type SpawnedEndpoint, type WorkerExit, type WorkerState } from './endpoints.js';
-import { WorkerProcess, type WorkerChild } from './worker-process.js';
+import { Connection } from './connection.js';
+import { HeartbeatMonitor, type HeartbeatSettings, type HeartbeatStatus } from './heartbeat.js';
+import { spawnArgs, spawnEnv, type WorkerExit, type WorkerState } from './endpoints.js';
+import { WorkerEnd, type KillCode } from './worker-end.js';
+import { WorkerProcess, type ProcessExit, type WorkerChild } from './worker-process.js';
+import type { WorkerEvents, WorkerOptions, WorkerOwner } from './worker-types.js';
 
 export type { AttachedEndpoint, SpawnedEndpoint, WorkerExit, WorkerState } from './endpoints.js';
 export type { HostServerRef } from './connection.js';
-
-/** Who hears of a worker's calls as they end (the pool's dispatcher): one event per call. */
-export interface WorkerOwner {
-  /** `call` ended on `worker` (its slot is already free): `ok` with the value, else with the error. */
-  callEnded(worker: Worker, call: OutgoingCall, ok: boolean, outcome: unknown): void;
-  /** `call`, which waited inside `worker` behind others, started running there. */
-  callStarted(worker: Worker, call: OutgoingCall): void;
-  /**
-   * `call` left `worker` without having started: taken back (`recall`) or its worker died with it
-   * waiting. It never ran there, so it may run anywhere (no retry spent).
-   */
-  callReturned(worker: Worker, call: OutgoingCall): void;
-  /** `call` was asked back (`recall`) but stays on `worker`: it had started there. */
-  callKept(worker: Worker, call: OutgoingCall): void;
-}
-
-/** Everything needed to start one worker. */
-export interface WorkerOptions {
-  id: string;
-  pool: string;
-  endpoint: SpawnedEndpoint | AttachedEndpoint;
-  startupTimeoutMs: number;
-  /** Calls the worker runs at once (1 for the process profile). */
-  capacity: number;
-  /** Calls it may hold queued in its pipe beyond `capacity`. @default 0 */
-  pipelineDepth?: number;
-  /** A running call this old: no more calls wait behind it, those waiting are taken back (config `pipelineStallMs`). @default 5 */
-  pipelineStallMs?: number;
-  logger: Logger;
-  /** Hears of each call's end. @default none */
-  owner?: WorkerOwner | undefined;
-  /** Answers the worker's requests to the host (host tools, session state). */
-  hostRequests?: ((worker: Worker, request: HostRequest) => Promise<unknown>) | undefined;
-  /** gRPC workers call the host back through this server; they register there for a token. */
-  hostServer?: HostServerRef | undefined;
-  /** Ping the worker once ready; too many misses in a row kill it (code `worker_hung`). @default off */
-  heartbeat?: HeartbeatSettings | undefined;
-  /** Its process, already started (forked from the pool's template); else spawned from `endpoint`. */
-  child?: WorkerChild | undefined;
-}
-
-interface WorkerEvents {
-  exit: [WorkerExit];
-  'heartbeat-missed': [HeartbeatMiss];
-  /** A pong after `missedBefore` misses in a row. */
-  'heartbeat-recovered': [missedBefore: number];
-  /** A draining worker's last call ended. */
-  drained: [];
-}
+export type { WorkerOptions, WorkerOwner } from './worker-types.js';
 
 /** A live Python worker. Create with `Worker.start()`. */
 export class Worker extends EventEmitter<WorkerEvents> {
@@ -85,15 +37,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
   readonly #process: WorkerChild | undefined;
   readonly #connection: Connection;
   readonly #owner: WorkerOwner | undefined;
-  #resolveDetached: (() => void) | undefined;
+  /** Its stop or kill (and why), and what its exit means. */
+  readonly #end: WorkerEnd;
   /** Calls in flight by wire id, in send order: the first `capacity` run, the others wait inside the worker. */
   readonly #calls = new WorkerCalls(() => this.capacity);
   readonly #started = (call: OutgoingCall): void => this.#owner?.callStarted(this, call);
   readonly #stallMs: number;
   readonly #graces: CancelGraces;
-  #killReason: string | undefined;
-  #killCode: 'worker_crashed' | 'worker_hung' = 'worker_crashed';
-  #stopRequested = false;
   #heartbeat: HeartbeatMonitor | undefined;
   #unresponsive = false;
   #startupError: WorkerError | undefined;
@@ -113,6 +63,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     else if (endpoint.kind === 'spawn') {
       this.#process = new WorkerProcess({ python: endpoint.python, args: spawnArgs(endpoint, this.id, this.capacity), env: spawnEnv(endpoint), cwd: endpoint.cwd, logger });
     }
+    this.#end = new WorkerEnd(this.id, this.#process);
     this.#graces = new CancelGraces({
       has: (id) => this.#calls.has(id),
       isRunning: (id) => this.#calls.isRunning(id),
@@ -264,7 +215,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** Takes calls again after `drain()` (its replacement could not start). False once stopping. */
   resume(): boolean {
-    if (this.state !== 'draining' || this.#stopRequested) return false;
+    if (this.state !== 'draining' || this.#end.stopRequested) return false;
     this.state = this.inflight > 0 ? 'busy' : 'ready';
     return true;
   }
@@ -324,11 +275,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
    */
   async stop(gracefulTimeoutMs: number): Promise<WorkerExit> {
     if (this.state !== 'stopped') this.state = 'draining';
-    this.#stopRequested = true;
+    this.#end.stopRequested = true;
     this.#heartbeat?.stop();
     this.#connection.transport?.stopping();
     if (this.#process) await this.#process.stop(gracefulTimeoutMs);
-    else this.#detach();
+    else this.#end.detach();
     return this.exited;
   }
 
@@ -336,11 +287,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * Immediate SIGKILL of the process group (disconnect, for attached workers); pending calls fail
    * with `code` (`worker_hung` when heartbeats gave up on it).
    */
-  kill(reason: string, code: 'worker_crashed' | 'worker_hung' = 'worker_crashed'): void {
-    if (this.#killReason === undefined) [this.#killReason, this.#killCode] = [reason, code];
+  kill(reason: string, code: KillCode = 'worker_crashed'): void {
+    this.#end.killed(reason, code);
     this.#heartbeat?.stop();
     if (this.#process) this.#process.kill();
-    else this.#detach();
+    else this.#end.detach();
   }
 
   /** The connection broke for good: a spawned worker is killed (no new calls meanwhile), an attached one let go. */
@@ -348,7 +299,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (!this.#process) {
       if (this.state === 'ready' || this.state === 'busy') this.state = 'draining'; // its calls, failing now, must not come back to it
       this.#returnWaiting(); // before the transport fails them: they never started there
-      return this.#detach();
+      return this.#end.detach();
     }
     if (this.state === 'stopped' || this.state === 'starting') return;
     this.state = 'draining';
@@ -400,54 +351,26 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
   }
 
-  /** Ends an attached worker's life (its process is not ours to watch). */
-  #detach(): void {
-    this.#resolveDetached?.();
-  }
-
   async #watchExit(): Promise<WorkerExit> {
-    let exit: { exitCode: number | null; signal: string | null };
+    let exit: ProcessExit;
     if (this.#process) exit = await this.#process.exited;
     else {
-      await new Promise<void>((resolve) => (this.#resolveDetached = resolve));
+      await this.#end.detached;
       exit = { exitCode: null, signal: null };
     }
     const wasStarting = this.state === 'starting';
     this.state = 'stopped';
-    // A worker killed mid-transfer leaves the shm files it wrote and nobody read: its pid names them.
-    const endpoint = this.options.endpoint;
-    if (this.#process?.pid !== undefined && endpoint.kind === 'spawn' && endpoint.payload?.zeroCopy) {
-      const pid = this.#process.pid;
-      sweepShm((runId, creator) => runId === endpoint.runId && creator === pid);
-    }
+    this.#end.sweepLeftShm(this.options.endpoint);
     this.#heartbeat?.stop();
     this.#graces.clear();
-    const result: WorkerExit = {
-      ...exit,
-      expected: this.#stopRequested || this.#killReason !== undefined,
-      ...(this.#killReason === undefined ? {} : { reason: this.#killReason }),
-    };
-    const error = this.#exitError(exit, result, wasStarting);
-    if (wasStarting && this.#process && this.#killReason === undefined) this.#startupError = error;
+    const result = this.#end.result(exit);
+    const error = this.#end.error(exit, result, wasStarting);
+    if (wasStarting && this.#process && this.#end.killReason === undefined) this.#startupError = error;
     // The exit first (the pool learns the crash), then the calls that waited in the worker go back
     // (they never ran), then those that die with it: a call's retry decision needs the crash.
     this.emit('exit', result);
     this.#returnWaiting();
     this.#connection.close(error);
     return result;
-  }
-
-  #exitError(exit: { exitCode: number | null; signal: string | null }, result: WorkerExit, wasStarting: boolean): WorkerError {
-    const details = { workerId: this.id, exitCode: exit.exitCode, signal: exit.signal, ...(result.reason ? { reason: result.reason } : {}) };
-    if (wasStarting) {
-      return new WorkerError(`Worker ${this.id} exited during start-up (code ${String(exit.exitCode)}, signal ${String(exit.signal)})`, 'worker_start_failed', {
-        ...details,
-        stderr: this.#process?.startupStderr ?? '',
-      });
-    }
-    const how = this.#process ? 'exited' : 'was disconnected';
-    // An attached worker let go by the host's stop is no crash: its calls end with `pool_stopped`.
-    const code = !this.#process && this.#killReason === undefined ? 'pool_stopped' : this.#killCode;
-    return new WorkerError(`Worker ${this.id} ${how}${result.reason ? ` (${result.reason})` : ''} with code ${String(exit.exitCode)}, signal ${String(exit.signal)}`, code, details);
   }
 }
