@@ -2,21 +2,18 @@
 import { loadConfig, resolveConfig, type ResolvedConfig, type SnakepitConfigInput } from './config/index.js';
 import { CANCEL_GRACE_MS_DEFAULT } from './config/schema.js';
 import type { ControlEndpointInfo } from './control/server.js';
-import { ValidationError } from './errors.js';
-import type { LogCategoriesInput, LogSink, PinoLike } from './logger.js';
-import type { Pool, PoolStats, WorkerInfo } from './pool/pool.js';
+import type { PoolStats, WorkerInfo } from './pool/pool.js';
 import type { RecycleOutcome } from './pool/lifecycle.js';
 import type { ResizeOutcome } from './pool/resizer.js';
-import { combineHealth, type InstanceHealth, type PoolHealth } from './pool/health.js';
-import { sumStats } from './pool/pool-types.js';
-import type { CallOptions, StreamCallOptions } from './pool/task.js';
+import type { InstanceHealth, PoolHealth } from './pool/health.js';
+import type { StreamCallOptions } from './pool/task.js';
 import { MapRun } from './pool/map.js';
 import type { MapCallOptions, SettleMapOptions } from './pool/map-options.js';
 import { liveProcessIds, openRun, ownRunIds, type OpenRun } from './process/live-processes.js';
 import { traceCleanup, traceReap } from './telemetry/cleanup-events.js';
 import { killLeftovers, reapDeadRuns, type ReapOptions, type ReapReport } from './process/reaper.js';
 import { setSignalHandling } from './process/signals.js';
-import { runScriptMode, SCRIPT_DEFAULTS, stopBounded, untilAborted, type CleanupResult, type ScriptModeOptions } from './script-mode.js';
+import { runScriptMode, SCRIPT_DEFAULTS, stopBounded, untilAborted, type CleanupResult } from './script-mode.js';
 import { shmAvailable } from './transport/shm.js';
 import { emit } from './telemetry/bus.js';
 import { ZeroCopyRef } from './transport/codec.js';
@@ -28,64 +25,17 @@ import { InstanceResources } from './instance-resources.js';
 import { adoptAsDefault, runningInstances, trackInstance, untrackInstance } from './default-instance.js';
 import { ChunkChannel } from './stream-iterator.js';
 import { withCallerStack } from './caller-stack.js';
-import { PoolHandle } from './pool-handle.js';
+import type { PoolHandle } from './pool-handle.js';
+import { PoolDirectory } from './pool-directory.js';
 import { StreamFlow } from './transport/stream-flow.js';
 import type { ToolSpec } from './transport/types.js';
-import { PythonWatcher, type WatchOptions } from './watch/python-watcher.js';
+import { PythonWatcher } from './watch/python-watcher.js';
+import type { ChunkInfo, ExecuteOptions, RunAsScriptOptions, StartOptions } from './facade-options.js';
 import type { CallChunk, CallRest, CallResult, DefaultPool, PoolName, PoolOptions, ResultFromGeneratedTypes, ResultTypeArgument, ToolArgs, ToolName } from './typed/registry.js';
 
 export { getDefaultInstance, setDefaultInstance } from './default-instance.js';
 
-/** Options of one call through the facade. */
-export interface ExecuteOptions extends CallOptions {
-  /** Pool to run in. @default 'default' (or the only pool) */
-  pool?: string;
-}
-
-/** Extra information passed with each streamed chunk. */
-export interface ChunkInfo {
-  /** True when Python marked the chunk `is_final`. */
-  final: boolean;
-  /** The yielded chunk object's `.metadata` map, when it has one (absent otherwise). */
-  metadata?: Record<string, unknown>;
-}
-
-/** How to start an instance besides the config itself. */
-export interface StartOptions {
-  /** Folder to look for `snakepit.config.*` in when no config is given. @default process.cwd() */
-  cwd?: string;
-  /** Explicit config file path. */
-  configFile?: string;
-  /** Where log records go (Python stdout/stderr included). @default stderr */
-  logSink?: LogSink;
-  /** A pino-compatible logger to write into instead of `logSink` (`pino()`, a child of yours…). */
-  logger?: PinoLike;
-  /**
-   * Levels per category (`pool`, `worker`, `grpc`, `bridge`, `lifecycle`, `heartbeat`,
-   * `telemetry`, `python`, …) over the config's `logLevel` and `logCategories`; or the original's
-   * list of the categories that log below `warn`. @default {}
-   * @example { python: 'debug', heartbeat: 'none' }
-   */
-  logCategories?: LogCategoriesInput;
-  /** Aborting it while the pools start stops them and rejects with the signal's reason. */
-  signal?: AbortSignal;
-  /**
-   * Stop every instance gracefully on SIGINT/SIGTERM, then end the process with the signal, when
-   * nothing else in the process listens for that signal. @default true
-   */
-  handleSignals?: boolean;
-  /**
-   * Development: on a change of the pools' Python sources, replace their workers on the recycle path and
-   * regenerate `typesOut`; an edit that does not import keeps the old workers (guides/typed-tools.md). @default false
-   */
-  watch?: boolean | WatchOptions;
-}
-
-/** Options of `Snakepit.runAsScript`. */
-export interface RunAsScriptOptions extends StartOptions, ScriptModeOptions {
-  /** The config; without it, `snakepit.config.*` from `cwd`. */
-  config?: SnakepitConfigInput;
-}
+export type { ChunkInfo, ExecuteOptions, RunAsScriptOptions, StartOptions };
 
 /** Grace for a cancelled call to stop in Python before its worker is killed and replaced. */
 export const DEFAULT_CANCEL_GRACE_MS = CANCEL_GRACE_MS_DEFAULT;
@@ -96,8 +46,7 @@ export class Snakepit {
   readonly runId: string;
   readonly config: ResolvedConfig;
   readonly #resources: InstanceResources;
-  readonly #pools: Map<string, Pool>;
-  readonly #handles = new WeakMap<Pool, PoolHandle>();
+  readonly #pools: PoolDirectory;
   readonly #options: StartOptions;
   #stopping: Promise<void> | undefined;
   #watcher: PythonWatcher | undefined;
@@ -107,7 +56,7 @@ export class Snakepit {
     this.runId = run.runId;
     this.#options = options;
     this.#resources = new InstanceResources(config, options, run);
-    this.#pools = this.#resources.pools;
+    this.#pools = new PoolDirectory(this.#resources.pools);
   }
 
   /**
@@ -220,12 +169,12 @@ export class Snakepit {
 
   /** Names of the pools. */
   get poolNames(): string[] {
-    return [...this.#pools.keys()];
+    return this.#pools.names;
   }
 
   /** Resolves once the pool has all its workers ready. @default pool 'default' (or the only pool), timeoutMs 15000 */
   awaitReady(pool?: string, timeoutMs = 15_000): Promise<void> {
-    return this.#pool(pool).awaitReady(timeoutMs);
+    return this.#pools.get(pool).awaitReady(timeoutMs);
   }
 
   /**
@@ -235,7 +184,7 @@ export class Snakepit {
   execute<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(tool: K, ...rest: CallRest<P, K, PoolOptions<P, ExecuteOptions>>): Promise<CallResult<T, P, K>>;
   async execute(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<unknown> {
     try {
-      return await this.#pool(options.pool).execute(tool, args, options);
+      return await this.#pools.get(options.pool).execute(tool, args, options);
     } catch (error) {
       // Made here, in the caller's async chain: its stack reaches the caller's own line.
       throw withCallerStack(error, new Error());
@@ -252,13 +201,13 @@ export class Snakepit {
   stream<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(tool: K, ...rest: CallRest<P, K, PoolOptions<P, ExecuteOptions>>): AsyncIterableIterator<CallChunk<T, P, K>>;
   stream(tool: string, args: Record<string, unknown> = {}, options: ExecuteOptions = {}): AsyncIterableIterator<unknown> {
     const abandon = new AbortController();
-    const pool = this.#pools.get(this.#poolKey(options.pool));
+    const pool = this.#pools.find(options.pool);
     const flow = pool ? new StreamFlow(pool.config.streamHighWaterMark) : undefined;
     const channel = new ChunkChannel<unknown>(() => abandon.abort(new Error('stream consumer stopped')), flow);
     const signal = options.signal ? AbortSignal.any([options.signal, abandon.signal]) : abandon.signal;
     const streamOptions: StreamCallOptions = { ...options, signal, flow };
     Promise.resolve()
-      .then(() => this.#pool(options.pool).stream(tool, args, streamOptions, (data) => channel.push(data)))
+      .then(() => this.#pools.get(options.pool).stream(tool, args, streamOptions, (data) => channel.push(data)))
       .finally(() => flow?.hold(false))
       .then(
         () => channel.end(),
@@ -276,7 +225,7 @@ export class Snakepit {
   ): Promise<void>;
   async executeStream(tool: string, args: Record<string, unknown>, onChunk: (chunk: unknown, info: ChunkInfo) => void, options: ExecuteOptions = {}): Promise<void> {
     try {
-      await this.#pool(options.pool).stream(tool, args, options, (data, final, metadata) => onChunk(data, metadata ? { final, metadata } : { final }));
+      await this.#pools.get(options.pool).stream(tool, args, options, (data, final, metadata) => onChunk(data, metadata ? { final, metadata } : { final }));
     } catch (error) {
       throw withCallerStack(error, new Error());
     }
@@ -292,7 +241,7 @@ export class Snakepit {
   map<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(tool: K, inputs: Iterable<ToolArgs<P, K>>, options?: PoolOptions<P, MapCallOptions>): Promise<CallResult<T, P, K>[]>;
   async map(tool: string, inputs: Iterable<Record<string, unknown>>, options: MapCallOptions = {}): Promise<unknown[]> {
     try {
-      return await new MapRun(this.#pool(options.pool), tool, inputs, options).all();
+      return await new MapRun(this.#pools.get(options.pool), tool, inputs, options).all();
     } catch (error) {
       throw withCallerStack(error, new Error());
     }
@@ -306,7 +255,7 @@ export class Snakepit {
   mapIterable<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(tool: K, inputs: Iterable<ToolArgs<P, K>>, options: PoolOptions<P, SettleMapOptions>): AsyncIterableIterator<PromiseSettledResult<CallResult<T, P, K>>>;
   mapIterable<T extends ResultTypeArgument = ResultFromGeneratedTypes, P extends PoolName = DefaultPool, K extends ToolName<P> = ToolName<P>>(tool: K, inputs: Iterable<ToolArgs<P, K>>, options?: PoolOptions<P, MapCallOptions>): AsyncIterableIterator<CallResult<T, P, K>>;
   mapIterable(tool: string, inputs: Iterable<Record<string, unknown>>, options: MapCallOptions = {}): AsyncIterableIterator<unknown> {
-    return new MapRun(this.#pool(options.pool), tool, inputs, options).iterate();
+    return new MapRun(this.#pools.get(options.pool), tool, inputs, options).iterate();
   }
 
   /**
@@ -346,18 +295,17 @@ export class Snakepit {
 
   /** Python tools of a pool, as its workers reported them (same as `tools()`). */
   listTools(pool?: string): ToolSpec[] {
-    return this.#pool(pool).tools();
+    return this.#pools.get(pool).tools();
   }
 
   /** One Python tool's spec; an unknown name throws `unknown_tool` listing the available ones. */
   describeTool(pool: string | undefined, name: string): ToolSpec {
-    return this.#pool(pool).describeTool(name);
+    return this.#pools.get(pool).describeTool(name);
   }
 
   /** Counters of one pool, or summed over all pools. */
   stats(pool?: string): PoolStats {
-    if (pool !== undefined) return this.#pool(pool).stats();
-    return sumStats([...this.#pools.values()].map((p) => p.stats()));
+    return this.#pools.stats(pool);
   }
 
   /**
@@ -368,8 +316,7 @@ export class Snakepit {
   health(pool: string): PoolHealth;
   health(): InstanceHealth;
   health(pool?: string): PoolHealth | InstanceHealth {
-    if (pool !== undefined) return this.#pool(pool).health();
-    return combineHealth(Object.fromEntries([...this.#pools].map(([name, p]) => [name, p.health()])));
+    return this.#pools.health(pool);
   }
 
   /**
@@ -382,7 +329,7 @@ export class Snakepit {
    */
   recycleWorker(pool: string, workerId: string): Promise<RecycleOutcome> {
     try {
-      return this.#pool(pool).recycleWorker(workerId);
+      return this.#pools.get(pool).recycleWorker(workerId);
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -400,7 +347,7 @@ export class Snakepit {
    */
   resize(pool: string, size: number): Promise<ResizeOutcome> {
     try {
-      return this.#pool(pool).resizer.resize(size);
+      return this.#pools.get(pool).resizer.resize(size);
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -408,21 +355,17 @@ export class Snakepit {
 
   /** Worker snapshots of one pool, or of all pools. */
   listWorkers(pool?: string): WorkerInfo[] {
-    if (pool !== undefined) return this.#pool(pool).listWorkers();
-    return [...this.#pools.values()].flatMap((p) => p.listWorkers());
+    return this.#pools.listWorkers(pool);
   }
 
   /** Tools the pool's adapter exposes. */
   tools(pool?: string): ToolSpec[] {
-    return this.#pool(pool).tools();
+    return this.#pools.get(pool).tools();
   }
 
   /** A pool's events, counters, health, workers, tools and session bindings. @default pool 'default' (or the only pool) */
   pool(name?: string): PoolHandle {
-    const pool = this.#pool(name);
-    let handle = this.#handles.get(pool);
-    if (!handle) this.#handles.set(pool, (handle = new PoolHandle(pool)));
-    return handle;
+    return this.#pools.handle(name);
   }
 
   /**
@@ -437,20 +380,6 @@ export class Snakepit {
       syncSignalHandling();
     })();
     return this.#stopping;
-  }
-
-  /** The pool a call names: `name`, else the only pool, else `'default'`. */
-  #poolKey(name: string | undefined): string {
-    return name ?? (this.#pools.size === 1 ? this.#pools.keys().next().value! : 'default');
-  }
-
-  #pool(name: string | undefined): Pool {
-    const key = this.#poolKey(name);
-    const pool = this.#pools.get(key);
-    if (!pool) {
-      throw new ValidationError(`Unknown pool '${key}' (pools: ${this.poolNames.join(', ')})`, 'unknown_pool', { pool: key, available: this.poolNames });
-    }
-    return pool;
   }
 }
 

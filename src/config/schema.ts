@@ -5,30 +5,15 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { expecting } from './format-issues.js';
-import { checkAttachedTransport, discoveryShape } from './discovery-schema.js';
+import { discoveryShape } from './discovery-schema.js';
+import { heartbeatOverrideSchema, heartbeatSchema } from './heartbeat-schema.js';
+import { checkPoolLayout, isRecord } from './pool-layout-check.js';
 import { securityShape } from './security-schema.js';
 import { crashBarrierOverrideSchema, crashBarrierSchema } from './crash-barrier-schema.js';
 import { envRecord, infinityOrPosInt, logLevel, loosen, nonEmptyString, nonNegInt, oneOf, posInt, pythonClassPath, stringArray, toolTimeouts, workerTtl } from './schema-fields.js';
 
-// ---- heartbeat ----
-
-const heartbeatShape = {
-  /** Ping workers to detect hung ones. @default true */
-  enabled: z.boolean().default(true).describe('Ping workers to detect hung ones.'),
-  /** Time between pings, in ms. @default 2000 */
-  pingIntervalMs: posInt().default(2_000).describe('Time between pings, in ms.'),
-  /** How long a ping may take before it counts as missed, in ms. @default 10000 */
-  timeoutMs: posInt().default(10_000).describe('How long a ping may take before it counts as missed, in ms.'),
-  /** Missed pings in a row before the worker is declared dead and restarted. @default 3 */
-  maxMissedHeartbeats: posInt().default(3).describe('Missed pings in a row before the worker is restarted.'),
-  /** Delay before the first ping, in ms. @default 0 */
-  initialDelayMs: nonNegInt().default(0).describe('Delay before the first ping, in ms.'),
-  /** Whether the Python worker exits when it stops hearing from the host. @default true */
-  dependent: z.boolean().default(true).describe('Whether the worker exits when it stops hearing from the host, and the host kills a worker that misses maxMissedHeartbeats pings (false: marked unresponsive, no new calls until it answers).'),
-};
-
-/** Heartbeat settings; the top-level `heartbeat` is the default for every pool. */
-export const heartbeatSchema = z.strictObject(heartbeatShape);
+// The heartbeat option has its own module; its schema is still exported from here.
+export { heartbeatSchema } from './heartbeat-schema.js';
 
 // ---- options each pool sets for itself ----
 
@@ -299,7 +284,7 @@ export const poolSchema = z.strictObject({
   ...poolOwnShape,
   ...loosen(sharedShape),
   /** Heartbeat overrides for this pool; unset fields inherit the top-level `heartbeat`. */
-  heartbeat: z.strictObject(loosen(heartbeatShape)).optional().describe('Heartbeat overrides for this pool.'),
+  heartbeat: heartbeatOverrideSchema.optional().describe('Heartbeat overrides for this pool.'),
   /** Crash barrier overrides for this pool; unset fields (and `retryBackoff` fields) inherit the top-level `crashBarrier`. */
   crashBarrier: crashBarrierOverrideSchema,
 });
@@ -321,61 +306,7 @@ export const configSchema = z
     ...loosen(legacyPoolShape),
   })
   // `when`: also run when some field failed, so one run reports every problem.
-  .superRefine((value, ctx) => checkPoolLayout(value, ctx), { when: (payload) => isRecord(payload.value) });
-
-/** Attached `workers` (and discovered ones) are started by something else: the host can neither spawn nor fork them. */
-function checkAttachedStartMode(pool: Record<string, unknown>, path: (string | number)[], ctx: z.core.$RefinementCtx): void {
-  if ((pool.workers === undefined && pool.discovery === undefined) || pool.startMode !== 'fork') return;
-  ctx.addIssue({
-    code: 'custom',
-    path: [...path, 'startMode'],
-    input: pool.startMode,
-    message: 'attached `workers` are not started by the host',
-    params: { expected: "'spawn' or unset (attached workers are started by something else)" },
-  });
-}
-
-function checkAttached(pool: Record<string, unknown>, path: (string | number)[], ctx: z.core.$RefinementCtx): void {
-  checkAttachedTransport(pool, path, ctx);
-  checkAttachedStartMode(pool, path, ctx);
-}
-
-function checkPoolLayout(value: Record<string, unknown>, ctx: z.core.$RefinementCtx): void {
-  if (!Array.isArray(value.pools)) return checkAttached(value, [], ctx);
-  value.pools.forEach((pool: unknown, index) => isRecord(pool) && checkAttached(pool, ['pools', index], ctx));
-  for (const key of LEGACY_POOL_KEYS) {
-    if (value[key] === undefined) continue;
-    ctx.addIssue({
-      code: 'custom',
-      path: [key],
-      // Without it zod reports the whole refined config as the received value.
-      input: value[key],
-      message: `${key} is a per-pool option and cannot be at the top level together with pools`,
-      params: { expected: 'unset at the top level when `pools` is given (move it into a pool)' },
-    });
-  }
-  const seen = new Map<string, number>();
-  value.pools.forEach((pool: unknown, index) => {
-    const name = isRecord(pool) && typeof pool.name === 'string' ? pool.name : undefined;
-    if (name === undefined) return;
-    const first = seen.get(name);
-    if (first === undefined) {
-      seen.set(name, index);
-      return;
-    }
-    ctx.addIssue({
-      code: 'custom',
-      path: ['pools', index, 'name'],
-      input: name,
-      message: `duplicate pool name ${name}`,
-      params: { expected: 'a unique pool name', note: `\`pools[${first}]\` has the same name` },
-    });
-  });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+  .superRefine((value, ctx) => checkPoolLayout(value, ctx, LEGACY_POOL_KEYS), { when: (payload) => isRecord(payload.value) });
 
 // ---- types ----
 
