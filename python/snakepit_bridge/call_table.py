@@ -19,7 +19,8 @@ from .call import Call
 class EarlyCancels:
     """Cancels of call ids not (yet) known.
 
-    Ids are unique per host connection, so a note for a call that already
+    Ids do not repeat across host connections (each host transport starts
+    its ids at a random point in 2^47), so a note for a call that already
     finished never matches again; notes expire after ``TTL_S`` and at most
     ``CAP`` are kept.
     """

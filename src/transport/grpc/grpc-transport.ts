@@ -1,5 +1,6 @@
 /** The gRPC transport: the original's wire protocol, behind the same Transport seam as the pipe. */
 import { performance } from 'node:perf_hooks';
+import { randomInt } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { WorkerError } from '../../errors.js';
 import { decode, encode, encodePayload, type PayloadOptions } from '../codec.js';
@@ -100,7 +101,12 @@ export class GrpcTransport implements Transport {
   readonly #workerId: string;
   readonly #token: string | undefined;
   readonly #pending = new Map<number, Pending>();
-  #nextId = 1;
+  /**
+   * Call ids start at a random point: a worker's call table (cancels, recalls, early notes) is shared
+   * by every host connection it serves — later pools, other hosts attached to the same worker — so ids
+   * must not repeat across connections. 2^47 starting points, each good for 2^52 calls: within JS's safe integers.
+   */
+  #nextId = randomInt(1, 2 ** 47);
   #failure: Error | undefined;
   /** The last telemetry setting sent: the next waits for it (see configureTelemetry). */
   #telemetryChain: Promise<unknown> = Promise.resolve();
