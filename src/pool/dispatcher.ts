@@ -99,6 +99,13 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     return n;
   }
 
+  /** `waiting >= limit`, counted only when the cheap upper bound (settled calls included) reaches it: this runs for every pipelined call. */
+  #waitingReaches(limit: number): boolean {
+    let bound = this.queued;
+    for (const worker of this.#host.workers()) bound += worker.waitingCount;
+    return bound >= limit && this.waiting >= limit;
+  }
+
   /**
    * Runs `task` now, queues it, or fails it (unhealthy pool, deadlock, strict session, full queue).
    * `returning`: it comes back unstarted from a worker, and queues ahead of younger calls.
@@ -125,7 +132,7 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
         // still on its way back, nor (coming back itself) one already back in the queue.
         if (this.#stealing.oldestOnTheWay() < task.seq || (returning && this.#queueHasOlder(task))) return this.#enqueue(task, task.workerId, returning);
         // A call that would wait inside a busy worker counts against the queue's limit too.
-        if (!returning && !placement.worker.hasFreeSlot && this.waiting >= host.settings.poolMaxQueueSize) return this.#saturated(task);
+        if (!returning && !placement.worker.hasFreeSlot && this.#waitingReaches(host.settings.poolMaxQueueSize)) return this.#saturated(task);
         return this.#run(task, placement.worker);
       case 'busy':
         return this.#fail(task, new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is busy`, 'session_worker_busy', { ...session, workerId: placement.workerId }));
@@ -294,7 +301,7 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
       this.#queue.putBack(task, (queued) => queued.seq > task.seq);
       return this.#waits(task);
     }
-    if (this.waiting >= settings.poolMaxQueueSize) return this.#saturated(task);
+    if (this.#waitingReaches(settings.poolMaxQueueSize)) return this.#saturated(task);
     task.requiredWorkerId = workerId;
     this.#queue.push(task);
     this.#waits(task);
@@ -315,7 +322,7 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     if (task.worker) this.#stealing.watch();
     if (task.waitAnnounced) return;
     task.waitAnnounced = true;
-    callEnqueued(this.#host.name, task, this.waiting);
+    callEnqueued(this.#host.name, task, () => this.waiting);
   }
 
   /** The call stops waiting: it runs on `worker` now. */
