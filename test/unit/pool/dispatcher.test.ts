@@ -47,6 +47,9 @@ class FakeWorker {
   waiting(): IterableIterator<[number, Task]> {
     return this.waitingCalls[Symbol.iterator]();
   }
+  get waitingCount(): number {
+    return this.waitingCalls.length;
+  }
   recall(id: number): void {
     this.recalled.push(id);
   }
@@ -144,6 +147,26 @@ describe('Dispatcher', () => {
     await expect(t.promise).rejects.toMatchObject({ code: 'call_timeout' });
     expect(w.cancelled).toEqual([[1, 50]]);
     expect(dispatcher.counters.errors).toBe(1);
+  });
+
+  it('a settled call still waiting inside a worker (its cancel on the way) does not count against poolMaxQueueSize', async () => {
+    const w = new FakeWorker('w1', 1, 4);
+    const { dispatcher, task } = setup([w], {}, { poolMaxQueueSize: 1 });
+    const [running, waiting] = [task(), task()];
+    dispatcher.admit(running);
+    dispatcher.admit(waiting);
+    w.waitingCalls.push([2, waiting]);
+    const aborted = new AbortController();
+    dispatcher.onAbort(waiting, aborted.signal.reason);
+    await expect(waiting.promise).rejects.toMatchObject({ code: 'aborted' });
+    const next = task();
+    dispatcher.admit(next); // the upper bound (1 waiting) reaches the limit: the exact count says 0
+    expect(next.settled).toBe(false);
+    expect(w.sent.at(-1)).toBe(next);
+    const beyond = task();
+    w.waitingCalls.push([3, next]);
+    dispatcher.admit(beyond);
+    await expect(beyond.promise).rejects.toMatchObject({ code: 'pool_saturated' });
   });
 
   it('runs a failed call again when the crash barrier allows it', async () => {
