@@ -316,7 +316,7 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     this.#fail(task, error, 'poolSaturated');
   }
 
-  /** The call starts waiting (in the queue, or inside a worker): its queue timeout runs, the event says so once. */
+  /** The call starts waiting (in the queue, or inside a worker): its queue timeout runs, the event says so once per wait. */
   #waits(task: Task): void {
     task.startQueueTimer(this.#host.settings.poolQueueTimeoutMs);
     if (task.worker) this.#stealing.watch();
@@ -329,7 +329,10 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
   #starts(task: Task, worker: Worker): void {
     task.running = true;
     task.clearQueueTimer();
-    if (task.waitAnnounced) callDequeued(this.#host.name, task, worker.id, this.#queue.size);
+    if (!task.waitAnnounced) return;
+    // Paired: a call that waits again later (taken back after the host took it for started) is announced again.
+    task.waitAnnounced = false;
+    callDequeued(this.#host.name, task, worker.id, this.#queue.size);
   }
 
   #run(task: Task, worker: Worker): void {

@@ -128,7 +128,7 @@ export class Task implements OutgoingCall {
   running = false;
   /** A recall of it is on its way to its worker. */
   recalling = false;
-  /** `snakepit.pool.queue.enqueued` was emitted for it (once, however often it waits). */
+  /** `snakepit.pool.queue.enqueued` was emitted for it and `dequeued` not yet (one pair per wait, however often it moves while waiting). */
   waitAnnounced = false;
   /** When the call was made (`performance.now()`). */
   readonly startedAt = performance.now();

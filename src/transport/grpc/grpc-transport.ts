@@ -5,7 +5,6 @@ import * as grpc from '@grpc/grpc-js';
 import { WorkerError } from '../../errors.js';
 import { decode, encode, encodePayload, type PayloadOptions } from '../codec.js';
 import { removeShm } from '../shm.js';
-import { emit, enabled } from '../../telemetry/bus.js';
 import type { TelemetryControl } from '../../telemetry/python-events.js';
 import type { HostRequestHandler, OutgoingCall, ReadyInfo, Transport, TransportEvents } from '../types.js';
 import { pythonErrorFromWire } from '../wire-error.js';
@@ -13,6 +12,7 @@ import { CORRELATION_HEADER, type ErrorInfoMessage, HOST_STREAM_HEADER, services
 import { clientSettings, type ChannelSecurity, type Keepalive, type TlsMaterial } from './channel-security.js';
 import { readyInfoFromDescribe, type DescribeMessage } from './describe.js';
 import { HostStream } from './host-stream.js';
+import { connectionAttemptFailed, connectionEstablished, connectionLost, type ConnectionIdentity } from './connection-events.js';
 import { type ChunkMessage, CHUNKS_PER_MESSAGE, readChunkStream, streamWindow } from './chunk-stream.js';
 import { errorFromStatus, wireErrorFromInfo } from './status.js';
 import { readBatchResults } from './grpc-batch.js';
@@ -53,16 +53,6 @@ export interface GrpcTransportOptions {
   endpointKey?: object | undefined;
 }
 
-/** An attached endpoint whose connection was lost: when, whose it was, connection attempts since. */
-interface LostConnection {
-  lostAt: number;
-  workerId: string;
-  failedAttempts: number;
-}
-
-/** Keyed by the pool's endpoint object, so an entry goes with its pool: a later instance never "reconnects". */
-const lostConnections = new WeakMap<object, LostConnection>();
-
 const noop = (): void => {};
 const NO_BYTES = Buffer.alloc(0);
 
@@ -101,11 +91,7 @@ export class GrpcTransport implements Transport {
   readonly #workerId: string;
   readonly #token: string | undefined;
   readonly #pending = new Map<number, Pending>();
-  /**
-   * Call ids start at a random point: a worker's call table (cancels, recalls, early notes) is shared
-   * by every host connection it serves — later pools, other hosts attached to the same worker — so ids
-   * must not repeat across connections. 2^47 starting points, each good for 2^52 calls: within JS's safe integers.
-   */
+  /** From a random point in 2^47: a worker's call table is shared by every connection it serves (later pools, other hosts), so ids must not repeat across them. */
   #nextId = randomInt(1, 2 ** 47);
   #failure: Error | undefined;
   /** The last telemetry setting sent: the next waits for it (see configureTelemetry). */
@@ -117,7 +103,8 @@ export class GrpcTransport implements Transport {
   /** Set once the handshake succeeded: a later failure is a lost connection. */
   #connected = false;
   readonly #address: string;
-  readonly #endpointKey: object | undefined;
+  /** Who this connection is, for its connection events (connection-events.ts). */
+  readonly #identity: ConnectionIdentity;
   /** The host is stopping the worker: the end of this connection is no loss. */
   #stopping = false;
   readonly #tls: TlsMaterial | undefined;
@@ -137,17 +124,14 @@ export class GrpcTransport implements Transport {
     this.#host = options.host;
     this.#token = options.token;
     this.#address = options.address;
-    this.#endpointKey = options.endpointKey;
+    this.#identity = { workerId: options.workerId, address: options.address, processBound: this.#processBound, endpointKey: options.endpointKey };
     this.#tls = options.security?.tls;
     this.#hostStreamOptions = options.hostStream;
     const { BridgeService } = services();
     const { credentials, options: channel } = clientSettings(options.security, options.keepalive);
     this.#client = new BridgeService(options.address, credentials, channel) as unknown as Client;
     this.ready = this.#handshake(options.connectTimeoutMs);
-    this.ready.catch(() => {
-      const lost = this.#endpointKey && lostConnections.get(this.#endpointKey);
-      if (lost) lost.failedAttempts++;
-    });
+    this.ready.catch(() => connectionAttemptFailed(this.#identity));
   }
 
   /** Called once when the transport fails for good (the channel broke, or `fail()`). */
@@ -323,12 +307,7 @@ export class GrpcTransport implements Transport {
       const raw = (error as { code?: unknown }).code;
       // A spawned worker's stop ends with its exit's error: say why the connection ended instead.
       const code = this.#stopping ? 'pool_stopped' : typeof raw === 'string' ? raw : undefined;
-      // A stop of ours is no loss to recover from; anything else waits for a reconnection.
-      if (this.#endpointKey && code === 'pool_stopped') lostConnections.delete(this.#endpointKey);
-      else if (this.#endpointKey) lostConnections.set(this.#endpointKey, { lostAt: performance.now(), workerId: this.#workerId, failedAttempts: 0 });
-      if (enabled('snakepit.grpc.connection.lost')) {
-        emit('snakepit.grpc.connection.lost', {}, { workerId: this.#workerId, attached: !this.#processBound, address: this.#address, code });
-      }
+      connectionLost(this.#identity, code);
     }
   }
 
@@ -365,27 +344,10 @@ export class GrpcTransport implements Transport {
     this.#streamCredit = info.stream_credit === true;
     if (!this.#processBound) this.#watchChannel();
     this.#connected = true;
-    this.#emitConnected(performance.now() - startedAt, info.pid);
+    connectionEstablished(this.#identity, performance.now() - startedAt, info.pid);
     return readyInfoFromDescribe(info);
   }
 
-  /** `established`, then `reconnected` when this connection ends a loss of the same attached endpoint. */
-  #emitConnected(durationMs: number, pid: number): void {
-    const attached = !this.#processBound;
-    if (enabled('snakepit.grpc.connection.established')) {
-      emit('snakepit.grpc.connection.established', { durationMs }, { workerId: this.#workerId, attached, address: this.#address, pid });
-    }
-    const lost = this.#endpointKey && lostConnections.get(this.#endpointKey);
-    if (!lost) return;
-    lostConnections.delete(this.#endpointKey!);
-    if (enabled('snakepit.grpc.connection.reconnected')) {
-      emit(
-        'snakepit.grpc.connection.reconnected',
-        { downtimeMs: performance.now() - lost.lostAt, attempts: lost.failedAttempts + 1 },
-        { workerId: this.#workerId, previousWorkerId: lost.workerId, attached: true, address: this.#address, pid },
-      );
-    }
-  }
 
   /**
    * A channel that leaves READY lost its connection: the worker died, drained and closed it, or a
