@@ -130,7 +130,7 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
       case 'run':
         // Calls taken back together run again in the order they came: none overtakes an older one
         // still on its way back, nor (coming back itself) one already back in the queue.
-        if (this.#stealing.oldestOnTheWay() < task.seq || (returning && this.#queueHasOlder(task))) return this.#enqueue(task, task.workerId, returning);
+        if (this.#stealing.oldestOnTheWay() < task.seq || (returning && this.#queue.some((queued) => queued.seq < task.seq))) return this.#enqueue(task, task.workerId, returning);
         // A call that would wait inside a busy worker counts against the queue's limit too.
         if (!returning && !placement.worker.hasFreeSlot && this.#waitingReaches(host.settings.poolMaxQueueSize)) return this.#saturated(task);
         return this.#run(task, placement.worker);
@@ -146,11 +146,6 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
       case 'deadlock':
         return this.#deadlock(task, placement.workerId);
     }
-  }
-
-  #queueHasOlder(task: Task): boolean {
-    for (const queued of this.#queue.values()) if (queued.seq < task.seq) return true;
-    return false;
   }
 
   #deadlock(task: Task, workerId: string | undefined): void {

@@ -13,6 +13,8 @@ export interface TaskQueue<T> {
   drain(): T[];
   /** The queued tasks in order, left in place. */
   values(): IterableIterator<T>;
+  /** True when a queued task passes `test`. */
+  some(test: (task: T) => boolean): boolean;
 }
 
 /** The default FIFO queue. */
@@ -53,6 +55,11 @@ export class FifoTaskQueue<T> implements TaskQueue<T> {
 
   values(): IterableIterator<T> {
     return this.#items.values();
+  }
+
+  some(test: (task: T) => boolean): boolean {
+    for (const task of this.#items) if (test(task)) return true;
+    return false;
   }
 
   drain(): T[] {

@@ -107,4 +107,11 @@ describe('FifoTaskQueue', () => {
     for (const name of ['c', 'a', 'd', 'b']) queue.putBack({ name }, (queued) => queued.name > name);
     expect(names(queue.drain())).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
   });
+
+  it('some tells whether a queued item passes the test, leaving the queue as it was', () => {
+    const { queue } = queueOf('a', 'b', 'c');
+    expect(queue.some((i) => i.name === 'b')).toBe(true);
+    expect(queue.some((i) => i.name === 'z')).toBe(false);
+    expect(names(queue.drain())).toEqual(['a', 'b', 'c']);
+  });
 });
