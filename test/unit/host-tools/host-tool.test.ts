@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { HostTool, type HostToolContext, type HostToolParameter } from '../../../src/host-tools/host-tool.js';
 import { isSnakepitError, ValidationError } from '../../../src/errors.js';
+import { instanceOf, thrown as thrownError } from '../../helpers/thrown.js';
 
 const echo = (args: unknown) => args;
 const context = (): HostToolContext => ({
@@ -12,16 +13,7 @@ const context = (): HostToolContext => ({
   signal: new AbortController().signal,
 });
 
-/** The error `fn` throws (fails the test when it throws none). */
-function thrown(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return error as ValidationError;
-  }
-  throw new Error('expected a throw');
-}
+const thrown = (fn: () => unknown): ValidationError => thrownError<ValidationError>(fn, instanceOf(ValidationError));
 
 const listTool = (parameters: readonly HostToolParameter[]) => new HostTool('t', echo, { parameters });
 const issuePaths = (error: ValidationError) => (error.details.issues as { path: string }[]).map((i) => i.path);

@@ -1,21 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { HostToolContext } from '../../../src/host-tools/host-tool.js';
 import { ToolRegistry } from '../../../src/host-tools/tool-registry.js';
-import { isSnakepitError, PoolError, SnakepitError, TimeoutError, ValidationError } from '../../../src/errors.js';
+import { PoolError, SnakepitError, TimeoutError, ValidationError } from '../../../src/errors.js';
+import { thrown } from '../../helpers/thrown.js';
 
 const noop = () => undefined;
 const names = (tools: { name: string }[]) => tools.map((t) => t.name);
-
-/** The error `fn` throws (fails the test when it throws none). */
-function thrown(fn: () => unknown): SnakepitError {
-  try {
-    fn();
-  } catch (error) {
-    expect(isSnakepitError(error)).toBe(true);
-    return error as SnakepitError;
-  }
-  throw new Error('expected a throw');
-}
 
 const rejection = (promise: Promise<unknown>): Promise<SnakepitError> =>
   promise.then(

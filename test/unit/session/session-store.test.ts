@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isSnakepitError, type SnakepitError, ValidationError } from '../../../src/errors.js';
+import { ValidationError } from '../../../src/errors.js';
 import { type SessionEndReason, type SessionRecord, SessionStore } from '../../../src/session/session-store.js';
+import { thrown } from '../../helpers/thrown.js';
 
 /** A store on a hand-driven clock, recording the events it emits. */
 function setup(options: { defaultTtlMs?: number } = {}) {
@@ -11,17 +12,6 @@ function setup(options: { defaultTtlMs?: number } = {}) {
   store.on('session:created', (r) => created.push(r.id));
   store.on('session:ended', (r, reason) => ended.push([r.id, reason]));
   return { store, clock, created, ended };
-}
-
-/** The error `fn` throws (fails the test when it throws none). */
-function thrown(fn: () => unknown): SnakepitError {
-  try {
-    fn();
-  } catch (error) {
-    expect(isSnakepitError(error)).toBe(true);
-    return error as SnakepitError;
-  }
-  throw new Error('expected a throw');
 }
 
 describe('SessionStore lifecycle', () => {

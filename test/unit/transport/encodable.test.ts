@@ -6,6 +6,7 @@ import { ValidationError } from '../../../src/errors.js';
 import { Tensor } from '../../../src/tensor.js';
 import { encode, encodePayload } from '../../../src/transport/codec.js';
 import { callArgsError, findUnencodable, MAX_NESTING_DEPTH, nestsDeeperThan } from '../../../src/transport/encodable.js';
+import { instanceOf, thrown } from '../../helpers/thrown.js';
 
 /** `depth` nested arrays around `leaf`: [[[leaf]]]. */
 function nested(depth: number, leaf: unknown = 1): unknown {
@@ -14,15 +15,7 @@ function nested(depth: number, leaf: unknown = 1): unknown {
   return value;
 }
 
-function errorOf(fn: () => unknown): ValidationError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ValidationError) return error;
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
-}
+const errorOf = (fn: () => unknown): ValidationError => thrown<ValidationError>(fn, instanceOf(ValidationError));
 
 const circular = () => {
   const message: Record<string, unknown> = { a: 1 };
