@@ -5,31 +5,24 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { encode } from '../../src/transport/codec.js';
 import { GrpcTransport } from '../../src/transport/grpc/grpc-transport.js';
-import { services } from '../../src/transport/grpc/proto.js';
+import { startFakeBridgeServer } from '../helpers/fake-bridge-server.js';
 import { outgoingCall, transportCalls } from '../helpers/transport-calls.js';
 
-let server: grpc.Server;
+let server: { address: string; close: () => void };
 let address: string;
 const seen: number[] = [];
 
 beforeAll(async () => {
-  server = new grpc.Server();
-  const { BridgeService } = services();
-  const unimplemented = (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback({ code: grpc.status.UNIMPLEMENTED });
-  const handlers: Record<string, unknown> = {};
-  for (const name of Object.keys(BridgeService.service)) handlers[name] = unimplemented;
-  handlers.ExecuteTool = (call: grpc.ServerUnaryCall<{ call_id: number }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-    seen.push(call.request.call_id);
-    callback(null, { outcome: 'ok', value: encode(null) });
-  };
-  server.addService(BridgeService.service, handlers as grpc.UntypedServiceImplementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
-  );
-  address = `127.0.0.1:${port}`;
+  server = await startFakeBridgeServer({
+    ExecuteTool: (call: grpc.ServerUnaryCall<{ call_id: number }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      seen.push(call.request.call_id);
+      callback(null, { outcome: 'value', value: encode(null) });
+    },
+  });
+  address = server.address;
 });
 
-afterAll(() => server.forceShutdown());
+afterAll(() => server.close());
 
 async function idsOfOneConnection(n: number): Promise<number[]> {
   const from = seen.length;

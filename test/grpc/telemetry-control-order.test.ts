@@ -4,40 +4,33 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decode, encode } from '../../src/transport/codec.js';
 import { GrpcTransport } from '../../src/transport/grpc/grpc-transport.js';
-import { services } from '../../src/transport/grpc/proto.js';
+import { startFakeBridgeServer } from '../helpers/fake-bridge-server.js';
 
-let server: grpc.Server;
+let server: { address: string; close: () => void };
 let address: string;
 const arrived: unknown[] = [];
 let inFlight = 0;
 let maxInFlight = 0;
 
 beforeAll(async () => {
-  server = new grpc.Server();
-  const { BridgeService } = services();
-  const unimplemented = (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback({ code: grpc.status.UNIMPLEMENTED });
-  const handlers: Record<string, unknown> = {};
-  for (const name of Object.keys(BridgeService.service)) handlers[name] = unimplemented;
-  // The first setting is answered late: a second one sent meanwhile would be in flight with it.
-  handlers.ConfigureTelemetry = (call: grpc.ServerUnaryCall<{ control: Buffer }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-    const control = decode(call.request.control);
-    arrived.push(control);
-    maxInFlight = Math.max(maxInFlight, ++inFlight);
-    const answer = () => {
-      inFlight--;
-      callback(null, { settings: encode(control) });
-    };
-    if (arrived.length === 1) setTimeout(answer, 200);
-    else answer();
-  };
-  server.addService(BridgeService.service, handlers as grpc.UntypedServiceImplementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
-  );
-  address = `127.0.0.1:${port}`;
+  server = await startFakeBridgeServer({
+    // The first setting is answered late: a second one sent meanwhile would be in flight with it.
+    ConfigureTelemetry: (call: grpc.ServerUnaryCall<{ control: Buffer }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const control = decode(call.request.control);
+      arrived.push(control);
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      const answer = () => {
+        inFlight--;
+        callback(null, { settings: encode(control) });
+      };
+      if (arrived.length === 1) setTimeout(answer, 200);
+      else answer();
+    },
+  });
+  address = server.address;
 });
 
-afterAll(() => server.forceShutdown());
+afterAll(() => server.close());
 
 it('sends one setting at a time, in the order given', async () => {
   const transport = new GrpcTransport({ workerId: 'w-order', address, connectTimeoutMs: 5_000 }, { ended: () => {}, returned: () => {}, kept: () => {} });
