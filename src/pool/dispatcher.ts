@@ -198,21 +198,20 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     const task = call as Task;
     this.counters.requests--; // it never ran there: its send was no request
     if (task.restore !== undefined) this.#host.sessionRestoreLost(task.sessionId as string, worker);
+    this.#stealing.returned(task);
     task.leaveWorker();
-    if (!task.settled) this.admit(task, true);
-    this.#arrived(task);
+    if (task.settled) return;
+    this.admit(task, true);
+    // Calls held back while this older one was on its way may go now.
+    if (this.#queue.size > 0) for (const w of this.#host.workers()) this.drainTo(w);
   }
 
   /** A call asked back stays where it is (it had started): younger calls held for it may go. */
   callKept(_worker: Worker, call: OutgoingCall): void {
-    (call as Task).recalling = false;
-    this.#arrived(call as Task);
-  }
-
-  /** `task`'s recall is answered (returned, or kept): the calls held back while it was on its way may go now (also when it settled meanwhile). */
-  #arrived(task: Task): void {
+    const task = call as Task;
+    task.recalling = false;
     this.#stealing.returned(task);
-    for (const w of this.#host.workers()) this.drainTo(w);
+    if (this.#queue.size > 0) for (const w of this.#host.workers()) this.drainTo(w);
   }
 
   /**

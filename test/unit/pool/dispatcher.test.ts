@@ -396,28 +396,6 @@ describe('Dispatcher', () => {
     expect(a.recalling).toBe(false);
   });
 
-  it('a call that settles while its recall is out still lets the younger calls held for it go when it comes back', async () => {
-    const w = new FakeWorker('stalled', 1, 4);
-    const { dispatcher, task, end } = setup([w]);
-    const [long, a, b] = [task(), task(), task()];
-    for (const t of [long, a, b]) dispatcher.admit(t);
-    w.waitingCalls.push([2, a], [3, b]);
-    w.stalled = true;
-    end(w, long, true, 'done');
-    expect(w.recalled).toEqual([2, 3]);
-    w.stalled = false;
-    w.waitingCalls.length = 0;
-    const sentBefore = w.sent.length;
-    w.inflight--;
-    dispatcher.callReturned(w as unknown as Worker, b);
-    expect(w.sent.length).toBe(sentBefore); // held for `a`
-    dispatcher.onAbort(a, new Error('stop'));
-    await expect(a.promise).rejects.toMatchObject({ code: 'aborted' });
-    w.inflight--;
-    dispatcher.callReturned(w as unknown as Worker, a);
-    expect(w.sent.slice(sentBefore)).toEqual([b]);
-  });
-
   it('a call waiting inside a worker keeps its queue timeout: it fails and is cancelled there, unless it started first', async () => {
     const w = new FakeWorker('w', 1, 4);
     const { dispatcher, task } = setup([w], {}, { poolQueueTimeoutMs: 300 });
