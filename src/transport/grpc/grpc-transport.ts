@@ -77,9 +77,9 @@ interface Pending {
   call: grpc.ClientUnaryCall | grpc.ClientReadableStream<unknown>;
   /** Shared-memory files of the call's arguments: removed when the call ends. */
   shmFiles: string[];
-  /** A RecallTool is out for it: a `cancelled` answer that comes first waits for the recall's (see recall). */
+  /** A RecallTool is out for it: an answer that comes first waits for the recall's (see recall). */
   recalling?: boolean;
-  /** The `cancelled` answer that came while the recall was out. */
+  /** The answer that came while the recall was out. */
   held?: { ok: boolean; outcome: unknown };
 }
 
@@ -211,10 +211,7 @@ export class GrpcTransport implements Transport {
   #end(id: number, ok: boolean, outcome: unknown, force = false): void {
     const pending = this.#pending.get(id);
     if (!pending) return;
-    // Only a `cancelled` answer can be Python giving the call back: it waits for the recall's answer.
-    // Any other answer means the call ran, and goes at once (held, answers would leave in the order
-    // of the recalls' answers, separate RPCs, not in the order the calls ran).
-    if (pending.recalling && !force && !ok && (outcome as { code?: unknown } | null)?.code === 'cancelled') {
+    if (pending.recalling && !force) {
       pending.held = { ok, outcome };
       return;
     }
@@ -236,7 +233,7 @@ export class GrpcTransport implements Transport {
     const out = this.#pending.get(id);
     if (!out || out.recalling || this.#failure) return;
     // Python answers a call it gives back `cancelled` on its own RPC, and that answer may overtake
-    // the RecallTool's: a `cancelled` answer that comes while the recall is out waits for it (see #end).
+    // the RecallTool's: any answer that comes while the recall is out waits for it.
     out.recalling = true;
     this.#client.RecallTool!({ call_id: id }, this.#metadata(), { deadline: Date.now() + CALL_CONTROL_DEADLINE_MS }, (error: grpc.ServiceError | null, response: { returned?: boolean }) => {
       const pending = this.#pending.get(id);
