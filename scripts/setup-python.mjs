@@ -47,7 +47,7 @@ const has = (cmd) => {
 };
 const basePython = process.env.SNAKEPIT_BASE_PYTHON ?? 'python3';
 if (has('uv')) {
-  if (!existsSync(python)) run('uv', ['venv', '--python', basePython, venv]);
+  if (!existsSync(python)) run('uv', ['venv', '--seed', '--python', basePython, venv]); // --seed: pip too, for users and for PythonPackages' pip installer
   run('uv', ['pip', 'install', '--python', python, '-r', requirements]);
 } else {
   if (!existsSync(python)) run(basePython, ['-m', 'venv', venv]);
