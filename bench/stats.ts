@@ -58,3 +58,34 @@ export function childrenCpuUs(): number {
   }
   return total;
 }
+
+/** Read and write syscalls and voluntary context switches (sleeps, all threads) so far (/proc/<pid>/io) of this process (`self`) and of its children together. */
+export function syscallCounts(): { self: { reads: number; writes: number; sleeps: number }; children: { reads: number; writes: number; sleeps: number } } {
+  const io = (pid: string) => {
+    const text = readFileSync(`/proc/${pid}/io`, 'utf8');
+    let sleeps = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        sleeps += Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8'))![1]);
+      } catch {
+        // thread gone
+      }
+    }
+    return { reads: Number(/syscr: (\d+)/.exec(text)![1]), writes: Number(/syscw: (\d+)/.exec(text)![1]), sleeps };
+  };
+  const children = { reads: 0, writes: 0, sleeps: 0 };
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (Number(fields[1]) !== process.pid) continue;
+      const c = io(entry);
+      children.reads += c.reads;
+      children.writes += c.writes;
+      children.sleeps += c.sleeps;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { self: io('self'), children };
+}

@@ -81,7 +81,8 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
 
   constructor(host: DispatchHost) {
     this.#host = host;
-    this.#stealing = new WorkStealing(host);
+    const queue = this.#queue;
+    this.#stealing = new WorkStealing({ workers: () => host.workers(), settings: host.settings, queueSize: () => queue.size });
   }
 
   /** Calls in the host queue, and those waiting for their retry. */
@@ -181,7 +182,7 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     else this.#failed(task, worker, toError(outcome));
     this.#host.recycleIfDue(worker);
     this.drainTo(worker);
-    this.#stealing.balance(worker, this.#queue.size === 0);
+    this.#stealing.balanceSoon(worker);
     this.#host.checkIdle();
   }
 

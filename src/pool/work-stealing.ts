@@ -12,6 +12,8 @@ import type { Task } from './task.js';
 export interface StealingHost {
   /** The pool's workers, in slot order. */
   workers(): readonly Worker[];
+  /** Calls in the host queue. */
+  queueSize(): number;
   readonly settings: { readonly pipelineStallMs: number; readonly affinity: string };
 }
 
@@ -21,6 +23,15 @@ export class WorkStealing {
   readonly #onTheWay = new Set<Task>();
   /** Looks for stalled workers (`Worker.stalled`) while calls wait inside workers; off otherwise. */
   #stallTimer: NodeJS.Timeout | undefined;
+  /** Workers that freed a slot since the last balance, and the check that balances them (`balanceSoon`). */
+  readonly #freed = new Set<Worker>();
+  #balancing: NodeJS.Immediate | undefined;
+  readonly #balanceFreed = (): void => {
+    this.#balancing = undefined;
+    const workers = this.#host.workers();
+    for (const worker of this.#freed) if (workers.includes(worker)) this.balance(worker, this.#host.queueSize() === 0);
+    this.#freed.clear();
+  };
 
   constructor(host: StealingHost) {
     this.#host = host;
@@ -31,6 +42,17 @@ export class WorkStealing {
     if (this.#stallTimer) return;
     this.#stallTimer = setInterval(() => this.checkStalls(), this.#host.settings.pipelineStallMs);
     this.#stallTimer.unref();
+  }
+
+  /**
+   * `balance(freed)` once the callers woken by the calls that just ended have sent their next calls
+   * (after this turn's promise jobs, in the event loop's check phase): under a steady load those
+   * calls fill the freed worker, and taking calls back from the others would only cost frames
+   * both ways (measured: one call in 15 was recalled, 16 in flight on 2 workers).
+   */
+  balanceSoon(freed: Worker): void {
+    this.#freed.add(freed);
+    this.#balancing ??= setImmediate(this.#balanceFreed);
   }
 
   /**

@@ -87,6 +87,8 @@ function setup(workers: FakeWorker[], overrides: Partial<DispatchHost> = {}, set
 }
 
 beforeEach(() => vi.useFakeTimers());
+/** Runs the balance an end schedules (a setImmediate: the fake clock runs it at tick 0). */
+const balance = () => vi.advanceTimersByTime(0);
 afterEach(() => vi.useRealTimers());
 
 describe('Dispatcher', () => {
@@ -329,6 +331,8 @@ describe('Dispatcher', () => {
     const quick = task();
     dispatcher.admit(quick); // to the free worker, which then ends it with nothing queued
     end(free, quick, true, 'q');
+    expect(busy.recalled).toEqual([]); // not at once: the caller woken by that end may send its next call first
+    balance();
     expect(busy.recalled).toEqual([2]); // the oldest waiting call, once
     busy.waitingCalls.shift();
     busy.inflight--;
@@ -347,6 +351,7 @@ describe('Dispatcher', () => {
     const other = task();
     dispatcher.admit(other);
     end(w, other, true, null); // any end in the pool looks for stalled workers
+    balance();
     expect(w.recalled).toEqual([7]);
   });
 
@@ -360,6 +365,7 @@ describe('Dispatcher', () => {
     dispatcher.admit(task({ workerId: 'stalled' })); // a pinned call: it waits there and is never taken back
     w.waitingCalls.push([5, w.sent.at(-1) as Task]);
     end(w, long, true, 'done'); // an end looks for stalled workers: all unpinned waiting calls are asked back
+    balance();
     expect(w.recalled).toEqual([2, 3, 4]);
     w.stalled = false;
     w.waitingCalls.length = 0;
@@ -384,6 +390,7 @@ describe('Dispatcher', () => {
     w.waitingCalls.push([2, a], [3, b]);
     w.stalled = true;
     end(w, long, true, 'done');
+    balance();
     expect(w.recalled).toEqual([2, 3]);
     w.stalled = false;
     w.waitingCalls.length = 0;
