@@ -5,6 +5,7 @@ import type { ResolvedPoolConfig } from '../config/index.js';
 import type { StreamFlow } from '../transport/stream-flow.js';
 import type { BatchCall, OutgoingCall } from '../transport/types.js';
 import type { Worker } from '../worker/worker.js';
+import { clearDeadline, setDeadline, type Deadline } from './deadlines.js';
 
 /** Per-call options. */
 export interface CallOptions {
@@ -149,8 +150,8 @@ export class Task implements OutgoingCall {
   batch: BatchCall | undefined;
   #resolve!: (value: unknown) => void;
   #reject!: (error: Error) => void;
-  #callTimer: NodeJS.Timeout | undefined;
-  #queueTimer: NodeJS.Timeout | undefined;
+  #callTimer: Deadline<TaskHooks, Task> | undefined;
+  #queueTimer: Deadline<TaskHooks, Task> | undefined;
   #signal: AbortSignal | undefined;
   #abortListener: (() => void) | undefined;
 
@@ -186,8 +187,8 @@ export class Task implements OutgoingCall {
       this.#abortListener = () => hooks.onAbort(this, signal.reason);
       signal.addEventListener('abort', this.#abortListener, { once: true });
     }
-    // setTimeout's extra arguments: no closure per call.
-    if (Number.isFinite(timeoutMs)) this.#callTimer = setTimeout(fireTimeout, timeoutMs, hooks, this);
+    // Arguments, not a closure per call; a shared timer per duration, not one per call (deadlines.ts).
+    if (Number.isFinite(timeoutMs)) this.#callTimer = setDeadline<TaskHooks, Task>(timeoutMs, fireTimeout, hooks, this);
   }
 
   /** One streamed item: to the caller's `onChunk`, counted; none after the call settled, and a throw fails the call (not the worker). */
@@ -226,11 +227,11 @@ export class Task implements OutgoingCall {
 
   /** Starts the wait bound (once: a call back from a worker keeps the time it already waited). */
   startQueueTimer(timeoutMs: number): void {
-    if (this.#queueTimer === undefined && !this.settled) this.#queueTimer = setTimeout(fireQueueTimeout, timeoutMs, this.hooks, this);
+    if (this.#queueTimer === undefined && !this.settled) this.#queueTimer = setDeadline<TaskHooks, Task>(timeoutMs, fireQueueTimeout, this.hooks, this);
   }
 
   clearQueueTimer(): void {
-    clearTimeout(this.#queueTimer);
+    clearDeadline(this.#queueTimer);
     this.#queueTimer = undefined;
   }
 
@@ -251,7 +252,7 @@ export class Task implements OutgoingCall {
   #settle(): boolean {
     if (this.settled) return false;
     this.settled = true;
-    clearTimeout(this.#callTimer);
+    clearDeadline(this.#callTimer);
     this.clearQueueTimer();
     if (this.#abortListener) this.#signal?.removeEventListener('abort', this.#abortListener);
     return true;
