@@ -121,8 +121,9 @@ class FrameWriter:
             )
         return body
 
-    def write_body(self, body: bytes) -> None:
-        """Write an encoded body with its length prefix. Raises ``BrokenPipeError``."""
+    def write_body(self, body: bytes, watch: bool = True) -> None:
+        """Write an encoded body with its length prefix; ``watch``: call ``on_write`` after (False
+        for a call's last frame, after which the writer awaits no input). Raises ``BrokenPipeError``."""
         size = len(body)
         header = size.to_bytes(4, "big")
         fd = self.fd
@@ -140,7 +141,8 @@ class FrameWriter:
                     rest = memoryview(header + body if sent < 4 else body)[sent if sent < 4 else sent - 4 :]
             while rest is not None and len(rest):
                 rest = rest[os.write(fd, rest):]
-        self.on_write()
+        if watch:
+            self.on_write()
 
     def send(self, frame: Any) -> None:
         """Encode and write one frame."""

@@ -76,6 +76,11 @@ class _Inbox:
     def begin_busy(self) -> None:
         """The main thread is about to run a call (or start-up work)."""
 
+    def next_waiting(self) -> Any:
+        """While busy: the next call already received (the main thread runs it without going back
+        to reading), or None."""
+        raise NotImplementedError
+
     def end_busy(self) -> None:
         """The main thread is back and may read again."""
 
@@ -101,6 +106,12 @@ class ThreadInbox(_Inbox):
 
     def next_call(self) -> Any:
         return self._calls.get()
+
+    def next_waiting(self) -> Any:
+        try:
+            return self._calls.get_nowait()
+        except queue.Empty:
+            return None
 
 
 class WatchTimer:
@@ -180,6 +191,13 @@ class LeaderInbox(_Inbox):
         calls = self._calls
         while not calls:  # calls queued by the watcher come first: arrival order
             self._pump(calls.append)
+        return calls.popleft()
+
+    def next_waiting(self) -> Any:
+        calls = self._calls
+        if not calls:
+            return None
+        self._seq += 1  # another call begins: the tick sees progress
         return calls.popleft()
 
     def begin_busy(self) -> None:

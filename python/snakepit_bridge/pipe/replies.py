@@ -35,12 +35,12 @@ class PipeReplies:
     def hold_final(self, thread_id: int) -> None:
         self._hold_thread = thread_id
 
-    def release_final(self) -> None:
-        """Write the held last frame, if any. Raises ``BrokenPipeError``."""
+    def release_final(self, watch: bool = True) -> None:
+        """Write the held last frame, if any (``watch``: see ``FrameWriter.write_body``). Raises ``BrokenPipeError``."""
         body = self._held
         if body is not None:
             self._held = None
-            self.writer.write_body(body)
+            self.writer.write_body(body, watch)
 
     def _send(self, frame: Any) -> None:
         if telemetry._buffer and frame["t"] != "chunk":

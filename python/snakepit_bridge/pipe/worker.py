@@ -116,8 +116,10 @@ class PipeWorker:
         """Run calls forever (until the process exits)."""
         inbox, run = self.inbox, self.core.runner.run  # type: ignore[union-attr]
         if self.concurrency == 1:
-            next_call, begin, end = inbox.next_call, inbox.begin_busy, inbox.end_busy
-            # Each call's last frame leaves once this thread is back at reading (PipeReplies).
+            next_call, next_waiting = inbox.next_call, inbox.next_waiting
+            begin, end = inbox.begin_busy, inbox.end_busy
+            # A call's last frame is written before the next call starts (a crash then fails only
+            # the call that ran), and when no call waits, once this thread is back at reading.
             replies = self.replies
             replies.hold_final(threading.get_ident())
             release = replies.release_final
@@ -128,7 +130,19 @@ class PipeWorker:
                     continue
                 begin()
                 try:
-                    run(call)
+                    # Calls already received run back to back, busy all along (no read lock
+                    # hand-over, no watcher re-arming between them).
+                    while call is not None:
+                        run(call)
+                        call = next_waiting()
+                        if call is None:
+                            break
+                        try:
+                            release(watch=False)  # no input is awaited after an answer
+                        except BrokenPipeError:
+                            self._host_gone()
+                        while call is not None and not start(call):
+                            call = next_waiting()
                 finally:
                     end()
                     try:
