@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PoolError, type Snakepit } from '../../src/index.js';
-import { startPool, waitForFullPool } from '../helpers/pool.js';
+import { startPool, TRANSPORT, waitForFullPool } from '../helpers/pool.js';
 
 interface WorkerFacts {
   pid: number;
@@ -85,6 +85,22 @@ describe('pipelining (default config)', () => {
     await waitForFullPool(sp, 1);
     expect(sp.listWorkers()[0]!.id).not.toBe(victim!.id);
     expect(sp.stats()).toMatchObject({ retries: 0 }); // not retries: they never ran
+  });
+
+  it('a call that crashes its worker fails alone: the calls that ran before it in the same read keep their answers, the one after it runs on the replacement', async () => {
+    // Sent in one turn, the four arrive together and run back to back; each answer must leave before the next call starts.
+    // gRPC: calls sent together are separate RPCs that Python may start in another order (guides/worker-profiles.md),
+    // so there the guarantee holds with pipelining off.
+    ({ sp } = await startPool({ poolSize: 1, adapter: 'crash_adapter.CrashAdapter', ...(TRANSPORT === 'grpc' ? { pipelineDepth: 0 } : {}) }));
+    const [victim] = sp.listWorkers();
+    const before = [sp.execute('pid', {}), sp.execute('pid', {})];
+    const crash = sp.execute('crash', { code: 3 });
+    const after = sp.execute('pid', {});
+    await expect(Promise.all(before)).resolves.toEqual([victim!.pid, victim!.pid]);
+    await expect(crash).rejects.toMatchObject({ code: 'worker_crashed' });
+    const rerun = await after;
+    expect(rerun).not.toBe(victim!.pid); // it never started on the worker that died
+    expect(sp.stats()).toMatchObject({ retries: 0 });
   });
 
   it('recycling a worker hands the calls waiting in it to the others; the call it runs finishes there', async () => {

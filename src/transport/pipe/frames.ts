@@ -13,10 +13,13 @@ export type HostFrame =
       id: number;
       tool: string;
       args: Record<string, unknown>;
-      session: string | null;
-      meta: Record<string, unknown> | null;
-      corr: string | null;
-      stream: boolean;
+      /** Absent (or nil): no session. */
+      session?: string | null;
+      /** Absent (or nil): no request metadata. */
+      meta?: Record<string, unknown> | null;
+      corr?: string | null;
+      /** Absent: false. */
+      stream?: boolean;
       /** The session's state to restore first (`on_session_restore`). */
       restore?: Record<string, unknown>;
       /** Flow control: chunks Python may send beyond those granted by `credit` frames. */

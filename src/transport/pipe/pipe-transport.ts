@@ -55,18 +55,7 @@ export class PipeTransport implements Transport {
       this.#endLater(id, failure);
       return id;
     }
-    const frame: HostFrame = call.batch ? batchFrame(id, call, call.batch) : {
-      t: 'call',
-      id,
-      tool: call.tool,
-      args: call.args,
-      session: call.sessionId ?? null,
-      meta: call.metadata ?? null,
-      corr: call.correlationId ?? null,
-      stream: call.streaming,
-      ...(call.restore === undefined ? {} : { restore: call.restore }),
-      ...(call.flow === undefined ? {} : { window: call.flow.highWaterMark }),
-    };
+    const frame: HostFrame = call.batch ? batchFrame(id, call, call.batch) : callFrame(id, call);
     let encoded;
     try {
       encoded = encodePayload(frame, this.#payload, 'args'); // a value that cannot cross fails the call, named under `args`
@@ -236,6 +225,18 @@ export class PipeTransport implements Transport {
 }
 
 /** A batch's frame (`sp.map`): its inputs in place of `args`; no stream, no window. */
+/** A `call` frame with only the keys that say something: fewer keys to encode here and to decode in Python. */
+function callFrame(id: number, call: OutgoingCall): HostFrame {
+  const frame: Extract<HostFrame, { t: 'call' }> = { t: 'call', id, tool: call.tool, args: call.args };
+  if (call.correlationId !== undefined) frame.corr = call.correlationId;
+  if (call.sessionId !== undefined) frame.session = call.sessionId;
+  if (call.metadata !== undefined) frame.meta = call.metadata;
+  if (call.streaming) frame.stream = true;
+  if (call.restore !== undefined) frame.restore = call.restore;
+  if (call.flow !== undefined) frame.window = call.flow.highWaterMark;
+  return frame;
+}
+
 function batchFrame(id: number, call: OutgoingCall, batch: BatchCall): HostFrame {
   return {
     t: 'batch',
