@@ -136,4 +136,9 @@ export interface Transport {
   stopping(): void;
   /** Ends every call in flight and the handshake with `error`; later calls end with it at once. */
   fail(error: Error): void;
+  /**
+   * The worker's process exited: resolves once the connection has delivered what the worker sent before it
+   * went (it closed), or after `timeoutMs`. Absent where the process's own exit already waits for that (the pipe).
+   */
+  drained?(timeoutMs: number): Promise<void>;
 }

@@ -9,7 +9,7 @@ import { Connection } from './connection.js';
 import { HeartbeatMonitor, type HeartbeatSettings, type HeartbeatStatus } from './heartbeat.js';
 import { spawnArgs, spawnEnv, type WorkerExit, type WorkerState } from './endpoints.js';
 import { WorkerEnd, type KillCode } from './worker-end.js';
-import { WorkerProcess, type ProcessExit, type WorkerChild } from './worker-process.js';
+import { DRAIN_AFTER_EXIT_MS, WorkerProcess, type ProcessExit, type WorkerChild } from './worker-process.js';
 import type { WorkerEvents, WorkerOptions, WorkerOwner } from './worker-types.js';
 
 export type { AttachedEndpoint, SpawnedEndpoint, WorkerExit, WorkerState } from './endpoints.js';
@@ -360,9 +360,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     const wasStarting = this.state === 'starting';
     this.state = 'stopped';
-    this.#end.sweepLeftShm(this.options.endpoint);
     this.#heartbeat?.stop();
     this.#graces.clear();
+    // Answers sent just before the exit may still be on their way (gRPC; the pipe's exit waits for its own):
+    // they end their calls as answered, so the host's count of which call ran stays right.
+    if (this.#process) await this.#connection.transport?.drained?.(DRAIN_AFTER_EXIT_MS);
+    this.#end.sweepLeftShm(this.options.endpoint);
     const result = this.#end.result(exit);
     const error = this.#end.error(exit, result, wasStarting);
     if (wasStarting && this.#process && this.#end.killReason === undefined) this.#startupError = error;

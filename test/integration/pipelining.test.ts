@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PoolError, type Snakepit } from '../../src/index.js';
-import { startPool, TRANSPORT, waitForFullPool } from '../helpers/pool.js';
+import { startPool, waitForFullPool } from '../helpers/pool.js';
 
 interface WorkerFacts {
   pid: number;
@@ -88,10 +88,9 @@ describe('pipelining (default config)', () => {
   });
 
   it('a call that crashes its worker fails alone: the calls that ran before it in the same read keep their answers, the one after it runs on the replacement', async () => {
-    // Sent in one turn, the four arrive together and run back to back; each answer must leave before the next call starts.
-    // gRPC: calls sent together are separate RPCs that Python may start in another order (guides/worker-profiles.md),
-    // so there the guarantee holds with pipelining off.
-    ({ sp } = await startPool({ poolSize: 1, adapter: 'crash_adapter.CrashAdapter', ...(TRANSPORT === 'grpc' ? { pipelineDepth: 0 } : {}) }));
+    // Sent in one turn, the four arrive together and run back to back; each answer must leave before the next call
+    // starts (gRPC: the previous call's RPC has ended), and the host must read them before it counts which call ran.
+    ({ sp } = await startPool({ poolSize: 1, adapter: 'crash_adapter.CrashAdapter' }));
     const [victim] = sp.listWorkers();
     const before = [sp.execute('pid', {}), sp.execute('pid', {})];
     const crash = sp.execute('crash', { code: 3 });

@@ -292,6 +292,20 @@ export class GrpcTransport implements Transport {
     this.#stopping = true;
   }
 
+  drained(timeoutMs: number): Promise<void> {
+    const channel = this.#client.getChannel();
+    const deadline = Date.now() + timeoutMs;
+    return new Promise((resolve) => {
+      // grpc-js leaves READY once it read the closed socket to its end: every answer sent before is in.
+      const check = (): void => {
+        const state = channel.getConnectivityState(false);
+        if (this.#failure || state !== grpc.connectivityState.READY || Date.now() >= deadline) return resolve();
+        channel.watchConnectivityState(state, deadline, check);
+      };
+      check();
+    });
+  }
+
   fail(error: Error): void {
     if (this.#failure) return;
     this.#failure = error;
