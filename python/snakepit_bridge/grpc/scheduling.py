@@ -3,6 +3,8 @@
 - ``Gate``: at most ``slots`` calls run at once (``--max-concurrency``), the
   others wait in arrival order. A queued call that is cancelled leaves the
   queue at once (it then answers ``cancelled`` without running).
+- ``AnswerOrder``: in the process profile a unary call starts once the
+  previous call's answer has left (the host's count of which call runs).
 - ``MainThreadRunner``: in the process profile (concurrency 1) tool code runs
   on the main thread, one call at a time in arrival order, as over the pipe:
   ``initialize()``, tools, async tools (on the main thread's loop) and
@@ -70,6 +72,33 @@ class Gate:
                 waiter.lock.release()
             else:
                 self._free += 1
+
+
+# Longest wait for the previous call's answer to leave before the next call starts (it takes microseconds;
+# the bound only keeps a call from waiting on an RPC whose end grpcio never reports).
+ANSWER_WAIT_S = 1.0
+
+
+class AnswerOrder:
+    """Process profile: a unary call starts only once the previous one's RPC has ended (grpcio sent
+    its answer). The host counts its oldest unanswered call as the one running, so when a call
+    crashes the worker every earlier answer must be out: else a call that ran would fail and the one
+    that crashed would run again elsewhere. Used by the main thread only."""
+
+    __slots__ = ("_previous",)
+
+    def __init__(self) -> None:
+        self._previous: "threading.Event | None" = None
+
+    def next(self, context: Any) -> None:
+        """Wait for the previous call's RPC to end, then note when this one (``context``) ends."""
+        previous = self._previous
+        if previous is not None:
+            previous.wait(ANSWER_WAIT_S)
+        ended = threading.Event()
+        if not context.add_callback(ended.set):
+            ended.set()  # already over
+        self._previous = ended
 
 
 class MainThreadRunner(ThreadPoolExecutor):

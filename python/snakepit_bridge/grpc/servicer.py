@@ -60,7 +60,7 @@ from .host_stream import HostStreamServicer, host_for
 from .keepalive import server_options as keepalive_options
 from ..streaming import StreamCredit
 from .replies import StreamReply, UnaryReply, error_message, unpack_map
-from .scheduling import Gate, MainThreadRunner
+from .scheduling import AnswerOrder, Gate, MainThreadRunner
 
 log = logging.getLogger("snakepit_bridge.grpc")
 
@@ -69,9 +69,6 @@ CORRELATION_HEADER = "x-snakepit-correlation-id"
 SERVICE = "snakepit.bridge.v1.BridgeService"
 DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 SERVICE_THREADS = 4
-# Longest wait for the previous call's answer to leave before the next call starts (it takes microseconds;
-# the bound only keeps a call from waiting on an RPC whose end grpcio never reports).
-ANSWER_WAIT_S = 1.0
 
 
 def max_message_bytes() -> int:
@@ -115,8 +112,7 @@ class BridgeServicer(HostStreamServicer):
             behavior = functools.partial(type(self).ExecuteTool, self)
             behavior.experimental_thread_pool = main_thread  # type: ignore[attr-defined]
             self.ExecuteTool = behavior  # type: ignore[method-assign]
-        # Process profile: the end of the previous unary call's RPC (see _after_previous_answer).
-        self._previous_answer: Optional[threading.Event] = None
+        self._answers = AnswerOrder()  # process profile: a call starts once the previous answer left
         self.sessions: Dict[str, Dict[str, Any]] = {}
         self.sessions_lock = threading.Lock()
         self.described = self._describe_message()
@@ -151,19 +147,6 @@ class BridgeServicer(HostStreamServicer):
             gone()  # already over
         return call, None
 
-    def _after_previous_answer(self, context: Any) -> None:
-        """Process profile: wait until the previous unary call's RPC has ended (grpcio sent its
-        answer), then note this one's end. The host counts its oldest unanswered call as the one
-        running, so when a call crashes the worker every earlier answer must be out: else a call
-        that ran would fail and the one that crashed would run again elsewhere."""
-        previous = self._previous_answer
-        if previous is not None:
-            previous.wait(ANSWER_WAIT_S)
-        ended = threading.Event()
-        if not context.add_callback(ended.set):
-            ended.set()  # already over
-        self._previous_answer = ended
-
     def _rpc_ended(self, call: Call) -> None:
         if self.inflight.get(call.id) is call:
             call.cancel()
@@ -176,7 +159,7 @@ class BridgeServicer(HostStreamServicer):
             return self.pb2.ExecuteToolResponse(error=error_message(self.pb2, err))
         gate = self.gate
         if gate is None:  # process profile
-            self._after_previous_answer(context)
+            self._answers.next(context)
             if threading.get_ident() == self._main_ident:
                 self.run_call(call)  # grpcio handed us the RPC on the main thread
             else:  # a grpcio without per-method pools: hand the call over
