@@ -26,11 +26,16 @@ export class WorkStealing {
   /** Workers that freed a slot since the last balance, and the check that balances them (`balanceSoon`). */
   readonly #freed = new Set<Worker>();
   #balancing: NodeJS.Immediate | undefined;
+  /**
+   * Keeps waiting calls where they will run soonest: with nothing queued, each freed worker takes back
+   * the oldest calls waiting inside other workers (one per free slot); then stalled workers give back theirs.
+   */
   readonly #balanceFreed = (): void => {
     this.#balancing = undefined;
     const workers = this.#host.workers();
-    for (const worker of this.#freed) if (workers.includes(worker)) this.balance(worker, this.#host.queueSize() === 0);
+    for (const worker of this.#freed) if (workers.includes(worker) && this.#host.queueSize() === 0) this.#takeBack(worker);
     this.#freed.clear();
+    this.checkStalls();
   };
 
   constructor(host: StealingHost) {
@@ -45,7 +50,7 @@ export class WorkStealing {
   }
 
   /**
-   * `balance(freed)` once the callers woken by the calls that just ended have sent their next calls
+   * Balances once the callers woken by the calls that just ended have sent their next calls
    * (after this turn's promise jobs, in the event loop's check phase): under a steady load those
    * calls fill the freed worker, and taking calls back from the others would only cost frames
    * both ways (measured: one call in 15 was recalled, 16 in flight on 2 workers).
@@ -55,29 +60,24 @@ export class WorkStealing {
     this.#balancing ??= setImmediate(this.#balanceFreed);
   }
 
-  /**
-   * Keeps waiting calls where they will run soonest: with nothing queued, `freed` takes back the
-   * oldest calls waiting inside other workers (one per free slot); then stalled workers give back theirs.
-   */
-  balance(freed: Worker, queueEmpty: boolean): void {
-    if (queueEmpty && freed.hasFreeSlot) {
-      let free = freed.capacity - freed.inflight;
-      while (free-- > 0) {
-        let oldest: { worker: Worker; task: Task; id: number } | undefined;
-        for (const worker of this.#host.workers()) {
-          if (worker === freed) continue;
-          for (const [id, call] of worker.waiting()) {
-            const task = call as Task;
-            if (!this.#movable(task)) continue;
-            if (!oldest || task.seq < oldest.task.seq) oldest = { worker, task, id };
-            break; // the first movable one of each worker is its oldest
-          }
+  /** `freed` takes back the oldest calls waiting inside other workers, one per free slot. */
+  #takeBack(freed: Worker): void {
+    if (!freed.hasFreeSlot) return;
+    let free = freed.capacity - freed.inflight;
+    while (free-- > 0) {
+      let oldest: { worker: Worker; task: Task; id: number } | undefined;
+      for (const worker of this.#host.workers()) {
+        if (worker === freed) continue;
+        for (const [id, call] of worker.waiting()) {
+          const task = call as Task;
+          if (!this.#movable(task)) continue;
+          if (!oldest || task.seq < oldest.task.seq) oldest = { worker, task, id };
+          break; // the first movable one of each worker is its oldest
         }
-        if (!oldest) break;
-        this.#recall(oldest.worker, oldest.task, oldest.id);
       }
+      if (!oldest) break;
+      this.#recall(oldest.worker, oldest.task, oldest.id);
     }
-    this.checkStalls();
   }
 
   /** Takes back what waits behind a long call; the timer stops once no call waits inside a worker. */

@@ -224,7 +224,6 @@ export class PipeTransport implements Transport {
   }
 }
 
-/** A batch's frame (`sp.map`): its inputs in place of `args`; no stream, no window. */
 /** A `call` frame with only the keys that say something: fewer keys to encode here and to decode in Python. */
 function callFrame(id: number, call: OutgoingCall): HostFrame {
   const frame: Extract<HostFrame, { t: 'call' }> = { t: 'call', id, tool: call.tool, args: call.args };
@@ -237,6 +236,7 @@ function callFrame(id: number, call: OutgoingCall): HostFrame {
   return frame;
 }
 
+/** A batch's frame (`sp.map`): its inputs in place of `args`; no stream, no window. */
 function batchFrame(id: number, call: OutgoingCall, batch: BatchCall): HostFrame {
   return {
     t: 'batch',

@@ -1,6 +1,6 @@
 // Shared deadline timers: order, clearing, re-entrancy, no timer left behind, delays past setTimeout's limit.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { clearDeadline, setDeadline } from '../../../src/pool/deadlines.js';
+import { clearDeadline, setDeadline, type Deadline } from '../../../src/pool/deadlines.js';
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
@@ -44,13 +44,16 @@ describe('deadlines', () => {
 
   it('a deadline that fires may clear or set others, in its own list too', () => {
     const fired: string[] = [];
-    const later = setDeadline(20, record(fired), 'cleared by first', null);
+    const earlier = setDeadline(20, record(fired), 'cleared by first', null);
+    let dueWithIt: Deadline<string, null> | undefined;
     setDeadline(20, () => {
       fired.push('first');
-      clearDeadline(later);
+      clearDeadline(earlier); // already fired: no effect
+      clearDeadline(dueWithIt); // due in the same expiry, not fired yet: it never fires
       setDeadline(20, record(fired), 'set by first', null);
     }, null, null);
-    // `later` was set first, so it is due first: the list's order is the order deadlines were set.
+    dueWithIt = setDeadline<string, null>(20, record(fired), 'due with first', null);
+    // `earlier` was set first, so it is due first: the list's order is the order deadlines were set.
     vi.advanceTimersByTime(20);
     expect(fired).toEqual(['cleared by first', 'first']);
     vi.advanceTimersByTime(20);
