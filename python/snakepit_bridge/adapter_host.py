@@ -19,7 +19,7 @@ import threading
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from . import thread_profile
-from .base_adapter import build_tool_spec, discover_tool_names
+from .base_adapter import build_tool_spec, context_setter, discover_tool_names
 from .preload import run_preload
 from .session_context import SessionContext
 
@@ -102,7 +102,7 @@ class AdapterHost:
         adapter = self.adapter = cls()
         setter = getattr(adapter, "set_session_context", None)
         if callable(setter):  # resolved once: it runs before every call
-            self.set_context = setter
+            self.set_context = context_setter(adapter) or setter
         self.set_context(SessionContext.for_call(None, {}, None, host))
         self.call_hook("initialize", None)
         tools = {name: getattr(adapter, name) for name in discover_tool_names(type(adapter))}

@@ -281,3 +281,22 @@ class BaseAdapter:
         """``register_with_session`` for async code (never blocks the loop)."""
         await asyncio.sleep(0)
         return self.register_with_session(session_id, stub)
+
+
+def context_setter(adapter: Any) -> Optional[Callable[[Optional[SessionContext]], None]]:
+    """What ``adapter.set_session_context`` does, as one function, when the adapter keeps
+    ``BaseAdapter``'s own hook and property (it runs before every call: two Python frames
+    fewer); None when its class changes either, whose own code must then run."""
+    cls = type(adapter)
+    if getattr(cls, "set_session_context", None) is not BaseAdapter.set_session_context:
+        return None
+    prop = next((k.__dict__["session_context"] for k in cls.__mro__ if "session_context" in k.__dict__), None)
+    if prop is not BaseAdapter.__dict__["session_context"]:
+        return None
+    set_current, attrs = _CURRENT_CONTEXT.set, adapter.__dict__
+
+    def set_context(ctx: Optional[SessionContext]) -> None:
+        set_current(ctx)
+        attrs["_snakepit_last_context"] = ctx
+
+    return set_context

@@ -238,8 +238,22 @@ def pack(value: Any) -> bytes:
         _main_packer_busy = False
 
 
+# The parsed payload limit and the env value it came from: every answer reads it, and a changed
+# env (tests) holds a new bytes object, so an identity check is enough to see the change.
+_limit_raw: Any = None
+_limit_value = 0
+
+
 def _max_payload() -> int:
-    return shm.env_int("SNAKEPIT_MAX_PAYLOAD_BYTES", b"SNAKEPIT_MAX_PAYLOAD_BYTES") or 0
+    global _limit_raw, _limit_value
+    env = shm._ENV_BYTES
+    if env is None:
+        return shm.env_int("SNAKEPIT_MAX_PAYLOAD_BYTES", b"SNAKEPIT_MAX_PAYLOAD_BYTES") or 0
+    raw = env.get(b"SNAKEPIT_MAX_PAYLOAD_BYTES")
+    if raw is not _limit_raw:
+        _limit_value = shm.env_int("SNAKEPIT_MAX_PAYLOAD_BYTES", b"SNAKEPIT_MAX_PAYLOAD_BYTES") or 0
+        _limit_raw = raw
+    return _limit_value
 
 
 _WALK_MAX_ITEMS = 4096  # longer lists are not searched for large binaries (walking them costs)
@@ -280,8 +294,10 @@ def pack_checked(value: Any) -> bytes:
     ``SNAKEPIT_MAX_PAYLOAD_BYTES`` before anything is sent. Raises
     ``PayloadTooLargeError`` (its shm files removed) or ``SerializationError``.
     """
-    threshold = shm.threshold()
-    if threshold is None:  # zero-copy off (the default): every streamed chunk comes this way
+    env = shm._ENV_BYTES
+    # Zero-copy off (the default; no threshold in the env): every answer and streamed chunk comes this way.
+    threshold = None if env is not None and b"SNAKEPIT_ZERO_COPY_THRESHOLD" not in env else shm.threshold()
+    if threshold is None:
         body = pack(value)
         _check_payload(len(body))
         return body

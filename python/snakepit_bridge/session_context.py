@@ -55,20 +55,23 @@ class SessionContext:
         ctx._setup(session_id, request_metadata, request_id, host)
         return ctx
 
+    # Defaults as class attributes: a context is made for every call, and most are never
+    # cancelled, watched, or asked for host tools or state (each is set on the instance when it is).
+    stub: Any = None
+    # A plain bool: written by the reader thread, read by tools. A single
+    # attribute store is atomic, so no lock is needed.
+    _cancelled = False
+    # Events of host requests waiting on behalf of this call; a cancel sets them (a list once one waits).
+    _wakers: "list | tuple" = ()
+    _host_tools: Optional["HostTools"] = None
+    _state: Optional["SessionState"] = None
+
     def _setup(self, session_id: Optional[str], request_metadata: Optional[Dict[str, Any]],
                request_id: Any, host: Any) -> None:
         self.session_id = session_id
         self.request_metadata: Dict[str, Any] = request_metadata if request_metadata is not None else {}
         self.request_id = request_id
-        self.stub: Any = None
-        # A plain bool: written by the reader thread, read by tools. A single
-        # attribute store is atomic, so no lock is needed.
-        self._cancelled = False
-        # Events of host requests waiting on behalf of this call; a cancel sets them.
-        self._wakers: list = []
         self._host = host  # a host_channel.HostChannel, or None
-        self._host_tools: Optional[HostTools] = None
-        self._state: Optional[SessionState] = None
 
     @property
     def cancelled(self) -> bool:
@@ -84,10 +87,11 @@ class SessionContext:
 
     def _watch_cancel(self, event: Any) -> Callable[[], None]:
         """Set ``event`` when this call is cancelled; returns the function that stops watching."""
-        self._wakers.append(event)
+        wakers = self.__dict__.setdefault("_wakers", [])  # atomic: two threads get the same list
+        wakers.append(event)
         if self._cancelled:
             event.set()
-        return functools.partial(self._wakers.remove, event)
+        return functools.partial(wakers.remove, event)
 
     # -- requests to the host ----------------------------------------------------
 

@@ -26,6 +26,8 @@ from .streaming import PLAIN_TYPES, unwrap_chunk
 log = logging.getLogger("snakepit_bridge.tool_runner")
 
 _CANCELLED = (asyncio.CancelledError, concurrent.futures.CancelledError, ToolCancelledError)
+_bind_correlation = telemetry.correlation_var.set
+_telemetry_host = telemetry.host
 
 
 class ToolRunner:
@@ -60,9 +62,10 @@ class ToolRunner:
 
     def run(self, call: Call) -> None:
         """Run one call to completion and write its answer(s)."""
-        token = telemetry.bind_call(call.ctx.request_metadata.get("correlation_id"))
+        # telemetry.bind_call / reset_call, inline: this runs for every call.
+        token = _bind_correlation(call.ctx.request_metadata.get("correlation_id"))
         # The bridge's own call events, only while the host asks for them (one attribute read otherwise).
-        observed = call_events.begin(call.tool) if telemetry.host.call_events else None
+        observed = call_events.begin(call.tool) if _telemetry_host.call_events else None
         try:
             self._run(call)
         except BrokenPipeError:  # only the pipe sink raises it out of _run

@@ -190,3 +190,41 @@ def test_call_tool_and_register_with_session():
     assert (info.value.code, info.value.details) == ("unknown_tool", {"available": ["documented", "search"]})
     assert adapter.register_with_session("s1", stub=object()) == ["documented", "search"]
     assert asyncio.run(adapter.register_with_session_async("s1", None)) == ["documented", "search"]
+
+
+def test_context_setter_matches_set_session_context():
+    from snakepit_bridge.base_adapter import context_setter
+
+    adapter = Sample()
+    setter = context_setter(adapter)
+    assert setter is not None
+    ctx = SessionContext("s1")
+    setter(ctx)
+    assert adapter.session_context is ctx
+    # A thread the tool starts itself sees the last context set.
+    seen = []
+    t = threading.Thread(target=lambda: seen.append(adapter.session_context))
+    t.start()
+    t.join()
+    assert seen == [ctx]
+
+
+def test_context_setter_leaves_an_adapters_own_hooks_to_run():
+    from snakepit_bridge.base_adapter import context_setter
+
+    class OwnHook(BaseAdapter):
+        def set_session_context(self, ctx):
+            self.seen = ctx
+            super().set_session_context(ctx)
+
+    class OwnProperty(BaseAdapter):
+        @property
+        def session_context(self):
+            return "mine"
+
+        @session_context.setter
+        def session_context(self, ctx):
+            pass
+
+    assert context_setter(OwnHook()) is None
+    assert context_setter(OwnProperty()) is None

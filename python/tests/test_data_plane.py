@@ -107,3 +107,14 @@ def test_refs_must_name_snakepit_files():
     bad = msgpack.packb(["other-file", 10, None, None, "C"])
     with pytest.raises(ValueError):
         unpack(msgpack.packb(msgpack.ExtType(shm.EXT_SHM, bad)))
+
+
+def test_payload_limit_follows_env_changes(monkeypatch):
+    # The parsed limit is cached per env value: a new value applies to the next frame.
+    monkeypatch.setenv("SNAKEPIT_MAX_PAYLOAD_BYTES", "100000")
+    assert unpack(pack_checked(b"x" * 5000)) == b"x" * 5000
+    monkeypatch.setenv("SNAKEPIT_MAX_PAYLOAD_BYTES", "1000")
+    with pytest.raises(PayloadTooLargeError):
+        pack_checked(b"x" * 5000)
+    monkeypatch.delenv("SNAKEPIT_MAX_PAYLOAD_BYTES")
+    assert unpack(pack_checked(b"x" * 5000)) == b"x" * 5000

@@ -71,3 +71,26 @@ def test_host_errors_are_the_originals_exception_types():
     assert type(HostToolError.from_error_map({"message": "m", "code": "unknown_host_tool"})) is HostToolNotFoundError
     # Leaving a tool, they keep the documented wire type.
     assert from_exception(missing)["type"] == "HostToolError" and from_exception(missing)["code"] == "unknown_host_tool"
+
+
+def test_contexts_share_no_mutable_defaults():
+    # Defaults live on the class: a context's wakers, host tools and state are its own.
+    import threading
+    a, b = SessionContext.for_call(None, {}, 1, None), SessionContext.for_call(None, {}, 2, None)
+    event_a, event_b = threading.Event(), threading.Event()
+    stop_a = a._watch_cancel(event_a)
+    b._watch_cancel(event_b)
+    a._mark_cancelled()
+    assert event_a.is_set() and not event_b.is_set()
+    assert a.cancelled and not b.cancelled
+    stop_a()
+    assert a._wakers == [] and b._wakers == [event_b]
+
+
+def test_a_watch_after_the_cancel_is_set_at_once():
+    import threading
+    ctx = SessionContext.for_call("s", {}, 1, None)
+    ctx._mark_cancelled()
+    event = threading.Event()
+    ctx._watch_cancel(event)
+    assert event.is_set()

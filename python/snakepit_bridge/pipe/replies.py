@@ -12,6 +12,8 @@ from .framing import FrameWriter
 
 __all__ = ["PipeReplies"]
 
+_thread_id = threading.get_ident
+
 
 class PipeReplies:
     """The reply sink of calls that arrived as ``call`` frames: answers go out as frames.
@@ -43,7 +45,8 @@ class PipeReplies:
             self.writer.write_body(body, watch)
 
     def _send(self, frame: Any) -> None:
-        if telemetry._buffer and frame["t"] != "chunk":
+        """A call's last frame (result, end or error; chunks go out in ``chunk``)."""
+        if telemetry._buffer:
             telemetry.flush()  # the call's events reach the host before its answer
         writer = self.writer
         try:
@@ -52,11 +55,8 @@ class PipeReplies:
             if frame["t"] == "error":
                 raise
             body = writer.encode(frames.error(frame["id"], wire_errors.unsendable(exc)))
-            if frame["t"] == "chunk":
-                # The stream cannot go on; tell the tool runner through the generator.
-                writer.write_body(body)
-                raise StreamAborted() from exc
-        if frame["t"] != "chunk" and self._hold_thread is not None and threading.get_ident() == self._hold_thread:
+        hold = self._hold_thread
+        if hold is not None and _thread_id() == hold:
             self._held = body
             return
         writer.write_body(body)

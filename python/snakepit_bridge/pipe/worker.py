@@ -31,10 +31,19 @@ from .replies import PipeReplies
 log = logging.getLogger("snakepit_bridge.server")
 
 
+# A call frame with only these keys has no session, metadata, stream, restore or trace context.
+_PLAIN_CALL_KEYS = frozenset(("t", "id", "tool", "args", "corr"))
+
+
 def call_from_frame(frame: Dict[str, Any], out: Any, host: Any = None) -> Call:
     """A ``Call`` from a ``call`` or ``batch`` frame; ``host``: the channel for its host requests."""
     get = frame.get
     call_id = get("id")
+    if frame.keys() <= _PLAIN_CALL_KEYS and get("t") == "call":
+        # The usual call (the host leaves out the keys that say nothing): fewer lookups.
+        corr = get("corr")
+        ctx = SessionContext.for_call(None, {"correlation_id": corr} if corr else {}, call_id, host)
+        return Call(call_id, get("tool"), get("args") or {}, False, ctx, out)
     meta = get("meta")
     meta = dict(meta) if type(meta) is dict else {}  # a copy: the ids below go in beside the caller's
     # The host's correlation id and W3C trace context ride beside the caller's metadata.
