@@ -126,7 +126,6 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     // A strict session whose worker is being recycled waits for the replacement, which takes the session over.
     const recycling = placement.kind === 'busy' ? workers.find((w) => w.id === bound) : undefined;
     if (recycling && host.isRecycling(recycling)) placement = { kind: 'queue', workerId: recycling.id };
-    const session = { pool: host.name, sessionId: task.sessionId };
     switch (placement.kind) {
       case 'run':
         // Calls taken back together run again in the order they came: none overtakes an older one
@@ -136,10 +135,10 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
         if (!returning && !placement.worker.hasFreeSlot && this.#waitingReaches(host.settings.poolMaxQueueSize)) return this.#saturated(task);
         return this.#run(task, placement.worker);
       case 'busy':
-        return this.#fail(task, new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is busy`, 'session_worker_busy', { ...session, workerId: placement.workerId }));
+        return this.#fail(task, new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is busy`, 'session_worker_busy', { pool: host.name, sessionId: task.sessionId, workerId: placement.workerId }));
       case 'gone':
         this.#sessions.delete(task.sessionId as string);
-        return this.#fail(task, new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is gone`, 'session_worker_unavailable', { ...session, workerId: placement.workerId }));
+        return this.#fail(task, new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is gone`, 'session_worker_unavailable', { pool: host.name, sessionId: task.sessionId, workerId: placement.workerId }));
       case 'queue':
         return this.#enqueue(task, placement.workerId, returning);
       case 'unknown':
@@ -318,7 +317,7 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     if (task.worker) this.#stealing.watch();
     if (task.waitAnnounced) return;
     task.waitAnnounced = true;
-    callEnqueued(this.#host.name, task, () => this.waiting);
+    callEnqueued(this.#host.name, task, this);
   }
 
   /** The call stops waiting: it runs on `worker` now. */

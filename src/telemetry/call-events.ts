@@ -118,11 +118,11 @@ class CallTrace implements CallObserver {
 }
 
 /** The call went to the queue (`queueDepth` counts it). */
-export function callEnqueued(pool: string, task: CallLike, queueDepth: () => number): void {
+export function callEnqueued(pool: string, task: CallLike, queue: { readonly waiting: number }): void {
   if (!enabled('snakepit.pool.queue.enqueued') && !enabled('snakepit.pool.queue.dequeued') && !enabled('snakepit.pool.queue.timeout')) return;
   enqueuedAt.set(task, performance.now());
-  // Counted only when someone listens: the depth walks the calls waiting inside workers.
-  if (enabled('snakepit.pool.queue.enqueued')) emit('snakepit.pool.queue.enqueued', { queueDepth: queueDepth() }, meta(pool, task));
+  // Read only when someone listens: the depth walks the calls waiting inside workers.
+  if (enabled('snakepit.pool.queue.enqueued')) emit('snakepit.pool.queue.enqueued', { queueDepth: queue.waiting }, meta(pool, task));
 }
 
 /** The call left the queue for `workerId`. */

@@ -51,11 +51,11 @@ export class WorkerCalls {
     if (!this.#running.delete(id) || this.#calls.size <= this.#running.size) return call;
     const capacity = this.capacity();
     const now = performance.now();
-    for (const [next, waiting] of this.#calls) {
+    for (const next of this.#calls.keys()) {
       if (this.#running.size >= capacity) break;
       if (this.#running.has(next)) continue;
       this.#running.set(next, now);
-      onStarted(waiting);
+      onStarted(this.#calls.get(next)!);
     }
     return call;
   }

@@ -42,6 +42,17 @@ describe('execute with the showcase adapter', () => {
     expect(error.stack).toContain('execute.test.ts');
   });
 
+  it("a call refused before it reaches a pool rejects (never throws) with the caller's line in its stack", async () => {
+    function callerOfMissingPool(): Promise<unknown> {
+      return sp.execute('ping', {}, { pool: 'no-such-pool' });
+    }
+    let returned: Promise<unknown> | undefined;
+    expect(() => (returned = callerOfMissingPool())).not.toThrow();
+    const error = (await returned!.catch((e: unknown) => e)) as Error;
+    expect(error).toMatchObject({ code: 'unknown_pool' });
+    expect(error.stack).toContain('callerOfMissingPool');
+  });
+
   it('lists the available tools for an unknown tool', async () => {
     const error = await sp.execute('no_such_tool').catch((e: unknown) => e);
     expect(isSnakepitError(error)).toBe(true);

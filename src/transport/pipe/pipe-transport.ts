@@ -9,12 +9,6 @@ import { itemErrorsFromWire, pythonErrorFromWire, wireErrorFromError } from '../
 import type { HostFrame, WorkerFrame } from './frames.js';
 import type { CallFrame, PipeLink } from './pipe-link.js';
 
-interface Pending {
-  call: OutgoingCall;
-  /** Shared-memory files of the call's arguments: removed when the call ends. */
-  shmFiles: string[] | undefined;
-}
-
 type HostFrameIn = Extract<WorkerFrame, { t: 'host' }>;
 
 export interface PipeTransportOptions {
@@ -31,7 +25,10 @@ export class PipeTransport implements Transport {
   readonly #hostRequests: HostRequestHandler | undefined;
   readonly #payload: PayloadOptions;
   #nextId = 1;
-  readonly #pending = new Map<number, Pending>();
+  /** The calls sent and not ended, by id. */
+  readonly #pending = new Map<number, OutgoingCall>();
+  /** Shared-memory files of calls' arguments (only calls that have some): removed when the call ends. */
+  readonly #shmFiles = new Map<number, string[]>();
   /** Pings and session cleanups: round trips answered by id like calls. */
   readonly #roundTrips = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
 
@@ -63,7 +60,8 @@ export class PipeTransport implements Transport {
       this.#endLater(id, error as Error); // over maxPayloadBytes, or /dev/shm full: nothing was sent
       return id;
     }
-    this.#pending.set(id, { call, shmFiles: encoded.shmFiles });
+    this.#pending.set(id, call);
+    if (encoded.shmFiles !== undefined) this.#shmFiles.set(id, encoded.shmFiles);
     this.#link.write(encoded.body);
     const flow = call.flow;
     // Flow control: Python sends at most `window` chunks beyond those granted by `credit` frames.
@@ -139,30 +137,34 @@ export class PipeTransport implements Transport {
 
   /** Removes call `id` (and its argument files) and reports its end. */
   #end(id: number, ok: boolean, outcome: unknown): void {
-    const pending = this.#pending.get(id);
-    if (!pending) return;
-    this.#pending.delete(id);
-    for (const name of pending.shmFiles ?? []) removeShm(name);
+    if (!this.#pending.delete(id)) return;
+    this.#removeShmFiles(id);
     this.#events.ended(id, ok, outcome);
+  }
+
+  #removeShmFiles(id: number): void {
+    if (this.#shmFiles.size === 0) return;
+    for (const name of this.#shmFiles.get(id) ?? []) removeShm(name);
+    this.#shmFiles.delete(id);
   }
 
   #onFrame(frame: CallFrame): void {
     switch (frame.t) {
       case 'result': {
-        const pending = this.#pending.get(frame.id);
-        if (!pending) return this.#answered(frame.id);
+        const call = this.#pending.get(frame.id);
+        if (!call) return this.#answered(frame.id);
         // A tool that does not stream, called as a stream: its value is the one, final chunk (as over gRPC).
-        if (pending.call.streaming) {
-          pending.call.chunk(frame.value, true);
+        if (call.streaming) {
+          call.chunk(frame.value, true);
           this.#end(frame.id, true, undefined);
         } else this.#end(frame.id, true, frame.value);
         return;
       }
       case 'chunk':
-        this.#pending.get(frame.id)?.call.chunk(frame.data, frame.final, frame.metadata);
+        this.#pending.get(frame.id)?.chunk(frame.data, frame.final, frame.metadata);
         return;
       case 'items': {
-        const call = this.#pending.get(frame.id)?.call;
+        const call = this.#pending.get(frame.id);
         call?.batch?.results(frame.values, itemErrorsFromWire(frame.errors, call.tool));
         return;
       }
@@ -170,11 +172,11 @@ export class PipeTransport implements Transport {
         this.#end(frame.id, true, undefined);
         return;
       case 'error': {
-        const pending = this.#pending.get(frame.id);
-        if (pending) {
+        const call = this.#pending.get(frame.id);
+        if (call) {
           // Built before the call leaves the table: a malformed error map fails the link, and
           // that must still reach this call.
-          this.#end(frame.id, false, pythonErrorFromWire(frame.error, pending.call.tool));
+          this.#end(frame.id, false, pythonErrorFromWire(frame.error, call.tool));
           return;
         }
         // A session cleanup's failure (pings never fail in Python).
@@ -190,10 +192,8 @@ export class PipeTransport implements Transport {
           if (this.#pending.has(frame.id)) this.#events.kept(frame.id); // it had started: it ends as usual
           return;
         }
-        const pending = this.#pending.get(frame.id);
-        if (!pending) return;
-        this.#pending.delete(frame.id);
-        for (const name of pending.shmFiles ?? []) removeShm(name);
+        if (!this.#pending.delete(frame.id)) return;
+        this.#removeShmFiles(frame.id);
         this.#events.returned(frame.id);
         return;
       }
