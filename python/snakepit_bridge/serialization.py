@@ -299,7 +299,10 @@ def pack_checked(value: Any) -> bytes:
     threshold = None if env is not None and b"SNAKEPIT_ZERO_COPY_THRESHOLD" not in env else shm.threshold()
     if threshold is None:
         body = pack(value)
-        _check_payload(len(body))
+        # _check_payload, inline while the env's limit is the one parsed last.
+        limit = _limit_value if env is not None and env.get(b"SNAKEPIT_MAX_PAYLOAD_BYTES") is _limit_raw else _max_payload()
+        if limit and len(body) > limit:
+            _check_payload(len(body))
         return body
     exports = shm.track()
     try:

@@ -80,7 +80,7 @@ class ToolRunner:
 
     def _run(self, call: Call) -> None:
         ctx = call.ctx
-        if ctx.cancelled:  # cancelled while queued
+        if ctx._cancelled:  # cancelled while queued (the flag itself: no property call per call)
             return self._send_cancelled(call)
         if call.restore is not None and not self._restore(call):
             return None
@@ -102,7 +102,7 @@ class ToolRunner:
                 return self._send_error(call, wire_errors.invalid_args(exc.error))
             if result is _STREAMED:
                 return None
-            if ctx.cancelled:  # finished anyway, but the host no longer wants it
+            if ctx._cancelled:  # finished anyway, but the host no longer wants it
                 return self._send_cancelled(call)
             call.out.result(call, result)
         except StreamAborted:

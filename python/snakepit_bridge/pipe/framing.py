@@ -5,6 +5,7 @@ Each frame: 4-byte big-endian length N, then N bytes of one msgpack map.
 from __future__ import annotations
 
 import os
+import struct
 import threading
 from typing import Any, Callable, List, Optional
 
@@ -23,6 +24,7 @@ _READ_SIZE = 64 * 1024
 _BIG_FRAME = 64 * 1024
 # Frames up to this size are written as one buffer (header + body copied together).
 _SMALL_FRAME = 16 * 1024
+_HEADER = struct.Struct(">I")
 
 
 def max_frame_bytes() -> int:
@@ -66,19 +68,20 @@ class FrameReader:
             self._pending = b""
         frames: List[Any] = []
         pos, end_of_data, limit = 0, len(data), self.max_bytes
+        view, header, decode = memoryview(data), _HEADER.unpack_from, self._decode
         while end_of_data - pos >= 4:
-            size = int.from_bytes(data[pos : pos + 4], "big")
+            (size,) = header(data, pos)
             if size > limit:
                 raise ProtocolError(f"frame of {size} bytes exceeds the limit of {limit}")
             end = pos + 4 + size
             if end <= end_of_data:
-                frames.append(self._decode(memoryview(data)[pos + 4 : end]))
+                frames.append(decode(view[pos + 4 : end]))
                 pos = end
                 continue
             if size >= _BIG_FRAME:
                 self._big = bytearray(size)
                 self._big_filled = end_of_data - pos - 4
-                self._big[: self._big_filled] = memoryview(data)[pos + 4 :]
+                self._big[: self._big_filled] = view[pos + 4 :]
                 pos = end_of_data
             break
         if pos < end_of_data:

@@ -175,7 +175,12 @@ class PipeWorker:
 
     def _route(self, frame: Dict[str, Any]) -> Optional[Call]:
         """Handle one inbound frame; return the ``Call`` for the executor, if it is one."""
-        route = self._routes.get(frame.get("t"))  # type: ignore[arg-type]
+        kind = frame.get("t")
+        if kind == "call":  # most frames: no table lookup, one call less
+            call = call_from_frame(frame, self.replies, self.host)
+            self._enqueue(call)  # registered now, so a cancel or a recall can find it waiting
+            return call
+        route = self._routes.get(kind)  # type: ignore[arg-type]
         if route is None:
             self.control.on_unknown(frame)
             return None
