@@ -262,21 +262,28 @@ export interface EncodedPayload {
  * pipe's frame) so that the error's `details.path` starts from them (`message.self`).
  */
 export function encodePayload(value: unknown, options: PayloadOptions, argsKey?: string): EncodedPayload {
+  const zc = options.zeroCopy;
+  if (!zc) {
+    // Zero-copy off (the default): no exports, so none of the closures below (every call comes here).
+    const body = pack(value, argsKey);
+    const limit = options.maxPayloadBytes;
+    if (limit !== undefined && body.byteLength > limit) throw new PayloadTooLargeError(body.byteLength, limit, 'host');
+    return { body, shmFiles: NO_FILES, shmBytes: 0 };
+  }
   const files: string[] = [];
   let shmBytes = 0;
   try {
-    const zc = options.zeroCopy;
     const exportIfLarge = (v: unknown): unknown => {
       if (v instanceof ArrowTableLike) return exportArrow(v as object);
       const bytes = v instanceof Tensor ? v.bytes : v instanceof Uint8Array ? v : undefined;
-      if (!zc || bytes === undefined || bytes.byteLength < zc.thresholdBytes) return undefined;
+      if (bytes === undefined || bytes.byteLength < zc.thresholdBytes) return undefined;
       const name = tryExport(zc, bytes);
       return name === undefined ? undefined : new ZeroCopyRef(name, bytes.byteLength, v instanceof Tensor ? v : undefined);
     };
     // An Arrow table is written as IPC once, here, then goes through shm or inline (as ArrowIPC).
     const exportArrow = (v: object): unknown => {
       const ipc = arrowToIPC(v);
-      const name = zc && ipc.byteLength >= zc.thresholdBytes ? tryExport(zc, ipc) : undefined;
+      const name = ipc.byteLength >= zc.thresholdBytes ? tryExport(zc, ipc) : undefined;
       return name === undefined ? new ArrowIPC(ipc) : new ZeroCopyRef(name, ipc.byteLength, undefined, true);
     };
     const tryExport = (settings: ZeroCopySettings, bytes: Uint8Array): string | undefined => {
@@ -295,9 +302,9 @@ export function encodePayload(value: unknown, options: PayloadOptions, argsKey?:
       return name;
     };
     let body: Buffer;
-    refsAllowed = zc !== undefined;
+    refsAllowed = true;
     try {
-      body = zc ? pack(replaceLarge(value, exportIfLarge, 0), argsKey) : pack(value, argsKey);
+      body = pack(replaceLarge(value, exportIfLarge, 0), argsKey);
     } finally {
       refsAllowed = false;
     }
@@ -310,6 +317,9 @@ export function encodePayload(value: unknown, options: PayloadOptions, argsKey?:
     throw error;
   }
 }
+
+/** The `shmFiles` of a payload with none (shared: never added to). */
+const NO_FILES: string[] = Object.freeze([]) as unknown as string[];
 
 /** `value` with large buffers swapped for refs; unchanged containers are returned as they are. */
 function replaceLarge(value: unknown, swap: (v: unknown) => unknown, depth: number): unknown {

@@ -2,42 +2,57 @@
  * A worker's calls in flight, in send order, and which of them run: Python starts calls in the
  * order they arrive, `capacity` at a time, so the first `capacity` calls in flight run and the
  * others wait inside the worker (pipelined) until one ahead of them ends or leaves.
+ *
+ * Kept in three parallel arrays, not Maps: a pipelined worker's table fills and empties with
+ * every burst of calls, and a Map rehashes as it grows and again as it shrinks (measured: about
+ * 250 B allocated per call). A worker holds a few calls (capacity + pipeline depth), so finding
+ * one by id is a short scan, usually of the first entry (the oldest call ends first).
  */
 import { performance } from 'node:perf_hooks';
 import type { OutgoingCall } from '../transport/types.js';
 
+/** `startedAt` of a call that waits (not started). */
+const WAITING = -1;
+
 export class WorkerCalls {
-  /** Every call in flight by wire id, in send order. */
-  readonly #calls = new Map<number, OutgoingCall>();
-  /** The running ones: wire id -> when it started (`performance.now()`). */
-  readonly #running = new Map<number, number>();
+  /** Wire ids of the calls in flight, in send order. */
+  readonly #ids: number[] = [];
+  /** The calls, parallel to `#ids`. */
+  readonly #calls: OutgoingCall[] = [];
+  /** When each started (`performance.now()`), or WAITING; parallel to `#ids`. */
+  readonly #startedAt: number[] = [];
+  #running = 0;
 
   /** @param capacity calls the worker runs at once (read each time: a remote worker reports its own). */
   constructor(private readonly capacity: () => number) {}
 
   get size(): number {
-    return this.#calls.size;
+    return this.#ids.length;
   }
 
   get(id: number): OutgoingCall | undefined {
-    return this.#calls.get(id);
+    const i = this.#ids.indexOf(id);
+    return i < 0 ? undefined : this.#calls[i];
   }
 
   has(id: number): boolean {
-    return this.#calls.has(id);
+    return this.#ids.includes(id);
   }
 
   /** True while call `id` runs (not waiting behind others). */
   isRunning(id: number): boolean {
-    return this.#running.has(id);
+    const i = this.#ids.indexOf(id);
+    return i >= 0 && this.#startedAt[i] !== WAITING;
   }
 
   /** A call was sent; true when it starts at once (a free slot), false when it waits in the worker. */
   add(id: number, call: OutgoingCall): boolean {
-    this.#calls.set(id, call);
-    if (this.#running.size >= this.capacity()) return false;
-    this.#running.set(id, performance.now());
-    return true;
+    const starts = this.#running < this.capacity();
+    this.#ids.push(id);
+    this.#calls.push(call);
+    this.#startedAt.push(starts ? performance.now() : WAITING);
+    if (starts) this.#running++;
+    return starts;
   }
 
   /**
@@ -45,41 +60,50 @@ export class WorkerCalls {
    * its slot: the next waiting calls start, each told to `onStarted`.
    */
   remove(id: number, onStarted: (call: OutgoingCall) => void): OutgoingCall | undefined {
-    const call = this.#calls.get(id);
-    if (!call) return undefined;
-    this.#calls.delete(id);
-    if (!this.#running.delete(id) || this.#calls.size <= this.#running.size) return call;
+    const ids = this.#ids;
+    const i = ids.indexOf(id);
+    if (i < 0) return undefined;
+    const call = this.#calls[i]!;
+    const wasRunning = this.#startedAt[i] !== WAITING;
+    if (i === 0) {
+      ids.shift();
+      this.#calls.shift();
+      this.#startedAt.shift();
+    } else {
+      ids.splice(i, 1);
+      this.#calls.splice(i, 1);
+      this.#startedAt.splice(i, 1);
+    }
+    if (!wasRunning) return call;
+    this.#running--;
+    if (ids.length <= this.#running) return call;
     const capacity = this.capacity();
-    const now = performance.now();
-    for (const next of this.#calls.keys()) {
-      if (this.#running.size >= capacity) break;
-      if (this.#running.has(next)) continue;
-      this.#running.set(next, now);
-      onStarted(this.#calls.get(next)!);
+    const startedAt = this.#startedAt;
+    let now: number | undefined;
+    for (let j = 0; j < ids.length && this.#running < capacity; j++) {
+      if (startedAt[j] !== WAITING) continue;
+      startedAt[j] = now ??= performance.now();
+      this.#running++;
+      onStarted(this.#calls[j]!);
     }
     return call;
   }
 
   /** The calls waiting inside the worker (sent, not started), oldest first. */
   *waiting(): IterableIterator<[number, OutgoingCall]> {
-    if (this.#calls.size <= this.#running.size) return;
-    for (const entry of this.#calls) if (!this.#running.has(entry[0])) yield entry;
+    if (this.#ids.length <= this.#running) return;
+    for (let j = 0; j < this.#ids.length; j++) if (this.#startedAt[j] === WAITING) yield [this.#ids[j]!, this.#calls[j]!];
   }
 
   /** Number of calls waiting inside the worker. */
   get waitingCount(): number {
-    return this.#calls.size - this.#running.size;
+    return this.#ids.length - this.#running;
   }
 
   /** How long the longest-running call has run, in ms (0 when none runs). */
   longestRunMs(now: number = performance.now()): number {
     let oldest = now;
-    for (const startedAt of this.#running.values()) if (startedAt < oldest) oldest = startedAt;
+    for (const startedAt of this.#startedAt) if (startedAt !== WAITING && startedAt < oldest) oldest = startedAt;
     return now - oldest;
-  }
-
-  /** The calls in flight, oldest first. */
-  entries(): IterableIterator<[number, OutgoingCall]> {
-    return this.#calls.entries();
   }
 }

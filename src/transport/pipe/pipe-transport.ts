@@ -61,7 +61,7 @@ export class PipeTransport implements Transport {
       return id;
     }
     this.#pending.set(id, call);
-    if (encoded.shmFiles !== undefined) this.#shmFiles.set(id, encoded.shmFiles);
+    if (encoded.shmFiles.length > 0) this.#shmFiles.set(id, encoded.shmFiles);
     this.#link.write(encoded.body);
     const flow = call.flow;
     // Flow control: Python sends at most `window` chunks beyond those granted by `credit` frames.
