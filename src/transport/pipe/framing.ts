@@ -76,3 +76,58 @@ export function writeFrame(stream: Writable, body: Buffer): void {
   stream.write(body);
   stream.uncork();
 }
+
+const isLarge = (body: Buffer): boolean => body.length > SMALL_FRAME_BYTES;
+
+/**
+ * Frames queued during one tick, written together by `flush`: small frames are copied behind
+ * their headers into one buffer (one stream write, one allocation, for a whole burst of calls);
+ * a large body is written as it is, after its header, not copied. Order is kept.
+ */
+export class FrameBatch {
+  #bodies: Buffer[] = [];
+  /** Bytes of the small frames (headers included) waiting to be copied into the next buffer. */
+  #smallBytes = 0;
+
+  get size(): number {
+    return this.#bodies.length;
+  }
+
+  add(body: Buffer): void {
+    this.#bodies.push(body);
+    if (body.length <= SMALL_FRAME_BYTES) this.#smallBytes += HEADER_BYTES + body.length;
+  }
+
+  /** Writes every queued frame to `stream` (corked around several writes: they leave in one writev). */
+  flush(stream: Writable): void {
+    const bodies = this.#bodies;
+    const smallBytes = this.#smallBytes;
+    this.#bodies = [];
+    this.#smallBytes = 0;
+    if (bodies.length === 0) return;
+    let out = smallBytes > 0 ? Buffer.allocUnsafe(smallBytes) : undefined;
+    let offset = 0;
+    const writesLarge = bodies.some(isLarge);
+    if (writesLarge) stream.cork();
+    for (const body of bodies) {
+      if (body.length <= SMALL_FRAME_BYTES) {
+        out!.writeUInt32BE(body.length, offset);
+        body.copy(out!, offset + HEADER_BYTES);
+        offset += HEADER_BYTES + body.length;
+        continue;
+      }
+      // A large body: the small frames before it go first, then its header and the body itself.
+      if (offset > 0) {
+        stream.write(out!.subarray(0, offset));
+        out = out!.subarray(offset);
+        offset = 0;
+      }
+      const header = Buffer.allocUnsafe(HEADER_BYTES);
+      header.writeUInt32BE(body.length, 0);
+      stream.write(header);
+      stream.write(body);
+    }
+    if (offset > 0) stream.write(out!.subarray(0, offset));
+    if (writesLarge) stream.uncork();
+  }
+}

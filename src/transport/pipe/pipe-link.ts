@@ -10,7 +10,7 @@ import { decode, encode } from '../codec.js';
 import type { ReadyInfo } from '../types.js';
 import { fatalErrorFromWire } from '../wire-error.js';
 import type { HostFrame, WorkerFrame } from './frames.js';
-import { DEFAULT_MAX_FRAME_BYTES, FrameReader, writeFrame } from './framing.js';
+import { DEFAULT_MAX_FRAME_BYTES, FrameBatch, FrameReader } from './framing.js';
 
 /** The frames a link hands on: those about calls, pings and host requests. */
 export type CallFrame = Exclude<WorkerFrame, { t: 'ready' | 'fatal' | 'telemetry' }>;
@@ -39,12 +39,9 @@ export class PipeLink {
   readonly #failureListeners: ((error: Error) => void)[] = [];
   /** The call frames' reader (the pipe transport); a gRPC worker's link has none. */
   #onCallFrame: ((frame: CallFrame) => void) | undefined;
-  /** Frames written in this tick wait in the corked stream; one writev sends them all. */
-  #corked = false;
-  readonly #uncork = (): void => {
-    this.#corked = false;
-    this.#output.uncork();
-  };
+  /** Frames written in this tick, sent together at its end. */
+  readonly #batch = new FrameBatch();
+  readonly #flush = (): void => this.#batch.flush(this.#output);
 
   constructor(options: PipeLinkOptions) {
     this.workerId = options.workerId;
@@ -83,18 +80,15 @@ export class PipeLink {
   }
 
   /**
-   * Writes one encoded frame body. The stream stays corked until the end of the tick, so the
-   * frames of one tick (calls a burst of results freed, a call and its cancel) leave in one
-   * writev: each write to a pipe whose reader sleeps costs a wake-up, the largest part of the
-   * host's CPU per call. Order is kept (one stream, one queue).
+   * Writes one encoded frame body. Frames wait until the end of the tick, so the frames of one
+   * tick (calls a burst of results freed, a call and its cancel) leave in one write: each write
+   * to a pipe whose reader sleeps costs a wake-up, the largest part of the host's CPU per call.
+   * They are copied into one buffer (FrameBatch), not queued in the stream one by one. Order is
+   * kept (one stream, one queue).
    */
   write(body: Buffer): void {
-    if (!this.#corked) {
-      this.#corked = true;
-      this.#output.cork();
-      process.nextTick(this.#uncork);
-    }
-    writeFrame(this.#output, body);
+    if (this.#batch.size === 0) process.nextTick(this.#flush);
+    this.#batch.add(body);
   }
 
   fail(error: Error): void {

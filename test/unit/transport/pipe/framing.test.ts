@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_FRAME_BYTES, FrameReader, writeFrame } from '../../../../src/transport/pipe/framing.js';
+import { DEFAULT_MAX_FRAME_BYTES, FrameBatch, FrameReader, writeFrame } from '../../../../src/transport/pipe/framing.js';
 
 /** `body` with its 4-byte big-endian length header (built here so the reader is tested independently). */
 function frame(body: Buffer): Buffer {
@@ -53,6 +53,49 @@ describe('writeFrame', () => {
     expect(written.subarray(4).equals(body)).toBe(true);
     // What writeFrame writes, a FrameReader reads back.
     expect(feed([written])).toEqual([body.toString('hex')]);
+  });
+});
+
+describe('FrameBatch', () => {
+  /** A sink recording each write or writev as one batch of chunks. */
+  function recordingSink() {
+    const batches: Buffer[][] = [];
+    const sink = new Writable({
+      writev(chunks, callback) {
+        batches.push(chunks.map((c) => c.chunk as Buffer));
+        callback();
+      },
+      write(chunk: Buffer, _encoding, callback) {
+        batches.push([chunk]);
+        callback();
+      },
+    });
+    return { sink, batches };
+  }
+
+  it('writes a burst of small frames as one buffer, in order, and is empty after', async () => {
+    const { sink, batches } = recordingSink();
+    const batch = new FrameBatch();
+    for (const body of BODIES) batch.add(body);
+    expect(batch.size).toBe(BODIES.length);
+    batch.flush(sink);
+    expect(batch.size).toBe(0);
+    batch.flush(sink); // nothing queued: nothing written
+    await new Promise<void>((resolve) => sink.end(resolve));
+    expect(batches).toEqual([[STREAM]]);
+  });
+
+  it('writes a large body by reference between the small frames around it, in one writev', async () => {
+    const { sink, batches } = recordingSink();
+    const large = Buffer.alloc(70_000, 9);
+    const bodies = [Buffer.from('a'), large, Buffer.from('bc'), Buffer.alloc(0)];
+    const batch = new FrameBatch();
+    for (const body of bodies) batch.add(body);
+    batch.flush(sink);
+    await new Promise<void>((resolve) => sink.end(resolve));
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.some((chunk) => chunk === large)).toBe(true); // not copied
+    expect(feed([Buffer.concat(batches[0]!)])).toEqual(bodies.map((b) => b.toString('hex')));
   });
 });
 
