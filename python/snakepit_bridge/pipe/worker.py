@@ -31,16 +31,13 @@ from .replies import PipeReplies
 log = logging.getLogger("snakepit_bridge.server")
 
 
-# A call frame with only these keys has no session, metadata, stream, restore or trace context.
-_PLAIN_CALL_KEYS = frozenset(("t", "id", "tool", "args", "corr"))
-
-
 def call_from_frame(frame: Dict[str, Any], out: Any, host: Any = None) -> Call:
     """A ``Call`` from a ``call`` or ``batch`` frame; ``host``: the channel for its host requests."""
     get = frame.get
     call_id = get("id")
-    if frame.keys() <= _PLAIN_CALL_KEYS and get("t") == "call":
-        # The usual call (the host leaves out the keys that say nothing): fewer lookups.
+    if len(frame) == 5 and "corr" in frame and "args" in frame and "tool" in frame and "id" in frame and get("t") == "call":
+        # The usual call: only t, id, tool, args and corr (the host leaves out the keys that say
+        # nothing), so no session, metadata, stream, restore or trace context to look up.
         corr = get("corr")
         ctx = SessionContext.for_call(None, {"correlation_id": corr} if corr else {}, call_id, host)
         return Call(call_id, get("tool"), get("args") or {}, False, ctx, out)
