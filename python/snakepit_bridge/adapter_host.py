@@ -25,7 +25,7 @@ from .session_context import SessionContext
 
 log = logging.getLogger("snakepit_bridge.server")
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: compact call and result frames over the pipe
 DEFAULT_ADAPTER = "snakepit_bridge.adapters.showcase.ShowcaseAdapter"
 
 

@@ -211,7 +211,7 @@ const encodedByExtension = (v: object): boolean => v instanceof Tensor || v inst
  * (see encodable.ts). The normal path adds a try block and, for bodies long enough to nest past
  * Python's limit (over 1024 bytes), one walk of the value's containers.
  */
-function pack(value: unknown, argsKey?: string): Buffer {
+function pack(value: unknown, argsKey?: PropertyKey): Buffer {
   let body: Buffer;
   try {
     body = packr.pack(value);
@@ -261,7 +261,7 @@ export interface EncodedPayload {
  * `invalid_args` for a value that cannot cross; `argsKey` names the call's args in `value` (the
  * pipe's frame) so that the error's `details.path` starts from them (`message.self`).
  */
-export function encodePayload(value: unknown, options: PayloadOptions, argsKey?: string): EncodedPayload {
+export function encodePayload(value: unknown, options: PayloadOptions, argsKey?: PropertyKey): EncodedPayload {
   const zc = options.zeroCopy;
   if (!zc) {
     // Zero-copy off (the default): no exports, so none of the closures below (every call comes here).

@@ -24,7 +24,7 @@ export const FUNCTION_FOUND: unique symbol = Symbol('snakepit.function_found');
  * `value`'s root. `opaque` values are leaves (an extension encodes them). Undefined when nothing
  * in `value` explains the failure (the caller rethrows `cause`).
  */
-export function unencodableError(value: unknown, cause: unknown, opaque: (v: object) => boolean, argsKey?: string): ValidationError | undefined {
+export function unencodableError(value: unknown, cause: unknown, opaque: (v: object) => boolean, argsKey?: PropertyKey): ValidationError | undefined {
   const found = findUnencodable(value, opaque);
   if (!found) return undefined;
   const path = formatPath(argsKey !== undefined && found.path[0] === argsKey ? found.path.slice(1) : found.path);

@@ -2,7 +2,7 @@
 
 ``python -m snakepit_bridge.pipe.frames`` prints the lists and every error ``code``
 Python can send, as JSON, for the host's cross-language parity test:
-``{"host_to_worker": [...], "worker_to_host": [...], "error_codes": [...]}``.
+``{"host_to_worker": [...], "worker_to_host": [...], "error_codes": [...], "compact": {...}}``.
 """
 from __future__ import annotations
 
@@ -91,6 +91,13 @@ class SessionCleanupFrame(TypedDict):
     t: Literal["session_cleanup"]
     id: int
     session: str
+
+
+# Compact forms (protocol 2, docs/protocol.md "Compact frames"): the two frames of nearly every
+# call as msgpack arrays, whose first element names them. Decoding an array skips the keys of a
+# map, the largest part of reading a small frame.
+COMPACT_CALL = 0  # [0, id, tool, args, corr]: a call with no session, meta, stream, restore or window
+COMPACT_RESULT = 1  # [1, id, value]: a result, sent once the host has sent a compact call
 
 
 INBOUND: Dict[str, type] = {
@@ -200,6 +207,10 @@ def result(call_id: Any, value: Any) -> ResultFrame:
     return {"t": "result", "id": call_id, "value": value}
 
 
+def compact_result(call_id: Any, value: Any) -> List[Any]:
+    return [COMPACT_RESULT, call_id, value]
+
+
 def chunk(call_id: Any, data: Any, final: bool, metadata: Optional[Dict[str, Any]] = None) -> ChunkFrame:
     if metadata is None:
         return {"t": "chunk", "id": call_id, "data": data, "final": final}
@@ -247,10 +258,11 @@ HOST_TO_WORKER = tuple(sorted(INBOUND))
 WORKER_TO_HOST = tuple(sorted(OUTBOUND))
 
 
-def manifest() -> Dict[str, List[str]]:
-    """The frame names each way and every error code Python sends, sorted."""
+def manifest() -> Dict[str, Any]:
+    """The frame names each way, every error code Python sends (sorted) and the compact forms' codes."""
     return {"host_to_worker": list(HOST_TO_WORKER), "worker_to_host": list(WORKER_TO_HOST),
-            "error_codes": sorted(wire_errors.CODES)}
+            "error_codes": sorted(wire_errors.CODES),
+            "compact": {"call": COMPACT_CALL, "result": COMPACT_RESULT}}
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from typing import Any, Callable, List, Optional
 from ..errors import ProtocolError
 from ..serialization import pack_checked, unpack
 from ..shm import env_int
+from .frames import COMPACT_CALL
 
 __all__ = ["FrameReader", "FrameWriter", "DEFAULT_MAX_FRAME_BYTES", "max_frame_bytes"]
 
@@ -44,6 +45,8 @@ class FrameReader:
         self._pending = b""  # the start of an incomplete small frame
         self._big: Optional[bytearray] = None  # a large frame being filled in place
         self._big_filled = 0
+        # Arrays are compact frames (frames.py): only a pipe worker's reader takes them (compact calls).
+        self.accept_compact = False
 
     def read_once(self) -> List[Any]:
         """Read once (blocking if nothing is there) and return the complete frames.
@@ -88,14 +91,14 @@ class FrameReader:
             self._pending = data[pos:]
         return frames
 
-    @staticmethod
-    def _decode(buf: Any) -> Any:
+    def _decode(self, buf: Any) -> Any:
         try:
             frame = unpack(buf)
         except Exception as exc:
             raise ProtocolError(f"undecodable frame: {type(exc).__name__}: {exc}") from exc
-        if not isinstance(frame, dict):
-            raise ProtocolError(f"frame is not a map but {type(frame).__name__}")
+        if not isinstance(frame, dict) and not (self.accept_compact and type(frame) is list
+                                                and len(frame) == 5 and frame[0] == COMPACT_CALL):
+            raise ProtocolError(f"frame is not a map (nor a compact call) but {type(frame).__name__}")
         return frame
 
 

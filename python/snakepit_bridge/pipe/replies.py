@@ -27,12 +27,14 @@ class PipeReplies:
     counts as running and wake the inbox's watcher thread for nothing (a thread hand-off).
     """
 
-    __slots__ = ("writer", "_hold_thread", "_held")
+    __slots__ = ("writer", "_hold_thread", "_held", "compact")
 
     def __init__(self, writer: FrameWriter) -> None:
         self.writer = writer
         self._hold_thread: Optional[int] = None
         self._held: Optional[bytes] = None
+        # Results go out compact (frames.py) once the host has sent a compact call: it reads them.
+        self.compact = False
 
     def hold_final(self, thread_id: int) -> None:
         self._hold_thread = thread_id
@@ -44,7 +46,7 @@ class PipeReplies:
             self._held = None
             self.writer.write_body(body, watch)
 
-    def _send(self, frame: Any) -> None:
+    def _send(self, frame: Any, call_id: Any, is_error: bool = False) -> None:
         """A call's last frame (result, end or error; chunks go out in ``chunk``)."""
         if telemetry._buffer:
             telemetry.flush()  # the call's events reach the host before its answer
@@ -52,9 +54,9 @@ class PipeReplies:
         try:
             body = writer.encode(frame)
         except ValueError as exc:  # over the frame limit: answer with an error instead
-            if frame["t"] == "error":
+            if is_error:
                 raise
-            body = writer.encode(frames.error(frame["id"], wire_errors.unsendable(exc)))
+            body = writer.encode(frames.error(call_id, wire_errors.unsendable(exc)))
         hold = self._hold_thread
         if hold is not None and _thread_id() == hold:
             self._held = body
@@ -62,7 +64,8 @@ class PipeReplies:
         writer.write_body(body)
 
     def result(self, call: Any, value: Any) -> None:
-        self._send(frames.result(call.id, value))
+        call_id = call.id
+        self._send(frames.compact_result(call_id, value) if self.compact else frames.result(call_id, value), call_id)
 
     def chunk(self, call: Any, data: Any, final: bool, metadata: Optional[Dict[str, Any]] = None) -> None:
         # `_send` for the one frame a stream sends per item: no telemetry flush, never held.
@@ -81,7 +84,7 @@ class PipeReplies:
             writer.write_body(body)
 
     def end(self, call: Any) -> None:
-        self._send(frames.end(call.id))
+        self._send(frames.end(call.id), call.id)
 
     def error(self, call: Any, err: Dict[str, Any]) -> None:
-        self._send(frames.error(call.id, err))
+        self._send(frames.error(call.id, err), call.id, True)

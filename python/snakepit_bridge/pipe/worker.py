@@ -13,7 +13,7 @@ import argparse
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from .. import telemetry
 from ..batch import Batch
@@ -64,6 +64,13 @@ def call_from_frame(frame: Dict[str, Any], out: Any, host: Any = None) -> Call:
     return call
 
 
+def call_from_compact(frame: List[Any], out: Any, host: Any = None) -> Call:
+    """A ``Call`` from a compact call, ``[0, id, tool, args, corr]`` (no session, metadata or stream)."""
+    _, call_id, tool, args, corr = frame
+    ctx = SessionContext.for_call(None, {"correlation_id": corr} if corr else {}, call_id, host)
+    return Call(call_id, tool, args if type(args) is dict else {}, False, ctx, out)
+
+
 def cleanup_from_frame(frame: Dict[str, Any], out: Any, host: Any = None) -> Call:
     """A job from a ``session_cleanup`` frame: the runner calls the adapter's ``cleanup_session``."""
     session = frame.get("session")
@@ -95,6 +102,7 @@ class PipeWorker:
         self._enqueue = self.core.calls.enqueue
         self._routes: Dict[str, Callable[[Any], Optional[Call]]] = {
             **self.control.routes(), **{kind: getattr(self, name) for kind, name in self.ROUTES.items()}}
+        self.control.reader.accept_compact = True
         self.inbox = make_inbox(self.control.reader, self._route,
                                 self._host_gone, self.control.read_failed)
         # A busy main thread that writes (a host request, a chunk) may wait for input next.
@@ -170,8 +178,13 @@ class PipeWorker:
 
     # -- routing (on the thread reading fd 3) -------------------------------------------
 
-    def _route(self, frame: Dict[str, Any]) -> Optional[Call]:
+    def _route(self, frame: Any) -> Optional[Call]:
         """Handle one inbound frame; return the ``Call`` for the executor, if it is one."""
+        if type(frame) is list:  # a compact call (frames.py; the reader checked its shape): nearly every call
+            self.replies.compact = True  # a host that sends compact calls reads compact results
+            call = call_from_compact(frame, self.replies, self.host)
+            self._enqueue(call)
+            return call
         kind = frame.get("t")
         if kind == "call":  # most frames: no table lookup, one call less
             call = call_from_frame(frame, self.replies, self.host)

@@ -31,13 +31,13 @@ def test_address_matches_mode(worker):
         assert worker.address.startswith("unix:/")
     if worker.mode == "control":
         frame = worker.ready_frame
-        assert frame["protocol"] == 1 and frame["pid"] == worker.proc.pid
+        assert frame["protocol"] == 2 and frame["pid"] == worker.proc.pid
         assert "add" in [t["name"] for t in frame["tools"]]
 
 
 def test_describe(worker):
     d = worker.stub.Describe(pb2.DescribeRequest(), timeout=10)
-    assert d.protocol == 1 and d.pid == worker.proc.pid
+    assert d.protocol == 2 and d.pid == worker.proc.pid
     assert d.adapter == SHOWCASE and d.worker_id == "gw1" and d.concurrency == 1
     assert d.python.count(".") == 2
     tools = {t.name: t for t in d.tools}

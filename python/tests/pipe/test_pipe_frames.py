@@ -64,5 +64,6 @@ def test_manifest_from_the_command_line():
                          capture_output=True, text=True, check=True).stdout
     manifest = json.loads(out)
     assert manifest == {"host_to_worker": sorted(frames.INBOUND), "worker_to_host": sorted(frames.OUTBOUND),
-                        "error_codes": sorted(wire_errors.CODES)}
+                        "error_codes": sorted(wire_errors.CODES),
+                        "compact": {"call": frames.COMPACT_CALL, "result": frames.COMPACT_RESULT}}
     assert "wrong_transport" in manifest["error_codes"]

@@ -298,3 +298,23 @@ def test_stream_window_holds_the_generator_until_credit(spawn, tool, concurrency
     frames = showcase.recv_until(is_answer(900), timeout=10)
     assert frames[-1]["t"] == "error" and frames[-1]["error"]["code"] == "cancelled"
     assert all(f["t"] != "chunk" for f in frames)
+
+
+def test_compact_calls_get_compact_results(showcase):
+    # Map calls get map results until the host sends a compact call (protocol 2); then results are compact.
+    assert showcase.request("add", {"a": 1, "b": 2})["t"] == "result"
+    showcase.send([0, 900, "add", {"a": 10, "b": 25}, "corr-900"])
+    assert showcase.recv() == [1, 900, {"result": 35, "operation": "addition", "success": True}]
+    # Errors, and calls with more than a compact call carries, keep their maps.
+    showcase.send([0, 901, "no_such_tool", {}, None])
+    error = showcase.recv()
+    assert error["t"] == "error" and error["id"] == 901 and error["error"]["code"] == "unknown_tool"
+    cid = showcase.call("add", {"a": 2, "b": 3}, session="s1")
+    assert showcase.recv_until(lambda f: isinstance(f, list) and f[1] == cid)[-1][2]["result"] == 5
+
+
+def test_a_compact_call_carries_its_correlation_id_and_no_session(showcase):
+    showcase.send([0, 902, "get_worker_info", {}, "corr-902"])
+    frame = showcase.recv()
+    assert frame[:2] == [1, 902]
+    assert frame[2]["metadata"] == {"correlation_id": "corr-902"} and frame[2]["session_id"] is None

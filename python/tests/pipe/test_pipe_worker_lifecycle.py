@@ -11,7 +11,7 @@ from conftest import SHOWCASE
 def test_ready_frame(spawn):
     w = spawn(SHOWCASE, "--worker-id", "w1", "--snakepit-run-id", "r1", "--unknown-flag")
     ready = w.ready()
-    assert ready["protocol"] == 1
+    assert ready["protocol"] == 2
     assert ready["pid"] == w.proc.pid
     assert ready["adapter"] == SHOWCASE
     assert ready["concurrency"] == 1

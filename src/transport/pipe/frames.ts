@@ -76,6 +76,21 @@ export type WorkerFrame =
       value?: unknown;
     };
 
+/**
+ * Compact forms (protocol 2, docs/protocol.md "Compact frames"): the two frames of nearly every call
+ * as msgpack arrays whose first element names them; decoding an array skips a map's keys, the
+ * largest part of reading a small frame. Python's `frames.py` has the same codes (a test compares).
+ */
+export const COMPACT = {
+  /** `[0, id, tool, args, corr]`: a `call` with no session, metadata, stream, restore or window; sent to workers of protocol 2 or more. */
+  call: 0,
+  /** `[1, id, value]`: a `result`; a worker sends it once the host has sent it a compact call. */
+  result: 1,
+} as const;
+
+export type CompactCall = [typeof COMPACT.call, number, string, Record<string, unknown>, string | null];
+export type CompactResult = [typeof COMPACT.result, number, unknown];
+
 // Records keyed by the unions' tags: adding a frame to a union without listing it here fails to compile.
 const HOST_FRAMES: Record<HostFrame['t'], true> = {
   call: true,

@@ -9,7 +9,7 @@ import type { WirePythonEvent } from '../../telemetry/python-events.js';
 import { decode, encode } from '../codec.js';
 import type { ReadyInfo } from '../types.js';
 import { fatalErrorFromWire } from '../wire-error.js';
-import type { HostFrame, WorkerFrame } from './frames.js';
+import { COMPACT, type CompactResult, type HostFrame, type WorkerFrame } from './frames.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameBatch, FrameReader } from './framing.js';
 
 /** The frames a link hands on: those about calls, pings and host requests. */
@@ -39,6 +39,8 @@ export class PipeLink {
   readonly #failureListeners: ((error: Error) => void)[] = [];
   /** The call frames' reader (the pipe transport); a gRPC worker's link has none. */
   #onCallFrame: ((frame: CallFrame) => void) | undefined;
+  /** The reader of compact results (`[1, id, value]`, frames.ts). */
+  #onResult: ((id: number, value: unknown) => void) | undefined;
   /** Frames written in this tick, sent together at its end. */
   readonly #batch = new FrameBatch();
   readonly #flush = (): void => this.#batch.flush(this.#output);
@@ -64,9 +66,10 @@ export class PipeLink {
     return this.#failure;
   }
 
-  /** Routes call, pong and host frames to `reader` (the pipe transport). */
-  readCalls(reader: (frame: CallFrame) => void): void {
+  /** Routes call, pong and host frames to `reader` (the pipe transport), compact results to `onResult`. */
+  readCalls(reader: (frame: CallFrame) => void, onResult: (id: number, value: unknown) => void): void {
     this.#onCallFrame = reader;
+    this.#onResult = onResult;
   }
 
   /** Called once when the link fails for good (a bad frame, or `fail()`). */
@@ -101,13 +104,20 @@ export class PipeLink {
   #onData(chunk: Buffer): void {
     if (this.#failure) return;
     try {
-      this.#reader.push(chunk, (body) => this.#onFrame(decode(body) as WorkerFrame));
+      this.#reader.push(chunk, (body) => this.#onFrame(decode(body) as WorkerFrame | CompactResult));
     } catch (error) {
       this.fail(new WorkerError(`Worker ${this.workerId} sent a malformed frame: ${(error as Error).message}`, 'protocol_error', { workerId: this.workerId }, error));
     }
   }
 
-  #onFrame(frame: WorkerFrame): void {
+  #onFrame(frame: WorkerFrame | CompactResult): void {
+    if (Array.isArray(frame)) {
+      // The compact result (frames.ts): nearly every call's answer.
+      if (frame.length !== 3 || frame[0] !== COMPACT.result || typeof frame[1] !== 'number') throw new Error('malformed compact frame');
+      if (!this.#onResult) throw new Error("unexpected 'result' frame from a gRPC worker's pipes");
+      this.#onResult(frame[1], frame[2]);
+      return;
+    }
     switch (frame.t) {
       case 'ready': {
         const { t: _t, ...info } = frame;

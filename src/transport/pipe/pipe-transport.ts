@@ -6,7 +6,7 @@ import { removeShm } from '../shm.js';
 import { creditLink } from '../stream-flow.js';
 import type { BatchCall, HostRequest, HostRequestHandler, OutgoingCall, ReadyInfo, Transport, TransportEvents } from '../types.js';
 import { itemErrorsFromWire, pythonErrorFromWire, wireErrorFromError } from '../wire-error.js';
-import type { HostFrame, WorkerFrame } from './frames.js';
+import { COMPACT, type CompactCall, type HostFrame, type WorkerFrame } from './frames.js';
 import type { CallFrame, PipeLink } from './pipe-link.js';
 
 type HostFrameIn = Extract<WorkerFrame, { t: 'host' }>;
@@ -25,6 +25,8 @@ export class PipeTransport implements Transport {
   readonly #hostRequests: HostRequestHandler | undefined;
   readonly #payload: PayloadOptions;
   #nextId = 1;
+  /** The worker reads compact calls (its `ready` says protocol 2 or more). */
+  #compact = false;
   /** The calls sent and not ended, by id. */
   readonly #pending = new Map<number, OutgoingCall>();
   /** Shared-memory files of calls' arguments (only calls that have some): removed when the call ends. */
@@ -37,8 +39,16 @@ export class PipeTransport implements Transport {
     this.#events = events;
     this.#hostRequests = options.hostRequests;
     this.#payload = options.payload ?? {};
-    link.readCalls((frame) => this.#onFrame(frame));
+    link.readCalls(
+      (frame) => this.#onFrame(frame),
+      (id, value) => this.#result(id, value),
+    );
     link.onFailure((error) => this.#failAll(error));
+    // Registered before anyone can await `ready`: calls go out compact from the first one.
+    link.ready.then(
+      (info) => (this.#compact = info.protocol >= 2),
+      () => {},
+    );
   }
 
   get ready(): Promise<ReadyInfo> {
@@ -52,10 +62,15 @@ export class PipeTransport implements Transport {
       this.#endLater(id, failure);
       return id;
     }
-    const frame: HostFrame = call.batch ? batchFrame(id, call, call.batch) : callFrame(id, call);
+    const compact = this.#compact && isPlain(call);
+    const frame: HostFrame | CompactCall = compact
+      ? [COMPACT.call, id, call.tool, call.args, call.correlationId ?? null]
+      : call.batch
+        ? batchFrame(id, call, call.batch)
+        : callFrame(id, call);
     let encoded;
     try {
-      encoded = encodePayload(frame, this.#payload, 'args'); // a value that cannot cross fails the call, named under `args`
+      encoded = encodePayload(frame, this.#payload, compact ? COMPACT_ARGS : 'args'); // a value that cannot cross fails the call, named under its args
     } catch (error) {
       this.#endLater(id, error as Error); // over maxPayloadBytes, or /dev/shm full: nothing was sent
       return id;
@@ -150,16 +165,8 @@ export class PipeTransport implements Transport {
 
   #onFrame(frame: CallFrame): void {
     switch (frame.t) {
-      case 'result': {
-        const call = this.#pending.get(frame.id);
-        if (!call) return this.#answered(frame.id);
-        // A tool that does not stream, called as a stream: its value is the one, final chunk (as over gRPC).
-        if (call.streaming) {
-          call.chunk(frame.value, true);
-          this.#end(frame.id, true, undefined);
-        } else this.#end(frame.id, true, frame.value);
-        return;
-      }
+      case 'result':
+        return this.#result(frame.id, frame.value);
       case 'chunk':
         this.#pending.get(frame.id)?.chunk(frame.data, frame.final, frame.metadata);
         return;
@@ -202,6 +209,17 @@ export class PipeTransport implements Transport {
     }
   }
 
+  /** A `result` frame, in either form. */
+  #result(id: number, value: unknown): void {
+    const call = this.#pending.get(id);
+    if (!call) return this.#answered(id);
+    // A tool that does not stream, called as a stream: its value is the one, final chunk (as over gRPC).
+    if (call.streaming) {
+      call.chunk(value, true);
+      this.#end(id, true, undefined);
+    } else this.#end(id, true, value);
+  }
+
   /** A ping's pong or a session cleanup's result. */
   #answered(id: number): void {
     this.#roundTrips.get(id)?.resolve();
@@ -222,6 +240,14 @@ export class PipeTransport implements Transport {
       (error: unknown) => this.#link.send({ t: 'host_reply', id: frame.id, error: wireErrorFromError(error) }),
     );
   }
+}
+
+/** Where a compact call's args sit (`[0, id, tool, args, corr]`): an unencodable value's path starts there. */
+const COMPACT_ARGS = 3;
+
+/** A call a compact frame carries whole: no session, metadata, stream, restore or batch. */
+function isPlain(call: OutgoingCall): boolean {
+  return call.sessionId === undefined && call.metadata === undefined && !call.streaming && call.restore === undefined && call.flow === undefined && call.batch === undefined;
 }
 
 /** A `call` frame with only the keys that say something: fewer keys to encode here and to decode in Python. */

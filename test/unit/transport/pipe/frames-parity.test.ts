@@ -4,12 +4,12 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WIRE_ERROR_CODES } from '../../../../src/error-table.js';
-import { HOST_FRAME_TYPES, WORKER_FRAME_TYPES } from '../../../../src/transport/pipe/frames.js';
+import { COMPACT, HOST_FRAME_TYPES, WORKER_FRAME_TYPES } from '../../../../src/transport/pipe/frames.js';
 
 const python = path.resolve('.venv/bin/python');
 const manifest = JSON.parse(
   execFileSync(python, ['-m', 'snakepit_bridge.pipe.frames'], { env: { ...process.env, PYTHONPATH: path.resolve('python') }, encoding: 'utf8' }),
-) as { host_to_worker: string[]; worker_to_host: string[]; error_codes: string[] };
+) as { host_to_worker: string[]; worker_to_host: string[]; error_codes: string[]; compact: Record<string, number> };
 
 const sorted = (values: readonly string[]) => [...values].sort();
 
@@ -20,6 +20,10 @@ describe('pipe protocol parity, host and Python', () => {
 
   it('the frames Python sends are the frames the host reads', () => {
     expect(sorted(WORKER_FRAME_TYPES)).toEqual(sorted(manifest.worker_to_host));
+  });
+
+  it('the compact forms have the same codes on both sides', () => {
+    expect(manifest.compact).toEqual(COMPACT);
   });
 
   it("the error codes Python sends are the error table's wire codes", () => {
