@@ -96,10 +96,12 @@ class FrameReader:
             frame = unpack(buf)
         except Exception as exc:
             raise ProtocolError(f"undecodable frame: {type(exc).__name__}: {exc}") from exc
-        if not isinstance(frame, dict) and not (self.accept_compact and type(frame) is list
-                                                and len(frame) == 5 and frame[0] == COMPACT_CALL):
-            raise ProtocolError(f"frame is not a map (nor a compact call) but {type(frame).__name__}")
-        return frame
+        if type(frame) is list:  # a compact call (frames.py), if this reader takes them
+            if self.accept_compact and len(frame) == 5 and frame[0] == COMPACT_CALL:
+                return frame
+        elif isinstance(frame, dict):
+            return frame
+        raise ProtocolError(f"frame is not a map (nor a compact call) but {type(frame).__name__}")
 
 
 def _nothing() -> None:
