@@ -27,7 +27,9 @@ log = logging.getLogger("snakepit_bridge.tool_runner")
 
 _CANCELLED = (asyncio.CancelledError, concurrent.futures.CancelledError, ToolCancelledError)
 _bind_correlation = telemetry.correlation_var.set
+_reset_correlation = telemetry.correlation_var.reset
 _telemetry_host = telemetry.host
+_telemetry_buffer = telemetry._buffer  # the backend's buffer (one list, filled and emptied in place)
 
 
 class ToolRunner:
@@ -76,7 +78,9 @@ class ToolRunner:
             self.done(call.id)
             if observed is not None:
                 call_events.end(observed, call.failed)
-            telemetry.reset_call(token)
+            _reset_correlation(token)
+            if _telemetry_buffer:  # events of the call still buffered (telemetry.reset_call, inline)
+                _telemetry_host.flush()
 
     def _run(self, call: Call) -> None:
         ctx = call.ctx
