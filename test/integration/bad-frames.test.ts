@@ -25,7 +25,8 @@ const FAST_HEARTBEAT = { heartbeat: { pingIntervalMs: 150, timeoutMs: 1_000, max
 const BAD_BYTES: [string, Buffer][] = [
   ['a length header with a non-msgpack body', Buffer.from('00000005676172626167', 'hex')], // "garba": 0x67 then trailing bytes
   ['a never-used msgpack byte', frame(Buffer.from([0xc1]))],
-  ['a frame that is not a map', frame(pack([1, 2, 3]))],
+  ['a frame that is neither a map nor a compact result', frame(pack([7, 2, 3]))],
+  ['a compact result of the wrong length', frame(pack([1, 2]))],
   ['a map with an unknown frame type', frame(pack({ t: 'bogus', id: 1 }))],
   ['an oversized length header', Buffer.from('ffffffff', 'hex')],
   ['an array32 header claiming 4G elements', frame(Buffer.from('ddffffffff', 'hex'))],

@@ -31,19 +31,25 @@ const BODIES = [Buffer.from('hello'), Buffer.alloc(0), Buffer.from([0, 1, 2, 3, 
 const STREAM = Buffer.concat(BODIES.map(frame));
 const EXPECTED = BODIES.map((b) => b.toString('hex'));
 
+/** A sink recording each write or writev as one batch of chunks. */
+function recordingSink() {
+  const batches: Buffer[][] = [];
+  const sink = new Writable({
+    writev(chunks, callback) {
+      batches.push(chunks.map((c) => c.chunk as Buffer));
+      callback();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      batches.push([chunk]);
+      callback();
+    },
+  });
+  return { sink, batches };
+}
+
 describe('writeFrame', () => {
   it.each([0, 1, 5, 300, 70_000])('writes a %i-byte body after its big-endian length, in one writev', async (n) => {
-    const batches: Buffer[][] = [];
-    const sink = new Writable({
-      writev(chunks, callback) {
-        batches.push(chunks.map((c) => c.chunk as Buffer));
-        callback();
-      },
-      write(chunk: Buffer, _encoding, callback) {
-        batches.push([chunk]);
-        callback();
-      },
-    });
+    const { sink, batches } = recordingSink();
     const body = Buffer.alloc(n, 7);
     writeFrame(sink, body);
     await new Promise<void>((resolve) => sink.end(resolve));
@@ -57,22 +63,6 @@ describe('writeFrame', () => {
 });
 
 describe('FrameBatch', () => {
-  /** A sink recording each write or writev as one batch of chunks. */
-  function recordingSink() {
-    const batches: Buffer[][] = [];
-    const sink = new Writable({
-      writev(chunks, callback) {
-        batches.push(chunks.map((c) => c.chunk as Buffer));
-        callback();
-      },
-      write(chunk: Buffer, _encoding, callback) {
-        batches.push([chunk]);
-        callback();
-      },
-    });
-    return { sink, batches };
-  }
-
   it('writes a burst of small frames as one buffer, in order, and is empty after', async () => {
     const { sink, batches } = recordingSink();
     const batch = new FrameBatch();
