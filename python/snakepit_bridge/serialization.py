@@ -238,22 +238,17 @@ def pack(value: Any) -> bytes:
         _main_packer_busy = False
 
 
-# The parsed payload limit and the env value it came from: every answer reads it, and a changed
-# env (tests) holds a new bytes object, so an identity check is enough to see the change.
-_limit_raw: Any = None
-_limit_value = 0
+# (env value, parsed limit): parsed again only when the value changes (a new bytes object).
+_limit: Any = (None, 0)
 
 
 def _max_payload() -> int:
-    global _limit_raw, _limit_value
+    global _limit
     env = shm._ENV_BYTES
-    if env is None:
-        return shm.env_int("SNAKEPIT_MAX_PAYLOAD_BYTES", b"SNAKEPIT_MAX_PAYLOAD_BYTES") or 0
-    raw = env.get(b"SNAKEPIT_MAX_PAYLOAD_BYTES")
-    if raw is not _limit_raw:
-        _limit_value = shm.env_int("SNAKEPIT_MAX_PAYLOAD_BYTES", b"SNAKEPIT_MAX_PAYLOAD_BYTES") or 0
-        _limit_raw = raw
-    return _limit_value
+    raw = env.get(b"SNAKEPIT_MAX_PAYLOAD_BYTES") if env is not None else object()  # no env dict: parse each time
+    if raw is not _limit[0]:
+        _limit = (raw, shm.env_int("SNAKEPIT_MAX_PAYLOAD_BYTES", b"SNAKEPIT_MAX_PAYLOAD_BYTES") or 0)
+    return _limit[1]
 
 
 _WALK_MAX_ITEMS = 4096  # longer lists are not searched for large binaries (walking them costs)
@@ -299,10 +294,7 @@ def pack_checked(value: Any) -> bytes:
     threshold = None if env is not None and b"SNAKEPIT_ZERO_COPY_THRESHOLD" not in env else shm.threshold()
     if threshold is None:
         body = pack(value)
-        # _check_payload, inline while the env's limit is the one parsed last.
-        limit = _limit_value if env is not None and env.get(b"SNAKEPIT_MAX_PAYLOAD_BYTES") is _limit_raw else _max_payload()
-        if limit and len(body) > limit:
-            _check_payload(len(body))
+        _check_payload(len(body))
         return body
     exports = shm.track()
     try:
