@@ -52,11 +52,7 @@ class SessionContext:
                  request_id: Any, host: Any) -> "SessionContext":
         """The bridge's constructor for each call (no argument parsing)."""
         ctx = cls.__new__(cls)
-        # _setup's stores, inline: this runs for every call.
-        ctx.session_id = session_id
-        ctx.request_metadata = request_metadata if request_metadata is not None else {}
-        ctx.request_id = request_id
-        ctx._host = host
+        ctx._setup(session_id, request_metadata, request_id, host)
         return ctx
 
     # Defaults as class attributes: a context is made for every call, and most are never

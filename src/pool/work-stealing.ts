@@ -35,7 +35,7 @@ export class WorkStealing {
     const workers = this.#host.workers();
     for (const worker of this.#freed) if (workers.includes(worker) && this.#host.queueSize() === 0) this.#takeBack(worker);
     this.#freed.clear();
-    this.checkStalls();
+    this.#checkStalls();
   };
 
   constructor(host: StealingHost) {
@@ -45,7 +45,7 @@ export class WorkStealing {
   /** A call waits inside a worker: check every `pipelineStallMs` that none waits behind a long call, also when no call ends anywhere to prompt it. */
   watch(): void {
     if (this.#stallTimer) return;
-    this.#stallTimer = setInterval(() => this.checkStalls(), this.#host.settings.pipelineStallMs);
+    this.#stallTimer = setInterval(() => this.#checkStalls(), this.#host.settings.pipelineStallMs);
     this.#stallTimer.unref();
   }
 
@@ -81,7 +81,7 @@ export class WorkStealing {
   }
 
   /** Takes back what waits behind a long call; the timer stops once no call waits inside a worker. */
-  checkStalls(): void {
+  #checkStalls(): void {
     let waiting = false;
     for (const worker of this.#host.workers()) {
       if (worker.waitingCount === 0) continue;

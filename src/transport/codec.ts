@@ -266,8 +266,7 @@ export function encodePayload(value: unknown, options: PayloadOptions, argsKey?:
   if (!zc) {
     // Zero-copy off (the default): no exports, so none of the closures below (every call comes here).
     const body = pack(value, argsKey);
-    const limit = options.maxPayloadBytes;
-    if (limit !== undefined && body.byteLength > limit) throw new PayloadTooLargeError(body.byteLength, limit, 'host');
+    checkPayloadLimit(body.byteLength, options);
     return { body, shmFiles: NO_FILES, shmBytes: 0 };
   }
   const files: string[] = [];
@@ -308,14 +307,18 @@ export function encodePayload(value: unknown, options: PayloadOptions, argsKey?:
     } finally {
       refsAllowed = false;
     }
-    const size = body.byteLength + shmBytes;
-    const limit = options.maxPayloadBytes;
-    if (limit !== undefined && size > limit) throw new PayloadTooLargeError(size, limit, 'host');
+    checkPayloadLimit(body.byteLength + shmBytes, options);
     return { body, shmFiles: files, shmBytes };
   } catch (error) {
     for (const name of files) removeShm(name);
     throw error;
   }
+}
+
+/** Throws `PayloadTooLargeError` when `sizeBytes` (frame plus shared memory) is over `maxPayloadBytes`. */
+function checkPayloadLimit(sizeBytes: number, options: PayloadOptions): void {
+  const limit = options.maxPayloadBytes;
+  if (limit !== undefined && sizeBytes > limit) throw new PayloadTooLargeError(sizeBytes, limit, 'host');
 }
 
 /** The `shmFiles` of a payload with none (shared: never added to). */

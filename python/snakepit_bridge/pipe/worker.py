@@ -35,12 +35,6 @@ def call_from_frame(frame: Dict[str, Any], out: Any, host: Any = None) -> Call:
     """A ``Call`` from a ``call`` or ``batch`` frame; ``host``: the channel for its host requests."""
     get = frame.get
     call_id = get("id")
-    if len(frame) == 5 and "corr" in frame and "args" in frame and "tool" in frame and "id" in frame and get("t") == "call":
-        # The usual call: only t, id, tool, args and corr (the host leaves out the keys that say
-        # nothing), so no session, metadata, stream, restore or trace context to look up.
-        corr = get("corr")
-        ctx = SessionContext.for_call(None, {"correlation_id": corr} if corr else {}, call_id, host)
-        return Call(call_id, get("tool"), get("args") or {}, False, ctx, out)
     meta = get("meta")
     meta = dict(meta) if type(meta) is dict else {}  # a copy: the ids below go in beside the caller's
     # The host's correlation id and W3C trace context ride beside the caller's metadata.
@@ -185,12 +179,7 @@ class PipeWorker:
             call = call_from_compact(frame, self.replies, self.host)
             self._enqueue(call)
             return call
-        kind = frame.get("t")
-        if kind == "call":  # most frames: no table lookup, one call less
-            call = call_from_frame(frame, self.replies, self.host)
-            self._enqueue(call)  # registered now, so a cancel or a recall can find it waiting
-            return call
-        route = self._routes.get(kind)  # type: ignore[arg-type]
+        route = self._routes.get(frame.get("t"))  # type: ignore[arg-type]
         if route is None:
             self.control.on_unknown(frame)
             return None

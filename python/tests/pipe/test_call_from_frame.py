@@ -1,4 +1,4 @@
-"""call_from_frame: the plain call's short path and the general one build the same Call."""
+"""call_from_frame: a call frame's keys reach the Call and its context (a plain call, and each optional key)."""
 import pytest
 
 from snakepit_bridge.pipe.worker import call_from_frame

@@ -56,27 +56,6 @@ export class FrameReader {
 /** Frames up to this size are copied behind their length header into one buffer. */
 const SMALL_FRAME_BYTES = 16 * 1024;
 
-/**
- * Writes one frame (length header, then body) to `stream`. A small frame is one buffer, so a lone
- * frame leaves by a plain write rather than a two-part writev; a large body is not copied, its
- * header and body written under cork/uncork (one writev).
- */
-export function writeFrame(stream: Writable, body: Buffer): void {
-  if (body.length <= SMALL_FRAME_BYTES) {
-    const frame = Buffer.allocUnsafe(HEADER_BYTES + body.length);
-    frame.writeUInt32BE(body.length, 0);
-    body.copy(frame, HEADER_BYTES);
-    stream.write(frame);
-    return;
-  }
-  const header = Buffer.allocUnsafe(HEADER_BYTES);
-  header.writeUInt32BE(body.length, 0);
-  stream.cork();
-  stream.write(header);
-  stream.write(body);
-  stream.uncork();
-}
-
 const isLarge = (body: Buffer): boolean => body.length > SMALL_FRAME_BYTES;
 
 /**
@@ -130,4 +109,15 @@ export class FrameBatch {
     if (offset > 0) stream.write(out!.subarray(0, offset));
     if (writesLarge) stream.uncork();
   }
+}
+
+/**
+ * Writes one frame (length header, then body) to `stream`, as a batch of one: a small frame is one
+ * buffer (a plain write, not a two-part writev); a large body is not copied, its header and body
+ * leave in one writev.
+ */
+export function writeFrame(stream: Writable, body: Buffer): void {
+  const batch = new FrameBatch();
+  batch.add(body);
+  batch.flush(stream);
 }
