@@ -27,7 +27,7 @@ import threading
 import types
 import uuid
 from decimal import Decimal
-from typing import Any, Sequence, Tuple, Union
+from typing import Any, NoReturn, Sequence, Tuple, Union
 
 from . import arrow, shm, wire_errors
 from .errors import SnakepitToolError
@@ -208,36 +208,35 @@ def to_wire_safe(value: Any, _depth: int = 0, _seen: Any = None) -> Any:
         _seen.discard(key)
 
 
-# The main thread's Packer, reused: msgpack.packb builds a new one per call (~1 µs here, for
-# every frame), and the main thread sends every answer of the process profile. Other threads,
-# and a ``default`` hook that packs again while it is in use, get packb's fresh one.
-_MAIN_THREAD = threading.main_thread().ident
-_main_packer = msgpack.Packer(default=_default, use_bin_type=True, strict_types=True)
-_main_packer_busy = False
+def _new_packer() -> Any:
+    return msgpack.Packer(default=_default, use_bin_type=True, strict_types=True)
 
 
-def _packb(value: Any) -> bytes:
-    try:
-        return msgpack.packb(value, default=_default, use_bin_type=True, strict_types=True)
-    except (TypeError, ValueError, OverflowError, RecursionError):
-        return msgpack.packb(to_wire_safe(value), default=_default, use_bin_type=True, strict_types=True)
+# Packers to reuse: msgpack.packb builds a new one per call (~1 µs here, for every frame). A
+# Packer is not reentrant, so each use takes one off this list and puts it back after: a
+# ``list.pop`` is atomic, so no two threads (nor a ``default`` hook that packs again while
+# one is in use) ever share one. One is made per concurrent use, at most _MAX_PACKERS kept.
+_packers = [_new_packer()]
+_MAX_PACKERS = 8
 
 
 def pack(value: Any) -> bytes:
     """Encode one value. Never raises for unusual values."""
-    global _main_packer_busy
-    if _main_packer_busy or threading.get_ident() != _MAIN_THREAD:
-        return _packb(value)
-    _main_packer_busy = True
     try:
-        try:
-            return _main_packer.pack(value)  # resets itself when it raises
-        except (TypeError, ValueError, OverflowError, RecursionError):
-            return _main_packer.pack(to_wire_safe(value))
+        packer = _packers.pop()
+    except IndexError:
+        packer = _new_packer()
+    try:
+        return packer.pack(value)  # resets itself when it raises
+    except (TypeError, ValueError, OverflowError, RecursionError):
+        return packer.pack(to_wire_safe(value))
     finally:
-        _main_packer_busy = False
+        if len(_packers) < _MAX_PACKERS:
+            _packers.append(packer)
 
 
+_LIMIT_KEY = b"SNAKEPIT_MAX_PAYLOAD_BYTES"
+_ZERO_COPY_KEY = b"SNAKEPIT_ZERO_COPY_THRESHOLD"
 # (env value, parsed limit): parsed again only when the value changes (a new bytes object).
 _limit: Any = (None, 0)
 
@@ -245,7 +244,7 @@ _limit: Any = (None, 0)
 def _max_payload() -> int:
     global _limit
     env = shm._ENV_BYTES
-    raw = env.get(b"SNAKEPIT_MAX_PAYLOAD_BYTES") if env is not None else object()  # no env dict: parse each time
+    raw = env.get(_LIMIT_KEY) if env is not None else object()  # no env dict: parse each time
     if raw is not _limit[0]:
         _limit = (raw, shm.env_int("SNAKEPIT_MAX_PAYLOAD_BYTES", b"SNAKEPIT_MAX_PAYLOAD_BYTES") or 0)
     return _limit[1]
@@ -290,8 +289,15 @@ def pack_checked(value: Any) -> bytes:
     ``PayloadTooLargeError`` (its shm files removed) or ``SerializationError``.
     """
     env = shm._ENV_BYTES
-    # Zero-copy off (the default; no threshold in the env): every answer and streamed chunk comes this way.
-    threshold = None if env is not None and b"SNAKEPIT_ZERO_COPY_THRESHOLD" not in env else shm.threshold()
+    if env is not None and _ZERO_COPY_KEY not in env:
+        # Zero-copy off (the default; no threshold in the env): every answer and streamed chunk
+        # comes this way, so the limit check is inline (the cached limit while the env value is the same).
+        body = pack(value)
+        limit = _limit[1] if env.get(_LIMIT_KEY) is _limit[0] else _max_payload()
+        if limit and len(body) > limit:
+            _too_large(len(body), limit)
+        return body
+    threshold = shm.threshold()
     if threshold is None:
         body = pack(value)
         _check_payload(len(body))
@@ -310,9 +316,13 @@ def pack_checked(value: Any) -> bytes:
 def _check_payload(size: int) -> None:
     limit = _max_payload()
     if limit and size > limit:
-        raise PayloadTooLargeError(
-            f"payload of {size} bytes is over the limit of {limit} bytes (maxPayloadBytes)",
-            details={"sizeBytes": size, "limitBytes": limit, "side": "python"})
+        _too_large(size, limit)
+
+
+def _too_large(size: int, limit: int) -> NoReturn:
+    raise PayloadTooLargeError(
+        f"payload of {size} bytes is over the limit of {limit} bytes (maxPayloadBytes)",
+        details={"sizeBytes": size, "limitBytes": limit, "side": "python"})
 
 
 # -- decoding -----------------------------------------------------------------

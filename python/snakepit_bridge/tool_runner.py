@@ -64,13 +64,48 @@ class ToolRunner:
 
     def run(self, call: Call) -> None:
         """Run one call to completion and write its answer(s)."""
+        ctx = call.ctx
         # telemetry.bind_call / reset_call, inline: this runs for every call.
-        token = _bind_correlation(call.ctx.request_metadata.get("correlation_id"))
+        token = _bind_correlation(ctx.request_metadata.get("correlation_id"))
         # The bridge's own call events, only while the host asks for them (one attribute read otherwise).
         observed = call_events.begin(call.tool) if _telemetry_host.call_events else None
         try:
-            self._run(call)
-        except BrokenPipeError:  # only the pipe sink raises it out of _run
+            if ctx._cancelled:  # cancelled while queued (the flag itself: no property call per call)
+                return self._send_cancelled(call)
+            if call.restore is not None and not self._restore(call):
+                return None
+            fn = self.tools.get(call.tool)
+            route = None
+            if fn is None:
+                if call.tool is SESSION_CLEANUP:
+                    return self._cleanup_session(call)
+                route = self.route
+                if route is None:
+                    return self._send_error(call, wire_errors.unknown_tool(call.tool, self.tools))
+            try:
+                self._set_context(ctx)
+                if call.batch is not None:  # many inputs, back to back (sp.map)
+                    return run_batch(self, call, fn, route)
+                try:
+                    result = self.invoke(call, fn, route, call.args)
+                except _Unbound as exc:
+                    return self._send_error(call, wire_errors.invalid_args(exc.error))
+                if result is _STREAMED:
+                    return None
+                if ctx._cancelled:  # finished anyway, but the host no longer wants it
+                    return self._send_cancelled(call)
+                call.out.result(call, result)
+            except StreamAborted:
+                pass
+            except _CANCELLED as exc:
+                self._send_cancelled(call, exc)
+            except Exception as exc:
+                # A tool's own BrokenPipeError is a tool error like any other; one
+                # from the sink (the host is gone) is raised again by this send.
+                if ctx.cancelled:
+                    return self._send_cancelled(call, exc)
+                self._send_error(call, wire_errors.from_exception(exc))
+        except BrokenPipeError:  # only the pipe sink raises it (the answer's own handlers let it pass)
             self.on_host_gone()
         except Exception:  # a bug of ours: log it, keep serving
             log.exception("failed to answer call %r", call.id)
@@ -81,44 +116,6 @@ class ToolRunner:
             _reset_correlation(token)
             if _telemetry_buffer:  # events of the call still buffered (telemetry.reset_call, inline)
                 _telemetry_host.flush()
-
-    def _run(self, call: Call) -> None:
-        ctx = call.ctx
-        if ctx._cancelled:  # cancelled while queued (the flag itself: no property call per call)
-            return self._send_cancelled(call)
-        if call.restore is not None and not self._restore(call):
-            return None
-        fn = self.tools.get(call.tool)
-        route = None
-        if fn is None:
-            if call.tool is SESSION_CLEANUP:
-                return self._cleanup_session(call)
-            route = self.route
-            if route is None:
-                return self._send_error(call, wire_errors.unknown_tool(call.tool, self.tools))
-        try:
-            self._set_context(ctx)
-            if call.batch is not None:  # many inputs, back to back (sp.map)
-                return run_batch(self, call, fn, route)
-            try:
-                result = self.invoke(call, fn, route, call.args)
-            except _Unbound as exc:
-                return self._send_error(call, wire_errors.invalid_args(exc.error))
-            if result is _STREAMED:
-                return None
-            if ctx._cancelled:  # finished anyway, but the host no longer wants it
-                return self._send_cancelled(call)
-            call.out.result(call, result)
-        except StreamAborted:
-            pass
-        except _CANCELLED as exc:
-            self._send_cancelled(call, exc)
-        except Exception as exc:
-            # A tool's own BrokenPipeError is a tool error like any other; one
-            # from the sink (the host is gone) is raised again by this send.
-            if ctx.cancelled:
-                return self._send_cancelled(call, exc)
-            self._send_error(call, wire_errors.from_exception(exc))
 
     def invoke(self, call: Call, fn: Optional[Callable[..., Any]], route: Optional[Callable[..., Any]],
                args: Dict[str, Any]) -> Any:

@@ -185,3 +185,40 @@ def test_host_timestamp_and_undefined():
     ts = msgpack.packb(msgpack.Timestamp(1_700_000_000, 0))
     assert unpack(ts) == datetime.datetime.fromtimestamp(1_700_000_000, datetime.timezone.utc)
     assert unpack(b"\xd4\x00\x00") is None  # msgpackr's `undefined`
+
+
+class _PacksWhileConverted:
+    """A value whose conversion (msgpack's ``default`` hook) packs another value mid-pack."""
+
+    def to_dict(self):
+        return {"inner": unpack(pack({"nested": [1, 2, 3]}))}
+
+
+def test_a_value_that_packs_while_being_packed_gets_its_own_packer():
+    body = pack({"outer": _PacksWhileConverted(), "after": "x" * 100})
+    assert unpack(body) == {"outer": {"inner": {"nested": [1, 2, 3]}}, "after": "x" * 100}
+    # The shared packers are all back and reset: the next value packs alone.
+    assert unpack(pack([1, "two"])) == [1, "two"]
+    assert 1 <= len(serialization._packers) <= serialization._MAX_PACKERS
+
+
+def test_threads_packing_at_once_never_mix_their_bytes():
+    import threading
+
+    errors = []
+    barrier = threading.Barrier(4)
+
+    def worker(n):
+        barrier.wait()
+        for i in range(2000):
+            value = {"thread": n, "i": i, "blob": str(n) * (i % 50)}
+            if unpack(pack(value)) != value:
+                errors.append((n, i))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(serialization._packers) <= serialization._MAX_PACKERS

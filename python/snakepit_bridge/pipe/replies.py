@@ -13,6 +13,8 @@ from .framing import FrameWriter
 __all__ = ["PipeReplies"]
 
 _thread_id = threading.get_ident
+_telemetry_buffer = telemetry._buffer  # the backend's buffer (one list, filled and emptied in place)
+_COMPACT_RESULT = frames.COMPACT_RESULT
 
 
 class PipeReplies:
@@ -48,7 +50,7 @@ class PipeReplies:
 
     def _send(self, frame: Any, call_id: Any, is_error: bool = False) -> None:
         """A call's last frame (result, end or error; chunks go out in ``chunk``)."""
-        if telemetry._buffer:
+        if _telemetry_buffer:
             telemetry.flush()  # the call's events reach the host before its answer
         writer = self.writer
         try:
@@ -65,7 +67,8 @@ class PipeReplies:
 
     def result(self, call: Any, value: Any) -> None:
         call_id = call.id
-        self._send(frames.compact_result(call_id, value) if self.compact else frames.result(call_id, value), call_id)
+        # frames.compact_result, inline: every answer of a compact call comes this way.
+        self._send([_COMPACT_RESULT, call_id, value] if self.compact else frames.result(call_id, value), call_id)
 
     def chunk(self, call: Any, data: Any, final: bool, metadata: Optional[Dict[str, Any]] = None) -> None:
         # `_send` for the one frame a stream sends per item: no telemetry flush, never held.
