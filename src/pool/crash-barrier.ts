@@ -3,6 +3,7 @@
  * crashes per worker slot in a rolling window, taints the slot of a crashed worker for a while,
  * and decides which calls that hit a crash may run again on another worker.
  */
+import { clockMs } from '../clock.js';
 import { readFileSync } from 'node:fs';
 import type { ResolvedPoolConfig } from '../config/index.js';
 import type { CrashKind } from '../config/crash-barrier-schema.js';
@@ -197,6 +198,7 @@ export interface RetryCandidate {
   retries: number;
   /** Chunks already delivered: a stream that delivered any cannot be replayed unseen. */
   chunks: number;
+  /** When its whole time is up (the clock of `now` below). */
   deadlineAt: number;
   /** The worker the caller chose (`workerId`): such a call runs there or nowhere. */
   workerId?: string | undefined;
@@ -296,8 +298,8 @@ export class CrashBarrier {
     return this.options.enabled && this.#taints.isTainted(slot, now);
   }
 
-  /** The wait before `call` runs again after `error`, or undefined (see {@link retryDelay}). */
+  /** The wait before `call` runs again after `error`, or undefined (see {@link retryDelay}; `deadlineAt` is a `clockMs()` time). */
   retryDelay(call: RetryCandidate, error: unknown): number | undefined {
-    return retryDelay(this.options, call, error, Date.now());
+    return retryDelay(this.options, call, error, clockMs());
   }
 }

@@ -9,8 +9,7 @@
  * deadline fires must not read the caller's AsyncLocalStorage (it gets the task as an argument).
  */
 
-// The global object, read at each use: fake timers in tests replace it (and move its clock).
-const now = (): number => globalThis.performance.now();
+import { clockMs as now } from '../clock.js';
 
 /** Empty lists kept for reuse while there are at most this many durations. */
 const MAX_IDLE_LISTS = 32;
@@ -82,11 +81,15 @@ class DeadlineList {
   };
 }
 
-/** Calls `fire(a, b)` in `durationMs` (finite, >= 0) unless `clearDeadline` comes first; `fire` gets its arguments as with setTimeout (no closure per call). */
-export function setDeadline<A, B>(durationMs: number, fire: (a: A, b: B) => void, a: A, b: B): Deadline<A, B> {
+/**
+ * Calls `fire(a, b)` `durationMs` (finite, >= 0) after `fromMs` unless `clearDeadline` comes first; `fire` gets its
+ * arguments as with setTimeout (no closure per call). `fromMs`: a `clockMs()` reading the caller already has (a list
+ * keeps its deadlines in the order they were set, so one from an older reading fires at most that much late). @default clockMs()
+ */
+export function setDeadline<A, B>(durationMs: number, fire: (a: A, b: B) => void, a: A, b: B, fromMs: number = now()): Deadline<A, B> {
   let list = lists.get(durationMs);
   if (!list) lists.set(durationMs, (list = new DeadlineList(durationMs)));
-  const deadline = new Deadline(now() + durationMs, fire, a, b);
+  const deadline = new Deadline(fromMs + durationMs, fire, a, b);
   list.add(deadline as unknown as Deadline);
   return deadline;
 }

@@ -4,6 +4,7 @@
  * retries after a crash, timeouts and aborts. It owns the queue, the session bindings and the
  * call counters; the pool speaks to it in verbs.
  */
+import { clockMs } from '../clock.js';
 import { AbortError, PoolError, TimeoutError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OutgoingCall } from '../transport/types.js';
@@ -109,9 +110,10 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
 
   /**
    * Runs `task` now, queues it, or fails it (unhealthy pool, deadlock, strict session, full queue).
-   * `returning`: it comes back unstarted from a worker, and queues ahead of younger calls.
+   * `returning`: it comes back unstarted from a worker, and queues ahead of younger calls. `nowMs`: a
+   * `clockMs()` reading the caller has (a new call's `startedAt`).
    */
-  admit(task: Task, returning = false): void {
+  admit(task: Task, returning = false, nowMs: number = clockMs()): void {
     const host = this.#host;
     const unhealthy = host.unhealthy();
     if (unhealthy) return this.#fail(task, unhealthy, null);
@@ -122,7 +124,7 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     const candidates = task.blockedWorkers && pinned === undefined ? reentrantCandidates(workers, task.blockedWorkers, bound, affinity) : workers;
     if (candidates === 'deadlock') return this.#deadlock(task, bound);
     // A call the caller pinned to a worker goes there or nowhere (`workerId`).
-    let placement = pinned === undefined ? place(host.untainted(candidates, bound), bound, affinity) : placePinned(workers, pinned, task.blockedWorkers);
+    let placement = pinned === undefined ? place(host.untainted(candidates, bound), bound, affinity, nowMs) : placePinned(workers, pinned, task.blockedWorkers, nowMs);
     // A strict session whose worker is being recycled waits for the replacement, which takes the session over.
     const recycling = placement.kind === 'busy' ? workers.find((w) => w.id === bound) : undefined;
     if (recycling && host.isRecycling(recycling)) placement = { kind: 'queue', workerId: recycling.id };
@@ -130,17 +132,17 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
       case 'run':
         // Calls taken back together run again in the order they came: none overtakes an older one
         // still on its way back, nor (coming back itself) one already back in the queue.
-        if (this.#stealing.oldestOnTheWay() < task.seq || (returning && this.#queue.some((queued) => queued.seq < task.seq))) return this.#enqueue(task, task.workerId, returning);
+        if (this.#stealing.oldestOnTheWay() < task.seq || (returning && this.#queue.some((queued) => queued.seq < task.seq))) return this.#enqueue(task, task.workerId, returning, nowMs);
         // A call that would wait inside a busy worker counts against the queue's limit too.
         if (!returning && !placement.worker.hasFreeSlot && this.#waitingReaches(host.settings.poolMaxQueueSize)) return this.#saturated(task);
-        return this.#run(task, placement.worker);
+        return this.#run(task, placement.worker, nowMs);
       case 'busy':
         return this.#fail(task, new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is busy`, 'session_worker_busy', { pool: host.name, sessionId: task.sessionId, workerId: placement.workerId }));
       case 'gone':
         this.#sessions.delete(task.sessionId as string);
         return this.#fail(task, new PoolError(`Worker ${placement.workerId} of session ${String(task.sessionId)} is gone`, 'session_worker_unavailable', { pool: host.name, sessionId: task.sessionId, workerId: placement.workerId }));
       case 'queue':
-        return this.#enqueue(task, placement.workerId, returning);
+        return this.#enqueue(task, placement.workerId, returning, nowMs);
       case 'unknown':
         return this.#fail(task, unknownWorkerError(host.name, placement.workerId, workers));
       case 'deadlock':
@@ -156,9 +158,10 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
   /** A worker has room: give it the oldest calls it may take (while its slot is tainted and others serve, only those the caller pinned to it). */
   drainTo(worker: Worker): void {
     if (this.#queue.size === 0) return;
+    const nowMs = clockMs();
     const onlyChosen = !this.#host.untainted(this.#host.workers()).includes(worker);
     const before = this.#stealing.oldestOnTheWay(); // younger calls wait for those coming back
-    while (worker.available && this.#queue.size > 0) {
+    while (worker.availableAt(nowMs) && this.#queue.size > 0) {
       const task = this.#queue.takeFirst(
         (t) =>
           t.seq < before &&
@@ -166,7 +169,7 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
           (!t.blockedWorkers?.has(worker) || worker.hasFreeSlot),
       );
       if (!task) return;
-      this.#run(task, worker);
+      this.#run(task, worker, nowMs);
     }
   }
 
@@ -288,18 +291,18 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     this.#host.settled(task, ok);
   }
 
-  #enqueue(task: Task, workerId: string | undefined, returning: boolean): void {
-    const { name, settings } = this.#host;
+  #enqueue(task: Task, workerId: string | undefined, returning: boolean, nowMs: number): void {
+    const { settings } = this.#host;
     if (returning) {
       task.requiredWorkerId = workerId;
       // Ahead of younger calls but behind older ones: calls taken back together keep their order.
       this.#queue.putBack(task, (queued) => queued.seq > task.seq);
-      return this.#waits(task);
+      return this.#waits(task, nowMs);
     }
     if (this.#waitingReaches(settings.poolMaxQueueSize)) return this.#saturated(task);
     task.requiredWorkerId = workerId;
     this.#queue.push(task);
-    this.#waits(task);
+    this.#waits(task, nowMs);
   }
 
   /** The queue (host queue and calls waiting inside workers) is full: `pool_saturated`. */
@@ -312,8 +315,8 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
   }
 
   /** The call starts waiting (in the queue, or inside a worker): its queue timeout runs, the event says so once per wait. */
-  #waits(task: Task): void {
-    task.startQueueTimer(this.#host.settings.poolQueueTimeoutMs);
+  #waits(task: Task, nowMs: number): void {
+    task.startQueueTimer(this.#host.settings.poolQueueTimeoutMs, nowMs);
     if (task.worker) this.#stealing.watch();
     if (task.waitAnnounced) return;
     task.waitAnnounced = true;
@@ -330,7 +333,7 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     callDequeued(this.#host.name, task, worker.id, this.#queue.size);
   }
 
-  #run(task: Task, worker: Worker): void {
+  #run(task: Task, worker: Worker, nowMs: number): void {
     this.counters.requests++;
     task.restore = undefined;
     if (task.sessionId !== undefined) {
@@ -340,13 +343,13 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     // The transport deadline only backs up the pool's own timeout: it must fall well after the
     // cancel grace, whose kill is what frees a worker stuck in a call that ignores cancellation.
     task.deadlineMs =
-      task.deadlineAt === Infinity ? undefined : Math.max(0, task.deadlineAt - Date.now()) + 2 * this.#host.settings.cancelGraceMs + TRANSPORT_DEADLINE_MARGIN_MS;
+      task.deadlineAt === Infinity ? undefined : Math.max(0, task.deadlineAt - nowMs) + 2 * this.#host.settings.cancelGraceMs + TRANSPORT_DEADLINE_MARGIN_MS;
     // A free slot: it runs now. Else it waits inside the worker, with the same guarantees as in the
     // queue: its queue timeout runs on until it starts (`callStarted`), and it may be taken back.
     const startsNow = worker.hasFreeSlot;
-    task.markRunning(worker, worker.call(task));
+    task.markRunning(worker, worker.call(task, nowMs));
     if (startsNow) this.#starts(task, worker);
-    else this.#waits(task);
+    else this.#waits(task, nowMs);
   }
 
   /** The call failed on `worker`: run it again elsewhere when the crash barrier allows, else fail it. */

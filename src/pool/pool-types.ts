@@ -90,7 +90,9 @@ export interface WorkerInfo {
   capacity: number;
   inflight: number;
   requests: number;
+  /** When it started (ms since the epoch). */
   startedAt: number;
+  /** When it last ran a call (ms since the epoch): now while it runs one, else when the last one left it (or it started). */
   lastActiveAt: number;
   /** When the last heartbeat pong arrived (ms since the epoch); null before the first or with heartbeats off. */
   lastHeartbeatAt: number | null;

@@ -1,6 +1,6 @@
 /** A named pool of Python workers: start-up in batches, calls (through its Dispatcher), crashes, recycling, health. */
 import { EventEmitter, once } from 'node:events';
-import { performance } from 'node:perf_hooks';
+import { clockMs } from '../clock.js';
 import { blockedWorkers } from '../host-tools/call-chain.js';
 import type { ResolvedPoolConfig } from '../config/index.js';
 import { PoolError, TimeoutError } from '../errors.js';
@@ -205,7 +205,7 @@ export class Pool extends EventEmitter<PoolEvents> {
     // A batch's inputs were checked one by one by map (src/pool/map.ts).
     const refused = this.refusal(tool) ?? (batch ? undefined : this.#argsError(tool, args));
     if (refused) task.fail(refused);
-    else this.#dispatcher.admit(task);
+    else this.#dispatcher.admit(task, false, task.startedAt);
     return task.promise;
   }
 
@@ -347,7 +347,7 @@ export class Pool extends EventEmitter<PoolEvents> {
       },
       sessionDispatched: (sessionId, worker) => services.onSessionDispatch?.(sessionId, worker),
       sessionRestoreLost: (sessionId, worker) => services.onSessionRestoreLost?.(sessionId, worker),
-      settled: (task, ok) => this.#calls.record(task.tool, performance.now() - task.startedAt, ok),
+      settled: (task, ok) => this.#calls.record(task.tool, clockMs() - task.startedAt, ok),
       recycleIfDue: (worker) => this.#lifecycle.afterCall(worker),
       checkIdle: () => {
         if (this.#isIdle()) this.emit('idle');

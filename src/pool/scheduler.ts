@@ -6,8 +6,8 @@ export type AffinityMode = 'prefer' | 'strict_queue' | 'strict_fail_fast';
 /** What the scheduler needs to know about a worker. */
 export interface SchedulableWorker {
   readonly id: string;
-  /** Can take another call now (a free slot, or room in its pipeline). */
-  readonly available: boolean;
+  /** Can take another call at `nowMs` (`clockMs()`): a free slot, or room in its pipeline. */
+  availableAt(nowMs: number): boolean;
   /** Has a free execution slot: a call sent now starts at once. */
   readonly hasFreeSlot: boolean;
   readonly load: number;
@@ -39,6 +39,7 @@ export function place<W extends SchedulableWorker>(
   workers: readonly W[],
   boundWorkerId: string | undefined,
   mode: AffinityMode,
+  nowMs: number,
 ): Placement<W> {
   if (boundWorkerId !== undefined) {
     const bound = workers.find((w) => w.id === boundWorkerId);
@@ -50,7 +51,7 @@ export function place<W extends SchedulableWorker>(
   }
   let best: W | undefined;
   for (const w of workers) {
-    if (w.available && (best === undefined || w.load < best.load)) best = w;
+    if (w.availableAt(nowMs) && (best === undefined || w.load < best.load)) best = w;
   }
   return best ? { kind: 'run', worker: best } : { kind: 'queue' };
 }
@@ -84,11 +85,12 @@ export function placePinned<W extends SchedulableWorker & { readonly state: stri
   workers: readonly W[],
   workerId: string,
   blocked: ReadonlySet<object> | undefined,
+  nowMs: number,
 ): Placement<W> {
   const worker = workers.find((w) => w.id === workerId);
   if (!worker || (worker.state !== 'ready' && worker.state !== 'busy')) return { kind: 'unknown', workerId };
   const isBlocked = blocked?.has(worker) ?? false;
   if (isBlocked && worker.capacity === 1) return { kind: 'deadlock', workerId };
-  if (isBlocked ? worker.hasFreeSlot : worker.available) return { kind: 'run', worker };
+  if (isBlocked ? worker.hasFreeSlot : worker.availableAt(nowMs)) return { kind: 'run', worker };
   return { kind: 'queue', workerId };
 }

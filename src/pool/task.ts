@@ -1,10 +1,10 @@
 /** One call's life in a pool: its promise, deadline, abort wiring, observer and where it runs. */
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type { ResolvedPoolConfig } from '../config/index.js';
 import type { StreamFlow } from '../transport/stream-flow.js';
 import type { BatchCall, OutgoingCall } from '../transport/types.js';
 import type { Worker } from '../worker/worker.js';
+import { clockMs } from '../clock.js';
 import { clearDeadline, setDeadline, type Deadline } from './deadlines.js';
 
 /** Per-call options. */
@@ -118,7 +118,9 @@ export class Task implements OutgoingCall {
   chunks = 0;
   /** Times the call was sent again after its worker crashed. */
   retries = 0;
-  /** Epoch ms by which the whole call must finish (Infinity without a timeout). */
+  /** When the call was made (`clockMs()`). */
+  readonly startedAt: number;
+  /** `clockMs()` time by which the whole call must finish (Infinity without a timeout). */
   readonly deadlineAt: number;
   /** The call's whole timeout, in ms (Infinity for none). */
   readonly timeoutMs: number;
@@ -131,8 +133,6 @@ export class Task implements OutgoingCall {
   recalling = false;
   /** `snakepit.pool.queue.enqueued` was emitted for it and `dequeued` not yet (one pair per wait, however often it moves while waiting). */
   waitAnnounced = false;
-  /** When the call was made (`performance.now()`). */
-  readonly startedAt = performance.now();
   /** The worker the caller chose (`workerId`): the call runs there or fails. */
   readonly workerId: string | undefined;
   /** Set when a queued call waits for one worker (strict affinity, or `workerId`). */
@@ -172,7 +172,8 @@ export class Task implements OutgoingCall {
     this.streaming = onChunk !== undefined;
     this.flow = (options as StreamCallOptions).flow;
     this.timeoutMs = timeoutMs;
-    this.deadlineAt = Number.isFinite(timeoutMs) ? Date.now() + timeoutMs : Infinity;
+    const startedAt = (this.startedAt = clockMs()); // the call's one clock reading until it is sent
+    this.deadlineAt = Number.isFinite(timeoutMs) ? startedAt + timeoutMs : Infinity;
     this.promise = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -188,7 +189,7 @@ export class Task implements OutgoingCall {
       signal.addEventListener('abort', this.#abortListener, { once: true });
     }
     // Arguments, not a closure per call; a shared timer per duration, not one per call (deadlines.ts).
-    if (Number.isFinite(timeoutMs)) this.#callTimer = setDeadline<TaskHooks, Task>(timeoutMs, fireTimeout, hooks, this);
+    if (Number.isFinite(timeoutMs)) this.#callTimer = setDeadline<TaskHooks, Task>(timeoutMs, fireTimeout, hooks, this, startedAt);
   }
 
   /** One streamed item: to the caller's `onChunk`, counted; none after the call settled, and a throw fails the call (not the worker). */
@@ -225,9 +226,9 @@ export class Task implements OutgoingCall {
     this.recalling = false;
   }
 
-  /** Starts the wait bound (once: a call back from a worker keeps the time it already waited). */
-  startQueueTimer(timeoutMs: number): void {
-    if (this.#queueTimer === undefined && !this.settled) this.#queueTimer = setDeadline<TaskHooks, Task>(timeoutMs, fireQueueTimeout, this.hooks, this);
+  /** Starts the wait bound (once: a call back from a worker keeps the time it already waited); `nowMs`: a `clockMs()` reading the caller has. */
+  startQueueTimer(timeoutMs: number, nowMs?: number): void {
+    if (this.#queueTimer === undefined && !this.settled) this.#queueTimer = setDeadline<TaskHooks, Task>(timeoutMs, fireQueueTimeout, this.hooks, this, nowMs);
   }
 
   clearQueueTimer(): void {

@@ -8,7 +8,7 @@
  * 250 B allocated per call). A worker holds a few calls (capacity + pipeline depth), so finding
  * one by id is a short scan, usually of the first entry (the oldest call ends first).
  */
-import { performance } from 'node:perf_hooks';
+import { clockMs } from '../clock.js';
 import type { OutgoingCall } from '../transport/types.js';
 
 /** `startedAt` of a call that waits (not started). */
@@ -19,7 +19,7 @@ export class WorkerCalls {
   readonly #ids: number[] = [];
   /** The calls, parallel to `#ids`. */
   readonly #calls: OutgoingCall[] = [];
-  /** When each started (`performance.now()`), or WAITING; parallel to `#ids`. */
+  /** When each started (`clockMs()`), or WAITING; parallel to `#ids`. */
   readonly #startedAt: number[] = [];
   #running = 0;
 
@@ -45,12 +45,12 @@ export class WorkerCalls {
     return i >= 0 && this.#startedAt[i] !== WAITING;
   }
 
-  /** A call was sent; true when it starts at once (a free slot), false when it waits in the worker. */
-  add(id: number, call: OutgoingCall): boolean {
+  /** A call was sent at `nowMs` (`clockMs()`); true when it starts at once (a free slot), false when it waits in the worker. */
+  add(id: number, call: OutgoingCall, nowMs: number): boolean {
     const starts = this.#running < this.capacity();
     this.#ids.push(id);
     this.#calls.push(call);
-    this.#startedAt.push(starts ? performance.now() : WAITING);
+    this.#startedAt.push(starts ? nowMs : WAITING);
     if (starts) this.#running++;
     return starts;
   }
@@ -82,7 +82,7 @@ export class WorkerCalls {
     let now: number | undefined;
     for (let j = 0; j < ids.length && this.#running < capacity; j++) {
       if (startedAt[j] !== WAITING) continue;
-      startedAt[j] = now ??= performance.now();
+      startedAt[j] = now ??= clockMs();
       this.#running++;
       onStarted(this.#calls[j]!);
     }
@@ -101,7 +101,7 @@ export class WorkerCalls {
   }
 
   /** How long the longest-running call has run, in ms (0 when none runs). */
-  longestRunMs(now: number = performance.now()): number {
+  longestRunMs(now: number = clockMs()): number {
     let oldest = now;
     for (const startedAt of this.#startedAt) if (startedAt !== WAITING && startedAt < oldest) oldest = startedAt;
     return now - oldest;

@@ -1,5 +1,6 @@
 /** One Python worker: readiness handshake, calls and their ends, cancel graces, stop and kill. */
 import { EventEmitter } from 'node:events';
+import { clockMs } from '../clock.js';
 import { TimeoutError, WorkerError } from '../errors.js';
 import type { TelemetryControl } from '../telemetry/python-events.js';
 import type { OutgoingCall, ReadyInfo, ToolSpec } from '../transport/types.js';
@@ -30,7 +31,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
   inflight = 0;
   /** Calls completed, successful or not. */
   requests = 0;
-  lastActiveAt = Date.now();
   tools: ToolSpec[] = [];
   readyInfo: ReadyInfo | undefined;
   readonly exited: Promise<WorkerExit>;
@@ -47,6 +47,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #heartbeat: HeartbeatMonitor | undefined;
   #unresponsive = false;
   #startupError: WorkerError | undefined;
+  /** When its last call left it, or it started (ms since the epoch). */
+  #idleSince = Date.now();
 
   private constructor(readonly options: WorkerOptions) {
     super();
@@ -112,10 +114,20 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * for it; the host's queue holds it instead, for whichever worker frees first).
    */
   get available(): boolean {
+    return this.availableAt(clockMs());
+  }
+
+  /** `available`, at `nowMs` (a `clockMs()` reading the caller has: placing a call reads the clock once for every worker). */
+  availableAt(nowMs: number): boolean {
     if (!this.hasFreeSlot && (this.state === 'ready' || this.state === 'busy')) {
-      return !this.#unresponsive && this.inflight < this.capacity + this.pipelineDepth && this.#calls.longestRunMs() < this.#stallMs;
+      return !this.#unresponsive && this.inflight < this.capacity + this.pipelineDepth && this.#calls.longestRunMs(nowMs) < this.#stallMs;
     }
     return this.hasFreeSlot;
+  }
+
+  /** When it last ran a call (ms since the epoch): now while it runs one, else when the last one left it (or it started). */
+  get lastActiveAt(): number {
+    return this.inflight > 0 ? Date.now() : this.#idleSince;
   }
 
   /** True when what the worker runs has run for `pipelineStallMs` or more while calls wait behind it. */
@@ -143,14 +155,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /**
    * Sends a call and returns its wire id; its end reaches the owner (`WorkerOwner.callEnded`), and
-   * when it had to wait behind others, its start (`callStarted`).
+   * when it had to wait behind others, its start (`callStarted`). `nowMs`: a `clockMs()` reading the caller has.
    */
-  call(call: OutgoingCall): number {
+  call(call: OutgoingCall, nowMs: number = clockMs()): number {
     this.inflight++;
     this.state = 'busy';
-    this.lastActiveAt = Date.now();
     const id = this.#connection.transport!.call(call);
-    this.#calls.add(id, call);
+    this.#calls.add(id, call, nowMs);
     return id;
   }
 
@@ -191,7 +202,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   #left(id: number): void {
     this.#graces.ended(id);
     this.inflight--;
-    this.lastActiveAt = Date.now();
+    if (this.inflight === 0) this.#idleSince = Date.now();
     if (this.state === 'busy' && this.inflight === 0) this.state = 'ready';
   }
 

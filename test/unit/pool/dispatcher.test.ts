@@ -21,7 +21,7 @@ class FakeWorker {
     readonly capacity = 1,
     readonly depth = 0,
   ) {}
-  get available(): boolean {
+  availableAt(_nowMs: number): boolean {
     return this.state === 'ready' && this.inflight < this.capacity + this.depth;
   }
   get hasFreeSlot(): boolean {

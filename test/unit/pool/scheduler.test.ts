@@ -5,14 +5,14 @@ type State = 'free' | 'pipelinable' | 'full';
 
 /** A worker: `free` has a free slot, `pipelinable` only room in its pipeline, `full` neither. */
 function w(id: string, state: State, load: number, capacity = 1): SchedulableWorker {
-  return { id, available: state !== 'full', hasFreeSlot: state === 'free', load, capacity };
+  return { id, availableAt: () => state !== 'full', hasFreeSlot: state === 'free', load, capacity };
 }
 
 const MODES: AffinityMode[] = ['prefer', 'strict_queue', 'strict_fail_fast'];
 
 /** The placement with the chosen worker replaced by its id, for compact tables. */
 function placeIds(workers: SchedulableWorker[], bound: string | undefined, mode: AffinityMode): unknown {
-  const p = place(workers, bound, mode);
+  const p = place(workers, bound, mode, 0);
   return p.kind === 'run' ? { kind: 'run', worker: p.worker.id } : p;
 }
 
@@ -35,9 +35,17 @@ describe('without a session', () => {
     expect(placeIds(workers, undefined, mode)).toStrictEqual(expected);
   });
 
+  it('asks each worker whether it can take the call at the time it was given', () => {
+    // Pipelinable until its running call has run 5 ms (then a call would wait behind a long one).
+    const busy: SchedulableWorker = { id: 'a', availableAt: (nowMs) => nowMs < 5, hasFreeSlot: false, load: 1, capacity: 1 };
+    expect(placeIds([busy], undefined, 'prefer')).toEqual({ kind: 'run', worker: 'a' });
+    expect(place([busy], undefined, 'prefer', 7)).toEqual({ kind: 'queue' });
+    expect(placePinned([{ ...busy, state: 'busy' }], 'a', undefined, 7)).toEqual({ kind: 'queue', workerId: 'a' });
+  });
+
   it('returns the worker object itself', () => {
     const b = w('b', 'free', 0);
-    const placement = place([w('a', 'free', 1), b], undefined, 'prefer');
+    const placement = place([w('a', 'free', 1), b], undefined, 'prefer', 0);
     expect(placement.kind === 'run' && placement.worker).toBe(b);
   });
 });
@@ -86,7 +94,7 @@ describe('calls made from inside a host tool (re-entrancy)', () => {
     const result = reentrantCandidates([a, b], new Set([a]), undefined, 'prefer');
     expect(result).toEqual([b]);
     // b is busy, so the call queues for it rather than being pipelined behind a's waiting call.
-    expect(place(result as SchedulableWorker[], undefined, 'prefer')).toEqual({ kind: 'queue' });
+    expect(place(result as SchedulableWorker[], undefined, 'prefer', 0)).toEqual({ kind: 'queue' });
   });
 
   it('lets a blocked worker with a free slot (thread profile) take the call', () => {
@@ -120,15 +128,15 @@ describe('placePinned (the caller chose the worker)', () => {
     ['draining (recycled or removed): unknown', [live('a', 'free'), live('b', 'full', 1, 'draining')], 'b', { kind: 'unknown', workerId: 'b' }],
     ['still starting: unknown', [live('a', 'full', 1, 'starting')], 'a', { kind: 'unknown', workerId: 'a' }],
   ] as const)('%s', (_name, workers, id, expected) => {
-    expect(ids(placePinned(workers, id, undefined))).toEqual(expected);
+    expect(ids(placePinned(workers, id, undefined, 0))).toEqual(expected);
   });
 
   it('a worker blocked in the host-tool chain: deadlock with one slot, a free slot only otherwise', () => {
     const one = live('a', 'free');
-    expect(placePinned([one], 'a', new Set([one]))).toEqual({ kind: 'deadlock', workerId: 'a' });
+    expect(placePinned([one], 'a', new Set([one]), 0)).toEqual({ kind: 'deadlock', workerId: 'a' });
     const free = live('b', 'free', 4);
-    expect(ids(placePinned([free], 'b', new Set([free])))).toEqual({ kind: 'run', worker: 'b' });
+    expect(ids(placePinned([free], 'b', new Set([free]), 0))).toEqual({ kind: 'run', worker: 'b' });
     const pipelinable = live('c', 'pipelinable', 4);
-    expect(placePinned([pipelinable], 'c', new Set([pipelinable]))).toEqual({ kind: 'queue', workerId: 'c' });
+    expect(placePinned([pipelinable], 'c', new Set([pipelinable]), 0)).toEqual({ kind: 'queue', workerId: 'c' });
   });
 });
