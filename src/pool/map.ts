@@ -17,7 +17,8 @@ import { mapProgressed, mapStarted, mapStopped, type MapEventMeta } from '../tel
 import { ChunkSizer } from './chunk-sizer.js';
 import { inputArray, resolveMapOptions, type MapCallOptions, type MapProgress, type ResolvedMapOptions } from './map-options.js';
 import type { Pool } from './pool.js';
-import { newCorrelationId, type CallOptions } from './task.js';
+import { newCorrelationId } from '../correlation-id.js';
+import type { CallOptions } from './task.js';
 import { checkToolArgs } from '../typed/validate-args.js';
 
 /** An input without a result yet. */

@@ -1,10 +1,10 @@
 /** One call's life in a pool: its promise, deadline, abort wiring, observer and where it runs. */
-import { randomUUID } from 'node:crypto';
 import type { ResolvedPoolConfig } from '../config/index.js';
 import type { StreamFlow } from '../transport/stream-flow.js';
 import type { BatchCall, OutgoingCall } from '../transport/types.js';
 import type { Worker } from '../worker/worker.js';
 import { clockMs } from '../clock.js';
+import { correlationIdOf, nextCorrelationSeq } from '../correlation-id.js';
 import { clearDeadline, setDeadline, type Deadline } from './deadlines.js';
 
 /** Per-call options. */
@@ -88,14 +88,6 @@ export function isCallbackError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && callbackErrors.has(error);
 }
 
-// A random UUID per process, its last group replaced by a counter: ids stay unique and
-// UUID-shaped, and a call costs a counter bump instead of a random UUID.
-const ID_PREFIX = randomUUID().slice(0, 24);
-let idCounter = 0;
-
-/** A new correlation id: UUID-shaped, this process's random prefix and a call counter. */
-export const newCorrelationId = (): string => ID_PREFIX + (++idCounter).toString(16).padStart(12, '0');
-
 const fireTimeout = (hooks: TaskHooks, task: Task): void => hooks.onTimeout(task);
 const fireQueueTimeout = (hooks: TaskHooks, task: Task): void => hooks.onQueueTimeout?.(task);
 let taskCount = 0;
@@ -109,7 +101,8 @@ export class Task implements OutgoingCall {
   readonly sessionId: string | undefined;
   /** Python's `request_metadata` (an observer may add the trace context before it is sent). */
   metadata: Record<string, unknown> | undefined;
-  readonly correlationId: string;
+  /** The number of the correlation id made for it (`correlationIdOf`: the string is made when read); 0 when the caller gave one. */
+  readonly correlationSeq: number;
   readonly idempotent: boolean;
   readonly streaming: boolean;
   /** The consumer's buffer level, for the transport's flow control (`sp.stream()` only). */
@@ -148,6 +141,7 @@ export class Task implements OutgoingCall {
   observer: CallObserver | undefined;
   /** A batch of `sp.map` (many inputs of `tool` in one call); undefined for a call. */
   batch: BatchCall | undefined;
+  #correlationId: string | undefined;
   #resolve!: (value: unknown) => void;
   #reject!: (error: Error) => void;
   #callTimer: Deadline<TaskHooks, Task> | undefined;
@@ -166,7 +160,8 @@ export class Task implements OutgoingCall {
     this.sessionId = options.sessionId;
     this.metadata = options.metadata;
     // An empty id is no id: it could not tie anything together.
-    this.correlationId = options.correlationId || newCorrelationId();
+    this.#correlationId = options.correlationId || undefined;
+    this.correlationSeq = this.#correlationId === undefined ? nextCorrelationSeq() : 0;
     this.idempotent = options.idempotent ?? false;
     this.workerId = options.workerId;
     this.streaming = onChunk !== undefined;
@@ -190,6 +185,11 @@ export class Task implements OutgoingCall {
     }
     // Arguments, not a closure per call; a shared timer per duration, not one per call (deadlines.ts).
     if (Number.isFinite(timeoutMs)) this.#callTimer = setDeadline<TaskHooks, Task>(timeoutMs, fireTimeout, hooks, this, startedAt);
+  }
+
+  /** Sent with the call to tie logs and telemetry together: the caller's `correlationId`, else one made for it. */
+  get correlationId(): string {
+    return (this.#correlationId ??= correlationIdOf(this.correlationSeq));
   }
 
   /** One streamed item: to the caller's `onChunk`, counted; none after the call settled, and a throw fails the call (not the worker). */

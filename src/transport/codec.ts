@@ -316,7 +316,7 @@ export function encodePayload(value: unknown, options: PayloadOptions, argsKey?:
 }
 
 /** Throws `PayloadTooLargeError` when `sizeBytes` (frame plus shared memory) is over `maxPayloadBytes`. */
-function checkPayloadLimit(sizeBytes: number, options: PayloadOptions): void {
+export function checkPayloadLimit(sizeBytes: number, options: PayloadOptions): void {
   const limit = options.maxPayloadBytes;
   if (limit !== undefined && sizeBytes > limit) throw new PayloadTooLargeError(sizeBytes, limit, 'host');
 }

@@ -54,6 +54,8 @@ export interface OutgoingCall {
   readonly metadata: Record<string, unknown> | undefined;
   /** Sent as `x-snakepit-correlation-id` where the transport has headers. */
   readonly correlationId: string | undefined;
+  /** When `correlationId` was made by `correlation-id.ts`: its number (the pipe writes it without reading the string); else 0 or absent. */
+  readonly correlationSeq?: number;
   /** A streaming call: chunks go to `chunk()`. */
   readonly streaming: boolean;
   /** The consumer's buffer level, for flow control (`sp.stream()` only). */

@@ -1,12 +1,13 @@
 /** The pipe transport: a pipe worker's calls, pings and host requests over its `PipeLink`. */
 import { ValidationError, WorkerError } from '../../errors.js';
 import type { TelemetryControl } from '../../telemetry/python-events.js';
-import { encodePayload, type PayloadOptions } from '../codec.js';
+import { checkPayloadLimit, encodePayload, type EncodedPayload, type PayloadOptions } from '../codec.js';
 import { removeShm } from '../shm.js';
 import { creditLink } from '../stream-flow.js';
 import type { BatchCall, HostRequest, HostRequestHandler, OutgoingCall, ReadyInfo, Transport, TransportEvents } from '../types.js';
 import { itemErrorsFromWire, pythonErrorFromWire, wireErrorFromError } from '../wire-error.js';
-import { COMPACT, type CompactCall, type HostFrame, type WorkerFrame } from './frames.js';
+import { encodeCompactCall } from './compact-call.js';
+import type { HostFrame, WorkerFrame } from './frames.js';
 import type { CallFrame, PipeLink } from './pipe-link.js';
 
 type HostFrameIn = Extract<WorkerFrame, { t: 'host' }>;
@@ -24,6 +25,8 @@ export class PipeTransport implements Transport {
   readonly #events: TransportEvents;
   readonly #hostRequests: HostRequestHandler | undefined;
   readonly #payload: PayloadOptions;
+  /** `#payload` without the size limit: a compact call's args are encoded first and the whole frame checked after. */
+  readonly #argsPayload: PayloadOptions;
   #nextId = 1;
   /** The worker reads compact calls (its `ready` says protocol 2 or more). */
   #compact = false;
@@ -39,6 +42,7 @@ export class PipeTransport implements Transport {
     this.#events = events;
     this.#hostRequests = options.hostRequests;
     this.#payload = options.payload ?? {};
+    this.#argsPayload = { zeroCopy: this.#payload.zeroCopy };
     link.readCalls(
       (frame) => this.#onFrame(frame),
       (id, value) => this.#result(id, value),
@@ -62,17 +66,12 @@ export class PipeTransport implements Transport {
       this.#endLater(id, failure);
       return id;
     }
-    const compact = this.#compact && isPlain(call);
-    const frame: HostFrame | CompactCall = compact
-      ? [COMPACT.call, id, call.tool, call.args, call.correlationId ?? null]
-      : call.batch
-        ? batchFrame(id, call, call.batch)
-        : callFrame(id, call);
-    let encoded;
+    let encoded: EncodedPayload;
     try {
-      encoded = encodePayload(frame, this.#payload, compact ? COMPACT_ARGS : 'args'); // a value that cannot cross fails the call, named under its args
+      // A value that cannot cross fails the call, named under its args; so does one over maxPayloadBytes, or /dev/shm full: nothing was sent.
+      encoded = this.#compact && isPlain(call) ? this.#compactCall(id, call) : encodePayload(call.batch ? batchFrame(id, call, call.batch) : callFrame(id, call), this.#payload, 'args');
     } catch (error) {
-      this.#endLater(id, error as Error); // over maxPayloadBytes, or /dev/shm full: nothing was sent
+      this.#endLater(id, error as Error);
       return id;
     }
     this.#pending.set(id, call);
@@ -82,6 +81,21 @@ export class PipeTransport implements Transport {
     // Flow control: Python sends at most `window` chunks beyond those granted by `credit` frames.
     if (flow) flow.attach(creditLink(flow, (n) => this.#pending.has(id) && this.#link.send({ t: 'credit', id, n })));
     return id;
+  }
+
+  /** The frame of a call with nothing else to say (`isPlain`): compact (compact-call.ts). */
+  #compactCall(id: number, call: OutgoingCall): EncodedPayload {
+    // `[args]` stands for the frame: the same nesting depth, and a bad value's path named from the args.
+    const args = encodePayload([call.args], this.#argsPayload, 0);
+    const seq = call.correlationSeq ?? 0; // a made id is written from its number: its string is not made (correlation-id.ts)
+    const body = encodeCompactCall(id, call.tool, args.body, seq, seq > 0 ? undefined : call.correlationId);
+    try {
+      checkPayloadLimit(body.length + args.shmBytes, this.#payload);
+    } catch (error) {
+      for (const name of args.shmFiles) removeShm(name);
+      throw error;
+    }
+    return { body, shmFiles: args.shmFiles, shmBytes: args.shmBytes };
   }
 
   cancel(id: number): void {
@@ -241,9 +255,6 @@ export class PipeTransport implements Transport {
     );
   }
 }
-
-/** Where a compact call's args sit (`[0, id, tool, args, corr]`): an unencodable value's path starts there. */
-const COMPACT_ARGS = 3;
 
 /** A call a compact frame carries whole: no session, metadata, stream, restore or batch. */
 function isPlain(call: OutgoingCall): boolean {

@@ -46,6 +46,20 @@ describe('Python telemetry', () => {
     expect(rec.seen.every((e) => e.metadata.correlationId === 'corr-py-1')).toBe(true);
   });
 
+  it('a call without a correlation id gets one made by the host, the same in Python as in the host events', async () => {
+    ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
+    rec = recordTelemetry(['snakepit.call.start', 'snakepit.python.tool.execution.stop']);
+    const first = await sp.execute('traced', { label: 'a' });
+    const second = await sp.execute('traced', { label: 'b' });
+    await rec.untilEvent('snakepit.python.tool.execution.stop');
+    // UUID-shaped, this process's prefix and a counter: two calls differ only in the last group.
+    expect(first).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(second).not.toBe(first);
+    expect(String(second).slice(0, 24)).toBe(String(first).slice(0, 24));
+    const started = rec.seen.filter((e) => e.event === 'snakepit.call.start').map((e) => e.metadata.correlationId);
+    expect(started).toEqual([first, second]);
+  });
+
   it('a span around a raising block emits exception with the error type', async () => {
     ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
     rec = recordTelemetry(PY);

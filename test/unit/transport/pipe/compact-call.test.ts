@@ -1,0 +1,63 @@
+// The compact call written by hand (src/transport/pipe/compact-call.ts) must decode to exactly the
+// array msgpack would have made: `[0, id, tool, args, corr]`, for every id size, tool name and kind of correlation id.
+import { describe, expect, it } from 'vitest';
+import { CORRELATION_PREFIX, correlationIdOf, newCorrelationId } from '../../../../src/correlation-id.js';
+import { decode, encode, encodePayload } from '../../../../src/transport/codec.js';
+import { encodeCompactCall, msgpackStr } from '../../../../src/transport/pipe/compact-call.js';
+import { COMPACT } from '../../../../src/transport/pipe/frames.js';
+
+const argsInArray = (args: Record<string, unknown>): Buffer => encodePayload([args], {}, 0).body;
+
+describe('encodeCompactCall', () => {
+  it.each([
+    ['a small id', 1],
+    ['an id past 2^32', 2 ** 32 + 7],
+    ['the largest safe id', Number.MAX_SAFE_INTEGER],
+  ])('%s', (_what, id) => {
+    const args = { value: 'x', nested: { list: [1, 2.5, null, true], bytes: Buffer.from([1, 2, 3]) } };
+    expect(decode(encodeCompactCall(id, 'echo', argsInArray(args), 0, 'c-1'))).toEqual([COMPACT.call, id, 'echo', args, 'c-1']);
+  });
+
+  it('writes a made correlation id from its number, as correlationIdOf spells it', () => {
+    for (const seq of [1, 15, 16, 255, 4096, 2 ** 40 + 3, 16 ** 12 - 1]) {
+      const body = encodeCompactCall(9, 'echo', argsInArray({}), seq, undefined);
+      const corr = (decode(body) as unknown[])[4];
+      expect(corr).toBe(correlationIdOf(seq));
+      expect(corr).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    }
+    expect((decode(encodeCompactCall(9, 'echo', argsInArray({}), 3, 'ignored')) as unknown[])[4]).toBe(`${CORRELATION_PREFIX}000000000003`);
+  });
+
+  it('writes a caller-given correlation id of any length and script, or nil without one', () => {
+    for (const corr of ['', 'é', 'request-ü-🐍', 'x'.repeat(31), 'x'.repeat(32), 'y'.repeat(300), 'z'.repeat(70_000)]) {
+      expect((decode(encodeCompactCall(1, 'echo', argsInArray({}), 0, corr)) as unknown[])[4]).toBe(corr);
+    }
+    expect((decode(encodeCompactCall(1, 'echo', argsInArray({}), 0, undefined)) as unknown[])[4]).toBeNull();
+  });
+
+  it('writes tool names of any length and script, the same each time (cached)', () => {
+    for (const tool of ['echo', 'outil_é', '道具', 't'.repeat(40), 'u'.repeat(300)]) {
+      const first = encodeCompactCall(1, tool, argsInArray({}), 0, undefined);
+      expect((decode(first) as unknown[])[2]).toBe(tool);
+      expect(encodeCompactCall(1, tool, argsInArray({}), 0, undefined).equals(first)).toBe(true);
+    }
+  });
+
+  it('is byte for byte what msgpack makes of the same array, but for the id and correlation id headers', () => {
+    const args = { a: 1, b: 'two' };
+    const byHand = encodeCompactCall(5, 'echo', argsInArray(args), 0, 'c');
+    expect(byHand.subarray(7).equals(encode([COMPACT.call, 5, 'echo', args, 'c']).subarray(3))).toBe(true);
+  });
+
+  it('refuses args that are not a one-element array', () => {
+    expect(() => encodeCompactCall(1, 'echo', encode({ a: 1 }), 0, undefined)).toThrow();
+  });
+
+  it('msgpackStr picks the smallest str header', () => {
+    expect(msgpackStr('abc')[0]).toBe(0xa3);
+    expect(msgpackStr('x'.repeat(32))[0]).toBe(0xd9);
+    expect(msgpackStr('x'.repeat(256))[0]).toBe(0xda);
+    expect(msgpackStr('x'.repeat(65_536))[0]).toBe(0xdb);
+    expect(decode(msgpackStr(newCorrelationId()))).toMatch(new RegExp(`^${CORRELATION_PREFIX}`));
+  });
+});
