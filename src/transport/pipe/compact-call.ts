@@ -73,12 +73,16 @@ export function encodeCompactCall(id: number, tool: string, argsInArray: Buffer,
     out.writeUInt32BE(id >>> 0, at + 5);
   }
   at += idBytes;
-  at += toolBuf.copy(out, at);
-  at += argsInArray.copy(out, at, 1);
+  // `[args]` goes in one byte early and the tool name after it, over that byte (its 0x91): a copy
+  // from offset 1 costs ~80 ns here, `set` of whole buffers ~20 ns each.
+  out.set(argsInArray, at + toolBuf.length - 1);
+  out.set(toolBuf, at);
+  at += toolBuf.length + argsBytes;
   if (correlationSeq > 0) {
     out[at] = STR8;
     out[at + 1] = PREFIX.length + CORRELATION_SEQ_DIGITS;
-    at += 2 + PREFIX.copy(out, at + 2);
+    out.set(PREFIX, at + 2);
+    at += 2 + PREFIX.length;
     // The counter in hex, zero-padded (correlationIdOf's digits), last digit first.
     let seq = correlationSeq;
     for (let i = at + CORRELATION_SEQ_DIGITS - 1; i >= at; i--) {
@@ -86,6 +90,6 @@ export function encodeCompactCall(id: number, tool: string, argsInArray: Buffer,
       seq = Math.floor(seq / 16);
     }
   } else if (corrBuf === undefined) out[at] = NIL;
-  else corrBuf.copy(out, at);
+  else out.set(corrBuf, at);
   return out;
 }
