@@ -84,6 +84,50 @@ describe('Worker', () => {
     expect(worker).toMatchObject({ state: 'ready', inflight: 0, requests: 3 });
   });
 
+  it('lastActiveAt is now while a call runs and stays where the last call left', async () => {
+    const { owner, ended } = recordingOwner();
+    const worker = await startWorker(owner);
+    const idleSince = worker.lastActiveAt;
+    worker.call(call('hold'));
+    // Busy: "last active" is the moment it is read (Date.now() moves on at least as far).
+    const before = Date.now();
+    expect(worker.lastActiveAt).toBeGreaterThanOrEqual(before);
+    expect(worker.lastActiveAt).toBeGreaterThanOrEqual(idleSince);
+    // Still busy a while later: it moved with the clock (not the moment the call was sent).
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(worker.lastActiveAt).toBeGreaterThanOrEqual(before + 5);
+    worker.call(call('release'));
+    await ended(2);
+    const leftAt = worker.lastActiveAt;
+    expect(leftAt).toBeGreaterThanOrEqual(before);
+    expect(leftAt).toBeLessThanOrEqual(Date.now());
+    // Idle: it no longer moves.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(worker.lastActiveAt).toBe(leftAt);
+  });
+
+  it('availableAt: room in its pipeline counts only while its running call is younger than pipelineStallMs at that time', async () => {
+    const { owner, ended } = recordingOwner();
+    const worker = await Worker.start({
+      id: 'w-stall',
+      pool: 'unit',
+      capacity: 1,
+      pipelineDepth: 2,
+      pipelineStallMs: 50,
+      startupTimeoutMs: 10_000,
+      logger: new Logger('none'),
+      owner,
+      endpoint: { kind: 'spawn', transport: 'pipe', runId: 'worker-unit-test', python: SCRIPTED_PYTHON, adapter: 'scripted', adapterArgs: [], env: { PATH: process.env.PATH ?? '' } },
+    });
+    started.push(worker);
+    const sentAt = globalThis.performance.now();
+    worker.call(call('hold'), sentAt);
+    expect(worker.availableAt(sentAt + 10)).toBe(true);
+    expect(worker.availableAt(sentAt + 50)).toBe(false);
+    worker.call(call('release'));
+    await ended(2);
+  });
+
   it('names the session and correlation id of a call in flight, for host requests', async () => {
     const { owner } = recordingOwner();
     const worker = await startWorker(owner);
