@@ -216,8 +216,11 @@ def _new_packer() -> Any:
 # Packer is not reentrant, so each use takes one off this list and puts it back after: a
 # ``list.pop`` is atomic, so no two threads (nor a ``default`` hook that packs again while
 # one is in use) ever share one. One is made per concurrent use, at most _MAX_PACKERS kept.
+# A Packer keeps the buffer of the largest value it packed, so one that packed more than
+# _KEEP_PACKER_BYTES (or raised) is let go rather than kept.
 _packers = [_new_packer()]
 _MAX_PACKERS = 8
+_KEEP_PACKER_BYTES = 1024 * 1024
 
 
 def pack(value: Any) -> bytes:
@@ -227,12 +230,12 @@ def pack(value: Any) -> bytes:
     except IndexError:
         packer = _new_packer()
     try:
-        return packer.pack(value)  # resets itself when it raises
+        body = packer.pack(value)  # resets itself when it raises
     except (TypeError, ValueError, OverflowError, RecursionError):
-        return packer.pack(to_wire_safe(value))
-    finally:
-        if len(_packers) < _MAX_PACKERS:
-            _packers.append(packer)
+        body = packer.pack(to_wire_safe(value))
+    if len(body) <= _KEEP_PACKER_BYTES and len(_packers) < _MAX_PACKERS:
+        _packers.append(packer)
+    return body
 
 
 _LIMIT_KEY = b"SNAKEPIT_MAX_PAYLOAD_BYTES"

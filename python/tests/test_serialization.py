@@ -222,3 +222,13 @@ def test_threads_packing_at_once_never_mix_their_bytes():
         t.join()
     assert errors == []
     assert len(serialization._packers) <= serialization._MAX_PACKERS
+
+
+def test_a_packer_that_packed_a_large_value_is_let_go_with_its_buffer():
+    small = serialization._packers[-1]
+    unpack(pack({"a": 1}))
+    assert serialization._packers[-1] is small  # kept: it packed a small value
+    big = b"x" * (serialization._KEEP_PACKER_BYTES + 1)
+    assert unpack(pack({"big": big})) == {"big": big}
+    assert small not in serialization._packers  # it packed the large value: let go
+    assert unpack(pack([1, 2])) == [1, 2]  # a fresh one serves the next value
