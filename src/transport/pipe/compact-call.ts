@@ -5,7 +5,7 @@
  * and the 36-character correlation id, which msgpackr copies character by character and which is
  * written here from this process's prefix and the call's number, without making the string.
  */
-import { CORRELATION_PREFIX, CORRELATION_SEQ_DIGITS } from '../../correlation-id.js';
+import { CORRELATION_PREFIX, CORRELATION_SEQ_DIGITS, correlationIdOf } from '../../correlation-id.js';
 import { COMPACT } from './frames.js';
 
 const FIXARRAY_1 = 0x91;
@@ -20,6 +20,7 @@ const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const PREFIX = Buffer.from(CORRELATION_PREFIX, 'latin1');
 /** A made correlation id: str8 header, the prefix, the counter's hex digits. */
 const MADE_ID_BYTES = 2 + PREFIX.length + CORRELATION_SEQ_DIGITS;
+const MAX_MADE_SEQ = 16 ** CORRELATION_SEQ_DIGITS;
 
 /** Tool names, msgpack-encoded; cleared past this many (only a pool's known tools reach a worker). */
 const TOOL_CACHE_LIMIT = 1_024;
@@ -55,6 +56,8 @@ function encodedTool(tool: string): Buffer {
  */
 export function encodeCompactCall(id: number, tool: string, argsInArray: Buffer, correlationSeq: number, correlationId: string | undefined): Buffer {
   if (argsInArray[0] !== FIXARRAY_1) throw new Error('compact call: the args must come as the msgpack of a one-element array');
+  // Past 12 hex digits the made id is longer than the fixed form written here: the string then.
+  if (correlationSeq >= MAX_MADE_SEQ) return encodeCompactCall(id, tool, argsInArray, 0, correlationIdOf(correlationSeq));
   const toolBuf = encodedTool(tool);
   const corrBuf = correlationSeq > 0 || correlationId === undefined ? undefined : msgpackStr(correlationId);
   const idBytes = id <= 0xffffffff ? 5 : 9;
