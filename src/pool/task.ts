@@ -160,7 +160,8 @@ export class Task implements OutgoingCall {
     this.sessionId = options.sessionId;
     this.metadata = options.metadata;
     // An empty id is no id: it could not tie anything together.
-    this.#correlationId = options.correlationId || undefined;
+    // A caller from plain JS may pass a number: it travels as its string.
+    this.#correlationId = options.correlationId ? String(options.correlationId) : undefined;
     this.correlationSeq = this.#correlationId === undefined ? nextCorrelationSeq() : 0;
     this.idempotent = options.idempotent ?? false;
     this.workerId = options.workerId;

@@ -32,6 +32,16 @@ afterEach(() => {
 });
 
 describe('Task fields', () => {
+  it("has the caller's correlation id (a number from plain JS as its string), else one made for it and made only when read", () => {
+    expect(makeTask({ correlationId: 'c-1' }).task).toMatchObject({ correlationId: 'c-1', correlationSeq: 0 });
+    expect(makeTask({ correlationId: 42 as unknown as string }).task.correlationId).toBe('42');
+    const made = makeTask({ correlationId: '' }).task; // an empty id is no id
+    expect(made.correlationSeq).toBeGreaterThan(0);
+    expect(made.correlationId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(made.correlationId).toBe(made.correlationId);
+    expect(Number.parseInt(made.correlationId.slice(24), 16)).toBe(made.correlationSeq);
+  });
+
   it('keeps the call and its options', () => {
     const onChunk = vi.fn();
     const task = new Task('tool', { a: 1 }, { sessionId: 's1', metadata: { m: 2 } }, onChunk, 1_000, hooks());
