@@ -34,7 +34,10 @@ describe('pipelining (default config)', () => {
   });
 
   it('a call waiting behind a long call is taken back by the worker that frees first', async () => {
-    ({ sp } = await startPool({ poolSize: 2 }));
+    // A long stall bound: the call must move because a worker freed, not because the long call ran past the bound
+    // (the default 5 ms can pass between these synchronous calls on a loaded machine, and then the third call
+    // is never sent behind the long one).
+    ({ sp } = await startPool({ poolSize: 2, pipelineStallMs: 60_000 }));
     const [first, second] = sp.listWorkers();
     const long = longCall(sp, 3_000); // on the first worker
     const short = sp.execute('sleep', { ms: 200 }); // the second worker, free
