@@ -207,10 +207,6 @@ def result(call_id: Any, value: Any) -> ResultFrame:
     return {"t": "result", "id": call_id, "value": value}
 
 
-def compact_result(call_id: Any, value: Any) -> List[Any]:
-    return [COMPACT_RESULT, call_id, value]
-
-
 def chunk(call_id: Any, data: Any, final: bool, metadata: Optional[Dict[str, Any]] = None) -> ChunkFrame:
     if metadata is None:
         return {"t": "chunk", "id": call_id, "data": data, "final": final}

@@ -67,7 +67,7 @@ class PipeReplies:
 
     def result(self, call: Any, value: Any) -> None:
         call_id = call.id
-        # frames.compact_result, inline: every answer of a compact call comes this way.
+        # A compact result (frames.COMPACT_RESULT) for a host that sends compact calls.
         self._send([_COMPACT_RESULT, call_id, value] if self.compact else frames.result(call_id, value), call_id)
 
     def chunk(self, call: Any, data: Any, final: bool, metadata: Optional[Dict[str, Any]] = None) -> None:

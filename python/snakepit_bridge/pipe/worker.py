@@ -29,7 +29,6 @@ from .inbox import make_inbox
 from .replies import PipeReplies
 
 log = logging.getLogger("snakepit_bridge.server")
-_new_object = object.__new__
 
 
 def call_from_frame(frame: Dict[str, Any], out: Any, host: Any = None) -> Call:
@@ -62,9 +61,7 @@ def call_from_frame(frame: Dict[str, Any], out: Any, host: Any = None) -> Call:
 def call_from_compact(frame: List[Any], out: Any, host: Any = None) -> Call:
     """A ``Call`` from a compact call, ``[0, id, tool, args, corr]`` (no session, metadata or stream)."""
     _, call_id, tool, args, corr = frame
-    # SessionContext.for_call without its frame: nearly every call comes this way.
-    ctx = _new_object(SessionContext)
-    ctx._setup(None, {"correlation_id": corr} if corr else {}, call_id, host)
+    ctx = SessionContext.for_call(None, {"correlation_id": corr} if corr else {}, call_id, host)
     return Call(call_id, tool, args if type(args) is dict else {}, False, ctx, out)
 
 
