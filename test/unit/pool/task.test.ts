@@ -38,7 +38,12 @@ describe('Task fields', () => {
     const made = makeTask({ correlationId: '' }).task; // an empty id is no id
     expect(made.correlationSeq).toBeGreaterThan(0);
     expect(made.correlationId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    expect(made.correlationId).toBe(made.correlationId);
+    // Made from the task's own number when read, not from the counter at that moment: later tasks do not change it.
+    const first = made.correlationId;
+    const later = makeTask().task;
+    expect(later.correlationSeq).toBeGreaterThan(made.correlationSeq);
+    expect(made.correlationId).toBe(first);
+    expect(later.correlationId).not.toBe(first);
     expect(Number.parseInt(made.correlationId.slice(24), 16)).toBe(made.correlationSeq);
   });
 
