@@ -12,6 +12,9 @@ EXIT_OK, EXIT_NO_PIPES, EXIT_ADAPTER_IMPORT, EXIT_PROTOCOL_ERROR = 0, 2, 3, 4
 
 _PARENT_PID = os.getppid()  # read as early as possible for the PDEATHSIG race check
 
+# Set by the host from the pool's `schedulingPolicy` (docs/protocol.md): `batch` or `inherit`.
+SCHED_POLICY_ENV = "SNAKEPIT_SCHED_POLICY"
+
 
 def adopt_parent(pid: int) -> None:
     """A forked worker: its parent is the template ``pid`` (read before the fork), not the host."""
@@ -33,6 +36,29 @@ def hard_exit(code: int) -> None:
         except Exception:
             pass
     os._exit(code)
+
+
+def apply_scheduling_policy() -> str:
+    """Linux: with ``SNAKEPIT_SCHED_POLICY=batch``, run this process under ``SCHED_BATCH``.
+
+    A worker is a batch job for its host: under ``SCHED_BATCH`` its wake-ups (a call arriving)
+    do not preempt the task that is running on that CPU, most often the host that just wrote the
+    call and has more to write, while its share of CPU (its nice value) stays the same. Only the
+    default policy is changed: one the user chose for the host (``chrt``) is inherited as it is.
+    Call it before any thread starts: threads inherit the policy of the thread that starts them.
+    Returns the policy the process runs under: ``batch``, ``normal`` or ``other``.
+    """
+    getter = getattr(os, "sched_getscheduler", None)
+    if getter is None:  # not Linux
+        return "other"
+    try:
+        current = getter(0)
+        if os.environ.get(SCHED_POLICY_ENV) == "batch" and current == os.SCHED_OTHER:
+            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+            current = os.SCHED_BATCH
+    except OSError:  # a sandbox that forbids it: the worker runs as it is
+        return "other"
+    return {os.SCHED_BATCH: "batch", os.SCHED_OTHER: "normal"}.get(current, "other")
 
 
 def set_parent_death_signal() -> None:

@@ -47,6 +47,7 @@ export function buildPoolOptions(pool: ResolvedPoolConfig, context: PoolContext)
       requireThreadSafeAdapter: pool.requireThreadSafeAdapter,
       hostToolTimeoutMs: context.hostToolTimeoutMs,
       threadLimits: pool.threadLimits,
+      schedulingPolicy: pool.schedulingPolicy,
     }),
     pool.heartbeat,
   ), context);

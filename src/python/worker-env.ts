@@ -45,6 +45,9 @@ export const THREAD_SAFETY_CHECKS_ENV = 'SNAKEPIT_THREAD_SAFETY_CHECKS';
 /** Read by the Python worker: `0` lets a thread-profile worker run an adapter that does not declare thread safety. */
 export const REQUIRE_THREAD_SAFE_ENV = 'SNAKEPIT_REQUIRE_THREAD_SAFE';
 
+/** Read by the Python worker at start: `batch` runs it under `SCHED_BATCH` (the pool's `schedulingPolicy`). */
+export const SCHED_POLICY_ENV = 'SNAKEPIT_SCHED_POLICY';
+
 /** Read by the Python worker: how long a host tool may take when the call names no timeout (docs/protocol.md). */
 export const HOST_TOOL_TIMEOUT_ENV = 'SNAKEPIT_HOST_TOOL_TIMEOUT_MS';
 
@@ -62,6 +65,8 @@ export interface WorkerEnvOptions {
   requireThreadSafeAdapter?: boolean;
   /** The instance's `hostToolTimeoutMs`: Python's wait bound for host tools without their own timeout. Unset: Python's 30 s. */
   hostToolTimeoutMs?: number;
+  /** The pool's `schedulingPolicy`, over any inherited value. Unset: the variable is left as inherited. */
+  schedulingPolicy?: 'batch' | 'inherit';
   /** Explicit thread limits: over the profile's (and the host's), under `adapterEnv`. @default {} */
   threadLimits?: ThreadLimits;
   base?: NodeJS.ProcessEnv;
@@ -82,6 +87,7 @@ export function buildWorkerEnv(options: WorkerEnvOptions): Record<string, string
   env.PYTHONUNBUFFERED = '1';
   env.SNAKEPIT_LOG_LEVEL ??= options.pythonLogLevel;
   if (options.hostToolTimeoutMs !== undefined) env[HOST_TOOL_TIMEOUT_ENV] = String(options.hostToolTimeoutMs);
+  if (options.schedulingPolicy !== undefined) env[SCHED_POLICY_ENV] = options.schedulingPolicy;
   return env;
 }
 

@@ -2,10 +2,12 @@
 import os
 import signal
 import subprocess
+import sys
 
 import pytest
 
 from conftest import SHOWCASE
+from harness import PYTHON_DIR
 
 
 def test_ready_frame(spawn):
@@ -152,3 +154,31 @@ def test_worker_dies_with_its_parent(tmp_path):
     finally:
         os.close(to_w)
         os.close(from_r)
+
+
+def _thread_policies(pid):
+    return {os.sched_getscheduler(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")}
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getscheduler"), reason="scheduling policies are Linux-only")
+@pytest.mark.parametrize("env, policy", [
+    ({"SNAKEPIT_SCHED_POLICY": "batch"}, "SCHED_BATCH"),
+    ({"SNAKEPIT_SCHED_POLICY": "inherit"}, "SCHED_OTHER"),
+    ({}, "SCHED_OTHER"),
+])
+def test_scheduling_policy_covers_every_thread(spawn, env, policy):
+    w = spawn(SHOWCASE, env=env)
+    w.ready()  # the watcher thread and the rest are started by now
+    assert len(os.listdir(f"/proc/{w.proc.pid}/task")) > 1
+    assert _thread_policies(w.proc.pid) == {getattr(os, policy)}
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="scheduling policies are Linux-only")
+def test_scheduling_policy_keeps_one_the_user_chose():
+    # A host run under `chrt --idle` keeps its workers idle too: only the default policy is changed.
+    script = "from snakepit_bridge.process import apply_scheduling_policy as a; import os; print(a(), os.sched_getscheduler(0))"
+    out = subprocess.run(
+        [sys.executable, "-c", script], env={**os.environ, "SNAKEPIT_SCHED_POLICY": "batch"}, cwd=PYTHON_DIR,
+        preexec_fn=lambda: os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0)),
+        capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["other", str(os.SCHED_IDLE)]

@@ -40,6 +40,7 @@ describe('invalid fields', () => {
     [{ pythonPath: [null] }, 'pythonPath[0]', 'a string', 'null'],
     [{ threadsPerWorker: 0 }, 'threadsPerWorker', INT_GE_1, '0 (number)'],
     [{ threadSafetyChecks: 'yes' }, 'threadSafetyChecks', 'a boolean', '"yes" (string)'],
+    [{ schedulingPolicy: 'idle' }, 'schedulingPolicy', "one of 'batch' | 'inherit'", '"idle" (string)'],
     [{ startupBatchSize: 0 }, 'startupBatchSize', INT_GE_1, '0 (number)'],
     [{ startupBatchDelayMs: -5 }, 'startupBatchDelayMs', INT_GE_0, '-5 (number)'],
     [{ workerTtl: 'forever' }, 'workerTtl', "'infinity' or { value: integer >= 1, unit: 'seconds' | 'minutes' | 'hours' }", '"forever" (string)'],

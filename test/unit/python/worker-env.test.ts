@@ -9,6 +9,7 @@ import {
   buildWorkerEnv,
   HOST_TOOL_TIMEOUT_ENV,
   REQUIRE_THREAD_SAFE_ENV,
+  SCHED_POLICY_ENV,
   PROCESS_PROFILE_THREAD_LIMITS,
   THREAD_PROFILE_LIMIT_VARS,
   THREAD_SAFETY_CHECKS_ENV,
@@ -98,6 +99,25 @@ describe('thread-safety declaration', () => {
 
   it('process profile leaves it out (one call at a time needs no declaration)', () => {
     expect(build({ profile: 'process', requireThreadSafeAdapter: false })).not.toHaveProperty(REQUIRE_THREAD_SAFE_ENV);
+  });
+});
+
+describe('scheduling policy', () => {
+  it.each(['batch', 'inherit'] as const)('the pool\'s %s wins over an inherited value', (schedulingPolicy) => {
+    const env = build({ schedulingPolicy, base: { [SCHED_POLICY_ENV]: 'other' }, adapterEnv: { [SCHED_POLICY_ENV]: 'other' } });
+    expect(env[SCHED_POLICY_ENV]).toBe(schedulingPolicy);
+  });
+
+  it('is left as inherited when no pool sets it (the doctor\'s and typegen\'s one-off workers)', () => {
+    expect(build()).not.toHaveProperty(SCHED_POLICY_ENV);
+    expect(build({ base: { [SCHED_POLICY_ENV]: 'batch' } })[SCHED_POLICY_ENV]).toBe('batch');
+  });
+
+  it.each([[undefined, 'batch'], ['inherit', 'inherit']] as const)('a spawned pool\'s workers get the config value (schedulingPolicy %s)', (schedulingPolicy, expected) => {
+    const config = resolveConfig({ poolSize: 1, ...(schedulingPolicy === undefined ? {} : { schedulingPolicy }) });
+    const options = buildPoolOptions(config.pools[0]!, { runId: 'r1', cwd: process.cwd(), logger: new Logger('none'), services: {}, hostToolTimeoutMs: config.hostToolTimeoutMs });
+    expect(options.endpoints.kind).toBe('spawn');
+    if (options.endpoints.kind === 'spawn') expect(options.endpoints.template.env[SCHED_POLICY_ENV]).toBe(expected);
   });
 });
 
