@@ -37,15 +37,16 @@ const poolOwnShape = {
    */
   startMode: oneOf(['spawn', 'fork']).default('spawn').describe("How workers start: 'spawn' (a fresh interpreter each) or 'fork' (from a template that preloaded the adapter)."),
   /**
-   * Linux scheduling policy of the worker processes. `'batch'`: `SCHED_BATCH`, the kernel's policy
-   * for non-interactive work: a worker woken by a call does not preempt the task running on that
-   * CPU (most often the host, with more calls to write); its CPU share (nice value) is unchanged.
-   * `'inherit'`: the host's policy. A policy set on the host itself (`chrt`) is always inherited.
-   * Ignored off Linux. @default 'batch'
+   * Linux scheduling policy of the worker processes. `'inherit'`: the host's, as for any child.
+   * `'batch'`: `SCHED_BATCH`, the kernel's policy for non-interactive work: a worker woken by a call
+   * does not preempt the task running on that CPU (most often the host, with more calls to write);
+   * its CPU share (nice value) is unchanged. Measured: ~5% more throughput of tiny calls, but 8 MiB
+   * payloads ~15% slower (guides/worker-profiles.md). A policy set on the host itself (`chrt`) is
+   * always inherited. Ignored off Linux. @default 'inherit'
    */
   schedulingPolicy: oneOf(['batch', 'inherit'])
-    .default('batch')
-    .describe("Linux scheduling policy of the workers: 'batch' (SCHED_BATCH: their wake-ups do not preempt the host) or 'inherit' (the host's)."),
+    .default('inherit')
+    .describe("Linux scheduling policy of the workers: 'inherit' (the host's) or 'batch' (SCHED_BATCH: their wake-ups do not preempt the host)."),
   /** Number of worker processes. @default os.availableParallelism() * 2 */
   poolSize: posInt()
     .default(() => availableParallelism() * 2)

@@ -1,5 +1,5 @@
 // schedulingPolicy: every thread of every worker (spawned, forked, and the fork template) runs under
-// SCHED_BATCH by default, and under the host's own policy with 'inherit'. Real workers, read in /proc.
+// SCHED_BATCH with 'batch', and under the host's own policy by default ('inherit'). Real workers, read in /proc.
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Snakepit } from '../../src/index.js';
@@ -28,9 +28,9 @@ describe.skipIf(!hostUnderDefault)(`schedulingPolicy (${TRANSPORT})`, () => {
   beforeAll(async () => {
     ({ sp } = await startPool({}, {
       pools: [
-        pool('batch', {}),
-        pool('inherit', { schedulingPolicy: 'inherit' }),
-        pool('forked', { startMode: 'fork' }),
+        pool('batch', { schedulingPolicy: 'batch' }),
+        pool('inherit', {}),
+        pool('forked', { startMode: 'fork', schedulingPolicy: 'batch' }),
       ],
     }));
   });
@@ -38,7 +38,7 @@ describe.skipIf(!hostUnderDefault)(`schedulingPolicy (${TRANSPORT})`, () => {
 
   const pidsOf = (name: string) => sp.pool(name).listWorkers().map((w) => w.pid!);
 
-  it("defaults to 'batch': every thread of every worker runs under SCHED_BATCH", async () => {
+  it("'batch': every thread of every worker runs under SCHED_BATCH", async () => {
     await sp.execute('echo', { value: 1 }, { pool: 'batch' }); // the call path's threads exist by now
     const pids = pidsOf('batch');
     expect(pids).toHaveLength(2);
@@ -49,7 +49,7 @@ describe.skipIf(!hostUnderDefault)(`schedulingPolicy (${TRANSPORT})`, () => {
     }
   });
 
-  it("'inherit' leaves the workers under the host's policy", async () => {
+  it("defaults to 'inherit': the workers run under the host's policy", async () => {
     await sp.execute('echo', { value: 1 }, { pool: 'inherit' });
     for (const pid of pidsOf('inherit')) expect(new Set(threadPolicies(pid))).toEqual(new Set([SCHED_OTHER]));
   });

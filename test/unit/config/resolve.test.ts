@@ -30,7 +30,7 @@ describe('defaults', () => {
   it.each([
     ['workerProfile', 'process'],
     ['startMode', 'spawn'],
-    ['schedulingPolicy', 'batch'],
+    ['schedulingPolicy', 'inherit'],
     ['poolSize', availableParallelism() * 2],
     ['adapter', 'snakepit_bridge.adapters.showcase.ShowcaseAdapter'],
     ['adapterArgs', []],

@@ -113,7 +113,7 @@ describe('scheduling policy', () => {
     expect(build({ base: { [SCHED_POLICY_ENV]: 'batch' } })[SCHED_POLICY_ENV]).toBe('batch');
   });
 
-  it.each([[undefined, 'batch'], ['inherit', 'inherit']] as const)('a spawned pool\'s workers get the config value (schedulingPolicy %s)', (schedulingPolicy, expected) => {
+  it.each([[undefined, 'inherit'], ['batch', 'batch']] as const)('a spawned pool\'s workers get the config value (schedulingPolicy %s)', (schedulingPolicy, expected) => {
     const config = resolveConfig({ poolSize: 1, ...(schedulingPolicy === undefined ? {} : { schedulingPolicy }) });
     const options = buildPoolOptions(config.pools[0]!, { runId: 'r1', cwd: process.cwd(), logger: new Logger('none'), services: {}, hostToolTimeoutMs: config.hostToolTimeoutMs });
     expect(options.endpoints.kind).toBe('spawn');
