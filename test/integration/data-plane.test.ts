@@ -50,6 +50,19 @@ describe.each([false, true])('data plane (zeroCopy %s)', (zeroCopy) => {
     expect(shmFilesOf(sp)).toEqual([]);
   });
 
+  it('echoes large args byte for byte, beside small calls sent in the same tick', async () => {
+    // Over the pipe, args past COMPACT_ARGS_COPY_LIMIT leave in parts around their own bytes.
+    const bytes = Buffer.alloc(3 * 1024 * 1024 + 5);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + (i >> 11)) & 0xff;
+    const [back, small, text] = await Promise.all([
+      sp.execute('echo_value', { value: bytes }, { correlationId: 'large-args' }),
+      sp.execute('echo_value', { value: 'small' }),
+      sp.execute('echo_value', { value: 'é'.repeat(40_000) }),
+    ]);
+    expect(Buffer.isBuffer(back) && back.equals(bytes)).toBe(true);
+    expect([small, text]).toEqual(['small', 'é'.repeat(40_000)]);
+  });
+
   it('maps datetimes, decimals, UUIDs, sets, dataclasses, numpy scalars; marks the rest', async () => {
     expect(await sp.execute('odd_values')).toEqual({
       reading: { when: '2024-01-02T03:04:05', amount: '2.50' },

@@ -6,8 +6,9 @@ import { removeShm } from '../shm.js';
 import { creditLink } from '../stream-flow.js';
 import type { BatchCall, HostRequest, HostRequestHandler, OutgoingCall, ReadyInfo, Transport, TransportEvents } from '../types.js';
 import { itemErrorsFromWire, pythonErrorFromWire, wireErrorFromError } from '../wire-error.js';
-import { encodeCompactCall } from './compact-call.js';
+import { COMPACT_ARGS_COPY_LIMIT, encodeCompactCall, encodeCompactCallParts } from './compact-call.js';
 import type { HostFrame, WorkerFrame } from './frames.js';
+import type { FrameBody } from './framing.js';
 import type { CallFrame, PipeLink } from './pipe-link.js';
 
 type HostFrameIn = Extract<WorkerFrame, { t: 'host' }>;
@@ -18,6 +19,9 @@ export interface PipeTransportOptions {
   /** Shared memory for large arguments, payload limit. @default inline, no limit of its own */
   payload?: PayloadOptions | undefined;
 }
+
+/** An encoded call: its body whole or in parts (pipe-link.ts), and its shared-memory files. */
+type OutgoingFrame = Omit<EncodedPayload, 'body'> & { body: FrameBody };
 
 /** One worker's calls over its pipes: many in flight, matched by id. */
 export class PipeTransport implements Transport {
@@ -66,7 +70,7 @@ export class PipeTransport implements Transport {
       this.#endLater(id, failure);
       return id;
     }
-    let encoded: EncodedPayload;
+    let encoded: OutgoingFrame;
     try {
       // A value that cannot cross fails the call, named under its args; so does one over maxPayloadBytes, or /dev/shm full: nothing was sent.
       encoded = this.#compact && isPlain(call) ? this.#compactCall(id, call) : encodePayload(call.batch ? batchFrame(id, call, call.batch) : callFrame(id, call), this.#payload, 'args');
@@ -84,13 +88,24 @@ export class PipeTransport implements Transport {
   }
 
   /** The frame of a call with nothing else to say (`isPlain`): compact (compact-call.ts). */
-  #compactCall(id: number, call: OutgoingCall): EncodedPayload {
+  #compactCall(id: number, call: OutgoingCall): OutgoingFrame {
     // `[args]` stands for the frame: the same nesting depth, and a bad value's path named from the args.
     const args = encodePayload([call.args], this.#argsPayload, 0);
     const seq = call.correlationSeq ?? 0; // a made id is written from its number: its string is not made (correlation-id.ts)
-    const body = encodeCompactCall(id, call.tool, args.body, seq, seq > 0 ? undefined : call.correlationId);
+    const corr = seq > 0 ? undefined : call.correlationId;
+    let body: FrameBody;
+    let bodyBytes: number;
+    if (args.body.length > COMPACT_ARGS_COPY_LIMIT) {
+      // Large args are not copied again: the frame leaves in parts around them.
+      const parts = encodeCompactCallParts(id, call.tool, args.body, seq, corr);
+      body = parts;
+      bodyBytes = parts[0]!.length + parts[1]!.length + parts[2]!.length;
+    } else {
+      body = encodeCompactCall(id, call.tool, args.body, seq, corr);
+      bodyBytes = body.length;
+    }
     try {
-      checkPayloadLimit(body.length + args.shmBytes, this.#payload);
+      checkPayloadLimit(bodyBytes + args.shmBytes, this.#payload);
     } catch (error) {
       for (const name of args.shmFiles) removeShm(name);
       throw error;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { CORRELATION_PREFIX, correlationIdOf, newCorrelationId } from '../../../../src/correlation-id.js';
 import { decode, encode, encodePayload } from '../../../../src/transport/codec.js';
-import { encodeCompactCall, msgpackStr } from '../../../../src/transport/pipe/compact-call.js';
+import { COMPACT_ARGS_COPY_LIMIT, encodeCompactCall, encodeCompactCallParts, msgpackStr } from '../../../../src/transport/pipe/compact-call.js';
 import { COMPACT } from '../../../../src/transport/pipe/frames.js';
 
 const argsInArray = (args: Record<string, unknown>): Buffer => encodePayload([args], {}, 0).body;
@@ -51,6 +51,7 @@ describe('encodeCompactCall', () => {
 
   it('refuses args that are not a one-element array', () => {
     expect(() => encodeCompactCall(1, 'echo', encode({ a: 1 }), 0, undefined)).toThrow();
+    expect(() => encodeCompactCallParts(1, 'echo', encode({ a: 1 }), 0, undefined)).toThrow();
   });
 
   it('msgpackStr picks the smallest str header', () => {
@@ -59,5 +60,22 @@ describe('encodeCompactCall', () => {
     expect(msgpackStr('x'.repeat(256))[0]).toBe(0xda);
     expect(msgpackStr('x'.repeat(65_536))[0]).toBe(0xdb);
     expect(decode(msgpackStr(newCorrelationId()))).toMatch(new RegExp(`^${CORRELATION_PREFIX}`));
+  });
+});
+
+describe('encodeCompactCallParts', () => {
+  it.each([
+    ['a small id, a made correlation id', 1, 77, undefined],
+    ['an id past 2^32, a given correlation id', 2 ** 32 + 7, 0, 'c-1'],
+    ['no correlation id', 3, 0, undefined],
+    ['a made id past 12 hex digits', 4, 16 ** 12, undefined],
+  ])('%s: its parts make the same bytes as the frame in one piece', (_what, id, seq, corr) => {
+    const args = argsInArray({ value: Buffer.alloc(COMPACT_ARGS_COPY_LIMIT + 1, 5), tag: 'é' });
+    const parts = encodeCompactCallParts(id, 'echo', args, seq, corr);
+    expect(parts).toHaveLength(3);
+    expect(Buffer.concat(parts).equals(encodeCompactCall(id, 'echo', args, seq, corr))).toBe(true);
+    // The args are not copied: the middle part is a view of their buffer.
+    expect(parts[1]!.buffer).toBe(args.buffer);
+    expect(parts[1]!.byteOffset).toBe(args.byteOffset + 1);
   });
 });

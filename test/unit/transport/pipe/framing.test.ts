@@ -87,6 +87,27 @@ describe('FrameBatch', () => {
     expect(batches[0]!.some((chunk) => chunk === large)).toBe(true); // not copied
     expect(feed([Buffer.concat(batches[0]!)])).toEqual(bodies.map((b) => b.toString('hex')));
   });
+
+  it('writes a body in parts as one frame: a large one with its large part by reference, a small one copied', async () => {
+    const { sink, batches } = recordingSink();
+    const large = Buffer.alloc(70_000, 9);
+    const bigParts = [Buffer.from('head'), large, Buffer.from('tail')];
+    const smallParts = [Buffer.from('x'), Buffer.alloc(0), Buffer.from('yz')];
+    const batch = new FrameBatch();
+    batch.add(Buffer.from('a'));
+    batch.add(bigParts);
+    batch.add(smallParts);
+    batch.add([Buffer.from('h'), Buffer.alloc(20_000, 3), Buffer.alloc(0)]);
+    expect(batch.size).toBe(4);
+    batch.flush(sink);
+    await new Promise<void>((resolve) => sink.end(resolve));
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.some((chunk) => chunk === large)).toBe(true); // not copied
+    expect(batches[0]!.some((chunk) => chunk.length === 0)).toBe(false); // an empty part is not written
+    expect(feed([Buffer.concat(batches[0]!)])).toEqual(
+      [Buffer.from('a'), Buffer.concat(bigParts), Buffer.from('xyz'), Buffer.concat([Buffer.from('h'), Buffer.alloc(20_000, 3)])].map((b) => b.toString('hex')),
+    );
+  });
 });
 
 describe('FrameReader.push', () => {
