@@ -33,7 +33,7 @@ from .fork_safety import fork_refusal
 from .logging_config import configure_logging
 from .pipe.framing import FrameReader, FrameWriter, max_frame_bytes
 from .preload import run_preload
-from .process import EXIT_ADAPTER_IMPORT, EXIT_OK, EXIT_PROTOCOL_ERROR, apply_scheduling_policy, hard_exit, set_parent_death_signal
+from .process import EXIT_ADAPTER_IMPORT, EXIT_OK, EXIT_PROTOCOL_ERROR, apply_scheduling_policy, hard_exit, set_parent_death_signal, tune_malloc
 
 log = logging.getLogger("snakepit_bridge.fork_template")
 
@@ -192,6 +192,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def main(argv: Optional[List[str]] = None) -> None:
     apply_scheduling_policy()  # first: the template's threads and the workers it forks inherit it
+    tune_malloc()  # the forked workers inherit the allocator's settings
     configure_logging()
     template = ForkTemplate(parse_args(argv).adapter)
     template.load()

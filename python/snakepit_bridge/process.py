@@ -61,6 +61,40 @@ def apply_scheduling_policy() -> str:
     return {os.SCHED_BATCH: "batch", os.SCHED_OTHER: "normal"}.get(current, "other")
 
 
+# glibc malloc: buffers up to this size come from the heap instead of their own mmap, and this much
+# freed memory may stay at the heap's top (see ``tune_malloc``).
+MALLOC_MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024
+MALLOC_TRIM_THRESHOLD_BYTES = 64 * 1024 * 1024
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
+# A user who set any of these chose the allocator's behaviour: it is left alone.
+_MALLOC_ENV = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_")
+
+
+def tune_malloc() -> bool:
+    """glibc: keep large buffers (up to 32 MiB) on the heap and up to 64 MiB of freed memory there.
+
+    A call with megabytes of payload allocates several such buffers (the frame read, the unpacked
+    value, the packed answer). Left to glibc each one is a fresh ``mmap``: the kernel zero-fills it
+    page by page on first touch and takes it back at ``free``, ~2,000 page faults per 8 MiB buffer,
+    every call (measured: 6,100 faults and 13 ms of worker CPU per 8 MiB echo). These settings are
+    what glibc's own adaptive thresholds move towards, set from the start. Larger buffers (a 256 MiB
+    array) still get their own mapping. Returns whether they were set: not when the environment
+    already tunes malloc (``MALLOC_*_`` variables, ``glibc.malloc`` tunables) or off glibc.
+    """
+    if not sys.platform.startswith("linux") or any(name in os.environ for name in _MALLOC_ENV):
+        return False
+    if "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", ""):
+        return False
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt  # glibc (musl has none)
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD_BYTES)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD_BYTES))
+
+
 def set_parent_death_signal() -> None:
     """Linux: get SIGKILL when the parent dies (best effort; only for workers the host started).
 

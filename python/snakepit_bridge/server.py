@@ -18,7 +18,7 @@ from typing import List, Optional
 from .adapter_host import DEFAULT_ADAPTER, resolve_adapter_class
 from .logging_config import configure_logging
 from .pipe.control import control_fds_present
-from .process import EXIT_NO_PIPES, apply_scheduling_policy
+from .process import EXIT_NO_PIPES, apply_scheduling_policy, tune_malloc
 from .thread_profile import checks_mode
 
 log = logging.getLogger("snakepit_bridge.server")
@@ -95,6 +95,7 @@ def health_check(args: argparse.Namespace) -> int:
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point of ``python -m snakepit_bridge.server``."""
     apply_scheduling_policy()  # first: every thread started later inherits it
+    tune_malloc()
     configure_logging()
     args = parse_args(argv)
     if args.unknown:

@@ -182,3 +182,38 @@ def test_scheduling_policy_keeps_one_the_user_chose():
         preexec_fn=lambda: os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0)),
         capture_output=True, text=True, check=True).stdout.split()
     assert out == ["other", str(os.SCHED_IDLE)]
+
+
+_FAULTS_SCRIPT = """
+import resource, sys
+from snakepit_bridge.process import tune_malloc
+tuned = tune_malloc()
+def churn():
+    for _ in range(3):  # a frame, a value, an answer: 8 MiB each, freed after the call
+        bufs = [bytearray(8 << 20) for _ in range(3)]
+        for b in bufs:
+            b[::4096] = b"x" * len(b[::4096])  # touch every page
+        del bufs
+churn()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+churn()
+print(tuned, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc tuning is Linux-only")
+@pytest.mark.parametrize("env, tuned", [
+    ({}, True),
+    ({"MALLOC_TRIM_THRESHOLD_": "131072"}, False),
+    ({"GLIBC_TUNABLES": "glibc.malloc.mmap_threshold=131072"}, False),
+])
+def test_tune_malloc_keeps_large_buffers_without_page_faults(env, tuned):
+    base = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"}
+    out = subprocess.run([sys.executable, "-c", _FAULTS_SCRIPT], env={**base, **env}, cwd=PYTHON_DIR,
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == str(tuned)
+    faults = int(out[1])
+    if tuned:
+        assert faults < 500  # buffers reused from the heap
+    else:
+        assert faults > 3 * 3 * 2048 // 2  # the user's settings (small thresholds): fresh pages for each
