@@ -56,60 +56,60 @@ export class FrameReader {
 /** Frames up to this size are copied behind their length header into one buffer. */
 const SMALL_FRAME_BYTES = 16 * 1024;
 
-/** A frame body, whole or in parts (their concatenation; a large middle part is not copied). */
-export type FrameBody = Buffer | readonly Buffer[];
+/** A large frame body in parts (their concatenation), queued without copying them together. */
+class FrameParts {
+  constructor(
+    readonly parts: readonly Buffer[],
+    /** Their total bytes. */
+    readonly length: number,
+  ) {}
+}
 
-const bodyLength = (body: FrameBody): number => (Buffer.isBuffer(body) ? body.length : body.reduce((sum, part) => sum + part.length, 0));
+const isLarge = (body: Buffer | FrameParts): boolean => body.length > SMALL_FRAME_BYTES;
 
 /**
  * Frames queued during one tick, written together by `flush`: small frames are copied behind
  * their headers into one buffer (one stream write, one allocation, for a whole burst of calls);
- * a large body is written as it is, after its header, not copied (a body in parts: its small
- * parts copied, its large ones written as they are). Order is kept.
+ * a large body is written as it is, after its header, not copied (a body in parts: each part as
+ * it is). Order is kept.
  */
 export class FrameBatch {
-  #bodies: FrameBody[] = [];
-  /** The bodies' lengths, in the same order. */
-  #lengths: number[] = [];
+  #bodies: (Buffer | FrameParts)[] = [];
   /** Bytes of the small frames (headers included) waiting to be copied into the next buffer. */
   #smallBytes = 0;
-  #hasLarge = false;
 
   get size(): number {
     return this.#bodies.length;
   }
 
-  add(body: FrameBody): void {
-    const length = bodyLength(body);
+  add(body: Buffer): void {
     this.#bodies.push(body);
-    this.#lengths.push(length);
-    if (length <= SMALL_FRAME_BYTES) this.#smallBytes += HEADER_BYTES + length;
-    else this.#hasLarge = true;
+    if (body.length <= SMALL_FRAME_BYTES) this.#smallBytes += HEADER_BYTES + body.length;
+  }
+
+  /** One frame whose body is the concatenation of `parts` (a small one is joined here). */
+  addParts(parts: readonly Buffer[]): void {
+    const length = parts.reduce((sum, part) => sum + part.length, 0);
+    if (length <= SMALL_FRAME_BYTES) this.add(Buffer.concat(parts, length));
+    else this.#bodies.push(new FrameParts(parts, length));
   }
 
   /** Writes every queued frame to `stream` (corked around several writes: they leave in one writev). */
   flush(stream: Writable): void {
     const bodies = this.#bodies;
-    const lengths = this.#lengths;
     const smallBytes = this.#smallBytes;
-    const writesLarge = this.#hasLarge;
     this.#bodies = [];
-    this.#lengths = [];
     this.#smallBytes = 0;
-    this.#hasLarge = false;
     if (bodies.length === 0) return;
     let out = smallBytes > 0 ? Buffer.allocUnsafe(smallBytes) : undefined;
     let offset = 0;
+    const writesLarge = bodies.some(isLarge);
     if (writesLarge) stream.cork();
-    for (let i = 0; i < bodies.length; i++) {
-      const body = bodies[i]!;
-      const length = lengths[i]!;
-      if (length <= SMALL_FRAME_BYTES) {
-        out!.writeUInt32BE(length, offset);
-        offset += HEADER_BYTES;
-        // not `copy`: its checks cost more than a small frame's bytes
-        if (Buffer.isBuffer(body)) (out!.set(body, offset), (offset += length));
-        else for (const part of body) (out!.set(part, offset), (offset += part.length));
+    for (const body of bodies) {
+      if (body.length <= SMALL_FRAME_BYTES) {
+        out!.writeUInt32BE(body.length, offset);
+        out!.set(body as Buffer, offset + HEADER_BYTES); // not `copy`: its checks cost more than a small frame's bytes
+        offset += HEADER_BYTES + body.length;
         continue;
       }
       // A large body: the small frames before it go first, then its header and the body itself.
@@ -119,10 +119,10 @@ export class FrameBatch {
         offset = 0;
       }
       const header = Buffer.allocUnsafe(HEADER_BYTES);
-      header.writeUInt32BE(length, 0);
+      header.writeUInt32BE(body.length, 0);
       stream.write(header);
-      if (Buffer.isBuffer(body)) stream.write(body);
-      else for (const part of body) if (part.length > 0) stream.write(part);
+      if (body instanceof FrameParts) for (const part of body.parts) part.length > 0 && stream.write(part);
+      else stream.write(body);
     }
     if (offset > 0) stream.write(out!.subarray(0, offset));
     if (writesLarge) stream.uncork();
@@ -134,7 +134,7 @@ export class FrameBatch {
  * buffer (a plain write, not a two-part writev); a large body is not copied, its header and body
  * leave in one writev.
  */
-export function writeFrame(stream: Writable, body: FrameBody): void {
+export function writeFrame(stream: Writable, body: Buffer): void {
   const batch = new FrameBatch();
   batch.add(body);
   batch.flush(stream);

@@ -10,7 +10,7 @@ import { decode, encode } from '../codec.js';
 import type { ReadyInfo } from '../types.js';
 import { fatalErrorFromWire } from '../wire-error.js';
 import { COMPACT, type CompactResult, type HostFrame, type WorkerFrame } from './frames.js';
-import { DEFAULT_MAX_FRAME_BYTES, FrameBatch, FrameReader, type FrameBody } from './framing.js';
+import { DEFAULT_MAX_FRAME_BYTES, FrameBatch, FrameReader } from './framing.js';
 
 /** The frames a link hands on: those about calls, pings and host requests. */
 export type CallFrame = Exclude<WorkerFrame, { t: 'ready' | 'fatal' | 'telemetry' }>;
@@ -87,11 +87,17 @@ export class PipeLink {
    * tick (calls a burst of results freed, a call and its cancel) leave in one write: each write
    * to a pipe whose reader sleeps costs a wake-up, the largest part of the host's CPU per call.
    * They are copied into one buffer (FrameBatch), not queued in the stream one by one. Order is
-   * kept (one stream, one queue). A body in parts is one frame (their concatenation).
+   * kept (one stream, one queue).
    */
-  write(body: FrameBody): void {
+  write(body: Buffer): void {
     if (this.#batch.size === 0) process.nextTick(this.#flush);
     this.#batch.add(body);
+  }
+
+  /** `write` of one frame whose body is the concatenation of `parts` (a large middle part is not copied). */
+  writeParts(parts: readonly Buffer[]): void {
+    if (this.#batch.size === 0) process.nextTick(this.#flush);
+    this.#batch.addParts(parts);
   }
 
   fail(error: Error): void {

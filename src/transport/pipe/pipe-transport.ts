@@ -8,7 +8,6 @@ import type { BatchCall, HostRequest, HostRequestHandler, OutgoingCall, ReadyInf
 import { itemErrorsFromWire, pythonErrorFromWire, wireErrorFromError } from '../wire-error.js';
 import { COMPACT_ARGS_COPY_LIMIT, encodeCompactCall, encodeCompactCallParts } from './compact-call.js';
 import type { HostFrame, WorkerFrame } from './frames.js';
-import type { FrameBody } from './framing.js';
 import type { CallFrame, PipeLink } from './pipe-link.js';
 
 type HostFrameIn = Extract<WorkerFrame, { t: 'host' }>;
@@ -20,8 +19,8 @@ export interface PipeTransportOptions {
   payload?: PayloadOptions | undefined;
 }
 
-/** An encoded call: its body whole or in parts (pipe-link.ts), and its shared-memory files. */
-type OutgoingFrame = Omit<EncodedPayload, 'body'> & { body: FrameBody };
+/** An encoded call: its body whole or in parts (`PipeLink.writeParts`), and its shared-memory files. */
+type OutgoingFrame = Omit<EncodedPayload, 'body'> & { body: Buffer | readonly Buffer[] };
 
 /** One worker's calls over its pipes: many in flight, matched by id. */
 export class PipeTransport implements Transport {
@@ -80,7 +79,9 @@ export class PipeTransport implements Transport {
     }
     this.#pending.set(id, call);
     if (encoded.shmFiles.length > 0) this.#shmFiles.set(id, encoded.shmFiles);
-    this.#link.write(encoded.body);
+    const { body } = encoded;
+    if (Buffer.isBuffer(body)) this.#link.write(body);
+    else this.#link.writeParts(body);
     const flow = call.flow;
     // Flow control: Python sends at most `window` chunks beyond those granted by `credit` frames.
     if (flow) flow.attach(creditLink(flow, (n) => this.#pending.has(id) && this.#link.send({ t: 'credit', id, n })));
@@ -93,7 +94,7 @@ export class PipeTransport implements Transport {
     const args = encodePayload([call.args], this.#argsPayload, 0);
     const seq = call.correlationSeq ?? 0; // a made id is written from its number: its string is not made (correlation-id.ts)
     const corr = seq > 0 ? undefined : call.correlationId;
-    let body: FrameBody;
+    let body: Buffer | Buffer[];
     let bodyBytes: number;
     if (args.body.length > COMPACT_ARGS_COPY_LIMIT) {
       // Large args are not copied again: the frame leaves in parts around them.

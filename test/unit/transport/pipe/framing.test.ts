@@ -95,9 +95,9 @@ describe('FrameBatch', () => {
     const smallParts = [Buffer.from('x'), Buffer.alloc(0), Buffer.from('yz')];
     const batch = new FrameBatch();
     batch.add(Buffer.from('a'));
-    batch.add(bigParts);
-    batch.add(smallParts);
-    batch.add([Buffer.from('h'), Buffer.alloc(20_000, 3), Buffer.alloc(0)]);
+    batch.addParts(bigParts);
+    batch.addParts(smallParts);
+    batch.addParts([Buffer.from('h'), Buffer.alloc(20_000, 3), Buffer.alloc(0)]);
     expect(batch.size).toBe(4);
     batch.flush(sink);
     await new Promise<void>((resolve) => sink.end(resolve));
