@@ -121,8 +121,8 @@ export class FrameBatch {
       const header = Buffer.allocUnsafe(HEADER_BYTES);
       header.writeUInt32BE(body.length, 0);
       stream.write(header);
-      if (body instanceof FrameParts) for (const part of body.parts) part.length > 0 && stream.write(part);
-      else stream.write(body);
+      if (!(body instanceof FrameParts)) stream.write(body);
+      else for (const part of body.parts) if (part.length > 0) stream.write(part);
     }
     if (offset > 0) stream.write(out!.subarray(0, offset));
     if (writesLarge) stream.uncork();
