@@ -3,7 +3,7 @@ import { execa, type ResultPromise } from 'execa';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { extractRunId } from '../../src/process/run-id.js';
-import { TRANSPORT } from './pool.js';
+import { processAlive, TRANSPORT } from './pool.js';
 
 const HOST_SCRIPT = path.resolve('test/fixtures/scripts/pool-host.mjs');
 
@@ -46,6 +46,15 @@ export function processesOfRun(runId: string): number[] {
     }
   }
   return found;
+}
+
+/**
+ * True once nothing of the run is left: no process carries `runId` and none of `pids` is alive. Both
+ * checks are needed: an exiting process drops its command line (so the scan no longer sees it) a
+ * moment before it turns into a zombie.
+ */
+export function runGone(runId: string, pids: readonly number[]): boolean {
+  return processesOfRun(runId).length === 0 && !pids.some(processAlive);
 }
 
 /** Polls `condition` until it holds; rejects after `timeoutMs`. For process states no event reports. */

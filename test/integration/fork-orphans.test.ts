@@ -4,7 +4,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { recordPath, registryDir } from '../../src/process/registry.js';
-import { processesOfRun, startHost, waitUntil } from '../helpers/hosts.js';
+import { processesOfRun, runGone, startHost, waitUntil } from '../helpers/hosts.js';
 import { processAlive, startPool } from '../helpers/pool.js';
 
 /** CPU time a process used so far, in clock ticks (utime + stime of /proc/<pid>/stat). */
@@ -28,8 +28,7 @@ describe('kill -9 of a fork-mode host', () => {
     const template = templateOf(host);
     expect(host.pids).toHaveLength(2);
     host.child.kill('SIGKILL');
-    await waitUntil(() => processesOfRun(host.runId).length === 0, 2_000, 'template and forked workers gone');
-    expect([template, ...host.pids].filter(processAlive)).toEqual([]);
+    await waitUntil(() => runGone(host.runId, [template, ...host.pids]), 2_000, 'template and forked workers gone');
   });
 });
 

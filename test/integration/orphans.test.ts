@@ -9,7 +9,7 @@ import { Snakepit } from '../../src/index.js';
 import { linuxProc } from '../../src/process/proc.js';
 import { recordPath, registryDir, runtimeDir, writeRecordAtomic } from '../../src/process/registry.js';
 import { generateRunId } from '../../src/process/run-id.js';
-import { processesOfRun, startHost, waitUntil } from '../helpers/hosts.js';
+import { processesOfRun, runGone, startHost, waitUntil } from '../helpers/hosts.js';
 import { processAlive, startPool } from '../helpers/pool.js';
 
 const PYTHON = path.resolve('.venv/bin/python');
@@ -23,7 +23,7 @@ describe('kill -9 of the host', () => {
     expect(host.pids).toHaveLength(2);
     expect(processesOfRun(host.runId).sort()).toEqual([...host.pids].sort());
     host.child.kill('SIGKILL');
-    await waitUntil(() => processesOfRun(host.runId).length === 0, 2_000, 'workers of the killed host gone');
+    await waitUntil(() => runGone(host.runId, host.pids), 2_000, 'workers of the killed host gone');
     expect((await host.child).signal).toBe('SIGKILL');
 
     const { sp } = await startPool();
@@ -47,7 +47,7 @@ describe('kill -9 of the host whose tool started a child process', () => {
     const [child] = host.children;
     expect(processAlive(child!)).toBe(true);
     host.child.kill('SIGKILL');
-    await waitUntil(() => processesOfRun(host.runId).length === 0, 2_000, 'workers of the killed host gone');
+    await waitUntil(() => runGone(host.runId, host.pids), 2_000, 'workers of the killed host gone');
     const { sp } = await startPool();
     try {
       // This start (or one of a concurrent test file) SIGTERMs it.
