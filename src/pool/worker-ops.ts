@@ -7,6 +7,7 @@ import { pipelineDepth } from './capacity.js';
 import type { ForkLauncher } from './fork-launcher.js';
 import type { PoolOptions, PoolServices } from './pool-types.js';
 import { traceSpawn } from '../telemetry/pool-events.js';
+import { openProtocolPipes } from '../worker/protocol-pipes.js';
 
 /** What starting one of a pool's workers takes. */
 export interface PoolWorkerSpec {
@@ -22,11 +23,16 @@ export interface PoolWorkerSpec {
 /** Spawns, forks or attaches to worker `id` and resolves once it is ready. */
 export function startPoolWorker(spec: PoolWorkerSpec, id: string, endpoint: SpawnedEndpoint | AttachedEndpoint): Promise<Worker> {
   const { config, services } = spec;
-  return traceSpawn(config.name, id, async () =>
-    Worker.start({
+  return traceSpawn(config.name, id, async () => {
+    const child = endpoint.kind === 'spawn' ? await spec.forks?.launch(id, spec.capacity) : undefined;
+    // A spawned pipe worker's frames travel on pipes (cheaper per frame than socketpairs); a gRPC
+    // worker's fds 3/4 carry only its start and end.
+    const pipes = endpoint.kind === 'spawn' && !child && endpoint.transport === 'pipe' ? await openProtocolPipes(endpoint.runId, services.logger) : undefined;
+    return Worker.start({
       id,
       endpoint,
-      child: endpoint.kind === 'spawn' ? await spec.forks?.launch(id, spec.capacity) : undefined,
+      child,
+      pipes,
       startupTimeoutMs: config.poolStartupTimeoutMs,
       pool: config.name,
       capacity: spec.capacity,
@@ -37,8 +43,8 @@ export function startPoolWorker(spec: PoolWorkerSpec, id: string, endpoint: Spaw
       hostServer: config.transport === 'grpc' ? services.hostServer : undefined,
       heartbeat: config.heartbeat,
       owner: spec.owner,
-    }),
-  );
+    });
+  });
 }
 
 /**
