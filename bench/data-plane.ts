@@ -46,7 +46,7 @@ async function snakepitEcho(transport: 'pipe' | 'grpc', zeroCopy: boolean, value
 }
 
 async function rawEcho(value: unknown): Promise<number> {
-  const raw = await RawEcho.start(python, benchDir);
+  const raw = new RawEcho(python, benchDir);
   try {
     return await timeEcho(() => raw.call(value));
   } finally {

@@ -1,14 +1,9 @@
 /** The raw floor: Node <-> Python over the same pipes and msgpack, with no pool, worker or bridge. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { decode, encode } from '../src/transport/codec.js';
 import { FrameReader, writeFrame } from '../src/transport/pipe/framing.js';
-import { removeRunDirIfEmpty, runDirOf } from '../src/process/run-dir.js';
-import { openProtocolPipes, type ProtocolPipes } from '../src/worker/protocol-pipes.js';
-
-/** The floor's pipes live in this run's folder for the moment they are made. */
-const BENCH_RUN = `bench${process.pid}`;
 
 /** One raw echo process with many requests in flight, matched by id. */
 export class RawEcho {
@@ -19,29 +14,15 @@ export class RawEcho {
   readonly #chunks = new Map<number, (v: unknown) => void>();
   #nextId = 1;
 
-  readonly #pipes: ProtocolPipes;
-
-  /** Starts one echo process on the same kind of pipes as a pool's workers (protocol-pipes.ts). */
-  static async start(python: string, benchDir: string): Promise<RawEcho> {
-    const pipes = await openProtocolPipes(BENCH_RUN, { debug: (message: string) => process.stderr.write(`raw floor: ${message}\n`) });
-    if (!pipes) throw new Error('raw floor: FIFOs could not be made, the floor would not use the workers\' pipes');
-    return new RawEcho(python, benchDir, pipes);
-  }
-
-  private constructor(python: string, benchDir: string, pipes: ProtocolPipes) {
-    this.#pipes = pipes;
-    try {
-      this.#child = spawn(python, [path.join(benchDir, 'python', 'raw_echo.py')], { stdio: ['ignore', 'inherit', 'inherit', pipes.childFds[0], pipes.childFds[1]] });
-    } finally {
-      pipes.closeChildEnds();
-    }
-    this.#out = pipes.toPython;
+  constructor(python: string, benchDir: string) {
+    this.#child = spawn(python, [path.join(benchDir, 'python', 'raw_echo.py')], { stdio: ['ignore', 'inherit', 'inherit', 'pipe', 'pipe'] });
+    this.#out = this.#child.stdio[3] as Writable;
     // Killed from outside (a shared machine): fail the calls in flight instead of leaving them pending.
     this.#child.on('exit', (code, signal) => {
       for (const fail of this.#failures.values()) fail(new Error(`raw echo exited (${code ?? signal})`));
     });
     const reader = new FrameReader();
-    pipes.fromPython.on('data', (chunk: Buffer) =>
+    (this.#child.stdio[4] as Readable).on('data', (chunk: Buffer) =>
       reader.push(chunk, (body) => {
         const msg = decode(body) as { t: string; id: number; value: unknown };
         if (msg.t === 'chunk') return this.#chunks.get(msg.id)?.(msg.value);
@@ -76,8 +57,5 @@ export class RawEcho {
   close(): void {
     this.#child.removeAllListeners('exit');
     this.#child.kill('SIGKILL');
-    this.#pipes.toPython.destroy();
-    this.#pipes.fromPython.destroy();
-    removeRunDirIfEmpty(runDirOf(BENCH_RUN));
   }
 }

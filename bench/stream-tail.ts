@@ -34,7 +34,7 @@ const wallUs = () => (performance.timeOrigin + performance.now()) * 1000;
 
 const makers: Record<string, () => Promise<StreamTarget>> = {
   raw: async () => {
-    const echo = await RawEcho.start(python, benchDir);
+    const echo = new RawEcho(python, benchDir);
     return { stream: (n, onChunk) => echo.stream(n, (c) => onChunk(c as Stamped)), close: () => echo.close() };
   },
   pipe: async () => {

@@ -30,8 +30,6 @@ def send(obj):
 
 
 def main():
-    for fd in (3, 4):
-        os.set_blocking(fd, True)  # the host hands over non-blocking FIFO ends (src/worker/protocol-pipes.ts)
     while True:
         (length,) = HEADER.unpack(read_exact(3, 4))
         msg = msgpack.unpackb(read_exact(3, length), raw=False)

@@ -89,8 +89,8 @@ export interface Target {
 }
 export type Maker = () => Promise<Target> | Target;
 
-export async function rawTarget(processes: number, value: unknown = 'x'): Promise<Target> {
-  const echoes = await Promise.all(Array.from({ length: processes }, () => RawEcho.start(python, benchDir)));
+export function rawTarget(processes: number, value: unknown = 'x'): Target {
+  const echoes = Array.from({ length: processes }, () => new RawEcho(python, benchDir));
   let turn = 0;
   return { call: () => echoes[turn++ % processes]!.call(value), close: () => echoes.forEach((e) => e.close()) };
 }

@@ -17,7 +17,7 @@ interface Round {
 
 /** One round of the floor: calls/s over `knobs.throughputCalls` echoes. */
 async function rawRound(): Promise<Round> {
-  const target = await rawTarget(POOL_SIZE);
+  const target = rawTarget(POOL_SIZE);
   try {
     await measureThroughput(target.call, knobs.warmup * 4, IN_FLIGHT);
     const cpu = process.cpuUsage();

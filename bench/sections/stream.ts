@@ -36,7 +36,7 @@ async function round(make: () => Promise<StreamRun>, n: number) {
 }
 
 const rawRun = async (): Promise<StreamRun> => {
-  const echo = await RawEcho.start(python, benchDir);
+  const echo = new RawEcho(python, benchDir);
   return { stream: (n, onChunk) => echo.stream(n, (c) => onChunk(c as Stamped)), close: () => echo.close() };
 };
 

@@ -14,10 +14,11 @@
  *   template; after `MAX_TEMPLATE_DEATHS` deaths, the pool spawns from then on.
  */
 import { randomBytes } from 'node:crypto';
+import { rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { isSnakepitError, PoolError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { createRunDir, removeRunDirIfEmpty } from '../process/run-dir.js';
+import { createRunDir } from '../process/run-dir.js';
 import { spawnArgs, spawnEnv, type SpawnedEndpoint } from '../worker/endpoints.js';
 import { ForkServer } from '../worker/fork-server.js';
 import { ForkTemplate, type ForkRefusal } from '../worker/fork-template.js';
@@ -110,7 +111,11 @@ export class ForkLauncher {
     await Promise.all([template, ...this.#retiring].map((t) => t?.stop(gracefulTimeoutMs)));
     const server = await this.#server?.catch(() => undefined);
     await server?.close(new PoolError(`Pool ${this.#options.pool} stopped`, 'pool_stopped', { pool: this.#options.pool }));
-    if (this.#runDir) removeRunDirIfEmpty(this.#runDir); // gRPC sockets of the run may live there too
+    try {
+      if (this.#runDir) rmdirSync(this.#runDir); // only when empty: gRPC sockets of the run may live there too
+    } catch {
+      // not empty: its owner removes it
+    }
   }
 
   async #current(): Promise<ForkTemplate | undefined> {

@@ -5,7 +5,6 @@ import { blockedWorkers } from '../host-tools/call-chain.js';
 import type { ResolvedPoolConfig } from '../config/index.js';
 import { PoolError, TimeoutError } from '../errors.js';
 import { PoolCircuit } from '../resilience/pool-circuit.js';
-import { removeRunDirIfEmpty, runDirOf } from '../process/run-dir.js';
 import type { BatchCall, ToolSpec } from '../transport/types.js';
 import type { Worker } from '../worker/worker.js';
 import { CallRecord, type CallRates, type ToolDurations } from './call-window.js';
@@ -319,8 +318,6 @@ export class Pool extends EventEmitter<PoolEvents> {
     await this.#drain(gracefulTimeoutMs);
     await Promise.all(this.#workers.map((w) => w.stop(gracefulTimeoutMs)));
     await this.#forks?.stop(gracefulTimeoutMs); // its workers are gone: the fork template goes too
-    const source = this.#options.endpoints;
-    if (source.kind === 'spawn') removeRunDirIfEmpty(runDirOf(source.template.runId)); // made for its workers' pipes
     this.#state = 'stopped';
   }
 

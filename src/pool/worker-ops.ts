@@ -7,7 +7,6 @@ import { pipelineDepth } from './capacity.js';
 import type { ForkLauncher } from './fork-launcher.js';
 import type { PoolOptions, PoolServices } from './pool-types.js';
 import { traceSpawn } from '../telemetry/pool-events.js';
-import { openProtocolPipes } from '../worker/protocol-pipes.js';
 
 /** What starting one of a pool's workers takes. */
 export interface PoolWorkerSpec {
@@ -23,16 +22,11 @@ export interface PoolWorkerSpec {
 /** Spawns, forks or attaches to worker `id` and resolves once it is ready. */
 export function startPoolWorker(spec: PoolWorkerSpec, id: string, endpoint: SpawnedEndpoint | AttachedEndpoint): Promise<Worker> {
   const { config, services } = spec;
-  return traceSpawn(config.name, id, async () => {
-    const child = endpoint.kind === 'spawn' ? await spec.forks?.launch(id, spec.capacity) : undefined;
-    // A spawned pipe worker's frames travel on pipes (cheaper per frame than socketpairs); a gRPC
-    // worker's fds 3/4 carry only its start and end.
-    const pipes = endpoint.kind === 'spawn' && !child && endpoint.transport === 'pipe' ? await openProtocolPipes(endpoint.runId, services.logger) : undefined;
-    return Worker.start({
+  return traceSpawn(config.name, id, async () =>
+    Worker.start({
       id,
       endpoint,
-      child,
-      pipes,
+      child: endpoint.kind === 'spawn' ? await spec.forks?.launch(id, spec.capacity) : undefined,
       startupTimeoutMs: config.poolStartupTimeoutMs,
       pool: config.name,
       capacity: spec.capacity,
@@ -43,8 +37,8 @@ export function startPoolWorker(spec: PoolWorkerSpec, id: string, endpoint: Spaw
       hostServer: config.transport === 'grpc' ? services.hostServer : undefined,
       heartbeat: config.heartbeat,
       owner: spec.owner,
-    });
-  });
+    }),
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
-/** The per-run folder (0700) for Unix sockets (the host's endpoint, the gRPC workers') and the FIFOs of spawned workers' pipes (made and unlinked at once). */
-import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
+/** The per-run folder (0700) for Unix sockets: the host's endpoint and the gRPC workers'. */
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ensurePrivateDir, runtimeDir } from './registry.js';
 
@@ -8,15 +8,11 @@ export function runsRoot(): string {
   return runtimeDir();
 }
 
-/** The folder of one run (it may not exist). */
-export function runDirOf(runId: string): string {
-  return path.join(runsRoot(), runId);
-}
-
 /** Creates (0700) and returns the folder of one run. */
 export function createRunDir(runId: string): string {
-  ensurePrivateDir(runsRoot());
-  const dir = runDirOf(runId);
+  const root = runsRoot();
+  ensurePrivateDir(root);
+  const dir = path.join(root, runId);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
 }
@@ -24,13 +20,4 @@ export function createRunDir(runId: string): string {
 /** Removes a run's folder and everything in it. */
 export function removeRunDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
-}
-
-/** Removes a run's folder when it is empty (other parts of the run may still keep files there). */
-export function removeRunDirIfEmpty(dir: string): void {
-  try {
-    rmdirSync(dir);
-  } catch {
-    // not empty (its owner removes it) or already gone
-  }
 }

@@ -5,7 +5,6 @@ import type { Logger } from '../logger.js';
 import { killProcessGroup, stopProcessGroup, trackProcess, untrackProcess, type ProcessExit } from '../process/live-processes.js';
 import { extractRunId } from '../process/run-id.js';
 import { ChildLogs } from './child-logs.js';
-import type { ProtocolPipes } from './protocol-pipes.js';
 
 export type { ProcessExit } from '../process/live-processes.js';
 
@@ -42,12 +41,11 @@ export interface SpawnOptions {
   env: Record<string, string>;
   cwd?: string | undefined;
   logger: Logger;
-  /** fds 3 and 4 as pipes (protocol-pipes.ts); the process owns them from now on. @default socketpairs */
-  pipes?: ProtocolPipes | undefined;
 }
 
 function spawnChild(options: SpawnOptions) {
-  const settings = {
+  return execa(options.python, options.args, {
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     env: options.env,
     extendEnv: false,
     cwd: options.cwd,
@@ -57,11 +55,7 @@ function spawnChild(options: SpawnOptions) {
     reject: false,
     // Our own exit hook kills detached groups; execa's cleanup skips detached children.
     cleanup: false,
-  };
-  const fds = options.pipes?.childFds;
-  // execa's types name 3-9 as the fds a child can inherit; any open fd is (child_process.spawn).
-  if (fds) return execa(options.python, options.args, { ...settings, stdio: ['ignore', 'pipe', 'pipe', fds[0] as 3, fds[1] as 3] });
-  return execa(options.python, options.args, { ...settings, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
+  });
 }
 
 /** One child process with fds 3 (to Python) and 4 (from Python) as its protocol pipes. */
@@ -69,16 +63,10 @@ export class WorkerProcess implements WorkerChild {
   readonly exited: Promise<ProcessExit>;
   readonly #child: ReturnType<typeof spawnChild>;
   readonly #logs: ChildLogs;
-  readonly #pipes: ProtocolPipes | undefined;
 
   constructor(options: SpawnOptions) {
     this.#logs = new ChildLogs(options.logger);
-    this.#pipes = options.pipes;
-    try {
-      this.#child = spawnChild(options);
-    } finally {
-      options.pipes?.closeChildEnds(); // the child has its own copies now
-    }
+    this.#child = spawnChild(options);
     // The run id the worker carries on its command line is the run whose registry records it:
     // exactly what a later sweep verifies before reaping.
     if (this.#child.pid !== undefined) trackProcess(this.#child.pid, extractRunId(options.args));
@@ -91,14 +79,14 @@ export class WorkerProcess implements WorkerChild {
     return this.#child.pid;
   }
 
-  /** fd 3: frames to Python. execa types a socketpair's end as output; at run time it is a duplex socket. */
+  /** fd 3: frames to Python. execa types it as output; at run time it is a duplex socket. */
   get toPython(): Writable {
-    return this.#pipes?.toPython ?? (this.#child.stdio[3] as unknown as Writable);
+    return this.#child.stdio[3] as unknown as Writable;
   }
 
   /** fd 4: frames from Python. */
   get fromPython(): Readable {
-    return this.#pipes?.fromPython ?? (this.#child.stdio[4] as Readable);
+    return this.#child.stdio[4] as Readable;
   }
 
   get startupStderr(): string {
@@ -127,9 +115,6 @@ export class WorkerProcess implements WorkerChild {
     const result = await this.#child;
     // Frames written just before exit (a `fatal`, a last `error`) may still be in the pipe.
     await Promise.race([fd4Closed, new Promise((resolve) => setTimeout(resolve, DRAIN_AFTER_EXIT_MS).unref())]);
-    // A pipe's write end never sees the reader go (a socketpair's end does): closed here.
-    this.#pipes?.toPython.destroy();
-    this.#pipes?.fromPython.destroy();
     if (this.pid !== undefined) untrackProcess(this.pid);
     return { exitCode: result.exitCode ?? null, signal: result.signal ?? null };
   }

@@ -5,7 +5,6 @@ import type { HostServerRef } from './connection.js';
 import type { AttachedEndpoint, SpawnedEndpoint, WorkerExit } from './endpoints.js';
 import type { HeartbeatMiss, HeartbeatSettings } from './heartbeat.js';
 import type { Worker } from './worker.js';
-import type { ProtocolPipes } from './protocol-pipes.js';
 import type { WorkerChild } from './worker-process.js';
 
 /** Who hears of a worker's calls as they end (the pool's dispatcher): one event per call. */
@@ -46,8 +45,6 @@ export interface WorkerOptions {
   heartbeat?: HeartbeatSettings | undefined;
   /** Its process, already started (forked from the pool's template); else spawned from `endpoint`. */
   child?: WorkerChild | undefined;
-  /** A spawned worker's fds 3 and 4 as pipes (protocol-pipes.ts). @default socketpairs */
-  pipes?: ProtocolPipes | undefined;
 }
 
 /** What a worker emits (its pool listens). */

@@ -63,7 +63,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const logger = options.logger.child({ workerId: options.id, pool: options.pool, category: 'worker' });
     if (options.child) this.#process = options.child;
     else if (endpoint.kind === 'spawn') {
-      this.#process = new WorkerProcess({ python: endpoint.python, args: spawnArgs(endpoint, this.id, this.capacity), env: spawnEnv(endpoint), cwd: endpoint.cwd, logger, pipes: options.pipes });
+      this.#process = new WorkerProcess({ python: endpoint.python, args: spawnArgs(endpoint, this.id, this.capacity), env: spawnEnv(endpoint), cwd: endpoint.cwd, logger });
     }
     this.#end = new WorkerEnd(this.id, this.#process);
     this.#graces = new CancelGraces({
