@@ -17,8 +17,9 @@ from .frames import COMPACT_CALL
 __all__ = ["FrameReader", "FrameWriter", "DEFAULT_MAX_FRAME_BYTES", "max_frame_bytes"]
 
 DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024
-# A pipe holds 64 KiB (Linux default), so a read never returns more. A larger request only
-# costs: glibc serves >= 128 KiB with mmap, so every read would mmap, mremap and munmap.
+# 64 KiB per read: fds 3/4 are Unix socketpairs (Node's stdio 'pipe'), which may hold ~256 KiB,
+# but a larger request costs more than the extra read: glibc serves >= 128 KiB with mmap, so every
+# read would mmap, mremap and munmap.
 _READ_SIZE = 64 * 1024
 # Frames larger than this are read straight into their own buffer instead of
 # being accumulated through small reads.

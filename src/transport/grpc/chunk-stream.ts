@@ -32,8 +32,8 @@ export const CHUNKS_PER_MESSAGE = 256;
 
 /**
  * A callback stream's window (`executeStream`: no consumer buffer, so chunks are granted as they
- * arrive). It bounds how far Python runs ahead of the host, as the pipe's 64 KiB buffer does (about
- * as many small chunks): the channel's 16 MiB HTTP/2 window (for large payloads) let a generator
+ * arrive). It bounds how far Python runs ahead of the host, as the pipe transport's socketpair
+ * buffer does (~280 small chunks there): the channel's 16 MiB HTTP/2 window (for large payloads) let a generator
  * that outpaces the host's decoding run ~100k small chunks, and tens of ms, ahead.
  */
 export const CALLBACK_STREAM_WINDOW = 1024;
