@@ -89,8 +89,9 @@ class PipeWorker:
         self.control = ControlChannel(self.core)
         writer = self.control.writer
         self.replies = PipeReplies(writer)
-        # Telemetry batches share fd 4 with the answers (a call's events go out before its answer).
-        telemetry.install_sink(lambda events: writer.send(frames.telemetry(events)))
+        # Telemetry batches share fd 4 with the answers (a call's events go out before its answer,
+        # in the same write when the answer is held: PipeReplies.telemetry).
+        telemetry.install_sink(self.replies.telemetry)
         # Host requests share fd 4 with the answers; their replies come on fd 3.
         self.host = self.core.host = PipeHostChannel(writer)
         self._enqueue = self.core.calls.enqueue
