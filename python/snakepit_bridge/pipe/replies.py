@@ -32,14 +32,13 @@ class PipeReplies:
     the same write, before the answer: one wake-up of the host instead of up to three.
     """
 
-    __slots__ = ("writer", "_hold_thread", "_held", "compact", "_collecting", "_held_events")
+    __slots__ = ("writer", "_hold_thread", "_held", "compact", "_held_events")
 
     def __init__(self, writer: FrameWriter) -> None:
         self.writer = writer
         self._hold_thread: Optional[int] = None
         self._held: Optional[bytes] = None
-        # True from a held call's last frame until its release: its telemetry frames wait in _held_events.
-        self._collecting = False
+        # Telemetry frames flushed while a last frame is held: written before it, in the same write.
         self._held_events: List[bytes] = []
         # Results go out compact (frames.py) once the host has sent a compact call: it reads them.
         self.compact = False
@@ -51,7 +50,6 @@ class PipeReplies:
         """Write the held last frame, if any, after the held telemetry frames (``watch``: see
         ``FrameWriter.write_body``). Raises ``BrokenPipeError``."""
         body = self._held
-        self._collecting = False
         events = self._held_events
         if events:
             self._held_events = []
@@ -67,19 +65,13 @@ class PipeReplies:
         """The telemetry backend's sink: a ``telemetry`` frame now, or, for a call whose last frame
         is held, with that frame (before it)."""
         body = self.writer.encode(frames.telemetry(events))
-        if self._collecting and _thread_id() == self._hold_thread:
+        if self._held is not None and _thread_id() == self._hold_thread:
             self._held_events.append(body)
         else:
             self.writer.write_body(body)
 
     def _send(self, frame: Any, call_id: Any, is_error: bool = False) -> None:
         """A call's last frame (result, end or error; chunks go out in ``chunk``)."""
-        hold = self._hold_thread
-        held = hold is not None and _thread_id() == hold
-        if held:
-            self._collecting = True  # the call's telemetry from now on leaves with this frame
-        if _telemetry_buffer:
-            telemetry.flush()  # the call's events reach the host before its answer
         writer = self.writer
         try:
             body = writer.encode(frame)
@@ -87,9 +79,14 @@ class PipeReplies:
             if is_error:
                 raise
             body = writer.encode(frames.error(call_id, wire_errors.unsendable(exc)))
-        if held:
-            self._held = body
+        hold = self._hold_thread
+        if hold is not None and _thread_id() == hold:
+            self._held = body  # the call's telemetry flushed from now on waits with it (``telemetry``)
+            if _telemetry_buffer:
+                telemetry.flush()
             return
+        if _telemetry_buffer:
+            telemetry.flush()  # the call's events reach the host before its answer
         writer.write_body(body)
 
     def result(self, call: Any, value: Any) -> None:
