@@ -6,6 +6,7 @@
  * the start for `/metrics` (`snakepit_call_duration_seconds`).
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { clockMs } from '../clock.js';
 
 /** Calls kept per pool. @default 1024 */
 export const DEFAULT_CALL_RING_SIZE = 1_024;
@@ -31,7 +32,7 @@ export class CallWindow {
   readonly #ends: Float64Array;
   readonly #durations: Float64Array;
   readonly #ok: Uint8Array;
-  /** Per-second buckets: the second (ms since the epoch / 1000) each counts, its calls and errors. */
+  /** Per-second buckets: the second (`clockMs()` / 1000) each counts, its calls and errors. */
   readonly #seconds: Float64Array;
   readonly #calls: Uint32Array;
   readonly #errors: Uint32Array;
@@ -56,8 +57,8 @@ export class CallWindow {
     this.#errors = new Uint32Array(buckets);
   }
 
-  /** Records one finished call. */
-  record(durationMs: number, ok: boolean, endedAt: number = Date.now()): void {
+  /** Records one finished call; `endedAt`: a `clockMs()` reading (the caller's, so a call reads the clock once to end). */
+  record(durationMs: number, ok: boolean, endedAt: number = clockMs()): void {
     this.#firstAt = Math.min(this.#firstAt, endedAt);
     const second = Math.floor(endedAt / 1_000);
     const b = second % this.#seconds.length;
@@ -75,8 +76,8 @@ export class CallWindow {
     this.#count = Math.min(this.#count + 1, this.#ends.length);
   }
 
-  /** Rates over the window ending `now`. */
-  rates(now: number = Date.now()): CallRates {
+  /** Rates over the window ending `now` (`clockMs()`). */
+  rates(now: number = clockMs()): CallRates {
     const windowMs = this.windowMs;
     const durations: number[] = [];
     for (let i = 0; i < this.#count; i++) if (now - this.#ends[i]! <= windowMs) durations.push(this.#durations[i]!);
@@ -158,8 +159,9 @@ export class CallRecord {
   readonly recent = new CallWindow();
   readonly durations = new DurationsByTool();
 
-  record(tool: string, durationMs: number, ok: boolean): void {
-    this.recent.record(durationMs, ok);
+  /** `endedAt`: the `clockMs()` reading the duration was taken from. */
+  record(tool: string, durationMs: number, ok: boolean, endedAt: number): void {
+    this.recent.record(durationMs, ok, endedAt);
     this.durations.record(tool, durationMs, ok);
   }
 }

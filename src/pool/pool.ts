@@ -347,7 +347,10 @@ export class Pool extends EventEmitter<PoolEvents> {
       },
       sessionDispatched: (sessionId, worker) => services.onSessionDispatch?.(sessionId, worker),
       sessionRestoreLost: (sessionId, worker) => services.onSessionRestoreLost?.(sessionId, worker),
-      settled: (task, ok) => this.#calls.record(task.tool, clockMs() - task.startedAt, ok),
+      settled: (task, ok) => {
+        const nowMs = clockMs();
+        this.#calls.record(task.tool, nowMs - task.startedAt, ok, nowMs);
+      },
       recycleIfDue: (worker) => this.#lifecycle.afterCall(worker),
       checkIdle: () => {
         if (this.#isIdle()) this.emit('idle');
