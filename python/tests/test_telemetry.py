@@ -22,6 +22,36 @@ def test_emit_outside_a_call_is_sent_at_once_with_the_full_name(sent):
     assert event["metadata"] == {"k": "v"} and event["correlation_id"] is None
 
 
+def test_measurements_keep_numbers_of_any_numeric_type_and_drop_the_rest(sent):
+    import enum
+    import fractions
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    class Ratio(float):
+        pass
+
+    telemetry.emit("custom", {"i": 2, "f": 0.5, "enum": Level.HIGH, "sub": Ratio(1.5), "big": 2**70,
+                              "flag": False, "s": "1", "none": None, "frac": fractions.Fraction(1, 2)})
+    [event] = sent()
+    assert event["measurements"] == {"i": 2, "f": 0.5, "enum": 3, "sub": 1.5, "big": 2**70}
+    assert type(event["measurements"]["enum"]) is Level  # kept as given (msgpack writes it as an int)
+    telemetry.emit("custom", {"only": 1, "plain": 2.5})  # plain numbers only: copied whole
+    assert sent()[1]["measurements"] == {"only": 1, "plain": 2.5}
+    telemetry.emit("custom", None)
+    assert sent()[2]["measurements"] == {}
+
+
+def test_full_names_are_the_same_from_the_cache(sent):
+    from snakepit_bridge.telemetry.host_backend import full_name
+
+    for _ in range(2):  # the second round reads the cache
+        assert full_name("custom") == "snakepit.python.custom"
+        assert full_name("python.call.start") == "snakepit.python.call.start"
+        assert full_name("snakepit.python.gc.completed") == "snakepit.python.gc.completed"
+
+
 def test_inside_a_call_events_wait_for_the_answer_and_carry_the_correlation_id(sent):
     token = telemetry.bind_call("corr-1")
     assert telemetry.get_correlation_id() == "corr-1"

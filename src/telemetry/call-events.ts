@@ -129,7 +129,8 @@ export function callEnqueued(pool: string, task: CallLike, queue: { readonly wai
 export function callDequeued(pool: string, task: CallLike, workerId: string, queueDepth: number): void {
   if (!enabled('snakepit.pool.queue.dequeued')) return;
   const waitMs = performance.now() - (enqueuedAt.get(task) ?? performance.now());
-  emit('snakepit.pool.queue.dequeued', { queueDepth, waitMs }, { ...meta(pool, task), workerId });
+  // Not `{ ...meta(), workerId }`: on Node 20 a property after a spread costs ~0.5 µs.
+  emit('snakepit.pool.queue.dequeued', { queueDepth, waitMs }, Object.assign(meta(pool, task), { workerId }));
 }
 
 /** The call waited in the queue for longer than the pool's queue timeout. */

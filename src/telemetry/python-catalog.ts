@@ -100,7 +100,9 @@ export type MeasurementCheck = { ok: true; measurements: Record<string, number> 
 export function pythonMeasurements(name: PythonEventName, raw: Record<string, unknown> | null | undefined): MeasurementCheck {
   const free = FREE_FORM.has(name);
   const out: Record<string, number> = {};
-  for (const [key, given] of Object.entries(raw ?? {})) {
+  if (!raw) return { ok: true, measurements: out };
+  for (const key of Object.keys(raw)) {
+    const given = raw[key];
     const value = typeof given === 'boolean' || typeof given === 'bigint' ? Number(given) : given;
     const known = MEASUREMENT_KEYS.get(key);
     if (!known && !free) return { ok: false, reason: 'unknown_measurement_key', key };

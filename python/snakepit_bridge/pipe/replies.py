@@ -81,9 +81,9 @@ class PipeReplies:
             body = writer.encode(frames.error(call_id, wire_errors.unsendable(exc)))
         hold = self._hold_thread
         if hold is not None and _thread_id() == hold:
-            self._held = body  # the call's telemetry flushed from now on waits with it (``telemetry``)
-            if _telemetry_buffer:
-                telemetry.flush()
+            # The call's telemetry flushed from now on waits with it (``telemetry``): the runner
+            # flushes its events once the call ended, so they leave as one frame, before the answer.
+            self._held = body
             return
         if _telemetry_buffer:
             telemetry.flush()  # the call's events reach the host before its answer

