@@ -20,6 +20,8 @@ telemetry.attach('queue-depth', ['snakepit.pool.status'], (_event, { queueDepth,
   if (queueDepth > 50) console.error(`High queue depth in ${pool}: ${queueDepth} waiting, ${availableWorkers} workers free`);
 });
 // #endregion status
+// Resolved by the first snapshot, awaited at the end (a fast run can finish within one interval).
+const firstSnapshot = new Promise<void>((resolve) => telemetry.attach('first-snapshot', ['snakepit.pool.status'], () => resolve()));
 
 // Python's events, as the host sees them.
 const fromPython: string[] = [];
@@ -97,6 +99,8 @@ telemetry.tracing.enable(); // after installing an OpenTelemetry SDK in your app
 // #endregion tracing
 console.log('tracing enabled:', telemetry.tracing.enabled());
 
-for (const id of ['slow-calls', 'lifecycle', 'python', 'gpu', 'app', 'ml-errors', 'queue-depth']) telemetry.detach(id);
+// The pool's first status snapshot comes after poolStatusIntervalMs (200 ms in this config); bounded at 5 s.
+await Promise.race([firstSnapshot, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+for (const id of ['slow-calls', 'lifecycle', 'python', 'gpu', 'app', 'ml-errors', 'queue-depth', 'first-snapshot']) telemetry.detach(id);
 console.log('status snapshots seen:', snapshots > 0);
 console.log('lifecycle events seen:', lifecycle.length > 0);

@@ -206,7 +206,8 @@ export class Snakepit {
     const flow = pool ? new StreamFlow(pool.config.streamHighWaterMark) : undefined;
     const channel = new ChunkChannel<unknown>(() => abandon.abort(new Error('stream consumer stopped')), flow);
     const signal = options.signal ? AbortSignal.any([options.signal, abandon.signal]) : abandon.signal;
-    const streamOptions: StreamCallOptions = { ...options, signal, flow };
+    // Not a spread: on Node 20 fields added to a spread's copy cost ~0.5 µs each (object-copy.ts).
+    const streamOptions: StreamCallOptions = Object.assign({}, options, { signal, flow });
     Promise.resolve()
       .then(() => this.#pools.get(options.pool).stream(tool, args, streamOptions, (data) => channel.push(data)))
       .finally(() => flow?.hold(false))

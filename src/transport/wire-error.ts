@@ -1,5 +1,6 @@
 /** Turns Python's error maps into typed errors, in one place. */
 import { keptFromFatal, keptFromPython } from '../error-table.js';
+import { copyFields } from '../object-copy.js';
 import { type ErrorCode, isSnakepitError, PythonError, WorkerError } from '../errors.js';
 import { parsePythonError } from '../python-errors/translate.js';
 import type { WireError } from './types.js';
@@ -12,7 +13,8 @@ import type { WireError } from './types.js';
  */
 export function pythonErrorFromWire(error: WireError, tool?: string): PythonError {
   const known = error.code !== undefined && keptFromPython(error.code);
-  const details: Record<string, unknown> = { ...error.details, ...(tool === undefined ? {} : { tool }) };
+  const details = copyFields(error.details); // not a spread: fields are added below (object-copy.ts)
+  if (tool !== undefined) details.tool = tool;
   if (error.code !== undefined && !known) details.code = error.code;
   let message = `${error.type}: ${error.message}`;
   if (error.code === 'unknown_tool' && Array.isArray(error.details?.available)) {
