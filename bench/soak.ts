@@ -48,6 +48,8 @@ const config = {
 } as SnakepitConfigInput;
 
 const rssMb = () => process.memoryUsage().rss / 1024 / 1024;
+/** JS heap in use (after a gc: live objects), beside rss: a leak grows both, retained free pages only rss. */
+const heapMb = () => process.memoryUsage().heapUsed / 1024 / 1024;
 const fdCount = () => readdirSync('/proc/self/fd').length;
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -118,6 +120,7 @@ const shmFilesOf = (runId: string) => {
 
 await gc();
 const startRss = rssMb();
+const startHeap = heapMb();
 const startFds = fdCount();
 const startFdList = readdirSync('/proc/self/fd');
 const hardStop = setTimeout(() => {
@@ -234,6 +237,7 @@ sessions.length = 0;
 await sleep(2_000);
 await gc();
 const endRss = rssMb();
+const endHeap = heapMb();
 const endFds = fdCount();
 
 const failures: string[] = [];
@@ -261,6 +265,6 @@ const kinds = [...byKind].map(([k, n]) => `${k} ${n}`).join(', ');
 console.log(
   `soak ${((Date.now() - started) / 60_000).toFixed(1)} min, run ${runId}: requests ${issued} (${kinds}; chunks ${counts.chunks}) -> ok ${counts.ok}, typed errors ${counts.typed}, untyped ${counts.untyped}, lost ${lost}, duplicated ${counts.duplicated}; ` +
     `chaos SIGKILL ${chaos.kill}, SIGSTOP ${chaos.stop} (not killed by heartbeat ${chaos.stopUnhandled}), bloat ${chaos.bloat}; recycled ${stats.recycled} ${JSON.stringify(stats.lifecycle)}; ` +
-    `leaked processes ${leakedPids.length}, leaked shm ${leakedShm.length}; host rss ${startRss.toFixed(0)} -> ${endRss.toFixed(0)} MB, fds ${startFds} -> ${endFds}: ${failures.length === 0 ? 'PASS' : `FAIL (${failures.join('; ')})`}`,
+    `leaked processes ${leakedPids.length}, leaked shm ${leakedShm.length}; host rss ${startRss.toFixed(0)} -> ${endRss.toFixed(0)} MB, heap ${startHeap.toFixed(0)} -> ${endHeap.toFixed(0)} MB, fds ${startFds} -> ${endFds}: ${failures.length === 0 ? 'PASS' : `FAIL (${failures.join('; ')})`}`,
 );
 process.exit(failures.length === 0 ? 0 : 1);
