@@ -60,21 +60,54 @@ const gc = async () => {
   }
 };
 
-/** Every request by id: how many outcomes it got (must end at exactly 1), and how. */
-const outcomes = new Map<number, number>();
+/**
+ * How many outcomes each request got (must end at exactly 1), by id (1, 2, ...): one byte each, so
+ * the ledger stays out of the heap and rss checks (a Map of ~500k ids held ~25 MB of heap).
+ */
+class OutcomeLedger {
+  #counts = new Uint8Array(1 << 16);
+  #size = 0;
+
+  /** A new request's id. */
+  add(): number {
+    const id = ++this.#size;
+    if (id >= this.#counts.length) {
+      const grown = new Uint8Array(this.#counts.length * 2);
+      grown.set(this.#counts);
+      this.#counts = grown;
+    }
+    return id;
+  }
+
+  /** Counts one outcome of `id` (saturating at 255); returns how many it has had. */
+  settle(id: number): number {
+    const n = Math.min(255, this.#counts[id]! + 1);
+    this.#counts[id] = n;
+    return n;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Requests with no outcome. */
+  lost(): number {
+    let n = 0;
+    for (let id = 1; id <= this.#size; id++) if (this.#counts[id] === 0) n++;
+    return n;
+  }
+}
+
+const outcomes = new OutcomeLedger();
 const counts = { ok: 0, typed: 0, untyped: 0, duplicated: 0, lateChunks: 0, chunks: 0 };
 const byKind = new Map<string, number>();
 const untypedSamples: string[] = [];
-let nextId = 1;
 
 async function tracked(kind: string, run: () => Promise<unknown>): Promise<void> {
-  const id = nextId++;
-  outcomes.set(id, 0);
+  const id = outcomes.add();
   byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
   const settle = (ok: boolean, error?: unknown) => {
-    const n = (outcomes.get(id) ?? 0) + 1;
-    outcomes.set(id, n);
-    if (n > 1) return void counts.duplicated++;
+    if (outcomes.settle(id) > 1) return void counts.duplicated++;
     if (ok) counts.ok++;
     else if (isSnakepitError(error)) counts.typed++;
     else {
@@ -224,7 +257,7 @@ await Promise.race([Promise.all([...chaosCalls, ...stopChecks]), sleep(SETTLE_MS
 const stats = sp.stats();
 await sp.stop();
 const issued = outcomes.size;
-const lost = [...outcomes.values()].filter((n) => n === 0).length;
+const lost = outcomes.lost();
 
 // Leaks: give exiting processes a moment, then scan.
 let leakedPids = processesOf(runId);
