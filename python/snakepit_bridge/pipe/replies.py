@@ -50,6 +50,8 @@ class PipeReplies:
         """Write the held last frame, if any, after the held telemetry frames (``watch``: see
         ``FrameWriter.write_body``). Raises ``BrokenPipeError``."""
         body = self._held
+        if body is not None and _telemetry_buffer:
+            telemetry.flush()  # events still buffered go before the answer (into _held_events)
         events = self._held_events
         if events:
             self._held_events = []
@@ -81,8 +83,8 @@ class PipeReplies:
             body = writer.encode(frames.error(call_id, wire_errors.unsendable(exc)))
         hold = self._hold_thread
         if hold is not None and _thread_id() == hold:
-            # The call's telemetry flushed from now on waits with it (``telemetry``): the runner
-            # flushes its events once the call ended, so they leave as one frame, before the answer.
+            # The call's telemetry waits with it (``telemetry``): the events buffered until its
+            # release leave as one frame, before the answer (``release_final`` flushes them).
             self._held = body
             return
         if _telemetry_buffer:

@@ -115,3 +115,26 @@ def test_a_held_calls_events_from_before_and_after_its_answer_leave_as_one_frame
     assert names(events) == ["snakepit.python.call.start", "snakepit.python.call.stop"]
     assert [e["correlation_id"] for e in events["events"]] == ["corr-9", "corr-9"]
     assert answer == {"t": "result", "id": 3, "value": "ok"}
+
+
+def test_release_sends_events_still_buffered_before_the_answer(wire):
+    """The hold itself keeps the order: events nobody flushed before the release go first."""
+    from snakepit_bridge import telemetry
+
+    replies, writes, frames = wire
+    telemetry.install_sink(replies.telemetry)
+    token = telemetry.bind_call("corr-10")
+    try:
+        replies.hold_final(threading.get_ident())
+        telemetry.emit("python.call.start", {"count": 1})
+        replies.result(SimpleNamespace(id=4), "ok")
+        telemetry.emit("python.call.stop", {"count": 1})
+        replies.release_final(watch=False)  # no flush before it
+    finally:
+        telemetry.correlation_var.reset(token)
+        telemetry.install_sink(None)
+    assert len(writes) == 1
+    assert b"python.call.stop" in writes[0]  # the events went with the answer (checked before a blocking read)
+    events, answer = frames(2)
+    assert names(events) == ["snakepit.python.call.start", "snakepit.python.call.stop"]
+    assert answer == {"t": "result", "id": 4, "value": "ok"}
