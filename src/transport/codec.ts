@@ -1,5 +1,5 @@
 /** msgpack encoding of values on the wire: the JS side of the value mapping in docs/protocol.md. */
-import { addExtension, Packr } from 'msgpackr';
+import { addExtension, Packr, REUSE_BUFFER_MODE } from 'msgpackr';
 import { PayloadTooLargeError, ValidationError } from '../errors.js';
 import { emit, enabled } from '../telemetry/bus.js';
 import { Tensor, type TensorDType, type TensorOrder } from '../tensor.js';
@@ -211,19 +211,35 @@ const encodedByExtension = (v: object): boolean => v instanceof Tensor || v inst
  * (see encodable.ts). The normal path adds a try block and, for bodies long enough to nest past
  * Python's limit (over 1024 bytes), one walk of the value's containers.
  */
-function pack(value: unknown, argsKey?: PropertyKey): Buffer {
+function pack(value: unknown, argsKey?: PropertyKey, mode = 0): Buffer {
   let body: Buffer;
+  let size: number;
   try {
-    body = packr.pack(value);
+    body = packr.pack(value, mode);
+    size = mode === REUSE_BUFFER_MODE ? (body as PackedInPlace).end - (body as PackedInPlace).start : body.byteLength;
   } catch (error) {
     // Stack overflow (a cycle, or nesting past the JS stack), msgpackr's "Unknown type: symbol", a function.
     const encodeFailure = error === FUNCTION_FOUND || error instanceof RangeError || (error instanceof Error && error.message.startsWith('Unknown type'));
     throw (encodeFailure && unencodableError(value, error, encodedByExtension, argsKey)) || error;
   }
-  if (body.byteLength > MAX_NESTING_DEPTH && nestsDeeperThan(value, MAX_NESTING_DEPTH, encodedByExtension)) {
+  if (size > MAX_NESTING_DEPTH && nestsDeeperThan(value, MAX_NESTING_DEPTH, encodedByExtension)) {
     throw unencodableError(value, undefined, encodedByExtension, argsKey) ?? new ValidationError(`Cannot send a value nested deeper than ${MAX_NESTING_DEPTH} levels`, 'invalid_args', { path: '', reason: 'too_deep' });
   }
   return body;
+}
+
+/** Bytes the encoder wrote into its own buffer: `[start, end)` of it (msgpackr's `REUSE_BUFFER_MODE`). */
+export type PackedInPlace = Buffer & { readonly start: number; readonly end: number };
+
+/**
+ * `pack` without a buffer of its own: the bytes stay where the encoder wrote them, and stay as they
+ * are (it only ever writes past them, or into a new buffer), so they may be read later, e.g. when
+ * the tick's frames are written (pipe/compact-call.ts). Read `start` and `end` before the next encode.
+ * This holds because nothing here rewinds msgpackr's shared buffer (`RESET_BUFFER_MODE`,
+ * `useBuffer`, setting `position`), and msgpackr is not used by any other dependency (`npm ls msgpackr`).
+ */
+export function packInPlace(value: unknown, argsKey?: PropertyKey): PackedInPlace {
+  return pack(value, argsKey, REUSE_BUFFER_MODE) as PackedInPlace;
 }
 
 /**
@@ -322,7 +338,7 @@ export function checkPayloadLimit(sizeBytes: number, options: PayloadOptions): v
 }
 
 /** The `shmFiles` of a payload with none (shared: never added to). */
-const NO_FILES: string[] = Object.freeze([]) as unknown as string[];
+export const NO_FILES: string[] = Object.freeze([]) as unknown as string[];
 
 /** `value` with large buffers swapped for refs; unchanged containers are returned as they are. */
 function replaceLarge(value: unknown, swap: (v: unknown) => unknown, depth: number): unknown {

@@ -1,5 +1,6 @@
 /** Pipe framing, both directions: each frame is a 4-byte big-endian length, then the msgpack body. */
 import type { Writable } from 'node:stream';
+import { CompactCall } from './compact-call.js';
 
 /** Frames larger than this are a protocol error (matches SNAKEPIT_MAX_FRAME_BYTES in Python). */
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
@@ -65,7 +66,12 @@ class FrameParts {
   ) {}
 }
 
-const isLarge = (body: Buffer | FrameParts): boolean => body.length > SMALL_FRAME_BYTES;
+/** A frame body as queued: whole, in parts, or a compact call still to be written (compact-call.ts). */
+type QueuedBody = Buffer | FrameParts | CompactCall;
+
+/** Written behind its header into the batch's buffer (a compact call always is: its args are small). */
+const isCopied = (body: QueuedBody): boolean => body.length <= SMALL_FRAME_BYTES || body instanceof CompactCall;
+const isLarge = (body: QueuedBody): boolean => !isCopied(body);
 
 /**
  * Frames queued during one tick, written together by `flush`: small frames are copied behind
@@ -74,7 +80,7 @@ const isLarge = (body: Buffer | FrameParts): boolean => body.length > SMALL_FRAM
  * it is). Order is kept.
  */
 export class FrameBatch {
-  #bodies: (Buffer | FrameParts)[] = [];
+  #bodies: QueuedBody[] = [];
   /** Bytes of the small frames (headers included) waiting to be copied into the next buffer. */
   #smallBytes = 0;
 
@@ -82,9 +88,9 @@ export class FrameBatch {
     return this.#bodies.length;
   }
 
-  add(body: Buffer): void {
+  add(body: Buffer | CompactCall): void {
     this.#bodies.push(body);
-    if (body.length <= SMALL_FRAME_BYTES) this.#smallBytes += HEADER_BYTES + body.length;
+    if (isCopied(body)) this.#smallBytes += HEADER_BYTES + body.length;
   }
 
   /** One frame whose body is the concatenation of `parts` (a small one is joined here). */
@@ -106,6 +112,11 @@ export class FrameBatch {
     const writesLarge = bodies.some(isLarge);
     if (writesLarge) stream.cork();
     for (const body of bodies) {
+      if (body instanceof CompactCall) {
+        out!.writeUInt32BE(body.length, offset);
+        offset = body.writeTo(out!, offset + HEADER_BYTES);
+        continue;
+      }
       if (body.length <= SMALL_FRAME_BYTES) {
         out!.writeUInt32BE(body.length, offset);
         out!.set(body as Buffer, offset + HEADER_BYTES); // not `copy`: its checks cost more than a small frame's bytes

@@ -9,6 +9,7 @@ import type { WirePythonEvent } from '../../telemetry/python-events.js';
 import { decode, encode } from '../codec.js';
 import type { ReadyInfo } from '../types.js';
 import { fatalErrorFromWire } from '../wire-error.js';
+import type { CompactCall } from './compact-call.js';
 import { COMPACT, type CompactResult, type HostFrame, type WorkerFrame } from './frames.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameBatch, FrameReader } from './framing.js';
 
@@ -87,9 +88,9 @@ export class PipeLink {
    * tick (calls a burst of results freed, a call and its cancel) leave in one write: each write
    * to a pipe whose reader sleeps costs a wake-up, the largest part of the host's CPU per call.
    * They are copied into one buffer (FrameBatch), not queued in the stream one by one. Order is
-   * kept (one stream, one queue).
+   * kept (one stream, one queue). A compact call is written there from its args (compact-call.ts).
    */
-  write(body: Buffer): void {
+  write(body: Buffer | CompactCall): void {
     if (this.#batch.size === 0) process.nextTick(this.#flush);
     this.#batch.add(body);
   }

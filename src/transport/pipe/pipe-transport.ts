@@ -1,12 +1,12 @@
 /** The pipe transport: a pipe worker's calls, pings and host requests over its `PipeLink`. */
 import { ValidationError, WorkerError } from '../../errors.js';
 import type { TelemetryControl } from '../../telemetry/python-events.js';
-import { checkPayloadLimit, encodePayload, type EncodedPayload, type PayloadOptions } from '../codec.js';
+import { checkPayloadLimit, encodePayload, NO_FILES, packInPlace, type EncodedPayload, type PayloadOptions } from '../codec.js';
 import { removeShm } from '../shm.js';
 import { creditLink } from '../stream-flow.js';
 import type { BatchCall, HostRequest, HostRequestHandler, OutgoingCall, ReadyInfo, Transport, TransportEvents } from '../types.js';
 import { itemErrorsFromWire, pythonErrorFromWire, wireErrorFromError } from '../wire-error.js';
-import { COMPACT_ARGS_COPY_LIMIT, encodeCompactCall, encodeCompactCallParts } from './compact-call.js';
+import { COMPACT_ARGS_COPY_LIMIT, CompactCall, encodeCompactCallParts } from './compact-call.js';
 import type { HostFrame, WorkerFrame } from './frames.js';
 import type { CallFrame, PipeLink } from './pipe-link.js';
 
@@ -19,8 +19,9 @@ export interface PipeTransportOptions {
   payload?: PayloadOptions | undefined;
 }
 
-/** An encoded call: its body whole or in parts (`PipeLink.writeParts`), and its shared-memory files. */
-type OutgoingFrame = Omit<EncodedPayload, 'body'> & { body: Buffer | readonly Buffer[] };
+/** An encoded call: its body whole, in parts (`PipeLink.writeParts`) or a compact call to write, and its shared-memory files. */
+type OutgoingFrame = Omit<EncodedPayload, 'body'> & { body: Buffer | CompactCall | readonly Buffer[] };
+
 
 /** One worker's calls over its pipes: many in flight, matched by id. */
 export class PipeTransport implements Transport {
@@ -80,8 +81,8 @@ export class PipeTransport implements Transport {
     this.#pending.set(id, call);
     if (encoded.shmFiles.length > 0) this.#shmFiles.set(id, encoded.shmFiles);
     const { body } = encoded;
-    if (Buffer.isBuffer(body)) this.#link.write(body);
-    else this.#link.writeParts(body);
+    if (Array.isArray(body)) this.#link.writeParts(body);
+    else this.#link.write(body as Buffer | CompactCall);
     const flow = call.flow;
     // Flow control: Python sends at most `window` chunks beyond those granted by `credit` frames.
     if (flow) flow.attach(creditLink(flow, (n) => this.#pending.has(id) && this.#link.send({ t: 'credit', id, n })));
@@ -90,28 +91,34 @@ export class PipeTransport implements Transport {
 
   /** The frame of a call with nothing else to say (`isPlain`): compact (compact-call.ts). */
   #compactCall(id: number, call: OutgoingCall): OutgoingFrame {
-    // `[args]` stands for the frame: the same nesting depth, and a bad value's path named from the args.
-    const args = encodePayload([call.args], this.#argsPayload, 0);
     const seq = call.correlationSeq ?? 0; // a made id is written from its number: its string is not made (correlation-id.ts)
     const corr = seq > 0 ? undefined : call.correlationId;
-    let body: Buffer | Buffer[];
+    // `[args]` stands for the frame: the same nesting depth, and a bad value's path named from the args.
+    // Without zero-copy (the default) nothing goes to shared memory, and the args stay where the
+    // encoder wrote them until the tick's frames are written (no buffer of their own).
+    const args = this.#argsPayload.zeroCopy ? encodePayload([call.args], this.#argsPayload, 0) : undefined;
+    const packed = args ? args.body : packInPlace([call.args], 0);
+    const start = args ? 0 : (packed as ReturnType<typeof packInPlace>).start;
+    const end = args ? packed.length : (packed as ReturnType<typeof packInPlace>).end;
+    let body: CompactCall | Buffer[];
     let bodyBytes: number;
-    if (args.body.length > COMPACT_ARGS_COPY_LIMIT) {
+    if (end - start > COMPACT_ARGS_COPY_LIMIT) {
       // Large args are not copied again: the frame leaves in parts around them.
-      const parts = encodeCompactCallParts(id, call.tool, args.body, seq, corr);
+      const parts = encodeCompactCallParts(id, call.tool, packed.subarray(start, end), seq, corr);
       body = parts;
       bodyBytes = parts[0]!.length + parts[1]!.length + parts[2]!.length;
     } else {
-      body = encodeCompactCall(id, call.tool, args.body, seq, corr);
+      body = new CompactCall(id, call.tool, packed, start, end, seq, corr);
       bodyBytes = body.length;
     }
+    const shmBytes = args?.shmBytes ?? 0;
     try {
-      checkPayloadLimit(bodyBytes + args.shmBytes, this.#payload);
+      checkPayloadLimit(bodyBytes + shmBytes, this.#payload);
     } catch (error) {
-      for (const name of args.shmFiles) removeShm(name);
+      for (const name of args?.shmFiles ?? NO_FILES) removeShm(name);
       throw error;
     }
-    return { body, shmFiles: args.shmFiles, shmBytes: args.shmBytes };
+    return { body, shmFiles: args?.shmFiles ?? NO_FILES, shmBytes };
   }
 
   cancel(id: number): void {

@@ -2,8 +2,8 @@
 // array msgpack would have made: `[0, id, tool, args, corr]`, for every id size, tool name and kind of correlation id.
 import { describe, expect, it } from 'vitest';
 import { CORRELATION_PREFIX, correlationIdOf, newCorrelationId } from '../../../../src/correlation-id.js';
-import { decode, encode, encodePayload } from '../../../../src/transport/codec.js';
-import { COMPACT_ARGS_COPY_LIMIT, encodeCompactCall, encodeCompactCallParts, msgpackStr } from '../../../../src/transport/pipe/compact-call.js';
+import { decode, encode, encodePayload, packInPlace } from '../../../../src/transport/codec.js';
+import { COMPACT_ARGS_COPY_LIMIT, CompactCall, encodeCompactCall, encodeCompactCallParts, msgpackStr } from '../../../../src/transport/pipe/compact-call.js';
 import { COMPACT } from '../../../../src/transport/pipe/frames.js';
 
 const argsInArray = (args: Record<string, unknown>): Buffer => encodePayload([args], {}, 0).body;
@@ -77,5 +77,42 @@ describe('encodeCompactCallParts', () => {
     // The args are not copied: the middle part is a view of their buffer.
     expect(parts[1]!.buffer).toBe(args.buffer);
     expect(parts[1]!.byteOffset).toBe(args.byteOffset + 1);
+  });
+});
+
+describe('CompactCall', () => {
+  it('writes its body at an offset, from args anywhere in a buffer, `length` bytes long', () => {
+    for (const args of [{}, { value: 'x' }, { big: 'y'.repeat(1000), list: [1, 2, 3] }]) {
+      const packed = argsInArray(args);
+      const holder = Buffer.concat([Buffer.alloc(5, 0xee), packed, Buffer.alloc(3, 0xee)]);
+      const call = new CompactCall(77, 'echo', holder, 5, 5 + packed.length, 12, undefined);
+      const out = Buffer.alloc(call.length + 10, 0xaa);
+      expect(call.writeTo(out, 4)).toBe(4 + call.length);
+      expect(out.subarray(4, 4 + call.length).equals(encodeCompactCall(77, 'echo', packed, 12, undefined))).toBe(true);
+      expect(out.subarray(0, 4).every((b) => b === 0xaa) && out.subarray(4 + call.length).every((b) => b === 0xaa)).toBe(true);
+    }
+  });
+
+  it('refuses args that are not a one-element array', () => {
+    const packed = encode({ a: 1 });
+    expect(() => new CompactCall(1, 'echo', packed, 0, packed.length, 0, undefined)).toThrow();
+  });
+});
+
+describe('packInPlace', () => {
+  it("leaves the bytes where the encoder wrote them, unchanged by later encodes (a compact call reads them when its tick's frames are written)", () => {
+    const args = { value: 'x', n: [1, 2, 3] };
+    const packed = packInPlace([args], 0);
+    const { start, end } = packed;
+    const copy = Buffer.from(packed.subarray(start, end));
+    expect(decode(copy)).toEqual([args]);
+    // Enough later encodes to fill the encoder's buffer several times over.
+    for (let i = 0; i < 2_000; i++) encode({ i, pad: 'z'.repeat(50) });
+    packInPlace([{ other: 'y'.repeat(9_000) }], 0);
+    expect(packed.subarray(start, end).equals(copy)).toBe(true);
+  });
+
+  it('throws invalid_args naming the path inside the args, as encodePayload does', () => {
+    expect(() => packInPlace([{ ok: 1, f: () => 1 }], 0)).toThrow(expect.objectContaining({ code: 'invalid_args', details: expect.objectContaining({ path: 'f' }) }));
   });
 });

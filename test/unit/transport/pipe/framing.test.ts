@@ -1,5 +1,9 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { correlationIdOf } from '../../../../src/correlation-id.js';
+import { decode, encode } from '../../../../src/transport/codec.js';
+import { CompactCall } from '../../../../src/transport/pipe/compact-call.js';
+import { COMPACT } from '../../../../src/transport/pipe/frames.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameBatch, FrameReader, writeFrame } from '../../../../src/transport/pipe/framing.js';
 
 /** `body` with its 4-byte big-endian length header (built here so the reader is tested independently). */
@@ -107,6 +111,31 @@ describe('FrameBatch', () => {
     expect(feed([Buffer.concat(batches[0]!)])).toEqual(
       [Buffer.from('a'), Buffer.concat(bigParts), Buffer.from('xyz'), Buffer.concat([Buffer.from('h'), Buffer.alloc(20_000, 3)])].map((b) => b.toString('hex')),
     );
+  });
+});
+
+describe('FrameBatch with compact calls', () => {
+  it('writes a compact call from its args into the one buffer, between other frames, in order', async () => {
+    const { sink, batches } = recordingSink();
+    const args = { value: 'x', n: 7 };
+    const packed = encode([args]);
+    // The args in the middle of a larger buffer: only their range is read.
+    const holder = Buffer.concat([Buffer.from([1, 2, 3]), packed, Buffer.from([4, 5])]);
+    const batch = new FrameBatch();
+    batch.add(Buffer.from('a'));
+    batch.add(new CompactCall(9, 'echo', holder, 3, 3 + packed.length, 5, undefined));
+    batch.add(Buffer.alloc(70_000, 9));
+    batch.add(new CompactCall(2 ** 33, 'echo', packed, 0, packed.length, 0, 'mine'));
+    batch.flush(sink);
+    await new Promise<void>((resolve) => sink.end(resolve));
+    expect(batches).toHaveLength(1);
+    const bodies: Buffer[] = [];
+    new FrameReader().push(Buffer.concat(batches[0]!), (body) => bodies.push(Buffer.from(body)));
+    expect(bodies).toHaveLength(4);
+    expect(bodies[0]!.toString()).toBe('a');
+    expect(decode(bodies[1]!)).toEqual([COMPACT.call, 9, 'echo', args, correlationIdOf(5)]);
+    expect(bodies[2]!.length).toBe(70_000);
+    expect(decode(bodies[3]!)).toEqual([COMPACT.call, 2 ** 33, 'echo', args, 'mine']);
   });
 });
 
