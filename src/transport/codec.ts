@@ -255,6 +255,22 @@ export function decode(bytes: Uint8Array): unknown {
   return packr.unpack(bytes);
 }
 
+/** The bounds `decodeRange` hands msgpackr: one object, reused (msgpackr reads them at once). */
+const range = { start: 0, end: 0 };
+
+/**
+ * `decode` of `bytes[start, end)`, read in place: no view per frame, and msgpackr's DataView is made
+ * once per `bytes` instead of once per view (together ~100 B and ~0.1 µs per frame). A value that
+ * ends before `end` or runs past it throws, as it does in a view of its own.
+ */
+export function decodeRange(bytes: Uint8Array, start: number, end: number): unknown {
+  // msgpackr reads `end: 0` as "to the end of the buffer": an empty body is decoded as one (it throws).
+  if (end === 0) return packr.unpack(bytes.subarray(start, end));
+  range.start = start;
+  range.end = end;
+  return packr.unpack(bytes, range);
+}
+
 /** How a call's payload is encoded: shared memory above a threshold, and a size limit. */
 export interface PayloadOptions {
   /** Send large binaries and tensors through `/dev/shm`; undefined = always inline. */

@@ -17,6 +17,14 @@ export class FrameReader {
 
   /** Feeds one chunk; calls `onFrame` for each complete body. Throws RangeError on an oversize frame. */
   push(chunk: Buffer, onFrame: (body: Buffer) => void): void {
+    this.pushRanges(chunk, (data, start, end) => onFrame(data.subarray(start, end)));
+  }
+
+  /**
+   * `push`, with each body given as `data[start, end)` instead of a view of its own: the pipe's
+   * decoder reads frames in place (a view, and the decoder's DataView of it, per frame cost ~100 B).
+   */
+  pushRanges(chunk: Buffer, onFrame: (data: Buffer, start: number, end: number) => void): void {
     // Fast path: nothing pending, so frames can be cut from the chunk without copying.
     let data = chunk;
     if (this.#pendingBytes > 0) {
@@ -38,7 +46,7 @@ export class FrameReader {
         this.#expected = length;
         break;
       }
-      onFrame(data.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + length));
+      onFrame(data, offset + HEADER_BYTES, offset + HEADER_BYTES + length);
       offset += HEADER_BYTES + length;
     }
     if (offset < data.length) {

@@ -6,7 +6,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { WorkerError } from '../../errors.js';
 import type { WirePythonEvent } from '../../telemetry/python-events.js';
-import { decode, encode } from '../codec.js';
+import { decodeRange, encode } from '../codec.js';
 import type { ReadyInfo } from '../types.js';
 import { fatalErrorFromWire } from '../wire-error.js';
 import type { CompactCall } from './compact-call.js';
@@ -45,6 +45,7 @@ export class PipeLink {
   /** Frames written in this tick, sent together at its end. */
   readonly #batch = new FrameBatch();
   readonly #flush = (): void => this.#batch.flush(this.#output);
+  readonly #decodeFrame = (data: Buffer, start: number, end: number): void => this.#onFrame(decodeRange(data, start, end) as WorkerFrame | CompactResult);
 
   constructor(options: PipeLinkOptions) {
     this.workerId = options.workerId;
@@ -111,7 +112,7 @@ export class PipeLink {
   #onData(chunk: Buffer): void {
     if (this.#failure) return;
     try {
-      this.#reader.push(chunk, (body) => this.#onFrame(decode(body) as WorkerFrame | CompactResult));
+      this.#reader.pushRanges(chunk, this.#decodeFrame);
     } catch (error) {
       this.fail(new WorkerError(`Worker ${this.workerId} sent a malformed frame: ${(error as Error).message}`, 'protocol_error', { workerId: this.workerId }, error));
     }

@@ -1,6 +1,6 @@
 import { unpack, unpackMultiple } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { decode, encode, TENSOR_EXT_TYPE } from '../../../src/transport/codec.js';
+import { decode, decodeRange, encode, TENSOR_EXT_TYPE } from '../../../src/transport/codec.js';
 import { Tensor, type TensorData, type TensorDType } from '../../../src/tensor.js';
 
 const roundTrip = (value: unknown): unknown => decode(encode(value));
@@ -231,5 +231,30 @@ describe('Tensor wire format', () => {
     const { payload } = readExt(encode(new Tensor('int32', [1], new Int32Array([0x01020304]))));
     const [, , bytes] = unpack(payload) as [string, number[], Uint8Array];
     expect(Array.from(bytes)).toEqual([4, 3, 2, 1]);
+  });
+});
+
+describe('decodeRange', () => {
+  const values: unknown[] = [{ a: 1, b: ['x', 2.5, null] }, 'é'.repeat(40), [1, 'two', { three: Buffer.from([3]) }], 2 ** 40, new Tensor('float32', [2], new Float32Array([1, 2]))];
+
+  it('decodes a body in the middle of a buffer as decode does its own view', () => {
+    const bodies = values.map((v) => encode(v));
+    const joined = Buffer.concat([Buffer.from([0xc1, 0xc1]), ...bodies, Buffer.from([0xc1])]);
+    let at = 2;
+    for (const body of bodies) {
+      expect(decodeRange(joined, at, at + body.length)).toEqual(decode(body));
+      at += body.length;
+    }
+  });
+
+  it('throws for a body that ends early or runs past its end, and for an empty one, wherever it sits', () => {
+    const body = encode({ a: 1, list: [1, 2, 3] });
+    const joined = Buffer.concat([body, body]);
+    expect(() => decodeRange(joined, 0, body.length - 1)).toThrow();
+    expect(() => decodeRange(Buffer.concat([body, Buffer.from([1])]), 0, body.length + 1)).toThrow();
+    expect(() => decodeRange(joined, 0, 0)).toThrow();
+    expect(() => decodeRange(joined, 3, 3)).toThrow();
+    // The same buffer still decodes after a failure.
+    expect(decodeRange(joined, body.length, 2 * body.length)).toEqual({ a: 1, list: [1, 2, 3] });
   });
 });

@@ -114,6 +114,17 @@ describe('FrameBatch', () => {
   });
 });
 
+describe('FrameReader.pushRanges', () => {
+  it('gives each body as a range of the data it was cut from, the same bodies push gives', () => {
+    for (const at of [0, 3, 17, STREAM.length - 2]) {
+      const bodies: string[] = [];
+      const reader = new FrameReader();
+      for (const chunk of cut(STREAM, [at])) reader.pushRanges(chunk, (data, start, end) => bodies.push(data.subarray(start, end).toString('hex')));
+      expect(bodies).toEqual(EXPECTED);
+    }
+  });
+});
+
 describe('FrameBatch with compact calls', () => {
   it('writes a compact call from its args into the one buffer, between other frames, in order', async () => {
     const { sink, batches } = recordingSink();
