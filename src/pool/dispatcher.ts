@@ -61,8 +61,8 @@ export interface DispatchHost {
   sessionDispatched(sessionId: string, worker: Worker): Record<string, unknown> | undefined;
   /** The call that carried a session restore failed: the worker may not have restored it. */
   sessionRestoreLost(sessionId: string, worker: Worker): void;
-  /** A call settled, however it ended (the record of recent calls). */
-  settled(task: Task, ok: boolean): void;
+  /** A call settled, however it ended (the record of recent calls); `nowMs`: when, if the caller has a `clockMs()` reading. */
+  settled(task: Task, ok: boolean, nowMs?: number): void;
   /** A call ended on `worker`: recycle it now if it is due (before it takes another call). */
   recycleIfDue(worker: Worker): void;
   /** The queue may have moved: tell those waiting for the pool to be idle. */
@@ -104,7 +104,8 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
   /** `waiting >= limit`, counted only when the cheap upper bound (settled calls included) reaches it: this runs for every pipelined call. */
   #waitingReaches(limit: number): boolean {
     let bound = this.queued;
-    for (const worker of this.#host.workers()) bound += worker.waitingCount;
+    const workers = this.#host.workers();
+    for (let i = 0; i < workers.length; i++) bound += workers[i]!.waitingCount; // indexed: no iterator per call
     return bound >= limit && this.waiting >= limit;
   }
 
@@ -178,9 +179,9 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
    * before the worker takes its next call, so a caller hears of its call before the queue moves.
    * Then the pool balances: a worker left free takes back calls waiting in others.
    */
-  callEnded(worker: Worker, call: OutgoingCall, ok: boolean, outcome: unknown): void {
+  callEnded(worker: Worker, call: OutgoingCall, ok: boolean, outcome: unknown, nowMs?: number): void {
     const task = call as Task; // a pool's workers only ever run its tasks
-    if (ok) task.succeed(outcome);
+    if (ok) task.succeed(outcome, nowMs);
     else this.#failed(task, worker, toError(outcome));
     this.#host.recycleIfDue(worker);
     this.drainTo(worker);
@@ -287,8 +288,8 @@ export class Dispatcher implements TaskHooks, WorkerOwner {
     this.#interrupt(task, error as Error);
   }
 
-  onSettled(task: Task, ok: boolean): void {
-    this.#host.settled(task, ok);
+  onSettled(task: Task, ok: boolean, nowMs?: number): void {
+    this.#host.settled(task, ok, nowMs);
   }
 
   #enqueue(task: Task, workerId: string | undefined, returning: boolean, nowMs: number): void {

@@ -347,8 +347,8 @@ export class Pool extends EventEmitter<PoolEvents> {
       },
       sessionDispatched: (sessionId, worker) => services.onSessionDispatch?.(sessionId, worker),
       sessionRestoreLost: (sessionId, worker) => services.onSessionRestoreLost?.(sessionId, worker),
-      settled: (task, ok) => {
-        const nowMs = clockMs();
+      settled: (task, ok, endedMs) => {
+        const nowMs = endedMs ?? clockMs();
         this.#calls.record(task.tool, nowMs - task.startedAt, ok, nowMs);
       },
       recycleIfDue: (worker) => this.#lifecycle.afterCall(worker),

@@ -68,8 +68,8 @@ export interface TaskHooks {
   onChunkError(task: Task, error: unknown): void;
   /** The call waited (in the host queue, or inside a worker before it started) longer than the pool's queue timeout. */
   onQueueTimeout?(task: Task): void;
-  /** The call settled (the pool's record of recent calls). */
-  onSettled?(task: Task, ok: boolean): void;
+  /** The call settled (the pool's record of recent calls); `nowMs`: when, if the settler had a `clockMs()` reading. */
+  onSettled?(task: Task, ok: boolean, nowMs?: number): void;
 }
 
 /** Watches one call from outside the pool (telemetry, the circuit breaker); told before the caller. */
@@ -237,9 +237,10 @@ export class Task implements OutgoingCall {
     this.#queueTimer = undefined;
   }
 
-  succeed(value: unknown): void {
+  /** Settles with `value`; `nowMs`: a `clockMs()` reading of when it ended, if the caller has one. */
+  succeed(value: unknown, nowMs?: number): void {
     if (!this.#settle()) return;
-    this.hooks.onSettled?.(this, true);
+    this.hooks.onSettled?.(this, true, nowMs);
     this.observer?.settled(this, true, value);
     this.#resolve(value);
   }

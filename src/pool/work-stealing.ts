@@ -110,6 +110,7 @@ export class WorkStealing {
 
   /** The arrival number (`Task.seq`) of the oldest call still on its way back; Infinity when none. */
   oldestOnTheWay(): number {
+    if (this.#onTheWay.size === 0) return Infinity; // the usual case, asked for every call placed
     let oldest = Infinity;
     for (const task of this.#onTheWay) {
       // Not `running`: the host's guess that a waiting call started (its predecessor ended) can be

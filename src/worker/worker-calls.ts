@@ -57,9 +57,10 @@ export class WorkerCalls {
 
   /**
    * Call `id` left the worker (it ended, or was taken back before it started). A running one frees
-   * its slot: the next waiting calls start, each told to `onStarted`.
+   * its slot: the next waiting calls start, each told to `onStarted`; `nowMs`: a `clockMs()` reading
+   * the caller has (when they start), else one is taken if any starts.
    */
-  remove(id: number, onStarted: (call: OutgoingCall) => void): OutgoingCall | undefined {
+  remove(id: number, onStarted: (call: OutgoingCall) => void, nowMs?: number): OutgoingCall | undefined {
     const ids = this.#ids;
     const i = ids.indexOf(id);
     if (i < 0) return undefined;
@@ -79,7 +80,7 @@ export class WorkerCalls {
     if (ids.length <= this.#running) return call;
     const capacity = this.capacity();
     const startedAt = this.#startedAt;
-    let now: number | undefined;
+    let now = nowMs;
     for (let j = 0; j < ids.length && this.#running < capacity; j++) {
       if (startedAt[j] !== WAITING) continue;
       startedAt[j] = now ??= clockMs();

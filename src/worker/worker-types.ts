@@ -9,8 +9,8 @@ import type { WorkerChild } from './worker-process.js';
 
 /** Who hears of a worker's calls as they end (the pool's dispatcher): one event per call. */
 export interface WorkerOwner {
-  /** `call` ended on `worker` (its slot is already free): `ok` with the value, else with the error. */
-  callEnded(worker: Worker, call: OutgoingCall, ok: boolean, outcome: unknown): void;
+  /** `call` ended on `worker` (its slot is already free): `ok` with the value, else with the error; `nowMs`: when (`clockMs()`). */
+  callEnded(worker: Worker, call: OutgoingCall, ok: boolean, outcome: unknown, nowMs: number): void;
   /** `call`, which waited inside `worker` behind others, started running there. */
   callStarted(worker: Worker, call: OutgoingCall): void;
   /**

@@ -182,11 +182,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** The transport's one event per call: free the slot (the next waiting call starts), then tell the owner. */
   #ended(id: number, ok: boolean, outcome: unknown): void {
-    const call = this.#calls.remove(id, this.#started);
+    // One clock reading for the call's end and for the start of the call that waited behind it.
+    const nowMs = clockMs();
+    const call = this.#calls.remove(id, this.#started, nowMs);
     if (!call) return;
     this.requests++;
     this.#left(id);
-    this.#owner?.callEnded(this, call, ok, outcome);
+    this.#owner?.callEnded(this, call, ok, outcome, nowMs);
     if (this.state === 'draining' && this.inflight === 0) this.emit('drained');
   }
 

@@ -119,7 +119,8 @@ export class FrameBatch {
     let offset = 0;
     const writesLarge = bodies.some(isLarge);
     if (writesLarge) stream.cork();
-    for (const body of bodies) {
+    for (let i = 0; i < bodies.length; i++) {
+      const body = bodies[i]!;
       if (body instanceof CompactCall) {
         out!.writeUInt32BE(body.length, offset);
         offset = body.writeTo(out!, offset + HEADER_BYTES);
