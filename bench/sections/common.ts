@@ -17,7 +17,7 @@ const knob = (name: string, full: number, fast: number) => Number(process.env[na
 export const knobs = {
   latencyRounds: knob('BENCH_LATENCY_ROUNDS', 9, 3),
   latencyCalls: knob('BENCH_LATENCY_CALLS', 1_000, 300),
-  throughputRounds: knob('BENCH_THROUGHPUT_ROUNDS', 3, 1),
+  throughputRounds: knob('BENCH_THROUGHPUT_ROUNDS', 5, 1),
   throughputCalls: knob('BENCH_THROUGHPUT_CALLS', 50_000, 5_000),
   streamRounds: knob('BENCH_STREAM_ROUNDS', 5, 2),
   streamChunks: knob('BENCH_STREAM_CHUNKS', 5_000, 1_000),
