@@ -104,7 +104,7 @@ export class CompactCall {
     this.#correlationSeq = correlationSeq;
     this.#correlation = correlationSeq > 0 || correlationId === undefined ? undefined : msgpackStr(correlationId);
     const corrBytes = correlationSeq > 0 ? MADE_ID_BYTES : this.#correlation === undefined ? 1 : this.#correlation.length;
-    this.length = 2 + (id <= 0xffffffff ? 5 : 9) + this.#tool.length + (end - start - 1) + corrBytes;
+    this.length = this.argsAt + (end - start - 1) + corrBytes;
   }
 
   /** Bytes before the args: array header, kind, id, tool. */

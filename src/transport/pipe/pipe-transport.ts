@@ -22,7 +22,6 @@ export interface PipeTransportOptions {
 /** An encoded call: its body whole, in parts (`PipeLink.writeParts`) or a compact call to write, and its shared-memory files. */
 type OutgoingFrame = Omit<EncodedPayload, 'body'> & { body: Buffer | CompactCall | readonly Buffer[] };
 
-
 /** One worker's calls over its pipes: many in flight, matched by id. */
 export class PipeTransport implements Transport {
   readonly #link: PipeLink;
@@ -97,18 +96,27 @@ export class PipeTransport implements Transport {
     // Without zero-copy (the default) nothing goes to shared memory, and the args stay where the
     // encoder wrote them until the tick's frames are written (no buffer of their own).
     const args = this.#argsPayload.zeroCopy ? encodePayload([call.args], this.#argsPayload, 0) : undefined;
-    const packed = args ? args.body : packInPlace([call.args], 0);
-    const start = args ? 0 : (packed as ReturnType<typeof packInPlace>).start;
-    const end = args ? packed.length : (packed as ReturnType<typeof packInPlace>).end;
+    let bytes: Buffer;
+    let start = 0;
+    let end: number;
+    if (args) {
+      bytes = args.body;
+      end = bytes.length;
+    } else {
+      const packed = packInPlace([call.args], 0);
+      bytes = packed;
+      start = packed.start;
+      end = packed.end;
+    }
     let body: CompactCall | Buffer[];
     let bodyBytes: number;
     if (end - start > COMPACT_ARGS_COPY_LIMIT) {
       // Large args are not copied again: the frame leaves in parts around them.
-      const parts = encodeCompactCallParts(id, call.tool, packed.subarray(start, end), seq, corr);
+      const parts = encodeCompactCallParts(id, call.tool, bytes.subarray(start, end), seq, corr);
       body = parts;
       bodyBytes = parts[0]!.length + parts[1]!.length + parts[2]!.length;
     } else {
-      body = new CompactCall(id, call.tool, packed, start, end, seq, corr);
+      body = new CompactCall(id, call.tool, bytes, start, end, seq, corr);
       bodyBytes = body.length;
     }
     const shmBytes = args?.shmBytes ?? 0;
