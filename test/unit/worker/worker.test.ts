@@ -120,7 +120,8 @@ describe('Worker', () => {
       endpoint: { kind: 'spawn', transport: 'pipe', runId: 'worker-unit-test', python: SCRIPTED_PYTHON, adapter: 'scripted', adapterArgs: [], env: { PATH: process.env.PATH ?? '' } },
     });
     started.push(worker);
-    const sentAt = globalThis.performance.now();
+    // A whole number: `sentAt + 50 - sentAt` is then exactly 50 (with a fraction it can round to 49.99…).
+    const sentAt = Math.round(globalThis.performance.now());
     worker.call(call('hold'), sentAt);
     expect(worker.availableAt(sentAt + 10)).toBe(true);
     expect(worker.availableAt(sentAt + 50)).toBe(false);
