@@ -8,10 +8,13 @@
  * (ours: a default-config pool of 2), LOAD_WARMUP (20000) untimed calls, then LOAD_CALLS (100000) timed ones. Per run
  * it prints calls/s and, from `/proc/<pid>/schedstat`, the host main thread's time on a CPU and waiting for one, and
  * each worker's, in µs per call. At the end: the median of each column over LOAD_ROUNDS (8) rounds.
+ * LOAD_TELEMETRY=all attaches one handler on every telemetry event first (`host`: every event but Python's own
+ * `python.call.*`, which a handler on them turns on in the workers).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { telemetry } from '../src/index.js';
 import { benchPool, median, pyShellTarget, rawTarget, startPool, type Target } from './sections/common.js';
 
 const IN_FLIGHT = 16;
@@ -65,6 +68,11 @@ async function one(name: string): Promise<Run> {
   else if (name === 'raw') target = rawTarget(2);
   else throw new Error(`unknown target ${name} (ours, pyshell or raw)`);
   const calls = env('LOAD_CALLS', 100_000);
+  const observe = process.env.LOAD_TELEMETRY;
+  if (observe === 'all' || observe === 'host') {
+    const names = telemetry.events().filter((name) => observe === 'all' || !name.startsWith('snakepit.python.call.'));
+    telemetry.attach('bench-load', names, () => undefined);
+  } else if (observe !== undefined) throw new Error(`LOAD_TELEMETRY is 'all' or 'host', not '${observe}'`);
   try {
     await drive(target, env('LOAD_WARMUP', 20_000));
     const workers = children();

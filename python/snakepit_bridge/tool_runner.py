@@ -68,7 +68,12 @@ class ToolRunner:
         # telemetry.bind_call / reset_call, inline: this runs for every call.
         token = _bind_correlation(ctx.request_metadata.get("correlation_id"))
         # The bridge's own call events, only while the host asks for them (one attribute read otherwise).
-        observed = call_events.begin(call.tool) if _telemetry_host.call_events else None
+        observed = None
+        if _telemetry_host.call_events:
+            # A pipe answer on the process profile's thread may carry the call's times (call_events.begin).
+            carrying = getattr(call.out, "carrying", None)
+            observed = call.observed = call_events.begin(
+                call.tool, carrying is not None and not call.stream and call.batch is None and carrying())
         try:
             if ctx._cancelled:  # cancelled while queued (the flag itself: no property call per call)
                 return self._send_cancelled(call)

@@ -98,6 +98,7 @@ class SessionCleanupFrame(TypedDict):
 # map, the largest part of reading a small frame.
 COMPACT_CALL = 0  # [0, id, tool, args, corr]: a call with no session, meta, stream, restore or window
 COMPACT_RESULT = 1  # [1, id, value]: a result, sent once the host has sent a compact call
+# ... or [1, id, value, flags, system_time_ns, duration_ns]: with its call's times (telemetry.call_events.carry)
 
 
 INBOUND: Dict[str, type] = {

@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Optional
 from .. import telemetry, wire_errors
 from ..batch import encode_items
 from ..call import StreamAborted
+from ..telemetry import call_events
 from . import frames
 from .framing import FrameWriter
 
@@ -72,29 +73,49 @@ class PipeReplies:
         else:
             self.writer.write_body(body)
 
-    def _send(self, frame: Any, call_id: Any, is_error: bool = False) -> None:
-        """A call's last frame (result, end or error; chunks go out in ``chunk``)."""
+    def carrying(self) -> bool:
+        """Whether this thread's answers may carry their call's times (``call_events.begin``): compact
+        results, held until the thread is back at reading (the process profile)."""
+        return self.compact and self._hold_thread == _thread_id()
+
+    def _send(self, frame: Any, call_id: Any, is_error: bool = False) -> bool:
+        """A call's last frame (result, end or error; chunks go out in ``chunk``). False when it was over
+        the frame limit and an error went instead."""
         writer = self.writer
+        sent = True
         try:
             body = writer.encode(frame)
         except ValueError as exc:  # over the frame limit: answer with an error instead
             if is_error:
                 raise
             body = writer.encode(frames.error(call_id, wire_errors.unsendable(exc)))
+            sent = False
         hold = self._hold_thread
         if hold is not None and _thread_id() == hold:
             # The call's telemetry waits with it (``telemetry``): the events buffered until its
             # release leave as one frame, before the answer (``release_final`` flushes them).
             self._held = body
-            return
+            return sent
         if _telemetry_buffer:
             telemetry.flush()  # the call's events reach the host before its answer
         writer.write_body(body)
+        return sent
 
     def result(self, call: Any, value: Any) -> None:
         call_id = call.id
-        # A compact result (frames.COMPACT_RESULT) for a host that sends compact calls.
-        self._send([_COMPACT_RESULT, call_id, value] if self.compact else frames.result(call_id, value), call_id)
+        if not self.compact:
+            self._send(frames.result(call_id, value), call_id)
+            return
+        # A compact result (frames.COMPACT_RESULT) for a host that sends compact calls; with the
+        # call's times when the host wants the bridge's call events and reads them there.
+        observed = call.observed
+        if observed is not None:
+            times = call_events.carry(observed)
+            if times is not None:
+                if not self._send([_COMPACT_RESULT, call_id, value, *times], call_id):
+                    call_events.uncarry(observed, times)  # the error that went instead carries none
+                return
+        self._send([_COMPACT_RESULT, call_id, value], call_id)
 
     def chunk(self, call: Any, data: Any, final: bool, metadata: Optional[Dict[str, Any]] = None) -> None:
         # `_send` for the one frame a stream sends per item: no telemetry flush, never held.

@@ -12,9 +12,12 @@ showcase emitted them itself: a bridge copy would count such tools twice.
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
+from .. import telemetry as _telemetry  # the package: its host backend and the backend in use, read per call
+from ..otel_tracing import correlation_var
 from . import emit
+from .host_backend import PREFIX
 
 _NAMES = ("python.call",)
 # The event names, made once (not per call).
@@ -23,20 +26,73 @@ _STOPS = tuple(name + ".stop" for name in reversed(_NAMES))
 _EXCEPTIONS = tuple(name + ".exception" for name in reversed(_NAMES))
 
 
-def begin(tool: Any) -> Optional[Tuple[Dict[str, Any], int]]:
-    """Emit the two ``start`` events; returns what ``end`` needs (None for a session-cleanup job)."""
+_START = PREFIX + "call.start"
+_STOP = PREFIX + "call.stop"
+# Bits of a compact answer's call times (docs/protocol.md "Compact frames"): which events it carries.
+CARRIES_START = 1
+CARRIES_STOP = 2
+
+
+def begin(tool: Any, carriable: bool = False) -> Optional[List[Any]]:
+    """Emit the ``start`` event; returns what ``end`` needs (None for a session-cleanup job).
+
+    ``carriable``: the call's answer may carry its times (a pipe result on the process profile's
+    thread): with the host's backend in use and ``callTimes`` on, the start is held back
+    (``HostBackend.defer``) and ``carry`` hands both times to the answer when nothing was emitted
+    between them. The host then builds the two events itself: no event maps, no telemetry frame.
+    """
     if not isinstance(tool, str):
         return None
     meta = {"command": tool, "tool": tool}
-    measurements = {"count": 1, "system_time": time.time_ns()}
+    system_time = time.time_ns()
+    host = _telemetry.host
+    if carriable and host.carry_call_times and host.sink is not None and _telemetry._backend is host:
+        deferred = host.wanted(_START)
+        if deferred:
+            host.defer(_START, {"count": 1, "system_time": system_time}, meta, correlation_var.get(), system_time / 1e9)
+        return [meta, time.perf_counter_ns(), system_time, deferred]
+    measurements = {"count": 1, "system_time": system_time}
     for name in _STARTS:
         emit(name, measurements, meta)
-    return meta, time.perf_counter_ns()
+    return [meta, time.perf_counter_ns(), system_time, False]
 
 
-def end(begun: Tuple[Dict[str, Any], int], failed: Optional[Dict[str, Any]]) -> None:
+def carry(begun: List[Any]) -> Optional[Tuple[int, int, int]]:
+    """The answer's call times, ``(flags, system_time, duration)`` in ns, or None when it carries none
+    (then ``end`` emits as usual). Once it returns times, ``end`` does nothing for the call."""
+    if len(begun) == 5:  # carried already
+        return None
+    meta, started, system_time, deferred = begun
+    host = _telemetry.host
+    if not host.carry_call_times:
+        return None
+    flags = 0
+    if deferred and host.settle(True):
+        flags = CARRIES_START
+    begun[3] = False  # settled: in the answer or in its place in the buffer
+    if host.wanted(_STOP):
+        flags |= CARRIES_STOP
+    begun.append(flags)
+    return flags, system_time, time.perf_counter_ns() - started
+
+
+def uncarry(begun: List[Any], times: Tuple[int, int, int]) -> None:
+    """The answer that was to carry ``times`` could not be sent (over the frame limit): emit them."""
+    flags, system_time, elapsed = times
+    meta = begun[0]
+    if flags & CARRIES_START:
+        emit(_START, {"count": 1, "system_time": system_time}, meta)
+    if flags & CARRIES_STOP:
+        emit(_STOP, {"count": 1, "duration": elapsed, "duration_ms": elapsed / 1e6}, meta)
+
+
+def end(begun: List[Any], failed: Optional[Dict[str, Any]]) -> None:
     """Emit the two ``stop`` events, or the two ``exception`` events when ``failed`` (its error map)."""
-    meta, started = begun
+    if len(begun) == 5:  # the answer carried the times
+        return
+    meta, started, _, deferred = begun
+    if deferred:  # the start was held back: it goes in its place, before anything that followed it
+        _telemetry.host.settle(False)
     elapsed = time.perf_counter_ns() - started
     measurements = {"count": 1, "duration": elapsed, "duration_ms": elapsed / 1e6}
     if failed is None:

@@ -55,6 +55,11 @@ def _measured(measurements: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
     return {k: v for k, v in measurements.items() if isinstance(v, _NUMBERS) and not isinstance(v, bool)}
 
 
+def _deferred_event(deferred: List[Any]) -> Dict[str, Any]:
+    _, name, measurements, metadata, correlation_id, ts = deferred
+    return {"name": name, "measurements": measurements, "metadata": metadata, "correlation_id": correlation_id, "ts": ts}
+
+
 class HostBackend:
     """Batches events for the host; ``emit`` has the original backends' signature."""
 
@@ -67,6 +72,11 @@ class HostBackend:
         # The bridge's own python.call.* / tool.execution.* around every call: off until the host
         # asks (it does while a handler listens), so calls pay nothing for events nobody reads.
         self.call_events = False
+        # The host reads a call's times in its compact answer (pipe: ``callTimes`` in its settings), so the
+        # bridge's start/stop events of a call with nothing emitted between them need not be built here.
+        self.carry_call_times = False
+        # A call's start event held back (``defer``): [its place in the buffer, its fields]; None when none.
+        self._deferred: Optional[List[Any]] = None
         self.sampler = ResourceSampler(self._emit_resource)
 
     def wanted(self, full: str) -> bool:
@@ -98,12 +108,44 @@ class HostBackend:
         if full_batch or current is None:
             self.flush()
 
+    def defer(self, name: str, measurements: Dict[str, Any], metadata: Dict[str, Any],
+              correlation_id: Optional[str], ts: float) -> None:
+        """Hold back an event that ``emit`` would buffer now (a call's start): it takes its place in the
+        buffer only if something must follow it (a flush, or ``settle(False)``). One at a time: the
+        process profile's calls run one after the other on one thread."""
+        _lock.acquire()
+        try:
+            self._deferred = [len(buffer), name, measurements, metadata, correlation_id, ts]
+        finally:
+            _lock.release()
+
+    def settle(self, carried: bool) -> bool:
+        """The held-back event's call is answering. ``carried``: the answer can carry it instead. True
+        when it does: the event was never buffered and nothing was buffered after its place; otherwise
+        it is put in its place (if a flush has not already)."""
+        _lock.acquire()
+        try:
+            deferred = self._deferred
+            if deferred is None:
+                return False
+            self._deferred = None
+            if carried and deferred[0] == len(buffer):
+                return True
+            buffer.insert(deferred[0], _deferred_event(deferred))
+            return False
+        finally:
+            _lock.release()
+
     def flush(self) -> None:
         """Send what is buffered (the transport calls it before a call's answer)."""
         sink = self.sink
         if not buffer or sink is None:
             return
         with _lock:
+            deferred = self._deferred
+            if deferred is not None:  # events after it leave now: it goes first, in its place
+                self._deferred = None
+                buffer.insert(min(deferred[0], len(buffer)), _deferred_event(deferred))
             batch = buffer[:]
             del buffer[:]
         if batch:
@@ -131,6 +173,8 @@ class HostBackend:
             self.enabled = bool(changes["enabled"])
         if changes.get("callEvents") is not None:
             self.call_events = bool(changes["callEvents"])
+        if changes.get("callTimes") is not None:
+            self.carry_call_times = bool(changes["callTimes"])
         if "resourceIntervalMs" in changes:
             self.sampler.set_interval(changes["resourceIntervalMs"])
 

@@ -44,7 +44,7 @@ export type HostFrame =
   | { t: 'credit'; id: number; n: number }
   | { t: 'ping'; id: number }
   | { t: 'session_cleanup'; id: number; session: string }
-  | ({ t: 'telemetry_control' } & TelemetryControl)
+  | ({ t: 'telemetry_control'; callTimes?: boolean } & TelemetryControl)
   | { t: 'host_reply'; id: number; value?: unknown; error?: WireError }
   | { t: 'shutdown' };
 
@@ -84,12 +84,21 @@ export type WorkerFrame =
 export const COMPACT = {
   /** `[0, id, tool, args, corr]`: a `call` with no session, metadata, stream, restore or window; sent to workers of protocol 2 or more. */
   call: 0,
-  /** `[1, id, value]`: a `result`; a worker sends it once the host has sent it a compact call. */
+  /**
+   * `[1, id, value]`: a `result`; a worker sends it once the host has sent it a compact call. With the
+   * bridge's call events on and `callTimes` in the host's telemetry settings it may be
+   * `[1, id, value, flags, systemTimeNs, durationNs]`: the call's times (`CompactCallTimes`).
+   */
   result: 1,
 } as const;
 
+/** Bits of a compact result's `flags`: which of the bridge's call events it carries (Python's `call_events.CARRIES_*`). */
+export const CARRIES = { start: 1, stop: 2 } as const;
+
 export type CompactCall = [typeof COMPACT.call, number, string, Record<string, unknown>, string | null];
-export type CompactResult = [typeof COMPACT.result, number, unknown];
+export type CompactResult = [typeof COMPACT.result, number, unknown] | CompactCallTimes;
+/** A compact result with its call's times: `flags` (`CARRIES`), wall time at the start and duration, in ns. */
+export type CompactCallTimes = [typeof COMPACT.result, number, unknown, number, number | bigint, number];
 
 // Records keyed by the unions' tags: adding a frame to a union without listing it here fails to compile.
 const HOST_FRAMES: Record<HostFrame['t'], true> = {

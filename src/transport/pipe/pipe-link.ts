@@ -10,7 +10,7 @@ import { decodeRange, encode } from '../codec.js';
 import type { ReadyInfo } from '../types.js';
 import { fatalErrorFromWire } from '../wire-error.js';
 import type { CompactCall } from './compact-call.js';
-import { COMPACT, type CompactResult, type HostFrame, type WorkerFrame } from './frames.js';
+import { COMPACT, type CompactCallTimes, type CompactResult, type HostFrame, type WorkerFrame } from './frames.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameBatch, FrameReader } from './framing.js';
 
 /** The frames a link hands on: those about calls, pings and host requests. */
@@ -41,7 +41,7 @@ export class PipeLink {
   /** The call frames' reader (the pipe transport); a gRPC worker's link has none. */
   #onCallFrame: ((frame: CallFrame) => void) | undefined;
   /** The reader of compact results (`[1, id, value]`, frames.ts). */
-  #onResult: ((id: number, value: unknown) => void) | undefined;
+  #onResult: ((id: number, value: unknown, times: CompactCallTimes | undefined) => void) | undefined;
   /** Frames written in this tick, sent together at its end. */
   readonly #batch = new FrameBatch();
   readonly #flush = (): void => this.#batch.flush(this.#output);
@@ -68,10 +68,15 @@ export class PipeLink {
     return this.#failure;
   }
 
-  /** Routes call, pong and host frames to `reader` (the pipe transport), compact results to `onResult`. */
-  readCalls(reader: (frame: CallFrame) => void, onResult: (id: number, value: unknown) => void): void {
+  /** Routes call, pong and host frames to `reader` (the pipe transport), compact results to `onResult` (`times`: the frame, when it carries its call's times). */
+  readCalls(reader: (frame: CallFrame) => void, onResult: (id: number, value: unknown, times: CompactCallTimes | undefined) => void): void {
     this.#onCallFrame = reader;
     this.#onResult = onResult;
+  }
+
+  /** Publishes Python events the transport made from a call's answer, as if they came in a `telemetry` frame. */
+  publishTelemetry(events: WirePythonEvent[]): void {
+    this.#onTelemetry?.(events);
   }
 
   /** Called once when the link fails for good (a bad frame, or `fail()`). */
@@ -121,9 +126,13 @@ export class PipeLink {
   #onFrame(frame: WorkerFrame | CompactResult): void {
     if (Array.isArray(frame)) {
       // The compact result (frames.ts): nearly every call's answer.
-      if (frame.length !== 3 || frame[0] !== COMPACT.result || typeof frame[1] !== 'number') throw new Error('malformed compact frame');
+      if (frame[0] !== COMPACT.result || typeof frame[1] !== 'number') throw new Error('malformed compact frame');
       if (!this.#onResult) throw new Error("unexpected 'result' frame from a gRPC worker's pipes");
-      this.#onResult(frame[1], frame[2]);
+      if (frame.length === 3) return this.#onResult(frame[1], frame[2], undefined);
+      if (frame.length !== 6 || typeof frame[3] !== 'number' || typeof frame[5] !== 'number' || (typeof frame[4] !== 'number' && typeof frame[4] !== 'bigint')) {
+        throw new Error('malformed compact frame');
+      }
+      this.#onResult(frame[1], frame[2], frame);
       return;
     }
     switch (frame.t) {

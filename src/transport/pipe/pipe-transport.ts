@@ -6,8 +6,9 @@ import { removeShm } from '../shm.js';
 import { creditLink } from '../stream-flow.js';
 import type { BatchCall, HostRequest, HostRequestHandler, OutgoingCall, ReadyInfo, Transport, TransportEvents } from '../types.js';
 import { itemErrorsFromWire, pythonErrorFromWire, wireErrorFromError } from '../wire-error.js';
+import { carriedCallEvents } from './call-times.js';
 import { COMPACT_ARGS_COPY_LIMIT, CompactCall, encodeCompactCallParts } from './compact-call.js';
-import type { HostFrame, WorkerFrame } from './frames.js';
+import type { CompactCallTimes, HostFrame, WorkerFrame } from './frames.js';
 import type { CallFrame, PipeLink } from './pipe-link.js';
 
 type HostFrameIn = Extract<WorkerFrame, { t: 'host' }>;
@@ -48,7 +49,7 @@ export class PipeTransport implements Transport {
     this.#argsPayload = { zeroCopy: this.#payload.zeroCopy };
     link.readCalls(
       (frame) => this.#onFrame(frame),
-      (id, value) => this.#result(id, value),
+      (id, value, times) => this.#result(id, value, times),
     );
     link.onFailure((error) => this.#failAll(error));
     // Registered before anyone can await `ready`: calls go out compact from the first one.
@@ -172,7 +173,8 @@ export class PipeTransport implements Transport {
 
   /** A `telemetry_control` frame: the calls sent after it follow it in order, so it applies at once. */
   configureTelemetry(control: TelemetryControl): Promise<unknown> {
-    this.#link.send({ t: 'telemetry_control', ...control });
+    // callTimes: this host reads a call's times in its compact result (call-times.ts).
+    this.#link.send({ t: 'telemetry_control', ...control, callTimes: true });
     return Promise.resolve();
   }
 
@@ -254,9 +256,10 @@ export class PipeTransport implements Transport {
     }
   }
 
-  /** A `result` frame, in either form. */
-  #result(id: number, value: unknown): void {
+  /** A `result` frame, in either form (`times`: a compact result's call times, published before the call ends, as a `telemetry` frame before it would be). */
+  #result(id: number, value: unknown, times?: CompactCallTimes): void {
     const call = this.#pending.get(id);
+    if (times && call) this.#link.publishTelemetry(carriedCallEvents(call, times));
     if (!call) return this.#answered(id);
     // A tool that does not stream, called as a stream: its value is the one, final chunk (as over gRPC).
     if (call.streaming) {

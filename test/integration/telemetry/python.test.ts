@@ -1,9 +1,11 @@
 // Python's telemetry folded into the bus: spans with duration and the call's correlation id,
-// catalog-only names, and sampling changed at runtime without restarting the worker.
+// catalog-only names, and sampling changed at runtime without restarting the worker. The bridge's own
+// python.call.start / python.call.stop read the same on both transports and whether they came in a telemetry frame
+// or, over the pipe, as times carried in the call's compact answer (docs/protocol.md "Compact frames").
 import { afterEach, describe, expect, it } from 'vitest';
 import { telemetry, type Snakepit, type TelemetryEventName } from '../../../src/index.js';
 import { startPool } from '../../helpers/pool.js';
-import { recordTelemetry, type TelemetryRecorder } from '../../helpers/telemetry.js';
+import { recordTelemetry, type SeenEvent, type TelemetryRecorder } from '../../helpers/telemetry.js';
 
 const PY: TelemetryEventName[] = [
   'snakepit.python.tool.execution.start',
@@ -14,6 +16,9 @@ const PY: TelemetryEventName[] = [
   'snakepit.python.custom',
   'snakepit.telemetry.dropped',
 ];
+
+const START = 'snakepit.python.call.start';
+const STOP = 'snakepit.python.call.stop';
 
 describe('Python telemetry', () => {
   let sp: Snakepit | undefined;
@@ -128,5 +133,38 @@ describe('Python telemetry', () => {
     expect(rec.seen.map((e) => e.metadata.correlationId)).toEqual(['after', 'after', 'after', 'after']);
     expect(await sp.execute('pid')).toBe(pid);
     expect(sp.health().restarts ?? 0).toBe(0);
+  });
+
+  const expectCallEvents = (events: SeenEvent[], tool: string, correlationId: string, workerId: string, before: number) => {
+    const start = events.find((e) => e.event === START && e.metadata.correlationId === correlationId)!;
+    const stop = events.find((e) => e.event === STOP && e.metadata.correlationId === correlationId)!;
+    expect(Object.keys(start.measurements).sort()).toEqual(['count', 'systemTime']);
+    expect(start.measurements.count).toBe(1);
+    expect(start.measurements.systemTime).toBeGreaterThanOrEqual(before - 1); // epoch ms; ns in Python
+    expect(start.measurements.systemTime).toBeLessThanOrEqual(Date.now() + 1);
+    expect(Object.keys(stop.measurements).sort()).toEqual(['count', 'durationMs']);
+    expect(stop.measurements.durationMs).toBeGreaterThanOrEqual(0);
+    for (const event of [start, stop]) {
+      expect(Object.keys(event.metadata).sort()).toEqual(['command', 'correlationId', 'pool', 'pythonTime', 'tool', 'workerId']);
+      expect(event.metadata).toMatchObject({ command: tool, tool, pool: 'default', workerId, correlationId });
+      expect(event.metadata.pythonTime).toBeGreaterThanOrEqual(before / 1000 - 1); // epoch seconds
+    }
+    expect(stop.metadata.pythonTime as number).toBeGreaterThanOrEqual(start.metadata.pythonTime as number);
+  };
+
+  it("the bridge's python.call.start and stop read the same for a call that emits nothing and for one that emits its own events, in order", async () => {
+    ({ sp } = await startPool({ adapter: 'telemetry_adapter.TelemetryAdapter' }));
+    rec = recordTelemetry([START, STOP, 'snakepit.python.custom']);
+    await telemetry.control.settled(); // the worker has the settings that turn its call events on
+    const workerId = sp.listWorkers()[0]!.id;
+    const before = Date.now();
+    await sp.execute('pid', {}, { correlationId: 'quiet-1' });
+    await sp.execute('emit_many', { n: 2 }, { correlationId: 'noisy-1' });
+    await rec.until((seen) => seen.filter((e) => e.event === STOP).length === 2, 'two python.call.stop');
+    expectCallEvents(rec.seen, 'pid', 'quiet-1', workerId, before);
+    expectCallEvents(rec.seen, 'emit_many', 'noisy-1', workerId, before);
+    const noisy = rec.seen.filter((e) => e.metadata.correlationId === 'noisy-1').map((e) => e.event);
+    expect(noisy).toEqual([START, 'snakepit.python.custom', 'snakepit.python.custom', STOP]);
+    expect(rec.names().slice(0, 2)).toEqual([START, STOP]); // the quiet call's pair first, in order
   });
 });

@@ -1,45 +1,9 @@
 // Compact frames (docs/protocol.md, "Compact frames"): the host sends a plain call as `[0, id, tool, args, corr]`
 // to a worker whose `ready` says protocol 2, keeps maps for anything more and for protocol 1, and reads `[1, id, value]`.
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { decode, encode } from '../../../../src/transport/codec.js';
 import { COMPACT } from '../../../../src/transport/pipe/frames.js';
-import { FrameReader } from '../../../../src/transport/pipe/framing.js';
-import { PipeLink } from '../../../../src/transport/pipe/pipe-link.js';
-import { PipeTransport } from '../../../../src/transport/pipe/pipe-transport.js';
-import { outgoingCall, transportCalls } from '../../../helpers/transport-calls.js';
-
-function frame(value: unknown): Buffer {
-  const body = encode(value);
-  const header = Buffer.alloc(4);
-  header.writeUInt32BE(body.length);
-  return Buffer.concat([header, body]);
-}
-
-/** A transport on in-memory pipes whose worker said `ready` with `protocol`; `sent()` waits for the next frame the host wrote. */
-async function harness(protocol: number) {
-  const input = new PassThrough();
-  const output = new PassThrough();
-  const written: unknown[] = [];
-  const waiters: (() => void)[] = [];
-  const reader = new FrameReader();
-  output.on('data', (chunk: Buffer) =>
-    reader.push(chunk, (body) => {
-      written.push(decode(body));
-      waiters.shift()?.();
-    }),
-  );
-  const link = new PipeLink({ workerId: 'w-compact', input, output });
-  const calls = transportCalls();
-  const transport = new PipeTransport(link, calls.events);
-  input.write(frame({ t: 'ready', protocol, pid: 1, adapter: 'a', tools: [], python: '3', concurrency: 1 }));
-  await link.ready;
-  const sent = async (): Promise<unknown> => {
-    if (written.length === 0) await new Promise<void>((resolve) => waiters.push(resolve));
-    return written.shift();
-  };
-  return { input, transport, calls, sent };
-}
+import { pipeHarness as harness, workerFrame as frame } from '../../../helpers/pipe-harness.js';
+import { outgoingCall } from '../../../helpers/transport-calls.js';
 
 describe('compact frames', () => {
   it('a plain call goes out compact to a protocol-2 worker, and a compact result ends it', async () => {
