@@ -64,8 +64,8 @@ def carry(begun: List[Any]) -> Optional[Tuple[int, int, int]]:
         return None
     meta, started, system_time, deferred = begun
     host = _telemetry.host
-    if not host.carry_call_times:
-        return None
+    if not host.carry_call_times or host.sink is None or _telemetry._backend is not host:
+        return None  # (a backend of the adapter's own gets its events from ``end``)
     flags = 0
     if deferred and host.settle(True):
         flags = CARRIES_START

@@ -121,3 +121,28 @@ def test_a_flush_while_the_start_is_held_back_puts_it_first_in_its_place():
     assert sent == [(START, None), ("snakepit.python.custom", 1), ("snakepit.python.custom", 2)]
     assert flags == STOP_ONLY
     assert batches[0][0]["correlation_id"] == "corr-7"
+
+
+def test_a_backend_of_the_adapters_own_gets_both_events_and_the_answer_carries_none():
+    from snakepit_bridge import telemetry
+    from snakepit_bridge.telemetry import call_events
+
+    seen = []
+
+    class Recorder:
+        def emit(self, name, measurements=None, metadata=None, correlation_id=None):
+            seen.append(name)
+
+    host = telemetry.host
+    host.configure({"callEvents": True, "callTimes": True})
+    telemetry.install_sink(lambda batch: None)
+    telemetry.set_backend(Recorder())
+    try:
+        begun = call_events.begin("tool_y", True)
+        assert call_events.carry(begun) is None
+        call_events.end(begun, None)
+    finally:
+        telemetry.set_backend(host)
+        telemetry.install_sink(None)
+        host.configure({"callEvents": False, "callTimes": False})
+    assert seen == ["python.call.start", "python.call.stop"]
