@@ -6,10 +6,12 @@
  * lost, none duplicated, tracked per request id), no Python process of this run left (/proc scan for
  * the run id), no /dev/shm file named with the run id, host RSS and open fds back near the start.
  * Prints ONE summary line; exit code 1 if a check fails. Run with `node --expose-gc` for the RSS check.
+ * SOAK_TELEMETRY=all attaches a handler on every telemetry event for the whole run (the workers then send their own
+ * python.call.* events, carried in the answers over the pipe); the run then also fails if none arrived.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { isSnakepitError, Snakepit, type SnakepitConfigInput } from '../src/index.js';
+import { isSnakepitError, Snakepit, telemetry, type SnakepitConfigInput } from '../src/index.js';
 import { packageRoot } from '../src/python/runtime.js';
 
 const arg = (name: string) => {
@@ -21,6 +23,7 @@ const LANES = Number(process.env.SOAK_LANES ?? 12);
 const CHAOS_MS = Number(process.env.SOAK_CHAOS_MS ?? 800);
 const RSS_SLACK_MB = Number(process.env.SOAK_RSS_SLACK_MB ?? 80);
 const FD_SLACK = Number(process.env.SOAK_FD_SLACK ?? 4);
+const OBSERVED = process.env.SOAK_TELEMETRY === 'all';
 const CALL_TIMEOUT_MS = 15_000;
 const SETTLE_MS = 60_000;
 
@@ -162,6 +165,13 @@ const hardStop = setTimeout(() => {
 }, (MINUTES + 3) * 60_000);
 hardStop.unref();
 
+const observed = { events: 0, pythonCallStops: 0 };
+if (OBSERVED) {
+  telemetry.attach('soak', telemetry.events(), (event) => {
+    observed.events++;
+    if (event === 'snakepit.python.call.stop') observed.pythonCallStops++;
+  });
+}
 const sp = await Snakepit.start(config, { handleSignals: false });
 const runId = sp.runId;
 const saved: unknown[] = [];
@@ -280,6 +290,7 @@ if (counts.duplicated > 0) failures.push(`${counts.duplicated} duplicated`);
 if (counts.untyped > 0) failures.push(`${counts.untyped} untyped errors (${untypedSamples.join('; ')})`);
 if (counts.lateChunks > 0) failures.push(`${counts.lateChunks} chunks after the end`);
 if (chaos.stopUnhandled > 0) failures.push(`${chaos.stopUnhandled} SIGSTOPped workers not killed by the heartbeat`);
+if (OBSERVED && observed.pythonCallStops === 0) failures.push('no snakepit.python.call.stop with a handler on every event');
 if (leakedPids.length > 0) failures.push(`leaked processes ${leakedPids.join(',')}`);
 if (leakedShm.length > 0) failures.push(`leaked shm ${leakedShm.join(',')}`);
 if (endRss > startRss + RSS_SLACK_MB) failures.push(`rss grew ${(endRss - startRss).toFixed(0)} MB`);
@@ -298,6 +309,7 @@ const kinds = [...byKind].map(([k, n]) => `${k} ${n}`).join(', ');
 console.log(
   `soak ${((Date.now() - started) / 60_000).toFixed(1)} min, run ${runId}: requests ${issued} (${kinds}; chunks ${counts.chunks}) -> ok ${counts.ok}, typed errors ${counts.typed}, untyped ${counts.untyped}, lost ${lost}, duplicated ${counts.duplicated}; ` +
     `chaos SIGKILL ${chaos.kill}, SIGSTOP ${chaos.stop} (not killed by heartbeat ${chaos.stopUnhandled}), bloat ${chaos.bloat}; recycled ${stats.recycled} ${JSON.stringify(stats.lifecycle)}; ` +
+    (OBSERVED ? `telemetry events ${observed.events} (python.call.stop ${observed.pythonCallStops}); ` : '') +
     `leaked processes ${leakedPids.length}, leaked shm ${leakedShm.length}; host rss ${startRss.toFixed(0)} -> ${endRss.toFixed(0)} MB, heap ${startHeap.toFixed(0)} -> ${endHeap.toFixed(0)} MB, fds ${startFds} -> ${endFds}: ${failures.length === 0 ? 'PASS' : `FAIL (${failures.join('; ')})`}`,
 );
 process.exit(failures.length === 0 ? 0 : 1);
