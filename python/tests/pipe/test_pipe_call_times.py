@@ -16,8 +16,8 @@ START, STOP = "snakepit.python.call.start", "snakepit.python.call.stop"
 BOTH, STOP_ONLY = 3, 2
 
 
-def ready(spawn, adapter=TELEMETRY, call_times=True, **control):
-    w = spawn(adapter)
+def ready(spawn, adapter=TELEMETRY, call_times=True, *args, **control):
+    w = spawn(adapter, *args, env={"SNAKEPIT_REQUIRE_THREAD_SAFE": "0"})
     w.ready()
     settings = {"t": "telemetry_control", "callEvents": True, **control}
     if call_times:
@@ -57,6 +57,14 @@ def test_events_the_tool_emits_keep_the_start_before_them_and_the_answer_carries
     w.send([0, 2, "emit_many", {"n": 2}, "corr-2"])
     names, answer = answer_and_events(w, 2)
     assert names == [START, "snakepit.python.custom", "snakepit.python.custom"]
+    assert len(answer) == 6 and answer[3] == STOP_ONLY
+
+
+def test_on_the_thread_profile_the_start_goes_in_the_telemetry_frame_and_the_answer_carries_the_stop(spawn):
+    w = ready(spawn, TELEMETRY, True, "--max-concurrency", "2")
+    w.send([0, 8, "pid", {}, "corr-8"])
+    names, answer = answer_and_events(w, 8)
+    assert names == [START]
     assert len(answer) == 6 and answer[3] == STOP_ONLY
 
 
