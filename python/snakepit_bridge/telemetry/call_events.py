@@ -12,7 +12,7 @@ showcase emitted them itself: a bridge copy would count such tools twice.
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from .. import telemetry as _telemetry  # the package: its host backend and the backend in use, read per call
 from ..otel_tracing import correlation_var
@@ -33,7 +33,20 @@ CARRIES_START = 1
 CARRIES_STOP = 2
 
 
-def begin(tool: Any, carriable: bool = False) -> Optional[List[Any]]:
+class CallObservation:
+    """One call's events in progress: ``begin`` makes it, ``carry`` or ``end`` finishes it."""
+
+    __slots__ = ("meta", "started", "system_time", "deferred", "carried")
+
+    def __init__(self, meta: Dict[str, Any], system_time: int, deferred: bool) -> None:
+        self.meta = meta
+        self.system_time = system_time  # time.time_ns() at the start
+        self.deferred = deferred  # the start event is held back (HostBackend.defer), not settled yet
+        self.carried = False  # the answer carried the times: ``end`` has nothing left to emit
+        self.started = time.perf_counter_ns()
+
+
+def begin(tool: Any, carriable: bool = False) -> Optional[CallObservation]:
     """Emit the ``start`` event; returns what ``end`` needs (None for a session-cleanup job).
 
     ``carriable``: the call's answer may carry its times (a pipe result on the process profile's
@@ -50,51 +63,49 @@ def begin(tool: Any, carriable: bool = False) -> Optional[List[Any]]:
         deferred = host.wanted(_START)
         if deferred:
             host.defer(_START, {"count": 1, "system_time": system_time}, meta, correlation_var.get(), system_time / 1e9)
-        return [meta, time.perf_counter_ns(), system_time, deferred]
+        return CallObservation(meta, system_time, deferred)
     measurements = {"count": 1, "system_time": system_time}
     for name in _STARTS:
         emit(name, measurements, meta)
-    return [meta, time.perf_counter_ns(), system_time, False]
+    return CallObservation(meta, system_time, False)
 
 
-def carry(begun: List[Any]) -> Optional[Tuple[int, int, int]]:
+def carry(observed: CallObservation) -> Optional[Tuple[int, int, int]]:
     """The answer's call times, ``(flags, system_time, duration)`` in ns, or None when it carries none
     (then ``end`` emits as usual). Once it returns times, ``end`` does nothing for the call."""
-    if len(begun) == 5:  # carried already
-        return None
-    meta, started, system_time, deferred = begun
     host = _telemetry.host
-    if not host.carry_call_times or host.sink is None or _telemetry._backend is not host:
+    if observed.carried or not host.carry_call_times or host.sink is None or _telemetry._backend is not host:
         return None  # (a backend of the adapter's own gets its events from ``end``)
     flags = 0
-    if deferred and host.settle(True):
-        flags = CARRIES_START
-    begun[3] = False  # settled: in the answer or in its place in the buffer
+    if observed.deferred:
+        observed.deferred = False  # settled: in the answer, or in its place in the buffer
+        if host.settle(True):
+            flags = CARRIES_START
     if host.wanted(_STOP):
         flags |= CARRIES_STOP
-    begun.append(flags)
-    return flags, system_time, time.perf_counter_ns() - started
+    observed.carried = True
+    return flags, observed.system_time, time.perf_counter_ns() - observed.started
 
 
-def uncarry(begun: List[Any], times: Tuple[int, int, int]) -> None:
+def uncarry(observed: CallObservation, times: Tuple[int, int, int]) -> None:
     """The answer that was to carry ``times`` could not be sent (over the frame limit): emit them."""
     flags, system_time, elapsed = times
-    meta = begun[0]
     if flags & CARRIES_START:
-        emit(_START, {"count": 1, "system_time": system_time}, meta)
+        emit(_START, {"count": 1, "system_time": system_time}, observed.meta)
     if flags & CARRIES_STOP:
-        emit(_STOP, {"count": 1, "duration": elapsed, "duration_ms": elapsed / 1e6}, meta)
+        emit(_STOP, {"count": 1, "duration": elapsed, "duration_ms": elapsed / 1e6}, observed.meta)
 
 
-def end(begun: List[Any], failed: Optional[Dict[str, Any]]) -> None:
+def end(observed: CallObservation, failed: Optional[Dict[str, Any]]) -> None:
     """Emit the two ``stop`` events, or the two ``exception`` events when ``failed`` (its error map)."""
-    if len(begun) == 5:  # the answer carried the times
+    if observed.carried:
         return
-    meta, started, _, deferred = begun
-    if deferred:  # the start was held back: it goes in its place, before anything that followed it
+    if observed.deferred:  # the start was held back: it goes in its place, before anything that followed it
+        observed.deferred = False
         _telemetry.host.settle(False)
-    elapsed = time.perf_counter_ns() - started
+    elapsed = time.perf_counter_ns() - observed.started
     measurements = {"count": 1, "duration": elapsed, "duration_ms": elapsed / 1e6}
+    meta = observed.meta
     if failed is None:
         for name in _STOPS:
             emit(name, measurements, meta)
