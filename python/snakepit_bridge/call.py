@@ -33,8 +33,7 @@ class Call:
     pipe ``session_cleanup`` job, whose ``args`` hold ``session_id``.
     """
 
-    __slots__ = ("id", "tool", "args", "stream", "ctx", "cancel_hook", "out", "restore", "flow", "failed", "batch",
-                 "observed")
+    __slots__ = ("id", "tool", "args", "stream", "ctx", "cancel_hook", "out", "restore", "flow", "failed", "batch")
 
     def __init__(self, call_id: Any, tool: Any, args: Dict[str, Any], stream: bool,
                  ctx: SessionContext, out: Any, restore: Optional[Dict[str, Any]] = None) -> None:
@@ -54,8 +53,6 @@ class Call:
         self.failed: Optional[Dict[str, Any]] = None
         # A batch (``sp.map``): many inputs of ``tool`` run back to back (``batch.Batch``); None for a call.
         self.batch: Any = None
-        # The bridge's call events in progress (``telemetry.call_events.begin``), while the host wants them.
-        self.observed: Any = None
 
     def cancel(self) -> None:
         """Mark cancelled (seen by polling tools and generators), cancel the task if any."""

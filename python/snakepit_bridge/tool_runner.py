@@ -68,11 +68,12 @@ class ToolRunner:
         # telemetry.bind_call / reset_call, inline: this runs for every call.
         token = _bind_correlation(ctx.request_metadata.get("correlation_id"))
         # The bridge's own call events, only while the host asks for them (one attribute read otherwise).
-        observed = None
+        observed = carrying = None
         if _telemetry_host.call_events:
-            # A pipe answer on the process profile's thread may carry the call's times (call_events.begin).
+            # A pipe answer may carry the call's times (PipeReplies.observed_result); on the process
+            # profile's thread, its start too (call_events.begin).
             carrying = getattr(call.out, "carrying", None)
-            observed = call.observed = call_events.begin(
+            observed = call_events.begin(
                 call.tool, carrying is not None and not call.stream and call.batch is None and carrying())
         try:
             if ctx._cancelled:  # cancelled while queued (the flag itself: no property call per call)
@@ -99,7 +100,10 @@ class ToolRunner:
                     return None
                 if ctx._cancelled:  # finished anyway, but the host no longer wants it
                     return self._send_cancelled(call)
-                call.out.result(call, result)
+                if observed is not None and carrying is not None:
+                    call.out.observed_result(call, result, observed)
+                else:
+                    call.out.result(call, result)
             except StreamAborted:
                 pass
             except _CANCELLED as exc:

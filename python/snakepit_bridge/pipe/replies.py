@@ -74,8 +74,8 @@ class PipeReplies:
             self.writer.write_body(body)
 
     def carrying(self) -> bool:
-        """Whether this thread's answers may carry their call's times (``call_events.begin``): compact
-        results, held until the thread is back at reading (the process profile)."""
+        """Whether this thread's answers may carry their call's start too (``call_events.begin``):
+        compact results, held until the thread is back at reading (the process profile)."""
         return self.compact and self._hold_thread == _thread_id()
 
     def _send(self, frame: Any, call_id: Any, is_error: bool = False) -> bool:
@@ -103,19 +103,18 @@ class PipeReplies:
 
     def result(self, call: Any, value: Any) -> None:
         call_id = call.id
-        if not self.compact:
-            self._send(frames.result(call_id, value), call_id)
-            return
-        # A compact result (frames.COMPACT_RESULT) for a host that sends compact calls; with the
-        # call's times when the host wants the bridge's call events and reads them there.
-        observed = call.observed
-        if observed is not None:
-            times = call_events.carry(observed)
-            if times is not None:
-                if not self._send([_COMPACT_RESULT, call_id, value, *times], call_id):
-                    call_events.uncarry(observed, times)  # the error that went instead carries none
-                return
-        self._send([_COMPACT_RESULT, call_id, value], call_id)
+        # A compact result (frames.COMPACT_RESULT) for a host that sends compact calls.
+        self._send([_COMPACT_RESULT, call_id, value] if self.compact else frames.result(call_id, value), call_id)
+
+    def observed_result(self, call: Any, value: Any, observed: Any) -> None:
+        """``result`` of a call whose events the host wants (``call_events.begin``): a compact answer
+        carries the call's times when the host reads them there (``call_events.carry``)."""
+        times = call_events.carry(observed) if self.compact else None
+        if times is None:
+            return self.result(call, value)
+        call_id = call.id
+        if not self._send([_COMPACT_RESULT, call_id, value, *times], call_id):
+            call_events.uncarry(observed, times)  # the error that went instead carries none
 
     def chunk(self, call: Any, data: Any, final: bool, metadata: Optional[Dict[str, Any]] = None) -> None:
         # `_send` for the one frame a stream sends per item: no telemetry flush, never held.
