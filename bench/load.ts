@@ -12,12 +12,12 @@
  * `python.call.*`, which a handler on them turns on in the workers).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { telemetry } from '../src/index.js';
-import { benchPool, median, pyShellTarget, rawTarget, startPool, type Target } from './sections/common.js';
+import { benchPool, IN_FLIGHT, median, pyShellTarget, rawTarget, startPool, type Target } from './sections/common.js';
+import { childPids, measureThroughput } from './stats.js';
 
-const IN_FLIGHT = 16;
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 interface Run {
@@ -36,28 +36,6 @@ const schedstat = (pid: string): [number, number] => {
   return [run!, wait!];
 };
 
-/** This process's children (the workers, or the peers' Python processes). */
-const children = (): string[] =>
-  readdirSync('/proc').filter((entry) => {
-    if (!/^\d+$/.test(entry)) return false;
-    try {
-      return readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(process.pid);
-    } catch {
-      return false; // gone meanwhile
-    }
-  });
-
-async function drive(target: Target, calls: number): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < calls) {
-      next++;
-      await target.call();
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
-}
-
 /** One target in this process: warm up, then the timed calls; the result as one JSON line. */
 async function one(name: string): Promise<Run> {
   let target: Target;
@@ -74,19 +52,17 @@ async function one(name: string): Promise<Run> {
     telemetry.attach('bench-load', names, () => undefined);
   } else if (observe !== undefined) throw new Error(`LOAD_TELEMETRY is 'all' or 'host', not '${observe}'`);
   try {
-    await drive(target, env('LOAD_WARMUP', 20_000));
-    const workers = children();
+    await measureThroughput(target.call, env('LOAD_WARMUP', 20_000), IN_FLIGHT);
+    const workers = childPids();
     const host0 = schedstat('self');
     const workers0 = workers.map(schedstat);
-    const started = performance.now();
-    await drive(target, calls);
-    const seconds = (performance.now() - started) / 1000;
+    const rate = await measureThroughput(target.call, calls, IN_FLIGHT);
     const host1 = schedstat('self');
     const perCall = (after: number, before: number) => (after - before) / 1000 / calls;
     const workers1 = workers.map(schedstat);
     return {
       target: name,
-      rate: calls / seconds,
+      rate,
       hostRunUs: perCall(host1[0], host0[0]),
       hostWaitUs: perCall(host1[1], host0[1]),
       workerRunUs: workers1.map((w, i) => perCall(w[0], workers0[i]![0])),

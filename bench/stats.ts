@@ -44,14 +44,25 @@ export async function measureThroughput(fn: () => Promise<unknown>, total: numbe
   return total / seconds;
 }
 
+/** This process's children (the Python workers, or a floor's or peer's processes): their pids, from /proc. */
+export function childPids(): string[] {
+  return readdirSync('/proc').filter((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    try {
+      return readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(process.pid);
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+
 /** CPU µs used so far by this process's children (the Python workers). */
 export function childrenCpuUs(): number {
   let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const pid of childPids()) {
     try {
-      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      if (Number(fields[1]) === process.pid) total += (Number(fields[11]) + Number(fields[12])) * 10_000; // utime + stime, in 10 ms ticks
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * 10_000; // utime + stime, in 10 ms ticks
     } catch {
       // gone meanwhile
     }
@@ -74,12 +85,9 @@ export function syscallCounts(): { self: { reads: number; writes: number; sleeps
     return { reads: Number(/syscr: (\d+)/.exec(text)![1]), writes: Number(/syscw: (\d+)/.exec(text)![1]), sleeps };
   };
   const children = { reads: 0, writes: 0, sleeps: 0 };
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const pid of childPids()) {
     try {
-      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      if (Number(fields[1]) !== process.pid) continue;
-      const c = io(entry);
+      const c = io(pid);
       children.reads += c.reads;
       children.writes += c.writes;
       children.sleeps += c.sleeps;
